@@ -1,0 +1,254 @@
+"""The CRDT document: its schema, deterministic import of a commit, and rendering.
+
+::
+
+    files  : Map  path -> Array[node id]      normally one root; two = both sides added the path
+    nodes  : Map  node id -> Map
+               kind, name, parent (container id, "" for a root), path (roots only)
+               text                           a leaf's exact source
+               head, body: Array[id], tail    a container
+               log: Array                     edit log entries {id, agent, parents, op}
+    gitonly: Map  path -> {reason, blob, mode}  files kept in git only (binary, huge, ...)
+    agents : Map  client id -> {name}
+    meta   : Map  base (commit), format
+
+A node renders where its ``parent`` says: after a concurrent move + move the id sits in two
+bodies, and the one its (last-writer-wins) parent names is the place it renders, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Array, Doc, Map, Text
+
+from crdtspace.errors import NodeNotFound
+from crdtspace.gitio import TrackedFile
+from crdtspace.segment import Seg, segment_file
+
+FORMAT = 1
+IMPORT_BATCH = 64
+"""Files per import transaction: huge pycrdt transactions are slow, tiny ones waste time."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One edit of one node: who, what, and which entries it had seen (happened-before)."""
+
+    id: str
+    agent: str
+    parents: tuple[str, ...]
+    op: str
+    description: str = ""
+
+    @classmethod
+    def from_value(cls, value: Any) -> LogEntry:
+        return cls(
+            id=str(value["id"]),
+            agent=str(value["agent"]),
+            parents=tuple(value.get("parents", ())),
+            op=str(value.get("op", "edit")),
+            description=str(value.get("desc", "")),
+        )
+
+    def to_value(self) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "id": self.id,
+            "agent": self.agent,
+            "parents": list(self.parents),
+            "op": self.op,
+        }
+        if self.description:
+            value["desc"] = self.description
+        return value
+
+
+class Document:
+    """Typed access to one workspace's pycrdt Doc."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.files: Map[Any] = doc.get("files", type=Map)
+        self.nodes: Map[Any] = doc.get("nodes", type=Map)
+        self.gitonly: Map[Any] = doc.get("gitonly", type=Map)
+        self.agents: Map[Any] = doc.get("agents", type=Map)
+        self.meta: Map[Any] = doc.get("meta", type=Map)
+        self._heads: dict[str, tuple[int, tuple[str, ...]]] = {}
+
+    # -- reading -------------------------------------------------------------------------
+
+    def node(self, nid: str) -> Map[Any]:
+        node = self.nodes.get(nid)
+        if node is None:
+            raise NodeNotFound(f"There is no node {nid!r} in the workspace.")
+        return node  # type: ignore[no-any-return]
+
+    def paths(self) -> list[str]:
+        return sorted(self.files.keys())
+
+    def roots(self, path: str) -> list[str]:
+        roots = self.files.get(path)
+        if roots is None:
+            raise NodeNotFound(
+                f"There is no file {path!r} in the workspace.",
+                hint="`crdtspace status` lists the files",
+            )
+        return [r for r in dict.fromkeys(roots) if r in self.nodes]
+
+    def is_container(self, nid: str) -> bool:
+        return "body" in self.node(nid)
+
+    def children(self, nid: str) -> list[str]:
+        """The ids a container renders, in order: each once, and only where its parent says."""
+        node = self.node(nid)
+        seen: dict[str, None] = {}
+        for child in node["body"]:
+            if child in seen:
+                continue
+            child_node = self.nodes.get(child)
+            if child_node is not None and child_node.get("parent") == nid:
+                seen[child] = None
+        return list(seen)
+
+    def render_node(self, nid: str) -> str:
+        return "".join(self._pieces(nid))
+
+    def _pieces(self, nid: str) -> Iterator[str]:
+        node = self.node(nid)
+        if "text" in node:
+            yield str(node["text"])
+            return
+        yield str(node["head"])
+        for child in self.children(nid):
+            yield from self._pieces(child)
+        yield str(node["tail"])
+
+    def render(self, path: str) -> str:
+        return "".join(self.render_node(r) for r in self.roots(path))
+
+    def path_of(self, nid: str) -> str | None:
+        """The file a node renders in (None when it is detached: deleted)."""
+        seen: set[str] = set()
+        while nid not in seen:
+            seen.add(nid)
+            node = self.nodes.get(nid)
+            if node is None:
+                return None
+            parent = node.get("parent", "")
+            if not parent:
+                path = node.get("path")
+                return path if path and nid in (self.files.get(path) or []) else None
+            parent_node = self.nodes.get(parent)
+            if parent_node is None or nid not in parent_node["body"]:
+                return None
+            nid = parent
+        return None
+
+    # -- the edit log --------------------------------------------------------------------
+
+    def log(self, nid: str) -> list[LogEntry]:
+        return [LogEntry.from_value(v) for v in self.node(nid)["log"]]
+
+    def heads(self, nid: str) -> tuple[str, ...]:
+        """Entries of the node's log no other entry has seen: more than one = concurrent edits."""
+        log = self.node(nid)["log"]
+        size = len(log)
+        cached = self._heads.get(nid)
+        if cached is not None and cached[0] == size:
+            return cached[1]
+        entries = [LogEntry.from_value(v) for v in log]
+        seen = {p for e in entries for p in e.parents}
+        heads = tuple(sorted(e.id for e in entries if e.id not in seen))
+        self._heads[nid] = (size, heads)
+        return heads
+
+    def append_log(self, nid: str, entry: LogEntry) -> None:
+        log = self.node(nid)["log"]
+        size = len(log)
+        log.append(entry.to_value())
+        self._heads[nid] = (size + 1, (entry.id,))
+
+    def forget_caches(self) -> None:
+        """Called after remote updates: cached heads may be stale."""
+        self._heads.clear()
+
+    # -- creating nodes ------------------------------------------------------------------
+
+    def add_seg(self, seg: Seg, parent: str, new_id: Callable[[Seg, str], str]) -> str:
+        """Create the nodes of a segment tree (pre-order); returns the top node's id.
+
+        `new_id(seg, key_path)` names each node; key_path is its position in the tree
+        ("", "0", "0/3", ...), which makes imported ids deterministic.
+        """
+        return self._add(seg, parent, "", new_id)
+
+    def _add(self, seg: Seg, parent: str, key: str, new_id: Callable[[Seg, str], str]) -> str:
+        nid = new_id(seg, key)
+        fields: dict[str, Any] = {"kind": seg.kind, "name": seg.name, "parent": parent}
+        if seg.text is not None:
+            fields["text"] = Text(seg.text)
+            fields["log"] = Array()
+            self.nodes[nid] = Map(fields)
+            return nid
+        fields["head"] = Text(seg.head)
+        fields["tail"] = Text(seg.tail)
+        fields["log"] = Array()
+        prefix = f"{key}/" if key else ""
+        child_ids = [
+            self._add(child, nid, f"{prefix}{i}", new_id) for i, child in enumerate(seg.children)
+        ]
+        fields["body"] = Array(child_ids)
+        self.nodes[nid] = Map(fields)
+        return nid
+
+
+def import_client_id(commit: str) -> int:
+    """The fixed client id of an import: every replica importing `commit` writes the same bytes."""
+    return int(commit[:13], 16) & ((1 << 53) - 1) or 1
+
+
+def import_id(commit: str, path: str, key: str, grammar: str) -> str:
+    digest = hashlib.blake2b(f"{commit}\0{path}\0{key}\0{grammar}".encode(), digest_size=8)
+    return digest.hexdigest()
+
+
+def import_commit(
+    commit: str,
+    files: Sequence[TrackedFile],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """Import a commit's tracked files into a fresh doc; returns its update (deterministic)."""
+    doc = Doc(client_id=import_client_id(commit))
+    document = Document(doc)
+    with doc.transaction(origin="import"):
+        document.meta["base"] = commit
+        document.meta["format"] = FORMAT
+    for start in range(0, len(files), IMPORT_BATCH):
+        batch = files[start : start + IMPORT_BATCH]
+        with doc.transaction(origin="import"):
+            for tracked in batch:
+                _import_file(document, commit, tracked)
+        if progress is not None:
+            progress(min(start + IMPORT_BATCH, len(files)), len(files))
+    return doc.get_update()
+
+
+def _import_file(document: Document, commit: str, tracked: TrackedFile) -> None:
+    if tracked.text is None:
+        document.gitonly[tracked.path] = {
+            "reason": tracked.git_only_reason or "not text",
+            "blob": tracked.blob,
+            "mode": tracked.mode,
+        }
+        return
+    cut = segment_file(tracked.path, tracked.text)
+    grammar = cut.language or "text"
+    root = document.add_seg(
+        cut.root, "", lambda seg, key: import_id(commit, tracked.path, key, grammar)
+    )
+    document.nodes[root]["path"] = tracked.path
+    document.files[tracked.path] = Array([root])

@@ -1,0 +1,100 @@
+"""Language profiles: which grammar parses a path, and the unit queries read from grammars/."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tree_sitter import Language, Parser, Query
+
+from crdtspace.errors import CrdtspaceError
+
+
+class GrammarError(CrdtspaceError):
+    """A grammars/<lang>/ folder is malformed (a bad profile or a query that does not compile)."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What crdtspace knows about one language: all of it read from grammars/<lang>/."""
+
+    name: str
+    extensions: tuple[str, ...]
+    version: int
+    trivia: frozenset[str]
+    max_start_depth: int
+    language: Language = field(repr=False)
+    units: Query = field(repr=False)
+    folder: Path = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        """The grammar identity that goes into deterministic node ids."""
+        return f"{self.name}@{self.version}"
+
+    def parser(self) -> Parser:
+        """A parser for this language (cached: parsers are reused, never shared across threads)."""
+        return _parser(self.name, self.folder)
+
+
+def grammars_dir() -> Path:
+    """The grammars folder: inside the installed package, or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_data" / "grammars"
+    if installed.is_dir():
+        return installed
+    return here.parent / "grammars"
+
+
+def load_profile(folder: Path) -> Profile:
+    """Read one grammars/<lang>/ folder: profile.toml plus its unit query."""
+    try:
+        config = tomllib.loads((folder / "profile.toml").read_text(encoding="utf-8"))
+        module = importlib.import_module(config["grammar"])
+        language = Language(getattr(module, config.get("function", "language"))())
+        units_file = folder / config.get("units", "units.scm")
+        units = Query(language, units_file.read_text(encoding="utf-8"))
+        return Profile(
+            name=config["name"],
+            extensions=tuple(config["extensions"]),
+            version=int(config.get("version", 1)),
+            trivia=frozenset(config.get("trivia", [])),
+            max_start_depth=int(config.get("max_start_depth", 12)),
+            language=language,
+            units=units,
+            folder=folder,
+        )
+    except (OSError, KeyError, ValueError, ImportError, tomllib.TOMLDecodeError) as exc:
+        raise GrammarError(
+            f"The grammar folder {folder} cannot be loaded: {exc}",
+            hint="check its profile.toml and units.scm",
+        ) from exc
+
+
+@functools.cache
+def profiles() -> dict[str, Profile]:
+    """Every language profile found in the grammars folder, by name."""
+    found: dict[str, Profile] = {}
+    for folder in sorted(grammars_dir().iterdir()):
+        if (folder / "profile.toml").is_file():
+            profile = load_profile(folder)
+            found[profile.name] = profile
+    return found
+
+
+@functools.cache
+def _by_extension() -> dict[str, Profile]:
+    return {ext: p for p in profiles().values() for ext in p.extensions}
+
+
+def profile_for(path: str) -> Profile | None:
+    """The profile that parses this path, or None: the file is then plain collaborative text."""
+    return _by_extension().get(PurePosixPath(path).suffix.lower())
+
+
+@functools.cache
+def _parser(name: str, folder: Path) -> Parser:
+    return Parser(profiles()[name].language)

@@ -1,0 +1,473 @@
+"""Re-keying: a new text for (part of) a file becomes node operations on the existing tree.
+
+The new text is segmented; its units are matched to existing nodes (kind+name, then identical
+text, then similarity; leftovers across containers by kind+name, so a function moved into or out
+of a class is a move); then the tree is brought to the new shape with the fewest operations:
+char edits inside matched nodes, moves for reordered ones, creates and deletes for the rest.
+Only the replica that made an edit re-keys it; merging remote updates never re-segments.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pycrdt import Array
+
+from crdtspace.document import Document
+from crdtspace.languages import Profile, profile_for
+from crdtspace.segment import Seg, segment_file, segment_module
+from crdtspace.textedit import common_prefix, common_suffix, diff, set_text
+from crdtspace.textmap import FileIndex
+
+SIMILARITY = 0.55
+"""Below this difflib ratio two units are different units, not one edited unit."""
+MAX_CANDIDATES = 24
+"""Units compared by similarity per new unit (the nearest by position)."""
+
+Touch = Callable[[str, str], None]
+"""Records that a node was edited: (node id, op), op in create/edit/move/delete."""
+
+
+@dataclass(frozen=True)
+class Keep:
+    """In a desired child list: this existing node, exactly as it is."""
+
+    id: str
+
+
+Desired = Seg | Keep
+
+
+@dataclass
+class Result:
+    """What a re-key did, by node id."""
+
+    created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+
+    @property
+    def structural(self) -> bool:
+        return bool(self.created or self.deleted or self.moved)
+
+
+class Rekeyer:
+    """Brings one container's subtree to a desired segment tree."""
+
+    def __init__(self, document: Document, touch: Touch, new_id: Callable[[], str]) -> None:
+        self.doc = document
+        self.touch = touch
+        self.new_id = new_id
+        self.match: dict[int, str] = {}  # id(seg) -> node id
+        self.parent_of: dict[int, str] = {}  # id(seg) of a planned container child -> container
+        self.orphans: dict[str, str] = {}  # unmatched old node -> its container
+        self.fresh: list[Seg] = []
+        self.result = Result()
+        self._text_cache: dict[str, str] = {}
+
+    def run(self, container: str, desired: Seg) -> Result:
+        self._plan(container, desired)
+        self._match_leftovers()
+        self._detach(container)
+        self._apply(container, desired)
+        return self.result
+
+    # -- planning (no writes) ------------------------------------------------------------
+
+    def _plan(self, container: str, seg: Seg) -> None:
+        kept = {c.id for c in seg.children if isinstance(c, Keep)}  # type: ignore[comparison-overlap]
+        old = [c for c in self.doc.children(container) if c not in kept]
+        new = [c for c in seg.children if isinstance(c, Seg)]
+        pairs = self._match_children(old, new)
+        matched_old = set(pairs.values())
+        for child in new:
+            self.parent_of[id(child)] = container
+            if id(child) in pairs:
+                nid = pairs[id(child)]
+                self.match[id(child)] = nid
+                if child.is_container:
+                    self._plan(nid, child)
+            else:
+                self.fresh.append(child)
+        for nid in old:
+            if nid not in matched_old:
+                self.orphans[nid] = container
+
+    def _match_children(self, old: list[str], new: list[Seg]) -> dict[int, str]:
+        pairs: dict[int, str] = {}
+        free_old = list(old)
+        free_new = list(new)
+        self._pair_by(free_old, free_new, pairs, lambda n: self._named_key(n), _seg_named_key)
+        self._pair_by(free_old, free_new, pairs, lambda n: self._text_key(n), _seg_text_key)
+        self._pair_similar(free_old, free_new, pairs, old)
+        return pairs
+
+    def _pair_by(
+        self,
+        free_old: list[str],
+        free_new: list[Seg],
+        pairs: dict[int, str],
+        old_key: Callable[[str], object],
+        new_key: Callable[[Seg], object],
+    ) -> None:
+        waiting: dict[object, list[str]] = {}
+        for nid in free_old:
+            key = old_key(nid)
+            if key is not None:
+                waiting.setdefault(key, []).append(nid)
+        for seg in list(free_new):
+            key = new_key(seg)
+            if key is None or not waiting.get(key):
+                continue
+            nid = waiting[key].pop(0)
+            pairs[id(seg)] = nid
+            free_old.remove(nid)
+            free_new.remove(seg)
+
+    def _pair_similar(
+        self, free_old: list[str], free_new: list[Seg], pairs: dict[int, str], order: list[str]
+    ) -> None:
+        position = {nid: i for i, nid in enumerate(order)}
+        for rank, seg in enumerate(list(free_new)):
+            text = seg.render()
+            shaped = [n for n in free_old if self.doc.is_container(n) == seg.is_container]
+            shaped.sort(key=lambda n: abs(position.get(n, 0) - rank))
+            best, best_score = None, SIMILARITY
+            for nid in shaped[:MAX_CANDIDATES]:
+                score = _similarity(self._text(nid), text)
+                if self.doc.node(nid)["kind"] == seg.kind:
+                    score += 0.05
+                if score > best_score:
+                    best, best_score = nid, score
+            if best is not None:
+                pairs[id(seg)] = best
+                free_old.remove(best)
+                free_new.remove(seg)
+
+    def _match_leftovers(self) -> None:
+        """Pair units that left one container with units that arrived in another: moves."""
+        by_key: dict[object, list[str]] = {}
+        for nid in self.orphans:
+            by_key.setdefault(self._named_key(nid), []).append(nid)
+        for seg in list(self.fresh):
+            key = _seg_named_key(seg)
+            candidates = by_key.get(key) if key is not None else None
+            if not candidates or len(candidates) != 1:
+                continue
+            nid = candidates.pop()
+            del self.orphans[nid]
+            self.fresh.remove(seg)
+            self.match[id(seg)] = nid
+            if seg.is_container:
+                self._plan(nid, seg)
+
+    def _named_key(self, nid: str) -> object:
+        node = self.doc.node(nid)
+        name = node["name"]
+        return (node["kind"], name, "body" in node) if name else None
+
+    def _text_key(self, nid: str) -> object:
+        return (self.doc.is_container(nid), self._text(nid))
+
+    def _text(self, nid: str) -> str:
+        if nid not in self._text_cache:
+            self._text_cache[nid] = self.doc.render_node(nid)
+        return self._text_cache[nid]
+
+    # -- applying ------------------------------------------------------------------------
+
+    def _detach(self, top: str) -> None:
+        """Take deleted nodes, and nodes moving to another container, out of their bodies."""
+        leaving = dict(self.orphans)
+        for seg_id, nid in self.match.items():
+            old_parent = self.doc.node(nid)["parent"]
+            if old_parent != self.parent_of.get(seg_id, old_parent):
+                leaving[nid] = old_parent
+        for nid, parent in leaving.items():
+            body = self.doc.node(parent)["body"]
+            for index in reversed([i for i, c in enumerate(body) if c == nid]):
+                del body[index]
+            if nid in self.orphans:
+                self.result.deleted.append(nid)
+                self.touch(nid, "delete")
+
+    def _apply(self, container: str, seg: Seg) -> None:
+        self._set_text(container, "head", seg.head)
+        self._set_text(container, "tail", seg.tail)
+        desired: list[str] = []
+        for child in seg.children:
+            if isinstance(child, Keep):
+                desired.append(child.id)
+            elif id(child) in self.match:
+                desired.append(self.match[id(child)])
+            else:
+                desired.append(self._create(child, container))
+        self._order(container, desired)
+        for child in seg.children:
+            if isinstance(child, Seg) and id(child) in self.match:
+                self._update(self.match[id(child)], child)
+
+    def _order(self, container: str, desired: list[str]) -> None:
+        """Put `desired` in order with few moves: the longest run already in order stays."""
+        body = self.doc.node(container)["body"]
+        where = {nid: i for i, nid in enumerate(self.doc.children(container))}
+        wanted = set(desired)
+        stable = set(_longest_increasing([n for n in desired if n in where], where))
+        current = list(body)
+        for index in reversed(range(len(current))):
+            nid = current[index]
+            if nid in where and nid in wanted and nid not in stable:
+                del body[index]
+                del current[index]
+        pos = 0
+        for nid in desired:
+            if nid in stable:
+                pos = current.index(nid, pos) + 1
+                continue
+            body.insert(pos, nid)
+            current.insert(pos, nid)
+            pos += 1
+            node = self.doc.node(nid)
+            if nid in where or node["parent"] != container:
+                node["parent"] = container
+                self.result.moved.append(nid)
+                self.touch(nid, "move")
+
+    def _update(self, nid: str, seg: Seg) -> None:
+        node = self.doc.node(nid)
+        changed = False
+        if node["kind"] != seg.kind:
+            node["kind"] = seg.kind
+            changed = True
+        if node["name"] != seg.name:
+            node["name"] = seg.name
+            changed = True
+        if seg.text is not None:
+            changed = self._set_text(nid, "text", seg.text) or changed
+        else:
+            self._apply(nid, seg)
+        if changed:
+            self.result.edited.append(nid)
+            self.touch(nid, "edit")
+
+    def _set_text(self, nid: str, part: str, new: str) -> bool:
+        text = self.doc.node(nid)[part]
+        current = str(text)
+        if not set_text(text, current, new):
+            return False
+        if part != "text":
+            self.result.edited.append(nid)
+            self.touch(nid, "edit")
+        return True
+
+    def _create(self, seg: Seg, parent: str) -> str:
+        created: list[str] = []
+
+        def name(_seg: Seg, _key: str) -> str:
+            nid = self.new_id()
+            created.append(nid)
+            return nid
+
+        top = self.doc.add_seg(seg, parent, name)
+        for nid in created:
+            self.result.created.append(nid)
+            self.touch(nid, "create")
+        return top
+
+
+def _seg_named_key(seg: Seg) -> object:
+    return (seg.kind, seg.name, seg.is_container) if seg.name else None
+
+
+def _seg_text_key(seg: Seg) -> object:
+    return (seg.is_container, seg.render())
+
+
+def _similarity(a: str, b: str) -> float:
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
+        return 0.0
+    if len(a) + len(b) > 20000:  # line-level similarity is enough for big units
+        la, lb = a.splitlines(), b.splitlines()
+        return difflib.SequenceMatcher(None, la, lb, autojunk=False).ratio()
+    return matcher.ratio()
+
+
+def _longest_increasing(items: Sequence[str], where: dict[str, int]) -> list[str]:
+    """The longest subsequence of `items` already in rendered order: they stay where they are."""
+    import bisect
+
+    tails: list[int] = []
+    tail_index: list[int] = []
+    back: list[int] = [-1] * len(items)
+    for i, nid in enumerate(items):
+        value = where[nid]
+        k = bisect.bisect_left(tails, value)
+        if k == len(tails):
+            tails.append(value)
+            tail_index.append(i)
+        else:
+            tails[k] = value
+            tail_index[k] = i
+        back[i] = tail_index[k - 1] if k else -1
+    out: list[str] = []
+    i = tail_index[-1] if tail_index else -1
+    while i >= 0:
+        out.append(items[i])
+        i = back[i]
+    return out[::-1]
+
+
+# -- whole files and windows of top-level slots -------------------------------------------
+# A file's top level is a row of slots: 0 = the root's head, 1..n = its units, n+1 = its tail.
+# An edit re-keys only the slots it touched: their new text is segmented on its own (a
+# top-level unit parses alone), so a keystroke in a 3,000-line file parses one function.
+
+
+def rekey_slots(
+    document: Document,
+    root: str,
+    first: int,
+    last: int,
+    text: str,
+    slot_text: Callable[[int], str],
+    profile: Profile,
+    rekeyer: Callable[[], Rekeyer],
+) -> Result | None:
+    """Re-key slots first..last of a structured file, whose new text is `text`.
+
+    Returns None when that text does not parse on its own (the caller falls back)."""
+    top = document.children(root)
+    n = len(top)
+    while True:
+        seg = segment_module(text, profile)
+        if seg is None:
+            return None
+        if seg.tail and last <= n:  # trailing comments belong to the next unit: widen
+            last += 1
+            text += slot_text(last)
+            continue
+        if seg.head and first > 0:  # a byte-order mark only belongs at the very start
+            first -= 1
+            text = slot_text(first) + text
+            continue
+        break
+    node = document.node(root)
+    children: list[Desired] = [Keep(nid) for nid in top[: max(first - 1, 0)]]
+    children += seg.children
+    children += [Keep(nid) for nid in top[max(last, 0) :]]
+    desired = Seg(
+        node["kind"],
+        node["name"],
+        head=seg.head if first == 0 else str(node["head"]),
+        children=children,  # type: ignore[arg-type]
+        tail=seg.tail if last == n + 1 else str(node["tail"]),
+    )
+    return rekeyer().run(root, desired)
+
+
+def rekey_file(
+    document: Document,
+    path: str,
+    new: str,
+    rekeyer: Callable[[], Rekeyer],
+    touch: Touch,
+) -> Result:
+    """Make an existing file render `new`, re-keying only the top-level slots that changed."""
+    old = document.render(path)
+    if old == new:
+        return Result()
+    roots = document.roots(path)
+    profile = profile_for(path)
+    if len(roots) == 1 and not document.is_container(roots[0]):
+        return _rekey_leaf_file(document, path, roots[0], new, profile, rekeyer, touch)
+    index = FileIndex(document, path)
+    if profile is not None and index.structured:
+        first, last = _changed_slots(index, old, new)
+        start, end = index.slot_range(first, last)
+        region = new[start : end + len(new) - len(old)]
+        result = rekey_slots(
+            document, index.root, first, last, region, _old_slot_text(index, old), profile, rekeyer
+        )
+        if result is None:
+            result = rekey_slots(
+                document, index.root, 0, len(index.top) + 1, new,
+                _old_slot_text(index, old), profile, rekeyer,
+            )
+        if result is not None:
+            return result
+    return edit_piecewise(index, old, new, touch)
+
+
+def edit_piecewise(index: FileIndex, old: str, new: str, touch: Touch) -> Result:
+    """The fallback that cannot fail: char edits applied to the pieces, structure unchanged."""
+    result = Result()
+    for edit in reversed(diff(old, new)):
+        index.edit(edit.pos, edit.delete, edit.insert, touch)
+    result.edited.extend(dict.fromkeys(p.nid for p in index.pieces))
+    return result
+
+
+def _rekey_leaf_file(
+    document: Document,
+    path: str,
+    root: str,
+    new: str,
+    profile: Profile | None,
+    rekeyer: Callable[[], Rekeyer],
+    touch: Touch,
+) -> Result:
+    """A file kept as one leaf: edited as text, or given structure once it parses."""
+    seg = segment_module(new, profile) if profile is not None else None
+    if seg is None:
+        text = document.node(root)["text"]
+        set_text(text, str(text), new)
+        touch(root, "edit")
+        return Result(edited=[root])
+    worker = rekeyer()
+    new_root = worker._create(seg, "")
+    document.nodes[new_root]["path"] = path
+    roots = document.files[path]
+    for index in reversed([i for i, nid in enumerate(roots) if nid == root]):
+        del roots[index]
+    roots.append(new_root)
+    touch(root, "delete")
+    worker.result.deleted.append(root)
+    return worker.result
+
+
+def create_file(document: Document, path: str, text: str, rekeyer: Callable[[], Rekeyer]) -> Result:
+    """A new file: segmented and added whole."""
+    worker = rekeyer()
+    root = worker._create(segment_file(path, text).root, "")
+    document.nodes[root]["path"] = path
+    document.files[path] = Array([root])
+    if path in document.gitonly:
+        del document.gitonly[path]
+    return worker.result
+
+
+def _changed_slots(index: FileIndex, old: str, new: str) -> tuple[int, int]:
+    prefix = common_prefix(old, new)
+    suffix = common_suffix(old[prefix:], new[prefix:])
+    start, end = prefix, len(old) - suffix
+    if start == end:
+        slot = index.pieces[index.locate(start)].slot
+        return slot, slot
+    touched = [
+        p.slot
+        for s, p in zip(index.starts, index.pieces, strict=True)
+        if s < end and s + p.length > start
+    ]
+    return min(touched), max(touched)
+
+
+def _old_slot_text(index: FileIndex, old: str) -> Callable[[int], str]:
+    def text(slot: int) -> str:
+        start, end = index.slot_range(slot, slot)
+        return old[start:end]
+
+    return text

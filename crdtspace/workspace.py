@@ -1,0 +1,658 @@
+"""The workspace: one replica of the document, its agent, its durable log, and the node API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from pycrdt import Doc, TransactionEvent
+
+from crdtspace import gitio
+from crdtspace.document import Document, LogEntry, import_commit
+from crdtspace.errors import DocumentError, NodeNotFound, StorageError, SyncError
+from crdtspace.languages import profile_for
+from crdtspace.rekey import (
+    Rekeyer,
+    Result,
+    create_file,
+    rekey_file,
+    rekey_slots,
+)
+from crdtspace.segment import TEXT_KIND
+from crdtspace.storage import UpdateLog
+from crdtspace.textedit import set_text
+from crdtspace.textmap import FileIndex
+
+OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
+COMPACT_AFTER = 5000
+"""Records in the update log after which opening the workspace compacts it to one snapshot."""
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """One node of a file's outline."""
+
+    key: str
+    kind: str
+    name: str
+    qualname: str
+    depth: int
+    start_line: int
+    end_line: int
+    last_editor: str
+    container: bool
+
+
+@dataclass(frozen=True)
+class GitOnlyFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a workspace holds."""
+
+    base: str
+    agent: str
+    files: int
+    structured: int
+    plain_text: list[str]
+    unparsed: list[str]
+    git_only: list[GitOnlyFile]
+    agents: list[str]
+    nodes: int
+    state_dir: str | None
+
+
+class Workspace:
+    """One replica: a pycrdt Doc with the crdtspace schema, edited by one agent."""
+
+    def __init__(
+        self,
+        doc: Doc,
+        *,
+        agent: str,
+        log: UpdateLog | None = None,
+        root: Path | None = None,
+    ) -> None:
+        self.doc = doc
+        self.document = Document(doc)
+        self.agent = agent
+        self.root = root
+        self._log = log
+        self._pending: list[bytes] = []
+        self._remote = False
+        self._depth = 0
+        self._touched: dict[str, str] = {}
+        self._description = ""
+        self._counter = 0
+        self._indexes: dict[str, FileIndex] = {}
+        self._dirty: dict[str, set[int]] = {}
+        self._listeners: list[Callable[[bytes], None]] = []
+        self._subscription = doc.observe(self._on_transaction)
+
+    # -- creating and opening ------------------------------------------------------------
+
+    @classmethod
+    def from_commit(
+        cls,
+        repo_path: Path | str = ".",
+        rev: str = "HEAD",
+        *,
+        agent: str,
+        size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Workspace:
+        """An in-memory replica importing a commit (deterministically: see `import_commit`)."""
+        repo = gitio.open_repo(Path(repo_path))
+        commit = gitio.resolve_commit(repo, rev)
+        update = import_commit(
+            commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
+        )
+        doc = Doc()
+        doc.apply_update(update)
+        return cls(doc, agent=agent, root=gitio.repo_root(repo))
+
+    @classmethod
+    def init(
+        cls,
+        repo_path: Path | str = ".",
+        rev: str = "HEAD",
+        *,
+        agent: str | None = None,
+        workspace: str = "default",
+        size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
+        progress: Callable[[int, int], None] | None = None,
+        force: bool = False,
+    ) -> Workspace:
+        """Create the durable workspace of a repository from a commit."""
+        repo = gitio.open_repo(Path(repo_path))
+        log = UpdateLog(gitio.state_dir(repo, workspace))
+        if log.path.exists() and log.path.stat().st_size > 0 and not force:
+            raise StorageError(
+                f"A workspace {workspace!r} already exists in this repository.",
+                hint="open it, or run init with --force to start over from the commit",
+            )
+        commit = gitio.resolve_commit(repo, rev)
+        update = import_commit(
+            commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
+        )
+        log.compact(update)
+        doc = Doc()
+        doc.apply_update(update)
+        name = agent or gitio.user_name(repo)
+        return cls(doc, agent=name, log=log, root=gitio.repo_root(repo))
+
+    @classmethod
+    def open(
+        cls,
+        repo_path: Path | str = ".",
+        *,
+        agent: str | None = None,
+        workspace: str = "default",
+    ) -> Workspace:
+        """Open a durable workspace: every recorded update is applied (a torn tail is dropped)."""
+        repo = gitio.open_repo(Path(repo_path))
+        log = UpdateLog(gitio.state_dir(repo, workspace))
+        loaded = log.load()
+        if not loaded.records:
+            raise StorageError(
+                "This repository has no crdtspace workspace yet.",
+                hint="run `crdtspace init` first",
+            )
+        doc = Doc()
+        for record in loaded.records:
+            doc.apply_update(record)
+        if len(loaded.records) > COMPACT_AFTER:
+            log.compact(doc.get_update())
+        name = agent or gitio.user_name(repo)
+        return cls(doc, agent=name, log=log, root=gitio.repo_root(repo))
+
+    def replica(self, agent: str) -> Workspace:
+        """A new in-memory replica holding this one's current state, edited by `agent`."""
+        self.flush()
+        doc = Doc()
+        doc.apply_update(self.doc.get_update())
+        return Workspace(doc, agent=agent, root=self.root)
+
+    def close(self) -> None:
+        self.flush()
+        self.doc.unobserve(self._subscription)
+        if self._log is not None:
+            self._log.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- updates in and out --------------------------------------------------------------
+
+    @property
+    def client_id(self) -> int:
+        return int(self.doc.client_id)
+
+    def state(self) -> bytes:
+        """This replica's state vector."""
+        return bytes(self.doc.get_state())
+
+    def update_since(self, state: bytes | None = None) -> bytes:
+        """Everything this replica has that a replica at `state` lacks."""
+        self.flush()
+        return bytes(self.doc.get_update(state) if state is not None else self.doc.get_update())
+
+    def apply_update(self, update: bytes) -> None:
+        """Merge a remote update (idempotent, any order). Never re-segments anything."""
+        self.flush(thorough=False)
+        self._remote = True
+        try:
+            self.doc.apply_update(update)
+        except Exception as exc:  # pycrdt raises plain exceptions for malformed input
+            raise SyncError(f"A remote update could not be applied: {exc}") from exc
+        finally:
+            self._remote = False
+        self._indexes.clear()
+        self.document.forget_caches()
+        if self._log is not None:
+            self._log.append(update)
+
+    def subscribe(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
+        """Call `listener(update)` after every local transaction; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _on_transaction(self, event: TransactionEvent) -> None:
+        if not self._remote:
+            self._pending.append(bytes(event.update))
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, description: str = "") -> Iterator[None]:
+        """Group edits: one CRDT transaction, one log entry per node, one fsync."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        self._touched = {}
+        self._description = description
+        try:
+            with self.doc.transaction(origin=self.agent):
+                try:
+                    yield
+                finally:
+                    self._write_log()
+        finally:
+            self._depth = 0
+            self._publish()
+
+    def _touch(self, nid: str, op: str) -> None:
+        previous = self._touched.get(nid)
+        if previous is None or OP_RANK[op] > OP_RANK[previous]:
+            self._touched[nid] = op
+
+    def _write_log(self) -> None:
+        if not self._touched:
+            return
+        key = str(self.client_id)
+        if key not in self.document.agents:
+            self.document.agents[key] = {"name": self.agent}
+        for nid, op in self._touched.items():
+            if nid not in self.document.nodes:
+                continue
+            parents = self.document.heads(nid)
+            self._counter += 1
+            entry = LogEntry(
+                f"{self.client_id:x}.{self._counter}", self.agent, parents, op, self._description
+            )
+            self.document.append_log(nid, entry)
+
+    def _publish(self) -> None:
+        if not self._pending:
+            return
+        updates, self._pending = self._pending, []
+        if self._log is not None:
+            self._log.append_many(updates)
+        for update in updates:
+            for listener in list(self._listeners):
+                listener(update)
+
+    def _new_id(self) -> str:
+        self._counter += 1
+        return f"{self.client_id:x}.{self._counter}"
+
+    def _rekeyer(self) -> Rekeyer:
+        return Rekeyer(self.document, self._touch, self._new_id)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def paths(self) -> list[str]:
+        return self.document.paths()
+
+    def git_only(self) -> list[GitOnlyFile]:
+        return [
+            GitOnlyFile(path, str(self.document.gitonly[path]["reason"]))
+            for path in sorted(self.document.gitonly.keys())
+        ]
+
+    def render(self, path: str) -> str:
+        return self.document.render(self._path(path))
+
+    def render_all(self) -> dict[str, str]:
+        return {path: self.document.render(path) for path in self.paths()}
+
+    def read(self, ref: str) -> str:
+        """A file's text (`path`) or a node's (`path::key`, `path::Qual.name`, or a bare key)."""
+        path, nid = self.resolve(ref)
+        return self.document.render(path) if nid is None else self.document.render_node(nid)
+
+    def resolve(self, ref: str) -> tuple[str, str | None]:
+        """(path, node id or None for the whole file) for a reference."""
+        self.flush()
+        if "::" in ref:
+            path, _, name = ref.partition("::")
+            path = self._path(path)
+            if name in self.document.nodes and self.document.path_of(name) == path:
+                return path, name
+            for entry in self.outline(path):
+                if entry.qualname == name:
+                    return path, entry.key
+            raise NodeNotFound(
+                f"There is no node {name!r} in {path!r}.",
+                hint=f"`crdtspace outline {path}` lists them",
+            )
+        if ref in self.document.files:
+            return ref, None
+        if ref in self.document.nodes:
+            path_of = self.document.path_of(ref)
+            if path_of is None:
+                raise NodeNotFound(f"The node {ref!r} was deleted.")
+            return path_of, ref
+        return self._path(ref), None
+
+    def _path(self, path: str) -> str:
+        if path in self.document.files:
+            return path
+        if path in self.document.gitonly:
+            reason = self.document.gitonly[path]["reason"]
+            raise DocumentError(f"{path!r} is kept in git only: {reason}.")
+        if self.root is not None:
+            relative = gitio.safe_relpath(self.root, path)
+            if relative in self.document.files:
+                return relative
+        raise NodeNotFound(
+            f"There is no file {path!r} in the workspace.", hint="`crdtspace status` lists them"
+        )
+
+    def outline(self, path: str) -> list[OutlineEntry]:
+        """Every node of a file, in order, with its line range and last editor."""
+        self.flush()
+        path = self._path(path)
+        out: list[OutlineEntry] = []
+        line = 1
+        for root in self.document.roots(path):
+            line = self._outline(root, 0, "", line, out)
+        return out
+
+    def _outline(self, nid: str, depth: int, prefix: str, line: int, out: list[OutlineEntry]) -> int:
+        node = self.document.node(nid)
+        name = str(node["name"])
+        qualname = f"{prefix}.{name}" if prefix and name else (name or prefix)
+        text = self.document.render_node(nid)
+        stripped = text.lstrip()
+        start = line + text[: len(text) - len(stripped)].count("\n")
+        end = max(start, line + text.rstrip("\r\n").count("\n"))
+        entry_index = len(out)
+        if depth or node["kind"] == TEXT_KIND:
+            out.append(
+                OutlineEntry(nid, str(node["kind"]), name, qualname if depth else "",
+                             depth, start, end, self.last_editor(nid), "body" in node)
+            )
+        if "body" in node:
+            inner = line + str(node["head"]).count("\n")
+            for child in self.document.children(nid):
+                inner = self._outline(child, depth + 1, qualname if depth else "", inner, out)
+        del entry_index
+        return line + text.count("\n")
+
+    def last_editor(self, nid: str) -> str:
+        heads = set(self.document.heads(nid))
+        if not heads:
+            return "(base)"
+        agents = sorted({e.agent for e in self.document.log(nid) if e.id in heads})
+        return ", ".join(agents)
+
+    def log(self, ref: str) -> list[tuple[str, LogEntry]]:
+        """(node id, entry) for a node, or for every node of a file in outline order."""
+        path, nid = self.resolve(ref)
+        ids = [nid] if nid is not None else [e.key for e in self.outline(path)]
+        return [(i, entry) for i in ids for entry in self.document.log(i)]
+
+    def heads(self, nid: str) -> tuple[str, ...]:
+        return self.document.heads(nid)
+
+    def status(self) -> Status:
+        self.flush()
+        plain, unparsed, structured, nodes = [], [], 0, 0
+        for path in self.paths():
+            roots = self.document.roots(path)
+            kinds = [self.document.node(r)["kind"] for r in roots]
+            if TEXT_KIND in kinds:
+                (unparsed if profile_for(path) else plain).append(path)
+            else:
+                structured += 1
+        nodes = len(self.document.nodes)
+        agents = sorted({str(v["name"]) for v in self.document.agents.values()})
+        return Status(
+            base=str(self.document.meta.get("base", "")),
+            agent=self.agent,
+            files=len(self.paths()),
+            structured=structured,
+            plain_text=plain,
+            unparsed=unparsed,
+            git_only=self.git_only(),
+            agents=agents,
+            nodes=nodes,
+            state_dir=str(self._log.path.parent) if self._log is not None else None,
+        )
+
+    # -- editing by node -----------------------------------------------------------------
+
+    def replace(self, ref: str, text: str, *, description: str = "replace") -> str:
+        """Give a node new text; its key stays. Returns the key."""
+        path, nid = self.resolve(ref)
+        if nid is None:
+            self.write(path, text, description=description)
+            return self.document.roots(path)[0]
+        with self.transaction(description):
+            node = self.document.node(nid)
+            if "text" in node:
+                if set_text(node["text"], str(node["text"]), text):
+                    self._touch(nid, "edit")
+                self._indexes.pop(path, None)
+                self._dirty.setdefault(path, set()).update(self._slots_of(path, nid))
+                self._flush_path(path, thorough=True)
+            else:
+                start, end = self._span(path, nid)
+                whole = self.document.render(path)
+                self._write(path, whole[:start] + text + whole[end:])
+        return nid
+
+    def insert(
+        self, parent: str, after: str | None, text: str, *, description: str = "insert"
+    ) -> list[str]:
+        """Insert new units (as source text) into a container, after a child or first.
+        Returns the keys of the units created."""
+        path, container = self.resolve(parent)
+        if container is None:
+            container = self.document.roots(path)[0]
+        if not self.document.is_container(container):
+            raise DocumentError(f"The node {container!r} is not a container; insert into its parent.")
+        whole = self.document.render(path)
+        if after is None:
+            start, _ = self._span(path, container)
+            pos = start + len(str(self.document.node(container)["head"]))
+        else:
+            _, after_id = self.resolve(after if "::" in after else f"{path}::{after}")
+            if after_id is None or after_id not in self.document.children(container):
+                raise DocumentError(f"{after!r} is not a child of {parent!r}.")
+            _, pos = self._span(path, after_id)
+        with self.transaction(description):
+            result = self._write(path, whole[:pos] + text + whole[pos:])
+        created = set(result.created)
+        return [n for n in result.created if self.document.node(n)["parent"] not in created]
+
+    def delete(self, ref: str, *, description: str = "delete") -> None:
+        """Take a node out of its container (its log stays, for conflicts and history)."""
+        path, nid = self.resolve(ref)
+        if nid is None:
+            self.remove(path, description=description)
+            return
+        with self.transaction(description):
+            parent = self.document.node(nid)["parent"]
+            if not parent:
+                self.remove(path, description=description)
+                return
+            body = self.document.node(parent)["body"]
+            for index in reversed([i for i, c in enumerate(body) if c == nid]):
+                del body[index]
+            self._touch(nid, "delete")
+            self._structure_changed(path)
+
+    def move(self, ref: str, parent: str, after: str | None = None, *, description: str = "move") -> None:
+        """Move a node into `parent` (a container), after `after` or first."""
+        path, nid = self.resolve(ref)
+        target_path, target = self.resolve(parent)
+        if nid is None:
+            raise DocumentError("Whole files cannot be moved; name a node.")
+        if target is None:
+            target = self.document.roots(target_path)[0]
+        if not self.document.is_container(target):
+            raise DocumentError(f"The node {parent!r} is not a container.")
+        ancestor: str = target
+        while ancestor:
+            if ancestor == nid:
+                raise DocumentError("A node cannot be moved into itself.")
+            ancestor = str(self.document.node(ancestor)["parent"])
+        with self.transaction(description):
+            old_parent = self.document.node(nid)["parent"]
+            if old_parent:
+                old_body = self.document.node(old_parent)["body"]
+                for index in reversed([i for i, c in enumerate(old_body) if c == nid]):
+                    del old_body[index]
+            body = self.document.node(target)["body"]
+            position = 0
+            if after is not None:
+                _, after_id = self.resolve(after if "::" in after else f"{target_path}::{after}")
+                items = list(body)
+                if after_id not in items:
+                    raise DocumentError(f"{after!r} is not a child of {parent!r}.")
+                position = items.index(after_id) + 1
+            body.insert(position, nid)
+            self.document.node(nid)["parent"] = target
+            self._touch(nid, "move")
+            self._structure_changed(path)
+            self._structure_changed(target_path)
+
+    # -- editing by text -----------------------------------------------------------------
+
+    def write(self, path: str, text: str, *, description: str = "write") -> Result:
+        """A whole-file edit (an agent or editor saving): re-keyed into per-node edits."""
+        relative = self._new_path(path)
+        with self.transaction(description):
+            return self._write(relative, text)
+
+    def _write(self, path: str, text: str) -> Result:
+        self._flush_path(path, thorough=True)
+        if path not in self.document.files:
+            result = create_file(self.document, path, text, self._rekeyer)
+        else:
+            result = rekey_file(self.document, path, text, self._rekeyer, self._touch)
+        self._indexes.pop(path, None)
+        return result
+
+    def remove(self, path: str, *, description: str = "remove") -> None:
+        """Remove a file from the workspace."""
+        path = self._path(path)
+        with self.transaction(description):
+            for root in self.document.roots(path):
+                self._touch(root, "delete")
+            del self.document.files[path]
+            self._structure_changed(path)
+
+    def splice(self, path: str, offset: int, delete: int = 0, insert: str = "") -> None:
+        """An editor's character edit at a character offset of a file.
+
+        The edit lands in the node texts it falls in (found by binary search, no render);
+        when it crosses a unit boundary or adds a line, the touched top-level units are
+        re-segmented on their own and re-keyed, so new units appear while typing."""
+        path = self._path(path)
+        with self.transaction():
+            index = self._index(path)
+            dirty = self._dirty.get(path)
+            if dirty and offset <= index.length:
+                slot = index.pieces[index.locate(offset)].slot
+                if slot not in dirty:
+                    self._flush_path(path, thorough=False)
+                    index = self._index(path)
+            slots, removed = index.edit(offset, delete, insert, self._touch)
+            if not index.structured:
+                return
+            dirty = self._dirty.setdefault(path, set())
+            dirty.update(slots)
+            if len(slots) > 1 or "\n" in insert or "\n" in removed:
+                self._flush_path(path, thorough=False)
+
+    def flush(self, *, thorough: bool = True) -> None:
+        """Re-key every region typed into since its last re-key."""
+        for path in list(self._dirty):
+            with self.transaction():
+                self._flush_path(path, thorough=thorough)
+
+    def _flush_path(self, path: str, *, thorough: bool) -> None:
+        slots = self._dirty.get(path)
+        if not slots or path not in self.document.files:
+            self._dirty.pop(path, None)
+            return
+        index = self._index(path)
+        profile = profile_for(path)
+        if profile is None or not index.structured:
+            self._dirty.pop(path, None)
+            return
+        first, last = min(slots), max(slots)
+        start, end = index.slot_range(first, last)
+        current = "".join(str(p.text) for p in index.pieces)
+
+        def slot_text(slot: int) -> str:
+            s, e = index.slot_range(slot, slot)
+            return current[s:e]
+
+        result = rekey_slots(
+            self.document, index.root, first, last, current[start:end], slot_text, profile,
+            self._rekeyer,
+        )
+        if result is None and thorough:
+            result = rekey_slots(
+                self.document, index.root, 0, len(index.top) + 1, current, slot_text, profile,
+                self._rekeyer,
+            )
+        if result is None and not thorough:
+            return  # does not parse yet: stays dirty, retried on the next line typed
+        self._dirty.pop(path, None)
+        if result is not None and (result.structural or result.edited):
+            self._indexes.pop(path, None)
+
+    def _index(self, path: str) -> FileIndex:
+        index = self._indexes.get(path)
+        if index is None:
+            index = self._indexes[path] = FileIndex(self.document, path)
+        return index
+
+    def _structure_changed(self, path: str) -> None:
+        self._indexes.pop(path, None)
+        self._dirty.pop(path, None)
+
+    def _slots_of(self, path: str, nid: str) -> set[int]:
+        index = self._index(path)
+        return {p.slot for p in index.pieces if p.nid == nid}
+
+    def _span(self, path: str, nid: str) -> tuple[int, int]:
+        """The character range a node renders at in its file."""
+        offset = 0
+        for root in self.document.roots(path):
+            found = self._find_span(root, nid, offset)
+            if isinstance(found, tuple):
+                return found
+            offset = found
+        raise NodeNotFound(f"The node {nid!r} is not in {path!r}.")
+
+    def _find_span(self, current: str, nid: str, offset: int) -> tuple[int, int] | int:
+        if current == nid:
+            return offset, offset + len(self.document.render_node(current))
+        node = self.document.node(current)
+        if "text" in node:
+            return offset + len(str(node["text"]))
+        offset += len(str(node["head"]))
+        for child in self.document.children(current):
+            found = self._find_span(child, nid, offset)
+            if isinstance(found, tuple):
+                return found
+            offset = found
+        return offset + len(str(node["tail"]))
+
+    def _new_path(self, path: str) -> str:
+        if path in self.document.files:
+            return path
+        if self.root is not None:
+            return gitio.safe_relpath(self.root, path)
+        if path.startswith(("/", "../")) or "/../" in path or path.startswith(".git/"):
+            raise DocumentError(f"The path {path!r} is outside the repository.")
+        return path
+
