@@ -183,7 +183,7 @@ class Rekeyer:
         """Take deleted nodes, and nodes moving to another container, out of their bodies."""
         leaving = dict(self.orphans)
         for seg_id, nid in self.match.items():
-            old_parent = self.doc.node(nid)["parent"]
+            old_parent = self.doc.parent(nid)
             if old_parent != self.parent_of.get(seg_id, old_parent):
                 leaving[nid] = old_parent
         for nid, parent in leaving.items():
@@ -231,8 +231,8 @@ class Rekeyer:
             current.insert(pos, nid)
             pos += 1
             node = self.doc.node(nid)
-            if nid in where or node["parent"] != container:
-                node["parent"] = container
+            if nid in where or self.doc.parent(nid) != container:
+                self.doc.set_parent(nid, container)
                 self.result.moved.append(nid)
                 self.touch(nid, "move")
 

@@ -88,8 +88,10 @@ class Workspace:
         self._touched: dict[str, str] = {}
         self._description = ""
         self._counter = 0
+        self._registered = False
         self._indexes: dict[str, FileIndex] = {}
         self._dirty: dict[str, set[int]] = {}
+        self._stale: set[str] = set()
         self._listeners: list[Callable[[bytes], None]] = []
         self._subscription = doc.observe(self._on_transaction)
 
@@ -261,11 +263,13 @@ class Workspace:
     def _write_log(self) -> None:
         if not self._touched:
             return
-        key = str(self.client_id)
-        if key not in self.document.agents:
-            self.document.agents[key] = {"name": self.agent}
+        if not self._registered:
+            key = str(self.client_id)
+            if key not in self.document.agents:
+                self.document.agents[key] = {"name": self.agent}
+            self._registered = True
         for nid, op in self._touched.items():
-            if nid not in self.document.nodes:
+            if not self.document.has_node(nid):
                 continue
             parents = self.document.heads(nid)
             self._counter += 1
@@ -467,7 +471,7 @@ class Workspace:
         with self.transaction(description):
             result = self._write(path, whole[:pos] + text + whole[pos:])
         created = set(result.created)
-        return [n for n in result.created if self.document.node(n)["parent"] not in created]
+        return [n for n in result.created if self.document.parent(n) not in created]
 
     def delete(self, ref: str, *, description: str = "delete") -> None:
         """Take a node out of its container (its log stays, for conflicts and history)."""
@@ -476,7 +480,7 @@ class Workspace:
             self.remove(path, description=description)
             return
         with self.transaction(description):
-            parent = self.document.node(nid)["parent"]
+            parent = self.document.parent(nid)
             if not parent:
                 self.remove(path, description=description)
                 return
@@ -500,9 +504,9 @@ class Workspace:
         while ancestor:
             if ancestor == nid:
                 raise DocumentError("A node cannot be moved into itself.")
-            ancestor = str(self.document.node(ancestor)["parent"])
+            ancestor = self.document.parent(ancestor)
         with self.transaction(description):
-            old_parent = self.document.node(nid)["parent"]
+            old_parent = self.document.parent(nid)
             if old_parent:
                 old_body = self.document.node(old_parent)["body"]
                 for index in reversed([i for i, c in enumerate(old_body) if c == nid]):
@@ -516,7 +520,7 @@ class Workspace:
                     raise DocumentError(f"{after!r} is not a child of {parent!r}.")
                 position = items.index(after_id) + 1
             body.insert(position, nid)
-            self.document.node(nid)["parent"] = target
+            self.document.set_parent(nid, target)
             self._touch(nid, "move")
             self._structure_changed(path)
             self._structure_changed(target_path)
@@ -571,42 +575,49 @@ class Workspace:
                 self._flush_path(path, thorough=False)
 
     def flush(self, *, thorough: bool = True) -> None:
-        """Re-key every region typed into since its last re-key."""
-        for path in list(self._dirty):
+        """Re-key every region typed into since its last re-key (`thorough`: also files whose
+        typed regions did not parse on their own, by re-segmenting them whole)."""
+        paths = set(self._dirty) | (self._stale if thorough else set())
+        for path in sorted(paths):
             with self.transaction():
                 self._flush_path(path, thorough=thorough)
 
     def _flush_path(self, path: str, *, thorough: bool) -> None:
-        slots = self._dirty.get(path)
-        if not slots or path not in self.document.files:
-            self._dirty.pop(path, None)
+        slots = self._dirty.pop(path, None)
+        if not slots and not (thorough and path in self._stale):
+            return
+        profile = profile_for(path)
+        if path not in self.document.files or profile is None:
+            self._stale.discard(path)
             return
         index = self._index(path)
-        profile = profile_for(path)
-        if profile is None or not index.structured:
-            self._dirty.pop(path, None)
+        if not index.structured:
+            self._stale.discard(path)
             return
-        first, last = min(slots), max(slots)
-        start, end = index.slot_range(first, last)
-        current = "".join(str(p.text) for p in index.pieces)
 
         def slot_text(slot: int) -> str:
-            s, e = index.slot_range(slot, slot)
-            return current[s:e]
+            return index.text(slot, slot)
 
-        result = rekey_slots(
-            self.document, index.root, first, last, current[start:end], slot_text, profile,
-            self._rekeyer,
-        )
-        if result is None and thorough:
+        result = None
+        if slots:
+            first, last = min(slots), max(slots)
+            region = index.text(first, last)
             result = rekey_slots(
-                self.document, index.root, 0, len(index.top) + 1, current, slot_text, profile,
+                self.document, index.root, first, last, region, slot_text, profile,
                 self._rekeyer,
             )
-        if result is None and not thorough:
-            return  # does not parse yet: stays dirty, retried on the next line typed
-        self._dirty.pop(path, None)
-        if result is not None and (result.structural or result.edited):
+        if result is None and thorough:
+            whole = index.text()
+            result = rekey_slots(
+                self.document, index.root, 0, len(index.top) + 1, whole, slot_text, profile,
+                self._rekeyer,
+            )
+        if result is None:
+            # Does not parse yet: the text is right, the structure catches up once it does.
+            self._stale.add(path)
+            return
+        self._stale.discard(path)
+        if result.structural or result.edited:
             self._indexes.pop(path, None)
 
     def _index(self, path: str) -> FileIndex:
@@ -618,6 +629,7 @@ class Workspace:
     def _structure_changed(self, path: str) -> None:
         self._indexes.pop(path, None)
         self._dirty.pop(path, None)
+        self._stale.discard(path)
 
     def _slots_of(self, path: str, nid: str) -> set[int]:
         index = self._index(path)
