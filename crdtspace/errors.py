@@ -49,6 +49,10 @@ class NodeNotFound(DocumentError):
     """No node with that key, or no file at that path, in the workspace."""
 
 
+class PathError(DocumentError):
+    """A path that escapes the repository, points into .git, or is not a valid file path."""
+
+
 class StorageError(CrdtspaceError):
     """The durable state under .git/crdtspace cannot be read or written."""
 
