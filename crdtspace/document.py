@@ -4,7 +4,8 @@
 
     files  : Map  path -> Array[node id]      normally one root; two = both sides added the path
     nodes  : Map  node id -> Map
-               kind, name, parent (container id, "" for a root), path (roots only)
+               kind, name, parent (container id, "" for a root), path and mode (roots only;
+               mode only when not 100644)
                text                           a leaf's exact source
                head, body: Array[id], tail    a container
                log: Array                     edit log entries {id, agent, parents, op}
@@ -28,6 +29,7 @@ from pycrdt import Array, Doc, Map, Text
 
 from crdtspace.errors import NodeNotFound
 from crdtspace.gitio import TrackedFile
+from crdtspace.languages import profile_for
 from crdtspace.segment import Seg, segment_file
 
 FORMAT = 1
@@ -120,6 +122,11 @@ class Document:
                 hint="`crdtspace status` lists the files",
             )
         return [r for r in dict.fromkeys(roots) if r in self.nodes]
+
+    def mode(self, path: str) -> str:
+        """A file's git mode ("100644" unless the import recorded another)."""
+        roots = self.roots(path)
+        return str(self.nodes[roots[0]].get("mode", "100644")) if roots else "100644"
 
     def is_container(self, nid: str) -> bool:
         return "body" in self.node(nid)
@@ -279,9 +286,12 @@ def _import_file(document: Document, commit: str, tracked: TrackedFile) -> None:
         }
         return
     cut = segment_file(tracked.path, tracked.text)
-    grammar = cut.language or "text"
+    profile = profile_for(tracked.path) if cut.language else None
+    grammar = profile.key if profile is not None else "text"
     root = document.add_seg(
         cut.root, "", lambda seg, key: import_id(commit, tracked.path, key, grammar)
     )
     document.nodes[root]["path"] = tracked.path
+    if tracked.mode != "100644":
+        document.nodes[root]["mode"] = tracked.mode
     document.files[tracked.path] = Array([root])

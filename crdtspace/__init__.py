@@ -1,0 +1,58 @@
+"""crdtspace: a git-native CRDT workspace for concurrent coding agents.
+
+One `Workspace` is one replica of a shared pycrdt document in which every file is a tree of
+syntax units (functions, classes, statements) keyed by stable ids, so concurrent edits to
+different units merge by construction.
+"""
+
+from __future__ import annotations
+
+from crdtspace.document import Document, LogEntry, import_commit
+from crdtspace.errors import (
+    AuthError,
+    CrdtspaceError,
+    CrdtspaceWarning,
+    DocumentError,
+    GitStateError,
+    NodeNotFound,
+    PathError,
+    StorageError,
+    SyncError,
+)
+from crdtspace.languages import Profile, profile_for, profiles
+from crdtspace.rekey import Result
+from crdtspace.replicas import Link, connect, sync
+from crdtspace.segment import Seg, Segmentation, segment_file
+from crdtspace.workspace import GitOnlyFile, OutlineEntry, Status, Workspace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthError",
+    "CrdtspaceError",
+    "CrdtspaceWarning",
+    "Document",
+    "DocumentError",
+    "GitOnlyFile",
+    "GitStateError",
+    "Link",
+    "LogEntry",
+    "NodeNotFound",
+    "OutlineEntry",
+    "PathError",
+    "Profile",
+    "Result",
+    "Seg",
+    "Segmentation",
+    "Status",
+    "StorageError",
+    "SyncError",
+    "Workspace",
+    "__version__",
+    "connect",
+    "import_commit",
+    "profile_for",
+    "profiles",
+    "segment_file",
+    "sync",
+]

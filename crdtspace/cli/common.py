@@ -1,0 +1,125 @@
+"""What every command shares: the app, options, error handling, output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from crdtspace.errors import CrdtspaceError
+from crdtspace.workspace import Workspace
+
+app = typer.Typer(
+    name="crdtspace",
+    help="A git-native CRDT workspace for concurrent coding agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+AgentOption = Annotated[
+    str | None,
+    typer.Option("--agent", help="Who is editing (default: git's user.name)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@dataclass
+class Context:
+    """Options given before the command: which repository and which workspace."""
+
+    repo: Path
+    workspace: str
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    repo: Annotated[
+        Path,
+        typer.Option("-C", "--repo", help="Run as if started in this directory (like git -C)."),
+    ] = Path("."),
+    workspace: Annotated[
+        str, typer.Option("--workspace", "-w", help="Name of the workspace in this repository.")
+    ] = "default",
+) -> None:
+    ctx.obj = Context(repo=repo.absolute(), workspace=workspace)
+
+
+def context(ctx: typer.Context) -> Context:
+    obj = ctx.find_root().obj
+    if isinstance(obj, Context):
+        return obj
+    return Context(repo=Path.cwd(), workspace="default")
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn crdtspace's errors into one clear line on stderr and the error's exit code."""
+    try:
+        yield
+    except CrdtspaceError as exc:
+        line = f"error: {exc.message}"
+        if exc.hint:
+            line += f" (hint: {exc.hint})"
+        err.print(line, markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        raise typer.Exit(130) from None
+
+
+def open_workspace(ctx: typer.Context, agent: str | None = None) -> Workspace:
+    options = context(ctx)
+    return Workspace.open(options.repo, agent=agent, workspace=options.workspace)
+
+
+def absolute(ctx: typer.Context, path: str) -> str:
+    """A path given on the command line, relative to where the command runs (or -C)."""
+    if os.path.isabs(path):
+        return path
+    return str(context(ctx).repo / path)
+
+
+def split_ref(ctx: typer.Context, ref: str) -> str:
+    """`PATH[::NODE]` with PATH made absolute (a bare node key is kept as is)."""
+    path, sep, node = ref.partition("::")
+    return absolute(ctx, path) + sep + node
+
+
+def print_json(value: Any) -> None:
+    out.print_json(json.dumps(value), indent=2)
+
+
+@contextmanager
+def progress(description: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar (on stderr) fed by a `(done, total)` callback."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
