@@ -1,0 +1,5 @@
+"""`python -m crdtspace`: the command line."""
+
+from crdtspace.cli import main
+
+main()
