@@ -279,11 +279,15 @@ def import_commit(
 
 def _import_file(document: Document, commit: str, tracked: TrackedFile) -> None:
     if tracked.text is None:
-        document.gitonly[tracked.path] = {
-            "reason": tracked.git_only_reason or "not text",
-            "blob": tracked.blob,
-            "mode": tracked.mode,
-        }
+        # A Map, not a plain dict: a dict becomes a yrs Any map whose encoding follows a
+        # HashMap's random order, which would make imports differ byte for byte.
+        document.gitonly[tracked.path] = Map(
+            {
+                "reason": tracked.git_only_reason or "not text",
+                "blob": tracked.blob,
+                "mode": tracked.mode,
+            }
+        )
         return
     cut = segment_file(tracked.path, tracked.text)
     profile = profile_for(tracked.path) if cut.language else None

@@ -354,6 +354,12 @@ def rekey_slots(
             first -= 1
             text = slot_text(first) + text
             continue
+        if first > 1 and _continues_previous(text):
+            # An indented first line continues the unit before it (typing a body after
+            # `def f():` parses on its own as a stray statement): take that unit in too.
+            first -= 1
+            text = slot_text(first) + text
+            continue
         break
     node = document.node(root)
     children: list[Desired] = [Keep(nid) for nid in top[: max(first - 1, 0)]]
@@ -367,6 +373,14 @@ def rekey_slots(
         tail=seg.tail if last == n + 1 else str(node["tail"]),
     )
     return rekeyer().run(root, desired)
+
+
+def _continues_previous(text: str) -> bool:
+    """Whether the first line with content is indented."""
+    for line in text.splitlines():
+        if line.strip():
+            return line[0] in " \t"
+    return False
 
 
 def rekey_file(

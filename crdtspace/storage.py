@@ -3,7 +3,10 @@
 ::
 
     updates.log = b"CSL1" record*
-    record      = length:u32le crc32(payload):u32le payload
+    record      = length:u32le crc32(length + payload):u32le payload
+
+The checksum covers the length too, so a run of zero bytes (what some filesystems leave after
+a power loss) never reads as valid empty records.
 
 Every append is fsynced before it returns. A crash can only tear the last record, which the next
 `load` drops (with a warning) and truncates away; a bad checksum anywhere else is corruption and
@@ -115,7 +118,7 @@ class UpdateLog:
             if length > MAX_RECORD:
                 raise self._corrupt(pos, f"record {len(records)} has an impossible length")
             payload = data[start:stop]
-            if zlib.crc32(payload) != crc:
+            if zlib.crc32(payload, zlib.crc32(data[pos : pos + 4])) != crc:
                 if stop == size:
                     break  # the last record, cut short by a crash
                 raise self._corrupt(
@@ -182,6 +185,12 @@ class UpdateLog:
             fd, self._lock_fd = self._lock_fd, None
             os.close(fd)  # closing the only descriptor releases the flock
         self._checked = False
+
+    def __del__(self) -> None:
+        # A log dropped without close() (say, an open that raised) must not keep the workspace
+        # locked for the rest of the process. Silent: a ResourceWarning here is not actionable.
+        if getattr(self, "_lock_fd", None) is not None or getattr(self, "_fd", None) is not None:
+            self.close()
 
     def __enter__(self) -> UpdateLog:
         return self
@@ -310,7 +319,8 @@ def _encode(record: bytes) -> bytes:
             f"An update of {len(record)} bytes is too large for the update log (limit 1 GiB).",
             hint="split the change into smaller edits",
         )
-    return HEADER.pack(len(record), zlib.crc32(record)) + record
+    length = struct.pack("<I", len(record))
+    return length + struct.pack("<I", zlib.crc32(record, zlib.crc32(length))) + record
 
 
 def _write_all(fd: int, data: bytes) -> None:

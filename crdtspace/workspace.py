@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from pycrdt import Doc, TransactionEvent
+from pycrdt import get_update as diff_update
 
 from crdtspace import gitio
 from crdtspace.document import Document, LogEntry, import_commit
@@ -27,6 +28,34 @@ from crdtspace.textmap import FileIndex
 OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
 COMPACT_AFTER = 5000
 """Records in the update log after which opening the workspace compacts it to one snapshot."""
+HELD_LIMIT = 10_000
+"""Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
+
+
+def settle(doc: Doc, updates: list[bytes]) -> list[bytes]:
+    """Apply again every update not yet wholly in `doc`; return those still waiting.
+
+    An update that arrives before one it depends on stays pending inside yrs, but when a later
+    update lets yrs integrate it only in part, pycrdt 0.14 drops the rest (reproduced in
+    tests/test_convergence.py). So a replica keeps each update until the doc holds all of its
+    structs (its diff against the doc's state vector lists no client), applying it again after
+    every later update: applying an update twice is harmless.
+    """
+    waiting = [u for u in updates if _structs_missing(doc, u)]
+    while waiting:
+        for update in waiting:
+            doc.apply_update(update)
+        still = [u for u in waiting if _structs_missing(doc, u)]
+        if len(still) == len(waiting):
+            break
+        waiting = still
+    return waiting[-HELD_LIMIT:]
+
+
+def _structs_missing(doc: Doc, update: bytes) -> bool:
+    # The diff of an update against a state vector starts with its number of clients (a
+    # varint): zero means every struct of it is in the doc.
+    return diff_update(update, doc.get_state())[:1] != b"\x00"
 
 
 @dataclass(frozen=True)
@@ -93,6 +122,7 @@ class Workspace:
         self._dirty: dict[str, set[int]] = {}
         self._stale: set[str] = set()
         self._listeners: list[Callable[[bytes], None]] = []
+        self._held: list[bytes] = []
         self._subscription = doc.observe(self._on_transaction)
 
     # -- creating and opening ------------------------------------------------------------
@@ -137,11 +167,15 @@ class Workspace:
                 f"A workspace {workspace!r} already exists in this repository.",
                 hint="open it, or run init with --force to start over from the commit",
             )
-        commit = gitio.resolve_commit(repo, rev)
-        update = import_commit(
-            commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
-        )
-        log.compact(update)
+        try:
+            commit = gitio.resolve_commit(repo, rev)
+            update = import_commit(
+                commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
+            )
+            log.compact(update)
+        except BaseException:
+            log.close()
+            raise
         doc = Doc()
         doc.apply_update(update)
         name = agent or gitio.user_name(repo)
@@ -158,17 +192,29 @@ class Workspace:
         """Open a durable workspace: every recorded update is applied (a torn tail is dropped)."""
         repo = gitio.open_repo(Path(repo_path))
         log = UpdateLog(gitio.state_dir(repo, workspace))
-        loaded = log.load()
-        if not loaded.records:
-            raise StorageError(
-                "This repository has no crdtspace workspace yet.",
-                hint="run `crdtspace init` first",
-            )
-        doc = Doc()
-        for record in loaded.records:
-            doc.apply_update(record)
-        if len(loaded.records) > COMPACT_AFTER:
-            log.compact(doc.get_update())
+        try:
+            loaded = log.load()
+            if not loaded.records:
+                raise StorageError(
+                    "This repository has no crdtspace workspace yet.",
+                    hint="run `crdtspace init` first",
+                )
+            doc = Doc()
+            held: list[bytes] = []
+            for index, record in enumerate(loaded.records):
+                try:
+                    doc.apply_update(record)
+                    held = settle(doc, [*held, record])
+                except Exception as exc:  # pycrdt raises plain exceptions on bad updates
+                    raise StorageError(
+                        f"Record {index} of {log.path} is not a valid update: {exc}",
+                        hint="the log is damaged; restore it or run `crdtspace init --force`",
+                    ) from exc
+            if len(loaded.records) > COMPACT_AFTER:
+                log.compact(doc.get_update())
+        except BaseException:
+            log.close()
+            raise
         name = agent or gitio.user_name(repo)
         return cls(doc, agent=name, log=log, root=gitio.repo_root(repo))
 
@@ -212,6 +258,7 @@ class Workspace:
         self._remote = True
         try:
             self.doc.apply_update(update)
+            self._held = settle(self.doc, [*self._held, update])
         except Exception as exc:  # pycrdt raises plain exceptions for malformed input
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         finally:
@@ -344,13 +391,12 @@ class Workspace:
     def _path(self, path: str) -> str:
         if path in self.document.files:
             return path
-        if path in self.document.gitonly:
-            reason = self.document.gitonly[path]["reason"]
-            raise DocumentError(f"{path!r} is kept in git only: {reason}.")
-        if self.root is not None:
-            relative = gitio.safe_relpath(self.root, path)
-            if relative in self.document.files:
-                return relative
+        relative = gitio.safe_relpath(self.root, path)
+        if relative in self.document.files:
+            return relative
+        if relative in self.document.gitonly:
+            reason = self.document.gitonly[relative]["reason"]
+            raise DocumentError(f"{relative!r} is kept in git only: {reason}.")
         raise NodeNotFound(
             f"There is no file {path!r} in the workspace.", hint="`crdtspace status` lists them"
         )
@@ -368,7 +414,7 @@ class Workspace:
     def _outline(self, nid: str, depth: int, prefix: str, line: int, out: list[OutlineEntry]) -> int:
         node = self.document.node(nid)
         name = str(node["name"])
-        qualname = f"{prefix}.{name}" if prefix and name else (name or prefix)
+        qualname = f"{prefix}.{name}" if prefix and name else name
         text = self.document.render_node(nid)
         stripped = text.lstrip()
         start = line + text[: len(text) - len(stripped)].count("\n")

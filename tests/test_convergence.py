@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -264,3 +265,21 @@ def test_a_function_renamed_and_edited_keeps_its_id(repo: Path, new_name: str, l
     ws.write(path, text)
     assert ws.render(path) == text
     assert ws.resolve(f"{path}::{new_name}")[1] == key
+
+
+def test_updates_of_one_replica_in_any_order(repo: Path) -> None:
+    """Out-of-order delivery, where yrs integrates a pending update only in part."""
+    a = Workspace.from_commit(repo, agent="a")
+    sent: list[bytes] = []
+    a.subscribe(sent.append)
+    path = "lib/shelf.py"
+    a.replace(f"{path}::alpha", "\n\n\ndef alpha(x):\n    return x + 2\n")
+    text = a.render(path)
+    a.write(path, text.replace("total = 0", "total = 1") + "\n\ndef omega():\n    pass\n")
+    a.splice(path, 0, 0, "# header\n")
+    expected = a.render_all()
+    for order in itertools.permutations(range(len(sent))):
+        b = Workspace.from_commit(repo, agent="b")
+        for index in order:
+            b.apply_update(sent[index])
+        assert b.render_all() == expected, order

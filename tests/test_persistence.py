@@ -108,6 +108,7 @@ def test_kill_minus_nine_loses_no_returned_edit(repo: Path) -> None:
             break
     process.send_signal(signal.SIGKILL)
     process.wait()
+    process.stdout.close()
     assert acknowledged >= 40
     with Workspace.open(repo, agent="after") as ws:
         lines = ws.render("log.txt").splitlines()

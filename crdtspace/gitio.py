@@ -1,0 +1,501 @@
+"""Everything crdtspace reads from git, with errors that say what to do.
+
+GitPython opens the repository and resolves names; the bulk reads (the listing of a tree and the
+contents of its blobs) go through one ``git ls-tree`` and one ``git cat-file --batch`` process,
+which reads a tree of a few thousand files in a few tens of milliseconds.
+
+No raw GitPython exception escapes this module for the cases it documents: a missing or bare
+repository, a repository without commits, an unknown revision or object are
+:class:`~crdtspace.errors.GitStateError`; a path that is not a file of the repository is a
+:class:`~crdtspace.errors.PathError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import git
+from git.exc import BadName, BadObject
+
+from crdtspace.errors import GitStateError, PathError
+
+__all__ = [
+    "BINARY_CHECK_BYTES",
+    "DEFAULT_SIZE_LIMIT",
+    "TrackedFile",
+    "blob_text",
+    "classify",
+    "head_commit",
+    "is_dirty",
+    "open_repo",
+    "read_tree",
+    "repo_root",
+    "resolve_commit",
+    "safe_relpath",
+    "state_dir",
+    "user_name",
+]
+
+DEFAULT_SIZE_LIMIT: int = 1 << 20
+"""1 MiB: bigger text files stay git-only."""
+
+BINARY_CHECK_BYTES = 8000
+"""Like git, a file is binary when its first 8000 bytes hold a NUL byte."""
+
+MODE_FILE = "100644"
+MODE_EXECUTABLE = "100755"
+MODE_SYMLINK = "120000"
+MODE_SUBMODULE = "160000"
+
+# read_tree reads blobs with up to this many `git cat-file` processes, each taking at least
+# _CHUNK_MIN objects (git inflates objects on one core per process).
+_CAT_FILE_WORKERS = 4
+_CHUNK_MIN = 256
+
+_WORKSPACE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_HEX_SHA = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+@dataclass(frozen=True)
+class TrackedFile:
+    """One entry of a commit's tree: a file, a symbolic link or a submodule."""
+
+    path: str
+    """posix path relative to the repository root"""
+    mode: str
+    """git mode as a 6-digit octal string: "100644", "100755", "120000", "160000\""""
+    blob: str
+    """the blob's hex sha (for a submodule, the sha of the commit it points to)"""
+    text: str | None
+    """the decoded text, exactly (CRLF kept, a BOM kept as "\\ufeff"), or None when git-only"""
+    git_only_reason: str | None
+    """why the file is git-only, a short phrase for people; None when it has text"""
+
+
+# ---------------------------------------------------------------------------------------------
+# The repository
+
+
+def open_repo(path: Path) -> git.Repo:
+    """The repository holding ``path`` (searching parent directories); it must have a work tree."""
+    path = Path(path)
+    start = path.parent if path.is_file() else path
+    if not start.exists():
+        raise GitStateError(f"The path {str(path)!r} does not exist.")
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise GitStateError(
+            f"{path} is not inside a git repository.",
+            hint="run `git init` or cd into a repository",
+        ) from None
+    if repo.bare or repo.working_tree_dir is None:
+        git_dir = repo.git_dir
+        repo.close()
+        raise GitStateError(
+            f"{git_dir} is a bare repository; crdtspace needs a working tree.",
+            hint="clone it without --bare, or use `git worktree add`",
+        )
+    return repo
+
+
+def repo_root(repo: git.Repo) -> Path:
+    """The working tree directory, resolved."""
+    if repo.working_tree_dir is None:
+        raise GitStateError(f"{repo.git_dir} is a bare repository; it has no working tree.")
+    return Path(repo.working_tree_dir).resolve()
+
+
+def head_commit(repo: git.Repo) -> str | None:
+    """The hex sha HEAD points to, or None when the current branch has no commits yet."""
+    try:
+        if not repo.head.is_valid():
+            return None
+        return repo.head.commit.hexsha
+    except (ValueError, BadName, BadObject, git.GitCommandError):
+        return None
+
+
+def resolve_commit(repo: git.Repo, rev: str = "HEAD") -> git.Commit:
+    """The commit ``rev`` names (any git revision syntax: branch, tag, short sha, ``HEAD~2``)."""
+    try:
+        sha = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except git.GitCommandError:
+        sha = ""
+    if sha:
+        try:
+            return repo.commit(sha.strip())
+        except (ValueError, BadName, BadObject) as error:  # pragma: no cover - rev-parse agreed
+            raise GitStateError(f"The revision {rev!r} cannot be read: {error}.") from None
+    if not repo.head.is_valid():
+        if not _has_refs(repo):
+            raise GitStateError("The repository has no commits yet.", hint="commit something first")
+        if rev == "HEAD":
+            raise GitStateError(
+                f"The current branch {_head_name(repo)!r} has no commits yet.",
+                hint="commit something first",
+            )
+    raise GitStateError(
+        f"The revision {rev!r} does not name a commit in this repository.",
+        hint="try a branch, a tag or a commit sha; `git log --oneline` lists commits",
+    )
+
+
+def _has_refs(repo: git.Repo) -> bool:
+    try:
+        return bool(repo.git.for_each_ref("--count=1").strip())
+    except git.GitCommandError:  # pragma: no cover - defensive
+        return False
+
+
+def _head_name(repo: git.Repo) -> str:
+    try:
+        return str(repo.head.reference.name)
+    except (TypeError, ValueError):  # pragma: no cover - a detached HEAD always resolves
+        return "HEAD"
+
+
+def is_dirty(repo: git.Repo, *, untracked_files: bool = False) -> bool:
+    """Whether the index or the working tree differ from HEAD (untracked files only if asked)."""
+    try:
+        if not repo.head.is_valid():
+            # No commits: any staged (or, if asked, untracked) file is uncommitted work.
+            staged = repo.git.ls_files("--cached")
+            untracked = repo.untracked_files if untracked_files else []
+            return bool(staged.strip()) or bool(untracked)
+        return repo.is_dirty(index=True, working_tree=True, untracked_files=untracked_files)
+    except git.GitCommandError as error:
+        raise GitStateError(
+            f"Cannot tell whether the working tree is clean: {_stderr(error)}"
+        ) from None
+
+
+def blob_text(repo: git.Repo, sha: str) -> bytes:
+    """The exact bytes of a blob (for a symbolic link, its target)."""
+    if not _HEX_SHA.fullmatch(sha):
+        raise GitStateError(f"{sha!r} is not a blob sha.")
+    try:
+        _, kind, _, data = repo.git.get_object_data(sha)
+    except (ValueError, git.GitCommandError):
+        raise GitStateError(f"The blob {sha} is not in the repository.") from None
+    kind_name = kind.decode() if isinstance(kind, bytes) else str(kind)
+    if kind_name != "blob":
+        raise GitStateError(f"The object {sha} is a {kind_name}, not a blob (a file's contents).")
+    return bytes(data)
+
+
+def state_dir(repo: git.Repo, workspace: str = "default") -> Path:
+    """Where a workspace keeps its state: ``.git/crdtspace/<workspace>`` (not created here)."""
+    if not _WORKSPACE_NAME.fullmatch(workspace) or workspace.startswith("."):
+        raise PathError(
+            f"The workspace name {workspace!r} is not valid.",
+            hint="use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'",
+        )
+    return Path(repo.git_dir) / "crdtspace" / workspace
+
+
+def user_name(repo: git.Repo) -> str:
+    """``git config user.name`` (repository, then global), else ``$USER``, else "anonymous"."""
+    try:
+        name = repo.git.config("--get", "user.name").strip()
+    except git.GitCommandError:
+        name = ""
+    return name or os.environ.get("USER", "").strip() or "anonymous"
+
+
+# ---------------------------------------------------------------------------------------------
+# Text or git-only
+
+
+def classify(data: bytes, size_limit: int = DEFAULT_SIZE_LIMIT) -> tuple[str | None, str | None]:
+    """``(text, None)`` for a text file, else ``(None, reason)``.
+
+    In order: a NUL byte in the first 8000 bytes makes it binary (git's own heuristic); then a
+    file larger than ``size_limit`` bytes stays git-only; then it must decode as strict UTF-8.
+    The text is exact: CRLF is kept, a byte order mark is kept as ``"\\ufeff"``.
+    """
+    reason = _binary_or_large(data[:BINARY_CHECK_BYTES], len(data), size_limit)
+    if reason is not None:
+        return None, reason
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        return None, f"invalid UTF-8 at byte {error.start}"
+
+
+def _binary_or_large(head: bytes, size: int, size_limit: int) -> str | None:
+    nul = head.find(b"\0", 0, BINARY_CHECK_BYTES)
+    if nul >= 0:
+        return f"binary (NUL byte at offset {nul})"
+    if size > size_limit:
+        limit, actual = _human_size(size_limit), _human_size(size)
+        if actual == limit:
+            actual = f"{size:,} bytes"
+        return f"larger than the {limit} size limit ({actual})"
+    return None
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} byte" if size == 1 else f"{size} bytes"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    if value == int(value):
+        return f"{int(value)} {unit}"
+    return f"{value:.1f} {unit}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a tree
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    mode: str
+    kind: str
+    sha: str
+    size: int
+
+
+def read_tree(commit: git.Commit, *, size_limit: int = DEFAULT_SIZE_LIMIT) -> list[TrackedFile]:
+    """Every file, symbolic link and submodule of the commit's tree, recursively, sorted by path."""
+    repo = commit.repo
+    entries = _list_tree(repo, commit.hexsha)
+    small = sorted(
+        {
+            e.sha
+            for e in entries
+            if e.kind == "blob" and e.mode != MODE_SYMLINK and e.size <= size_limit
+        }
+    )
+    contents = _read_blobs(repo, small)
+    files = []
+    for entry in entries:
+        if entry.mode == MODE_SUBMODULE or entry.kind == "commit":
+            files.append(TrackedFile(entry.path, MODE_SUBMODULE, entry.sha, None, "submodule"))
+        elif entry.mode == MODE_SYMLINK:
+            files.append(TrackedFile(entry.path, entry.mode, entry.sha, None, "symbolic link"))
+        elif entry.size <= size_limit:
+            text, reason = classify(contents[entry.sha], size_limit)
+            files.append(TrackedFile(entry.path, entry.mode, entry.sha, text, reason))
+        else:
+            head = _blob_head(repo, entry.sha, BINARY_CHECK_BYTES)
+            reason = _binary_or_large(head, entry.size, size_limit)
+            files.append(TrackedFile(entry.path, entry.mode, entry.sha, None, reason))
+    files.sort(key=lambda f: f.path)
+    return files
+
+
+def _list_tree(repo: git.Repo, treeish: str) -> list[_Entry]:
+    try:
+        raw = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", treeish, stdout_as_string=False)
+    except git.GitCommandError as error:
+        raise GitStateError(f"Cannot list the tree of {treeish}: {_stderr(error)}") from None
+    assert isinstance(raw, bytes)
+    entries = []
+    for record in raw.split(b"\0"):
+        if not record:
+            continue
+        meta, _, name = record.partition(b"\t")
+        mode, kind, sha, size = meta.decode("ascii").split()
+        entries.append(
+            _Entry(
+                path=name.decode("utf-8", "surrogateescape"),
+                mode=mode,
+                kind=kind,
+                sha=sha,
+                size=int(size) if size != "-" else 0,
+            )
+        )
+    return entries
+
+
+def _read_blobs(repo: git.Repo, shas: list[str]) -> dict[str, bytes]:
+    """The contents of many blobs, from a few ``git cat-file --batch`` processes in parallel."""
+    if not shas:
+        return {}
+    workers = max(1, min(_CAT_FILE_WORKERS, os.cpu_count() or 1, len(shas) // _CHUNK_MIN))
+    if workers == 1:
+        return dict(_cat_blobs(repo, shas))
+    chunks = [shas[index::workers] for index in range(workers)]
+    contents: dict[str, bytes] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(lambda chunk: dict(_cat_blobs(repo, chunk)), chunks):
+            contents.update(part)
+    return contents
+
+
+def _git_command(repo: git.Repo, *args: str) -> list[str]:
+    executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
+    return [str(executable), f"--git-dir={repo.git_dir}", *args]
+
+
+def _cat_blobs(repo: git.Repo, shas: list[str]) -> Iterator[tuple[str, bytes]]:
+    """The contents of many objects from one ``git cat-file --batch`` process."""
+    process = subprocess.Popen(
+        _git_command(repo, "cat-file", "--batch", "--buffer"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=repo.git_dir,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    writer = threading.Thread(target=_feed, args=(process.stdin, shas), daemon=True)
+    writer.start()
+    try:
+        for sha in shas:
+            header = process.stdout.readline()
+            parts = header.split()
+            if len(parts) != 3:
+                if header.endswith(b" missing\n"):
+                    raise GitStateError(
+                        f"The object {sha} is missing from the repository.",
+                        hint="a shallow or partial clone? `git fetch --unshallow` may help",
+                    )
+                raise GitStateError(f"git cat-file failed reading {sha}: {_drain(process)}")
+            size = int(parts[2])
+            data = process.stdout.read(size)
+            process.stdout.read(1)  # the LF after each object
+            if len(data) != size:  # pragma: no cover - git died mid-object
+                raise GitStateError(f"git cat-file stopped reading {sha}: {_drain(process)}")
+            yield sha, data
+    finally:
+        writer.join()
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _feed(stream: IO[bytes], shas: Iterable[str]) -> None:
+    try:
+        stream.write("".join(f"{sha}\n" for sha in shas).encode("ascii"))
+    except (BrokenPipeError, OSError):  # pragma: no cover - the reader reports the failure
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
+
+
+def _drain(process: subprocess.Popen[bytes]) -> str:  # pragma: no cover - git failing
+    process.kill()
+    process.wait()
+    if process.stderr is None:
+        return "no message"
+    return process.stderr.read().decode("utf-8", "replace").strip() or "no message"
+
+
+def _blob_head(repo: git.Repo, sha: str, count: int) -> bytes:
+    """The first ``count`` bytes of a (big) blob, without reading the rest."""
+    process = subprocess.Popen(
+        _git_command(repo, "cat-file", "blob", sha),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=repo.git_dir,
+    )
+    assert process.stdout is not None
+    try:
+        head = process.stdout.read(count)
+    finally:
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    if not head and process.returncode not in (0, -9):  # pragma: no cover - missing object
+        raise GitStateError(f"The object {sha} is missing from the repository.")
+    return head
+
+
+def _stderr(error: git.GitCommandError) -> str:
+    message = error.stderr if isinstance(error.stderr, str) else str(error.stderr or "")
+    message = message.strip().removeprefix("stderr:").strip().strip("'").strip()
+    first = message.splitlines()[0] if message else f"git exited with {error.status}"
+    return first.removeprefix("fatal: ").rstrip(".") + "."
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+
+def safe_relpath(root: Path | None, path: str) -> str:
+    """A posix path relative to the repository root, or PathError.
+
+    An absolute path must lie inside ``root`` (symbolic links in the directories above it are
+    resolved, so /tmp and /private/tmp agree; the last component is never followed). A relative
+    path is taken from the repository root. ``.`` and ``..`` are folded lexically; a path that
+    leaves the root, is empty, names the root itself, goes into ``.git`` or holds a NUL byte is
+    refused, and so is one that goes through a symbolic link inside ``root``.
+    """
+    if "\0" in path:
+        raise PathError(f"The path {path!r} contains a NUL byte.")
+    if not path:
+        raise PathError("The path '' is empty.", hint="name a file in the repository")
+    relative: str
+    if os.path.isabs(path):
+        if root is None:
+            raise PathError(
+                f"The path {path!r} is absolute; give it relative to the repository root."
+            )
+        inside = _inside(Path(root), path)
+        if inside is None:
+            raise PathError(f"The path {path!r} is outside the repository.")
+        relative = inside
+    else:
+        relative = path
+    parts: list[str] = []
+    for part in relative.replace(os.sep, "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise PathError(f"The path {path!r} is outside the repository.")
+            parts.pop()
+            continue
+        parts.append(part)
+    if not parts:
+        raise PathError(
+            f"The path {path!r} names the repository root, not a file.",
+            hint="name a file in the repository",
+        )
+    if any(part.lower() == ".git" for part in parts):
+        raise PathError(f"The path {path!r} points into .git, which crdtspace never edits.")
+    if root is not None:
+        # Like git: a path may not go through a symbolic link (it could lead anywhere).
+        directory = Path(root)
+        for part in parts[:-1]:
+            directory = directory / part
+            if directory.is_symlink():
+                raise PathError(f"The path {path!r} is beyond a symbolic link.")
+    return "/".join(parts)
+
+
+def _inside(root: Path, path: str) -> str | None:
+    """``path`` (absolute) relative to ``root``, or None when it lies outside."""
+    lexical = Path(os.path.normpath(path))
+    roots = [Path(os.path.normpath(root)), root.resolve()]
+    # Resolve the directories above the last component (not the component itself: a tracked
+    # symbolic link is a file of the repository, whatever it points to).
+    candidates = [lexical, lexical.parent.resolve() / lexical.name]
+    for candidate in candidates:
+        for base in roots:
+            if candidate == base:
+                return "."
+            if candidate.is_relative_to(base):
+                return candidate.relative_to(base).as_posix()
+    return None

