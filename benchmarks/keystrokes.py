@@ -40,7 +40,8 @@ Burst = list[Patch]
 
 
 def rustcode() -> tuple[str, list[Burst], str]:
-    data = json.loads(gzip.open(ROOT / "benchmarks" / "data" / "rustcode.json.gz").read())
+    with gzip.open(ROOT / "benchmarks" / "data" / "rustcode.json.gz") as handle:
+        data = json.loads(handle.read())
     bursts = [[(int(p[0]), int(p[1]), str(p[2])) for p in t["patches"]] for t in data["txns"]]
     return str(data["startContent"]), bursts, str(data["endContent"])
 
@@ -82,7 +83,7 @@ def patches(bursts: list[Burst]) -> Iterator[Patch]:
 
 def run_single_text(start: str, bursts: list[Burst]) -> tuple[float, str]:
     """One pycrdt Text, one transaction per burst, with the offset conversion it needs."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     text = doc.get("t", type=Text)
     text += start
     mirror = start

@@ -27,14 +27,18 @@ def variants(text: str) -> dict[str, str]:
     """Each case: the file after one kind of change."""
     body = "    return _GenericAlias(self, parameters)\n"
     assert body in text
-    rename_from = "def _type_check(arg, msg, is_argument=True, module=None, *, allow_special_forms=False):"
+    rename_from = (
+        "def _type_check(arg, msg, is_argument=True, module=None, *, allow_special_forms=False):"
+    )
     assert rename_from in text
     end = text.index("\ndef _type_repr(")
     return {
         "one function changed": text.replace(body, body.replace("self", "self, extra=None"), 1),
         "function renamed and edited": text.replace(
             rename_from, rename_from.replace("_type_check", "_check_type")
-        ).replace("    invalid_generic_forms = (Generic, Protocol)", "    invalid_generic_forms = ()", 1),
+        ).replace(
+            "    invalid_generic_forms = (Generic, Protocol)", "    invalid_generic_forms = ()", 1
+        ),
         "function added": text[:end] + "\n\ndef added(x):\n    return x * 2\n" + text[end:],
         "function moved": _move(text),
     }

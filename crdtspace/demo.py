@@ -109,9 +109,10 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
     store = bob.render(STORE)
     store = store.replace("def parse_line(line: str)", "def parse_record(line: str)")
     store = store.replace("inventory.add(parse_line(line))", "inventory.add(parse_record(line))")
-    store = store.replace('"""One `sku;name;quantity;unit price` line."""', (
-        '"""One `sku;name;quantity;unit price` record."""'
-    ))
+    store = store.replace(
+        '"""One `sku;name;quantity;unit price` line."""',
+        ('"""One `sku;name;quantity;unit price` record."""'),
+    )
     store = store.replace(
         "            existing.quantity += item.quantity\n",
         "            existing.quantity += item.quantity\n"
@@ -133,9 +134,12 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
     sync(durable, alice)
     report.merged = alice.render_all()
     report.converged = report.merged == bob.render_all() == durable.render_all()
-    _step(report, say, "merged by exchanging state vectors: " + (
-        "all three replicas render the same files" if report.converged else "REPLICAS DIFFER"
-    ))
+    _step(
+        report,
+        say,
+        "merged by exchanging state vectors: "
+        + ("all three replicas render the same files" if report.converged else "REPLICAS DIFFER"),
+    )
 
     report.outline = alice.outline(STORE)
     merged_keys = {e.qualname: e.key for e in report.outline}
@@ -167,9 +171,12 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
     reopened = Workspace.open(repo, agent="demo")
     report.reopened_equal = reopened.render_all() == report.merged
     reopened.close()
-    _step(report, say, "durable workspace reopened from .git/crdtspace: " + (
-        "same files" if report.reopened_equal else "DIFFERENT FILES"
-    ))
+    _step(
+        report,
+        say,
+        "durable workspace reopened from .git/crdtspace: "
+        + ("same files" if report.reopened_equal else "DIFFERENT FILES"),
+    )
     alice.close()
     bob.close()
     return report

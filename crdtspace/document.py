@@ -72,7 +72,7 @@ class LogEntry:
 class Document:
     """Typed access to one workspace's pycrdt Doc."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc[Any]) -> None:
         self.doc = doc
         self.files: Map[Any] = doc.get("files", type=Map)
         self.nodes: Map[Any] = doc.get("nodes", type=Map)
@@ -262,7 +262,7 @@ def import_commit(
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """Import a commit's tracked files into a fresh doc; returns its update (deterministic)."""
-    doc = Doc(client_id=import_client_id(commit))
+    doc: Doc[Any] = Doc(client_id=import_client_id(commit))
     document = Document(doc)
     with doc.transaction(origin="import"):
         document.meta["base"] = commit

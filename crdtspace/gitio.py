@@ -252,9 +252,7 @@ def _human_size(size: int) -> str:
         value /= 1024
         if value < 1024 or unit == "TiB":
             break
-    if value == int(value):
-        return f"{int(value)} {unit}"
-    return f"{value:.1f} {unit}"
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,6 +309,8 @@ def _list_tree(repo: git.Repo, treeish: str) -> list[_Entry]:
             continue
         meta, _, name = record.partition(b"\t")
         mode, kind, sha, size = meta.decode("ascii").split()
+        if size != "-" and not size.isdigit():  # git prints "BAD" when it cannot read the object
+            raise _missing(sha)
         entries.append(
             _Entry(
                 path=name.decode("utf-8", "surrogateescape"),
@@ -338,6 +338,13 @@ def _read_blobs(repo: git.Repo, shas: list[str]) -> dict[str, bytes]:
     return contents
 
 
+def _missing(sha: str) -> GitStateError:
+    return GitStateError(
+        f"The object {sha} is missing from the repository.",
+        hint="is it a shallow or partial clone? `git fsck` tells what is broken",
+    )
+
+
 def _git_command(repo: git.Repo, *args: str) -> list[str]:
     executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
     return [str(executable), f"--git-dir={repo.git_dir}", *args]
@@ -362,10 +369,7 @@ def _cat_blobs(repo: git.Repo, shas: list[str]) -> Iterator[tuple[str, bytes]]:
             parts = header.split()
             if len(parts) != 3:
                 if header.endswith(b" missing\n"):
-                    raise GitStateError(
-                        f"The object {sha} is missing from the repository.",
-                        hint="a shallow or partial clone? `git fetch --unshallow` may help",
-                    )
+                    raise _missing(sha)
                 raise GitStateError(f"git cat-file failed reading {sha}: {_drain(process)}")
             size = int(parts[2])
             data = process.stdout.read(size)
@@ -418,7 +422,7 @@ def _blob_head(repo: git.Repo, sha: str, count: int) -> bytes:
             process.kill()
         process.wait()
     if not head and process.returncode not in (0, -9):  # pragma: no cover - missing object
-        raise GitStateError(f"The object {sha} is missing from the repository.")
+        raise _missing(sha)
     return head
 
 

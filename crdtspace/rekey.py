@@ -78,7 +78,7 @@ class Rekeyer:
     # -- planning (no writes) ------------------------------------------------------------
 
     def _plan(self, container: str, seg: Seg) -> None:
-        kept = {c.id for c in seg.children if isinstance(c, Keep)}  # type: ignore[comparison-overlap]
+        kept = {c.id for c in seg.children if isinstance(c, Keep)}
         old = [c for c in self.doc.children(container) if c not in kept]
         new = [c for c in seg.children if isinstance(c, Seg)]
         pairs = self._match_children(old, new)
@@ -230,7 +230,6 @@ class Rekeyer:
             body.insert(pos, nid)
             current.insert(pos, nid)
             pos += 1
-            node = self.doc.node(nid)
             if nid in where or self.doc.parent(nid) != container:
                 self.doc.set_parent(nid, container)
                 self.result.moved.append(nid)
@@ -408,8 +407,14 @@ def rekey_file(
         )
         if result is None:
             result = rekey_slots(
-                document, index.root, 0, len(index.top) + 1, new,
-                _old_slot_text(index, old), profile, rekeyer,
+                document,
+                index.root,
+                0,
+                len(index.top) + 1,
+                new,
+                _old_slot_text(index, old),
+                profile,
+                rekeyer,
             )
         if result is not None:
             return result

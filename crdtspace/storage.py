@@ -119,8 +119,8 @@ class UpdateLog:
                 raise self._corrupt(pos, f"record {len(records)} has an impossible length")
             payload = data[start:stop]
             if zlib.crc32(payload, zlib.crc32(data[pos : pos + 4])) != crc:
-                if stop == size:
-                    break  # the last record, cut short by a crash
+                if stop == size or not data[pos:].strip(b"\0"):
+                    break  # the last record cut short by a crash, or zeros left by a power loss
                 raise self._corrupt(
                     pos, f"record {len(records)} fails its checksum and more records follow it"
                 )

@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
 from pycrdt import Doc, TransactionEvent
 from pycrdt import get_update as diff_update
 
@@ -32,7 +34,7 @@ HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
 
-def settle(doc: Doc, updates: list[bytes]) -> list[bytes]:
+def settle(doc: Doc[Any], updates: list[bytes]) -> list[bytes]:
     """Apply again every update not yet wholly in `doc`; return those still waiting.
 
     An update that arrives before one it depends on stays pending inside yrs, but when a later
@@ -52,7 +54,7 @@ def settle(doc: Doc, updates: list[bytes]) -> list[bytes]:
     return waiting[-HELD_LIMIT:]
 
 
-def _structs_missing(doc: Doc, update: bytes) -> bool:
+def _structs_missing(doc: Doc[Any], update: bytes) -> bool:
     # The diff of an update against a state vector starts with its number of clients (a
     # varint): zero means every struct of it is in the doc.
     return diff_update(update, doc.get_state())[:1] != b"\x00"
@@ -100,7 +102,7 @@ class Workspace:
 
     def __init__(
         self,
-        doc: Doc,
+        doc: Doc[Any],
         *,
         agent: str,
         log: UpdateLog | None = None,
@@ -143,7 +145,7 @@ class Workspace:
         update = import_commit(
             commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
         )
-        doc = Doc()
+        doc: Doc[Any] = Doc()
         doc.apply_update(update)
         return cls(doc, agent=agent, root=gitio.repo_root(repo))
 
@@ -176,7 +178,7 @@ class Workspace:
         except BaseException:
             log.close()
             raise
-        doc = Doc()
+        doc: Doc[Any] = Doc()
         doc.apply_update(update)
         name = agent or gitio.user_name(repo)
         return cls(doc, agent=name, log=log, root=gitio.repo_root(repo))
@@ -199,7 +201,7 @@ class Workspace:
                     "This repository has no crdtspace workspace yet.",
                     hint="run `crdtspace init` first",
                 )
-            doc = Doc()
+            doc: Doc[Any] = Doc()
             held: list[bytes] = []
             for index, record in enumerate(loaded.records):
                 try:
@@ -221,7 +223,7 @@ class Workspace:
     def replica(self, agent: str) -> Workspace:
         """A new in-memory replica holding this one's current state, edited by `agent`."""
         self.flush()
-        doc = Doc()
+        doc: Doc[Any] = Doc()
         doc.apply_update(self.doc.get_update())
         return Workspace(doc, agent=agent, root=self.root)
 
@@ -411,7 +413,9 @@ class Workspace:
             line = self._outline(root, 0, "", line, out)
         return out
 
-    def _outline(self, nid: str, depth: int, prefix: str, line: int, out: list[OutlineEntry]) -> int:
+    def _outline(
+        self, nid: str, depth: int, prefix: str, line: int, out: list[OutlineEntry]
+    ) -> int:
         node = self.document.node(nid)
         name = str(node["name"])
         qualname = f"{prefix}.{name}" if prefix and name else name
@@ -422,8 +426,17 @@ class Workspace:
         entry_index = len(out)
         if depth or node["kind"] == TEXT_KIND:
             out.append(
-                OutlineEntry(nid, str(node["kind"]), name, qualname if depth else "",
-                             depth, start, end, self.last_editor(nid), "body" in node)
+                OutlineEntry(
+                    nid,
+                    str(node["kind"]),
+                    name,
+                    qualname if depth else "",
+                    depth,
+                    start,
+                    end,
+                    self.last_editor(nid),
+                    "body" in node,
+                )
             )
         if "body" in node:
             inner = line + str(node["head"]).count("\n")
@@ -450,7 +463,9 @@ class Workspace:
 
     def status(self) -> Status:
         self.flush()
-        plain, unparsed, structured, nodes = [], [], 0, 0
+        plain: list[str] = []
+        unparsed: list[str] = []
+        structured = 0
         for path in self.paths():
             roots = self.document.roots(path)
             kinds = [self.document.node(r)["kind"] for r in roots]
@@ -504,7 +519,9 @@ class Workspace:
         if container is None:
             container = self.document.roots(path)[0]
         if not self.document.is_container(container):
-            raise DocumentError(f"The node {container!r} is not a container; insert into its parent.")
+            raise DocumentError(
+                f"The node {container!r} is not a container; insert into its parent."
+            )
         whole = self.document.render(path)
         if after is None:
             start, _ = self._span(path, container)
@@ -536,7 +553,9 @@ class Workspace:
             self._touch(nid, "delete")
             self._structure_changed(path)
 
-    def move(self, ref: str, parent: str, after: str | None = None, *, description: str = "move") -> None:
+    def move(
+        self, ref: str, parent: str, after: str | None = None, *, description: str = "move"
+    ) -> None:
         """Move a node into `parent` (a container), after `after` or first."""
         path, nid = self.resolve(ref)
         target_path, target = self.resolve(parent)
@@ -649,13 +668,25 @@ class Workspace:
             first, last = min(slots), max(slots)
             region = index.text(first, last)
             result = rekey_slots(
-                self.document, index.root, first, last, region, slot_text, profile,
+                self.document,
+                index.root,
+                first,
+                last,
+                region,
+                slot_text,
+                profile,
                 self._rekeyer,
             )
         if result is None and thorough:
             whole = index.text()
             result = rekey_slots(
-                self.document, index.root, 0, len(index.top) + 1, whole, slot_text, profile,
+                self.document,
+                index.root,
+                0,
+                len(index.top) + 1,
+                whole,
+                slot_text,
+                profile,
                 self._rekeyer,
             )
         if result is None:
@@ -713,4 +744,3 @@ class Workspace:
         if path.startswith(("/", "../")) or "/../" in path or path.startswith(".git/"):
             raise DocumentError(f"The path {path!r} is outside the repository.")
         return path
-

@@ -88,7 +88,9 @@ def test_render_writes_the_tree_with_git_only_files(repo: Path, tmp_path: Path) 
     run(repo, "write", "src/m.py", "--agent", "e", stdin=SOURCE + "\n\ndef three():\n    pass\n")
     code, out, _ = run(repo, "render", "--out", str(tmp_path / "out"))
     assert code == 0, out
-    assert (tmp_path / "out/src/m.py").read_text(encoding="utf-8").endswith("def three():\n    pass\n")
+    assert (
+        (tmp_path / "out/src/m.py").read_text(encoding="utf-8").endswith("def three():\n    pass\n")
+    )
     assert (tmp_path / "out/data.bin").read_bytes() == b"\x00\xff\x00"
     assert (tmp_path / "out/bad.txt").read_bytes() == b"ok \xff\xfe not utf-8\n"
     code, out, _ = run(repo, "render", "README.md")

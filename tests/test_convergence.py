@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from crdtspace import Workspace, sync
 from crdtspace.testing import make_repo
 
-BASE = '''import sys
+BASE = """import sys
 
 
 def alpha(x):
@@ -40,11 +40,13 @@ class Shelf:
 
 def gamma():
     return alpha(beta([1, 2]))
-'''
+"""
 
 FILES = {
     "lib/shelf.py": BASE,
-    "web/ui.js": "function draw(ctx) {\n  ctx.fill();\n}\n\nfunction clear(ctx) {\n  ctx.reset();\n}\n",
+    "web/ui.js": (
+        "function draw(ctx) {\n  ctx.fill();\n}\n\nfunction clear(ctx) {\n  ctx.reset();\n}\n"
+    ),
     "NOTES.md": "# Notes\n\nshelves hold books\n",
 }
 
@@ -73,12 +75,16 @@ def _op(ws: Workspace, rnd: random.Random) -> None:
     path = rnd.choice(sorted(FILES))
     if path not in ws.paths():
         return
-    kind = rnd.choice(["splice", "splice", "splice", "replace", "write", "delete", "move", "insert"])
+    kind = rnd.choice(
+        ["splice", "splice", "splice", "replace", "write", "delete", "move", "insert"]
+    )
     if kind == "splice":
         length = len(ws.render(path))
         at = rnd.randint(0, length)
         delete = rnd.randint(0, min(3, length - at)) if rnd.random() < 0.3 else 0
-        ws.splice(path, at, delete, rnd.choice(SNIPPETS) if delete == 0 or rnd.random() < 0.5 else "")
+        ws.splice(
+            path, at, delete, rnd.choice(SNIPPETS) if delete == 0 or rnd.random() < 0.5 else ""
+        )
         return
     entries = [e for e in ws.outline(path) if e.depth > 0]
     if kind == "write":
@@ -144,8 +150,11 @@ def test_replicas_converge_under_random_edits_and_delivery(
             ws.apply_update(update)
     rendered = [ws.render_all() for ws in workspaces]
     assert all(r == rendered[0] for r in rendered)
-    outlines = [[(e.key, e.qualname) for e in ws.outline("lib/shelf.py")]
-                for ws in workspaces if "lib/shelf.py" in ws.paths()]
+    outlines = [
+        [(e.key, e.qualname) for e in ws.outline("lib/shelf.py")]
+        for ws in workspaces
+        if "lib/shelf.py" in ws.paths()
+    ]
     assert all(o == outlines[0] for o in outlines)
     # every node renders once
     for ws in workspaces[:1]:
@@ -160,8 +169,9 @@ TYPED_A = st.text(alphabet="abc xyz()é", min_size=1, max_size=6) | st.just("\n 
 TYPED_B = st.text(alphabet="pqr uvw[]ü", min_size=1, max_size=6) | st.just("\n        w")
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     pair=st.lists(st.sampled_from(FUNCTIONS), min_size=2, max_size=2, unique=True),
     edits=st.lists(
@@ -248,8 +258,9 @@ def test_move_and_concurrent_edit_keeps_the_edit_even_when_moved_by_write(repo: 
     assert merged.index("def gamma") < merged.index("def alpha")
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     new_name=st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True).filter(
         lambda n: n not in {"alpha", "beta", "gamma", "def", "for", "in", "if", "is", "or"}

@@ -48,9 +48,8 @@ def test_init_refuses_to_overwrite_and_open_needs_init(tmp_path: Path, repo: Pat
 
 
 def test_a_second_process_on_the_same_workspace_is_refused(repo: Path) -> None:
-    with Workspace.open(repo, agent="a"):
-        with pytest.raises(StorageError, match="in use"):
-            Workspace.open(repo, agent="b")
+    with Workspace.open(repo, agent="a"), pytest.raises(StorageError, match="in use"):
+        Workspace.open(repo, agent="b")
     Workspace.open(repo, agent="b").close()
 
 

@@ -79,10 +79,11 @@ def test_import_renders_every_file_exactly(repo: Path) -> None:
 def test_outline_names_lines_and_comments_belong_to_the_next_unit(repo: Path) -> None:
     ws = Workspace.from_commit(repo, agent="a")
     outline = {e.qualname: e for e in ws.outline("pkg/mod.py")}
-    assert ["alpha", "beta", "Box", "Box.__init__", "Box.put", "Box.size", "gamma"] == [
-        q for q in outline if q in {"alpha", "beta", "Box", "Box.__init__", "Box.put",
-                                    "Box.size", "gamma"}
-    ]
+    assert [
+        q
+        for q in outline
+        if q in {"alpha", "beta", "Box", "Box.__init__", "Box.put", "Box.size", "gamma"}
+    ] == ["alpha", "beta", "Box", "Box.__init__", "Box.put", "Box.size", "gamma"]
     assert ws.read("pkg/mod.py::beta").startswith("\n\n# beta doubles\ndef beta")
     assert outline["alpha"].start_line == 8
     assert outline["alpha"].end_line == 9
@@ -147,7 +148,9 @@ def test_concurrent_edits_have_two_heads_until_one_sees_both(repo: Path) -> None
 
 def test_insert_delete_move(repo: Path) -> None:
     ws = Workspace.from_commit(repo, agent="a")
-    created = ws.insert("pkg/mod.py::Box", "Box.put", "\n    def clear(self):\n        self.items = []\n")
+    created = ws.insert(
+        "pkg/mod.py::Box", "Box.put", "\n    def clear(self):\n        self.items = []\n"
+    )
     assert len(created) == 1
     methods = [n for n in names(ws, "pkg/mod.py") if n.startswith("Box.")]
     assert methods == ["Box.__init__", "Box.put", "Box.clear", "Box.size"]

@@ -32,32 +32,44 @@ def demo(
         report = run_demo(workdir, say=say)
     ok = report.converged and report.identical_imports and report.reopened_equal
     if as_json:
-        print_json({
-            "base": report.base,
-            "import_bytes": report.import_bytes,
-            "identical_imports": report.identical_imports,
-            "converged": report.converged,
-            "renamed_key_kept": report.renamed_key_kept,
-            "reopened_equal": report.reopened_equal,
-            "steps": report.steps,
-            "outline": [
-                {"key": e.key, "kind": e.kind, "name": e.qualname,
-                 "lines": [e.start_line, e.end_line], "last_editor": e.last_editor}
-                for e in report.outline
-            ],
-            "attribution": [
-                {"node": a.ref, "ops": a.ops, "agents": a.agents} for a in report.attribution
-            ],
-            "diff": report.diff,
-        })
+        print_json(
+            {
+                "base": report.base,
+                "import_bytes": report.import_bytes,
+                "identical_imports": report.identical_imports,
+                "converged": report.converged,
+                "renamed_key_kept": report.renamed_key_kept,
+                "reopened_equal": report.reopened_equal,
+                "steps": report.steps,
+                "outline": [
+                    {
+                        "key": e.key,
+                        "kind": e.kind,
+                        "name": e.qualname,
+                        "lines": [e.start_line, e.end_line],
+                        "last_editor": e.last_editor,
+                    }
+                    for e in report.outline
+                ],
+                "attribution": [
+                    {"node": a.ref, "ops": a.ops, "agents": a.agents} for a in report.attribution
+                ],
+                "diff": report.diff,
+            }
+        )
     else:
         out.rule(f"outline of {STORE} after the merge")
         table = Table(box=None, pad_edge=False)
         for column in ("key", "kind", "name", "lines", "last editor"):
             table.add_column(column)
         for entry in report.outline:
-            table.add_row(entry.key, entry.kind, "  " * (entry.depth - 1) + entry.name,
-                          f"{entry.start_line}-{entry.end_line}", entry.last_editor)
+            table.add_row(
+                entry.key,
+                entry.kind,
+                "  " * (entry.depth - 1) + entry.name,
+                f"{entry.start_line}-{entry.end_line}",
+                entry.last_editor,
+            )
         out.print(table)
         out.rule("rendered diff against the base commit")
         out.print(Syntax(report.diff, "diff", theme="ansi_dark", background_color="default"))

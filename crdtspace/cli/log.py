@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json, split_ref
+from crdtspace.cli.common import (
+    JsonOption,
+    app,
+    handled,
+    open_workspace,
+    out,
+    print_json,
+    split_ref,
+)
 
 
 @app.command()
@@ -23,19 +31,21 @@ def log(
         names = {key: _name(workspace.document.node(key)) for key, _ in entries}
         heads = {key: set(workspace.heads(key)) for key in names}
     if as_json:
-        print_json([
-            {
-                "node": key,
-                "name": names[key],
-                "id": entry.id,
-                "agent": entry.agent,
-                "op": entry.op,
-                "parents": list(entry.parents),
-                "description": entry.description,
-                "head": entry.id in heads[key],
-            }
-            for key, entry in entries
-        ])
+        print_json(
+            [
+                {
+                    "node": key,
+                    "name": names[key],
+                    "id": entry.id,
+                    "agent": entry.agent,
+                    "op": entry.op,
+                    "parents": list(entry.parents),
+                    "description": entry.description,
+                    "head": entry.id in heads[key],
+                }
+                for key, entry in entries
+            ]
+        )
         return
     if not entries:
         out.print("no edits since the base commit")
@@ -45,8 +55,15 @@ def log(
         table.add_column(column)
     for key, entry in entries:
         marker = "*" if entry.id in heads[key] else " "
-        table.add_row(key, names[key], marker + entry.id, entry.agent, entry.op,
-                      ",".join(entry.parents) or "-", entry.description)
+        table.add_row(
+            key,
+            names[key],
+            marker + entry.id,
+            entry.agent,
+            entry.op,
+            ",".join(entry.parents) or "-",
+            entry.description,
+        )
     out.print(table)
 
 

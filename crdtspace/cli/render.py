@@ -61,8 +61,11 @@ def render(
         written = 0
         with progress_bar("rendering", enabled=not as_json) as update:
             for index, path in enumerate(selected):
-                _write_file(target / path, workspace.render(path).encode("utf-8"),
-                            workspace.document.mode(path))
+                _write_file(
+                    target / path,
+                    workspace.render(path).encode("utf-8"),
+                    workspace.document.mode(path),
+                )
                 written += 1
                 update(index + 1, len(selected))
         copied = 0

@@ -36,4 +36,3 @@ def show(
         return
     sys.stdout.write(text)
     sys.stdout.flush()
-

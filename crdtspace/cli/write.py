@@ -47,10 +47,18 @@ def write(
         "edited": len(result.edited),
     }
     if as_json:
-        print_json({"path": path, **summary, "nodes": {
-            "created": result.created, "deleted": result.deleted,
-            "moved": result.moved, "edited": result.edited,
-        }})
+        print_json(
+            {
+                "path": path,
+                **summary,
+                "nodes": {
+                    "created": result.created,
+                    "deleted": result.deleted,
+                    "moved": result.moved,
+                    "edited": result.edited,
+                },
+            }
+        )
         return
     if not any(summary.values()):
         out.print(f"{path}: no change")
