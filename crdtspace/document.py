@@ -8,7 +8,8 @@
                mode only when not 100644)
                text                           a leaf's exact source
                head, body: Array[id], tail    a container
-               log: Array                     edit log entries {id, agent, parents, op}
+               log: Array                     edit log entries {id, agent, parents, op},
+                                              newest first
     gitonly: Map  path -> {reason, blob, mode}  files kept in git only (binary, huge, ...)
     agents : Map  client id -> {name}
     meta   : Map  base (commit), format
@@ -85,6 +86,7 @@ class Document:
         # wrappers stay valid; parents change only by our own moves or by remote updates.
         self._node_cache: dict[str, Map[Any]] = {}
         self._parent_cache: dict[str, str] = {}
+        self._log_cache: dict[str, Array[Any]] = {}
 
     # -- reading -------------------------------------------------------------------------
 
@@ -176,7 +178,8 @@ class Document:
     # -- the edit log --------------------------------------------------------------------
 
     def log(self, nid: str) -> list[LogEntry]:
-        return [LogEntry.from_value(v) for v in self.node(nid)["log"]]
+        # Stored newest first (see append_log); returned oldest first.
+        return [LogEntry.from_value(v) for v in reversed(read_list(self.node(nid)["log"]))]
 
     def heads(self, nid: str) -> tuple[str, ...]:
         """Entries of the node's log no other entry has seen: more than one = concurrent edits.
@@ -192,7 +195,13 @@ class Document:
         return heads
 
     def append_log(self, nid: str, entry: LogEntry) -> None:
-        self.node(nid)["log"].append(entry.to_value())
+        # Prepended: a node's log items interleave (by clock) with its text's, so yrs cannot
+        # squash them, and inserting at the end walks every item (O(n) per edit of a node
+        # typed into for a long time); inserting at 0 is O(1).
+        log = self._log_cache.get(nid)
+        if log is None:
+            log = self._log_cache[nid] = self.node(nid)["log"]
+        log.insert(0, entry.to_value())
         self._heads[nid] = (entry.id,)
 
     def forget_caches(self) -> None:

@@ -378,11 +378,13 @@ def _cat_blobs(repo: git.Repo, shas: list[str]) -> Iterator[tuple[str, bytes]]:
                 raise GitStateError(f"git cat-file stopped reading {sha}: {_drain(process)}")
             yield sha, data
     finally:
-        writer.join()
+        # Stop git first (it may be blocked writing what nobody reads after an error), then the
+        # writer (whose pipe is now broken), so neither can wait on the other.
         process.stdout.close()
         if process.poll() is None:
             process.kill()
         process.wait()
+        writer.join()
         if process.stderr is not None:
             process.stderr.close()
 

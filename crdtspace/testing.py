@@ -58,6 +58,11 @@ def git(root: Path, *args: str) -> str:
     return completed.stdout.decode("utf-8", "surrogateescape")
 
 
+def _config_value(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
 def make_repo(
     directory: Path,
     files: Mapping[str, str | bytes] | None = None,
@@ -70,14 +75,18 @@ def make_repo(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     git(directory, "init", "--quiet", "--initial-branch=main")
-    for key, value in (
-        ("user.name", user),
-        ("user.email", email),
-        ("commit.gpgsign", "false"),
-        ("tag.gpgsign", "false"),
-        ("core.autocrlf", "false"),
-    ):
-        git(directory, "config", key, value)
+    settings = {
+        "user": {"name": user, "email": email},
+        "commit": {"gpgsign": "false"},
+        "tag": {"gpgsign": "false"},
+        "core": {"autocrlf": "false"},
+    }
+    lines = []
+    for section, values in settings.items():
+        lines.append(f"[{section}]\n")
+        lines.extend(f"\t{key} = {_config_value(value)}\n" for key, value in values.items())
+    with open(directory / ".git" / "config", "a", encoding="utf-8") as config:
+        config.write("".join(lines))
     root = directory.resolve()
     if files:
         commit_files(root, files, message)

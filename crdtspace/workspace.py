@@ -30,6 +30,11 @@ from crdtspace.textmap import FileIndex
 OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
 COMPACT_AFTER = 5000
 """Records in the update log after which opening the workspace compacts it to one snapshot."""
+MAX_DIRTY_SLOTS = 8
+"""Typed-into top-level units re-keyed together at most; more, and they are re-keyed at once."""
+BIG_PIECE = 4096
+"""A typed line in an unkeyed text bigger than this (a paste, a file typed from empty) is
+re-keyed at once: small node texts are what make splices fast."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -619,9 +624,12 @@ class Workspace:
     def splice(self, path: str, offset: int, delete: int = 0, insert: str = "") -> None:
         """An editor's character edit at a character offset of a file.
 
-        The edit lands in the node texts it falls in (found by binary search, no render);
-        when it crosses a unit boundary or adds a line, the touched top-level units are
-        re-segmented on their own and re-keyed, so new units appear while typing."""
+        The edit lands in the node texts it falls in (found by binary search, no render) and
+        marks their top-level units dirty. The dirty region is re-segmented on its own and
+        re-keyed (so units typed into existence appear, and units typed across merge) when the
+        typing moves to another unit, before anything reads structure (outline, resolve,
+        sending or receiving updates), or when more than MAX_DIRTY_SLOTS units are dirty; not
+        at every newline, which would re-parse a large unit per line typed."""
         path = self._path(path)
         with self.transaction():
             index = self._index(path)
@@ -636,7 +644,10 @@ class Workspace:
                 return
             dirty = self._dirty.setdefault(path, set())
             dirty.update(slots)
-            if len(slots) > 1 or "\n" in insert or "\n" in removed:
+            if len(dirty) > MAX_DIRTY_SLOTS or (
+                ("\n" in insert or "\n" in removed)
+                and index.pieces[index.locate(offset)].length > BIG_PIECE
+            ):
                 self._flush_path(path, thorough=False)
 
     def flush(self, *, thorough: bool = True) -> None:
@@ -664,7 +675,11 @@ class Workspace:
             return index.text(slot, slot)
 
         result = None
-        if slots:
+        # A region re-keyed on its own can disagree with the whole file's cut at its edges
+        # (a comment typed between units, a unit emptied by typing); such files stay in
+        # `_stale` and the next thorough flush re-segments them whole, canonically.
+        whole = thorough and path in self._stale
+        if slots and not whole:
             first, last = min(slots), max(slots)
             region = index.text(first, last)
             result = rekey_slots(
@@ -678,13 +693,12 @@ class Workspace:
                 self._rekeyer,
             )
         if result is None and thorough:
-            whole = index.text()
             result = rekey_slots(
                 self.document,
                 index.root,
                 0,
                 len(index.top) + 1,
-                whole,
+                index.text(),
                 slot_text,
                 profile,
                 self._rekeyer,
@@ -693,7 +707,10 @@ class Workspace:
             # Does not parse yet: the text is right, the structure catches up once it does.
             self._stale.add(path)
             return
-        self._stale.discard(path)
+        if thorough:
+            self._stale.discard(path)
+        else:
+            self._stale.add(path)
         if result.structural or result.edited:
             self._indexes.pop(path, None)
 

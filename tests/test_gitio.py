@@ -519,3 +519,22 @@ def test_git_helper_reports_failures(tmp_path: Path) -> None:
         git(root, "rev-parse", "--verify", "nope")
     assert isinstance(caught.value, GitFailed)
     assert "fatal" in str(caught.value)
+
+
+def test_make_repo_identity_is_quoted(tmp_path: Path) -> None:
+    name = 'Ann "the tester" \\ O\'Neil; #1'
+    root = make_repo(tmp_path / "q", {"a": "a"}, user=name, email="ann@example.org")
+    assert git(root, "log", "-1", "--format=%an <%ae>").strip() == f"{name} <ann@example.org>"
+    assert gitio.user_name(gitio.open_repo(root)) == name
+
+
+def test_a_missing_object_mid_batch_fails_cleanly(tmp_path: Path) -> None:
+    # git keeps writing blobs nobody reads after the error: the reader must not hang on it
+    files: dict[str, str | bytes] = {f"f{i:03}.txt": f"{i}\n" * 2000 for i in range(600)}
+    root = make_repo(tmp_path / "r", files)
+    handle = gitio.open_repo(root)
+    shas = [f.blob for f in gitio.read_tree(gitio.resolve_commit(handle))]
+    shas.insert(3, "0" * 40)
+    with pytest.raises(GitStateError, match="is missing from the repository"):
+        gitio._read_blobs(handle, shas)
+    assert len(gitio._read_blobs(handle, shas[4:])) == 597
