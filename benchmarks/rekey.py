@@ -25,7 +25,7 @@ PATH = "typing.py"
 
 def variants(text: str) -> dict[str, str]:
     """Each case: the file after one kind of change."""
-    body = "    return _GenericAlias(self, parameters)\n"
+    body = "        assert not all_params, all_params\n"
     assert body in text
     rename_from = (
         "def _type_check(arg, msg, is_argument=True, module=None, *, allow_special_forms=False):"
@@ -33,7 +33,9 @@ def variants(text: str) -> dict[str, str]:
     assert rename_from in text
     end = text.index("\ndef _type_repr(")
     return {
-        "one function changed": text.replace(body, body.replace("self", "self, extra=None"), 1),
+        "one function changed": text.replace(
+            body, body.replace("all_params, all_params", "all_params, (params, all_params)"), 1
+        ),
         "function renamed and edited": text.replace(
             rename_from, rename_from.replace("_type_check", "_check_type")
         ).replace(
