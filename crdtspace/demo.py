@@ -93,7 +93,7 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
         )
         alice.replace(
             f"{STORE}::Inventory.total_value",
-            "    def total_value(self, discount: float = 0.0) -> float:\n"
+            "\n    def total_value(self, discount: float = 0.0) -> float:\n"
             "        gross = sum(i.quantity * i.unit_price for i in self.items.values())\n"
             "        return gross * (1.0 - discount)\n",
         )

@@ -145,6 +145,7 @@ def test_demo_runs_and_reports(tmp_path: Path) -> None:
     assert editors["parse_record"] == "bob"
     assert editors["restock"] == "alice"
     assert "+def parse_record" in report["diff"]
+    assert "\n-\n" not in report["diff"]  # no blank line lost between units
 
 
 def test_a_real_subprocess(repo: Path) -> None:
