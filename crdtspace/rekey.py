@@ -19,7 +19,7 @@ from crdtspace.document import Document
 from crdtspace.languages import Profile, profile_for
 from crdtspace.segment import Seg, segment_file, segment_module
 from crdtspace.textedit import common_prefix, common_suffix, diff, set_text
-from crdtspace.textmap import FileIndex
+from crdtspace.textmap import FileIndex, Record
 
 SIMILARITY = 0.55
 """Below this difflib ratio two units are different units, not one edited unit."""
@@ -57,9 +57,16 @@ class Result:
 class Rekeyer:
     """Brings one container's subtree to a desired segment tree."""
 
-    def __init__(self, document: Document, touch: Touch, new_id: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        document: Document,
+        touch: Touch,
+        new_id: Callable[[], str],
+        record: Record | None = None,
+    ) -> None:
         self.doc = document
         self.touch = touch
+        self.record = record
         self.new_id = new_id
         self.match: dict[int, str] = {}  # id(seg) -> node id
         self.parent_of: dict[int, str] = {}  # id(seg) of a planned container child -> container
@@ -255,7 +262,9 @@ class Rekeyer:
     def _set_text(self, nid: str, part: str, new: str) -> bool:
         text = self.doc.node(nid)[part]
         current = str(text)
-        if not set_text(text, current, new):
+        record = self.record
+        log = None if record is None else lambda pos, old, ins: record(nid, part, pos, old, ins)
+        if not set_text(text, current, new, log):
             return False
         if part != "text":
             self.result.edited.append(nid)
@@ -388,6 +397,7 @@ def rekey_file(
     new: str,
     rekeyer: Callable[[], Rekeyer],
     touch: Touch,
+    record: Record | None = None,
 ) -> Result:
     """Make an existing file render `new`, re-keying only the top-level slots that changed."""
     old = document.render(path)
@@ -396,7 +406,7 @@ def rekey_file(
     roots = document.roots(path)
     profile = profile_for(path)
     if len(roots) == 1 and not document.is_container(roots[0]):
-        return _rekey_leaf_file(document, path, roots[0], new, profile, rekeyer, touch)
+        return _rekey_leaf_file(document, path, roots[0], new, profile, rekeyer, touch, record)
     index = FileIndex(document, path)
     if profile is not None and index.structured:
         first, last = _changed_slots(index, old, new)
@@ -418,14 +428,16 @@ def rekey_file(
             )
         if result is not None:
             return result
-    return edit_piecewise(index, old, new, touch)
+    return edit_piecewise(index, old, new, touch, record)
 
 
-def edit_piecewise(index: FileIndex, old: str, new: str, touch: Touch) -> Result:
+def edit_piecewise(
+    index: FileIndex, old: str, new: str, touch: Touch, record: Record | None = None
+) -> Result:
     """The fallback that cannot fail: char edits applied to the pieces, structure unchanged."""
     result = Result()
     for edit in reversed(diff(old, new)):
-        index.edit(edit.pos, edit.delete, edit.insert, touch)
+        index.edit(edit.pos, edit.delete, edit.insert, touch, record)
     result.edited.extend(dict.fromkeys(p.nid for p in index.pieces))
     return result
 
@@ -438,12 +450,14 @@ def _rekey_leaf_file(
     profile: Profile | None,
     rekeyer: Callable[[], Rekeyer],
     touch: Touch,
+    record: Record | None = None,
 ) -> Result:
     """A file kept as one leaf: edited as text, or given structure once it parses."""
     seg = segment_module(new, profile) if profile is not None else None
     if seg is None:
         text = document.node(root)["text"]
-        set_text(text, str(text), new)
+        log = None if record is None else lambda pos, old, ins: record(root, "text", pos, old, ins)
+        set_text(text, str(text), new, log)
         touch(root, "edit")
         return Result(edited=[root])
     worker = rekeyer()

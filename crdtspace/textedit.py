@@ -7,10 +7,13 @@ silently inserts at the end of the text. Every character offset goes through `by
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pycrdt import Text
+
+Record = Callable[[int, str, str], None]
+"""Told of each applied edit, in application order: (char offset, old text, new text)."""
 
 CHAR_DIFF_LIMIT = 4000
 """Above this many characters in one changed block, it is replaced whole rather than char-diffed
@@ -68,16 +71,20 @@ def _char_edits(base: int, a: str, b: str) -> Iterable[Edit]:
             yield Edit(base + i1, i2 - i1, b[j1:j2])
 
 
-def apply(text: Text, current: str, edits: list[Edit]) -> str:
+def apply(text: Text, current: str, edits: list[Edit], record: Record | None = None) -> str:
     """Apply ascending, non-overlapping `edits` (relative to `current`) to `text`; returns the new
-    content. Applied from the end so each offset is still measured against `current`."""
+    content. Applied from the end so each offset is still measured against `current` (and each
+    recorded edit is valid against the text as the previous ones left it)."""
     for edit in reversed(edits):
         start = byte_offset(current, edit.pos)
+        old = current[edit.pos : edit.pos + edit.delete]
         if edit.delete:
-            end = start + len(current[edit.pos : edit.pos + edit.delete].encode("utf-8"))
+            end = start + len(old.encode("utf-8"))
             del text[start:end]
         if edit.insert:
             text.insert(start, edit.insert)
+        if record is not None:
+            record(edit.pos, old, edit.insert)
     out: list[str] = []
     pos = 0
     for edit in edits:
@@ -88,11 +95,11 @@ def apply(text: Text, current: str, edits: list[Edit]) -> str:
     return "".join(out)
 
 
-def set_text(text: Text, current: str, new: str) -> bool:
+def set_text(text: Text, current: str, new: str, record: Record | None = None) -> bool:
     """Make `text` (now holding `current`) hold `new` with small edits; True if anything changed."""
     edits = diff(current, new)
     if edits:
-        apply(text, current, edits)
+        apply(text, current, edits, record)
     return bool(edits)
 
 

@@ -17,6 +17,9 @@ from crdtspace.document import Document
 from crdtspace.errors import DocumentError
 from crdtspace.textedit import byte_offset
 
+Record = Callable[[str, str, int, str, str], None]
+"""Told of each edit of a node text: (node id, part, char offset, old text, new text)."""
+
 
 @dataclass
 class Piece:
@@ -95,7 +98,12 @@ class FileIndex:
         return start, end
 
     def edit(
-        self, pos: int, delete: int, insert: str, touch: Callable[[str, str], None]
+        self,
+        pos: int,
+        delete: int,
+        insert: str,
+        touch: Callable[[str, str], None],
+        record: Record | None = None,
     ) -> tuple[set[int], str]:
         """Apply one splice to the pieces; returns the slots touched and the deleted text."""
         if pos < 0 or delete < 0 or pos + delete > self.length:
@@ -110,9 +118,12 @@ class FileIndex:
         for i, start, take in self._spans(first, pos, delete):
             last = i
             piece = self.pieces[i]
-            removed.append(self._delete(piece, start, take))
+            gone = self._delete(piece, start, take)
+            removed.append(gone)
             slots.add(piece.slot)
             touch(piece.nid, "edit")
+            if record is not None:
+                record(piece.nid, piece.part, start, gone, "")
         if insert:
             piece = self.pieces[first]
             offset = pos - self.starts[first]
@@ -120,6 +131,8 @@ class FileIndex:
             piece.content = piece.content[:offset] + insert + piece.content[offset:]
             slots.add(piece.slot)
             touch(piece.nid, "edit")
+            if record is not None:
+                record(piece.nid, piece.part, offset, "", insert)
         self._shift(first, last, len(insert) - delete)
         return slots, "".join(removed)
 

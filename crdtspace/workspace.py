@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pycrdt import Doc, TransactionEvent
 from pycrdt import get_update as diff_update
 
 from crdtspace import gitio
-from crdtspace.document import Document, LogEntry, import_commit
+from crdtspace.document import Document, LogEntry, TextEdit, decode_state, import_commit
 from crdtspace.errors import DocumentError, NodeNotFound, StorageError, SyncError
 from crdtspace.languages import profile_for
 from crdtspace.rekey import (
@@ -122,6 +123,7 @@ class Workspace:
         self._remote = False
         self._depth = 0
         self._touched: dict[str, str] = {}
+        self._edits: dict[str, list[TextEdit]] = {}
         self._description = ""
         self._counter = 0
         self._registered = False
@@ -298,6 +300,7 @@ class Workspace:
             return
         self._depth = 1
         self._touched = {}
+        self._edits = {}
         self._description = description
         try:
             with self.doc.transaction(origin=self.agent):
@@ -314,6 +317,9 @@ class Workspace:
         if previous is None or OP_RANK[op] > OP_RANK[previous]:
             self._touched[nid] = op
 
+    def _record(self, nid: str, part: str, pos: int, old: str, new: str) -> None:
+        self._edits.setdefault(nid, []).append((part, pos, old, new))
+
     def _write_log(self) -> None:
         if not self._touched:
             return
@@ -322,13 +328,31 @@ class Workspace:
             if key not in self.document.agents:
                 self.document.agents[key] = {"name": self.agent}
             self._registered = True
+        state = decode_state(self.doc.get_state())
         for nid, op in self._touched.items():
             if not self.document.has_node(nid):
                 continue
             parents = self.document.heads(nid)
+            node = self.document.node(nid)
+            edits = tuple(self._edits.get(nid, ()))
+            base: tuple[tuple[str, str], ...] | None = None
+            if op == "create":
+                base = ()
+                edits = tuple((part, 0, "", text) for part, text in _parts(node) if text)
+            elif len(parents) != 1:
+                base = tuple((part, _undo(text, part, edits)) for part, text in _parts(node))
             self._counter += 1
             entry = LogEntry(
-                f"{self.client_id:x}.{self._counter}", self.agent, parents, op, self._description
+                f"{self.client_id:x}.{self._counter}",
+                self.agent,
+                parents,
+                op,
+                self._description,
+                state=state,
+                name=str(node.get("name", "")),
+                edits=edits,
+                base=base,
+                to=self.document.parent(nid) if op == "move" else "",
             )
             self.document.append_log(nid, entry)
 
@@ -347,7 +371,7 @@ class Workspace:
         return f"{self.client_id:x}.{self._counter}"
 
     def _rekeyer(self) -> Rekeyer:
-        return Rekeyer(self.document, self._touch, self._new_id)
+        return Rekeyer(self.document, self._touch, self._new_id, self._record)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -504,7 +528,8 @@ class Workspace:
         with self.transaction(description):
             node = self.document.node(nid)
             if "text" in node:
-                if set_text(node["text"], str(node["text"]), text):
+                log = functools.partial(self._record, nid, "text")
+                if set_text(node["text"], str(node["text"]), text, log):
                     self._touch(nid, "edit")
                 self._indexes.pop(path, None)
                 self._dirty.setdefault(path, set()).update(self._slots_of(path, nid))
@@ -608,7 +633,9 @@ class Workspace:
         if path not in self.document.files:
             result = create_file(self.document, path, text, self._rekeyer)
         else:
-            result = rekey_file(self.document, path, text, self._rekeyer, self._touch)
+            result = rekey_file(
+                self.document, path, text, self._rekeyer, self._touch, self._record
+            )
         self._indexes.pop(path, None)
         return result
 
@@ -639,7 +666,7 @@ class Workspace:
                 if slot not in dirty:
                     self._flush_path(path, thorough=False)
                     index = self._index(path)
-            slots, removed = index.edit(offset, delete, insert, self._touch)
+            slots, removed = index.edit(offset, delete, insert, self._touch, self._record)
             if not index.structured:
                 return
             dirty = self._dirty.setdefault(path, set())
@@ -761,3 +788,18 @@ class Workspace:
         if path.startswith(("/", "../")) or "/../" in path or path.startswith(".git/"):
             raise DocumentError(f"The path {path!r} is outside the repository.")
         return path
+
+
+def _parts(node: Any) -> list[tuple[str, str]]:
+    """A node's texts by part: ("text", ...) for a leaf, ("head", ...), ("tail", ...) else."""
+    if "text" in node:
+        return [("text", str(node["text"]))]
+    return [("head", str(node["head"])), ("tail", str(node["tail"]))]
+
+
+def _undo(text: str, part: str, edits: tuple[TextEdit, ...]) -> str:
+    """The text of `part` before `edits` (applied in order) made it `text`."""
+    for edit_part, pos, old, new in reversed(edits):
+        if edit_part == part:
+            text = text[:pos] + old + text[pos + len(new) :]
+    return text
