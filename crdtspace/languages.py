@@ -56,7 +56,9 @@ def load_profile(folder: Path) -> Profile:
         module = importlib.import_module(config["grammar"])
         language = Language(getattr(module, config.get("function", "language"))())
         units_file = folder / config.get("units", "units.scm")
-        units = Query(language, units_file.read_text(encoding="utf-8"))
+        units_source = units_file.read_text(encoding="utf-8")
+        units = Query(language, units_source)
+        _check_captures(language, units_source, units)
         return Profile(
             name=config["name"],
             extensions=tuple(config["extensions"]),
@@ -67,11 +69,44 @@ def load_profile(folder: Path) -> Profile:
             units=units,
             folder=folder,
         )
-    except (OSError, KeyError, ValueError, ImportError, tomllib.TOMLDecodeError) as exc:
+    # AttributeError: no such grammar function in the wheel; TypeError: it is not one.
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        ImportError,
+        AttributeError,
+        TypeError,
+        tomllib.TOMLDecodeError,
+    ) as exc:
         raise GrammarError(
             f"The grammar folder {folder} cannot be loaded: {exc}",
             hint="check its profile.toml and units.scm",
         ) from exc
+
+
+UNIT_CAPTURES = frozenset({"unit", "name", "kind", "body"})
+"""The capture names a units query may use; @unit is required in every pattern."""
+
+
+def _check_captures(language: Language, source: str, units: Query) -> None:
+    """Refuse a units query the segmenter cannot use: an unknown capture, a pattern without @unit.
+
+    Each pattern is compiled on its own to list its captures (a comment mentioning "@unit"
+    must not count); this runs once per language.
+    """
+    names = {units.capture_name(i) for i in range(units.capture_count)}
+    unknown = sorted(names - UNIT_CAPTURES)
+    if unknown:
+        raise ValueError(f"unknown captures {unknown}; a units query uses {sorted(UNIT_CAPTURES)}")
+    raw = source.encode("utf-8")
+    for i in range(units.pattern_count):
+        text = raw[units.start_byte_for_pattern(i) : units.end_byte_for_pattern(i)]
+        pattern = Query(language, text.decode("utf-8"))
+        captures = {pattern.capture_name(j) for j in range(pattern.capture_count)}
+        if "unit" not in captures:
+            line = raw.count(b"\n", 0, units.start_byte_for_pattern(i)) + 1
+            raise ValueError(f"the pattern on line {line} has no @unit capture")
 
 
 @functools.cache

@@ -78,6 +78,19 @@ def segment_module(text: str, profile: Profile) -> Seg | None:
     return seg if seg.render() == text else None
 
 
+_Unit = tuple[str, str, "Node | None"]
+"""A unit found by the query: its kind, its name, and the body node of a container (else None)."""
+
+
+def _distance(ancestor: Node, node: Node) -> int:
+    """How many levels `node` is below `ancestor` (0 when they are the same node)."""
+    steps = 0
+    while node != ancestor and node.parent is not None:
+        node = node.parent
+        steps += 1
+    return steps
+
+
 class _Cutter:
     """Walks one parsed source and cuts it at unit boundaries."""
 
@@ -85,53 +98,77 @@ class _Cutter:
         self.src = src
         self.root = root
         self.trivia = profile.trivia
-        self.units = self._find_units(profile, root)
+        self.max_depth = profile.max_start_depth
+        self.cursor = QueryCursor(profile.units)
+        # Units are the direct children of a container's body, so the query runs on each body
+        # with a start depth of 1 instead of once on the whole tree: it then never walks the
+        # statements inside functions (5-10x less matching on Python code).
+        self.cursor.set_max_start_depth(1)
 
-    @staticmethod
-    def _find_units(
-        profile: Profile, root: Node
-    ) -> dict[tuple[int, int, str], tuple[str, str, Node | None]]:
-        cursor = QueryCursor(profile.units)
-        cursor.set_max_start_depth(profile.max_start_depth)
-        found: dict[tuple[int, int, str], tuple[str, str, Node | None]] = {}
-        for _, caps in cursor.matches(root):
+    def _units_in(self, body: Node, depth: int) -> dict[tuple[int, int, str], _Unit]:
+        """The units among the children of `body` (at syntax depth `depth`), by position.
+
+        A child deeper than the profile's max_start_depth is never a unit (as if the query had
+        run on the whole tree with that start depth)."""
+        found: dict[tuple[int, int, str], _Unit] = {}
+        if depth + 1 > self.max_depth:
+            return found
+        for _, caps in self.cursor.matches(body):
             unit = caps["unit"][0]
             key = (unit.start_byte, unit.end_byte, unit.type)
             if key in found:
                 continue
-            names = sorted(caps.get("name", []), key=lambda n: n.start_byte)
-            name = ".".join((n.text or b"").decode("utf-8", "replace") for n in names)
+            names = caps.get("name")
+            if not names:
+                name = ""
+            elif len(names) == 1:
+                name = (names[0].text or b"").decode("utf-8", "replace")
+            else:
+                ordered = sorted(names, key=lambda n: n.start_byte)
+                name = ".".join((n.text or b"").decode("utf-8", "replace") for n in ordered)
             kind = caps["kind"][0].type if "kind" in caps else unit.type
-            body = caps["body"][0] if "body" in caps else None
-            found[key] = (kind, name, body)
+            inner = caps["body"][0] if "body" in caps else None
+            found[key] = (kind, name, inner)
         return found
 
     def module(self) -> Seg:
-        return self._container(self.root.type, "", 0, len(self.src), self.root, module=True)
+        root = self.root
+        return self._container(root.type, "", 0, len(self.src), root, 0, module=True)
 
     def _container(
-        self, kind: str, name: str, start: int, end: int, body: Node, *, module: bool = False
+        self,
+        kind: str,
+        name: str,
+        start: int,
+        end: int,
+        body: Node,
+        depth: int,
+        *,
+        module: bool = False,
     ) -> Seg:
-        children = [c for c in body.named_children if c.type not in self.trivia]
+        """A container from `start` to `end` whose units are the children of `body`."""
+        trivia = self.trivia
+        children = [c for c in body.named_children if c.type not in trivia]
         if not children:
             return Seg(kind, name, head=self._str(start, end))
+        units = self._units_in(body, depth)
         pos = start if module else self._head_end(start, children[0])
         head = self._str(start, pos)
         segs: list[Seg] = []
+        last = len(children) - 1
         for i, child in enumerate(children):
-            nxt = children[i + 1].start_byte if i + 1 < len(children) else None
+            nxt = children[i + 1].start_byte if i < last else None
             stop = min(self._extended_end(child, nxt), end)
-            segs.append(self._unit(child, pos, stop))
+            found = units.get((child.start_byte, child.end_byte, child.type))
+            if found is None or found[2] is None:
+                kind_, name_ = (found[0], found[1]) if found else (child.type, "")
+                segs.append(Seg(kind_, name_, text=self._str(pos, stop)))
+            else:
+                inner = found[2]
+                inner_depth = depth + 1 + _distance(child, inner)
+                segs.append(self._container(found[0], found[1], pos, stop, inner, inner_depth))
             pos = stop
         return Seg(kind, name, head=head, children=segs, tail=self._str(pos, end))
-
-    def _unit(self, node: Node, start: int, end: int) -> Seg:
-        kind, name, body = self.units.get(
-            (node.start_byte, node.end_byte, node.type), (node.type, "", None)
-        )
-        if body is not None:
-            return self._container(kind, name, start, end, body)
-        return Seg(kind, name, text=self._str(start, end))
 
     def _head_end(self, start: int, first: Node) -> int:
         """Where a container's head stops: after the line that opens its body."""
@@ -174,7 +211,12 @@ class _Cutter:
             if src.startswith(b"\r\n", pos):
                 return pos + 2
             node = self.root.descendant_for_byte_range(pos, pos + 1)
-            if node is None or node.start_byte != pos or node.type not in self.trivia:
+            # The smallest node there may be a token inside the comment (tree-sitter-rust's
+            # line_comment holds an anonymous `//`): climb to the comment starting here.
+            while node is not None and node.type not in self.trivia:
+                parent = node.parent
+                node = parent if parent is not None and parent.start_byte == pos else None
+            if node is None or node.start_byte != pos:
                 return None
             pos = max(node.end_byte, pos + 1)
 

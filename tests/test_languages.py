@@ -152,14 +152,14 @@ def test_a_bad_query_is_a_grammar_error(tmp_path: Path, query: str) -> None:
     [
         ('name = "go"\n', "no grammar"),
         ('name = "go"\ngrammar = "no_such_grammar_wheel"\nextensions = [".go"]\n', "no module"),
-        pytest.param(
+        (
             'name = "go"\ngrammar = "tree_sitter_go"\nfunction = "nope"\nextensions = [".go"]\n',
             "no function",
-            marks=pytest.mark.xfail(
-                raises=AttributeError,
-                strict=True,
-                reason="load_profile lets the AttributeError of a missing grammar function out",
-            ),
+        ),
+        (
+            'name = "go"\ngrammar = "tree_sitter_go"\nfunction = "__name__"\n'
+            'extensions = [".go"]\n',
+            "not a function",
         ),
         ('name = "go"\ngrammar = "tree_sitter_go"\n', "no extensions"),
         ('name = "go\n', "bad toml"),
@@ -174,6 +174,23 @@ def test_a_bad_profile_is_a_grammar_error(tmp_path: Path, profile_toml: str, why
     (folder / "profile.toml").write_text(profile_toml, encoding="utf-8")
     with pytest.raises(GrammarError):
         load_profile(folder)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(function_declaration name: (identifier) @name)",
+        # a comment that mentions @unit does not count
+        "(function_declaration) @unit\n(method_declaration name: (_) @name) ; not @unit\n",
+        "(function_declaration name: (identifier) @nmae) @unit",  # a typo of @name
+    ],
+)
+def test_a_query_the_segmenter_cannot_use_is_a_grammar_error(tmp_path: Path, query: str) -> None:
+    folder = _copy(tmp_path)
+    (folder / "units.scm").write_text(query, encoding="utf-8")
+    with pytest.raises(GrammarError) as info:
+        load_profile(folder)
+    assert str(folder) in str(info.value)
 
 
 def test_a_missing_query_file_is_a_grammar_error(tmp_path: Path) -> None:

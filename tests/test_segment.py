@@ -869,11 +869,6 @@ def test_a_comment_trailing_a_unit_stays_with_it() -> None:
     assert [c.text for c in root.children[0].children] == ["  x = 1; // one\n", "  y = 2;\n"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="segment.py looks trailing trivia up with descendant_for_byte_range, which finds the "
-    "anonymous `//` token inside tree-sitter-rust's line_comment, not the comment",
-)
 def test_a_comment_trailing_a_rust_unit_stays_with_it() -> None:
     root = cut("a.rs", "struct A; // about A\nstruct B;\n")
     assert [c.text for c in root.children] == ["struct A; // about A\n", "struct B;\n"]
