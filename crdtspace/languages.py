@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -58,7 +59,7 @@ def load_profile(folder: Path) -> Profile:
         units_file = folder / config.get("units", "units.scm")
         units_source = units_file.read_text(encoding="utf-8")
         units = Query(language, units_source)
-        _check_captures(language, units_source, units)
+        _check_captures(units_source, units)
         return Profile(
             name=config["name"],
             extensions=tuple(config["extensions"]),
@@ -89,23 +90,23 @@ UNIT_CAPTURES = frozenset({"unit", "name", "kind", "body"})
 """The capture names a units query may use; @unit is required in every pattern."""
 
 
-def _check_captures(language: Language, source: str, units: Query) -> None:
-    """Refuse a units query the segmenter cannot use: an unknown capture, a pattern without @unit.
+_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|;[^\n]*|@([\w.-]+)')
+"""A query's strings, comments and captures: only captures have group 1 (a comment or a string
+that mentions "@unit" must not count)."""
 
-    Each pattern is compiled on its own to list its captures (a comment mentioning "@unit"
-    must not count); this runs once per language.
-    """
+
+def _check_captures(source: str, units: Query) -> None:
+    """Refuse a units query the segmenter cannot use: unknown captures, a pattern without @unit."""
     names = {units.capture_name(i) for i in range(units.capture_count)}
     unknown = sorted(names - UNIT_CAPTURES)
     if unknown:
         raise ValueError(f"unknown captures {unknown}; a units query uses {sorted(UNIT_CAPTURES)}")
     raw = source.encode("utf-8")
     for i in range(units.pattern_count):
-        text = raw[units.start_byte_for_pattern(i) : units.end_byte_for_pattern(i)]
-        pattern = Query(language, text.decode("utf-8"))
-        captures = {pattern.capture_name(j) for j in range(pattern.capture_count)}
-        if "unit" not in captures:
-            line = raw.count(b"\n", 0, units.start_byte_for_pattern(i)) + 1
+        start = units.start_byte_for_pattern(i)
+        text = raw[start : units.end_byte_for_pattern(i)].decode("utf-8")
+        if "unit" not in {m.group(1) for m in _TOKENS.finditer(text)}:
+            line = raw.count(b"\n", 0, start) + 1
             raise ValueError(f"the pattern on line {line} has no @unit capture")
 
 

@@ -183,6 +183,8 @@ def test_a_bad_profile_is_a_grammar_error(tmp_path: Path, profile_toml: str, why
         # a comment that mentions @unit does not count
         "(function_declaration) @unit\n(method_declaration name: (_) @name) ; not @unit\n",
         "(function_declaration name: (identifier) @nmae) @unit",  # a typo of @name
+        # nor does a string
+        '((function_declaration name: (identifier) @name) (#eq? @name "@unit"))',
     ],
 )
 def test_a_query_the_segmenter_cannot_use_is_a_grammar_error(tmp_path: Path, query: str) -> None:
