@@ -1,0 +1,11 @@
+"""Trips as lists of (lat, lon) points."""
+
+from geo.distance import planar_distance_km
+
+
+def length(points):
+    return sum(planar_distance_km(a, b) for a, b in zip(points, points[1:]))
+
+
+def stops(points):
+    return max(0, len(points) - 2)

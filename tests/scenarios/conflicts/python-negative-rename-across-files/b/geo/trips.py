@@ -1,0 +1,12 @@
+"""Trips as lists of (lat, lon) points."""
+
+from geo.distance import distance_km
+
+
+def length(points):
+    return sum(distance_km(a, b) for a, b in zip(points, points[1:]))
+
+
+def stops(points):
+    """Intermediate points, the start and the end excluded."""
+    return len(points[1:-1])

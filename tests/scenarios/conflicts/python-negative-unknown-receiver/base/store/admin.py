@@ -1,0 +1,5 @@
+"""Administrative actions."""
+
+
+def stats(stores):
+    return {name: len(store.entries) for name, store in stores.items()}

@@ -1,0 +1,13 @@
+"""Formatting amounts for receipts."""
+
+
+def format_price(amount):
+    return f"${amount:,.2f}"
+
+
+def receipt_line(name, amount):
+    return f"{name:<20}{format_price(amount):>12}"
+
+
+def total_line(amounts):
+    return f"{'Total':<20}{format_price(sum(amounts)):>12}"

@@ -1,0 +1,7 @@
+"""Synchronising with the remote store."""
+
+from net.retry import retry
+
+
+def pull(client):
+    return retry(client.pull, attempts=5)
