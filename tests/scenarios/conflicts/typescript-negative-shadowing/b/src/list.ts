@@ -1,0 +1,15 @@
+// Showing lists of results.
+
+const limit = 50;
+
+export function visible<T>(items: T[]): T[] {
+  return items.slice(0, limit);
+}
+
+export function hiddenCount<T>(items: T[]): number {
+  return Math.max(0, items.length - limit);
+}
+
+export function pageOf<T>(items: T[], page: number, limit: number): T[] {
+  return items.slice(page * limit, (page + 1) * limit);
+}
