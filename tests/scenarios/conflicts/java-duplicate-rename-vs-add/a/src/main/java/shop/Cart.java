@@ -1,0 +1,20 @@
+package shop;
+
+import java.util.ArrayList;
+import java.util.List;
+
+public class Cart {
+    private final List<Double> prices = new ArrayList<>();
+
+    public void add(double price) {
+        prices.add(price);
+    }
+
+    public double total() {
+        double total = 0;
+        for (double p : prices) {
+            total += p;
+        }
+        return total;
+    }
+}

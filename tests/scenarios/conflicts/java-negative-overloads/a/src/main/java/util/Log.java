@@ -1,0 +1,19 @@
+package util;
+
+import java.io.PrintStream;
+
+public class Log {
+    private final PrintStream out;
+
+    public Log(PrintStream out) {
+        this.out = out;
+    }
+
+    public void log(String message) {
+        out.println(message);
+    }
+
+    public void log(String message, Throwable error) {
+        out.println(message + ": " + error.getMessage());
+    }
+}

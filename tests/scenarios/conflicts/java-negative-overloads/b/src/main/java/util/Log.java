@@ -1,0 +1,19 @@
+package util;
+
+import java.io.PrintStream;
+
+public class Log {
+    private final PrintStream out;
+
+    public Log(PrintStream out) {
+        this.out = out;
+    }
+
+    public void log(String message) {
+        out.println(message);
+    }
+
+    public void log(String message, int level) {
+        out.println("[" + level + "] " + message);
+    }
+}
