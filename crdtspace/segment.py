@@ -219,6 +219,8 @@ class _Cutter:
             if node is None or node.start_byte != pos:
                 return None
             pos = max(node.end_byte, pos + 1)
+            if src[pos - 1] == 0x0A:  # a comment that holds its newline: Rust's `/// doc`
+                return pos
 
     def _str(self, start: int, end: int) -> str:
         return self.src[start:end].decode("utf-8")

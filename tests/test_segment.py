@@ -8,6 +8,7 @@ snippet pools, and the Python standard library as a corpus.
 
 from __future__ import annotations
 
+import dataclasses
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
@@ -872,6 +873,34 @@ def test_a_comment_trailing_a_unit_stays_with_it() -> None:
 def test_a_comment_trailing_a_rust_unit_stays_with_it() -> None:
     root = cut("a.rs", "struct A; // about A\nstruct B;\n")
     assert [c.text for c in root.children] == ["struct A; // about A\n", "struct B;\n"]
+
+
+def test_units_nest_no_deeper_than_the_profile_says() -> None:
+    # module (depth 0) > class_definition (1) > block (2) > function_definition (3)
+    profile = profile_for("a.py")
+    assert profile is not None
+    text = "class A:\n    def f(self):\n        pass\n    X = 1\n"
+    deep = segment_module(text, dataclasses.replace(profile, max_start_depth=3))
+    shallow = segment_module(text, dataclasses.replace(profile, max_start_depth=2))
+    assert deep is not None
+    assert shallow is not None
+    assert outline(deep) == [
+        ("class_definition", "A", [("function_definition", "f"), ("expression_statement", "X")])
+    ]
+    assert outline(shallow) == [
+        ("class_definition", "A", [("function_definition", ""), ("expression_statement", "")])
+    ]
+    assert shallow.render() == text
+
+
+def test_a_rust_doc_or_block_comment_trailing_a_unit_stays_with_it() -> None:
+    root = cut("a.rs", "impl X {\n    fn a() {} /* a */ // and\n    fn b() {}\n}\n")
+    assert [c.text for c in root.children[0].children] == [
+        "    fn a() {} /* a */ // and\n",
+        "    fn b() {}\n",
+    ]
+    root = cut("a.rs", "struct A; /// odd\nstruct B;\n")
+    assert [c.text for c in root.children] == ["struct A; /// odd\n", "struct B;\n"]
 
 
 def test_comments_after_the_last_unit_are_the_tail() -> None:
