@@ -257,7 +257,7 @@ def apply_side(workspace: Workspace, side: Side) -> None:
 
 
 def sides(scenario: Scenario, directory: Path) -> tuple[Workspace, Workspace]:
-    """Alice's and bob's replicas of the base commit (made in `directory`), each edited, unsynced."""
+    """Alice's and bob's replicas of the base commit (made in `directory`), edited, not synced."""
     repo = make_repo(directory, scenario.base)
     alice = Workspace.from_commit(repo, agent=scenario.a.agent)
     bob = Workspace.from_commit(repo, agent=scenario.b.agent)
