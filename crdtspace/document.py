@@ -8,11 +8,14 @@
                mode only when not 100644)
                text                           a leaf's exact source
                head, body: Array[id], tail    a container
-               log: Array                     edit log entries {id, agent, parents, op},
-                                              newest first
+               log: Array                     edit log entries {id, agent, parents, op,
+                                              sv, name, edits, base, to}, newest first
+                                              (see LogEntry)
     gitonly: Map  path -> {reason, blob, mode}  files kept in git only (binary, huge, ...)
     agents : Map  client id -> {name}
     meta   : Map  base (commit), format
+    edited : Map  node id -> true             nodes with log entries since the base commit
+    resolutions: Map  "<conflict>/<entry>" -> entry   who resolved which conflict how
 
 A node renders where its ``parent`` says: after a concurrent move + move the id sits in two
 bodies, and the one its (last-writer-wins) parent names is the place it renders, once.
@@ -156,6 +159,13 @@ class Document:
         self.gitonly: Map[Any] = doc.get("gitonly", type=Map)
         self.agents: Map[Any] = doc.get("agents", type=Map)
         self.meta: Map[Any] = doc.get("meta", type=Map)
+        # Nodes edited since the base commit (keys only): the conflict layer looks at these,
+        # not at every node of the workspace.
+        self.edited: Map[Any] = doc.get("edited", type=Map)
+        # Conflict resolutions, one key per resolution: "<conflict id>/<entry id>" -> entry.
+        self.resolutions: Map[Any] = doc.get("resolutions", type=Map)
+        self._edited_known: set[str] = set()
+        self._strays: dict[str, list[str]] | None = None
         self._heads: dict[str, tuple[str, ...]] = {}
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
@@ -199,7 +209,32 @@ class Document:
                 f"There is no file {path!r} in the workspace.",
                 hint="`crdtspace status` lists the files",
             )
-        return [r for r in dict.fromkeys(roots) if r in self.nodes]
+        strays = self._stray_roots().get(path, ())
+        return [r for r in dict.fromkeys([*roots, *strays]) if r in self.nodes]
+
+    def _stray_roots(self) -> dict[str, list[str]]:
+        """Roots of files two replicas created at one path at once, beyond the listed one.
+
+        Each side sets ``files[path]`` to its own root list and the map keeps one (last writer
+        wins); the other side's root is still a node with that path, so it is found here (among
+        the nodes edited since the base) and rendered after the listed one: nothing is lost,
+        and the conflict layer reports the add-add."""
+        if self._strays is not None:
+            return self._strays
+        strays: dict[str, list[str]] = {}
+        for nid in sorted(self.edited.keys()):
+            node = self.nodes.get(nid)
+            if node is None or node.get("parent", "") or not node.get("path"):
+                continue
+            path = str(node["path"])
+            listed = self.files.get(path)
+            if listed is None or nid in listed:
+                continue
+            if any(e.op == "delete" for e in self.log(nid)):
+                continue
+            strays.setdefault(path, []).append(nid)
+        self._strays = strays
+        return strays
 
     def mode(self, path: str) -> str:
         """A file's git mode ("100644" unless the import recorded another)."""
@@ -244,7 +279,10 @@ class Document:
             parent = node.get("parent", "")
             if not parent:
                 path = node.get("path")
-                return path if path and nid in (self.files.get(path) or []) else None
+                listed = nid in (self.files.get(path) or []) if path else False
+                if path and (listed or nid in self._stray_roots().get(path, ())):
+                    return str(path)
+                return None
             parent_node = self.nodes.get(parent)
             if parent_node is None or nid not in parent_node["body"]:
                 return None
@@ -279,11 +317,24 @@ class Document:
             log = self._log_cache[nid] = self.node(nid)["log"]
         log.insert(0, entry.to_value())
         self._heads[nid] = (entry.id,)
+        if entry.op in ("create", "delete"):
+            self._strays = None
+        self.mark_edited(nid)
+
+    def mark_edited(self, nid: str) -> None:
+        if nid not in self._edited_known:
+            if nid not in self.edited:
+                self.edited[nid] = True
+            self._edited_known.add(nid)
+
+    def edited_nodes(self) -> list[str]:
+        return list(self.edited.keys())
 
     def forget_caches(self) -> None:
         """Called after remote updates: cached heads and parents may be stale."""
         self._heads.clear()
         self._parent_cache.clear()
+        self._strays = None
 
     # -- creating nodes ------------------------------------------------------------------
 

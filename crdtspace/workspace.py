@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pycrdt import Doc, TransactionEvent
+from pycrdt import Array, Doc, TransactionEvent
 from pycrdt import get_update as diff_update
 
-from crdtspace import gitio
+from crdtspace import gitio, resolution
+from crdtspace.analysis import Analyzer, duplicate_units, identical_folds
+from crdtspace.conflicts import Analysis, Conflict
 from crdtspace.document import Document, LogEntry, TextEdit, decode_state, import_commit
 from crdtspace.errors import DocumentError, NodeNotFound, StorageError, SyncError
-from crdtspace.languages import profile_for
+from crdtspace.languages import Profile, profile_for
 from crdtspace.rekey import (
     Rekeyer,
     Result,
@@ -36,6 +38,10 @@ MAX_DIRTY_SLOTS = 8
 BIG_PIECE = 4096
 """A typed line in an unkeyed text bigger than this (a paste, a file typed from empty) is
 re-keyed at once: small node texts are what make splices fast."""
+RETRY_AFTER = 64
+"""Splices into a unit that did not parse on its own before it is parsed again when the typing
+moves on (a failed parse costs ~1 ms, error recovery, and code being typed is broken most of
+the time); a thorough flush (before any structure read) retries it whenever it changed."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -124,12 +130,19 @@ class Workspace:
         self._depth = 0
         self._touched: dict[str, str] = {}
         self._edits: dict[str, list[TextEdit]] = {}
+        self._deleted_after: dict[str, str] = {}
+        self._analyzer: Analyzer | None = None
+        self._folding = False
+        self._fold_seen: dict[str, int] = {}
         self._description = ""
         self._counter = 0
         self._registered = False
         self._indexes: dict[str, FileIndex] = {}
         self._dirty: dict[str, set[int]] = {}
         self._stale: set[str] = set()
+        self._broken: dict[str, dict[str, int]] = {}
+        """Per file, top-level units (by `_slot_key`) whose text did not parse on its own when
+        last re-keyed, with how many splices went into them since."""
         self._listeners: list[Callable[[bytes], None]] = []
         self._held: list[bytes] = []
         self._subscription = doc.observe(self._on_transaction)
@@ -276,6 +289,29 @@ class Workspace:
         self.document.forget_caches()
         if self._log is not None:
             self._log.append(update)
+        self._fold_identical()
+
+    def _fold_identical(self) -> None:
+        """Make concurrent identical changes count once, as git would.
+
+        Two sides making the same edit (or adding the same unit) merge in a CRDT as two
+        insertions: the text comes out doubled. When every head of a node holds the same
+        texts and the merged node does not, the node is set to them, as an edit that has seen
+        all heads; of two identical units created at once in one container, the one with the
+        larger id is deleted. Replicas doing this at the same time start from the same state
+        (the node's text is a function of the entries seen), so their edits delete the same
+        items and merge cleanly."""
+        if self._folding:
+            return
+        self._folding = True
+        try:
+            for nid, texts in identical_folds(self.document, self._fold_seen):
+                self.set_node_texts(nid, texts)
+            for nid in duplicate_units(self.document):
+                if self.document.path_of(nid) is not None:
+                    self.delete(nid, description="fold an identical addition")
+        finally:
+            self._folding = False
 
     def subscribe(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
         """Call `listener(update)` after every local transaction; returns an unsubscribe."""
@@ -301,6 +337,7 @@ class Workspace:
         self._depth = 1
         self._touched = {}
         self._edits = {}
+        self._deleted_after = {}
         self._description = description
         try:
             with self.doc.transaction(origin=self.agent):
@@ -352,7 +389,7 @@ class Workspace:
                 name=str(node.get("name", "")),
                 edits=edits,
                 base=base,
-                to=self.document.parent(nid) if op == "move" else "",
+                to=self._target(nid, op),
             )
             self.document.append_log(nid, entry)
 
@@ -577,6 +614,9 @@ class Workspace:
             if not parent:
                 self.remove(path, description=description)
                 return
+            siblings = self.document.children(parent)
+            where = siblings.index(nid) if nid in siblings else 0
+            self._deleted_after[nid] = siblings[where - 1] if where > 0 else ""
             body = self.document.node(parent)["body"]
             for index in reversed([i for i, c in enumerate(body) if c == nid]):
                 del body[index]
@@ -669,6 +709,12 @@ class Workspace:
             slots, removed = index.edit(offset, delete, insert, self._touch, self._record)
             if not index.structured:
                 return
+            broken = self._broken.get(path)
+            if broken:
+                for slot in slots:
+                    key = _slot_key(index, slot)
+                    if key in broken:
+                        broken[key] += 1
             dirty = self._dirty.setdefault(path, set())
             dirty.update(slots)
             if len(dirty) > MAX_DIRTY_SLOTS or (
@@ -686,8 +732,9 @@ class Workspace:
                 self._flush_path(path, thorough=thorough)
 
     def _flush_path(self, path: str, *, thorough: bool) -> None:
-        slots = self._dirty.pop(path, None)
-        if not slots and not (thorough and path in self._stale):
+        slots = self._dirty.pop(path, None) or set()
+        stale = path in self._stale
+        if not slots and not (thorough and stale):
             return
         profile = profile_for(path)
         if path not in self.document.files or profile is None:
@@ -697,49 +744,55 @@ class Workspace:
         if not index.structured:
             self._stale.discard(path)
             return
-
-        def slot_text(slot: int) -> str:
-            return index.text(slot, slot)
-
-        result = None
         # A region re-keyed on its own can disagree with the whole file's cut at its edges
         # (a comment typed between units, a unit emptied by typing); such files stay in
         # `_stale` and the next thorough flush re-segments them whole, canonically.
-        whole = thorough and path in self._stale
-        if slots and not whole:
-            first, last = min(slots), max(slots)
-            region = index.text(first, last)
-            result = rekey_slots(
-                self.document,
-                index.root,
-                first,
-                last,
-                region,
-                slot_text,
-                profile,
-                self._rekeyer,
-            )
-        if result is None and thorough:
-            result = rekey_slots(
-                self.document,
-                index.root,
-                0,
-                len(index.top) + 1,
-                index.text(),
-                slot_text,
-                profile,
-                self._rekeyer,
-            )
-        if result is None:
-            # Does not parse yet: the text is right, the structure catches up once it does.
-            self._stale.add(path)
-            return
-        if thorough:
+        broken = self._broken.setdefault(path, {})
+        whole_failed = False
+        if thorough and stale:
+            if self._rekey_region(index, 0, len(index.top) + 1, profile):
+                self._stale.discard(path)
+                broken.clear()
+                return
+            whole_failed = True
+            slots |= {s for s in range(len(index.top) + 2) if broken.get(_slot_key(index, s))}
+        failed = False
+        # Each run of adjacent dirty slots on its own, the last first: a re-key renumbers only
+        # the slots after the ones it covers.
+        for first, last in reversed(_runs(slots)):
+            keys = [_slot_key(index, s) for s in range(first, last + 1)]
+            if not thorough and all(broken.get(k, RETRY_AFTER) < RETRY_AFTER for k in keys):
+                failed = True  # did not parse, and little was typed into it since
+                continue
+            if self._rekey_region(index, first, last, profile):
+                for key in keys:
+                    broken.pop(key, None)
+            else:
+                failed = True
+                broken.update(dict.fromkeys(keys, 0))
+        if failed and thorough and not whole_failed:
+            if self._rekey_region(index, 0, len(index.top) + 1, profile):
+                self._stale.discard(path)
+                broken.clear()
+                return
+            whole_failed = True
+        if thorough and not failed and not whole_failed:
             self._stale.discard(path)
         else:
+            # Does not parse yet, or was re-keyed piecewise: the text is right, and the
+            # structure is made canonical by the next thorough flush.
             self._stale.add(path)
-        if result.structural or result.edited:
-            self._indexes.pop(path, None)
+
+    def _rekey_region(self, index: FileIndex, first: int, last: int, profile: Profile) -> bool:
+        """Re-key top-level slots first..last from their current text; False if it does not
+        parse on its own (nothing changed then)."""
+        region = index.text(first, last)
+        result = rekey_slots(self.document, index, first, last, region, profile, self._rekeyer)
+        if result is None:
+            return False
+        if result.reshaped:
+            index.replace_slots(self.document, result.first, result.last)
+        return True
 
     def _index(self, path: str) -> FileIndex:
         index = self._indexes.get(path)
@@ -750,6 +803,7 @@ class Workspace:
     def _structure_changed(self, path: str) -> None:
         self._indexes.pop(path, None)
         self._dirty.pop(path, None)
+        self._broken.pop(path, None)
         self._stale.discard(path)
 
     def _slots_of(self, path: str, nid: str) -> set[int]:
@@ -780,6 +834,118 @@ class Workspace:
             offset = found
         return offset + len(str(node["tail"]))
 
+    def _target(self, nid: str, op: str) -> str:
+        """What a log entry's `to` says: a move's container, a delete's previous sibling."""
+        if op == "move":
+            return self.document.parent(nid)
+        if op == "delete":
+            return self._deleted_after.get(nid, "")
+        return ""
+
+    # -- conflicts -------------------------------------------------------------------------
+
+    def analysis(self) -> Analysis:
+        """Conflicts, notices and single-side breakage of the current state (incremental)."""
+        self.flush()
+        if self._analyzer is None:
+            self._analyzer = Analyzer(self.document)
+        return self._analyzer.analyse()
+
+    def conflicts(self) -> list[Conflict]:
+        """The open conflicts (see `analysis()` for notices and broken code too)."""
+        return list(self.analysis().conflicts)
+
+    def resolve_conflict(
+        self, conflict_id: str, take: str | None = None, text: str | None = None
+    ) -> Conflict:
+        """Resolve a conflict by taking a side (an agent, "ours" or "theirs") or with a text
+        for its node. The resolution is a CRDT edit every replica sees; returns the conflict."""
+        if (take is None) == (text is None):
+            raise DocumentError("Resolve a conflict either by taking a side or with a text.")
+        conflict = self.analysis().find(conflict_id)
+        if conflict is None:
+            raise DocumentError(
+                f"There is no open conflict {conflict_id!r}.",
+                hint="`crdtspace conflicts` lists them",
+            )
+        with self.transaction(f"resolve {conflict.id}"):
+            if take is not None:
+                agent = resolution.pick_agent(self, conflict, take)
+                resolution.apply_take(self, conflict, agent)
+                resolution.record(self, conflict, f"take {agent}")
+            else:
+                resolution.apply_text(self, conflict, text or "")
+                resolution.record(self, conflict, "edit")
+        return conflict
+
+    def new_entry_id(self) -> str:
+        return self._new_id()
+
+    def set_node_texts(self, nid: str, texts: dict[str, str]) -> None:
+        """Give a node these texts (and name), as one edit that has seen all its heads."""
+        path = self.document.path_of(nid)
+        with self.transaction("resolve"):
+            node = self.document.node(nid)
+            parts = ("text",) if "text" in node else ("head", "tail")
+            for part in parts:
+                log = functools.partial(self._record, nid, part)
+                set_text(node[part], str(node[part]), texts.get(part, ""), log)
+            name = texts.get("name")
+            if name is not None and name != str(node["name"]):
+                self._record(nid, "name", 0, str(node["name"]), name)
+                node["name"] = name
+            self._touch(nid, "edit")
+            if path is not None:
+                self._structure_changed(path)
+
+    def restore(self, nid: str, texts: dict[str, str]) -> None:
+        """Put a deleted node back where it was (after its old previous sibling), with texts."""
+        document = self.document
+        node = document.node(nid)
+        parent = document.parent(nid)
+        with self.transaction("resolve: restore"):
+            if not parent:
+                path = str(node.get("path", ""))
+                if path in document.files:
+                    raise DocumentError(f"{path!r} exists again; edit it instead.")
+                document.files[path] = Array([nid])
+            else:
+                if document.path_of(parent) is None:
+                    raise DocumentError(
+                        f"The container of node {nid!r} is gone too; restore it first."
+                    )
+                deletes = [e for e in document.log(nid) if e.op == "delete"]
+                after = deletes[-1].to if deletes else ""
+                siblings = document.children(parent)
+                body = document.node(parent)["body"]
+                items = list(body)
+                position = items.index(after) + 1 if after in siblings else len(items)
+                body.insert(position, nid)
+                document.set_parent(nid, parent)
+            self.set_node_texts(nid, texts)
+            self._touch(nid, "move")
+            path_now = document.path_of(nid)
+            if path_now is not None:
+                self._structure_changed(path_now)
+
+    def place(self, nid: str, container: str) -> None:
+        """Put a node in `container` only (after a move + move it sits in two bodies)."""
+        document = self.document
+        if not document.is_container(container):
+            raise DocumentError(f"The node {container!r} is not a container.")
+        with self.transaction("resolve: place"):
+            for holder in {document.parent(nid), container}:
+                if holder and document.has_node(holder):
+                    body = document.node(holder)["body"]
+                    for index in reversed([i for i, c in enumerate(body) if c == nid]):
+                        del body[index]
+            document.node(container)["body"].append(nid)
+            document.set_parent(nid, container)
+            self._touch(nid, "move")
+            path = document.path_of(nid)
+            if path is not None:
+                self._structure_changed(path)
+
     def _new_path(self, path: str) -> str:
         if path in self.document.files:
             return path
@@ -791,10 +957,12 @@ class Workspace:
 
 
 def _parts(node: Any) -> list[tuple[str, str]]:
-    """A node's texts by part: ("text", ...) for a leaf, ("head", ...), ("tail", ...) else."""
+    """A node's texts by part: ("text", ...) for a leaf, ("head", ...), ("tail", ...) else; and
+    its name (a rename is recorded as an edit of the part "name")."""
+    name = ("name", str(node.get("name", "")))
     if "text" in node:
-        return [("text", str(node["text"]))]
-    return [("head", str(node["head"])), ("tail", str(node["tail"]))]
+        return [("text", str(node["text"])), name]
+    return [("head", str(node["head"])), ("tail", str(node["tail"])), name]
 
 
 def _undo(text: str, part: str, edits: tuple[TextEdit, ...]) -> str:
@@ -803,3 +971,23 @@ def _undo(text: str, part: str, edits: tuple[TextEdit, ...]) -> str:
         if edit_part == part:
             text = text[:pos] + old + text[pos + len(new) :]
     return text
+
+
+def _runs(slots: set[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive numbers, as (first, last), in ascending order."""
+    runs: list[tuple[int, int]] = []
+    for slot in sorted(slots):
+        if runs and runs[-1][1] == slot - 1:
+            runs[-1] = (runs[-1][0], slot)
+        else:
+            runs.append((slot, slot))
+    return runs
+
+
+def _slot_key(index: FileIndex, slot: int) -> str:
+    """A top-level slot's identity across re-keys: its unit's id, or the root's head or tail."""
+    if slot == 0:
+        return "^"
+    if slot > len(index.top):
+        return "$"
+    return index.top[slot - 1]

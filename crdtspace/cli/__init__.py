@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
-from crdtspace.cli import demo, init, log, outline, render, show, status, write
+from crdtspace.cli import (
+    conflicts,
+    demo,
+    init,
+    log,
+    outline,
+    render,
+    resolve,
+    show,
+    status,
+    write,
+)
 from crdtspace.cli.common import app
 
-__all__ = ["app", "demo", "init", "log", "main", "outline", "render", "show", "status", "write"]
+__all__ = [
+    "app",
+    "conflicts",
+    "demo",
+    "init",
+    "log",
+    "main",
+    "outline",
+    "render",
+    "resolve",
+    "show",
+    "status",
+    "write",
+]
 
 
 def main() -> None:

@@ -1,0 +1,119 @@
+"""Where each node of a file renders: character spans, line ranges and qualified names."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from crdtspace.document import Document
+
+
+@dataclass(frozen=True)
+class Span:
+    """One node as rendered: its character range, its head's end and its tail's start."""
+
+    nid: str
+    kind: str
+    name: str
+    qualname: str
+    depth: int
+    start: int
+    end: int
+    head_end: int  # == start for a leaf
+    tail_start: int  # == end for a leaf
+    container: bool
+
+
+@dataclass
+class FileLayout:
+    """A rendered file with the span of every node in it (pre-order)."""
+
+    path: str
+    text: str
+    spans: dict[str, Span] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    _lines: list[int] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, document: Document, path: str) -> FileLayout:
+        layout = cls(path, "")
+        pieces: list[str] = []
+        offset = 0
+        for root in document.roots(path):
+            offset = layout._walk(document, root, 0, "", offset, pieces)
+        layout.text = "".join(pieces)
+        layout._lines = [i for i, ch in enumerate(layout.text) if ch == "\n"]
+        return layout
+
+    def _walk(
+        self, document: Document, nid: str, depth: int, prefix: str, offset: int, out: list[str]
+    ) -> int:
+        node = document.node(nid)
+        kind, name = str(node["kind"]), str(node["name"])
+        qualname = f"{prefix}.{name}" if prefix and name else name
+        start = offset
+        if "text" in node:
+            text = str(node["text"])
+            out.append(text)
+            end = offset + len(text)
+            self._add(Span(nid, kind, name, qualname, depth, start, end, start, end, False))
+            return end
+        head, tail = str(node["head"]), str(node["tail"])
+        out.append(head)
+        offset += len(head)
+        head_end = offset
+        index = len(self.order)
+        self.order.append(nid)  # pre-order: the container before its children
+        for child in document.children(nid):
+            offset = self._walk(
+                document, child, depth + 1, qualname if depth else "", offset, out
+            )
+        tail_start = offset
+        out.append(tail)
+        end = offset + len(tail)
+        self.spans[nid] = Span(
+            nid, kind, name, qualname if depth else "", depth, start, end, head_end,
+            tail_start, True,
+        )
+        del index
+        return end
+
+    def _add(self, span: Span) -> None:
+        self.spans[span.nid] = span
+        self.order.append(span.nid)
+
+    def line(self, offset: int) -> int:
+        """The 1-based line of a character offset."""
+        return bisect.bisect_left(self._lines, offset) + 1
+
+    def lines(self, nid: str) -> tuple[int, int]:
+        """First and last line of a node's code (leading blank lines and comments skipped)."""
+        span = self.spans[nid]
+        text = self.text[span.start : span.end]
+        stripped = len(text) - len(text.lstrip())
+        first = self.line(span.start + stripped)
+        last = self.line(span.start + len(text.rstrip()) - 1) if text.strip() else first
+        return first, max(first, last)
+
+    def unit_at(self, offset: int) -> str | None:
+        """The innermost unit (not a file root) whose span holds `offset`."""
+        best: Span | None = None
+        for nid in self.order:
+            span = self.spans[nid]
+            inside = span.depth and span.start <= offset < span.end
+            if inside and (best is None or span.depth >= best.depth):
+                best = span
+        return best.nid if best else None
+
+    def replaced(self, nid: str, texts: dict[str, str]) -> str:
+        """The file's text with one node's own texts replaced (its children stay)."""
+        span = self.spans[nid]
+        if not span.container:
+            return self.text[: span.start] + texts.get("text", "") + self.text[span.end :]
+        return (
+            self.text[: span.start]
+            + texts.get("head", "")
+            + self.text[span.head_end : span.tail_start]
+            + texts.get("tail", "")
+            + self.text[span.end :]
+        )
