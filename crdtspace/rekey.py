@@ -48,6 +48,11 @@ class Result:
     deleted: list[str] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
+    first: int = 0
+    """Of a re-key of top-level slots: the first and last slot it covered, before it."""
+    last: int = -1
+    reshaped: bool = False
+    """Whether node texts or the tree changed: a FileIndex of those slots is out of date."""
 
     @property
     def structural(self) -> bool:
@@ -249,6 +254,8 @@ class Rekeyer:
             node["kind"] = seg.kind
             changed = True
         if node["name"] != seg.name:
+            if self.record is not None:  # names are part of a node's history (renames)
+                self.record(nid, "name", 0, str(node["name"]), seg.name)
             node["name"] = seg.name
             changed = True
         if seg.text is not None:
@@ -337,50 +344,120 @@ def _longest_increasing(items: Sequence[str], where: dict[str, int]) -> list[str
 
 def rekey_slots(
     document: Document,
-    root: str,
+    index: FileIndex,
     first: int,
     last: int,
     text: str,
-    slot_text: Callable[[int], str],
     profile: Profile,
     rekeyer: Callable[[], Rekeyer],
 ) -> Result | None:
-    """Re-key slots first..last of a structured file, whose new text is `text`.
+    """Re-key slots first..last of a structured file, whose new text is `text` (the index holds
+    the file as it is now, the other slots included).
 
-    Returns None when that text does not parse on its own (the caller falls back)."""
-    top = document.children(root)
-    n = len(top)
+    Returns None when that text does not parse on its own (the caller falls back). The result
+    says which slots it re-keyed (`first`..`last`, widened as the cut needed) and whether their
+    pieces changed (`reshaped`: the index must re-read them, `FileIndex.replace_slots`)."""
+    n = len(index.top)
     while True:
         seg = segment_module(text, profile)
         if seg is None:
             return None
         if seg.tail and last <= n:  # trailing comments belong to the next unit: widen
             last += 1
-            text += slot_text(last)
+            text += index.text(last, last)
             continue
         if seg.head and first > 0:  # a byte-order mark only belongs at the very start
             first -= 1
-            text = slot_text(first) + text
+            text = index.text(first, first) + text
             continue
         if first > 1 and _continues_previous(text):
             # An indented first line continues the unit before it (typing a body after
             # `def f():` parses on its own as a stray statement): take that unit in too.
             first -= 1
-            text = slot_text(first) + text
+            text = index.text(first, first) + text
             continue
         break
-    node = document.node(root)
+    same = _same_cut(index, first, last, seg)
+    if same is not None:
+        # The usual case after typing inside units: the cut is the one the nodes already have
+        # (same units, same boundaries), so at most a name or a kind changed.
+        worker = rekeyer()
+        return _rename(document, index, same, first, last, worker.touch, worker.record)
+    node = document.node(index.root)
+    top = index.top
     children: list[Desired] = [Keep(nid) for nid in top[: max(first - 1, 0)]]
     children += seg.children
     children += [Keep(nid) for nid in top[max(last, 0) :]]
     desired = Seg(
         node["kind"],
         node["name"],
-        head=seg.head if first == 0 else str(node["head"]),
+        head=seg.head if first == 0 else index.text(0, 0),
         children=children,  # type: ignore[arg-type]
-        tail=seg.tail if last == n + 1 else str(node["tail"]),
+        tail=seg.tail if last == n + 1 else index.text(n + 1, n + 1),
     )
-    return rekeyer().run(root, desired)
+    result = rekeyer().run(index.root, desired)
+    result.first, result.last, result.reshaped = first, last, True
+    return result
+
+
+def _same_cut(index: FileIndex, first: int, last: int, module: Seg) -> list[tuple[str, Seg]] | None:
+    """(node id, new unit) for every unit of slots first..last when the index's pieces render
+    exactly the new cut of those slots, piece for piece; None when the cut differs."""
+    wanted: list[tuple[str, str, Seg | None]] = []
+    if first == 0:
+        wanted.append(("head", module.head, None))
+    for child in module.children:
+        _flatten(child, wanted)
+    if last == len(index.top) + 1:
+        wanted.append(("tail", module.tail, None))
+    pieces = index.slot_pieces(first, last)
+    if len(pieces) != len(wanted):
+        return None
+    pairs: list[tuple[str, Seg]] = []
+    for piece, (part, text, seg) in zip(pieces, wanted, strict=True):
+        if piece.part != part or piece.content != text:
+            return None
+        if seg is not None and part != "tail":
+            pairs.append((piece.nid, seg))
+    return pairs
+
+
+def _flatten(seg: Seg, out: list[tuple[str, str, Seg | None]]) -> None:
+    """A unit's pieces in render order, as (part, text, unit)."""
+    if seg.text is not None:
+        out.append(("text", seg.text, seg))
+        return
+    out.append(("head", seg.head, seg))
+    for child in seg.children:
+        _flatten(child, out)
+    out.append(("tail", seg.tail, seg))
+
+
+def _rename(
+    document: Document,
+    index: FileIndex,
+    pairs: list[tuple[str, Seg]],
+    first: int,
+    last: int,
+    touch: Touch,
+    record: Record | None = None,
+) -> Result:
+    """Give matched nodes their new kind and name; their texts are already right."""
+    result = Result(first=first, last=last)
+    for nid, seg in pairs:
+        if index.identity(document, nid) == (seg.kind, seg.name):
+            continue
+        node = document.node(nid)
+        if node["kind"] != seg.kind:
+            node["kind"] = seg.kind
+        if node["name"] != seg.name:
+            if record is not None:  # names are part of a node's history (renames)
+                record(nid, "name", 0, str(node["name"]), seg.name)
+            node["name"] = seg.name
+        index.renamed(nid, seg.kind, seg.name)
+        result.edited.append(nid)
+        touch(nid, "edit")
+    return result
 
 
 def _continues_previous(text: str) -> bool:
@@ -412,20 +489,9 @@ def rekey_file(
         first, last = _changed_slots(index, old, new)
         start, end = index.slot_range(first, last)
         region = new[start : end + len(new) - len(old)]
-        result = rekey_slots(
-            document, index.root, first, last, region, _old_slot_text(index, old), profile, rekeyer
-        )
+        result = rekey_slots(document, index, first, last, region, profile, rekeyer)
         if result is None:
-            result = rekey_slots(
-                document,
-                index.root,
-                0,
-                len(index.top) + 1,
-                new,
-                _old_slot_text(index, old),
-                profile,
-                rekeyer,
-            )
+            result = rekey_slots(document, index, 0, len(index.top) + 1, new, profile, rekeyer)
         if result is not None:
             return result
     return edit_piecewise(index, old, new, touch, record)
@@ -496,11 +562,3 @@ def _changed_slots(index: FileIndex, old: str, new: str) -> tuple[int, int]:
         if s < end and s + p.length > start
     ]
     return min(touched), max(touched)
-
-
-def _old_slot_text(index: FileIndex, old: str) -> Callable[[int], str]:
-    def text(slot: int) -> str:
-        start, end = index.slot_range(slot, slot)
-        return old[start:end]
-
-    return text

@@ -2,7 +2,8 @@
 
 A file renders as a sequence of pieces (a leaf's text, a container's head and tail). The index
 keeps their lengths and start offsets so an editor's splice finds its piece with a binary search
-instead of rendering the file; it is rebuilt only when the tree's shape changes.
+instead of rendering the file. A re-key that reshapes some top-level units re-reads only
+their pieces (`replace_slots`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class Piece:
         return len(self.content)
 
 
+def _piece(nid: str, part: str, text: Text, slot: int) -> Piece:
+    return Piece(nid, part, text, slot, str(text))
+
+
 class FileIndex:
     """The pieces of one file in render order, with their character offsets."""
 
@@ -46,47 +51,136 @@ class FileIndex:
         self.structured = len(roots) == 1 and document.is_container(self.root)
         self.top: list[str] = document.children(self.root) if self.structured else []
         self.pieces: list[Piece] = []
+        self._identity: dict[str, tuple[str, str]] = {}
         for root in roots:
-            self._collect(document, root, None)
+            self._collect(document, root, None, self.pieces)
         if not self.pieces:
             raise DocumentError(f"The file {path!r} has no text in the workspace.")
         self._starts()
 
-    def _collect(self, document: Document, nid: str, slot: int | None) -> None:
+    def _collect(self, document: Document, nid: str, slot: int | None, out: list[Piece]) -> None:
         node = document.node(nid)
         if "text" in node:
-            self._add(nid, "text", node["text"], slot if slot is not None else 1)
+            out.append(_piece(nid, "text", node["text"], slot if slot is not None else 1))
             return
         top = slot is None and self.structured
-        self._add(nid, "head", node["head"], 0 if top else slot or 0)
+        out.append(_piece(nid, "head", node["head"], 0 if top else slot or 0))
         for k, child in enumerate(document.children(nid), start=1):
-            self._collect(document, child, k if top else slot)
-        self._add(nid, "tail", node["tail"], len(self.top) + 1 if top else slot or 0)
-
-    def _add(self, nid: str, part: str, text: Text, slot: int) -> None:
-        self.pieces.append(Piece(nid, part, text, slot, str(text)))
+            self._collect(document, child, k if top else slot, out)
+        out.append(_piece(nid, "tail", node["tail"], len(self.top) + 1 if top else slot or 0))
 
     def text(self, first: int = 0, last: int | None = None) -> str:
         """The current text of top-level slots first..last (the whole file by default)."""
-        return "".join(
-            p.content for p in self.pieces if p.slot >= first and (last is None or p.slot <= last)
-        )
+        if first <= 0 and last is None:
+            return "".join(p.content for p in self.pieces)
+        return "".join(p.content for p in self.slot_pieces(first, last))
+
+    def slot_pieces(self, first: int, last: int | None = None) -> list[Piece]:
+        """The pieces of top-level slots first..last, in render order."""
+        if not self.structured:  # slots are only ordered in a structured file
+            return [p for p in self.pieces if p.slot >= first and (last is None or p.slot <= last)]
+        i, j = self._piece_range(first, last)
+        return self.pieces[i:j]
+
+    def _piece_range(self, first: int, last: int | None) -> tuple[int, int]:
+        # Pieces are in render order, so their slots never decrease: two binary searches.
+        pieces = self.pieces
+        lo, hi = 0, len(pieces)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pieces[mid].slot < first:
+                lo = mid + 1
+            else:
+                hi = mid
+        if last is None:
+            return lo, len(pieces)
+        start, hi = lo, len(pieces)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pieces[mid].slot <= last:
+                lo = mid + 1
+            else:
+                hi = mid
+        return start, lo
+
+    def identity(self, document: Document, nid: str) -> tuple[str, str]:
+        """A node's (kind, name), read from the document once per index (map reads are slow)."""
+        known = self._identity.get(nid)
+        if known is None:
+            node = document.node(nid)
+            known = self._identity[nid] = (str(node["kind"]), str(node["name"]))
+        return known
+
+    def renamed(self, nid: str, kind: str, name: str) -> None:
+        """Tell the index that a node's kind or name was just changed to these."""
+        self._identity[nid] = (kind, name)
+
+    def replace_slots(self, document: Document, first: int, last: int) -> None:
+        """Read top-level slots first..last again after a re-key rebuilt them; the pieces of the
+        other slots (untouched by the re-key) are kept, renumbered."""
+        old_count = len(self.top)
+        self.top = document.children(self.root)
+        delta = len(self.top) - old_count
+        i, j = self._piece_range(first, last)
+        for piece in self.pieces[i:j]:
+            self._identity.pop(piece.nid, None)
+        fresh: list[Piece] = []
+        root = document.node(self.root)
+        for slot in range(first, last + delta + 1):
+            if slot == 0:
+                fresh.append(_piece(self.root, "head", root["head"], 0))
+            elif slot == len(self.top) + 1:
+                fresh.append(_piece(self.root, "tail", root["tail"], slot))
+            else:
+                self._collect(document, self.top[slot - 1], slot, fresh)
+        if delta:
+            for piece in self.pieces[j:]:
+                piece.slot += delta
+        self.pieces[i:j] = fresh
+        self._starts()  # (which also settles any shift still owed)
 
     def _starts(self) -> None:
-        self.starts: list[int] = []
+        # Start offsets of the pieces. A keystroke shifts every start after its piece; rather
+        # than rewriting them all at each one, the shift waits (`_lag_delta`, owed to the starts
+        # after piece `_lag`) until an edit lands in another piece.
+        self._raw: list[int] = []
         total = 0
         for piece in self.pieces:
-            self.starts.append(total)
-            total += piece.length
+            self._raw.append(total)
+            total += len(piece.content)
         self.length = total
+        self._lag = -1
+        self._lag_delta = 0
+
+    @property
+    def starts(self) -> list[int]:
+        """The character offset at which each piece starts."""
+        self._settle()
+        return self._raw
+
+    def _settle(self) -> None:
+        if self._lag_delta:
+            delta, after = self._lag_delta, self._lag + 1
+            self._raw[after:] = [s + delta for s in self._raw[after:]]
+        self._lag, self._lag_delta = -1, 0
+
+    def _start(self, i: int) -> int:
+        return self._raw[i] + (self._lag_delta if i > self._lag else 0)
 
     def locate(self, pos: int) -> int:
         """The piece an edit at `pos` goes to: the one holding that character (so text typed
         at a unit's first column belongs to that unit), or the last piece at the end."""
+        pieces = self.pieces
         if pos >= self.length:
-            return len(self.pieces) - 1
-        i = bisect.bisect_right(self.starts, pos) - 1
-        while self.pieces[i].length == 0 or self.starts[i] + self.pieces[i].length <= pos:
+            return len(pieces) - 1
+        raw, lag, delta = self._raw, self._lag, self._lag_delta
+        if not delta:
+            i = bisect.bisect_right(raw, pos) - 1
+        elif pos >= raw[lag] + len(pieces[lag].content):  # after the lagging piece
+            i = bisect.bisect_right(raw, pos - delta, lag + 1) - 1
+        else:
+            i = bisect.bisect_right(raw, pos, 0, lag + 1) - 1
+        while not pieces[i].content or self._start(i) + len(pieces[i].content) <= pos:
             i += 1
         return i
 
@@ -126,7 +220,7 @@ class FileIndex:
                 record(piece.nid, piece.part, start, gone, "")
         if insert:
             piece = self.pieces[first]
-            offset = pos - self.starts[first]
+            offset = pos - self._start(first)
             piece.text.insert(byte_offset(piece.content, offset), insert)
             piece.content = piece.content[:offset] + insert + piece.content[offset:]
             slots.add(piece.slot)
@@ -138,17 +232,19 @@ class FileIndex:
 
     def _shift(self, first: int, last: int, delta: int) -> None:
         """Fix the start offsets after pieces first..last changed length by `delta` in all."""
-        starts = self.starts
+        if self._lag != last:
+            self._settle()
+            self._lag = last
+        starts = self._raw
         for i in range(first + 1, last + 1):
-            starts[i] = starts[i - 1] + self.pieces[i - 1].length
-        if delta:
-            starts[last + 1 :] = [s + delta for s in starts[last + 1 :]]
+            starts[i] = starts[i - 1] + len(self.pieces[i - 1].content)
+        self._lag_delta += delta
         self.length += delta
 
     def _spans(self, first: int, pos: int, delete: int) -> Iterator[tuple[int, int, int]]:
         i, remaining = first, delete
         while remaining > 0 and i < len(self.pieces):
-            offset = max(0, pos - self.starts[i])
+            offset = max(0, pos - self._start(i))
             take = min(self.pieces[i].length - offset, remaining)
             if take > 0:
                 yield i, offset, take

@@ -1,0 +1,389 @@
+"""Symbols: definitions, references, calls, signatures, imports and name resolution per language."""
+
+from __future__ import annotations
+
+import random
+import sysconfig
+import time
+import typing
+from pathlib import Path
+
+import pytest
+
+from crdtspace.symbols import (
+    Call,
+    FileSymbols,
+    Reference,
+    Signature,
+    file_symbols,
+    fragment_symbols,
+    module_candidates,
+    resolve,
+)
+
+
+def symbols(path: str, text: str) -> FileSymbols:
+    found = file_symbols(path, text)
+    assert found is not None
+    return found
+
+
+def refs(found: FileSymbols, name: str) -> list[Reference]:
+    return [r for r in found.references if r.name == name]
+
+
+def status(found: FileSymbols, name: str, index: int = 0) -> str:
+    return resolve(found, refs(found, name)[index]).status
+
+
+def definition_names(found: FileSymbols) -> set[tuple[str, str, str]]:
+    return {(d.name, d.kind, d.scope) for d in found.definitions}
+
+
+# ---- Python ----------------------------------------------------------------------------------
+
+SHELF = """\
+import os.path as osp
+from .store import save, Record as Rec
+from . import sibling
+
+LIMIT = 3
+
+class Shelf(object):
+    size = 10
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.items: list[str] = []
+
+    def add(self, item, *, where=None, **kw):
+        self.items.append(item)
+        self.grow(LIMIT, where=where)
+        return save(osp.join(self.name, item), sibling.mode())
+
+    def grow(self, n):
+        return [n * i for i in range(self.size)]
+
+    @staticmethod
+    def make(kind, /, extra=1, *rest):
+        return Shelf(kind)
+
+def main():
+    shelf = Shelf("a")
+    shelf.add("x", where=1)
+    Rec()
+    return missing_name
+"""
+
+
+def test_python_definitions_and_signatures() -> None:
+    found = symbols("pkg/shelf.py", SHELF)
+    assert not found.has_errors
+    names = definition_names(found)
+    assert {
+        ("LIMIT", "variable", ""),
+        ("Shelf", "class", ""),
+        ("size", "variable", "Shelf"),
+        ("__init__", "method", "Shelf"),
+        ("add", "method", "Shelf"),
+        ("grow", "method", "Shelf"),
+        ("make", "method", "Shelf"),
+        ("main", "function", ""),
+        ("name", "attribute", "Shelf"),
+        ("items", "attribute", "Shelf"),
+    } <= names
+    by_name = {d.name: d for d in found.definitions}
+    assert by_name["add"].signature == Signature(
+        params=("item",), required=1, keyword_only=("where",), varkw=True
+    )
+    assert by_name["make"].signature == Signature(
+        params=("kind", "extra"), required=1, variadic=True, positional_only=1
+    )
+    main = by_name["main"]
+    assert SHELF[main.start : main.end].startswith("def main():")
+    assert SHELF[main.start : main.end].rstrip().endswith("missing_name")
+
+
+def test_python_references_calls_and_resolution() -> None:
+    found = symbols("pkg/shelf.py", SHELF)
+    grow = refs(found, "grow")[0]
+    assert grow.qualifier == "self"
+    assert grow.call == Call(positional=1, keywords=("where",))
+    assert resolve(found, grow).definition is not None
+    assert status(found, "LIMIT") == "defined"
+    assert status(found, "save") == "imported"
+    assert status(found, "Rec") == "imported"
+    assert status(found, "range") == "builtin"
+    assert status(found, "item") == "local"
+    assert status(found, "missing_name") == "unresolved"
+    join = refs(found, "join")[0]
+    assert join.qualifier == "osp"
+    assert resolve(found, join).imported is not None
+    assert refs(found, "mode")[0].qualifier == "sibling"
+    append = refs(found, "append")[0]
+    assert append.qualifier == "?"
+    assert resolve(found, append).status == "unknown"
+    assert refs(found, "add")[0].qualifier == "?"  # shelf.add(): a receiver we cannot follow
+    # Names being defined, keyword names in calls and attribute stores are not references.
+    assert len(refs(found, "where")) == 1  # where=where: the value only
+    assert [r.scope for r in refs(found, "LIMIT")] == ["Shelf.add"]
+    assert [r.qualifier for r in refs(found, "name")] == ["", "self"]  # self.name = name; .name
+    assert refs(found, "items")[0].qualifier == "self"
+    assert len(refs(found, "Shelf")) == 2  # Shelf(kind) and Shelf("a"); not the definition
+
+
+def test_python_self_member_resolution() -> None:
+    found = symbols("a.py", SHELF)
+    assert status(found, "size") == "defined"
+    assert status(found, "items") == "defined"
+    text = "class A:\n    def f(self):\n        return self.nothing()\n"
+    assert status(symbols("a.py", text), "nothing") == "unresolved"
+    with_base = "from b import B\nclass A(B):\n    def f(self):\n        return self.inherited()\n"
+    assert status(symbols("a.py", with_base), "inherited") == "unknown"
+    local_base = (
+        "class B:\n    def g(self): pass\n"
+        "class A(B):\n    def f(self):\n        return self.g(), self.h()\n"
+    )
+    found = symbols("a.py", local_base)
+    assert status(found, "g") == "defined"
+    assert status(found, "h") == "unresolved"
+    mixin = "class M:\n    def f(self):\n        return self.x\nclass A(M, Other):\n    pass\n"
+    assert status(symbols("a.py", mixin), "x") == "unknown"
+    assert status(symbols("a.py", text.replace("nothing", "__class__")), "__class__") != (
+        "unresolved"
+    )
+
+
+def test_python_scoping() -> None:
+    text = """\
+x = 1
+def outer(a):
+    y = 2
+    def inner():
+        nonlocal y
+        y += a
+        return x, y, z
+    return inner
+class C:
+    attr = 1
+    def m(self):
+        return attr
+    values = [attr * i for i in range(3)]
+    other = [i for i in range(attr)]
+    plain = attr + 1
+def setter():
+    global G
+    G = 1
+def getter():
+    return G
+def comp():
+    total = [k for k in range(3)]
+    return k
+def shadow(len):
+    return len
+try:
+    pass
+except ValueError as err:
+    print(err)
+with open("f") as fh, open("g") as (p, q):
+    fh, p, q
+for n in range(3):
+    n
+lam = lambda v, w=1: v + w
+"""
+    found = symbols("a.py", text)
+    assert not found.has_errors
+    assert status(found, "a") == "local"  # from an enclosing function
+    assert status(found, "x") == "defined"
+    assert status(found, "y") == "local"
+    assert status(found, "z") == "unresolved"
+    assert status(found, "attr", 0) == "unresolved"  # class scope does not enclose methods
+    assert status(found, "attr", 1) == "unresolved"  # ... nor comprehensions in its body
+    assert status(found, "attr", 2) == "defined"  # ... except their first iterable
+    assert status(found, "attr", 3) == "defined"  # its own body sees it
+    assert status(found, "G") == "local"  # bound at module level by `global G` in setter
+    assert status(found, "k", 0) == "local"  # the comprehension variable inside it
+    assert status(found, "k", 1) == "unresolved"  # ... does not leak
+    assert status(found, "len") == "local"  # the parameter shadows the builtin
+    assert status(found, "print") == "builtin"
+    for name in ("err", "fh", "p", "q", "n", "v", "w"):
+        assert status(found, name) == "local", name
+    assert ("inner", "function", "outer") in definition_names(found)
+    assert refs(found, "v")[0].scope == "<lambda>"
+
+
+def test_python_star_import_makes_unknown() -> None:
+    found = symbols("a.py", "from os.path import *\nprint(join('a'), nowhere)\n")
+    assert found.imports[0].star
+    assert status(found, "join") == "unknown"
+    assert status(found, "nowhere") == "unknown"
+    assert status(found, "print") == "builtin"
+
+
+def test_python_imports() -> None:
+    text = (
+        "import a.b.c\nimport d as e\nfrom . import f\nfrom ..g import h as i\n"
+        "from __future__ import annotations\n"
+        "def fn():\n    import json\n    return json, a.b.c.x()\n"
+    )
+    found = symbols("pkg/mod.py", text)
+    got = {(i.module, i.name, i.alias, i.scope) for i in found.imports}
+    assert got == {
+        ("a.b.c", None, "a", ""),
+        ("d", None, "e", ""),
+        (".", "f", "f", ""),
+        ("..g", "h", "i", ""),
+        ("__future__", "annotations", "annotations", ""),
+        ("json", None, "json", "fn"),
+    }
+    assert status(found, "json") == "imported"
+    assert refs(found, "x")[0].qualifier == "a.b.c"
+
+
+def test_python_calls_with_splats_and_generators() -> None:
+    found = symbols("a.py", "f(*args)\ng(x for x in y)\nh(1, 2, k=3, **kw)\n")
+    assert refs(found, "f")[0].call == Call(positional=0, splat=True)
+    assert refs(found, "g")[0].call == Call(positional=1)
+    assert refs(found, "h")[0].call == Call(positional=2, keywords=("k",), splat=True)
+
+
+def test_offsets_are_characters() -> None:
+    text = "s = 'héllo wörld 🎉'\ntarget = s\n"
+    found = symbols("a.py", text)
+    ref = refs(found, "s")[0]
+    assert text[ref.start : ref.end] == "s"
+    target = next(d for d in found.definitions if d.name == "target")
+    assert text[target.start : target.end] == "target = s"
+
+
+# ---- Signature.accepts -----------------------------------------------------------------------
+
+
+def test_signature_accepts() -> None:
+    sig = Signature(params=("a", "b"), required=1, keyword_only=("k",), required_keyword=("k",))
+    assert sig.accepts(Call(1, ("k",)))
+    assert sig.accepts(Call(2, ("k",)))
+    assert sig.accepts(Call(0, ("a", "k")))
+    assert not sig.accepts(Call(3, ("k",)))  # too many positional
+    assert not sig.accepts(Call(0, ("k",)))  # a missing
+    assert not sig.accepts(Call(1))  # required keyword missing
+    assert not sig.accepts(Call(1, ("k", "zz")))  # unknown keyword
+    assert not sig.accepts(Call(1, ("a", "k")))  # a given twice
+    assert sig.accepts(Call(0, splat=True))
+    open_sig = Signature(params=("a",), required=1, variadic=True, varkw=True)
+    assert open_sig.accepts(Call(5, ("anything",)))
+    positional_only = Signature(params=("a", "b"), required=2, positional_only=1)
+    assert positional_only.accepts(Call(1, ("b",)))
+    assert not positional_only.accepts(Call(1, ("a",)))
+
+
+# ---- fragments -------------------------------------------------------------------------------
+
+
+def test_fragment_of_an_indented_method() -> None:
+    text = "    def add(self, item):\n        return self.grow(item, LIMIT)\n"
+    found = fragment_symbols("python", text)
+    assert not found.has_errors
+    add = found.definitions[0]
+    assert (add.name, add.kind, add.scope) == ("add", "method", "")
+    assert add.signature == Signature(params=("item",), required=1)
+    assert text[add.start : add.end].startswith("def add")
+    grow = refs(found, "grow")[0]
+    assert text[grow.start : grow.end] == "grow"
+    assert grow.qualifier == "self"
+    assert resolve(found, grow).status == "unknown"  # the rest of the class is not in the text
+    assert status(found, "item") == "local"
+    assert status(found, "LIMIT") == "unresolved"
+
+
+def test_fragment_top_level_python_parses_as_is() -> None:
+    found = fragment_symbols("python", "def f(a):\n    return a\n")
+    assert [(d.name, d.kind, d.scope, d.start) for d in found.definitions] == [
+        ("f", "function", "", 0)
+    ]
+
+
+# ---- module candidates -----------------------------------------------------------------------
+
+
+def test_module_candidates_python() -> None:
+    got = module_candidates("python", "pkg/sub/mod.py", "a.b")
+    assert got[:2] == ("a/b.py", "a/b/__init__.py")
+    assert "pkg/sub/a/b.py" in got
+    assert module_candidates("python", "pkg/sub/mod.py", ".sibling")[:2] == (
+        "pkg/sub/sibling.py",
+        "pkg/sub/sibling/__init__.py",
+    )
+    assert module_candidates("python", "pkg/sub/mod.py", "..up")[0] == "pkg/up.py"
+    assert module_candidates("python", "pkg/sub/mod.py", ".")[0] == "pkg/sub/__init__.py"
+
+
+def test_module_candidates_other_languages() -> None:
+    js = module_candidates("javascript", "src/app/main.js", "./util")
+    assert "src/app/util.js" in js
+    assert "src/app/util.ts" in js
+    assert "src/app/util/index.js" in js
+    assert module_candidates("typescript", "src/a.ts", "../../x") == ()  # outside the repository
+    assert module_candidates("typescript", "src/a.ts", "react") == ()
+    assert "src/b.ts" in module_candidates("typescript", "src/a.ts", "./b.js")
+    rust = module_candidates("rust", "src/main.rs", "crate::store::get")
+    assert rust[:2] == ("src/store/get.rs", "src/store/get/mod.rs")
+    assert "src/store.rs" in rust
+    assert module_candidates("rust", "src/store/mod.rs", "super::db")[0] == "src/db.rs"
+    assert module_candidates("go", "cmd/main.go", "example.com/proj/internal/store") == (
+        "example.com/proj/internal/store/",
+        "proj/internal/store/",
+        "internal/store/",
+        "store/",
+    )
+    assert module_candidates("java", "src/Main.java", "com.acme.Shelf") == ("com/acme/Shelf.java",)
+    assert module_candidates("java", "src/Main.java", "com.acme.*") == ("com/acme/",)
+    assert module_candidates("cobol", "a.cbl", "x") == ()
+
+
+# ---- robustness and speed --------------------------------------------------------------------
+
+
+def test_unknown_path_gives_none() -> None:
+    assert file_symbols("notes.txt", "hello") is None
+
+
+def test_stdlib_sample_does_not_raise() -> None:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in stdlib.rglob("*.py") if "site-packages" not in p.parts)
+    for path in random.Random(7).sample(files, min(200, len(files))):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        found = symbols(str(path), text)
+        for ref in found.references:
+            assert text[ref.start : ref.end] == ref.name
+            resolve(found, ref)
+
+
+def test_typing_py_resolves_what_it_defines() -> None:
+    text = Path(typing.__file__).read_text(encoding="utf-8")
+    found = symbols("typing.py", text)
+    unresolved = {r.name for r in found.references if resolve(found, r).status == "unresolved"}
+    defined = {d.name for d in found.definitions if d.scope == ""}
+    assert not unresolved & defined
+    for name in ("Generic", "_GenericAlias", "TypeVar", "_type_check", "Any"):
+        assert name in defined
+        assert any(resolve(found, r).status == "defined" for r in refs(found, name))
+
+
+def test_typing_py_is_fast() -> None:
+    text = Path(typing.__file__).read_text(encoding="utf-8") + "\n# fresh\n"
+    fragment_symbols("python", "x = 1\n")  # compile the query first
+    best = float("inf")
+    for i in range(3):
+        start = time.perf_counter()
+        fragment_symbols("python", text + f"# {i}\n")
+        best = min(best, time.perf_counter() - start)
+    assert best < 0.1  # about 30 ms on a quiet machine; CI machines are noisy
+
+
+@pytest.mark.parametrize("path", ["a.py"])
+def test_every_language_has_symbols(path: str) -> None:
+    assert file_symbols(path, "") is not None

@@ -1,0 +1,160 @@
+"""The splice index (FileIndex) and the re-keying of typed regions through `Workspace.splice`."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crdtspace import Workspace
+from crdtspace.testing import make_repo
+from crdtspace.textmap import FileIndex
+
+SOURCE = '''"""A module."""
+
+import os
+
+
+def alpha(x):
+    return x + 1
+
+
+class Box:
+    """Holds things."""
+
+    def put(self, item):
+        self.items.append(item)
+
+    def size(self):
+        return len(self.items)
+
+
+def gamma():
+    return alpha(1)
+'''
+
+TYPED = [
+    "x",
+    " ",
+    "\n",
+    "é",
+    "🙂",
+    "(",
+    ")",
+    ":",
+    "\n\ndef typed():\n    return 0\n",
+    "\n    def method(self):\n        pass\n",
+    "# note\n",
+]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", {"m.py": SOURCE, "notes.txt": "one\ntwo\n"})
+
+
+def assert_index_is_exact(ws: Workspace, path: str) -> None:
+    """The workspace's cached index agrees with the document and with a fresh index."""
+    index = ws._indexes.get(path)
+    if index is None:
+        return
+    fresh = FileIndex(ws.document, path)
+    assert index.text() == ws.document.render(path)
+    assert [(p.nid, p.part, p.slot, p.content) for p in index.pieces] == [
+        (p.nid, p.part, p.slot, p.content) for p in fresh.pieces
+    ]
+    assert index.starts == fresh.starts
+    assert index.length == fresh.length
+    assert index.top == fresh.top
+    for piece in index.pieces:
+        assert str(piece.text) == piece.content
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_index_stays_exact_through_typing_and_re_keys(repo: Path, seed: int) -> None:
+    rnd = random.Random(seed)
+    ws = Workspace.from_commit(repo, agent="typist")
+    path = "m.py"
+    text = ws.render(path)
+    for _ in range(60):
+        at = rnd.randint(0, len(text))
+        delete = rnd.randint(0, min(4, len(text) - at)) if rnd.random() < 0.3 else 0
+        insert = rnd.choice(TYPED) if not delete or rnd.random() < 0.5 else ""
+        ws.splice(path, at, delete, insert)
+        text = text[:at] + insert + text[at + delete :]
+        assert_index_is_exact(ws, path)
+    assert ws.render(path) == text
+    ws.flush()
+    assert_index_is_exact(ws, path)
+    assert ws.render(path) == text
+
+
+def test_typing_in_one_place_then_another_keeps_the_index(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    path = "m.py"
+    text = ws.render(path)
+    first = text.index("return x + 1") + len("return x")
+    ws.splice(path, first, 0, " * 2")
+    index = ws._indexes[path]
+    second = ws.render(path).index("return alpha(1)") + len("return alpha(1")
+    ws.splice(path, second, 0, " + 1")
+    # the move re-keyed alpha's unit: its cut did not change, so the index was kept
+    assert ws._indexes[path] is index
+    assert_index_is_exact(ws, path)
+
+
+def test_a_rename_typed_in_place_renames_the_node(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    path = "m.py"
+    key = ws.resolve(f"{path}::alpha")[1]
+    at = ws.render(path).index("def alpha") + len("def alph")
+    ws.splice(path, at, 1, "z")
+    at = ws.render(path).index("return alpha(1)")
+    ws.splice(path, at, 0, "#")  # the typing moves on: alpha's unit is re-keyed
+    assert ws.resolve(f"{path}::alphz")[1] == key
+    assert_index_is_exact(ws, path)
+
+
+def test_a_unit_typed_beside_a_broken_one_appears(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    path = "m.py"
+    # break alpha: an unclosed parenthesis, then type elsewhere, several times
+    at = ws.render(path).index("return x + 1") + len("return ")
+    ws.splice(path, at, 0, "(")
+    for round_ in range(3):
+        text = ws.render(path)
+        ws.splice(path, text.index("return alpha(1)"), 0, "#")
+        text = ws.render(path)
+        ws.splice(path, text.index("return (x") + len("return (x"), 0, str(round_))
+    # a new function typed at the end while alpha stays broken
+    end = len(ws.render(path))
+    for ch in "\n\ndef omega():\n    return 9\n":
+        ws.splice(path, end, 0, ch)
+        end += 1
+    names = [e.qualname for e in ws.outline(path) if e.depth == 1]
+    assert names[-1] == "omega"
+    # closing the parenthesis makes alpha parse again; the outline is then that of an import
+    text = ws.render(path)
+    ws.splice(path, text.index("(x210 + 1") + len("(x210 + 1"), 0, ")")
+    fresh = Workspace.from_commit(
+        make_repo(repo.parent / "again", {path: ws.render(path)}), agent="b"
+    )
+    outline = [(e.depth, e.kind, e.qualname) for e in ws.outline(path)]
+    assert outline == [(e.depth, e.kind, e.qualname) for e in fresh.outline(path)]
+    assert_index_is_exact(ws, path)
+
+
+def test_plain_text_files_keep_their_index(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    ws.splice("notes.txt", 0, 0, "zero\n")
+    ws.splice("notes.txt", len("zero\none\n"), 0, "one and a half\n")
+    assert ws.render("notes.txt") == "zero\none\none and a half\ntwo\n"
+    assert_index_is_exact(ws, "notes.txt")
