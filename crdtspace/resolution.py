@@ -61,7 +61,10 @@ def _take(ws: Workspace, history: History, side: Side, others: list[Side]) -> No
     if side.action == "text":
         ws.set_node_texts(side.node, history.after(side.node, side.entry))
     elif side.action == "delete":
-        ws.delete(side.node, description="resolve: delete")
+        if ws.document.path_of(side.node) is None:
+            ws.confirm_delete(side.node)
+        else:
+            ws.delete(side.node, description="resolve: delete")
     elif side.action == "keep":
         ws.restore(side.node, history.after(side.node, side.entry))
     elif side.action == "place":

@@ -54,6 +54,7 @@ class Removal:
     entry: LogEntry
     how: str  # "renamed", "deleted", "import"
     new_name: str = ""
+    module: str = ""  # for "import": the module it was imported from
 
 
 @dataclass(frozen=True)
@@ -126,19 +127,16 @@ class Semantics:
             if old and (entry.op == "delete" or after.get("name", "") != old):
                 how = "deleted" if entry.op == "delete" else "renamed"
                 yield Removal(old, path, nid, entry, how, after.get("name", ""))
-        if "import" in kind and entry.edits:
+        if "import" in kind and (entry.edits or entry.op == "delete"):
             before, after = self.before_after(nid, entry)
-            lost = self._bound(path, before) - self._bound(path, after)
-            for name in sorted(lost):
-                yield Removal(name, path, nid, entry, "import")
-        elif "import" in kind and entry.op == "delete":
-            before, _ = self.before_after(nid, entry)
-            for name in sorted(self._bound(path, before)):
-                yield Removal(name, path, nid, entry, "import")
+            kept = self._bound(path, after) if entry.op != "delete" else {}
+            for name, imported in sorted(self._bound(path, before).items()):
+                if name not in kept:
+                    yield Removal(name, path, nid, entry, "import", module=imported.module)
 
-    def _bound(self, path: str, texts: Texts) -> set[str]:
+    def _bound(self, path: str, texts: Texts) -> dict[str, sym.Import]:
         fragment = self.fragment(path, render_texts(texts))
-        return {i.alias for i in fragment.imports} if fragment else set()
+        return {i.alias: i for i in fragment.imports} if fragment else {}
 
     # -- who introduced a reference --------------------------------------------------------
 
@@ -216,6 +214,7 @@ class Semantics:
             if self._package_defines(use.path, use.name):
                 return None
             removals = self._removals_in(use.name, self._scope_files(use.path))
+            removals = [self._behind_import(use.path, r) for r in removals]
         elif status == "unknown" and use.reference.qualifier in ("", "self", "this"):
             removals = self._removals_in(use.name, [use.path])
             severity = POSSIBLE
@@ -263,6 +262,16 @@ class Semantics:
                 key=[use.name, kind],
             )
         return None
+
+    def _behind_import(self, importer: str, removal: Removal) -> Removal:
+        """An import removed because the definition it named was renamed or deleted in its
+        module (by a rename that updated its callers): the definition's removal is the cause."""
+        if removal.how != "import" or not removal.module:
+            return removal
+        module = sym.Import(removal.module, removal.name, removal.name, "", 0, 0)
+        causes = self._removals_in(removal.name, self._module_files(importer, module))
+        causes = [c for c in causes if c.how != "import"]
+        return causes[0] if causes else removal
 
     def _removals_in(self, name: str, paths: Iterable[str]) -> list[Removal]:
         wanted = set(paths)

@@ -898,6 +898,11 @@ class Workspace:
             if path is not None:
                 self._structure_changed(path)
 
+    def confirm_delete(self, nid: str) -> None:
+        """Record that a deleted node stays deleted, as an entry that has seen all its heads."""
+        with self.transaction("resolve: delete"):
+            self._touch(nid, "delete")
+
     def restore(self, nid: str, texts: dict[str, str]) -> None:
         """Put a deleted node back where it was (after its old previous sibling), with texts."""
         document = self.document

@@ -164,6 +164,9 @@ def test_replicas_converge_under_random_edits_and_delivery(
         if "lib/shelf.py" in ws.paths()
     ]
     assert all(o == outlines[0] for o in outlines)
+    # conflicts are a pure function of the doc: every replica reports the same ones
+    analyses = [ws.analysis() for ws in workspaces]
+    assert all(a == analyses[0] for a in analyses)
     # every node renders once
     for ws in workspaces[:1]:
         for path in ws.paths():

@@ -1,0 +1,333 @@
+"""The conflict layer as a library: detection, ids, resolution, folding of identical changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crdtspace import Workspace, sync
+from crdtspace.errors import DocumentError
+from crdtspace.testing import make_repo
+
+STORE = '''"""A tiny store."""
+
+
+def parse_line(line):
+    name, count = line.split(",")
+    return name, int(count)
+
+
+def load(lines):
+    return [parse_line(x) for x in lines]
+
+
+class Shelf:
+    def __init__(self):
+        self.items = []
+
+    def add(self, item):
+        self.items.append(item)
+'''
+
+MAIN = '''from store import load
+
+
+def run(lines):
+    return load(lines)
+'''
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", {"store.py": STORE, "main.py": MAIN})
+
+
+def pair(repo: Path) -> tuple[Workspace, Workspace]:
+    return Workspace.from_commit(repo, agent="alice"), Workspace.from_commit(repo, agent="bob")
+
+
+def edit(ws: Workspace, path: str, old: str, new: str) -> None:
+    text = ws.render(path)
+    assert old in text
+    ws.write(path, text.replace(old, new, 1))
+
+
+def test_no_edits_no_findings(repo: Path) -> None:
+    alice, _ = pair(repo)
+    analysis = alice.analysis()
+    assert (analysis.conflicts, analysis.notices, analysis.broken) == ((), (), ())
+
+
+def test_sequential_edits_of_one_line_are_not_a_conflict(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count.strip())")
+    sync(alice, bob)
+    edit(bob, "store.py", "int(count.strip())", "int(count.strip() or 0)")
+    sync(alice, bob)
+    assert alice.conflicts() == []
+
+
+def test_overlap_same_line_is_reported_identically_by_both(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    found_a, found_b = alice.analysis(), bob.analysis()
+    assert found_a == found_b
+    (conflict,) = found_a.conflicts
+    assert conflict.kind == "overlap"
+    assert conflict.agents == ("alice", "bob")
+    assert [p.name for p in conflict.places] == ["parse_line"]
+    assert conflict.places[0].start_line == 4
+    assert "take alice" in conflict.resolutions
+
+
+def test_different_lines_of_one_function_merge_with_a_notice(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", 'line.split(",")', 'line.split(";")')
+    edit(bob, "store.py", "int(count)", "int(count, 10)")
+    sync(alice, bob)
+    analysis = alice.analysis()
+    assert analysis.conflicts == ()
+    assert [n.kind for n in analysis.notices] == ["merged"]
+    assert 'split(";")' in alice.render("store.py")
+    assert "int(count, 10)" in alice.render("store.py")
+
+
+def test_taking_a_side_resolves_on_every_replica(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    (conflict,) = bob.conflicts()
+    bob.resolve_conflict(conflict.id, take="alice")
+    sync(alice, bob)
+    for ws in (alice, bob):
+        assert ws.conflicts() == []
+        assert "return name, int(count) * 2\n" in ws.render("store.py")
+        assert "float" not in ws.render("store.py")
+
+
+def test_resolving_with_a_text_and_by_a_prefix_of_the_id(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    (conflict,) = alice.conflicts()
+    text = (
+        'def parse_line(line):\n    name, count = line.split(",")\n'
+        "    return name, 2.0 * float(count)\n"
+    )
+    alice.resolve_conflict(conflict.id[:6], text="\n\n" + text)
+    sync(alice, bob)
+    assert bob.conflicts() == []
+    assert text in bob.render("store.py")
+
+
+def test_an_edit_that_has_seen_both_heads_resolves(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    assert alice.conflicts()
+    text = bob.render("store.py")
+    start = text.index("    return name")
+    end = text.index("\n", start)
+    bob.write("store.py", text[:start] + "    return name, round(float(count) * 2)" + text[end:])
+    sync(alice, bob)
+    assert alice.conflicts() == []
+
+
+def test_resolve_refuses_unknown_ids_and_agents(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    (conflict,) = alice.conflicts()
+    with pytest.raises(DocumentError, match="no open conflict"):
+        alice.resolve_conflict("ffffffffff", take="alice")
+    with pytest.raises(DocumentError, match="no side by 'carol'"):
+        alice.resolve_conflict(conflict.id, take="carol")
+    with pytest.raises(DocumentError, match="either"):
+        alice.resolve_conflict(conflict.id)
+    assert alice.conflicts() == [conflict]
+
+
+def test_ours_and_theirs(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    (conflict,) = alice.conflicts()
+    alice.resolve_conflict(conflict.id, take="theirs")
+    assert "float(count)" in alice.render("store.py")
+    assert alice.conflicts() == []
+
+
+def test_delete_edit_and_keeping_the_edit_restores_the_node_in_place(repo: Path) -> None:
+    alice, bob = pair(repo)
+    alice.delete("store.py::load")
+    old, new = "return [parse_line(x) for x in lines]", "return list(map(parse_line, lines))"
+    edit(bob, "store.py", old, new)
+    sync(alice, bob)
+    conflicts = [c for c in alice.conflicts() if c.kind == "delete-edit"]
+    assert len(conflicts) == 1
+    assert "alice deleted load while bob edited it" in conflicts[0].message
+    alice.resolve_conflict(conflicts[0].id, take="bob")
+    sync(alice, bob)
+    text = bob.render("store.py")
+    assert "return list(map(parse_line, lines))" in text
+    assert text.index("def parse_line") < text.index("def load") < text.index("class Shelf")
+    assert [c.kind for c in bob.conflicts()] == []
+
+
+def test_delete_edit_taking_the_delete(repo: Path) -> None:
+    alice, bob = pair(repo)
+    alice.delete("store.py::Shelf.add")
+    edit(bob, "store.py", "self.items.append(item)", "self.items.insert(0, item)")
+    sync(alice, bob)
+    (conflict,) = [c for c in bob.conflicts() if c.kind == "delete-edit"]
+    bob.resolve_conflict(conflict.id, take="alice")
+    sync(alice, bob)
+    assert "def add" not in alice.render("store.py")
+    assert alice.conflicts() == []
+
+
+def test_move_move_renders_once_and_taking_a_side_places_it(repo: Path) -> None:
+    alice, bob = pair(repo)
+    alice.move("store.py::load", "store.py::Shelf")
+    bob.move("store.py::load", "main.py")
+    sync(alice, bob)
+    (conflict,) = [c for c in alice.conflicts() if c.kind == "move-move"]
+    assert alice.render_all() == bob.render_all()
+    both = alice.render("store.py") + alice.render("main.py")
+    assert both.count("def load") == 1
+    alice.resolve_conflict(conflict.id, take="bob")
+    sync(alice, bob)
+    assert "def load" in bob.render("main.py")
+    assert "def load" not in bob.render("store.py")
+    assert bob.conflicts() == []
+
+
+def test_add_add_of_one_name_and_dropping_one(repo: Path) -> None:
+    alice, bob = pair(repo)
+    alice.write("store.py", alice.render("store.py") + "\n\ndef total(xs):\n    return sum(xs)\n")
+    bob.write("store.py", bob.render("store.py") + "\n\ndef total(xs):\n    return len(xs)\n")
+    sync(alice, bob)
+    (conflict,) = [c for c in alice.conflicts() if c.kind == "add-add"]
+    assert conflict.agents == ("alice", "bob")
+    alice.resolve_conflict(conflict.id, take="bob")
+    sync(alice, bob)
+    text = alice.render("store.py")
+    assert text.count("def total") == 1
+    assert "len(xs)" in text
+    assert alice.conflicts() == []
+
+
+def test_both_creating_one_path_keeps_both_texts_and_reports_it(repo: Path) -> None:
+    alice, bob = pair(repo)
+    alice.write("util.py", "def a():\n    return 1\n")
+    bob.write("util.py", "def b():\n    return 2\n")
+    sync(alice, bob)
+    for ws in (alice, bob):
+        text = ws.render("util.py")
+        assert "def a" in text
+        assert "def b" in text
+    (conflict,) = [c for c in alice.conflicts() if c.kind == "add-add"]
+    assert {p.path for p in conflict.places} == {"util.py"}
+
+
+def test_identical_edits_merge_as_one(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count.strip())")
+    edit(bob, "store.py", "int(count)", "int(count.strip())")
+    sync(alice, bob)
+    sync(alice, bob)
+    for ws in (alice, bob):
+        assert "return name, int(count.strip())\n" in ws.render("store.py")
+        assert ws.conflicts() == []
+    assert alice.render_all() == bob.render_all()
+
+
+def test_identical_additions_merge_as_one(repo: Path) -> None:
+    alice, bob = pair(repo)
+    for ws in (alice, bob):
+        ws.write("main.py", "import sys\n" + ws.render("main.py"))
+        ws.write("store.py", ws.render("store.py") + "\n\ndef count(xs):\n    return len(xs)\n")
+    sync(alice, bob)
+    sync(alice, bob)
+    for ws in (alice, bob):
+        assert ws.render("main.py").count("import sys") == 1
+        assert ws.render("store.py").count("def count") == 1
+        assert ws.conflicts() == []
+    assert alice.render_all() == bob.render_all()
+
+
+def test_dangling_reference_across_files_and_reverting_a_side(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "def load(lines):", "def load_all(lines):")
+    alice.write("main.py", alice.render("main.py").replace("load", "load_all"))
+    new_code = "\n\ndef first(lines):\n    return load(lines)[0]\n"
+    bob.write("main.py", bob.render("main.py") + new_code)
+    sync(alice, bob)
+    (conflict,) = alice.conflicts()
+    assert conflict.kind == "dangling-reference"
+    assert "alice renamed load to load_all" in conflict.message
+    assert {p.path for p in conflict.places} == {"main.py", "store.py"}
+    alice.resolve_conflict(conflict.id, take="alice")  # bob's new function goes away
+    sync(alice, bob)
+    assert "def first" not in bob.render("main.py")
+    assert bob.conflicts() == []
+
+
+def test_broken_is_one_sided(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "def parse_line(line):", "def parse_row(line):")
+    sync(alice, bob)
+    analysis = bob.analysis()
+    assert analysis.conflicts == ()
+    (broken,) = analysis.broken
+    assert broken.kind == "broken"
+    assert broken.agents == ("alice",)
+    assert "load" in [p.name for p in broken.places]
+
+
+def test_signature_change_against_a_new_call(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "def parse_line(line):", "def parse_line(line, sep):")
+    edit(alice, "store.py", 'line.split(",")', "line.split(sep)")
+    edit(alice, "store.py", "parse_line(x) for", 'parse_line(x, ",") for')
+    bob.write("store.py", bob.render("store.py") + "\n\ndef one(x):\n    return parse_line(x)\n")
+    sync(alice, bob)
+    kinds = [c.kind for c in alice.conflicts()]
+    assert kinds == ["signature-mismatch"]
+
+
+def test_concurrent_resolutions_of_one_conflict_are_reported(repo: Path) -> None:
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    (conflict,) = alice.conflicts()
+    alice.resolve_conflict(conflict.id, take="alice")
+    bob.resolve_conflict(conflict.id, take="bob")
+    sync(alice, bob)
+    kinds = sorted(c.kind for c in alice.conflicts())
+    assert "resolve-resolve" in kinds
+    assert alice.analysis() == bob.analysis()
+
+
+def test_conflicts_survive_a_reopen(repo: Path) -> None:
+    durable = Workspace.init(repo, agent="alice")
+    bob = durable.replica("bob")
+    edit(durable, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(durable, bob)
+    before = durable.analysis()
+    durable.close()
+    again = Workspace.open(repo, agent="alice")
+    try:
+        assert again.analysis() == before
+    finally:
+        again.close()
