@@ -151,7 +151,7 @@ class _Config:
     parser: Parser
     flat: Query  # the patterns with one capture: run for captures, the cheap way
     grouped: Query  # the patterns whose captures belong together: run for matches
-    module_settings: tuple[str | None, ...]  # per pattern: the #set! import.module value
+    settings: tuple[Mapping[str, str | None], ...]  # per grouped pattern: its #set! values
     self_names: tuple[str, ...]
     receiver_param: bool
     class_encloses: bool
@@ -184,9 +184,7 @@ def _config(name: str) -> _Config | None:
         parser=Parser(profile.language),
         flat=flat,
         grouped=grouped,
-        module_settings=tuple(
-            grouped.pattern_settings(i).get("import.module") for i in range(grouped.pattern_count)
-        ),
+        settings=tuple(grouped.pattern_settings(i) for i in range(grouped.pattern_count)),
         self_names=tuple(settings.get("symbols_self", [])),
         receiver_param=bool(settings.get("symbols_receiver_param", False)),
         class_encloses=bool(settings.get("symbols_class_encloses", False)),
@@ -281,7 +279,9 @@ class _Captures:
     calls: dict[_Key, _Key | None] = field(default_factory=dict)
     arguments: dict[_Key, dict[_Key, str]] = field(default_factory=dict)
     keywords: dict[_Key, list[Node]] = field(default_factory=dict)
-    imports: list[tuple[Node, dict[str, Node], str | None]] = field(default_factory=list)
+    imports: list[tuple[Node, dict[str, Node], Mapping[str, str | None]]] = field(
+        default_factory=list
+    )
 
 
 _DEF_PRIORITY = {"variable": 0, "constant": 1}
@@ -353,7 +353,7 @@ def _collect_grouped(
     elif head == "argument" and "arguments" in caps:
         _collect_argument(config, found, kind, node, caps["arguments"].id)
     elif name == "import":
-        found.imports.append((node, caps, config.module_settings[pattern]))
+        found.imports.append((node, caps, config.settings[pattern]))
     elif name in ("reference", "skip", "outer", "static", "class.open") or (
         name in ("local", "local.bind", "global", "nonlocal")
     ):
@@ -467,7 +467,7 @@ class _Builder:
             language=self.config.name,
             definitions=tuple(sorted(self.definitions, key=lambda d: (d.start, d.end))),
             references=tuple(self.references),
-            imports=tuple(self.imports),
+            imports=_dedupe_imports(self.imports),
             has_errors=has_errors,
             scopes=self._scope_names(),
         )
@@ -617,13 +617,21 @@ class _Builder:
         owner.bindings[name] = definition
 
     def _import(
-        self, scope: _Scope, node: Node, caps: dict[str, Node], module_setting: str | None
+        self,
+        scope: _Scope,
+        node: Node,
+        caps: dict[str, Node],
+        settings: Mapping[str, str | None],
     ) -> None:
+        if "import.tree" in caps:
+            for module, name, alias, star in _use_tree(caps["import.tree"], ""):
+                self._add_import(scope, node, module, name, alias, star)
+            return
         module_node = caps.get("import.module")
         module = _strip_quotes(_text(module_node)) if module_node is not None else ""
-        module = module_setting or module
+        module = settings.get("import.module") or module
         name_node = caps.get("import.name")
-        name = _text(name_node) if name_node is not None else None
+        name = _text(name_node) if name_node is not None else settings.get("import.name")
         alias_node = caps.get("import.alias")
         star = "import.star" in caps
         if alias_node is not None:
@@ -634,6 +642,11 @@ class _Builder:
             alias = name.rsplit(self.config.separator, 1)[-1]
         else:
             alias = _module_binding(module, self.config)
+        self._add_import(scope, node, module, name, alias, star)
+
+    def _add_import(
+        self, scope: _Scope, node: Node, module: str, name: str | None, alias: str, star: bool
+    ) -> None:
         imported = Import(
             module=module,
             name=name,
@@ -709,6 +722,51 @@ def _module_like(imported: Import, config: _Config) -> bool:
     if imported.name is None or config.name != "python":
         return True
     return imported.name[:1].islower() or imported.name[:1] == "_"
+
+
+def _dedupe_imports(imports: list[Import]) -> tuple[Import, ...]:
+    """Two patterns may read one import both ways (Java `import static a.B.m`): keep the named."""
+    named = {(i.start, i.alias) for i in imports if i.name is not None}
+    return tuple(i for i in imports if i.name is not None or (i.start, i.alias) not in named)
+
+
+_UseItem = tuple[str, str | None, str, bool]
+
+
+def _use_tree(node: Node, prefix: str) -> list[_UseItem]:
+    """Expand a Rust use tree into (module, name, alias, star) items."""
+    kind = node.type
+    if kind == "use_as_clause":
+        path, alias = node.child_by_field_name("path"), node.child_by_field_name("alias")
+        if path is None or alias is None:
+            return []
+        return [(m, n, _text(alias), s) for m, n, _a, s in _use_path(prefix, _text(path))]
+    if kind == "use_wildcard":
+        inner = node.named_children[0] if node.named_children else None
+        module = _join_path(prefix, _text(inner)) if inner is not None else prefix
+        return [(module, None, "*", True)]
+    if kind == "scoped_use_list":
+        path, items = node.child_by_field_name("path"), node.child_by_field_name("list")
+        joined = _join_path(prefix, _text(path)) if path is not None else prefix
+        return _use_tree(items, joined) if items is not None else []
+    if kind == "use_list":
+        return [item for child in node.named_children for item in _use_tree(child, prefix)]
+    return _use_path(prefix, _text(node))
+
+
+def _use_path(prefix: str, path: str) -> list[_UseItem]:
+    full = _join_path(prefix, path)
+    module, _, name = full.rpartition("::")
+    if name == "self" and module:  # `use a::b::{self}` imports the module b
+        module, _, name = module.rpartition("::")
+    if not module:
+        return [(name, None, name, False)]
+    return [(module, name, name, False)]
+
+
+def _join_path(prefix: str, path: str) -> str:
+    path = "".join(path.split())
+    return f"{prefix}::{path}" if prefix else path
 
 
 def _strip_quotes(text: str) -> str:

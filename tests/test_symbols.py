@@ -384,6 +384,198 @@ def test_typing_py_is_fast() -> None:
     assert best < 0.1  # about 30 ms on a quiet machine; CI machines are noisy
 
 
-@pytest.mark.parametrize("path", ["a.py"])
+@pytest.mark.parametrize("path", ["a.py", "a.js", "a.ts", "a.tsx", "a.go", "a.rs", "A.java"])
 def test_every_language_has_symbols(path: str) -> None:
     assert file_symbols(path, "") is not None
+
+
+# ---- other languages -------------------------------------------------------------------------
+
+
+def test_javascript() -> None:
+    text = (
+        "import x, { a as b, c } from './m';\n"
+        "import * as ns from './ns';\n"
+        "export function f(p, q = 1, ...rest) { return g(p, ...rest) + ns.h(1) + b(); }\n"
+        "const arrow = (u, v) => u;\n"
+        "class K extends Base { m(a1, a2) { return this.m(a1) + this.nope(); } }\n"
+        "new K(1, 2); console.log(arrow(1, 2));\n"
+    )
+    found = symbols("src/a.js", text)
+    assert not found.has_errors
+    by_name = {d.name: d for d in found.definitions}
+    assert by_name["f"].signature == Signature(params=("p", "q"), required=1, variadic=True)
+    assert by_name["arrow"].signature == Signature(params=("u", "v"), required=2)
+    assert (by_name["m"].kind, by_name["m"].scope) == ("method", "K")
+    assert by_name["K"].kind == "class"
+    got = {(i.module, i.name, i.alias) for i in found.imports}
+    assert got == {
+        ("./m", "default", "x"),
+        ("./m", "a", "b"),
+        ("./m", "c", "c"),
+        ("./ns", None, "ns"),
+    }
+    assert refs(found, "g")[0].call == Call(positional=1, splat=True)
+    assert status(found, "b") == "imported"
+    h = refs(found, "h")[0]
+    assert (h.qualifier, resolve(found, h).status) == ("ns", "imported")
+    assert refs(found, "m")[0].qualifier == "this"
+    assert resolve(found, refs(found, "m")[0]).status == "defined"
+    assert status(found, "nope") == "unknown"
+    assert refs(found, "K")[0].call == Call(positional=2)
+    assert status(found, "console") == "builtin"
+    assert status(found, "arrow") == "defined"
+    assert status(found, "g") == "unknown"  # not "unresolved": the environment has many globals
+
+
+def test_typescript_and_tsx() -> None:
+    text = (
+        "import { T } from './types';\n"
+        "export function f(p: number, q?: string, r = 1, ...rest: number[]): void { g(p); }\n"
+        "interface Shape { area(): number; }\n"
+        "type Id = string;\n"
+        "class K extends Base { area(this: K, z: T): number { return this.x; } }\n"
+        "declare function over(a: string): void;\n"
+        "export const h = (u: number, v?: number): number => u;\n"
+    )
+    for path in ("a.ts", "a.tsx"):
+        found = symbols(path, text)
+        assert not found.has_errors
+        by_name = {d.name: d for d in found.definitions}
+        assert by_name["f"].signature == Signature(
+            params=("p", "q", "r"), required=1, variadic=True
+        )
+        assert by_name["area"].signature == Signature(params=("z",), required=1)
+        assert by_name["h"].signature == Signature(params=("u", "v"), required=1)
+        assert by_name["over"].kind == "function"
+        assert (by_name["Shape"].kind, by_name["Id"].kind) == ("type", "type")
+        assert [(i.module, i.name) for i in found.imports] == [("./types", "T")]
+    jsx = symbols("a.tsx", "const el = <Foo bar={1}><div /></Foo>;\n")
+    assert [r.name for r in jsx.references] == ["Foo"]
+
+
+def test_go() -> None:
+    text = """\
+package store
+
+import (
+\t"fmt"
+\tstr "strings"
+)
+
+type Store struct{ items []string }
+const Limit = 3
+
+func New(name string, opts ...Option) *Store { return &Store{} }
+func (s *Store) Add(a, b int, _ string) (int, error) {
+\tx := helper(a)
+\tfmt.Println(x, str.ToUpper("a"), len(s.items))
+\treturn add(xs...), nil
+}
+"""
+    found = symbols("store/store.go", text)
+    assert not found.has_errors
+    by_name = {d.name: d for d in found.definitions}
+    assert by_name["New"].signature == Signature(params=("name",), required=1, variadic=True)
+    assert (by_name["Add"].kind, by_name["Add"].scope) == ("method", "Store")
+    assert by_name["Add"].signature == Signature(params=("a", "b", "_"), required=3)
+    assert (by_name["Store"].kind, by_name["Limit"].kind) == ("type", "constant")
+    assert {(i.module, i.alias) for i in found.imports} == {("fmt", "fmt"), ("strings", "str")}
+    println = refs(found, "Println")[0]
+    assert (println.qualifier, println.call) == ("fmt", Call(positional=3))
+    assert resolve(found, println).status == "imported"
+    assert refs(found, "ToUpper")[0].qualifier == "str"
+    assert status(found, "len") == "builtin"
+    assert status(found, "x") == "local"
+    assert status(found, "helper") == "unknown"  # another file of the package may define it
+    assert refs(found, "add")[0].call == Call(positional=0, splat=True)
+
+
+def test_rust() -> None:
+    text = """\
+use crate::store::{self, Item as It, db::*};
+use std::collections::HashMap;
+pub struct Store { items: Vec<String> }
+impl Store {
+    pub fn new(name: String, n: usize) -> Self { Store { items: vec![] } }
+    fn add(&mut self, x: i32) {
+        let y = helper(x);
+        self.flush(y);
+        store::save(1, 2);
+        println!("{}", y);
+    }
+}
+fn helper(c: i32) -> i32 { c }
+"""
+    found = symbols("src/lib.rs", text)
+    assert not found.has_errors
+    by_name = {d.name: d for d in found.definitions}
+    assert (by_name["add"].kind, by_name["add"].scope) == ("method", "Store")
+    assert by_name["add"].signature == Signature(params=("x",), required=1)  # no self
+    assert by_name["new"].signature == Signature(params=("name", "n"), required=2)
+    assert by_name["Store"].kind == "type"
+    got = {(i.module, i.name, i.alias, i.star) for i in found.imports}
+    assert got == {
+        ("crate", "store", "store", False),
+        ("crate::store", "Item", "It", False),
+        ("crate::store::db", None, "*", True),
+        ("std::collections", "HashMap", "HashMap", False),
+    }
+    assert status(found, "helper") == "defined"
+    assert refs(found, "helper")[0].call == Call(positional=1)
+    save = refs(found, "save")[0]
+    assert (save.qualifier, resolve(found, save).status) == ("store", "imported")
+    assert refs(found, "flush")[0].qualifier == "self"
+    assert not refs(found, "println")  # macros are not references
+    assert not refs(found, "vec")
+
+
+def test_java() -> None:
+    text = """\
+package com.acme;
+import java.util.List;
+import static java.lang.Math.max;
+public class Shelf extends Base {
+    private int size = 3;
+    public Shelf(int n) { this.size = n; }
+    public int add(String item, int... more) { helper(item); this.grow(1); return max(size, 1); }
+    public int add(String item) { return add(item, 1); }
+    static void helper(String s) { String t = s; }
+}
+"""
+    found = symbols("src/com/acme/Shelf.java", text)
+    assert not found.has_errors
+    adds = [d for d in found.definitions if d.name == "add"]
+    assert [d.signature for d in adds] == [
+        Signature(params=("item",), required=1, variadic=True),
+        Signature(params=("item",), required=1),
+    ]
+    assert all((d.kind, d.scope) == ("method", "Shelf") for d in adds)
+    assert ("Shelf", "constructor", "Shelf") in definition_names(found)
+    assert ("size", "variable", "Shelf") in definition_names(found)
+    got = {(i.module, i.name, i.alias) for i in found.imports}
+    assert got == {("java.util.List", None, "List"), ("java.lang.Math", "max", "max")}
+    assert status(found, "helper") == "defined"  # a member, seen from a method
+    assert status(found, "size") == "defined"
+    assert status(found, "max") == "imported"
+    assert refs(found, "grow")[0].qualifier == "this"
+    assert status(found, "grow") == "unknown"  # Base may have it
+
+
+def test_fragment_of_a_java_method() -> None:
+    text = "public int add(String item) {\n    return helper(item) + this.size;\n}"
+    found = fragment_symbols("java", text)
+    assert not found.has_errors
+    (add,) = found.definitions
+    assert (add.name, add.kind, add.scope, add.start, add.end) == (
+        "add",
+        "method",
+        "",
+        0,
+        len(text),
+    )
+    helper = refs(found, "helper")[0]
+    assert text[helper.start : helper.end] == "helper"
+    assert helper.scope == "add"
+    assert status(found, "item") == "local"
+    assert status(found, "size") == "unknown"
