@@ -48,6 +48,7 @@ class Analyzer:
         default_factory=dict
     )
     _removed: frozenset[str] = frozenset()
+    _memo: dict[tuple[str, int], bool] = field(default_factory=dict)
 
     def analyse(self) -> Analysis:
         ctx = Context(self.document)
@@ -75,7 +76,7 @@ class Analyzer:
             path = ctx.home(nid)
             if path:
                 by_file.setdefault(path, []).append(nid)
-        semantics = Semantics(ctx, edited)
+        semantics = Semantics(ctx, edited, self._memo)
         removed = frozenset(semantics.removals)
         if removed != self._removed:
             # A name was removed or came back: any file may hold a use of it.

@@ -464,8 +464,9 @@ def add_add(ctx: Context, created: Iterable[str]) -> list[Conflict]:
                 groups.setdefault((str(node["kind"]), str(node["name"])), []).append(child)
         for (_kind, name), nodes in sorted(groups.items()):
             out.extend(_added_twice(ctx, nodes, name))
-    for path in ctx.document.paths():
-        roots = ctx.document.roots(path)
+    new_roots = [n for n in created if not ctx.document.parent(n)]
+    for path in sorted({p for p in (ctx.home(n) for n in new_roots) if p}):
+        roots = ctx.document.roots(path) if path in ctx.document.files else []
         if len(roots) > 1:
             out.extend(_added_twice(ctx, roots, path))
     return out
@@ -481,7 +482,10 @@ def _overloads(ctx: Context, x: str, y: str) -> bool:
         return False
     found = []
     for nid in (x, y):
-        fragment = symbols.fragment_symbols(profile.name, ctx.document.render_node(nid))
+        try:
+            fragment = symbols.fragment_symbols(profile.name, ctx.document.render_node(nid))
+        except ValueError:  # no symbols query for this language: cannot tell overloads apart
+            return False
         found.append({d.signature for d in fragment.definitions if d.signature is not None})
     return bool(found[0] and found[1] and found[0] != found[1])
 

@@ -33,6 +33,8 @@ class FileLayout:
     spans: dict[str, Span] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     _lines: list[int] = field(default_factory=list)
+    _units: list[tuple[int, int, str]] = field(default_factory=list)
+    _unit_starts: list[int] = field(default_factory=list)
 
     @classmethod
     def build(cls, document: Document, path: str) -> FileLayout:
@@ -96,14 +98,22 @@ class FileLayout:
         return first, max(first, last)
 
     def unit_at(self, offset: int) -> str | None:
-        """The innermost unit (not a file root) whose span holds `offset`."""
-        best: Span | None = None
-        for nid in self.order:
-            span = self.spans[nid]
-            inside = span.depth and span.start <= offset < span.end
-            if inside and (best is None or span.depth >= best.depth):
-                best = span
-        return best.nid if best else None
+        """The innermost unit (not a file root) whose span holds `offset`.
+
+        Units nest, so of the units starting at or before `offset`, the innermost holding it
+        is the last one (in start order) that holds it: a binary search, then a short walk."""
+        if not self._units:
+            self._units = sorted(
+                (s.start, -s.depth, s.nid) for s in self.spans.values() if s.depth
+            )
+            self._unit_starts = [u[0] for u in self._units]
+        i = bisect.bisect_right(self._unit_starts, offset) - 1
+        while i >= 0:
+            span = self.spans[self._units[i][2]]
+            if span.start <= offset < span.end:
+                return span.nid
+            i -= 1
+        return None
 
     def replaced(self, nid: str, texts: dict[str, str]) -> str:
         """The file's text with one node's own texts replaced (its children stay)."""

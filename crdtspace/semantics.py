@@ -74,11 +74,16 @@ def _package_scope(language: str) -> bool:
 class Semantics:
     """One semantic analysis of a document state (see the module docstring)."""
 
-    def __init__(self, ctx: Context, edited: list[str]) -> None:
+    def __init__(
+        self, ctx: Context, edited: list[str], memo: dict[tuple[str, int], bool] | None = None
+    ) -> None:
         self.ctx = ctx
         self.edited = edited
         self._symbols: dict[str, sym.FileSymbols | None] = {}
-        self._fragments: dict[tuple[str, str], sym.FileSymbols] = {}
+        self._fragments: dict[tuple[str, str], sym.FileSymbols | None] = {}
+        # (node, log length) -> whether its log changes a signature: kept across analyses
+        self._memo = memo if memo is not None else {}
+        self._paths = set(ctx.document.paths())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -96,7 +101,10 @@ class Semantics:
             return None
         key = (profile.name, text)
         if key not in self._fragments:
-            self._fragments[key] = sym.fragment_symbols(profile.name, text)
+            try:
+                self._fragments[key] = sym.fragment_symbols(profile.name, text)
+            except ValueError:  # the language has no symbols query: nothing to compare
+                self._fragments[key] = None
         return self._fragments[key]
 
     def before_after(self, nid: str, entry: LogEntry) -> tuple[Texts, Texts]:
@@ -168,13 +176,57 @@ class Semantics:
     # -- the analysis ----------------------------------------------------------------------
 
     def findings(self) -> list[Conflict]:
+        """Each check runs only when its cause is in the logs (a removed name, a changed
+        signature, a new name): an edit inside a function body costs no parsing at all."""
         out: list[Conflict] = []
-        out.extend(self.dangling())
-        out.extend(self.signatures())
-        out.extend(self.duplicates())
+        if self.removals:
+            out.extend(self.dangling())
+        if any(self._changes_signature(n) for n in self.edited):
+            out.extend(self.signatures())
+        if any(self._names_something(n) for n in self.edited):
+            out.extend(self.duplicates())
         return out
 
+    def _changes_signature(self, nid: str) -> bool:
+        """Whether a node's log changed a signature: its texts before its first entry and now
+        define one name with different parameters (cached by log length)."""
+        log = self.ctx.history.node_log(nid)
+        key = (nid, len(log.entries))
+        if key not in self._memo:
+            self._memo[key] = self._signature_differs(nid, log.entries.values())
+        return self._memo[key]
+
+    def _signature_differs(self, nid: str, entries: Iterable[LogEntry]) -> bool:
+        path = self.ctx.home(nid)
+        if not path:
+            return False
+        entries = list(entries)
+        roots = [e for e in entries if e.base is not None]
+        heads = self.ctx.history.node_log(nid).heads
+        texts = [self.ctx.history.before(nid, e) for e in roots]
+        texts += [self.ctx.history.after(nid, h) for h in heads]
+        signatures: dict[str, set[sym.Signature]] = {}
+        for version in texts:
+            fragment = self.fragment(path, render_texts(version))
+            for definition in fragment.definitions if fragment else ():
+                if definition.signature is not None and not definition.scope:
+                    signatures.setdefault(definition.name, set()).add(definition.signature)
+        return any(len(found) > 1 for found in signatures.values())
+
+    def _names_something(self, nid: str) -> bool:
+        entries = self.ctx.history.node_log(nid).entries.values()
+        return any(
+            e.op == "create" or any(part == "name" for part, *_ in e.edits) for e in entries
+        )
+
+    @functools.cached_property
+    def _uses(self) -> list[tuple[Use, sym.Resolution]]:
+        return self._find_uses()
+
     def uses(self) -> list[tuple[Use, sym.Resolution]]:
+        return self._uses
+
+    def _find_uses(self) -> list[tuple[Use, sym.Resolution]]:
         """References in edited files, plus those naming a removed definition anywhere."""
         paths = {self.ctx.home(n) for n in self.edited}
         removed = set(self.removals)
@@ -299,7 +351,7 @@ class Semantics:
         profile = profile_for(importer)
         if profile is None:
             return []
-        files = set(self.ctx.document.paths())
+        files = self._paths
         out: list[str] = []
         for candidate in sym.module_candidates(profile.name, importer, imported.module):
             if candidate.endswith("/"):
