@@ -139,15 +139,30 @@ def make(
 
 
 @functools.cache
-def profile_flag(language: str, key: str) -> bool:
-    """A true/false setting of a language's profile.toml read by the conflict layer:
-    ``package_scope`` (files of one directory share one scope: Go, Java), ``overloads`` (one
-    name may have several signatures: Java, TypeScript)."""
+def profile_value(language: str, key: str) -> object:
+    """A setting of a language's profile.toml read by the conflict layer (None if absent):
+    ``package_scope`` (true: files of one directory share one scope: Go, Java), ``overloads``
+    ("signatures": several bodies with different parameters, Java; "declarations": bodiless
+    overload signatures before one body, TypeScript)."""
     profile = profiles().get(language)
     if profile is None:
-        return False
+        return None
     config = tomllib.loads((profile.folder / "profile.toml").read_text(encoding="utf-8"))
-    return bool(config.get(key, False))
+    return config.get(key)
+
+
+def profile_flag(language: str, key: str) -> bool:
+    return bool(profile_value(language, key))
+
+
+def overloads_allowed(language: str, texts: list[str], signatures: list[object]) -> bool:
+    """Whether same-name functions with these texts and signatures may coexist as overloads."""
+    style = profile_value(language, "overloads")
+    if style == "signatures":
+        return len(set(signatures)) == len(signatures)
+    if style == "declarations":
+        return sum(1 for t in texts if "{" in t) <= 1
+    return False
 
 
 # -- the analysis context -------------------------------------------------------------------
@@ -478,16 +493,17 @@ def _overloads(ctx: Context, x: str, y: str) -> bool:
 
     path = ctx.home(x) or ""
     profile = profile_for(path)
-    if profile is None or not profile_flag(profile.name, "overloads"):
+    if profile is None or not profile_value(profile.name, "overloads"):
         return False
-    found = []
-    for nid in (x, y):
+    texts = [ctx.document.render_node(nid) for nid in (x, y)]
+    found: list[object] = []
+    for text in texts:
         try:
-            fragment = symbols.fragment_symbols(profile.name, ctx.document.render_node(nid))
+            fragment = symbols.fragment_symbols(profile.name, text)
         except ValueError:  # no symbols query for this language: cannot tell overloads apart
             return False
-        found.append({d.signature for d in fragment.definitions if d.signature is not None})
-    return bool(found[0] and found[1] and found[0] != found[1])
+        found.append(frozenset(d.signature for d in fragment.definitions if d.signature))
+    return overloads_allowed(profile.name, texts, found)
 
 
 def _added_twice(ctx: Context, nodes: list[str], label: str) -> list[Conflict]:

@@ -34,6 +34,7 @@ from crdtspace.conflicts import (
     concurrent,
     creation,
     make,
+    overloads_allowed,
     profile_flag,
 )
 from crdtspace.document import LogEntry
@@ -267,6 +268,13 @@ class Semantics:
                 return None
             removals = self._removals_in(use.name, self._scope_files(use.path))
             removals = [self._behind_import(use.path, r) for r in removals]
+        elif status == "unknown" and use.reference.qualifier == "" and not self._unbound(use):
+            # Languages other than Python report names they cannot find as unknown (globals of
+            # the environment, other files of the package): a bare name that a concurrent side
+            # removed and that nothing in its scope files still defines is certainly dangling.
+            if self._package_defines(use.path, use.name) or self._defined_in(use.path, use.name):
+                return None
+            removals = self._removals_in(use.name, self._scope_files(use.path))
         elif status == "unknown" and use.reference.qualifier in ("", "self", "this"):
             removals = self._removals_in(use.name, [use.path])
             severity = POSSIBLE
@@ -324,6 +332,14 @@ class Semantics:
         causes = self._removals_in(removal.name, self._module_files(importer, module))
         causes = [c for c in causes if c.how != "import"]
         return causes[0] if causes else removal
+
+    def _unbound(self, use: Use) -> bool:
+        """Whether the language reports unbound names as "unresolved" itself (Python)."""
+        return sym.reports_unresolved(use.path)
+
+    def _defined_in(self, path: str, name: str) -> bool:
+        symbols = self.symbols(path)
+        return symbols is not None and any(d.name == name for d in symbols.definitions)
 
     def _removals_in(self, name: str, paths: Iterable[str]) -> list[Removal]:
         wanted = set(paths)
@@ -536,12 +552,10 @@ class Semantics:
             if "@overload" in head or ".setter" in head or ".deleter" in head:
                 return True
         profile = profile_for(path)
-        signatures = {d.signature for d in defs}
-        return (
-            profile is not None
-            and profile.name in ("java", "typescript", "tsx")
-            and len(signatures) == len(defs)
-        )
+        if profile is None:
+            return False
+        texts = [text[d.start : d.end] for d in defs]
+        return overloads_allowed(profile.name, texts, [d.signature for d in defs])
 
     def _introduced_twice(self, name: str, nodes: list[str]) -> Conflict | None:
         intros: list[tuple[str, LogEntry]] = []

@@ -685,6 +685,9 @@ class _Builder:
             key = node.id
             call = _call(found, found.calls[key]) if key in found.calls else None
             qualifier = "" if obj is None else self._qualifier(obj, aliases)
+            before = node.prev_sibling
+            if obj is None and before is not None and before.type in (".", "::", "->"):
+                qualifier = "?"  # a member inside an unparsed token tree (a Rust macro's args)
             self.references.append(
                 Reference(
                     name=_text(node),
@@ -847,6 +850,14 @@ def _cached(language: str, text: str) -> FileSymbols | None:
     if config is None:
         return None
     return _symbols(config, text)
+
+
+def reports_unresolved(path: str) -> bool:
+    """Whether `resolve` says "unresolved" (not "unknown") for names bound nowhere in a file of
+    this path's language (the profile's `symbols_unbound`): only then is it a certain error."""
+    profile = profile_for(path)
+    config = _config(profile.name) if profile is not None else None
+    return config is not None and config.unbound == "unresolved"
 
 
 def file_symbols(path: str, text: str) -> FileSymbols | None:
