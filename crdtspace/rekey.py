@@ -19,7 +19,7 @@ from crdtspace.document import Document
 from crdtspace.languages import Profile, profile_for
 from crdtspace.segment import Seg, segment_file, segment_module
 from crdtspace.textedit import common_prefix, common_suffix, diff, set_text
-from crdtspace.textmap import FileIndex, Record
+from crdtspace.textmap import FileIndex, Piece, Record
 
 SIMILARITY = 0.55
 """Below this difflib ratio two units are different units, not one edited unit."""
@@ -410,7 +410,12 @@ def _same_cut(index: FileIndex, first: int, last: int, module: Seg) -> list[tupl
         _flatten(child, wanted)
     if last == len(index.top) + 1:
         wanted.append(("tail", module.tail, None))
-    pieces = index.slot_pieces(first, last)
+    return _same_pieces(index.slot_pieces(first, last), wanted)
+
+
+def _same_pieces(
+    pieces: list[Piece], wanted: list[tuple[str, str, Seg | None]]
+) -> list[tuple[str, Seg]] | None:
     if len(pieces) != len(wanted):
         return None
     pairs: list[tuple[str, Seg]] = []
@@ -420,6 +425,62 @@ def _same_cut(index: FileIndex, first: int, last: int, module: Seg) -> list[tupl
         if seg is not None and part != "tail":
             pairs.append((piece.nid, seg))
     return pairs
+
+
+def rekey_children(
+    document: Document,
+    index: FileIndex,
+    slot: int,
+    first: int,
+    last: int,
+    profile: Profile,
+    rekeyer: Callable[[], Rekeyer],
+) -> Result | None:
+    """Re-key children first..last (1-based) of the container at top-level slot `slot`.
+
+    Their text is parsed between the container's own head and tail, so in its context (an
+    indented method inside its class) but without the other children: typing in one method of
+    a 1,000-line class parses one method. None when that does not give back one unit of the
+    container's kind and name with the same head and tail (the caller re-keys the whole slot).
+    """
+    pieces = index.slot_pieces(slot, slot)
+    head, tail = pieces[0], pieces[-1]
+    if head.part != "head" or tail.part != "tail" or not 1 <= first <= last < tail.sub:
+        return None
+    region = [p for p in pieces if first <= p.sub <= last]
+    text = "".join(p.content for p in region)
+    module = segment_module(head.content + text + tail.content, profile)
+    if module is None or module.head or module.tail or len(module.children) != 1:
+        return None
+    unit = module.children[0]
+    kind, name = index.identity(document, head.nid)
+    if (
+        unit.text is not None
+        or (unit.kind, unit.name) != (kind, name)
+        or (unit.head, unit.tail) != (head.content, tail.content)
+    ):
+        return None
+    wanted: list[tuple[str, str, Seg | None]] = []
+    for child in unit.children:
+        _flatten(child, wanted)
+    same = _same_pieces(region, wanted)
+    if same is not None:
+        worker = rekeyer()
+        return _rename(document, index, same, slot, slot, worker.touch, worker.record)
+    old = document.children(head.nid)
+    children: list[Desired] = [Keep(nid) for nid in old[: first - 1]]
+    children += unit.children
+    children += [Keep(nid) for nid in old[last:]]
+    desired = Seg(
+        kind,
+        name,
+        head=head.content,
+        children=children,  # type: ignore[arg-type]
+        tail=tail.content,
+    )
+    result = rekeyer().run(head.nid, desired)
+    result.first, result.last, result.reshaped = slot, slot, True
+    return result
 
 
 def _flatten(seg: Seg, out: list[tuple[str, str, Seg | None]]) -> None:

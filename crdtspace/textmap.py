@@ -31,14 +31,15 @@ class Piece:
     text: Text
     slot: int  # 0 = root head, k = k-th top-level unit (1-based), n+1 = root tail
     content: str  # a local mirror of the text: reading a pycrdt Text costs ~50 µs
+    sub: int = 0  # in a top-level container: 0 = its head, j = its j-th child, m+1 = its tail
 
     @property
     def length(self) -> int:
         return len(self.content)
 
 
-def _piece(nid: str, part: str, text: Text, slot: int) -> Piece:
-    return Piece(nid, part, text, slot, str(text))
+def _piece(nid: str, part: str, text: Text, slot: int, sub: int = 0) -> Piece:
+    return Piece(nid, part, text, slot, str(text), sub)
 
 
 class FileIndex:
@@ -58,16 +59,36 @@ class FileIndex:
             raise DocumentError(f"The file {path!r} has no text in the workspace.")
         self._starts()
 
-    def _collect(self, document: Document, nid: str, slot: int | None, out: list[Piece]) -> None:
+    def _collect(
+        self,
+        document: Document,
+        nid: str,
+        slot: int | None,
+        out: list[Piece],
+        sub: int | None = None,
+    ) -> None:
         node = document.node(nid)
         if "text" in node:
-            out.append(_piece(nid, "text", node["text"], slot if slot is not None else 1))
+            out.append(_piece(nid, "text", node["text"], slot if slot is not None else 1, sub or 0))
             return
-        top = slot is None and self.structured
-        out.append(_piece(nid, "head", node["head"], 0 if top else slot or 0))
-        for k, child in enumerate(document.children(nid), start=1):
-            self._collect(document, child, k if top else slot, out)
-        out.append(_piece(nid, "tail", node["tail"], len(self.top) + 1 if top else slot or 0))
+        children = document.children(nid)
+        if slot is None and self.structured:  # the root: its children are the slots
+            out.append(_piece(nid, "head", node["head"], 0))
+            for k, child in enumerate(children, start=1):
+                self._collect(document, child, k, out)
+            out.append(_piece(nid, "tail", node["tail"], len(self.top) + 1))
+            return
+        if slot is not None and sub is None and self.structured:
+            # a top-level container: its children are subs
+            out.append(_piece(nid, "head", node["head"], slot, 0))
+            for j, child in enumerate(children, start=1):
+                self._collect(document, child, slot, out, j)
+            out.append(_piece(nid, "tail", node["tail"], slot, len(children) + 1))
+            return
+        out.append(_piece(nid, "head", node["head"], slot or 0, sub or 0))
+        for child in children:
+            self._collect(document, child, slot, out, sub)
+        out.append(_piece(nid, "tail", node["tail"], slot or 0, sub or 0))
 
     def text(self, first: int = 0, last: int | None = None) -> str:
         """The current text of top-level slots first..last (the whole file by default)."""
@@ -198,14 +219,15 @@ class FileIndex:
         insert: str,
         touch: Callable[[str, str], None],
         record: Record | None = None,
-    ) -> tuple[set[int], str]:
-        """Apply one splice to the pieces; returns the slots touched and the deleted text."""
+    ) -> tuple[set[tuple[int, int]], str]:
+        """Apply one splice to the pieces; returns the (slot, sub) places touched (see `Piece`)
+        and the deleted text."""
         if pos < 0 or delete < 0 or pos + delete > self.length:
             raise DocumentError(
                 f"The edit at {pos}+{delete} falls outside {self.path!r} "
                 f"({self.length} characters)."
             )
-        slots: set[int] = set()
+        slots: set[tuple[int, int]] = set()
         removed: list[str] = []
         first = self.locate(pos)
         last = first
@@ -214,7 +236,7 @@ class FileIndex:
             piece = self.pieces[i]
             gone = self._delete(piece, start, take)
             removed.append(gone)
-            slots.add(piece.slot)
+            slots.add((piece.slot, piece.sub))
             touch(piece.nid, "edit")
             if record is not None:
                 record(piece.nid, piece.part, start, gone, "")
@@ -223,7 +245,7 @@ class FileIndex:
             offset = pos - self._start(first)
             piece.text.insert(byte_offset(piece.content, offset), insert)
             piece.content = piece.content[:offset] + insert + piece.content[offset:]
-            slots.add(piece.slot)
+            slots.add((piece.slot, piece.sub))
             touch(piece.nid, "edit")
             if record is not None:
                 record(piece.nid, piece.part, offset, "", insert)

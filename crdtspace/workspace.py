@@ -22,6 +22,7 @@ from crdtspace.rekey import (
     Rekeyer,
     Result,
     create_file,
+    rekey_children,
     rekey_file,
     rekey_slots,
 )
@@ -140,6 +141,8 @@ class Workspace:
         self._indexes: dict[str, FileIndex] = {}
         self._dirty: dict[str, set[int]] = {}
         self._stale: set[str] = set()
+        self._subs: dict[str, dict[int, set[int]]] = {}
+        """Per file and dirty top-level slot, the parts typed into (`Piece.sub`)."""
         self._broken: dict[str, dict[str, int]] = {}
         """Per file, top-level units (by `_slot_key`) whose text did not parse on its own when
         last re-keyed, with how many splices went into them since."""
@@ -692,36 +695,50 @@ class Workspace:
         """An editor's character edit at a character offset of a file.
 
         The edit lands in the node texts it falls in (found by binary search, no render) and
-        marks their top-level units dirty. The dirty region is re-segmented on its own and
-        re-keyed (so units typed into existence appear, and units typed across merge) when the
-        typing moves to another unit, before anything reads structure (outline, resolve,
-        sending or receiving updates), or when more than MAX_DIRTY_SLOTS units are dirty; not
-        at every newline, which would re-parse a large unit per line typed."""
-        path = self._path(path)
+        marks their top-level units dirty (and which children of them, for a container). The
+        dirty units are re-segmented on their own and re-keyed (so units typed into existence
+        appear, and units typed across merge) when the typing moves to another top-level unit,
+        before anything reads structure (outline, resolve, sending or receiving updates), or
+        when more than MAX_DIRTY_SLOTS units are dirty; not at every newline, which would
+        re-parse a large unit per line typed. Typing inside children of a container (methods
+        of a class) re-parses those children in the container's context, not the container.
+        A unit that did not parse waits for RETRY_AFTER more splices, or for a structure read,
+        before it is parsed again."""
+        if path not in self._indexes:  # (an indexed path is a valid one: skip the map lookups)
+            path = self._path(path)
+        if self._depth:
+            self._splice(path, offset, delete, insert)
+            return
         with self.transaction():
-            index = self._index(path)
-            dirty = self._dirty.get(path)
-            if dirty and offset <= index.length:
-                slot = index.pieces[index.locate(offset)].slot
-                if slot not in dirty:
-                    self._flush_path(path, thorough=False)
-                    index = self._index(path)
-            slots, removed = index.edit(offset, delete, insert, self._touch, self._record)
-            if not index.structured:
-                return
-            broken = self._broken.get(path)
-            if broken:
-                for slot in slots:
-                    key = _slot_key(index, slot)
-                    if key in broken:
-                        broken[key] += 1
-            dirty = self._dirty.setdefault(path, set())
-            dirty.update(slots)
-            if len(dirty) > MAX_DIRTY_SLOTS or (
-                ("\n" in insert or "\n" in removed)
-                and index.pieces[index.locate(offset)].length > BIG_PIECE
-            ):
+            self._splice(path, offset, delete, insert)
+
+    def _splice(self, path: str, offset: int, delete: int, insert: str) -> None:
+        index = self._index(path)
+        dirty = self._dirty.get(path)
+        if dirty and offset <= index.length:
+            slot = index.pieces[index.locate(offset)].slot
+            if slot not in dirty:
                 self._flush_path(path, thorough=False)
+                index = self._index(path)
+        slots, removed = index.edit(offset, delete, insert, self._touch, self._record)
+        if not index.structured:
+            return
+        broken = self._broken.get(path)
+        if broken:
+            for slot, _ in slots:
+                key = _slot_key(index, slot)
+                if key in broken:
+                    broken[key] += 1
+        dirty = self._dirty.setdefault(path, set())
+        subs = self._subs.setdefault(path, {})
+        for slot, sub in slots:
+            dirty.add(slot)
+            subs.setdefault(slot, set()).add(sub)
+        if len(dirty) > MAX_DIRTY_SLOTS or (
+            ("\n" in insert or "\n" in removed)
+            and index.pieces[index.locate(offset)].length > BIG_PIECE
+        ):
+            self._flush_path(path, thorough=False)
 
     def flush(self, *, thorough: bool = True) -> None:
         """Re-key every region typed into since its last re-key (`thorough`: also files whose
@@ -733,6 +750,7 @@ class Workspace:
 
     def _flush_path(self, path: str, *, thorough: bool) -> None:
         slots = self._dirty.pop(path, None) or set()
+        subs = self._subs.pop(path, None) or {}
         stale = path in self._stale
         if not slots and not (thorough and stale):
             return
@@ -764,6 +782,12 @@ class Workspace:
             if not thorough and all(broken.get(k, RETRY_AFTER) < RETRY_AFTER for k in keys):
                 failed = True  # did not parse, and little was typed into it since
                 continue
+            if (
+                first == last
+                and not thorough
+                and self._rekey_children(index, first, subs.get(first), profile)
+            ):
+                continue
             if self._rekey_region(index, first, last, profile):
                 for key in keys:
                     broken.pop(key, None)
@@ -794,6 +818,25 @@ class Workspace:
             index.replace_slots(self.document, result.first, result.last)
         return True
 
+    def _rekey_children(
+        self, index: FileIndex, slot: int, subs: set[int] | None, profile: Profile
+    ) -> bool:
+        """Re-key only the typed-into children of the container at top-level slot `slot`,
+        each run of adjacent ones on its own; False if that cannot be done (a leaf unit, its
+        head or tail typed into, a run that does not parse in the container's context)."""
+        pieces = index.slot_pieces(slot, slot)
+        if not subs or pieces[0].part != "head" or not 0 < min(subs) <= max(subs) < pieces[-1].sub:
+            return False
+        for first, last in reversed(_runs(subs)):
+            result = rekey_children(
+                self.document, index, slot, first, last, profile, self._rekeyer
+            )
+            if result is None:
+                return False
+            if result.reshaped:
+                index.replace_slots(self.document, slot, slot)
+        return True
+
     def _index(self, path: str) -> FileIndex:
         index = self._indexes.get(path)
         if index is None:
@@ -803,6 +846,7 @@ class Workspace:
     def _structure_changed(self, path: str) -> None:
         self._indexes.pop(path, None)
         self._dirty.pop(path, None)
+        self._subs.pop(path, None)
         self._broken.pop(path, None)
         self._stale.discard(path)
 

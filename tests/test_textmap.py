@@ -158,3 +158,24 @@ def test_plain_text_files_keep_their_index(repo: Path) -> None:
     ws.splice("notes.txt", len("zero\none\n"), 0, "one and a half\n")
     assert ws.render("notes.txt") == "zero\none\none and a half\ntwo\n"
     assert_index_is_exact(ws, "notes.txt")
+
+
+def test_a_method_typed_into_a_class_is_re_keyed_in_the_class_alone(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    path = "m.py"
+    box = ws.resolve(f"{path}::Box")[1]
+    at = ws.render(path).index("    def size(self)")
+    for ch in "    def count(self):\n        return 0\n\n":
+        ws.splice(path, at, 0, ch)
+        at += 1
+    at = ws.render(path).index("return alpha(1)")
+    ws.splice(path, at, 0, "#")  # the typing moves on: Box's typed child is re-keyed
+    index = ws._indexes[path]
+    names = [index.identity(ws.document, p.nid)[1] for p in index.pieces if p.part == "text"]
+    assert names.count("count") == 1
+    children = [index.identity(ws.document, nid)[1] for nid in ws.document.children(box)]
+    assert children[-3:] == ["put", "count", "size"]
+    assert path in ws._stale  # re-keyed piecewise: a structure read re-segments it whole
+    assert_index_is_exact(ws, path)
+    outline = [(e.depth, e.qualname) for e in ws.outline(path)]
+    assert (2, "Box.count") in outline
