@@ -7,6 +7,8 @@ different units merge by construction.
 
 from __future__ import annotations
 
+from crdtspace.analysis import Analyzer
+from crdtspace.conflicts import Analysis, Conflict, Place, Side
 from crdtspace.document import Document, LogEntry, import_commit
 from crdtspace.errors import (
     AuthError,
@@ -28,7 +30,10 @@ from crdtspace.workspace import GitOnlyFile, OutlineEntry, Status, Workspace
 __version__ = "0.1.0"
 
 __all__ = [
+    "Analysis",
+    "Analyzer",
     "AuthError",
+    "Conflict",
     "CrdtspaceError",
     "CrdtspaceWarning",
     "Document",
@@ -40,10 +45,12 @@ __all__ = [
     "NodeNotFound",
     "OutlineEntry",
     "PathError",
+    "Place",
     "Profile",
     "Result",
     "Seg",
     "Segmentation",
+    "Side",
     "Status",
     "StorageError",
     "SyncError",

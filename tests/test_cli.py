@@ -172,3 +172,69 @@ def test_a_real_subprocess(repo: Path) -> None:
     assert missing.returncode == 4
     assert missing.stderr.strip().startswith("error:")
     assert "Traceback" not in missing.stderr
+
+
+def _conflicted(repo: Path) -> None:
+    """A durable workspace holding a merged overlap between alice and bob."""
+    from crdtspace import Workspace, sync
+
+    with Workspace.init(repo, agent="alice", force=True) as alice:
+        bob = alice.replica("bob")
+        alice.write("src/m.py", SOURCE.replace("return 1", "return 10"))
+        bob.write("src/m.py", SOURCE.replace("return 1", "return -1"))
+        sync(alice, bob)
+
+
+def test_conflicts_table_json_and_exit_code(repo: Path) -> None:
+    run(repo, "init", "--agent", "tester")
+    code, out, _ = run(repo, "conflicts")
+    assert (code, out.strip()) == (0, "no conflicts")
+    _conflicted(repo)
+    code, out, _ = run(repo, "conflicts")
+    assert code == 1
+    assert "overlap" in out
+    assert "src/m.py:1 one" in out
+    assert "alice, bob" in out
+    code, out, _ = run(repo, "conflicts", "--json")
+    assert code == 1
+    found = json.loads(out)
+    (conflict,) = found["conflicts"]
+    assert conflict["kind"] == "overlap"
+    assert conflict["agents"] == ["alice", "bob"]
+    assert conflict["places"][0]["name"] == "one"
+    assert conflict["resolutions"] == ["take alice", "take bob", "edit"]
+
+
+def test_resolve_take_and_errors(repo: Path) -> None:
+    _conflicted(repo)
+    code, out, _ = run(repo, "conflicts", "--json")
+    conflict_id = json.loads(out)["conflicts"][0]["id"]
+    code, _, err = run(repo, "resolve", conflict_id)
+    assert code == 4
+    assert "--take AGENT or --edit" in err
+    code, _, err = run(repo, "resolve", "nope", "--take", "bob")
+    assert code == 4
+    assert "no open conflict" in err
+    code, out, _ = run(repo, "resolve", conflict_id[:5], "--take", "bob", "--agent", "carol")
+    assert code == 0, out
+    assert f"resolved {conflict_id}" in out
+    assert run(repo, "conflicts")[0] == 0
+    assert "return -1" in run(repo, "show", "src/m.py::one")[1]
+
+
+def test_resolve_edit_opens_the_editor(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _conflicted(repo)
+    conflict_id = json.loads(run(repo, "conflicts", "--json")[1])["conflicts"][0]["id"]
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "p = pathlib.Path(sys.argv[1])\n"
+        "p.write_text('def one():\\n    return 100\\n')\n"
+    )
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {editor}")
+    code, out, _ = run(repo, "resolve", conflict_id, "--edit")
+    assert code == 0, out
+    assert run(repo, "show", "src/m.py::one")[1] == "def one():\n    return 100\n"
+    assert run(repo, "conflicts")[0] == 0

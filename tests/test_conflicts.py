@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crdtspace import Workspace, sync
 from crdtspace.errors import DocumentError
@@ -331,3 +334,64 @@ def test_conflicts_survive_a_reopen(repo: Path) -> None:
         assert again.analysis() == before
     finally:
         again.close()
+
+
+def test_merge_that_no_longer_parses_is_a_syntax_conflict(tmp_path: Path) -> None:
+    base = "def f(x):\n    if x:\n        a()\n    b()\n"
+    repo = make_repo(tmp_path / "syn", {"m.py": base})
+    alice, bob = pair(repo)
+    alice.write("m.py", "def f(x):\n    a()\n    b()\n")  # drops the `if`, dedents its body
+    bob.write("m.py", "def f(x):\n    if x:\n        a()\n    else:\n        c()\n    b()\n")
+    sync(alice, bob)
+    kinds = [c.kind for c in alice.conflicts()]
+    assert kinds == ["syntax"]
+    (conflict,) = alice.conflicts()
+    assert conflict.places[0].name == "f"
+    assert "does not parse" in conflict.message
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_every_delivery_order_reports_the_same_conflicts(repo: Path, seed: int) -> None:
+    rnd = random.Random(seed)
+    alice, bob = pair(repo)
+    carol = Workspace.from_commit(repo, agent="carol")
+    sent: list[bytes] = []
+    for ws in (alice, bob, carol):
+        ws.subscribe(sent.append)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    edit(alice, "store.py", "def load(lines):", "def load_all(lines):")
+    carol.write(
+        "main.py", carol.render("main.py") + "\n\ndef first(xs):\n    return load(xs)[0]\n"
+    )
+    carol.delete("store.py::Shelf.add")
+    edit(bob, "store.py", "self.items.append(item)", "self.items.insert(0, item)")
+    replicas = [Workspace.from_commit(repo, agent=f"r{i}") for i in range(3)]
+    for replica in replicas:
+        batch = sent + rnd.sample(sent, k=len(sent) // 2)
+        rnd.shuffle(batch)
+        for update in batch:
+            replica.apply_update(update)
+    analyses = [r.analysis() for r in replicas]
+    assert all(a == analyses[0] for a in analyses)
+    kinds = sorted(c.kind for c in analyses[0].conflicts)
+    assert kinds == ["dangling-reference", "delete-edit", "overlap"]
+
+
+def test_a_name_that_cannot_be_resolved_for_sure_is_a_possible_conflict(tmp_path: Path) -> None:
+    base = (
+        "from base import Base\n\n\nclass Job(Base):\n"
+        "    def helper(self):\n        return 1\n\n"
+        "    def run(self):\n        return 0\n"
+    )
+    repo = make_repo(tmp_path / "possible", {"job.py": base})
+    alice, bob = pair(repo)
+    alice.delete("job.py::Job.helper")
+    edit(bob, "job.py", "        return 0\n", "        return self.helper()\n")
+    sync(alice, bob)
+    (conflict,) = alice.conflicts()
+    assert (conflict.kind, conflict.severity) == ("dangling-reference", "possible")
+    assert conflict.agents == ("alice", "bob")

@@ -1,0 +1,23 @@
+"""The public API: a small, sorted, importable `__all__`, and type information shipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import crdtspace
+
+
+def test_all_is_sorted_and_importable() -> None:
+    names = list(crdtspace.__all__)
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(crdtspace, name) is not None, name
+
+
+def test_conflict_types_are_public() -> None:
+    for name in ("Analysis", "Conflict", "Place", "Side", "Workspace", "sync"):
+        assert name in crdtspace.__all__
+
+
+def test_the_package_ships_type_information() -> None:
+    assert (Path(crdtspace.__file__).parent / "py.typed").is_file()
