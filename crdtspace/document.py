@@ -33,7 +33,7 @@ from pycrdt import Array, Doc, Map, ReadTransaction, Text, Transaction
 
 from crdtspace.errors import NodeNotFound
 from crdtspace.gitio import TrackedFile
-from crdtspace.languages import profile_for
+from crdtspace.languages import profile_for, profiles
 from crdtspace.segment import Seg, segment_file
 
 FORMAT = 1
@@ -451,8 +451,15 @@ def read_list(array: Array[Any]) -> list[Any]:
 
 
 def import_client_id(commit: str) -> int:
-    """The fixed client id of an import: every replica importing `commit` writes the same bytes."""
-    return int(commit[:13], 16) & ((1 << 53) - 1) or 1
+    """The fixed client id of an import: every replica importing `commit` writes the same bytes.
+
+    The document format and every grammar's name@version are part of it: replicas that would
+    cut the commit differently (another grammar version) must not share a client id, or yrs
+    would take their different contents for the same items and they would silently diverge.
+    With different ids they merge as two imports, visibly (every file twice)."""
+    cuts = ",".join(sorted(p.key for p in profiles().values()))
+    digest = hashlib.blake2b(f"{commit}\0{FORMAT}\0{cuts}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") & ((1 << 53) - 1) or 1
 
 
 def import_id(commit: str, path: str, key: str, grammar: str) -> str:

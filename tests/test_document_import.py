@@ -88,3 +88,21 @@ def test_add_seg_inside_an_edit_writes_the_bytes_of_the_public_api(
     fast = added()
     monkeypatch.setattr(document_module, "_core", _no_core)
     assert added() == fast
+
+
+def test_the_import_client_id_depends_on_the_grammar_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    from crdtspace import document, languages
+
+    commit = "ab" * 20
+    before = document.import_client_id(commit)
+    assert before == document.import_client_id(commit)
+    bumped = {
+        name: dataclasses.replace(p, version=p.version + 1) if name == "rust" else p
+        for name, p in languages.profiles().items()
+    }
+    monkeypatch.setattr(document, "profiles", lambda: bumped)
+    assert document.import_client_id(commit) != before
