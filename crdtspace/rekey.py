@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pycrdt import Array
 
-from crdtspace.document import Document
+from crdtspace.document import Document, read_list
 from crdtspace.languages import Profile, profile_for
 from crdtspace.segment import Seg, segment_file, segment_module
 from crdtspace.textedit import common_prefix, common_suffix, diff, set_text
@@ -23,6 +23,9 @@ from crdtspace.textmap import FileIndex, Piece, Record
 
 SIMILARITY = 0.55
 """Below this difflib ratio two units are different units, not one edited unit."""
+LINE_SIMILARITY = 4000
+"""Above this many characters (both texts), similarity is measured by lines: difflib's
+character ratio is quadratic in the worst case (milliseconds for a few thousand characters)."""
 MAX_CANDIDATES = 24
 """Units compared by similarity per new unit (the nearest by position)."""
 
@@ -225,10 +228,13 @@ class Rekeyer:
     def _order(self, container: str, desired: list[str]) -> None:
         """Put `desired` in order with few moves: the longest run already in order stays."""
         body = self.doc.node(container)["body"]
-        where = {nid: i for i, nid in enumerate(self.doc.children(container))}
+        children = self.doc.children(container)
+        if children == desired:  # the usual case: nothing moved
+            return
+        where = {nid: i for i, nid in enumerate(children)}
         wanted = set(desired)
         stable = set(_longest_increasing([n for n in desired if n in where], where))
-        current = list(body)
+        current = read_list(body)
         for index in reversed(range(len(current))):
             nid = current[index]
             if nid in where and nid in wanted and nid not in stable:
@@ -305,7 +311,7 @@ def _similarity(a: str, b: str) -> float:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
         return 0.0
-    if len(a) + len(b) > 20000:  # line-level similarity is enough for big units
+    if len(a) + len(b) > LINE_SIMILARITY:  # line-level similarity is enough for big units
         la, lb = a.splitlines(), b.splitlines()
         return difflib.SequenceMatcher(None, la, lb, autojunk=False).ratio()
     return matcher.ratio()

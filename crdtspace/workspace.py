@@ -41,8 +41,9 @@ BIG_PIECE = 4096
 re-keyed at once: small node texts are what make splices fast."""
 RETRY_AFTER = 64
 """Splices into a unit that did not parse on its own before it is parsed again when the typing
-moves on (a failed parse costs ~1 ms, error recovery, and code being typed is broken most of
-the time); a thorough flush (before any structure read) retries it whenever it changed."""
+moves on, doubled after each failure in a row up to 8x (a failed parse costs ~1 ms of error
+recovery, and code being typed is broken much of the time); a thorough flush (before any
+structure read) retries it whenever it changed."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -143,9 +144,9 @@ class Workspace:
         self._stale: set[str] = set()
         self._subs: dict[str, dict[int, set[int]]] = {}
         """Per file and dirty top-level slot, the parts typed into (`Piece.sub`)."""
-        self._broken: dict[str, dict[str, int]] = {}
+        self._broken: dict[str, dict[str, list[int]]] = {}
         """Per file, top-level units (by `_slot_key`) whose text did not parse on its own when
-        last re-keyed, with how many splices went into them since."""
+        last re-keyed: [splices into them since, failures in a row]."""
         self._listeners: list[Callable[[bytes], None]] = []
         self._held: list[bytes] = []
         self._subscription = doc.observe(self._on_transaction)
@@ -728,7 +729,7 @@ class Workspace:
             for slot, _ in slots:
                 key = _slot_key(index, slot)
                 if key in broken:
-                    broken[key] += 1
+                    broken[key][0] += 1
         dirty = self._dirty.setdefault(path, set())
         subs = self._subs.setdefault(path, {})
         for slot, sub in slots:
@@ -773,13 +774,13 @@ class Workspace:
                 broken.clear()
                 return
             whole_failed = True
-            slots |= {s for s in range(len(index.top) + 2) if broken.get(_slot_key(index, s))}
+            slots |= {s for s in range(len(index.top) + 2) if _edited(broken, _slot_key(index, s))}
         failed = False
         # Each run of adjacent dirty slots on its own, the last first: a re-key renumbers only
         # the slots after the ones it covers.
         for first, last in reversed(_runs(slots)):
             keys = [_slot_key(index, s) for s in range(first, last + 1)]
-            if not thorough and all(broken.get(k, RETRY_AFTER) < RETRY_AFTER for k in keys):
+            if not thorough and not any(_due(broken, k) for k in keys):
                 failed = True  # did not parse, and little was typed into it since
                 continue
             if (
@@ -793,7 +794,8 @@ class Workspace:
                     broken.pop(key, None)
             else:
                 failed = True
-                broken.update(dict.fromkeys(keys, 0))
+                for key in keys:
+                    broken[key] = [0, broken.get(key, [0, 0])[1] + 1]
         if failed and thorough and not whole_failed:
             if self._rekey_region(index, 0, len(index.top) + 1, profile):
                 self._stale.discard(path)
@@ -1040,3 +1042,15 @@ def _slot_key(index: FileIndex, slot: int) -> str:
     if slot > len(index.top):
         return "$"
     return index.top[slot - 1]
+
+
+def _due(broken: dict[str, list[int]], key: str) -> bool:
+    """Whether a unit may be parsed again: it parsed last time, or enough was typed into it."""
+    entry = broken.get(key)
+    return entry is None or entry[0] >= RETRY_AFTER << min(entry[1] - 1, 3)
+
+
+def _edited(broken: dict[str, list[int]], key: str) -> bool:
+    """Whether a unit that did not parse was typed into since."""
+    entry = broken.get(key)
+    return entry is not None and entry[0] > 0
