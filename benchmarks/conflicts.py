@@ -8,7 +8,9 @@
    and the analysis runs again: median and p90 ms (target: median <= 50 ms, i.e.
    incremental, not a re-scan).
 3. ``stdlib-concurrent``: the same, with two replicas editing different functions of
-   typing.py concurrently and syncing before each analysis (semantic checks run on the file).
+   typing.py concurrently and syncing before each analysis.
+4. ``stdlib-rename``: one agent renames a function of typing.py per round (a removed name:
+   the semantic checks parse typing.py and every file that mentions the old name).
 """
 
 from __future__ import annotations
@@ -119,6 +121,33 @@ def concurrent(rounds: int) -> dict[str, Any]:
     }
 
 
+def renames(rounds: int) -> dict[str, Any]:
+    progress("importing the standard library (renames) ...")
+    ws = stdlib_workspace("alice")
+    path = "typing.py"
+    keys = functions(ws, path)
+    ws.analysis()
+    times = []
+    found = 0
+    for i in range(rounds):
+        key = keys[(7 * i) % len(keys)]
+        text = ws.read(key)
+        name = next(e.name for e in ws.outline(path) if e.key == key)
+        ws.replace(key, text.replace(f"def {name}(", f"def {name}_renamed(", 1))
+        began = time.perf_counter()
+        analysis = ws.analysis()
+        times.append(time.perf_counter() - began)
+        found = len(analysis.broken)
+    return {
+        "case": "stdlib-rename",
+        "files": len(ws.paths()),
+        "rounds": rounds,
+        "median_ms": statistics.median(times) * 1000,
+        "p90_ms": max(times) * 1000,
+        "broken": found,
+    }
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=30, help="edits measured per stdlib case")
@@ -128,6 +157,7 @@ def main() -> None:
     if not args.skip_stdlib:
         cases.append(one_edit(args.rounds))
         cases.append(concurrent(args.rounds))
+        cases.append(renames(max(3, args.rounds // 6)))
     report(cases, as_json=args.json, title="Conflict detection")
 
 

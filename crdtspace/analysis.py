@@ -33,7 +33,7 @@ from crdtspace.conflicts import (
 )
 from crdtspace.document import Document, LogEntry
 from crdtspace.languages import profile_for
-from crdtspace.semantics import Semantics
+from crdtspace.semantics import Semantics, WordIndex
 
 ORDER = {CONFLICT: 0, BROKEN: 1, NOTICE: 2}
 
@@ -49,6 +49,7 @@ class Analyzer:
     )
     _removed: frozenset[str] = frozenset()
     _memo: dict[tuple[str, int], bool] = field(default_factory=dict)
+    _words: WordIndex = field(default_factory=WordIndex)
 
     def analyse(self) -> Analysis:
         ctx = Context(self.document)
@@ -76,7 +77,7 @@ class Analyzer:
             path = ctx.home(nid)
             if path:
                 by_file.setdefault(path, []).append(nid)
-        semantics = Semantics(ctx, edited, self._memo)
+        semantics = Semantics(ctx, edited, self._memo, self._words)
         removed = frozenset(semantics.removals)
         if removed != self._removed:
             # A name was removed or came back: any file may hold a use of it.

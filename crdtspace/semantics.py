@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -76,7 +76,11 @@ class Semantics:
     """One semantic analysis of a document state (see the module docstring)."""
 
     def __init__(
-        self, ctx: Context, edited: list[str], memo: dict[tuple[str, int], bool] | None = None
+        self,
+        ctx: Context,
+        edited: list[str],
+        memo: dict[tuple[str, int], bool] | None = None,
+        words: WordIndex | None = None,
     ) -> None:
         self.ctx = ctx
         self.edited = edited
@@ -85,6 +89,22 @@ class Semantics:
         # (node, log length) -> whether its log changes a signature: kept across analyses
         self._memo = memo if memo is not None else {}
         self._paths = set(ctx.document.paths())
+        self._words = words if words is not None else WordIndex()
+        self._by_file: dict[str, list[str]] = {}
+        for nid in edited:
+            home = ctx.home(nid)
+            if home:
+                self._by_file.setdefault(home, []).append(nid)
+
+    def _mentions(self, path: str, names: set[str]) -> bool:
+        if profile_for(path) is None:
+            return False
+        key = tuple(
+            (n, len(self.ctx.history.node_log(n).entries)) for n in self._by_file.get(path, ())
+        )
+        return not self._words.words(path, key, lambda: self.ctx.layout(path).text).isdisjoint(
+            names
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -232,14 +252,17 @@ class Semantics:
         paths = {self.ctx.home(n) for n in self.edited}
         removed = set(self.removals)
         if removed:
-            paths |= {p for p in self.ctx.document.paths() if _mentions(self, p, removed)}
+            paths |= {p for p in sorted(self._paths) if self._mentions(p, removed)}
         out: list[tuple[Use, sym.Resolution]] = []
         for path in sorted(p for p in paths if p and p in self.ctx.document.files):
             symbols = self.symbols(path)
             if symbols is None:
                 continue
             layout = self.ctx.layout(path)
+            edited = path in self._by_file
             for reference in symbols.references:
+                if not edited and reference.name not in removed:
+                    continue  # an untouched file matters only where it names a removed name
                 nid = layout.unit_at(reference.start)
                 if nid is None:
                     continue
@@ -617,11 +640,23 @@ def _siblings(paths: Iterable[str], path: str) -> list[str]:
     )
 
 
-def _mentions(semantics: Semantics, path: str, names: set[str]) -> bool:
-    if profile_for(path) is None:
-        return False
-    text = semantics.ctx.layout(path).text
-    return any(name in text for name in names)
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+class WordIndex:
+    """The identifiers each file mentions, kept across analyses: a file's text only changes
+    through its edited nodes, so the words of a file stay valid while their logs do not grow."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[tuple[tuple[str, int], ...], frozenset[str]]] = {}
+
+    def words(
+        self, path: str, key: tuple[tuple[str, int], ...], text: Callable[[], str]
+    ) -> frozenset[str]:
+        held = self._held.get(path)
+        if held is None or held[0] != key:
+            held = self._held[path] = (key, frozenset(_WORD.findall(text())))
+        return held[1]
 
 
 def _folder(path: str) -> str:
