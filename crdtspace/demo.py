@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crdtspace import gitio
+from crdtspace.conflicts import Conflict
 from crdtspace.document import import_commit
 from crdtspace.replicas import sync
 from crdtspace.testing import make_repo
@@ -55,6 +56,8 @@ class DemoReport:
     renamed_key_kept: bool = False
     reopened_equal: bool = False
     merged: dict[str, str] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    resolved: bool = False
 
 
 def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> DemoReport:
@@ -100,11 +103,16 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
         alice.insert(
             STORE,
             "load",
-            "\n\ndef restock(inventory: Inventory, sku: str, quantity: int) -> None:\n"
-            '    """Put `quantity` more of an existing item in stock."""\n'
-            "    inventory.items[sku].quantity += quantity\n",
+            "\n\ndef restock(inventory: Inventory, line: str) -> None:\n"
+            '    """Put more of an item in stock, from a `sku;name;quantity;unit price` line."""\n'
+            "    item = parse_line(line)\n"
+            "    inventory.items[item.sku].quantity += item.quantity\n",
         )
-    _step(report, say, "alice: edited Inventory.add (top) and total_value, added restock()")
+    _step(
+        report,
+        say,
+        "alice: edited Inventory.add (top) and total_value, added restock() calling parse_line",
+    )
 
     store = bob.render(STORE)
     store = store.replace("def parse_line(line: str)", "def parse_record(line: str)")
@@ -139,6 +147,23 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
         say,
         "merged by exchanging state vectors: "
         + ("all three replicas render the same files" if report.converged else "REPLICAS DIFFER"),
+    )
+
+    report.conflicts = list(alice.analysis())
+    kinds = ", ".join(f"{c.kind} ({c.category})" for c in report.conflicts) or "nothing"
+    _step(report, say, f"the conflict layer reports: {kinds}")
+    restock = alice.read(f"{STORE}::restock")
+    alice.replace(f"{STORE}::restock", restock.replace("parse_line(", "parse_record("))
+    sync(alice, bob)
+    sync(durable, alice)
+    report.merged = alice.render_all()
+    report.resolved = not alice.conflicts() and not bob.conflicts()
+    report.converged = report.converged and report.merged == bob.render_all()
+    _step(
+        report,
+        say,
+        "alice calls parse_record instead (an edit that has seen bob's rename): "
+        + ("no conflicts left on any replica" if report.resolved else "CONFLICTS REMAIN"),
     )
 
     report.outline = alice.outline(STORE)

@@ -146,6 +146,10 @@ def test_demo_runs_and_reports(tmp_path: Path) -> None:
     assert editors["restock"] == "alice"
     assert "+def parse_record" in report["diff"]
     assert "\n-\n" not in report["diff"]  # no blank line lost between units
+    kinds = {c["kind"] for c in report["conflicts"]}
+    assert "dangling-reference" in kinds  # alice's restock() calls what bob renamed
+    assert report["resolved"]
+    assert "parse_record(line)" in report["diff"]
 
 
 def test_a_real_subprocess(repo: Path) -> None:

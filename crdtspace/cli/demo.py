@@ -30,7 +30,9 @@ def demo(
         workdir.mkdir(parents=True, exist_ok=True)
         say = (lambda _: None) if as_json else (lambda text: out.print(f"• {text}"))
         report = run_demo(workdir, say=say)
-    ok = report.converged and report.identical_imports and report.reopened_equal
+    ok = (
+        report.converged and report.identical_imports and report.reopened_equal and report.resolved
+    )
     if as_json:
         print_json(
             {
@@ -40,6 +42,17 @@ def demo(
                 "converged": report.converged,
                 "renamed_key_kept": report.renamed_key_kept,
                 "reopened_equal": report.reopened_equal,
+                "conflicts": [
+                    {
+                        "kind": c.kind,
+                        "category": c.category,
+                        "places": [str(p) for p in c.places],
+                        "agents": list(c.agents),
+                        "message": c.message,
+                    }
+                    for c in report.conflicts
+                ],
+                "resolved": report.resolved,
                 "steps": report.steps,
                 "outline": [
                     {
@@ -58,7 +71,19 @@ def demo(
             }
         )
     else:
-        out.rule(f"outline of {STORE} after the merge")
+        out.rule("what the conflict layer said after the merge")
+        found = Table(box=None, pad_edge=False)
+        for column in ("kind", "place", "agents", "explanation"):
+            found.add_column(column, overflow="fold")
+        for finding in report.conflicts:
+            found.add_row(
+                f"{finding.kind} ({finding.category})",
+                "\n".join(str(p) for p in finding.places),
+                ", ".join(finding.agents),
+                finding.message,
+            )
+        out.print(found)
+        out.rule(f"outline of {STORE} after the merge and alice's fix")
         table = Table(box=None, pad_edge=False)
         for column in ("key", "kind", "name", "lines", "last editor"):
             table.add_column(column)
