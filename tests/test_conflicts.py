@@ -50,6 +50,15 @@ def pair(repo: Path) -> tuple[Workspace, Workspace]:
     return Workspace.from_commit(repo, agent="alice"), Workspace.from_commit(repo, agent="bob")
 
 
+def overlapped(repo: Path) -> tuple[Workspace, Workspace]:
+    """alice and bob, synced after changing the same line of parse_line differently."""
+    alice, bob = pair(repo)
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+    sync(alice, bob)
+    return alice, bob
+
+
 def edit(ws: Workspace, path: str, old: str, new: str) -> None:
     text = ws.render(path)
     assert old in text
@@ -72,10 +81,7 @@ def test_sequential_edits_of_one_line_are_not_a_conflict(repo: Path) -> None:
 
 
 def test_overlap_same_line_is_reported_identically_by_both(repo: Path) -> None:
-    alice, bob = pair(repo)
-    edit(alice, "store.py", "int(count)", "int(count) * 2")
-    edit(bob, "store.py", "int(count)", "float(count)")
-    sync(alice, bob)
+    alice, bob = overlapped(repo)
     found_a, found_b = alice.analysis(), bob.analysis()
     assert found_a == found_b
     (conflict,) = found_a.conflicts
@@ -99,10 +105,7 @@ def test_different_lines_of_one_function_merge_with_a_notice(repo: Path) -> None
 
 
 def test_taking_a_side_resolves_on_every_replica(repo: Path) -> None:
-    alice, bob = pair(repo)
-    edit(alice, "store.py", "int(count)", "int(count) * 2")
-    edit(bob, "store.py", "int(count)", "float(count)")
-    sync(alice, bob)
+    alice, bob = overlapped(repo)
     (conflict,) = bob.conflicts()
     bob.resolve_conflict(conflict.id, take="alice")
     sync(alice, bob)
@@ -113,10 +116,7 @@ def test_taking_a_side_resolves_on_every_replica(repo: Path) -> None:
 
 
 def test_resolving_with_a_text_and_by_a_prefix_of_the_id(repo: Path) -> None:
-    alice, bob = pair(repo)
-    edit(alice, "store.py", "int(count)", "int(count) * 2")
-    edit(bob, "store.py", "int(count)", "float(count)")
-    sync(alice, bob)
+    alice, bob = overlapped(repo)
     (conflict,) = alice.conflicts()
     text = (
         'def parse_line(line):\n    name, count = line.split(",")\n'
@@ -129,10 +129,7 @@ def test_resolving_with_a_text_and_by_a_prefix_of_the_id(repo: Path) -> None:
 
 
 def test_an_edit_that_has_seen_both_heads_resolves(repo: Path) -> None:
-    alice, bob = pair(repo)
-    edit(alice, "store.py", "int(count)", "int(count) * 2")
-    edit(bob, "store.py", "int(count)", "float(count)")
-    sync(alice, bob)
+    alice, bob = overlapped(repo)
     assert alice.conflicts()
     text = bob.render("store.py")
     start = text.index("    return name")
@@ -143,10 +140,7 @@ def test_an_edit_that_has_seen_both_heads_resolves(repo: Path) -> None:
 
 
 def test_resolve_refuses_unknown_ids_and_agents(repo: Path) -> None:
-    alice, bob = pair(repo)
-    edit(alice, "store.py", "int(count)", "int(count) * 2")
-    edit(bob, "store.py", "int(count)", "float(count)")
-    sync(alice, bob)
+    alice, _bob = overlapped(repo)
     (conflict,) = alice.conflicts()
     with pytest.raises(DocumentError, match="no open conflict"):
         alice.resolve_conflict("ffffffffff", take="alice")
@@ -158,10 +152,7 @@ def test_resolve_refuses_unknown_ids_and_agents(repo: Path) -> None:
 
 
 def test_ours_and_theirs(repo: Path) -> None:
-    alice, bob = pair(repo)
-    edit(alice, "store.py", "int(count)", "int(count) * 2")
-    edit(bob, "store.py", "int(count)", "float(count)")
-    sync(alice, bob)
+    alice, _bob = overlapped(repo)
     (conflict,) = alice.conflicts()
     alice.resolve_conflict(conflict.id, take="theirs")
     assert "float(count)" in alice.render("store.py")
@@ -308,10 +299,7 @@ def test_signature_change_against_a_new_call(repo: Path) -> None:
 
 
 def test_concurrent_resolutions_of_one_conflict_are_reported(repo: Path) -> None:
-    alice, bob = pair(repo)
-    edit(alice, "store.py", "int(count)", "int(count) * 2")
-    edit(bob, "store.py", "int(count)", "float(count)")
-    sync(alice, bob)
+    alice, bob = overlapped(repo)
     (conflict,) = alice.conflicts()
     alice.resolve_conflict(conflict.id, take="alice")
     bob.resolve_conflict(conflict.id, take="bob")
