@@ -24,8 +24,8 @@ from crdtspace.textmap import FileIndex, Piece, Record
 SIMILARITY = 0.55
 """Below this difflib ratio two units are different units, not one edited unit."""
 LINE_SIMILARITY = 4000
-"""Above this many characters (both texts), similarity is measured by lines: difflib's
-character ratio is quadratic in the worst case (milliseconds for a few thousand characters)."""
+"""A block of changed lines bigger than this (both sides) counts as wholly different when
+measuring similarity, rather than being compared character by character."""
 MAX_CANDIDATES = 24
 """Units compared by similarity per new unit (the nearest by position)."""
 
@@ -308,13 +308,24 @@ def _seg_text_key(seg: Seg) -> object:
 
 
 def _similarity(a: str, b: str) -> float:
+    """difflib's ratio of two texts, computed by lines and then by characters inside the changed
+    lines only: the plain character ratio is quadratic in the worst case (tens of milliseconds
+    for two 2,000-character functions)."""
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
         return 0.0
-    if len(a) + len(b) > LINE_SIMILARITY:  # line-level similarity is enough for big units
-        la, lb = a.splitlines(), b.splitlines()
-        return difflib.SequenceMatcher(None, la, lb, autojunk=False).ratio()
-    return matcher.ratio()
+    la, lb = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    same = 0
+    lines = difflib.SequenceMatcher(None, la, lb, autojunk=False)
+    for tag, i1, i2, j1, j2 in lines.get_opcodes():
+        if tag == "equal":
+            same += sum(len(line) for line in la[i1:i2])
+        elif tag == "replace":
+            block_a, block_b = "".join(la[i1:i2]), "".join(lb[j1:j2])
+            if len(block_a) + len(block_b) <= LINE_SIMILARITY:  # else: a rewrite, count none
+                chars = difflib.SequenceMatcher(None, block_a, block_b, autojunk=False)
+                same += sum(m.size for m in chars.get_matching_blocks())
+    return 2 * same / (len(a) + len(b))
 
 
 def _longest_increasing(items: Sequence[str], where: dict[str, int]) -> list[str]:
@@ -542,16 +553,21 @@ def rekey_file(
     rekeyer: Callable[[], Rekeyer],
     touch: Touch,
     record: Record | None = None,
+    index: FileIndex | None = None,
 ) -> Result:
-    """Make an existing file render `new`, re-keying only the top-level slots that changed."""
-    old = document.render(path)
+    """Make an existing file render `new`, re-keying only the top-level slots that changed.
+
+    `index`, the file's current index if the caller keeps one, is used and kept exact (unless
+    the file is a single leaf: then it is out of date afterwards)."""
+    old = index.text() if index is not None else document.render(path)
     if old == new:
         return Result()
     roots = document.roots(path)
     profile = profile_for(path)
     if len(roots) == 1 and not document.is_container(roots[0]):
         return _rekey_leaf_file(document, path, roots[0], new, profile, rekeyer, touch, record)
-    index = FileIndex(document, path)
+    if index is None:
+        index = FileIndex(document, path)
     if profile is not None and index.structured:
         first, last = _changed_slots(index, old, new)
         start, end = index.slot_range(first, last)
@@ -560,6 +576,8 @@ def rekey_file(
         if result is None:
             result = rekey_slots(document, index, 0, len(index.top) + 1, new, profile, rekeyer)
         if result is not None:
+            if result.reshaped:
+                index.replace_slots(document, result.first, result.last)
             return result
     return edit_piecewise(index, old, new, touch, record)
 

@@ -677,9 +677,12 @@ class Workspace:
         if path not in self.document.files:
             result = create_file(self.document, path, text, self._rekeyer)
         else:
+            index = self._index(path)
             result = rekey_file(
-                self.document, path, text, self._rekeyer, self._touch, self._record
+                self.document, path, text, self._rekeyer, self._touch, self._record, index
             )
+            if index.structured:  # kept exact by rekey_file
+                return result
         self._indexes.pop(path, None)
         return result
 

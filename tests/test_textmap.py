@@ -179,3 +179,25 @@ def test_a_method_typed_into_a_class_is_re_keyed_in_the_class_alone(repo: Path) 
     assert_index_is_exact(ws, path)
     outline = [(e.depth, e.qualname) for e in ws.outline(path)]
     assert (2, "Box.count") in outline
+
+
+def test_writes_keep_the_index_exact(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="writer")
+    path = "m.py"
+    text = ws.render(path)
+    ws.splice(path, 0, 0, "# typed first\n")  # an index exists and is dirty when write comes
+    versions = [
+        text.replace("return x + 1", "return x + 2"),
+        text.replace("def alpha(x):", "def alpha2(x):").replace("return x + 1", "return 0"),
+        text + "\n\ndef added():\n    return 1\n",
+        text.replace("def gamma", "def gamma(:"),  # does not parse: edited piecewise
+        text.replace("    def size(self):\n        return len(self.items)\n", ""),
+        text,
+    ]
+    for version in versions:
+        ws.write(path, version)
+        assert ws.render(path) == version
+        assert_index_is_exact(ws, path)
+        at = version.index("return")
+        ws.splice(path, at, 0, "#")
+        assert_index_is_exact(ws, path)
