@@ -10,6 +10,7 @@ Only the replica that made an edit re-keys it; merging remote updates never re-s
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -115,10 +116,44 @@ class Rekeyer:
         pairs: dict[int, str] = {}
         free_old = list(old)
         free_new = list(new)
+        self._pair_namesakes(free_old, free_new, pairs)
         self._pair_by(free_old, free_new, pairs, lambda n: self._named_key(n), _seg_named_key)
         self._pair_by(free_old, free_new, pairs, lambda n: self._text_key(n), _seg_text_key)
         self._pair_similar(free_old, free_new, pairs, old)
         return pairs
+
+    def _pair_namesakes(
+        self, free_old: list[str], free_new: list[Seg], pairs: dict[int, str]
+    ) -> None:
+        """Pair units that share a kind and name with others (overloads) by text: identical
+        first, then the most similar; pairing them by position alone would swap their texts
+        (and keys) when they trade places or one of them goes."""
+        old_keys = {nid: self._named_key(nid) for nid in free_old}
+        new_keys = {id(seg): _seg_named_key(seg) for seg in free_new}
+        old_counts = Counter(k for k in old_keys.values() if k is not None)
+        new_counts = Counter(k for k in new_keys.values() if k is not None)
+        shared = [k for k in {**old_counts, **new_counts} if old_counts[k] > 1 or new_counts[k] > 1]
+        old_at = {nid: i for i, nid in enumerate(free_old)}
+        new_at = {id(seg): i for i, seg in enumerate(free_new)}
+        for key in shared:
+            candidates = [
+                (_similarity(self._text(nid), seg.render()), nid, seg)
+                for nid in free_old
+                if old_keys[nid] == key
+                for seg in free_new
+                if new_keys[id(seg)] == key
+            ]
+            # the most similar first; among equals, the nearest in position, then the first
+            candidates.sort(
+                key=lambda c: (-c[0], abs(old_at[c[1]] - new_at[id(c[2])]), old_at[c[1]])
+            )
+            for score, nid, seg in candidates:
+                if score < SIMILARITY:
+                    break
+                if nid in free_old and id(seg) not in pairs:  # (by identity: twins are equal)
+                    pairs[id(seg)] = nid
+                    free_old.remove(nid)
+        free_new[:] = [seg for seg in free_new if id(seg) not in pairs]
 
     def _pair_by(
         self,
