@@ -176,7 +176,11 @@ def resolution_races(document: Document) -> list[Conflict]:
     by_conflict: dict[str, list[LogEntry]] = {}
     for key in sorted(document.resolutions.keys()):
         cid = key.partition("/")[0]
-        by_conflict.setdefault(cid, []).append(LogEntry.from_value(document.resolutions[key]))
+        try:
+            entry = LogEntry.from_value(document.resolutions[key])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # not the shape of a resolution (a damaged or hostile update)
+        by_conflict.setdefault(cid, []).append(entry)
     for cid, entries in sorted(by_conflict.items()):
         for a in entries:
             for b in entries:

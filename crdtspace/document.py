@@ -292,8 +292,15 @@ class Document:
     # -- the edit log --------------------------------------------------------------------
 
     def log(self, nid: str) -> list[LogEntry]:
-        # Stored newest first (see append_log); returned oldest first.
-        return [LogEntry.from_value(v) for v in reversed(read_list(self.node(nid)["log"]))]
+        # Stored newest first (see append_log); returned oldest first. An entry that does not
+        # have the shape of one (a damaged or hostile peer's update) is left out, not fatal.
+        out = []
+        for value in reversed(read_list(self.node(nid)["log"])):
+            try:
+                out.append(LogEntry.from_value(value))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+        return out
 
     def heads(self, nid: str) -> tuple[str, ...]:
         """Entries of the node's log no other entry has seen: more than one = concurrent edits.

@@ -383,3 +383,17 @@ def test_a_name_that_cannot_be_resolved_for_sure_is_a_possible_conflict(tmp_path
     (conflict,) = alice.conflicts()
     assert (conflict.kind, conflict.severity) == ("dangling-reference", "possible")
     assert conflict.agents == ("alice", "bob")
+
+
+def test_malformed_log_entries_from_a_peer_are_ignored(repo: Path) -> None:
+    alice, bob = overlapped(repo)
+    _, nid = alice.resolve("store.py::parse_line")
+    assert nid is not None
+    with alice.doc.transaction():
+        log = alice.document.node(nid)["log"]
+        log.insert(0, {"agent": "mallory"})  # no id
+        log.insert(0, {"id": "x.1", "agent": "m", "sv": "nonsense", "edits": [1]})
+        log.insert(0, "not a map")
+    sync(alice, bob)
+    for ws in (alice, bob):
+        assert [c.kind for c in ws.conflicts()] == ["overlap"]
