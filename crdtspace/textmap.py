@@ -172,6 +172,7 @@ class FileIndex:
         self.length = total
         self._lag = -1
         self._lag_delta = 0
+        self._located = (-1, 0)  # the last position located and its piece, until an edit
 
     @property
     def starts(self) -> list[int]:
@@ -191,6 +192,8 @@ class FileIndex:
     def locate(self, pos: int) -> int:
         """The piece an edit at `pos` goes to: the one holding that character (so text typed
         at a unit's first column belongs to that unit), or the last piece at the end."""
+        if pos == self._located[0]:  # a splice locates its offset twice
+            return self._located[1]
         pieces = self.pieces
         if pos >= self.length:
             return len(pieces) - 1
@@ -203,6 +206,7 @@ class FileIndex:
             i = bisect.bisect_right(raw, pos, 0, lag + 1) - 1
         while not pieces[i].content or self._start(i) + len(pieces[i].content) <= pos:
             i += 1
+        self._located = (pos, i)
         return i
 
     def slot_range(self, first: int, last: int) -> tuple[int, int]:
@@ -262,6 +266,7 @@ class FileIndex:
             starts[i] = starts[i - 1] + len(self.pieces[i - 1].content)
         self._lag_delta += delta
         self.length += delta
+        self._located = (-1, 0)
 
     def _spans(self, first: int, pos: int, delete: int) -> Iterator[tuple[int, int, int]]:
         i, remaining = first, delete

@@ -758,7 +758,7 @@ class Workspace:
         stale = path in self._stale
         if not slots and not (thorough and stale):
             return
-        profile = profile_for(path)
+        profile = _profile(path)
         if path not in self.document.files or profile is None:
             self._stale.discard(path)
             return
@@ -1057,3 +1057,9 @@ def _edited(broken: dict[str, list[int]], key: str) -> bool:
     """Whether a unit that did not parse was typed into since."""
     entry = broken.get(key)
     return entry is not None and entry[0] > 0
+
+
+@functools.lru_cache(maxsize=4096)
+def _profile(path: str) -> Profile | None:
+    """`profile_for`, remembered: a flush asks it for the same few paths again and again."""
+    return profile_for(path)
