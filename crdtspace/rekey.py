@@ -346,8 +346,14 @@ def _similarity(a: str, b: str) -> float:
     """difflib's ratio of two texts, computed by lines and then by characters inside the changed
     lines only: the plain character ratio is quadratic in the worst case (tens of milliseconds
     for two 2,000-character functions)."""
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
+    total = len(a) + len(b)
+    if not total:
+        return 1.0
+    # difflib's upper bounds first (real_quick_ratio, quick_ratio), without the position index
+    # a SequenceMatcher of the whole texts would build
+    if 2 * min(len(a), len(b)) < SIMILARITY * total:
+        return 0.0
+    if 2 * (Counter(a) & Counter(b)).total() < SIMILARITY * total:
         return 0.0
     la, lb = a.splitlines(keepends=True), b.splitlines(keepends=True)
     same = 0
@@ -360,7 +366,7 @@ def _similarity(a: str, b: str) -> float:
             if len(block_a) + len(block_b) <= LINE_SIMILARITY:  # else: a rewrite, count none
                 chars = difflib.SequenceMatcher(None, block_a, block_b, autojunk=False)
                 same += sum(m.size for m in chars.get_matching_blocks())
-    return 2 * same / (len(a) + len(b))
+    return 2 * same / total
 
 
 def _longest_increasing(items: Sequence[str], where: dict[str, int]) -> list[str]:
