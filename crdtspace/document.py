@@ -16,6 +16,7 @@
     meta   : Map  base (commit), format
     edited : Map  node id -> true             nodes with log entries since the base commit
     resolutions: Map  "<conflict>/<entry>" -> entry   who resolved which conflict how
+    reports: Map  client id -> {agent, seen}  the edits each replica last said it had seen
 
 A node renders where its ``parent`` says: after a concurrent move + move the id sits in two
 bodies, and the one its (last-writer-wins) parent names is the place it renders, once.
@@ -164,6 +165,8 @@ class Document:
         self.edited: Map[Any] = doc.get("edited", type=Map)
         # Conflict resolutions, one key per resolution: "<conflict id>/<entry id>" -> entry.
         self.resolutions: Map[Any] = doc.get("resolutions", type=Map)
+        # What each replica last said it had seen (client id -> {agent, seen}); see report().
+        self.reports_map: Map[Any] = doc.get("reports", type=Map)
         self._edited_known: set[str] = set()
         self._strays: dict[str, list[str]] | None = None
         self._heads: dict[str, tuple[str, ...]] = {}
@@ -336,6 +339,60 @@ class Document:
 
     def edited_nodes(self) -> list[str]:
         return list(self.edited.keys())
+
+    # -- replicas and what they have seen ----------------------------------------------------
+
+    def replicas(self) -> dict[int, str]:
+        """Every replica that ever edited: client id -> agent name."""
+        out = {}
+        for key, value in self.agents.items():
+            try:
+                out[int(key)] = str(value["name"])
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
+
+    def needed_state(self) -> dict[int, int]:
+        """Per client, one past the newest clock of its log entries this replica holds: a
+        replica has seen every edit here iff what it reports is at least this everywhere."""
+        needed: dict[int, int] = {}
+        for nid in self.edited_nodes():
+            if not self.has_node(nid):
+                continue
+            for entry in self.log(nid):
+                client = entry.client
+                clock = entry.clock(client) + 1
+                if clock > needed.get(client, 0):
+                    needed[client] = clock
+        return needed
+
+    def reports(self) -> dict[int, dict[int, int]]:
+        """What each replica last reported having seen (client id -> needed_state it had)."""
+        out: dict[int, dict[int, int]] = {}
+        for key, value in self.reports_map.items():
+            try:
+                out[int(key)] = {int(c): int(k) for c, k in value["seen"]}
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
+
+    def closed_replicas(self) -> set[int]:
+        """Replicas that reported leaving for good (a durable session that closed)."""
+        out = set()
+        for key, value in self.reports_map.items():
+            try:
+                if value.get("closed"):
+                    out.add(int(key))
+            except (AttributeError, TypeError, ValueError):
+                continue
+        return out
+
+    def gitonly_entries(self) -> dict[str, tuple[str, str]]:
+        """Files kept in git only: path -> (blob sha, mode)."""
+        return {
+            str(path): (str(value["blob"]), str(value["mode"]))
+            for path, value in self.gitonly.items()
+        }
 
     def forget_caches(self) -> None:
         """Called after remote updates: cached heads and parents may be stale."""

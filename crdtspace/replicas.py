@@ -9,9 +9,13 @@ from crdtspace.workspace import Workspace
 
 
 def sync(a: Workspace, b: Workspace) -> None:
-    """Exchange by state vector until both replicas hold everything the other has."""
+    """Exchange by state vector until both replicas hold everything the other has, and each
+    has reported what it has seen (for the commit gate)."""
     b.apply_update(a.update_since(b.state()))
     a.apply_update(b.update_since(a.state()))
+    if a.report() | b.report():
+        b.apply_update(a.update_since(b.state()))
+        a.apply_update(b.update_since(a.state()))
 
 
 @dataclass

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pycrdt import Array, Doc, TransactionEvent
+from pycrdt import Array, Doc, Map, TransactionEvent
 from pycrdt import get_update as diff_update
 
 from crdtspace import gitio, resolution
@@ -17,6 +17,8 @@ from crdtspace.analysis import Analyzer, duplicate_units, identical_folds
 from crdtspace.conflicts import Analysis, Conflict
 from crdtspace.document import Document, LogEntry, TextEdit, decode_state, import_commit
 from crdtspace.errors import DocumentError, NodeNotFound, StorageError, SyncError
+from crdtspace.gate import GateReport
+from crdtspace.gitsync import SyncReport
 from crdtspace.languages import Profile, profile_for
 from crdtspace.rekey import (
     Rekeyer,
@@ -44,6 +46,8 @@ RETRY_AFTER = 64
 moves on, doubled after each failure in a row up to 8x (a failed parse costs ~1 ms of error
 recovery, and code being typed is broken much of the time); a thorough flush (before any
 structure read) retries it whenever it changed."""
+SESSIONS_FILE = "sessions"
+"""In a durable workspace's folder: the client id of every session that opened it."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -150,6 +154,7 @@ class Workspace:
         self._listeners: list[Callable[[bytes], None]] = []
         self._held: list[bytes] = []
         self._subscription = doc.observe(self._on_transaction)
+        self._note_session()
 
     # -- creating and opening ------------------------------------------------------------
 
@@ -926,6 +931,120 @@ class Workspace:
                 resolution.apply_text(self, conflict, text or "")
                 resolution.record(self, conflict, "edit")
         return conflict
+
+    # -- the gate ---------------------------------------------------------------------------
+
+    def report(self, *, closed: bool = False) -> bool:
+        """Tell the other replicas which edits this one has seen (for the commit gate's
+        convergence check); `closed`: this replica leaves and will not edit again. Written
+        only when it changed, so replicas reporting to each other settle. Returns whether a
+        report was written."""
+        key = str(self.client_id)
+        if key not in self.document.agents:
+            return False  # a replica that never edited holds nothing the gate could miss
+        seen = sorted(self.document.needed_state().items())
+        old = self.document.reports_map.get(key)
+        if (
+            old is not None
+            and [tuple(p) for p in old.get("seen", [])] == seen
+            and bool(old.get("closed", False)) == closed
+        ):
+            return False
+        value = {"agent": self.agent, "seen": [list(p) for p in seen], "closed": closed}
+        with self.transaction("report"):
+            self.document.reports_map[key] = value
+        return True
+
+    def local_sessions(self) -> set[int]:
+        """Client ids of earlier sessions of this durable workspace on this machine (each
+        `open` is a new client): their edits are all in the local log, so the gate never waits
+        for them to catch up."""
+        if self._log is None:
+            return set()
+        path = self._log.path.parent / SESSIONS_FILE
+        try:
+            lines = path.read_text(encoding="ascii").split()
+        except OSError:
+            return set()
+        return {int(x, 16) for x in lines if all(c in "0123456789abcdef" for c in x)}
+
+    def _note_session(self) -> None:
+        if self._log is None:
+            return
+        path = self._log.path.parent / SESSIONS_FILE
+        with open(path, "a", encoding="ascii") as handle:
+            handle.write(f"{self.client_id:x}\n")
+
+    def contributors(self) -> list[str]:
+        """Agents with edits since the last commit through the gate (or since the import)."""
+        done = {int(c): int(k) for c, k in self.document.meta.get("committed", [])}
+        names: set[str] = set()
+        for nid in self.document.edited_nodes():
+            if not self.document.has_node(nid):
+                continue
+            for entry in self.document.log(nid):
+                if entry.clock(entry.client) >= done.get(entry.client, 0):
+                    names.add(entry.agent)
+        return sorted(names)
+
+    def committed(self, commit: str) -> None:
+        """Record that the current state is now commit `commit` of the branch (the new base)."""
+        needed = self.document.needed_state()
+        with self.transaction("commit"):
+            self.document.meta["base"] = commit
+            self.document.meta["committed"] = [[c, k] for c, k in sorted(needed.items())]
+
+    def commit(
+        self,
+        message: str,
+        *,
+        check: str | None = None,
+        wait: float = 0.0,
+        allow_behind: bool = False,
+        run_check: bool = True,
+    ) -> GateReport:
+        """Commit the current state to the branch through the gate (see `crdtspace.gate`)."""
+        from crdtspace import gate
+
+        options = gate.GateOptions(message, check, wait, allow_behind, run_check)
+        return gate.commit(self, options)
+
+    @contextmanager
+    def acting_as(self, agent: str) -> Iterator[None]:
+        """Edits inside are logged as `agent`'s (commits from git are applied as their author's)."""
+        previous, self.agent = self.agent, agent
+        try:
+            yield
+        finally:
+            self.agent = previous
+
+    def forget_path(self, path: str) -> None:
+        """A file deleted in git: removed from the workspace, text or git-only."""
+        if path in self.document.files:
+            self.remove(path, description="deleted in git")
+        elif path in self.document.gitonly:
+            with self.transaction("deleted in git"):
+                del self.document.gitonly[path]
+
+    def keep_in_git(self, path: str, blob: str, mode: str, reason: str) -> None:
+        """A file git holds that the workspace does not edit (binary, huge, a link, ...)."""
+        with self.transaction("kept in git"):
+            if path in self.document.files:
+                self.remove(path, description="became git-only")
+            self.document.gitonly[path] = Map({"reason": reason, "blob": blob, "mode": mode})
+
+    def set_mode(self, path: str, mode: str) -> None:
+        """A file's git mode (100644, 100755)."""
+        roots = self.document.roots(self._path(path))
+        if roots and self.document.mode(path) != mode:
+            with self.transaction("mode"):
+                self.document.node(roots[0])["mode"] = mode
+
+    def sync_git(self) -> SyncReport:
+        """Apply commits that arrived on the branch from outside (see `crdtspace.gitsync`)."""
+        from crdtspace.gitsync import sync_git
+
+        return sync_git(self)
 
     def new_entry_id(self) -> str:
         return self._new_id()

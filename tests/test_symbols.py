@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sysconfig
-import time
 import typing
 from pathlib import Path
 
@@ -373,15 +372,14 @@ def test_typing_py_resolves_what_it_defines() -> None:
         assert any(resolve(found, r).status == "defined" for r in refs(found, name))
 
 
-def test_typing_py_is_fast() -> None:
+def test_a_text_is_analysed_once() -> None:
+    # Speed itself is measured in benchmarks/symbols.py (timed tests are flaky on shared CI);
+    # here: a text asked for again is not parsed again.
     text = Path(typing.__file__).read_text(encoding="utf-8") + "\n# fresh\n"
-    fragment_symbols("python", "x = 1\n")  # compile the query first
-    best = float("inf")
-    for i in range(3):
-        start = time.perf_counter()
-        fragment_symbols("python", text + f"# {i}\n")
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.1  # about 30 ms on a quiet machine; CI machines are noisy
+    first = file_symbols("typing.py", text)
+    assert first is not None
+    assert file_symbols("typing.py", text) is first
+    assert file_symbols("typing.py", text + "# changed\n") is not first
 
 
 @pytest.mark.parametrize("path", ["a.py", "a.js", "a.ts", "a.tsx", "a.go", "a.rs", "A.java"])

@@ -1,0 +1,71 @@
+"""`crdtspace commit -m MSG`: the commit gate, from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from crdtspace.cli.common import (
+    AgentOption,
+    JsonOption,
+    app,
+    handled,
+    open_workspace,
+    out,
+    print_json,
+)
+from crdtspace.gate import GateOptions, Step
+from crdtspace.gate import commit as run_gate
+
+
+@app.command()
+def commit(
+    ctx: typer.Context,
+    message: Annotated[str, typer.Option("--message", "-m", help="The commit message.")],
+    check: Annotated[
+        str | None,
+        typer.Option("--check", help="Check command (default: [tool.crdtspace] check)."),
+    ] = None,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Skip the project's check command.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for replicas that are behind.")
+    ] = 0.0,
+    allow_behind: Annotated[
+        bool,
+        typer.Option("--allow-behind", help="Commit without the edits of replicas behind."),
+    ] = False,
+    agent: AgentOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Commit the converged, conflict-free state to the branch (exit 1 if the gate refuses).
+
+    Checks convergence, conflicts and broken code, syntax, then the project's check command in
+    a temporary worktree; writes the commit without touching the index or working tree, with
+    the contributing agents as co-authors, and moves the branch by compare-and-swap."""
+
+    def show(step: Step) -> None:
+        if not as_json:
+            mark = "ok  " if step.ok else "FAIL"
+            out.print(f"{mark} {step.name:12} {step.detail}", markup=False)
+
+    with handled(), open_workspace(ctx, agent) as workspace:
+        options = GateOptions(message, check, wait, allow_behind, not no_check, show)
+        report = run_gate(workspace, options)
+    if as_json:
+        print_json(
+            {
+                "committed": report.commit,
+                "branch": report.branch,
+                "files": report.files_changed,
+                "coauthors": report.coauthors,
+                "steps": [asdict(s) for s in report.steps],
+            }
+        )
+    elif report.commit is not None:
+        out.print(f"committed {report.commit[:10]} on {report.branch}", markup=False)
+    if report.commit is None:
+        raise typer.Exit(1)

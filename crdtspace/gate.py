@@ -1,0 +1,400 @@
+"""The commit gate: the one place where a converged, conflict-free state becomes a git commit.
+
+CRDTs give availability; the gate gives agreement. It checks, in order, and stops at the first
+refusal (a refused commit changes nothing):
+
+1. convergence: every replica known from the document has reported having seen every edit
+   (`Workspace.report()`, written when replicas sync), or is an earlier session of this
+   durable workspace (its edits are all in the local log) or reported leaving for good;
+   behind or silent ones are named, the gate waits up to `wait` seconds, then refuses, or with
+   `allow_behind` commits without them;
+2. no open conflicts and no broken code (`crdtspace.analysis`), every file parses where its
+   language parses (unless it did not parse in the base commit either);
+3. the project's check command (`[tool.crdtspace] check` in the rendered pyproject.toml, or
+   the `check` argument) run on the rendered tree in a temporary git worktree;
+4. then it writes blobs, tree and commit with GitPython into the object store (a temporary
+   index: the user's index and working tree are never touched), with the agents who edited
+   since the last commit as ``Co-authored-by:`` trailers and a ``Crdtspace-State:`` trailer,
+   and moves the branch with a compare-and-swap on its old value.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import git
+from git.index.base import IndexFile
+from git.index.typ import BaseIndexEntry
+from gitdb.base import IStream  # type: ignore[import-untyped]  # gitdb ships no type hints
+
+from crdtspace import gitio
+from crdtspace.errors import GitStateError
+from crdtspace.languages import profile_for
+
+if TYPE_CHECKING:
+    from crdtspace.workspace import Workspace
+
+CHECK_TIMEOUT = 600.0
+"""Seconds the project's check command may run before the gate refuses."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One check of the gate: its name, whether it passed, and what it saw."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class GateReport:
+    """What the gate checked and did; `commit` is set when it committed."""
+
+    steps: list[Step] = field(default_factory=list)
+    commit: str | None = None
+    branch: str = ""
+    files_changed: list[str] = field(default_factory=list)
+    coauthors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.commit is not None
+
+    def add(self, name: str, ok: bool, detail: str) -> bool:
+        self.steps.append(Step(name, ok, detail))
+        return ok
+
+
+# -- 1. convergence --------------------------------------------------------------------------
+
+
+def behind(ws: Workspace) -> list[str]:
+    """Replicas known from the document that have not reported seeing every edit: named
+    `agent (client id)`, with `silent` when they never reported at all."""
+    needed = ws.document.needed_state()
+    reports = ws.document.reports()
+    closed = ws.document.closed_replicas() | ws.local_sessions()
+    out = []
+    for client, name in sorted(ws.document.replicas().items()):
+        if client == ws.client_id or client in closed:
+            continue
+        seen = reports.get(client)
+        if seen is None:
+            if _wrote_edits(needed, client):
+                out.append(f"{name} ({client:x}, silent)")
+            continue
+        if any(seen.get(c, 0) < k for c, k in needed.items() if c != client):
+            out.append(f"{name} ({client:x}, behind)")
+    return out
+
+
+def _wrote_edits(needed: dict[int, int], client: int) -> bool:
+    # A replica that never edited anything holds nothing the gate could miss.
+    return client in needed
+
+
+def check_convergence(
+    ws: Workspace, report: GateReport, *, wait: float, allow_behind: bool
+) -> bool:
+    deadline = time.monotonic() + max(0.0, wait)
+    lagging = behind(ws)
+    while lagging and time.monotonic() < deadline:
+        time.sleep(0.2)
+        lagging = behind(ws)
+    if not lagging:
+        known = len(ws.document.replicas())
+        return report.add("convergence", True, f"{known} replica(s) known, none behind")
+    names = ", ".join(lagging)
+    if allow_behind:
+        return report.add(
+            "convergence", True, f"committing without the unseen edits of: {names}"
+        )
+    return report.add(
+        "convergence",
+        False,
+        f"not converged: {names}; sync them, wait (--wait), or --allow-behind",
+    )
+
+
+# -- 2. conflicts and syntax -----------------------------------------------------------------
+
+
+def check_conflicts(ws: Workspace, report: GateReport) -> bool:
+    analysis = ws.analysis()
+    if analysis.conflicts or analysis.broken:
+        items = [*analysis.conflicts, *analysis.broken]
+        listed = "; ".join(f"{c.id} {c.kind}: {c.message}" for c in items[:5])
+        more = f" (and {len(items) - 5} more)" if len(items) > 5 else ""
+        return report.add(
+            "conflicts", False, f"{len(items)} open: {listed}{more}; see `crdtspace conflicts`"
+        )
+    return report.add("conflicts", True, "no conflicts, no broken code")
+
+
+def check_syntax(
+    ws: Workspace, base: git.Commit, files: dict[str, str], report: GateReport
+) -> bool:
+    failing = []
+    for path, text in sorted(files.items()):
+        profile = profile_for(path)
+        if profile is None or not _has_error(profile, text):
+            continue
+        old = _base_text(base, path)
+        if old is not None and _has_error(profile, old):
+            continue  # it did not parse in the base commit either: not this commit's doing
+        failing.append(path)
+    if failing:
+        return report.add("syntax", False, "does not parse: " + ", ".join(failing))
+    return report.add("syntax", True, f"{len(files)} file(s) parse where their language does")
+
+
+def _has_error(profile: object, text: str) -> bool:
+    parser = profile.parser()  # type: ignore[attr-defined]
+    return bool(parser.parse(text.encode("utf-8")).root_node.has_error)
+
+
+def _base_text(base: git.Commit, path: str) -> str | None:
+    try:
+        blob = base.tree / path
+    except KeyError:
+        return None
+    try:
+        return bytes(blob.data_stream.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+# -- 3. the project's check command ----------------------------------------------------------
+
+
+def check_command(files: dict[str, str], explicit: str | None) -> str | None:
+    """The check command: the explicit one, else `[tool.crdtspace] check` of pyproject.toml."""
+    if explicit:
+        return explicit
+    pyproject = files.get("pyproject.toml")
+    if pyproject is None:
+        return None
+    try:
+        config = tomllib.loads(pyproject)
+    except tomllib.TOMLDecodeError:
+        return None
+    value = config.get("tool", {}).get("crdtspace", {}).get("check")
+    return str(value) if value else None
+
+
+def run_check(
+    repo: git.Repo,
+    base: git.Commit,
+    files: dict[str, str],
+    command: str,
+    report: GateReport,
+    *,
+    removed: Sequence[str] = (),
+    timeout: float = CHECK_TIMEOUT,
+) -> bool:
+    """Run `command` in a temporary worktree of `base` holding the rendered files (`removed`:
+    files of the base the workspace no longer has)."""
+    with tempfile.TemporaryDirectory(prefix="crdtspace-check-") as scratch:
+        tree = Path(scratch) / "tree"
+        try:
+            repo.git.worktree("add", "--detach", "--quiet", str(tree), base.hexsha)
+        except git.GitCommandError as error:
+            raise GitStateError(f"Cannot make a worktree for the check: {error}") from None
+        try:
+            _write_rendered(tree, files, removed)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+            try:
+                done = subprocess.run(
+                    shlex.split(command),
+                    cwd=tree,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    env=env,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                return report.add("check", False, f"`{command}` ran over {timeout:.0f} s")
+            except OSError as error:
+                return report.add("check", False, f"`{command}` could not start: {error}")
+        finally:
+            repo.git.worktree("remove", "--force", str(tree))
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+        return report.add(
+            "check", False, f"`{command}` exited {done.returncode}: " + " | ".join(tail)
+        )
+    return report.add("check", True, f"`{command}` passed")
+
+
+def _write_rendered(tree: Path, files: dict[str, str], removed: Sequence[str]) -> None:
+    """The worktree (a checkout of the base) made to hold the rendered files; git-only files
+    stay as checked out."""
+    for path in removed:
+        target = tree / path
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+    for path, text in files.items():
+        target = tree / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("utf-8"))
+
+
+# -- 4. writing the commit -------------------------------------------------------------------
+
+
+def write_commit(
+    ws: Workspace,
+    repo: git.Repo,
+    base: git.Commit,
+    files: dict[str, str],
+    message: str,
+    coauthors: list[str],
+) -> tuple[str, list[str]]:
+    """Blobs, tree and commit in the object store; returns (commit sha, changed paths)."""
+    entries: list[BaseIndexEntry] = []
+    for path, text in files.items():
+        mode = int(ws.document.mode(path), 8)
+        entries.append(BaseIndexEntry((mode, _store(repo, text.encode("utf-8")), 0, path)))
+    for path, (blob, git_mode) in ws.document.gitonly_entries().items():
+        entries.append(BaseIndexEntry((int(git_mode, 8), bytes.fromhex(blob), 0, path)))
+    with tempfile.TemporaryDirectory(prefix="crdtspace-index-") as scratch:
+        index = IndexFile(repo, file_path=str(Path(scratch) / "index"))
+        index.add(entries, write=False)
+        tree = index.write_tree()
+    changed = sorted(str(d.a_path or d.b_path) for d in base.tree.diff(tree))
+    trailers = [f"Co-authored-by: {name} <{_email(name)}>" for name in coauthors]
+    trailers.append(f"Crdtspace-State: {ws.state().hex()}")
+    body = message.rstrip("\n") + "\n\n" + "\n".join(trailers) + "\n"
+    author = _actor(repo, ws.agent)
+    commit = git.Commit.create_from_tree(
+        repo, tree, body, parent_commits=[base], head=False, author=author, committer=author
+    )
+    return commit.hexsha, changed
+
+
+def _store(repo: git.Repo, data: bytes) -> bytes:
+    import io
+
+    stream = repo.odb.store(IStream("blob", len(data), io.BytesIO(data)))
+    return bytes(stream.binsha)
+
+
+def _email(name: str) -> str:
+    slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in name.lower()).strip("-")
+    return f"{slug or 'agent'}@agents.crdtspace.invalid"
+
+
+def _actor(repo: git.Repo, agent: str) -> git.Actor:
+    reader = repo.config_reader()
+    name = reader.get_value("user", "name", agent) if reader.has_section("user") else agent
+    email = reader.get_value("user", "email", _email(agent)) if reader.has_section("user") else ""
+    return git.Actor(str(name), str(email or _email(agent)))
+
+
+def move_branch(repo: git.Repo, branch: str, new: str, old: str) -> None:
+    """Compare-and-swap the branch from `old` to `new`; refuses if it moved meanwhile."""
+    try:
+        repo.git.update_ref(f"refs/heads/{branch}", new, old, "-m", "crdtspace commit")
+    except git.GitCommandError:
+        raise GitStateError(
+            f"The branch {branch!r} moved while committing; nothing was changed.",
+            hint="run `crdtspace sync-git` to bring the new commits in, then commit again",
+        ) from None
+
+
+# -- the gate ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    message: str
+    check: str | None = None
+    wait: float = 0.0
+    allow_behind: bool = False
+    run_check: bool = True
+    progress: Callable[[Step], None] | None = None
+
+
+def commit(ws: Workspace, options: GateOptions) -> GateReport:
+    """Run the gate on a durable workspace; see the module docstring."""
+    report = GateReport()
+    if ws.root is None:
+        raise GitStateError("This workspace has no repository to commit to.")
+    repo = gitio.open_repo(ws.root)
+    try:
+        branch = _branch(repo)
+        report.branch = branch
+        base_sha = str(ws.document.meta.get("base", ""))
+        tip = repo.commit(f"refs/heads/{branch}").hexsha
+        if tip != base_sha:
+            raise GitStateError(
+                f"The branch {branch!r} is at {tip[:10]}, the workspace at {base_sha[:10]}.",
+                hint="run `crdtspace sync-git` to bring the new commits in first",
+            )
+        base = repo.commit(base_sha)
+        checks: list[Callable[[], bool]] = [
+            lambda: check_convergence(
+                ws, report, wait=options.wait, allow_behind=options.allow_behind
+            ),
+            lambda: check_conflicts(ws, report),
+        ]
+        files = ws.render_all()
+        checks.append(lambda: check_syntax(ws, base, files, report))
+        command = check_command(files, options.check) if options.run_check else None
+        if command:
+            removed = _removed(base, files, set(ws.document.gitonly_entries()))
+            checks.append(
+                lambda: run_check(repo, base, files, command, report, removed=removed)
+            )
+        for check in checks:
+            passed = check()
+            if options.progress is not None:
+                options.progress(report.steps[-1])
+            if not passed:
+                return report
+        if not command:
+            report.add("check", True, "no check command configured")
+        coauthors = ws.contributors()
+        sha, changed = write_commit(ws, repo, base, files, options.message, coauthors)
+        if not changed:
+            report.add("commit", False, "nothing to commit: the workspace equals the branch")
+            return report
+        move_branch(repo, branch, sha, base_sha)
+        ws.committed(sha)
+        report.commit = sha
+        report.files_changed = changed
+        report.coauthors = coauthors
+        report.add("commit", True, f"{sha[:10]} on {branch}: {len(changed)} file(s)")
+        if options.progress is not None:
+            options.progress(report.steps[-1])
+        return report
+    finally:
+        repo.close()
+
+
+def _removed(base: git.Commit, files: dict[str, str], gitonly: set[str]) -> list[str]:
+    return sorted(
+        str(item.path)
+        for item in base.tree.traverse()
+        if isinstance(item, git.Blob) and item.path not in files and item.path not in gitonly
+    )
+
+
+def _branch(repo: git.Repo) -> str:
+    try:
+        return str(repo.active_branch.name)
+    except TypeError:
+        raise GitStateError(
+            "HEAD is detached: the gate commits to a branch.", hint="check out a branch first"
+        ) from None
