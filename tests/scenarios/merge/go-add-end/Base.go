@@ -1,0 +1,11 @@
+package shop
+
+func alpha() int {
+	value := 1
+	return value
+}
+
+func beta() int {
+	value := 2
+	return value
+}

@@ -1,0 +1,16 @@
+package shop
+
+func alpha() int {
+	value := 1
+	return value
+}
+
+func beta() int {
+	value := 2
+	return value
+}
+
+func delta() int {
+	value := 4
+	return value
+}

@@ -1,0 +1,13 @@
+type Shelf struct {
+	base int
+}
+
+func (s *Shelf) count() int {
+	value := s.base + 1
+	return value
+}
+
+func (s *Shelf) total() int {
+	value := s.base + 2
+	return value
+}

@@ -1,0 +1,24 @@
+package shop
+
+func alpha() int {
+	value := 1
+	return value
+}
+
+<<<<<<< left
+||||||| base
+func beta() int {
+	value := 2
+	return value
+}
+=======
+func beta() int {
+	value := 20
+	return value
+}
+>>>>>>> right
+
+func gamma() int {
+	value := 3
+	return value
+}

@@ -1,0 +1,11 @@
+package shop
+
+func alpha() int {
+	value := 1
+	return value
+}
+
+func gamma() int {
+	value := 3
+	return value
+}

@@ -1,0 +1,15 @@
+package shop
+
+func alpha() int {
+	value := 1
+	return value
+}
+
+func beta() int {
+	value := 2
+	return value
+}
+
+func omega() int {
+	return beta()
+}

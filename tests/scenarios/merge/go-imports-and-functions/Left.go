@@ -1,0 +1,14 @@
+package shop
+
+import "fmt"
+import "os"
+
+func alpha() int {
+	value := 1
+	return value
+}
+
+func gamma() int {
+	value := 3
+	return value
+}

@@ -1,0 +1,8 @@
+package shop
+
+import "fmt"
+
+func alpha() int {
+	value := 1
+	return value
+}

@@ -1,0 +1,16 @@
+package shop
+
+func gamma() int {
+	value := 3
+	return value
+}
+
+func beta() int {
+	value := 2
+	return value
+}
+
+func alpha() int {
+	value := 1
+	return value
+}

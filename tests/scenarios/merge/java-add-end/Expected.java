@@ -1,0 +1,21 @@
+public class Main {
+    static int alpha() {
+        int value = 1;
+        return value;
+    }
+
+    static int beta() {
+        int value = 2;
+        return value;
+    }
+
+    static int gamma() {
+        int value = 3;
+        return value;
+    }
+
+    static int delta() {
+        int value = 4;
+        return value;
+    }
+}

@@ -1,0 +1,18 @@
+public class Shelf {
+    int base = 0;
+
+    int count() {
+        int value = base + 1;
+        return value * 2;
+    }
+
+    int last() {
+        int value = base + 4;
+        return value;
+    }
+
+    int total() {
+        int value = base + 2;
+        return value;
+    }
+}

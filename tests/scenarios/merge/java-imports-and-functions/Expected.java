@@ -1,0 +1,20 @@
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+public class Main {
+    static int alpha() {
+        int value = 1;
+        return value;
+    }
+
+    static int gamma() {
+        int value = 3;
+        return value;
+    }
+
+    static int delta() {
+        int value = 4;
+        return value;
+    }
+}

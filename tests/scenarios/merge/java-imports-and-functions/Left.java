@@ -1,0 +1,14 @@
+import java.util.List;
+import java.util.Map;
+
+public class Main {
+    static int alpha() {
+        int value = 1;
+        return value;
+    }
+
+    static int gamma() {
+        int value = 3;
+        return value;
+    }
+}

@@ -1,0 +1,9 @@
+import java.util.List;
+import java.util.Set;
+
+public class Main {
+    static int alpha() {
+        int value = 1;
+        return value;
+    }
+}

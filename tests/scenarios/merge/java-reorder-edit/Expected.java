@@ -1,0 +1,16 @@
+public class Main {
+    static int gamma() {
+        int value = 3;
+        return value;
+    }
+
+    static int beta() {
+        int value = 20;
+        return value;
+    }
+
+    static int alpha() {
+        int value = 10;
+        return value;
+    }
+}

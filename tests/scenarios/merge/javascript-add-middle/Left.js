@@ -1,0 +1,14 @@
+function alpha() {
+  const value = 1;
+  return value;
+}
+
+function gamma() {
+  const value = 3;
+  return value;
+}
+
+function beta() {
+  const value = 2;
+  return value;
+}

@@ -1,0 +1,13 @@
+class Shelf {
+  base = 0;
+
+  count() {
+    const value = this.base + 1;
+    return value;
+  }
+
+  total() {
+    const value = this.base + 2;
+    return value;
+  }
+}

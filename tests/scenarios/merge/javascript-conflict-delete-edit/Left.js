@@ -1,0 +1,9 @@
+function alpha() {
+  const value = 1;
+  return value;
+}
+
+function gamma() {
+  const value = 3;
+  return value;
+}

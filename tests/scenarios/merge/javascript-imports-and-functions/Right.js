@@ -1,0 +1,12 @@
+import { alpha2 } from "./alpha2.js";
+import { gamma2 } from "./gamma2.js";
+
+function alpha() {
+  const value = 1;
+  return value;
+}
+
+function delta() {
+  const value = 4;
+  return value;
+}

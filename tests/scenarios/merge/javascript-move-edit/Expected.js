@@ -1,0 +1,14 @@
+function gamma() {
+  const value = 30;
+  return value;
+}
+
+function alpha() {
+  const value = 1;
+  return value;
+}
+
+function beta() {
+  const value = 2;
+  return value;
+}

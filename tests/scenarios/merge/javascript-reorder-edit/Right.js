@@ -1,0 +1,14 @@
+function alpha() {
+  const value = 10;
+  return value;
+}
+
+function beta() {
+  const value = 20;
+  return value;
+}
+
+function gamma() {
+  const value = 3;
+  return value;
+}

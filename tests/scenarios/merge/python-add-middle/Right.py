@@ -1,0 +1,13 @@
+def alpha():
+    value = 1
+    return value
+
+
+def delta():
+    value = 4
+    return value
+
+
+def beta():
+    value = 2
+    return value

@@ -1,0 +1,10 @@
+class Shelf:
+    base = 0
+
+    def count(self):
+        value = self.base + 1
+        return value * 2
+
+    def total(self):
+        value = self.base + 2
+        return value

@@ -1,0 +1,8 @@
+def alpha():
+    value = 1
+    return value
+
+
+def beta():
+    value = 2
+    return value

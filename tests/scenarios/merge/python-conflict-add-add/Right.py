@@ -1,0 +1,13 @@
+def alpha():
+    value = 1
+    return value
+
+
+def beta():
+    value = 2
+    return value
+
+
+def gamma():
+    value = 33
+    return value

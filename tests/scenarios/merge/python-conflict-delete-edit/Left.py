@@ -1,0 +1,8 @@
+def alpha():
+    value = 1
+    return value
+
+
+def gamma():
+    value = 3
+    return value

@@ -1,0 +1,8 @@
+def first():
+    value = 1
+    return value
+
+
+def beta():
+    value = 2
+    return value

@@ -1,0 +1,18 @@
+import os
+import sys
+import json
+
+
+def alpha():
+    value = 1
+    return value
+
+
+def gamma():
+    value = 3
+    return value
+
+
+def delta():
+    value = 4
+    return value

@@ -1,0 +1,6 @@
+import os
+
+
+def alpha():
+    value = 1
+    return value

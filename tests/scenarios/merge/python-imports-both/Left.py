@@ -1,0 +1,7 @@
+import os
+import sys
+
+
+def alpha():
+    value = 1
+    return value

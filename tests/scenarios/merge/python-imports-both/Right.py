@@ -1,0 +1,7 @@
+import os
+import json
+
+
+def alpha():
+    value = 1
+    return value

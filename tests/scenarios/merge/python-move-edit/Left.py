@@ -1,0 +1,13 @@
+def gamma():
+    value = 3
+    return value
+
+
+def alpha():
+    value = 1
+    return value
+
+
+def beta():
+    value = 2
+    return value

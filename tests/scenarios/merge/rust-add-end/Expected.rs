@@ -1,0 +1,19 @@
+fn alpha() -> i32 {
+    let value = 1;
+    value
+}
+
+fn beta() -> i32 {
+    let value = 2;
+    value
+}
+
+fn gamma() -> i32 {
+    let value = 3;
+    value
+}
+
+fn delta() -> i32 {
+    let value = 4;
+    value
+}

@@ -1,0 +1,9 @@
+fn alpha() -> i32 {
+    let value = 1;
+    value
+}
+
+fn beta() -> i32 {
+    let value = 2;
+    value
+}

@@ -1,0 +1,22 @@
+fn alpha() -> i32 {
+    let value = 1;
+    value
+}
+
+fn beta() -> i32 {
+    let value = 2;
+    value
+}
+
+<<<<<<< left
+fn gamma() -> i32 {
+    let value = 3;
+    value
+}
+||||||| base
+=======
+fn gamma() -> i32 {
+    let value = 33;
+    value
+}
+>>>>>>> right

@@ -1,0 +1,13 @@
+fn alpha() -> i32 {
+    let value = 1;
+    value
+}
+
+fn beta() -> i32 {
+    let value = 2;
+    value
+}
+
+fn omega() -> i32 {
+    beta()
+}

@@ -1,0 +1,8 @@
+use std::fmt;
+use std::io;
+use std::env;
+
+fn alpha() -> i32 {
+    let value = 1;
+    value
+}

@@ -1,0 +1,14 @@
+fn gamma() -> i32 {
+    let value = 3;
+    value
+}
+
+fn beta() -> i32 {
+    let value = 2;
+    value
+}
+
+fn alpha() -> i32 {
+    let value = 1;
+    value
+}

@@ -1,0 +1,18 @@
+class Shelf {
+  base = 0;
+
+  count(): number {
+    const value = this.base + 1;
+    return value * 2;
+  }
+
+  last(): number {
+    const value = this.base + 4;
+    return value;
+  }
+
+  total(): number {
+    const value = this.base + 2;
+    return value;
+  }
+}

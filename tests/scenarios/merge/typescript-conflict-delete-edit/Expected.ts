@@ -1,0 +1,22 @@
+function alpha(): number {
+  const value: number = 1;
+  return value;
+}
+
+<<<<<<< left
+||||||| base
+function beta(): number {
+  const value: number = 2;
+  return value;
+}
+=======
+function beta(): number {
+  const value: number = 20;
+  return value;
+}
+>>>>>>> right
+
+function gamma(): number {
+  const value: number = 3;
+  return value;
+}

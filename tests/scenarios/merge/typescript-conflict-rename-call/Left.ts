@@ -1,0 +1,9 @@
+function first(): number {
+  const value: number = 1;
+  return value;
+}
+
+function beta(): number {
+  const value: number = 2;
+  return value;
+}

@@ -1,0 +1,14 @@
+function alpha(): number {
+  const value: number = 1;
+  return value;
+}
+
+function delta(): number {
+  const value: number = 4;
+  return value;
+}
+
+function beta(): number {
+  const value: number = 2;
+  return value;
+}

@@ -1,0 +1,12 @@
+import { parse } from "./parse";
+import { format } from "./format";
+
+function alpha(): number {
+  const value: number = 1;
+  return value;
+}
+
+function gamma(): number {
+  const value: number = 3;
+  return value;
+}

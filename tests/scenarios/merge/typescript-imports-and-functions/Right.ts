@@ -1,0 +1,12 @@
+import { parse } from "./parse";
+import { render } from "./render";
+
+function alpha(): number {
+  const value: number = 1;
+  return value;
+}
+
+function delta(): number {
+  const value: number = 4;
+  return value;
+}

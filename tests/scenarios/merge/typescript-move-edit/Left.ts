@@ -1,0 +1,14 @@
+function gamma(): number {
+  const value: number = 3;
+  return value;
+}
+
+function alpha(): number {
+  const value: number = 1;
+  return value;
+}
+
+function beta(): number {
+  const value: number = 2;
+  return value;
+}

@@ -1,0 +1,9 @@
+function alpha(): number {
+  const value: number = 1;
+  return value;
+}
+
+function beta(): number {
+  const value: number = 20;
+  return value;
+}

@@ -1,0 +1,14 @@
+function alpha(): number {
+  const value: number = 10;
+  return value;
+}
+
+function beta(): number {
+  const value: number = 20;
+  return value;
+}
+
+function gamma(): number {
+  const value: number = 3;
+  return value;
+}

@@ -1,0 +1,354 @@
+"""The merge driver: the scenarios, the strategy's fallbacks, the CLI and a real git merge."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from crdtspace import mergedriver
+from crdtspace.languages import profile_for
+from crdtspace.mergedriver import (
+    MergeOutcome,
+    driver_command,
+    driver_config,
+    git_merge_file,
+    gitattributes_lines,
+    merge_files,
+    parses,
+    take_side,
+)
+from crdtspace.testing import GitFailed, commit_files, git, make_repo
+
+MERGE_SCENARIOS = Path(__file__).parent / "scenarios" / "merge"
+LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java")
+
+
+@dataclass(frozen=True)
+class MergeCase:
+    """One folder of tests/scenarios/merge (format in its README)."""
+
+    name: str
+    ext: str
+    base: str
+    left: str
+    right: str
+    expected: str
+    conflict: bool
+
+    @property
+    def path(self) -> str:
+        return f"file{self.ext}"
+
+    @property
+    def language(self) -> str:
+        return self.name.split("-", 1)[0]
+
+    def merge(self) -> MergeOutcome:
+        return merge_files(self.base, self.left, self.right, self.path)
+
+    def check(self, outcome: MergeOutcome) -> None:
+        assert outcome.text == self.expected, f"{outcome.method}: {outcome.fallback_reason}"
+        assert outcome.clean is not self.conflict
+
+
+def _read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8")
+
+
+def load_cases(folder: Path) -> list[MergeCase]:
+    """Every case folder directly inside `folder`, sorted by name."""
+    cases = []
+    for case in sorted(p for p in folder.iterdir() if p.is_dir() and any(p.glob("Base.*"))):
+        ext = next(case.glob("Base.*")).suffix
+        cases.append(
+            MergeCase(
+                case.name,
+                ext,
+                *(_read(case / f"{part}{ext}") for part in ("Base", "Left", "Right", "Expected")),
+                conflict=(case / "expect-conflict").exists(),
+            )
+        )
+    return cases
+
+
+WORKING = load_cases(MERGE_SCENARIOS)
+FAILING = load_cases(MERGE_SCENARIOS / "failing")
+
+
+# -- the scenarios --------------------------------------------------------------------------
+
+
+def test_the_corpus_covers_every_language() -> None:
+    assert len(WORKING) + len(FAILING) >= 60
+    for language in LANGUAGES:
+        mine = [c for c in WORKING if c.language == language]
+        assert sum(c.conflict for c in mine) >= 3, language
+        assert sum(not c.conflict for c in mine) >= 6, language
+    for case in WORKING + FAILING:
+        assert case.conflict == ("conflict" in case.name), case.name
+
+
+@pytest.mark.parametrize("case", WORKING + FAILING, ids=[c.name for c in WORKING + FAILING])
+def test_scenario_sides_parse(case: MergeCase) -> None:
+    profile = profile_for(case.path)
+    assert profile is not None
+    for text in (case.base, case.left, case.right):
+        assert parses(profile, text)
+
+
+@pytest.mark.parametrize("case", WORKING, ids=[c.name for c in WORKING])
+def test_scenario(case: MergeCase) -> None:
+    case.check(case.merge())
+
+
+@pytest.mark.parametrize("case", FAILING, ids=[c.name for c in FAILING])
+@pytest.mark.xfail(strict=True, reason="recorded in tests/scenarios/merge/failing/")
+def test_failing_scenario(case: MergeCase) -> None:
+    case.check(case.merge())
+
+
+def test_crdtspace_beats_git_on_the_corpus() -> None:
+    """Fewer conflicts than git's line merge, and no clean result that differs from Expected."""
+    ours = git_conflicts = 0
+    for case in WORKING:
+        outcome = case.merge()
+        ours += not outcome.clean
+        git_conflicts += git_merge_file(case.base, case.left, case.right)[1] > 0
+        if outcome.clean:
+            assert outcome.text == case.expected, case.name
+    assert ours < git_conflicts
+
+
+# -- the strategy ---------------------------------------------------------------------------
+
+BASE = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+
+
+def test_identical_sides_need_no_merge() -> None:
+    changed = BASE.replace("1", "10")
+    assert merge_files(BASE, changed, BASE, "m.py") == MergeOutcome(changed, True, "identical")
+    assert merge_files(BASE, BASE, changed, "m.py").text == changed
+    assert merge_files(BASE, changed, changed, "m.py").method == "identical"
+
+
+def test_a_clean_git_merge_is_returned_unchanged() -> None:
+    left = BASE.replace("return 1", "return 10")
+    right = BASE.replace("return 2", "return 20")
+    outcome = merge_files(BASE, left, right, "m.py")
+    assert outcome.method == "git-line"
+    assert outcome.clean
+    assert outcome.text == git_merge_file(BASE, left, right)[0]
+
+
+def test_a_clean_git_merge_with_a_semantic_conflict_is_flagged() -> None:
+    left = BASE.replace("def a(", "def first(")
+    right = BASE + "\n\ndef c():\n    return a()\n"
+    assert git_merge_file(BASE, left, right)[1] == 0
+    outcome = merge_files(BASE, left, right, "m.py")
+    assert not outcome.clean
+    assert [c.kind for c in outcome.conflicts] == ["dangling-reference"]
+    assert "# crdtspace dangling-reference: left renamed a to first" in outcome.text
+
+
+def test_a_file_of_no_language_gets_git_line_merge() -> None:
+    outcome = merge_files("a\nb\nc\n", "a1\nb\nc\n", "a\nb\nc1\n", "notes.txt")
+    assert (outcome.text, outcome.clean, outcome.method) == ("a1\nb\nc1\n", True, "git-line")
+
+
+def test_a_side_that_does_not_parse_falls_back_to_git() -> None:
+    left = BASE + "\n\ndef broken(:\n"
+    right = BASE + "\n\ndef c():\n    return 3\n"
+    outcome = merge_files(BASE, left, right, "m.py")
+    assert outcome.method == "fallback"
+    assert outcome.fallback_reason == "the left version does not parse as python"
+    assert (outcome.text, outcome.clean) == (git_merge_file(BASE, left, right)[0], False)
+
+
+def test_the_timeout_falls_back_to_git() -> None:
+    left, right = BASE + "\n\ndef c():\n    return 3\n", BASE + "\n\ndef d():\n    return 4\n"
+    outcome = merge_files(BASE, left, right, "m.py", timeout=0)
+    assert outcome.method == "fallback"
+    assert "longer than 0 s" in outcome.fallback_reason
+    assert outcome.text == git_merge_file(BASE, left, right)[0]
+
+
+def test_a_structured_result_that_does_not_parse_falls_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(mergedriver._Structured, "render_with", lambda *args: "def broken(:\n")
+    left, right = BASE + "\n\ndef c():\n    return 3\n", BASE + "\n\ndef d():\n    return 4\n"
+    outcome = merge_files(BASE, left, right, "m.py")
+    assert (outcome.method, outcome.fallback_reason) == (
+        "fallback",
+        "the structured merge does not parse",
+    )
+    assert not outcome.clean
+
+
+def test_conflict_markers_that_do_not_parse_on_one_side_fall_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    marked = "<<<<<<< left\ndef c(:\n||||||| base\n=======\ndef c(): pass\n>>>>>>> right\n"
+    monkeypatch.setattr(mergedriver._Structured, "render_with", lambda *args: marked)
+    left = BASE.replace("return 2", "return 3")
+    right = BASE.replace("return 2", "return 4")
+    outcome = merge_files(BASE, left, right, "m.py")
+    assert outcome.method == "fallback"
+    assert outcome.fallback_reason == "the structured merge does not parse when left is taken"
+
+
+def test_an_internal_error_falls_back_to_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(mergedriver._Structured, "run", fail)
+    left, right = BASE + "\n\ndef c():\n    return 3\n", BASE + "\n\ndef d():\n    return 4\n"
+    outcome = merge_files(BASE, left, right, "m.py")
+    assert outcome.method == "fallback"
+    assert "RuntimeError('boom')" in outcome.fallback_reason
+    assert outcome.text == git_merge_file(BASE, left, right)[0]
+
+
+def test_markers_surround_only_the_conflicting_lines() -> None:
+    base = BASE.replace("return 2", "x = 0\n    return 2")
+    base = base.replace("return 1", "z = 5\n    return 1")
+    left = base.replace("return 2", "return 3").replace("return 1", "return 10")
+    right = base.replace("return 2", "return 4").replace("def a():\n", "def a():\n    pass\n")
+    outcome = merge_files(base, left, right, "m.py")
+    assert outcome.text == (
+        "def a():\n    pass\n    z = 5\n    return 10\n\n\ndef b():\n    x = 0\n"
+        "<<<<<<< left\n    return 3\n||||||| base\n    return 2\n=======\n    return 4\n"
+        ">>>>>>> right\n"
+    )
+    assert [c.kind for c in outcome.conflicts] == ["overlap"]
+
+
+def test_the_marker_size_is_git_s() -> None:
+    left, right = BASE.replace("return 2", "return 3"), BASE.replace("return 2", "return 4")
+    outcome = merge_files(BASE, left, right, "m.py", marker_size=10)
+    assert "<<<<<<<<<< left\n" in outcome.text
+    assert ">>>>>>>>>> right\n" in outcome.text
+    assert take_side(outcome.text, "right", 10) == right
+
+
+def test_take_side_keeps_one_side_of_every_block() -> None:
+    text = "a\n<<<<<<< left\nl\n||||||| base\no\n=======\nr\n>>>>>>> right\nz\n"
+    assert take_side(text, "left") == "a\nl\nz\n"
+    assert take_side(text, "right") == "a\nr\nz\n"
+
+
+# -- registration ---------------------------------------------------------------------------
+
+
+def test_driver_config_and_attributes() -> None:
+    config = driver_config("/usr/bin/python3")
+    assert config["merge.crdtspace.driver"] == (
+        "'/usr/bin/python3' -m crdtspace merge-driver %O %A %B %P --marker-size %L"
+    )
+    assert config["merge.crdtspace.name"]
+    lines = gitattributes_lines()
+    for ext in (".py", ".js", ".ts", ".tsx", ".go", ".rs", ".java"):
+        assert f"*{ext} merge=crdtspace" in lines
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def _driver(folder: Path, base: str, current: str, other: str, *extra: str, **env: str) -> int:
+    for name, text in (("O", base), ("A", current), ("B", other)):
+        (folder / name).write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    command = [sys.executable, "-m", "crdtspace", "merge-driver", "O", "A", "B", "pkg/m.py"]
+    done = subprocess.run(
+        [*command, *extra],
+        cwd=folder,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **env},
+    )
+    assert b"Traceback" not in done.stderr
+    return done.returncode
+
+
+def test_cli_writes_a_clean_merge_into_current(tmp_path: Path) -> None:
+    left, right = BASE + "\n\ndef c():\n    return 3\n", BASE + "\n\ndef d():\n    return 4\n"
+    assert _driver(tmp_path, BASE, left, right) == 0
+    assert (tmp_path / "A").read_text() == BASE + "\n\ndef c():\n    return 3\n\n\ndef d():\n" + (
+        "    return 4\n"
+    )
+
+
+def test_cli_exits_1_with_markers(tmp_path: Path) -> None:
+    left, right = BASE.replace("return 2", "return 3"), BASE.replace("return 2", "return 4")
+    assert _driver(tmp_path, BASE, left, right, "--marker-size", "9") == 1
+    assert "<<<<<<<<< left\n    return 3\n" in (tmp_path / "A").read_text()
+
+
+def test_cli_merges_non_utf8_as_git_does(tmp_path: Path) -> None:
+    base, left, right = b"a\nb\xff\nc\n", b"a1\nb\xff\nc\n", b"a\nb\xff\nc1\n"
+    assert _driver(tmp_path, base, left, right) == 0  # type: ignore[arg-type]
+    assert (tmp_path / "A").read_bytes() == b"a1\nb\xff\nc1\n"
+
+
+def test_cli_kill_switch_is_plain_git(tmp_path: Path) -> None:
+    left, right = BASE + "\n\ndef c():\n    return 3\n", BASE + "\n\ndef d():\n    return 4\n"
+    assert _driver(tmp_path, BASE, left, right, CRDTSPACE_MERGE_DRIVER="off") == 1
+    assert (tmp_path / "A").read_text() == git_merge_file(BASE, left, right)[0]
+
+
+# -- a real git merge -----------------------------------------------------------------------
+
+
+def _repo_with_driver(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = make_repo(tmp_path / "repo", files)
+    driver = f"{shlex.quote(sys.executable)} -m crdtspace merge-driver %O %A %B %P"
+    git(root, "config", "merge.crdtspace.driver", driver)
+    git(root, "config", "merge.crdtspace.name", "crdtspace")
+    commit_files(root, {".gitattributes": "*.py merge=crdtspace\n"}, "attributes")
+    return root
+
+
+def test_a_real_git_merge_uses_the_driver(tmp_path: Path) -> None:
+    case = next(c for c in WORKING if c.name == "python-move-edit")
+    root = _repo_with_driver(tmp_path, {"src/app.py": case.base})
+    git(root, "checkout", "-q", "-b", "feature")
+    commit_files(root, {"src/app.py": case.right}, "right")
+    git(root, "checkout", "-q", "main")
+    commit_files(root, {"src/app.py": case.left}, "left")
+    assert git_merge_file(case.base, case.left, case.right)[1] > 0  # git alone conflicts
+    git(root, "merge", "-q", "--no-edit", "feature")
+    assert (root / "src" / "app.py").read_text() == case.expected
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_real_git_merge_with_a_conflict_stops(tmp_path: Path) -> None:
+    case = next(c for c in WORKING if c.name == "python-conflict-same-line")
+    root = _repo_with_driver(tmp_path, {"app.py": case.base})
+    git(root, "checkout", "-q", "-b", "feature")
+    commit_files(root, {"app.py": case.right}, "right")
+    git(root, "checkout", "-q", "main")
+    commit_files(root, {"app.py": case.left}, "left")
+    with pytest.raises(GitFailed):
+        git(root, "merge", "-q", "--no-edit", "feature")
+    merged = (root / "app.py").read_text()
+    assert merged.count("<<<<<<< ") == 1
+    assert "    value = 10\n" in merged
+    assert "    value = 11\n" in merged
+    assert git(root, "diff", "--name-only", "--diff-filter=U").split() == ["app.py"]
+
+
+def test_driver_command_runs(tmp_path: Path) -> None:
+    """The command `hooks install` registers runs as git would run it, through a shell."""
+    left, right = BASE + "\n\ndef c():\n    return 3\n", BASE + "\n\ndef d():\n    return 4\n"
+    for name, text in (("O", BASE), ("A", left), ("B", right)):
+        (tmp_path / name).write_text(text)
+    command = driver_command().replace("%O", "O").replace("%A", "A").replace("%B", "B")
+    command = command.replace("%P", "'m.py'").replace("%L", "7")
+    done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "def d():" in (tmp_path / "A").read_text()
