@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crdtspace import Workspace
+from crdtspace.segment import Seg, segment_file
 from crdtspace.testing import make_repo
 from crdtspace.textmap import FileIndex
 
@@ -51,9 +52,46 @@ TYPED = [
 ]
 
 
+RUST = """use std::fmt;
+
+/// A counter.
+struct Counter {
+    n: u32,
+}
+
+impl Counter {
+    fn new() -> Self {
+        Counter { n: 0 }
+    }
+
+    fn bump(&mut self) {
+        self.n += 1;
+    }
+}
+
+fn main() {
+    let mut c = Counter::new();
+    c.bump();
+}
+"""
+
+TYPED_RUST = [
+    "x",
+    " ",
+    "\n",
+    "é",
+    "{",
+    "}",
+    ";",
+    "\n    fn typed(&self) -> u32 {\n        1\n    }\n",
+    "\nfn free() {}\n",
+    "// note\n",
+]
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo", {"m.py": SOURCE, "notes.txt": "one\ntwo\n"})
+    return make_repo(tmp_path / "repo", {"m.py": SOURCE, "lib.rs": RUST, "notes.txt": "one\ntwo\n"})
 
 
 def assert_index_is_exact(ws: Workspace, path: str) -> None:
@@ -78,23 +116,40 @@ def assert_index_is_exact(ws: Workspace, path: str) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(seed=st.integers(0, 2**32 - 1))
-def test_the_index_stays_exact_through_typing_and_re_keys(repo: Path, seed: int) -> None:
+@given(seed=st.integers(0, 2**32 - 1), rust=st.booleans())
+def test_the_index_stays_exact_through_typing_and_re_keys(
+    repo: Path, seed: int, rust: bool
+) -> None:
     rnd = random.Random(seed)
     ws = Workspace.from_commit(repo, agent="typist")
-    path = "m.py"
+    path, typed = ("lib.rs", TYPED_RUST) if rust else ("m.py", TYPED)
     text = ws.render(path)
+    at = rnd.randint(0, len(text))
     for _ in range(60):
-        at = rnd.randint(0, len(text))
+        if rnd.random() < 0.3:  # the cursor moves; else it stays near where it was
+            at = rnd.randint(0, len(text))
+        at = min(at, len(text))
         delete = rnd.randint(0, min(4, len(text) - at)) if rnd.random() < 0.3 else 0
-        insert = rnd.choice(TYPED) if not delete or rnd.random() < 0.5 else ""
+        insert = rnd.choice(typed) if not delete or rnd.random() < 0.5 else ""
         ws.splice(path, at, delete, insert)
         text = text[:at] + insert + text[at + delete :]
+        at += len(insert)
         assert_index_is_exact(ws, path)
     assert ws.render(path) == text
     ws.flush()
     assert_index_is_exact(ws, path)
     assert ws.render(path) == text
+    fresh = segment_file(path, text)
+    if fresh.fallback_reason is None:  # it parses: the structure is that of an import
+        assert [(e.depth, e.kind, e.name) for e in ws.outline(path)] == _outline(fresh.root)
+
+
+def _outline(seg: Seg, depth: int = 1) -> list[tuple[int, str, str]]:
+    out: list[tuple[int, str, str]] = []
+    for child in seg.children:
+        out.append((depth, child.kind, child.name))
+        out += _outline(child, depth + 1)
+    return out
 
 
 def test_typing_in_one_place_then_another_keeps_the_index(repo: Path) -> None:
@@ -164,6 +219,7 @@ def test_a_method_typed_into_a_class_is_re_keyed_in_the_class_alone(repo: Path) 
     ws = Workspace.from_commit(repo, agent="typist")
     path = "m.py"
     box = ws.resolve(f"{path}::Box")[1]
+    assert box is not None
     at = ws.render(path).index("    def size(self)")
     for ch in "    def count(self):\n        return 0\n\n":
         ws.splice(path, at, 0, ch)
