@@ -155,7 +155,9 @@ def check_syntax(
         failing.append(path)
     if failing:
         return report.add("syntax", False, "does not parse: " + ", ".join(failing))
-    return report.add("syntax", True, f"{len(files)} file(s) parse where their language does")
+    return report.add(
+        "syntax", True, f"{len(files)} changed file(s) parse where their language does"
+    )
 
 
 def _has_error(profile: object, text: str) -> bool:
@@ -250,6 +252,49 @@ def _write_rendered(tree: Path, files: dict[str, str], removed: Sequence[str]) -
         target.write_bytes(text.encode("utf-8"))
 
 
+# -- what the commit holds ------------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """The tree to commit against the base: the files whose text changed (rendered), those
+    removed, and every entry (unchanged ones reuse the base's blobs)."""
+
+    changed: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    entries: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # mode, sha|None
+
+
+def snapshot(ws: Workspace, repo: git.Repo, base: git.Commit) -> Snapshot:
+    """Render only what can differ from the base: files holding nodes edited since the import,
+    and files the base does not have. A file no edit touched renders as it was imported, and
+    every later base was made from the workspace (the gate) or applied to it (sync-git), so
+    it is still the base's blob."""
+    from crdtspace.conflicts import Context
+
+    base_entries = gitio.tree_entries(repo, base.hexsha)
+    context = Context(ws.document)
+    touched = {context.home(n) for n in ws.document.edited_nodes()}
+    out = Snapshot()
+    for path in ws.document.paths():
+        mode = ws.document.mode(path)
+        old = base_entries.get(path)
+        if old is not None and path not in touched:
+            out.entries[path] = (mode, old[1])
+            continue
+        text = ws.document.render(path)
+        sha = gitio.blob_sha(text.encode("utf-8"))
+        if old is not None and old == (mode, sha):
+            out.entries[path] = (mode, sha)
+            continue
+        out.changed[path] = text
+        out.entries[path] = (mode, None)
+    for path, (blob, mode) in ws.document.gitonly_entries().items():
+        out.entries[path] = (mode, blob)
+    out.removed = sorted(p for p in base_entries if p not in out.entries)
+    return out
+
+
 # -- 4. writing the commit -------------------------------------------------------------------
 
 
@@ -257,17 +302,17 @@ def write_commit(
     ws: Workspace,
     repo: git.Repo,
     base: git.Commit,
-    files: dict[str, str],
+    snap: Snapshot,
     message: str,
     coauthors: list[str],
 ) -> tuple[str, list[str]]:
     """Blobs, tree and commit in the object store; returns (commit sha, changed paths)."""
     entries: list[BaseIndexEntry] = []
-    for path, text in files.items():
-        mode = int(ws.document.mode(path), 8)
-        entries.append(BaseIndexEntry((mode, _store(repo, text.encode("utf-8")), 0, path)))
-    for path, (blob, git_mode) in ws.document.gitonly_entries().items():
-        entries.append(BaseIndexEntry((int(git_mode, 8), bytes.fromhex(blob), 0, path)))
+    for path, (mode, sha) in snap.entries.items():
+        binsha = (
+            _store(repo, snap.changed[path].encode("utf-8")) if sha is None else bytes.fromhex(sha)
+        )
+        entries.append(BaseIndexEntry((int(mode, 8), binsha, 0, path)))
     with tempfile.TemporaryDirectory(prefix="crdtspace-index-") as scratch:
         index = IndexFile(repo, file_path=str(Path(scratch) / "index"))
         index.add(entries, write=False)
@@ -349,13 +394,16 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
             ),
             lambda: check_conflicts(ws, report),
         ]
-        files = ws.render_all()
+        snap = snapshot(ws, repo, base)
+        files = snap.changed
         checks.append(lambda: check_syntax(ws, base, files, report))
-        command = check_command(files, options.check) if options.run_check else None
+        config = {**files}
+        if "pyproject.toml" not in config and "pyproject.toml" in ws.document.files:
+            config["pyproject.toml"] = ws.document.render("pyproject.toml")
+        command = check_command(config, options.check) if options.run_check else None
         if command:
-            removed = _removed(base, files, set(ws.document.gitonly_entries()))
             checks.append(
-                lambda: run_check(repo, base, files, command, report, removed=removed)
+                lambda: run_check(repo, base, files, command, report, removed=snap.removed)
             )
         for check in checks:
             passed = check()
@@ -366,7 +414,7 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
         if not command:
             report.add("check", True, "no check command configured")
         coauthors = ws.contributors()
-        sha, changed = write_commit(ws, repo, base, files, options.message, coauthors)
+        sha, changed = write_commit(ws, repo, base, snap, options.message, coauthors)
         if not changed:
             report.add("commit", False, "nothing to commit: the workspace equals the branch")
             return report
@@ -381,14 +429,6 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
         return report
     finally:
         repo.close()
-
-
-def _removed(base: git.Commit, files: dict[str, str], gitonly: set[str]) -> list[str]:
-    return sorted(
-        str(item.path)
-        for item in base.tree.traverse()
-        if isinstance(item, git.Blob) and item.path not in files and item.path not in gitonly
-    )
 
 
 def _branch(repo: git.Repo) -> str:

@@ -297,6 +297,18 @@ def read_tree(commit: git.Commit, *, size_limit: int = DEFAULT_SIZE_LIMIT) -> li
     return files
 
 
+def tree_entries(repo: git.Repo, treeish: str) -> dict[str, tuple[str, str]]:
+    """Every entry of a tree, recursively: path -> (mode, hex sha)."""
+    return {e.path: (e.mode, e.sha) for e in _list_tree(repo, treeish)}
+
+
+def blob_sha(data: bytes) -> str:
+    """The sha git gives a blob of these bytes (without writing it)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
 def _list_tree(repo: git.Repo, treeish: str) -> list[_Entry]:
     try:
         raw = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", treeish, stdout_as_string=False)
