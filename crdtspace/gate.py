@@ -305,8 +305,11 @@ def write_commit(
     snap: Snapshot,
     message: str,
     coauthors: list[str],
+    *,
+    parents: Sequence[git.Commit] | None = None,
 ) -> tuple[str, list[str]]:
-    """Blobs, tree and commit in the object store; returns (commit sha, changed paths)."""
+    """Blobs, tree and commit in the object store (parents: the base, or those given for a
+    merge); returns (commit sha, paths changed against the base)."""
     entries: list[BaseIndexEntry] = []
     for path, (mode, sha) in snap.entries.items():
         binsha = (
@@ -323,7 +326,13 @@ def write_commit(
     body = message.rstrip("\n") + "\n\n" + "\n".join(trailers) + "\n"
     author = _actor(repo, ws.agent)
     commit = git.Commit.create_from_tree(
-        repo, tree, body, parent_commits=[base], head=False, author=author, committer=author
+        repo,
+        tree,
+        body,
+        parent_commits=list(parents) if parents is not None else [base],
+        head=False,
+        author=author,
+        committer=author,
     )
     return commit.hexsha, changed
 

@@ -104,10 +104,28 @@ def _changes(repo: git.Repo, old: str, new: str) -> Iterator[Change]:
         yield Change(status[0], path, new_mode, new_blob)
 
 
+def apply_commit_range(
+    ws: Workspace, repo: git.Repo, base: str, tip: str, *, agent: str
+) -> list[str]:
+    """Apply the whole change from `base` to `tip` as one edit by `agent` (a branch merged as
+    one side); returns the authors of the commits in between, for co-author trailers."""
+    changes = list(_changes(repo, base, tip))
+    if changes:
+        _apply_changes(ws, repo, changes, agent, f"{agent}: {base[:10]}..{tip[:10]}")
+    authors = repo.git.log("--format=%an", f"{base}..{tip}").splitlines()
+    return list(dict.fromkeys(a for a in authors if a))
+
+
 def _apply(ws: Workspace, repo: git.Repo, commit: git.Commit, changes: list[Change]) -> None:
     author = str(commit.author.name or commit.author.email or "git")
     summary = str(commit.summary)[:60]
-    with ws.acting_as(author), ws.transaction(f"git {commit.hexsha[:10]}: {summary}"):
+    _apply_changes(ws, repo, changes, author, f"git {commit.hexsha[:10]}: {summary}")
+
+
+def _apply_changes(
+    ws: Workspace, repo: git.Repo, changes: list[Change], agent: str, description: str
+) -> None:
+    with ws.acting_as(agent), ws.transaction(description):
         for change in changes:
             if change.status == "D":
                 ws.forget_path(change.path)
@@ -119,5 +137,5 @@ def _apply(ws: Workspace, repo: git.Repo, commit: git.Commit, changes: list[Chan
             else:
                 if change.path in ws.document.gitonly:
                     ws.forget_path(change.path)
-                ws.write(change.path, text, description=f"git {commit.hexsha[:10]}")
+                ws.write(change.path, text, description=description)
                 ws.set_mode(change.path, change.mode)

@@ -28,7 +28,7 @@ def conflicts(
         analysis = workspace.analysis()
     shown = [*analysis.conflicts, *analysis.broken, *(analysis.notices if notices else ())]
     if as_json:
-        print_json(_as_json(analysis))
+        print_json(analysis_json(analysis))
     elif not shown:
         out.print("no conflicts")
     else:
@@ -48,7 +48,7 @@ def _table(items: list[Conflict]) -> Table:
     return table
 
 
-def _as_json(analysis: Analysis) -> dict[str, object]:
+def analysis_json(analysis: Analysis) -> dict[str, object]:
     def one(item: Conflict) -> dict[str, object]:
         value = asdict(item)
         value["places"] = [asdict(p) for p in item.places]
