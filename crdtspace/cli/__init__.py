@@ -3,33 +3,43 @@
 from __future__ import annotations
 
 from crdtspace.cli import (
+    commit,
     conflicts,
     demo,
+    hooks,
     init,
     log,
+    merge,
     merge_driver,
     outline,
     render,
     resolve,
     show,
+    state,
     status,
+    sync_git,
     write,
 )
 from crdtspace.cli.common import app
 
 __all__ = [
     "app",
+    "commit",
     "conflicts",
     "demo",
+    "hooks",
     "init",
     "log",
     "main",
+    "merge",
     "merge_driver",
     "outline",
     "render",
     "resolve",
     "show",
+    "state",
     "status",
+    "sync_git",
     "write",
 ]
 
