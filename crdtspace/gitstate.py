@@ -312,10 +312,11 @@ def load(repo: git.Repo | Path | str, ref: str) -> bytes:
     commit = runner.resolve(ref)
     if commit is None:
         raise GitStateError(f"There is no state commit at {ref}.", hint="save or push one first")
-    return _load_commit(runner, commit)
+    return _load_commit(runner, commit)[0]
 
 
-def _load_commit(runner: _Git, commit: str) -> bytes:
+def _load_commit(runner: _Git, commit: str) -> tuple[bytes, Doc[Any]]:
+    """The update a state commit holds, and a scratch Doc holding it alone (checked)."""
     meta_data = runner.blob(commit, META_BLOB)
     try:
         meta = json.loads(meta_data)
@@ -329,8 +330,7 @@ def _load_commit(runner: _Git, commit: str) -> bytes:
             hint="upgrade crdtspace on this side",
         )
     update = runner.blob(commit, STATE_BLOB)
-    _checked_doc(update, f"The state in commit {commit[:12]}")
-    return update
+    return update, _checked_doc(update, f"The state in commit {commit[:12]}")
 
 
 def _checked_doc(update: bytes, what: str) -> Doc[Any]:
@@ -364,7 +364,10 @@ def merge_into(workspace: Workspace, update: bytes) -> bool:
     The state is checked on its own and then applied to a scratch copy of the workspace first,
     so a malformed or unrelated state raises SyncError and leaves the workspace as it was.
     """
-    remote = _checked_doc(update, "The state")
+    return _merge(workspace, update, _checked_doc(update, "The state"))
+
+
+def _merge(workspace: Workspace, update: bytes, remote: Doc[Any]) -> bool:
     local = workspace.update_since(None)
     ours = {client for client, _ in decode_state(workspace.state())}
     theirs = {client for client, _ in decode_state(bytes(remote.get_state()))}
@@ -399,9 +402,9 @@ def pull(
             f"The remote {remote!r} has no crdtspace state for the workspace {name!r}.",
             hint=f"push one first: `crdtspace push {remote}`",
         )
-    update = _load_commit(runner, commit)
-    new = merge_into(workspace, update)
-    agents = _agents(_checked_doc(update, "The state"))
+    update, doc = _load_commit(runner, commit)
+    new = _merge(workspace, update, doc)
+    agents = _agents(doc)
     return PullReport(remote, state_ref(name), commit, len(update), new, agents)
 
 
@@ -444,9 +447,9 @@ def push(
         theirs = _fetch(runner, remote, name)
         if theirs is None:  # the ref vanished between the push and the fetch: try again
             continue
-        update = _load_commit(runner, theirs)
+        update, doc = _load_commit(runner, theirs)
         received += len(update)
-        new = merge_into(workspace, update) or new
+        new = _merge(workspace, update, doc) or new
         merged = True
         report = _save_over(workspace, runner, name, theirs, update)
     raise GitStateError(

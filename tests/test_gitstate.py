@@ -235,6 +235,33 @@ def test_pulled_edits_are_durable(setup: Setup) -> None:
     assert setup.bob.render("mod.py") == SOURCE.replace("return 1", "return 10")
 
 
+def test_rounds_of_edits_keep_converging(setup: Setup) -> None:
+    alice, bob = setup.alice, setup.bob
+    for round_ in range(3):
+        edit(alice, f"return {1 + 10 * round_}", f"return {11 + 10 * round_}")
+        edit(bob, f"return {2 + 10 * round_}", f"return {12 + 10 * round_}")
+        gitstate.push(alice, setup.alice_dir, "origin")
+        gitstate.push(bob, setup.bob_dir, "origin")
+        gitstate.pull(alice, setup.alice_dir, "origin")
+        assert alice.render_all() == bob.render_all()
+    assert alice.render("mod.py") == SOURCE.replace("return 1", "return 31").replace(
+        "return 2", "return 32"
+    )
+    # the remote's history: every state commit reachable, merges included
+    history = git(setup.remote, "rev-list", "--count", REF).strip()
+    assert int(history) >= 6
+    assert git(setup.remote, "rev-list", "--merges", REF).split()
+
+
+def test_push_gives_up_when_the_remote_keeps_moving(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gitstate.push(setup.bob, setup.bob_dir, "origin")
+    monkeypatch.setattr(gitstate, "_push_once", lambda runner, remote, ref: "rejected")
+    with pytest.raises(GitStateError, match="kept moving: 3 pushes"):
+        gitstate.push(setup.alice, setup.alice_dir, "origin", attempts=3)
+
+
 def test_pushing_twice_with_nothing_new_is_a_no_op(setup: Setup) -> None:
     edit(setup.alice, "return 1", "return 10")
     first = gitstate.push(setup.alice, setup.alice_dir, "origin")
