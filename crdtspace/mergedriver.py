@@ -253,7 +253,14 @@ class _Structured:
         layout = FileLayout.build(document, self.path)
         history = History(document)
         edits: list[tuple[int, int, str]] = []
-        for conflict in structural:
+        marked: set[str] = set()
+        # An overlap first: the same node's `syntax` finding (the interleaved text does not
+        # parse) is then covered by the overlap's markers.
+        for conflict in sorted(structural, key=lambda c: c.kind != "overlap"):
+            nodes = {s.node for s in conflict.sides}
+            if conflict.kind == "syntax" and nodes <= marked:
+                continue
+            marked |= nodes
             edits.extend(self._markers(conflict, layout, history, marker_size))
         for conflict in semantic:
             edits.extend(_comments(conflict, layout, _comment_prefix(profile)))

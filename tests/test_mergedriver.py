@@ -64,7 +64,7 @@ def _read(path: Path) -> str:
 def load_cases(folder: Path) -> list[MergeCase]:
     """Every case folder directly inside `folder`, sorted by name."""
     cases = []
-    for case in sorted(p for p in folder.iterdir() if p.is_dir() and any(p.glob("Base.*"))):
+    for case in sorted(p for p in folder.iterdir() if any(p.glob("Base.*"))):
         ext = next(case.glob("Base.*")).suffix
         cases.append(
             MergeCase(

@@ -1,0 +1,8 @@
+PLUGINS = [
+    "alpha",
+    "beta",
+]
+
+
+def names():
+    return list(PLUGINS)

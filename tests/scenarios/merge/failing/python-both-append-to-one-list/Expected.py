@@ -1,0 +1,10 @@
+PLUGINS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+]
+
+
+def names():
+    return list(PLUGINS)

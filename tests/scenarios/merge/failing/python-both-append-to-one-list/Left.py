@@ -1,0 +1,9 @@
+PLUGINS = [
+    "alpha",
+    "beta",
+    "gamma",
+]
+
+
+def names():
+    return list(PLUGINS)

@@ -1,0 +1,9 @@
+PLUGINS = [
+    "alpha",
+    "beta",
+    "delta",
+]
+
+
+def names():
+    return list(PLUGINS)

@@ -1,0 +1,27 @@
+"""Inventory of a small shop."""
+
+import json
+
+
+class Store:
+    """Items and their counts."""
+
+    def __init__(self, path):
+        self.path = path
+        self.items = {}
+
+    # crdtspace dangling-reference: left renamed add to put, but right's new code in Store.restock uses it.
+    def put(self, name, count=1):
+        self.items[name] = self.items.get(name, 0) + count
+        return self.items[name]
+
+    def remove(self, name):
+        del self.items[name]
+
+    # crdtspace dangling-reference: left renamed add to put, but right's new code in Store.restock uses it.
+    def restock(self, name):
+        return self.add(name, 10)
+
+    def save(self):
+        with open(self.path, "w") as f:
+            json.dump(self.items, f)
