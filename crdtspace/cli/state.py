@@ -21,7 +21,7 @@ from crdtspace.cli.common import (
 )
 
 RemoteArgument = Annotated[
-    str, typer.Argument(help="A git remote: a remote's name, a URL or a path.", show_default=False)
+    str, typer.Argument(help="A git remote: its name, a URL or a path.", metavar="REMOTE")
 ]
 
 
