@@ -166,6 +166,15 @@ def test_a_chained_post_checkout_hooks_status_is_kept(repo: Path) -> None:
     assert switched.returncode != 0  # a failing post-checkout fails the checkout
 
 
+def test_a_chained_post_rewrite_hook_gets_its_arguments_and_input(repo: Path) -> None:
+    _write_hook(repo / ".git" / "hooks" / "post-rewrite", 'echo "$1" > seen\ncat >> seen\n')
+    install(repo)
+    old = _head(repo)
+    done = _git_run(repo, "commit", "--amend", "-m", "amended")
+    assert done.returncode == 0, done.stderr
+    assert (repo / "seen").read_text(encoding="utf-8") == f"amend\n{old} {_head(repo)}\n"
+
+
 def test_uninstall_restores_exactly(repo: Path) -> None:
     hooks_dir = repo / ".git" / "hooks"
     _write_hook(hooks_dir / "pre-commit", "echo mine\n")
@@ -321,6 +330,19 @@ def test_commit_of_paths_checks_the_index_git_is_about_to_commit(workspace_repo:
     refused = _commit(workspace_repo, "--", "a.py")
     assert refused.returncode != 0
     assert "a.py: staged content differs" in refused.stderr
+
+
+def test_concluding_a_git_merge_is_not_compared(repo: Path) -> None:
+    Workspace.init(repo, agent="alice").close()
+    git(repo, "checkout", "-q", "-b", "other")
+    _stage(repo, {"notes.txt": "from the other branch\n"})
+    git(repo, "commit", "-q", "-m", "other")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "--no-commit", "other")
+    assert run_hook("pre-commit", repo, env=_env()) == hooks_module.HookResult(ALLOW)
+    git(repo, "merge", "--abort")
+    _stage(repo, {"notes.txt": "from the other branch\n"})
+    assert run_hook("pre-commit", repo, env=_env()).exit_code == STAGED_DIFFERS
 
 
 def test_pre_commit_refuses_when_the_workspace_is_behind_head(workspace_repo: Path) -> None:
