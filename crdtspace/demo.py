@@ -10,6 +10,7 @@ and a reopen of the durable state.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,13 @@ from pathlib import Path
 from crdtspace import gitio
 from crdtspace.conflicts import Conflict
 from crdtspace.document import import_commit
+from crdtspace.gate import Step
 from crdtspace.replicas import sync
-from crdtspace.testing import make_repo
+from crdtspace.testing import git, make_repo
 from crdtspace.workspace import OutlineEntry, Workspace
 
 STORE = "inventory/store.py"
+TESTS = "tests/test_store.py"
 
 
 def sample_repo_dir() -> Path:
@@ -58,12 +61,22 @@ class DemoReport:
     merged: dict[str, str] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     resolved: bool = False
+    gate: list[Step] = field(default_factory=list)
+    commit: str | None = None
+    git_log: str = ""
+    refused_early: bool = False
 
 
 def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> DemoReport:
     """Run the whole demo in `workdir` (a fresh folder); `say` narrates each step."""
     repo = workdir / "sample-repo"
-    make_repo(repo, _read_tree(sample_repo_dir()), message="inventory: first version")
+    make_repo(
+        repo,
+        _read_tree(sample_repo_dir()),
+        message="inventory: first version",
+        user="Dana Lead",
+        email="dana@example.com",
+    )
     head = gitio.resolve_commit(gitio.open_repo(repo)).hexsha
 
     files = gitio.read_tree(gitio.resolve_commit(gitio.open_repo(repo)))
@@ -74,6 +87,7 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
     durable = Workspace.init(repo, agent="demo")
     alice = Workspace.from_commit(repo, agent="alice")
     bob = Workspace.from_commit(repo, agent="bob")
+    carol = Workspace.from_commit(repo, agent="carol")
     base_text = {p: alice.render(p) for p in alice.paths()}
     base_outline = {e.qualname: e.key for e in alice.outline(STORE)}
     _step(
@@ -138,27 +152,51 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
         "edited Inventory.add (bottom) and format_report",
     )
 
-    sync(alice, bob)
-    sync(durable, alice)
+    tests = carol.render(TESTS)
+    carol.write(
+        TESTS,
+        tests.replace(
+            "\n\nif __name__",
+            "\n    def test_report_is_sorted_by_sku(self) -> None:\n"
+            '        report = format_report(load("B2;bread;1;2.0\\nA1;apple;3;0.5\\n"))\n'
+            '        self.assertTrue(report.startswith("A1"))\n'
+            "\n\nif __name__",
+        ),
+        description="test that the report is sorted",
+    )
+    _step(report, say, "carol: added a test that the report is sorted by SKU")
+
+    everyone = [durable, alice, bob, carol]
+    _sync_all(everyone)
     report.merged = alice.render_all()
-    report.converged = report.merged == bob.render_all() == durable.render_all()
+    report.converged = all(ws.render_all() == report.merged for ws in everyone)
     _step(
         report,
         say,
         "merged by exchanging state vectors: "
-        + ("all three replicas render the same files" if report.converged else "REPLICAS DIFFER"),
+        + ("all four replicas render the same files" if report.converged else "REPLICAS DIFFER"),
     )
 
     report.conflicts = list(alice.analysis())
     kinds = ", ".join(f"{c.kind} ({c.category})" for c in report.conflicts) or "nothing"
     _step(report, say, f"the conflict layer reports: {kinds}")
+    refused = durable.commit("too early", run_check=False)
+    report.refused_early = refused.commit is None
+    _step(
+        report,
+        say,
+        "the commit gate refuses meanwhile: " + refused.steps[-1].detail.split(";")[0]
+        if refused.commit is None
+        else "the commit gate DID NOT REFUSE",
+    )
     restock = alice.read(f"{STORE}::restock")
     alice.replace(f"{STORE}::restock", restock.replace("parse_line(", "parse_record("))
-    sync(alice, bob)
-    sync(durable, alice)
+    _sync_all(everyone)
     report.merged = alice.render_all()
-    report.resolved = not alice.conflicts() and not bob.conflicts()
-    report.converged = report.converged and report.merged == bob.render_all()
+    report.resolved = not any(ws.conflicts() for ws in everyone)
+    report.converged = report.converged and all(
+        ws.render_all() == report.merged for ws in everyone
+    )
     _step(
         report,
         say,
@@ -192,6 +230,13 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
                 )
             )
 
+    gate = durable.commit("inventory: validation, discounts, restock, sorted report")
+    report.gate = gate.steps
+    report.commit = gate.commit
+    for step in gate.steps:
+        _step(report, say, f"gate {step.name}: {'ok' if step.ok else 'REFUSED'} - {step.detail}")
+    if gate.commit is not None:
+        report.git_log = git(repo, "log", "-1", "--format=%h %an: %s%n%n%b").strip()
     durable.close()
     reopened = Workspace.open(repo, agent="demo")
     report.reopened_equal = reopened.render_all() == report.merged
@@ -202,9 +247,17 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
         "durable workspace reopened from .git/crdtspace: "
         + ("same files" if report.reopened_equal else "DIFFERENT FILES"),
     )
-    alice.close()
-    bob.close()
+    for ws in (alice, bob, carol):
+        ws.close()
     return report
+
+
+def _sync_all(replicas: list[Workspace]) -> None:
+    """Everyone meets everyone (twice round, so the reports for the gate travel too)."""
+    for _ in range(2):
+        for a, b in itertools.pairwise(replicas):
+            sync(a, b)
+        sync(replicas[-1], replicas[0])
 
 
 def _step(report: DemoReport, say: Callable[[str], None], text: str) -> None:

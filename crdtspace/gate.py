@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 import time
 import tomllib
@@ -217,7 +218,7 @@ def run_check(
             env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
             try:
                 done = subprocess.run(
-                    shlex.split(command),
+                    command_line(command),
                     cwd=tree,
                     capture_output=True,
                     text=True,
@@ -237,6 +238,16 @@ def run_check(
             "check", False, f"`{command}` exited {done.returncode}: " + " | ".join(tail)
         )
     return report.add("check", True, f"`{command}` passed")
+
+
+def command_line(command: str) -> list[str]:
+    """The check command as arguments; a leading `python` or `python3` is the interpreter
+    running crdtspace (so a project's check runs in the environment crdtspace was installed
+    in, wherever `python` points on PATH)."""
+    args = shlex.split(command)
+    if args and args[0] in ("python", "python3"):
+        args[0] = sys.executable
+    return args
 
 
 def _write_rendered(tree: Path, files: dict[str, str], removed: Sequence[str]) -> None:

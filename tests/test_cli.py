@@ -149,6 +149,14 @@ def test_demo_runs_and_reports(tmp_path: Path) -> None:
     kinds = {c["kind"] for c in report["conflicts"]}
     assert "dangling-reference" in kinds  # alice's restock() calls what bob renamed
     assert report["resolved"]
+    assert report["refused_early"]  # the gate refused while the conflict was open
+    assert report["commit"]
+    assert [g["name"] for g in report["gate"]] == [
+        "convergence", "conflicts", "syntax", "check", "commit"
+    ]
+    assert "unittest" in report["gate"][3]["detail"]
+    for agent in ("alice", "bob", "carol"):
+        assert f"Co-authored-by: {agent} <" in report["git_log"]
     assert "parse_record(line)" in report["diff"]
 
 

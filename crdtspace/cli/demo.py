@@ -31,7 +31,12 @@ def demo(
         say = (lambda _: None) if as_json else (lambda text: out.print(f"• {text}"))
         report = run_demo(workdir, say=say)
     ok = (
-        report.converged and report.identical_imports and report.reopened_equal and report.resolved
+        report.converged
+        and report.identical_imports
+        and report.reopened_equal
+        and report.resolved
+        and report.refused_early
+        and report.commit is not None
     )
     if as_json:
         print_json(
@@ -53,6 +58,10 @@ def demo(
                     for c in report.conflicts
                 ],
                 "resolved": report.resolved,
+                "refused_early": report.refused_early,
+                "commit": report.commit,
+                "gate": [{"name": s.name, "ok": s.ok, "detail": s.detail} for s in report.gate],
+                "git_log": report.git_log,
                 "steps": report.steps,
                 "outline": [
                     {
@@ -106,6 +115,8 @@ def demo(
             "parse_line → parse_record kept its node key: "
             + ("yes" if report.renamed_key_kept else "NO")
         )
+        out.rule("git log -1 (the commit the gate made)")
+        out.print(report.git_log or "(no commit)", markup=False)
         if keep is not None:
             out.print(f"the repository and its workspace are in {workdir / 'sample-repo'}")
     if not ok:
