@@ -136,12 +136,14 @@ class Rekeyer:
         old_at = {nid: i for i, nid in enumerate(free_old)}
         new_at = {id(seg): i for i, seg in enumerate(free_new)}
         for key in shared:
+            olds = [nid for nid in free_old if old_keys[nid] == key]
+            news = [seg for seg in free_new if new_keys[id(seg)] == key]
+            if len(olds) * len(news) > MAX_CANDIDATES**2:
+                continue  # dozens of namesakes: paired by position, as other units
             candidates = [
                 (_similarity(self._text(nid), seg.render()), nid, seg)
-                for nid in free_old
-                if old_keys[nid] == key
-                for seg in free_new
-                if new_keys[id(seg)] == key
+                for nid in olds
+                for seg in news
             ]
             # the most similar first; among equals, the nearest in position, then the first
             candidates.sort(
