@@ -254,6 +254,19 @@ def test_pre_commit_allows_when_there_is_no_workspace(repo: Path) -> None:
     assert done.stderr == ""
 
 
+def test_without_a_workspace_the_shims_do_not_start_python(repo: Path, tmp_path: Path) -> None:
+    spy = tmp_path / "spy-python"
+    _write_hook(spy, f"echo ran >> {tmp_path / 'ran'}\n")
+    install(repo, python=str(spy))
+    _stage(repo, {"notes.txt": "more notes\n"})
+    assert _commit(repo).returncode == 0
+    assert not (tmp_path / "ran").exists()
+    Workspace.init(repo, agent="alice").close()
+    _stage(repo, {"notes.txt": "yet more\n"})
+    assert _commit(repo).returncode == 0
+    assert (tmp_path / "ran").read_text(encoding="utf-8") == "ran\nran\n"  # pre and post
+
+
 def test_pre_commit_refuses_with_open_conflicts(workspace_repo: Path) -> None:
     repo = workspace_repo
     _with_conflict(repo)
@@ -407,6 +420,7 @@ def test_a_slow_hook_times_out_and_git_proceeds(repo: Path, tmp_path: Path) -> N
     slow = tmp_path / "slow-python"
     _write_hook(slow, "exec sleep 30\n")
     install(repo, python=str(slow))
+    Workspace.init(repo, agent="alice").close()
     _stage(repo, {"notes.txt": "more notes\n"})
     started = time.monotonic()
     done = _commit(repo, CRDTSPACE_HOOK_TIMEOUT="1")
@@ -420,6 +434,7 @@ def test_a_crashing_or_missing_python_lets_git_proceed(repo: Path, tmp_path: Pat
     broken = tmp_path / "broken-python"
     _write_hook(broken, "exit 1\n")
     install(repo, python=str(broken))
+    Workspace.init(repo, agent="alice").close()
     _stage(repo, {"notes.txt": "more notes\n"})
     done = _commit(repo)
     assert done.returncode == 0, done.stderr
