@@ -8,6 +8,7 @@ different units merge by construction.
 from __future__ import annotations
 
 from crdtspace.analysis import Analyzer
+from crdtspace.branchmerge import MergeReport, merge_branches
 from crdtspace.conflicts import Analysis, Conflict, Place, Side
 from crdtspace.document import Document, LogEntry, import_commit
 from crdtspace.errors import (
@@ -21,6 +22,8 @@ from crdtspace.errors import (
     StorageError,
     SyncError,
 )
+from crdtspace.gate import GateReport
+from crdtspace.gitsync import SyncReport
 from crdtspace.languages import Profile, profile_for, profiles
 from crdtspace.rekey import Result
 from crdtspace.replicas import Link, connect, sync
@@ -39,9 +42,11 @@ __all__ = [
     "Document",
     "DocumentError",
     "GitOnlyFile",
+    "GateReport",
     "GitStateError",
     "Link",
     "LogEntry",
+    "MergeReport",
     "NodeNotFound",
     "OutlineEntry",
     "PathError",
@@ -54,10 +59,12 @@ __all__ = [
     "Status",
     "StorageError",
     "SyncError",
+    "SyncReport",
     "Workspace",
     "__version__",
     "connect",
     "import_commit",
+    "merge_branches",
     "profile_for",
     "profiles",
     "segment_file",
