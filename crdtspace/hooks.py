@@ -71,7 +71,7 @@ BEHIND = 12
 
 HOOK_NAMES = ("pre-commit", "post-commit", "post-merge", "post-checkout", "post-rewrite")
 CHAINED_SUFFIX = ".crdtspace-chained"
-SHIM_MARKER = "# crdtspace git hook "
+SHIM_MARKER = "# crdtspace git hook"
 PYTHON_PLACEHOLDER = "@PYTHON@"
 ATTRIBUTES_BEGIN = "# crdtspace: begin (added by `crdtspace hooks install`)"
 ATTRIBUTES_END = "# crdtspace: end"

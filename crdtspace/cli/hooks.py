@@ -21,8 +21,9 @@ app.add_typer(hooks_app, name="hooks")
 
 @hooks_app.command()
 def install(ctx: typer.Context) -> None:
-    """Install the hooks (keeping and chaining any already there), the merge driver and the
-    .gitattributes lines. Running it again refreshes them."""
+    """Install the hooks (chaining yours), the merge driver and the .gitattributes lines.
+
+    Running it again refreshes them."""
     with handled():
         report = library.install(context(ctx).repo, python=sys.executable)
     out.print(f"hooks in {report.hooks_dir}: {', '.join(report.installed) or 'none'}")
@@ -41,8 +42,9 @@ def install(ctx: typer.Context) -> None:
 
 @hooks_app.command()
 def uninstall(ctx: typer.Context) -> None:
-    """Remove the hooks (putting back the ones they chained), the merge driver and the
-    .gitattributes lines. Running it again does nothing."""
+    """Remove the hooks (putting yours back), the merge driver and the .gitattributes lines.
+
+    Running it again does nothing."""
     with handled():
         report = library.uninstall(context(ctx).repo)
     out.print(f"hooks in {report.hooks_dir}: removed {', '.join(report.removed) or 'none'}")
