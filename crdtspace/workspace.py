@@ -48,6 +48,8 @@ recovery, and code being typed is broken much of the time); a thorough flush (be
 structure read) retries it whenever it changed."""
 SESSIONS_FILE = "sessions"
 """In a durable workspace's folder: the client id of every session that opened it."""
+DEFER_LIMIT = 4096
+"""Edits a typing session holds back at most before its log entries are written anyway."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -137,6 +139,11 @@ class Workspace:
         self._touched: dict[str, str] = {}
         self._edits: dict[str, list[TextEdit]] = {}
         self._deleted_after: dict[str, str] = {}
+        # Typing sessions (see _write_log): edits of transactions that only typed, per node,
+        # waiting for one log entry.
+        self._typed_only = False
+        self._deferred: dict[str, list[TextEdit]] = {}
+        self._deferred_count = 0
         self._analyzer: Analyzer | None = None
         self._folding = False
         self._fold_seen: dict[str, int] = {}
@@ -347,6 +354,7 @@ class Workspace:
         self._touched = {}
         self._edits = {}
         self._deleted_after = {}
+        self._typed_only = True
         self._description = description
         try:
             with self.doc.transaction(origin=self.agent):
@@ -359,6 +367,11 @@ class Workspace:
             self._publish()
 
     def _touch(self, nid: str, op: str) -> None:
+        self._typed_only = False
+        self._touch_typed(nid, op)
+
+    def _touch_typed(self, nid: str, op: str) -> None:
+        """A touch by an editor's splice: keeps the transaction a typing-only one."""
         previous = self._touched.get(nid)
         if previous is None or OP_RANK[op] > OP_RANK[previous]:
             self._touched[nid] = op
@@ -367,6 +380,29 @@ class Workspace:
         self._edits.setdefault(nid, []).append((part, pos, old, new))
 
     def _write_log(self) -> None:
+        """One log entry per touched node, except in a typing session.
+
+        In a replica without a durable log, a transaction that only typed (splices that
+        re-keyed nothing) keeps its edits back, per node, and the next transaction that does
+        anything else (a re-key when typing moves to another unit, any node edit, a structure
+        read, sending or receiving updates, close) writes one entry per node for the whole
+        session: an entry per keystroke burst cost more than the keystrokes. A durable replica
+        writes its entries with every transaction, so that what is fsynced is always whole
+        (its fsync per burst costs far more than the entry anyway)."""
+        if (
+            self._typed_only
+            and self._touched
+            and self._log is None
+            and self._deferred_count < DEFER_LIMIT
+        ):
+            self._defer()
+            return
+        if self._deferred:
+            for nid, held in self._deferred.items():
+                self._edits[nid] = [*held, *self._edits.get(nid, ())]
+                self._touched.setdefault(nid, "edit")
+            self._deferred = {}
+            self._deferred_count = 0
         if not self._touched:
             return
         if not self._registered:
@@ -401,6 +437,18 @@ class Workspace:
                 to=self._target(nid, op),
             )
             self.document.append_log(nid, entry)
+
+    def _defer(self) -> None:
+        for nid in self._touched:
+            edits = self._edits.get(nid, [])
+            self._deferred.setdefault(nid, []).extend(edits)
+            self._deferred_count += len(edits)
+
+    def _seal(self) -> None:
+        """Write the log entries of the current typing session, if any."""
+        if self._deferred and not self._depth:
+            with self.transaction("typing"):
+                self._typed_only = False
 
     def _publish(self) -> None:
         if not self._pending:
@@ -729,7 +777,7 @@ class Workspace:
             if slot not in dirty:
                 self._flush_path(path, thorough=False)
                 index = self._index(path)
-        slots, removed = index.edit(offset, delete, insert, self._touch, self._record)
+        slots, removed = index.edit(offset, delete, insert, self._touch_typed, self._record)
         if not index.structured:
             return
         broken = self._broken.get(path)
@@ -751,11 +799,13 @@ class Workspace:
 
     def flush(self, *, thorough: bool = True) -> None:
         """Re-key every region typed into since its last re-key (`thorough`: also files whose
-        typed regions did not parse on their own, by re-segmenting them whole)."""
+        typed regions did not parse on their own, by re-segmenting them whole), and write the
+        log entries of the typing session."""
         paths = set(self._dirty) | (self._stale if thorough else set())
         for path in sorted(paths):
             with self.transaction():
                 self._flush_path(path, thorough=thorough)
+        self._seal()
 
     def _flush_path(self, path: str, *, thorough: bool) -> None:
         slots = self._dirty.pop(path, None) or set()
