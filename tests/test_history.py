@@ -91,3 +91,44 @@ def test_concurrent_edits_fork_at_the_common_entry(repo: Path) -> None:
     (base_entry,) = [e for e in history.node_log(nid).entries.values() if not e.parents]
     assert first.saw(base_entry)
     assert second.saw(base_entry)
+
+
+def test_a_typing_session_is_one_entry_per_node(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    path = "lib/shelf.py"
+    _, nid = ws.resolve(f"{path}::beta")
+    assert nid is not None
+    at = ws.render(path).index("total = 0") + len("total = 0")
+    for ch in " + 1 + 2":
+        with ws.transaction():
+            ws.splice(path, at, 0, ch)
+        at += 1
+    assert ws.document.log(nid) == []  # held back while only typing
+    ws.flush()
+    (entry,) = ws.document.log(nid)
+    assert entry.agent == "typist"
+    assert len(entry.edits) == len(" + 1 + 2")
+    history = History(ws.document)
+    assert "total = 0 + 1 + 2" in history.after(nid, entry.id)["text"]
+
+
+def test_typing_is_sealed_before_a_remote_update_so_concurrency_shows(repo: Path) -> None:
+    alice = Workspace.from_commit(repo, agent="alice")
+    bob = Workspace.from_commit(repo, agent="bob")
+    path = "lib/shelf.py"
+    at = alice.render(path).index("return x + 1") + len("return x + ")
+    alice.splice(path, at, 1, "2")
+    bob.replace(f"{path}::alpha", "\n\ndef alpha(x):\n    return x + 3\n")
+    alice.apply_update(bob.update_since(alice.state()))  # alice's typing is sealed first
+    bob.apply_update(alice.update_since(bob.state()))
+    for ws in (alice, bob):
+        assert [c.kind for c in ws.conflicts()] == ["overlap"]
+
+
+def test_a_durable_replica_logs_every_transaction(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "durable", FILES)
+    with Workspace.init(root, agent="typist") as ws:
+        ws.splice("lib/shelf.py", 0, 0, "# x\n")
+        edited = ws.document.edited_nodes()  # read without flushing: entries already written
+        assert edited
+        assert all(ws.document.log(nid) for nid in edited)
