@@ -66,11 +66,17 @@ def load_cases(folder: Path) -> list[MergeCase]:
     cases = []
     for case in sorted(p for p in folder.iterdir() if any(p.glob("Base.*"))):
         ext = next(case.glob("Base.*")).suffix
+        base, left, right, expected = (
+            _read(case / f"{part}{ext}") for part in ("Base", "Left", "Right", "Expected")
+        )
         cases.append(
             MergeCase(
                 case.name,
                 ext,
-                *(_read(case / f"{part}{ext}") for part in ("Base", "Left", "Right", "Expected")),
+                base,
+                left,
+                right,
+                expected,
                 conflict=(case / "expect-conflict").exists(),
             )
         )
