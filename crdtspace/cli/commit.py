@@ -9,7 +9,9 @@ import typer
 
 from crdtspace.cli.common import (
     AgentOption,
+    CheckOption,
     JsonOption,
+    NoCheckOption,
     app,
     handled,
     open_workspace,
@@ -24,13 +26,8 @@ from crdtspace.gate import commit as run_gate
 def commit(
     ctx: typer.Context,
     message: Annotated[str, typer.Option("--message", "-m", help="The commit message.")],
-    check: Annotated[
-        str | None,
-        typer.Option("--check", help="Check command (default: [tool.crdtspace] check)."),
-    ] = None,
-    no_check: Annotated[
-        bool, typer.Option("--no-check", help="Skip the project's check command.")
-    ] = False,
+    check: CheckOption = None,
+    no_check: NoCheckOption = False,
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to wait for replicas that are behind.")
     ] = 0.0,

@@ -33,6 +33,13 @@ AgentOption = Annotated[
     typer.Option("--agent", help="Who is editing (default: git's user.name)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+CheckOption = Annotated[
+    str | None,
+    typer.Option("--check", help="Check command (default: [tool.crdtspace] check)."),
+]
+NoCheckOption = Annotated[
+    bool, typer.Option("--no-check", help="Skip the project's check command.")
+]
 
 
 @dataclass

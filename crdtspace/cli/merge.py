@@ -9,7 +9,16 @@ import typer
 from rich.table import Table
 
 from crdtspace.branchmerge import MergeReport, merge_branches
-from crdtspace.cli.common import JsonOption, app, context, err, out, print_json
+from crdtspace.cli.common import (
+    CheckOption,
+    JsonOption,
+    NoCheckOption,
+    app,
+    context,
+    err,
+    out,
+    print_json,
+)
 from crdtspace.cli.conflicts import analysis_json
 from crdtspace.errors import CrdtspaceError
 
@@ -21,13 +30,8 @@ def merge(
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="The merge commit's message.")
     ] = None,
-    check: Annotated[
-        str | None,
-        typer.Option("--check", help="Check command (default: [tool.crdtspace] check)."),
-    ] = None,
-    no_check: Annotated[
-        bool, typer.Option("--no-check", help="Skip the project's check command.")
-    ] = False,
+    check: CheckOption = None,
+    no_check: NoCheckOption = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what merging would find; commit nothing.")
     ] = False,
