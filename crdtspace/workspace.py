@@ -256,6 +256,14 @@ class Workspace:
         name = agent or gitio.user_name(repo)
         return cls(doc, agent=name, log=log, root=gitio.repo_root(repo))
 
+    @classmethod
+    def connect(cls, url: str, token: str, *, agent: str, **options: Any) -> Workspace:
+        """A replica synced live with a server: a `crdtspace.netreplica.NetworkReplica`
+        (see `crdtspace.netreplica.connect` for the options)."""
+        from crdtspace import netreplica
+
+        return netreplica.connect(url, token, agent=agent, **options)
+
     def replica(self, agent: str) -> Workspace:
         """A new in-memory replica holding this one's current state, edited by `agent`."""
         self.flush()
