@@ -1,0 +1,344 @@
+"""The sync server: real servers on loopback, real websocket clients, hostile input, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import websockets
+from pycrdt import Array, Doc, Map, Provider, create_update_message
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from crdtspace import Workspace
+from crdtspace.server import running_server, token_for
+from crdtspace.testing import make_repo
+
+TOKEN = "s3cret-token"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "app.py": "def main():\n    return 0\n\n\ndef helper():\n    return 1\n",
+            "notes.txt": "start\n",
+        },
+    )
+    Workspace.init(root, agent="setup").close()
+    return root
+
+
+class WsChannel:
+    """A `websockets` client connection as a pycrdt Channel."""
+
+    def __init__(self, ws: ClientConnection, path: str) -> None:
+        self._ws = ws
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def __aiter__(self) -> WsChannel:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self.recv()
+        except ConnectionClosed:
+            raise StopAsyncIteration from None
+
+    async def send(self, message: bytes) -> None:
+        with suppress(ConnectionClosed):
+            await self._ws.send(message)
+
+    async def recv(self) -> bytes:
+        return bytes(await self._ws.recv())
+
+
+@asynccontextmanager
+async def client(url: str, doc: Doc[Any], token: str = TOKEN) -> AsyncIterator[Provider]:
+    """A pycrdt Provider syncing `doc` with the server, initial sync done."""
+    async with (
+        websockets.connect(f"{url}?token={token}", max_size=None) as ws,
+        Provider(doc, WsChannel(ws, "/default")) as provider,
+    ):
+        with anyio.fail_after(10):
+            await provider.synced.wait()
+        yield provider
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10) -> None:
+    with anyio.fail_after(timeout):
+        while not check():
+            await anyio.sleep(0.005)
+
+
+async def drain(ws: ClientConnection) -> None:
+    """Read until the server closes the connection."""
+    while True:
+        await ws.recv()
+
+
+def render(doc: Doc[Any]) -> dict[str, str]:
+    copy: Doc[Any] = Doc()
+    copy.apply_update(doc.get_update())
+    return Workspace(copy, agent="reader").render_all()
+
+
+def edit_update(repo: Path, agent: str, edit: Callable[[Workspace], object]) -> bytes:
+    """The update a replica of the base commit makes with `edit`."""
+    replica = Workspace.from_commit(repo, agent=agent)
+    before = replica.state()
+    edit(replica)
+    return replica.update_since(before)
+
+
+def apply_in(doc: Doc[Any], update: bytes) -> None:
+    """Apply as a local change of a client doc (so its Provider sends it)."""
+    doc.apply_update(update)
+
+
+def run(main: Callable[[], Awaitable[None]]) -> None:
+    anyio.run(main)
+
+
+# -- sync -------------------------------------------------------------------------------
+
+
+def test_two_clients_edit_and_the_server_merges_durably(repo: Path) -> None:
+    alice = edit_update(
+        repo, "alice", lambda w: w.replace("app.py::main", "def main():\n    return 2\n")
+    )
+    bob = edit_update(
+        repo, "bob", lambda w: w.replace("app.py::helper", "def helper():\n    return 3\n")
+    )
+    with running_server(repo, token=TOKEN) as server:
+
+        async def main() -> None:
+            a: Doc[Any] = Doc()
+            b: Doc[Any] = Doc()
+            async with client(server.url, a), client(server.url, b):
+                apply_in(a, alice)
+                apply_in(b, bob)
+                await eventually(lambda: "return 2" in render(b).get("app.py", ""))
+                await eventually(lambda: "return 3" in render(a).get("app.py", ""))
+                assert render(a) == render(b)
+
+        run(main)
+    merged = Workspace.from_commit(repo, agent="check")
+    merged.apply_update(alice)
+    merged.apply_update(bob)
+    with Workspace.open(repo, agent="check") as ws:
+        assert ws.render_all() == merged.render_all()
+        assert "return 2" in ws.render("app.py")
+        assert "return 3" in ws.render("app.py")
+
+
+def test_status_names_clients_and_needs_the_token(repo: Path) -> None:
+    with running_server(repo, token=TOKEN) as server:
+        base = f"http://127.0.0.1:{server.port}/status"
+
+        async def main() -> None:
+            async with websockets.connect(f"{server.url}?token={TOKEN}&agent=alice") as ws:
+                await ws.recv()  # the server's sync step 1: we are in
+                status = await anyio.to_thread.run_sync(lambda: _get(base, TOKEN))
+                assert status["workspace"] == "default"
+                assert [c["agent"] for c in status["clients"]] == ["alice"]
+                assert len(status["base"]) == 40
+                assert status["warnings"] == []
+
+        run(main)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _get(base, "wrong")
+        assert refused.value.code == 401
+        refused.value.close()
+
+
+def _get(url: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        result: dict[str, Any] = json.loads(response.read())
+        return result
+
+
+# -- auth -------------------------------------------------------------------------------
+
+
+def test_a_wrong_or_missing_token_is_refused_before_any_data(repo: Path) -> None:
+    with running_server(repo, token=TOKEN) as server:
+
+        async def main() -> None:
+            for url in (server.url, f"{server.url}?token=wrong", f"{server.url}x?token={TOKEN}"):
+                with pytest.raises(InvalidStatus) as refused:
+                    async with websockets.connect(url) as ws:
+                        await ws.recv()
+                assert refused.value.response.status_code == 403
+                assert not refused.value.response.body
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            async with websockets.connect(server.url, additional_headers=headers) as ws:
+                assert (await ws.recv())[0] == 0  # a sync message: admitted
+
+        run(main)
+
+
+def test_the_token_is_created_once_with_mode_0600(repo: Path) -> None:
+    token = token_for(repo)
+    path = repo / ".git" / "crdtspace" / "default" / "token"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert token_for(repo) == token
+    assert len(token) >= 32
+
+
+def test_a_non_loopback_host_is_warned_about(repo: Path) -> None:
+    with running_server(repo, token=TOKEN, host="0.0.0.0") as server:
+        assert "not on loopback" in server.status()["warnings"][0]
+
+
+# -- hostile input ---------------------------------------------------------------------
+
+
+def _files_update(repo: Path, path: str) -> bytes:
+    replica = Workspace.from_commit(repo, agent="mallory")
+    before = replica.doc.get_state()
+    with replica.doc.transaction():
+        replica.doc.get("files", type=Map)[path] = Array(["x.1"])
+    return bytes(replica.doc.get_update(before))
+
+
+HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
+    "malformed sync": lambda _: b"\x00\x02\x05\xff\xff\xff\xff\xff",
+    "garbage update": lambda _: create_update_message(b"\x01\x02\x03\x04\x05\x06"),
+    "unknown type": lambda _: b"\x09\x00",
+    "text frame": lambda _: "hello",
+    "oversized": lambda _: create_update_message(b"\x00" * 5000),
+    "absolute path": lambda r: create_update_message(_files_update(r, "/etc/passwd")),
+    "dotdot path": lambda r: create_update_message(_files_update(r, "../outside.py")),
+    "into .git": lambda r: create_update_message(_files_update(r, ".git/hooks/pre-commit")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_input_closes_only_that_connection(repo: Path, case: str) -> None:
+    message = HOSTILE[case](repo)
+    good = edit_update(repo, "alice", lambda w: w.write("ok.txt", "fine\n"))
+    with running_server(repo, token=TOKEN, max_update=4096) as server:
+
+        async def main() -> None:
+            a: Doc[Any] = Doc()
+            b: Doc[Any] = Doc()
+            async with client(server.url, a), client(server.url, b):
+                async with websockets.connect(f"{server.url}?token={TOKEN}") as bad:
+                    await bad.send(message)
+                    with anyio.fail_after(5), pytest.raises(ConnectionClosed):
+                        await drain(bad)
+                    assert bad.close_code in (1008, 1009)
+                apply_in(a, good)
+                await eventually(lambda: "ok.txt" in render(b))
+                assert render(a) == render(b)
+                assert not any(p.startswith(("/", "..", ".git")) for p in render(b))
+
+        run(main)
+        assert server.status()["rejected"] == 1
+    with Workspace.open(repo, agent="check") as ws:
+        assert sorted(ws.paths()) == ["app.py", "notes.txt", "ok.txt"]
+
+
+# -- kill -9 ---------------------------------------------------------------------------
+
+
+def _start(repo: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crdtspace", "-C", str(repo), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CRDTSPACE_TOKEN": TOKEN},
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("serving "):
+        process.kill()
+        raise AssertionError(process.communicate()[1])
+    return process, line.split()[1]
+
+
+def test_kill_minus_nine_loses_nothing_acknowledged(repo: Path) -> None:
+    """Two writers storm the server; what a third client saw relayed survives a SIGKILL."""
+    updates = {
+        name: [
+            edit_update(repo, name, lambda w, n=name, i=i: w.write(f"storm/{n}{i}.txt", f"{i}\n"))
+            for i in range(60)
+        ]
+        for name in ("alice", "bob")
+    }
+    process, url = _start(repo)
+    seen: set[str] = set()
+    try:
+
+        async def main() -> None:
+            observer: Doc[Any] = Doc()
+            files = observer.get("files", type=Map)
+
+            async def write(name: str) -> None:
+                async with websockets.connect(f"{url}?token={TOKEN}") as ws:
+                    try:
+                        for update in updates[name]:
+                            await ws.send(create_update_message(update))
+                            await anyio.sleep(0.002)
+                    except ConnectionClosed:
+                        return
+                    await ws.wait_closed()  # the kill below closes it
+
+            async with client(url, observer), anyio.create_task_group() as group:
+                group.start_soon(write, "alice")
+                group.start_soon(write, "bob")
+                await eventually(lambda: len(list(files.keys())) >= 2 + 40)
+                process.send_signal(signal.SIGKILL)
+                seen.update(files.keys())
+
+        run(main)
+    finally:
+        process.kill()
+        process.communicate()
+    assert len(seen) > 40
+    process, url = _start(repo)
+    try:
+
+        async def check() -> None:
+            fresh: Doc[Any] = Doc()
+            async with client(url, fresh):
+                assert seen <= set(render(fresh))
+
+        run(check)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+    with Workspace.open(repo, agent="check") as ws:
+        assert seen <= set(ws.paths())
+
+
+def test_serve_stops_cleanly_on_sigint(repo: Path) -> None:
+    process, _url = _start(repo)
+    time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "stopped" in stdout
