@@ -1,0 +1,66 @@
+"""`crdtspace watch`: mirror the working tree and the workspace both ways, live."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from crdtspace.cli.common import app, context, handled, open_workspace, out
+from crdtspace.watch import Watcher, WatchEvent
+
+_VERBS = {
+    "saved": "saved",
+    "created": "created",
+    "removed": "removed",
+    "written": "updated on disk",
+    "deleted": "deleted on disk",
+    "merged": "merged (a save raced a remote edit)",
+    "conflict": "CONFLICT (a save raced a remote edit; both kept)",
+    "skipped": "left to git",
+}
+
+
+@app.command()
+def watch(
+    ctx: typer.Context,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="Who the saves are by (default: editor:<git user.name>)."),
+    ] = None,
+    step: Annotated[
+        int, typer.Option("--step", help="Quiet time (ms) before a batch of saves is read.")
+    ] = 15,
+) -> None:
+    """Keep the working tree and the workspace in sync both ways until interrupted (Ctrl-C).
+
+    Files saved in an editor become edits by editor:<user>; edits from other replicas are
+    written to the files. Files ignored by git and binary files are left alone."""
+    with handled(), open_workspace(ctx) as workspace:
+        watcher = Watcher(workspace, context(ctx).repo, agent=agent, step_ms=step)
+        out.print(f"watching {watcher.root} as {watcher.agent} (Ctrl-C stops)")
+        watcher.start()
+        shown = 0
+        try:
+            while True:
+                time.sleep(0.2)
+                with watcher.lock:
+                    events, errors = watcher.events[shown:], list(watcher.errors)
+                    watcher.errors.clear()
+                shown += len(events)
+                for event in events:
+                    out.print(_line(event), markup=False)
+                for error in errors:
+                    out.print(f"error: {error}", markup=False)
+        finally:
+            watcher.stop()
+
+
+def _line(event: WatchEvent) -> str:
+    line = f"{event.path}: {_VERBS.get(event.kind, event.kind)}"
+    if event.detail:
+        line += f" ({event.detail})"
+    for conflict in event.conflicts:
+        line += f"\n  {conflict.kind}: {conflict.message} [{conflict.id[:8]}]"
+    return line

@@ -1,0 +1,524 @@
+"""The working tree mirrored both ways: editor saves become edits, remote edits become files.
+
+A `Watcher` keeps one workspace (durable or networked) and the files of its repository in
+step, following the jupyter_ydoc recipe: skip when unchanged, let the re-keyer turn a save into
+small per-node edits, treat a file changed on disk behind our back as a first-class event.
+
+Per path the watcher remembers the **base**: the text it last read from or wrote to disk (None
+for a file that does not exist). A tick compares, for every candidate path, the disk and the
+workspace's render with that base:
+
+- neither changed: nothing (this is also how our own writes are not echoed back: when
+  watchfiles reports a file we wrote, its bytes equal the base);
+- only the disk changed: an editor save, written to the workspace as a re-keyed whole-file
+  edit (`Workspace.write`, or `remove` for a deleted file) by the agent ``editor:<user>``;
+- only the workspace changed: a remote edit, written to disk atomically (a temporary file in
+  the same folder, then `os.replace`, keeping the file's mode), or the file deleted;
+- both changed (a save racing a remote edit): merged at node level, never overwriting the
+  remote side. The watcher keeps a **shadow replica** of the editor, a `Workspace.replica`
+  that holds exactly the bases; the save is written there, so it is concurrent with the remote
+  edit in the CRDT's own terms, and the shadow's update is merged into the workspace. Edits to
+  different nodes both stay; overlapping ones stay too (the CRDT keeps both insertions) and
+  the conflict layer reports them in `Workspace.conflicts()`. When the shadow cannot hold the
+  base (at start-up, see below), the node-level 3-way merge of the merge driver
+  (`mergedriver.merge_files`) is used instead. A file deleted on one side and edited on the
+  other is kept, with the edit (a delete would drop the other side's work). Either way a
+  `WatchEvent` says what happened.
+
+A race update reaches the workspace through `Workspace.apply_update`, as an update from
+another replica (which the editor's shadow is): a durable workspace logs it, but
+`Workspace.subscribe` listeners (in-memory `Link`s, a networked replica's sender) are not
+called for it; replicas get it at their next state-vector exchange (`crdtspace.sync`, a
+reconnect). Plain saves, the common case, are local edits and travel at once.
+
+Which files: the workspace's files, plus every file git does not ignore (``git ls-files
+--others --exclude-standard`` for a full scan, ``git check-ignore`` for reported changes);
+never ``.git/``. A binary, non-UTF-8 or huge file (`gitio.classify`) is left to git: the
+watcher does not add it, and a workspace file that becomes binary on disk is left alone (not
+edited, not overwritten) until it is text again. Git-only files of the workspace are never
+touched.
+
+Start-up: the disk may hold edits made while nothing watched, and the workspace edits made by
+agents meanwhile. For a file where they differ the base is the file in the workspace's base
+commit, so the side that did not change wins and two changed sides are merged.
+
+Threads: `start()` runs two daemon threads, one fed by watchfiles (disk changes, debounced by
+its ``step``, then a short settle delay) and one woken by the workspace's document whenever a
+transaction lands (remote edits). Every tick holds `Watcher.lock`; code that touches the
+workspace from another thread while the watcher runs (applying updates, editing) must hold it
+too. `tick()` does one synchronous pass, for tests and for callers with their own loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import watchfiles
+
+from crdtspace import gitio
+from crdtspace.conflicts import Conflict
+from crdtspace.errors import CrdtspaceError, PathError
+from crdtspace.mergedriver import merge_files
+from crdtspace.workspace import Workspace
+
+__all__ = ["Binary", "WatchEvent", "Watcher"]
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once, at import (os.umask has no read-only form)
+
+EMPTY_QUIET = 0.25
+"""Seconds a file found empty must stay so before the emptying counts as a save."""
+
+TEMP_MARK = ".crdtspace-tmp"
+"""In the name of the temporary files of atomic writes (never mirrored)."""
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A file on disk that stays git-only: why."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One thing the watcher did or noticed.
+
+    `kind` is one of: ``saved`` (an editor save became an edit), ``created``, ``removed`` (a
+    file new or deleted on disk, now in or out of the workspace), ``written`` and ``deleted``
+    (a remote change written to disk), ``merged`` (a save that raced a remote edit, merged
+    cleanly), ``conflict`` (the same, with overlapping changes: see `conflicts`), ``skipped``
+    (a file left to git: `detail` says why).
+    """
+
+    kind: str
+    path: str
+    detail: str = ""
+    method: str = ""
+    conflicts: tuple[Conflict, ...] = ()
+    at: float = field(default_factory=time.monotonic, compare=False)
+
+
+Disk = str | None | Binary
+
+
+class Watcher:
+    """Keeps a workspace and its working tree in sync, both ways."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        root: Path | str | None = None,
+        *,
+        agent: str | None = None,
+        step_ms: int = 15,
+        debounce_ms: int = 400,
+        settle: float = 0.005,
+        size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
+    ) -> None:
+        if root is None:
+            if workspace.root is None:
+                raise PathError("The workspace has no repository root; give the watcher one.")
+            root = workspace.root
+        self.workspace = workspace
+        self.root = Path(root).resolve()
+        self.agent = agent or f"editor:{_user_name(self.root)}"
+        self.step_ms = step_ms
+        self.debounce_ms = debounce_ms
+        self.settle = settle
+        self.size_limit = size_limit
+        self.lock = threading.RLock()
+        self.events: list[WatchEvent] = []
+        self.errors: list[str] = []
+        self._known: dict[str, str | None] = {}
+        self._held: set[str] = set()
+        self._retry: set[str] = set()
+        self._live = False
+        self._shadow: Workspace | None = None
+        self._primed = False
+        self._dirty = True
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._subscription: Any = None
+
+    # -- running ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Reconcile once, then follow the disk and the workspace in background threads."""
+        with self.lock:
+            self.tick()
+        self._stop.clear()
+        self._live = True
+        self._subscription = self.workspace.doc.observe(self._on_transaction)
+        for target, name in ((self._follow_disk, "disk"), (self._follow_doc, "doc")):
+            thread = threading.Thread(target=target, name=f"crdtspace-watch-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop the threads (after a last pass, so that no save seen is lost)."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
+        self._live = False
+        if self._subscription is not None:
+            self.workspace.doc.unobserve(self._subscription)
+            self._subscription = None
+        with self.lock:
+            self.tick()
+
+    def __enter__(self) -> Watcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _on_transaction(self, event: object) -> None:
+        self._dirty = True
+        self._wake.set()
+
+    def _follow_disk(self) -> None:
+        changes_seen = watchfiles.watch(
+            self.root,
+            watch_filter=_not_ours,
+            debounce=self.debounce_ms,
+            step=self.step_ms,
+            stop_event=self._stop,
+            rust_timeout=200,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        )
+        for changes in changes_seen:
+            if not changes:
+                continue
+            if self.settle:
+                time.sleep(self.settle)
+            self._guarded({path for _, path in changes})
+
+    def _follow_doc(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if not self._stop.is_set():
+                self._guarded(())
+
+    def _guarded(self, paths: Iterable[str]) -> None:
+        # A background thread must survive anything one tick runs into (a file vanishing,
+        # git failing); the error is kept for the caller, and the next tick retries.
+        try:
+            with self.lock:
+                self.tick(paths)
+            while self._retry and not self._stop.is_set():  # files that were being written
+                time.sleep(self.step_ms / 1000)
+                with self.lock:
+                    self.tick(())
+        except (OSError, CrdtspaceError, subprocess.SubprocessError) as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+
+    # -- one pass --------------------------------------------------------------------------
+
+    def tick(self, paths: Iterable[str | Path] | None = None) -> list[WatchEvent]:
+        """One synchronous pass; returns the new events.
+
+        `paths` are files reported changed on disk (absolute, or relative to the root); None
+        scans the whole working tree. Paths whose workspace text changed since the last pass
+        are always looked at."""
+        with self.lock:
+            first = len(self.events)
+            if not self._primed:
+                self._prime()
+                paths = None
+            candidates = self._scan() if paths is None else self._reported(paths)
+            candidates |= self._changed_in_workspace() | self._retry
+            self._retry = set()
+            self._reconcile(sorted(candidates))
+            return self.events[first:]
+
+    sync_once = tick
+
+    def _prime(self) -> None:
+        workspace = self.workspace
+        workspace.flush()
+        self._shadow = workspace.replica(self.agent)
+        renders = workspace.render_all()
+        base_text = self._base_reader()
+        for path, text in renders.items():
+            disk = self._read(path)
+            if disk == text or isinstance(disk, Binary):
+                self._known[path] = text
+            else:
+                self._known[path] = base_text(path)
+        self._primed = True
+        self._dirty = False
+
+    def _base_reader(self) -> Callable[[str], str | None]:
+        """The text of a file in the workspace's base commit (None: absent, or not text)."""
+        base = str(self.workspace.document.meta.get("base", ""))
+        try:
+            repo = gitio.open_repo(self.root)
+            entries = gitio.tree_entries(repo, base) if base else {}
+        except CrdtspaceError:
+            entries = {}
+
+        def read(path: str) -> str | None:
+            if path not in entries:
+                return None
+            return gitio.classify(gitio.blob_text(repo, entries[path][1]))[0]
+
+        return read
+
+    def _scan(self) -> set[str]:
+        listed = _git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        found = {p for p in listed.split("\0") if p}
+        return found | set(self.workspace.paths()) | set(self._known)
+
+    def _reported(self, paths: Iterable[str | Path]) -> set[str]:
+        relative: set[str] = set()
+        for path in paths:
+            absolute = path if os.path.isabs(path) else str(self.root / path)
+            if TEMP_MARK in os.path.basename(absolute):
+                continue
+            try:
+                rel = gitio.safe_relpath(self.root, str(absolute))
+            except PathError:
+                continue
+            if os.path.isdir(absolute):
+                relative |= self._files_under(rel)
+            else:
+                relative.add(rel)
+                prefix = rel + "/"  # a folder deleted or renamed away
+                relative |= {p for p in self._known if p.startswith(prefix)}
+        known = set(self.workspace.paths()) | set(self._known)
+        return (relative & known) | self._not_ignored(relative - known)
+
+    def _files_under(self, folder: str) -> set[str]:
+        found: set[str] = set()
+        for directory, dirs, files in os.walk(self.root / folder):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            for name in files:
+                if TEMP_MARK not in name:
+                    found.add(Path(directory, name).relative_to(self.root).as_posix())
+        prefix = folder + "/"
+        return found | {p for p in self._known if p.startswith(prefix)}
+
+    def _not_ignored(self, paths: set[str]) -> set[str]:
+        if not paths:
+            return set()
+        ignored = _git(self.root, "check-ignore", "--stdin", "-z", stdin="\0".join(paths) + "\0")
+        return paths - set(ignored.split("\0"))
+
+    def _changed_in_workspace(self) -> set[str]:
+        if not self._dirty:
+            return set()
+        self._dirty = False
+        renders = self.workspace.render_all()
+        changed = {p for p, text in renders.items() if self._known.get(p) != text}
+        return changed | {
+            p for p, text in self._known.items() if text is not None and p not in renders
+        }
+
+    # -- reconciling -----------------------------------------------------------------------
+
+    def _reconcile(self, paths: list[str]) -> None:
+        workspace = self.workspace
+        texts = set(workspace.paths())
+        git_only = set(workspace.document.gitonly.keys())
+        races: list[str] = []
+        for path in paths:
+            if path in git_only:
+                continue
+            disk = self._read(path)
+            if isinstance(disk, Binary):
+                self._hold(path, disk)
+                continue
+            self._held.discard(path)
+            crdt = workspace.render(path) if path in texts else None
+            base = self._known.get(path)
+            if disk == base and crdt == base:
+                continue
+            if disk != base and disk is not None and self._maybe_mid_write(path, disk):
+                continue
+            if crdt == base:
+                self._save(path, disk)
+            elif disk == base:
+                self._put(path, crdt, "written" if crdt is not None else "deleted")
+            elif disk == crdt:
+                self._known[path] = disk
+            elif disk is None or crdt is None or not self._race_in_shadow(path, disk, base):
+                self._race_by_merge(path, base, crdt, disk)
+            else:
+                races.append(path)
+        self._sync_shadow(races)
+
+    def _maybe_mid_write(self, path: str, disk: str) -> bool:
+        """In background mode, a file modified less than a step ago may be half written (an
+        editor truncating, then writing): it is looked at again a step later, not read now.
+        (A batch from watchfiles comes a step after the last change; this guards the reads
+        the other thread makes in between.) A file found empty waits longer, EMPTY_QUIET: a
+        writer that truncated it may be stalled before its write (seen with a writer thread
+        starved of the GIL for 50 ms), and a file emptied on purpose is rare."""
+        if not self._live:
+            return False
+        try:
+            age = time.time() - (self.root / path).stat().st_mtime
+        except OSError:
+            return False
+        quiet = self.step_ms / 1000 if disk else max(EMPTY_QUIET, self.step_ms / 1000)
+        if 0 <= age < quiet:
+            self._retry.add(path)
+            return True
+        return False
+
+    def _read(self, path: str) -> Disk:
+        target = self.root / path
+        try:
+            if target.is_symlink() or not target.is_file():
+                return Binary("not a regular file") if target.exists() else None
+            data = target.read_bytes()
+        except FileNotFoundError:
+            return None
+        text, reason = gitio.classify(data, self.size_limit)
+        return Binary(reason or "not text") if text is None else text
+
+    def _hold(self, path: str, disk: Binary) -> None:
+        if path not in self._held:
+            self._held.add(path)
+            self.events.append(WatchEvent("skipped", path, disk.reason))
+
+    def _save(self, path: str, disk: str | None) -> None:
+        workspace = self.workspace
+        with workspace.acting_as(self.agent):
+            if disk is None:
+                workspace.remove(path, description="deleted in the editor")
+                kind = "removed"
+            else:
+                kind = "saved" if path in workspace.document.files else "created"
+                workspace.write(path, disk, description="saved in the editor")
+        self._known[path] = disk
+        self.events.append(WatchEvent(kind, path))
+
+    def _put(self, path: str, text: str | None, kind: str) -> None:
+        target = self.root / path
+        if text is None:
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+        else:
+            _atomic_write(target, text, self.workspace.document.mode(path))
+        self._known[path] = text
+        self.events.append(WatchEvent(kind, path))
+
+    def _race_in_shadow(self, path: str, disk: str, base: str | None) -> bool:
+        """Write the save into the editor's shadow replica, if it holds the base."""
+        shadow = self._shadow
+        if shadow is None:
+            return False
+        held = shadow.render(path) if path in shadow.document.files else None
+        if held != base:
+            return False
+        shadow.write(path, disk, description="saved in the editor")
+        return True
+
+    def _race_by_merge(
+        self, path: str, base: str | None, crdt: str | None, disk: str | None
+    ) -> None:
+        """The fallback when no replica holds the base: the merge driver's 3-way merge."""
+        if crdt is None or disk is None:  # deleted on one side, edited on the other: keep it
+            kept = crdt if crdt is not None else disk
+            if disk is None:
+                self._put(path, kept, "written")
+            else:
+                self._save(path, disk)
+            self.events.append(
+                WatchEvent(
+                    "conflict", path, "deleted on one side, edited on the other: kept", "keep"
+                )
+            )
+            return
+        outcome = merge_files(base or "", crdt, disk, path)
+        with self.workspace.acting_as(self.agent):
+            self.workspace.write(path, outcome.text, description="saved in the editor (merged)")
+        self._put(path, self.workspace.render(path), "written")
+        kind = "merged" if outcome.clean else "conflict"
+        detail = outcome.fallback_reason or (
+            "" if outcome.clean else "both sides kept between markers"
+        )
+        self.events.append(WatchEvent(kind, path, detail, outcome.method, outcome.conflicts))
+
+    def _sync_shadow(self, races: list[str]) -> None:
+        """Bring the shadow and the workspace level; write the results of races to disk."""
+        shadow, workspace = self._shadow, self.workspace
+        if shadow is None:
+            return
+        if races:
+            workspace.apply_update(shadow.update_since(workspace.state()))
+        if shadow.state() != workspace.state() or races:
+            shadow.apply_update(workspace.update_since(shadow.state()))
+        if not races:
+            return
+        conflicts = workspace.conflicts()
+        texts = set(workspace.paths())
+        for path in races:
+            self._put(path, workspace.render(path) if path in texts else None, "written")
+            mine = tuple(c for c in conflicts if any(p.path == path for p in c.places))
+            kind = "conflict" if mine else "merged"
+            self.events.append(WatchEvent(kind, path, method="crdt", conflicts=mine))
+        self._dirty = True
+
+
+def _atomic_write(target: Path, text: str, git_mode: str) -> None:
+    """Write through a temporary file in the same folder and `os.replace` (keeping the mode)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o755 if git_mode == gitio.MODE_EXECUTABLE else 0o644
+        mode &= ~_UMASK
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_MARK, dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _not_ours(change: watchfiles.Change, path: str) -> bool:
+    """watchfiles filter: nothing under .git, none of our temporary files."""
+    parts = Path(path).parts
+    return ".git" not in parts and TEMP_MARK not in parts[-1]
+
+
+def _git(root: Path, *args: str, stdin: str | None = None) -> str:
+    completed = subprocess.run(
+        ["git", "-C", str(root), *args],
+        input=stdin.encode("utf-8") if stdin is not None else None,
+        capture_output=True,
+        check=False,
+    )
+    if completed.returncode not in (0, 1):  # check-ignore: 1 means "nothing ignored"
+        stderr = completed.stderr.decode("utf-8", "replace").strip()
+        raise OSError(f"git {args[0]} failed: {stderr}")
+    return completed.stdout.decode("utf-8", "surrogateescape")
+
+
+def _user_name(root: Path) -> str:
+    try:
+        return gitio.user_name(gitio.open_repo(root))
+    except CrdtspaceError:
+        return os.environ.get("USER", "") or "anonymous"

@@ -1,0 +1,252 @@
+"""The watcher: editor saves become edits, remote edits become files, races merge by node."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from crdtspace import sync
+from crdtspace.testing import make_repo
+from crdtspace.watch import Watcher
+from crdtspace.workspace import Workspace
+
+SOURCE = "def alpha(x):\n    return x + 1\n\n\ndef beta(x):\n    return x * 2\n"
+EDITOR = "editor:Test User"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return make_repo(
+        tmp_path / "repo",
+        {
+            "pkg/mod.py": SOURCE,
+            "notes.txt": "one\ntwo\n",
+            ".gitignore": "*.log\nbuild/\n",
+            "logo.bin": b"\x89PNG\0\0data",
+        },
+    )
+
+
+@pytest.fixture
+def ws(root: Path) -> Workspace:
+    return Workspace.from_commit(root, agent="alice")
+
+
+def agents_of(ws: Workspace, ref: str) -> list[str]:
+    return [entry.agent for _, entry in ws.log(ref)]
+
+
+def kinds(watcher: Watcher) -> list[tuple[str, str]]:
+    return [(e.kind, e.path) for e in watcher.events]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the watcher")
+        time.sleep(0.005)
+
+
+def test_the_agent_is_editor_and_the_git_user(ws: Workspace, root: Path) -> None:
+    assert Watcher(ws, root).agent == EDITOR
+    assert Watcher(ws, root, agent="editor:zoe").agent == "editor:zoe"
+
+
+def test_a_clean_tree_changes_nothing(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    assert watcher.tick() == []
+    assert watcher.tick() == []
+
+
+def test_a_save_becomes_a_rekeyed_edit_by_the_editor(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+    assert kinds(watcher) == []
+    assert [e.kind for e in watcher.tick()] == ["saved"]
+    assert ws.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")
+    assert agents_of(ws, "pkg/mod.py::beta")[-1] == EDITOR
+    assert EDITOR not in agents_of(ws, "pkg/mod.py::alpha")  # re-keyed: one node edited
+    assert watcher.tick([root / "pkg/mod.py"]) == []  # unchanged since: skipped
+
+
+def test_a_remote_edit_is_written_to_disk_without_an_echo(ws: Workspace, root: Path) -> None:
+    os.chmod(root / "pkg/mod.py", 0o755)
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    sync(ws, bob)
+    inode = (root / "pkg/mod.py").stat().st_ino
+    events = watcher.tick()
+    assert [(e.kind, e.path) for e in events] == [("written", "pkg/mod.py")]
+    assert (root / "pkg/mod.py").read_text() == bob.render("pkg/mod.py")
+    assert (root / "pkg/mod.py").stat().st_ino != inode  # replaced, not rewritten in place
+    assert (root / "pkg/mod.py").stat().st_mode & 0o777 == 0o755
+    assert not [p for p in (root / "pkg").iterdir() if p.name != "mod.py"]  # no temp left
+    assert watcher.tick([root / "pkg/mod.py"]) == []  # watchfiles reporting our write: no echo
+    assert EDITOR not in agents_of(ws, "pkg/mod.py::alpha")
+    assert ws.render("pkg/mod.py") == bob.render("pkg/mod.py")
+
+
+def test_new_deleted_and_renamed_files(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    (root / "pkg/new.py").write_text("def fresh():\n    return 1\n")
+    (root / "notes.txt").unlink()
+    watcher.tick([root / "pkg/new.py", root / "notes.txt"])
+    assert "pkg/new.py" in ws.paths()
+    assert "notes.txt" not in ws.paths()
+    assert ws.render("pkg/new.py") == "def fresh():\n    return 1\n"
+    os.rename(root / "pkg/new.py", root / "pkg/renamed.py")
+    watcher.tick([root / "pkg/new.py", root / "pkg/renamed.py"])
+    assert "pkg/new.py" not in ws.paths()
+    assert ws.render("pkg/renamed.py") == "def fresh():\n    return 1\n"
+    assert sorted(kinds(watcher)) == [
+        ("created", "pkg/new.py"),
+        ("created", "pkg/renamed.py"),
+        ("removed", "notes.txt"),
+        ("removed", "pkg/new.py"),
+    ]
+
+
+def test_remote_creates_and_removes_reach_the_disk(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.write("docs/guide.md", "# guide\n")
+    bob.remove("notes.txt")
+    sync(ws, bob)
+    watcher.tick()
+    assert (root / "docs/guide.md").read_text() == "# guide\n"
+    assert not (root / "notes.txt").exists()
+    assert watcher.tick([root / "docs/guide.md", root / "notes.txt"]) == []
+
+
+def test_gitignored_files_and_git_internals_are_ignored(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    (root / "debug.log").write_text("noise\n")
+    (root / "build").mkdir()
+    (root / "build/out.py").write_text("x = 1\n")
+    (root / ".git/crdtspace-probe").write_text("x\n")
+    watcher.tick([root / "debug.log", root / "build", root / ".git/crdtspace-probe"])
+    watcher.tick()  # a full scan agrees
+    assert watcher.events == []
+    assert not {"debug.log", "build/out.py"} & set(ws.paths())
+
+
+def test_binary_files_stay_git_only(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    (root / "logo.bin").write_bytes(b"\x89PNG\0\0other")
+    (root / "new.bin").write_bytes(b"\0\1\2")
+    (root / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+    watcher.tick([root / "logo.bin", root / "new.bin", root / "latin1.txt"])
+    assert not {"new.bin", "latin1.txt", "logo.bin"} & set(ws.paths())
+    assert [e.kind for e in watcher.events] == ["skipped", "skipped"]  # logo.bin: git-only
+    (root / "notes.txt").write_bytes(b"now\0binary")  # a text file turning binary: left alone
+    bob = ws.replica("bob")
+    bob.write("notes.txt", "one\ntwo\nthree\n")
+    sync(ws, bob)
+    watcher.tick([root / "notes.txt"])
+    assert (root / "notes.txt").read_bytes() == b"now\0binary"
+    assert ws.render("notes.txt") == "one\ntwo\nthree\n"
+
+
+def test_a_save_racing_a_remote_edit_keeps_both_functions(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))  # the editor's save
+    sync(ws, bob)  # ...and the remote edit, both before the watcher looks
+    events = watcher.tick([root / "pkg/mod.py"])
+    expected = SOURCE.replace("x * 2", "x * 3").replace("x + 1", "x + 100")
+    assert ws.render("pkg/mod.py") == expected
+    assert (root / "pkg/mod.py").read_text() == expected
+    assert [e.kind for e in events if e.path == "pkg/mod.py"][-1] == "merged"
+    assert agents_of(ws, "pkg/mod.py::beta")[-1] == EDITOR
+    assert agents_of(ws, "pkg/mod.py::alpha")[-1] == "bob"
+    sync(ws, bob)
+    assert bob.render("pkg/mod.py") == expected
+    assert watcher.tick([root / "pkg/mod.py"]) == []
+
+
+def test_a_save_racing_an_edit_of_the_same_line_reports_a_conflict(
+    ws: Workspace, root: Path
+) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x + 1", "x - 7"))
+    sync(ws, bob)
+    events = watcher.tick([root / "pkg/mod.py"])
+    [conflict] = [e for e in events if e.kind == "conflict"]
+    assert conflict.path == "pkg/mod.py"
+    assert conflict.conflicts
+    merged = ws.render("pkg/mod.py")
+    line = merged.splitlines()[1]  # the CRDT kept both sides' characters, in client order
+    assert "-" in line
+    assert "7" in line
+    assert "00" in line
+    assert (root / "pkg/mod.py").read_text() == merged
+    [found] = [c for c in ws.conflicts() if any(p.path == "pkg/mod.py" for p in c.places)]
+    assert {"bob", EDITOR} <= set(found.agents)
+    for agent, line in (("bob", "x + 100"), (EDITOR, "x - 7")):  # each side can be taken back
+        other = ws.replica("judge")
+        other.resolve_conflict(found.id, take=agent)
+        assert f"    return {line}\n" in other.render("pkg/mod.py")
+
+
+def test_a_delete_on_disk_racing_a_remote_edit_loses_nothing(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    (root / "pkg/mod.py").unlink()
+    sync(ws, bob)
+    watcher.tick([root / "pkg/mod.py"])
+    assert "x + 100" in ws.render("pkg/mod.py")  # the remote edit survives the delete
+    assert "x + 100" in (root / "pkg/mod.py").read_text()
+
+
+def test_start_up_merges_offline_edits_with_the_base_commit(root: Path) -> None:
+    ws = Workspace.from_commit(root, agent="alice")
+    ws.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")  # an agent's edit
+    (root / "notes.txt").write_text("one\ntwo\nthree\n")  # edited while nothing watched
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))  # and this, both sides
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    assert ws.render("notes.txt") == "one\ntwo\nthree\n"
+    expected = SOURCE.replace("x * 2", "x * 3").replace("x + 1", "x + 100")
+    assert ws.render("pkg/mod.py") == expected
+    assert (root / "pkg/mod.py").read_text() == expected
+
+
+def test_the_background_threads_follow_real_writes(ws: Workspace, root: Path) -> None:
+    bob = ws.replica("bob")
+    with Watcher(ws, root, step_ms=10) as watcher:
+        (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+
+        def arrived() -> bool:
+            with watcher.lock:
+                sync(ws, bob)
+            return bob.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")
+
+        wait_for(arrived)
+        bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+        with watcher.lock:
+            sync(ws, bob)
+        wait_for(lambda: "x + 100" in (root / "pkg/mod.py").read_text())
+        (root / "later.py").write_text("y = 2\n")
+        wait_for(lambda: "later.py" in ws.paths())
+    assert watcher.errors == []
+    assert EDITOR not in agents_of(ws, "pkg/mod.py::alpha")
+    assert agents_of(ws, "pkg/mod.py::beta")[-1] == EDITOR
