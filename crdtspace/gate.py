@@ -7,7 +7,8 @@ refusal (a refused commit changes nothing):
    (`Workspace.report()`, written when replicas sync), or is an earlier session of this
    durable workspace (its edits are all in the local log) or reported leaving for good;
    behind or silent ones are named, the gate waits up to `wait` seconds, then refuses, or with
-   `allow_behind` commits without them;
+   `allow_behind` commits without them; a networked replica's connected peers are judged by
+   the state vector they publish instead (`peer_states`);
 2. no open conflicts and no broken code (`crdtspace.analysis`), every file parses where its
    language parses (unless it did not parse in the base commit either);
 3. the project's check command (`[tool.crdtspace] check` in the rendered pyproject.toml, or
@@ -85,10 +86,11 @@ def behind(ws: Workspace) -> list[str]:
     needed = ws.document.needed_state()
     reports = ws.document.reports()
     closed = ws.document.closed_replicas() | ws.local_sessions()
+    peers = peer_states(ws)
     out = []
     for client, name in sorted(ws.document.replicas().items()):
-        if client == ws.client_id or client in closed:
-            continue
+        if client == ws.client_id or client in closed or name in peers:
+            continue  # (a connected peer is judged below, by its live state vector)
         seen = reports.get(client)
         if seen is None:
             if _wrote_edits(needed, client):
@@ -96,7 +98,17 @@ def behind(ws: Workspace) -> list[str]:
             continue
         if any(seen.get(c, 0) < k for c, k in needed.items() if c != client):
             out.append(f"{name} ({client:x}, behind)")
+    for agent, state in sorted(peers.items()):
+        if any(state.get(c, 0) < k for c, k in needed.items()):
+            out.append(f"{agent} (connected, behind)")
     return out
+
+
+def peer_states(ws: Workspace) -> dict[str, dict[int, int]]:
+    """The state vectors connected peers publish (agent -> client -> clock), when the
+    workspace is a networked replica (`crdtspace.netreplica`); else none."""
+    provider = getattr(ws, "peer_states", None)
+    return dict(provider()) if callable(provider) else {}
 
 
 def _wrote_edits(needed: dict[int, int], client: int) -> bool:

@@ -59,8 +59,10 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
+from crdtspace import gate
 from crdtspace.document import decode_state
 from crdtspace.errors import AuthError, StorageError, SyncError
+from crdtspace.gate import GateReport
 from crdtspace.storage import UpdateLog
 from crdtspace.workspace import Workspace, settle
 
@@ -139,11 +141,12 @@ class NetworkReplica(Workspace):
         agent: str,
         url: str,
         log: UpdateLog | None = None,
+        root: Path | None = None,
         heartbeat: float = HEARTBEAT,
         peer_timeout: float = PEER_TIMEOUT,
     ) -> None:
         self.lock = threading.RLock()
-        super().__init__(doc, agent=agent, log=log)
+        super().__init__(doc, agent=agent, log=log, root=root)
         self.url = url
         self.awareness = Awareness(doc)
         self._claims: dict[str, tuple[str, float]] = {}
@@ -303,6 +306,28 @@ class NetworkReplica(Workspace):
                     )
                 )
 
+    def commit(
+        self,
+        message: str,
+        *,
+        check: str | None = None,
+        wait: float = 0.0,
+        allow_behind: bool = False,
+        run_check: bool = True,
+    ) -> GateReport:
+        """Commit through the gate (see `Workspace.commit`); the wait for peers to catch up
+        happens without the lock, so that their updates and awareness keep arriving."""
+        deadline = time.monotonic() + max(0.0, wait)
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not gate.behind(self):
+                    break
+            time.sleep(0.05)
+        with self.lock:
+            return super().commit(
+                message, check=check, allow_behind=allow_behind, run_check=run_check
+            )
+
     @contextmanager
     def transaction(self, description: str = "") -> Iterator[None]:
         with self.lock, super().transaction(description):
@@ -314,8 +339,10 @@ class NetworkReplica(Workspace):
             yield
 
 
-_UNLOCKED = {"transaction", "acting_as", "close", "wait_synced", "wait_sent", "disconnect",
-             "reconnect", "drop"}
+_UNLOCKED = {
+    "transaction", "acting_as", "close", "commit",  # they take the lock themselves
+    "wait_synced", "wait_sent", "disconnect", "reconnect", "drop",  # they must not block
+}
 
 
 def _lock_public_methods() -> None:
@@ -629,6 +656,7 @@ def connect(
     agent: str,
     workspace: str = "default",
     state_dir: Path | str | None = None,
+    root: Path | str | None = None,
     timeout: float = 10.0,
     wait: bool = True,
     heartbeat: float = HEARTBEAT,
@@ -638,9 +666,13 @@ def connect(
 
     With `wait`, returns once the first sync is done, or raises `AuthError` (token refused) or
     `SyncError` (not reached within `timeout`); without, returns at once and syncs when it can.
+    `root`: the repository the replica commits to through the gate (`commit`), if any.
     With `state_dir`, the replica is durable there: every update is logged before it is sent,
     and the log is replayed (and sent) by the next `connect` with the same folder."""
-    log = UpdateLog(Path(state_dir)) if state_dir is not None else None
+    log = None
+    if state_dir is not None:
+        Path(state_dir).mkdir(parents=True, exist_ok=True)
+        log = UpdateLog(Path(state_dir))
     doc: Doc[Any] = Doc()
     if log is not None:
         _replay(log, doc)
@@ -649,6 +681,7 @@ def connect(
         agent=agent,
         url=room_url(url, token, workspace),
         log=log,
+        root=Path(root) if root is not None else None,
         heartbeat=heartbeat,
         peer_timeout=peer_timeout,
     )

@@ -4,6 +4,8 @@ reconnection, claims, and the gate's view of connected peers."""
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import socket
 import threading
 import time
@@ -15,8 +17,11 @@ import pytest
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from pycrdt.websocket import ASGIServer, WebsocketServer
+from typer.testing import CliRunner
 
+from crdtspace.cli import app
 from crdtspace.errors import AuthError
+from crdtspace.gate import behind
 from crdtspace.netreplica import NetworkReplica, connect, room_url
 from crdtspace.testing import make_repo
 from crdtspace.workspace import Workspace
@@ -96,6 +101,8 @@ class TestServer:
             await task
 
     def stop(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            return
         assert self._loop is not None
         assert self._stop is not None
         assert self._thread is not None
@@ -147,8 +154,22 @@ def converged(*replicas: NetworkReplica) -> bool:
     return all(r == renders[0] for r in renders)
 
 
-def conflict_kinds(replica: NetworkReplica) -> list[tuple[str, tuple[str, ...]]]:
-    return sorted((c.kind, tuple(sorted(c.nodes))) for c in replica.conflicts())
+def settled(*replicas: NetworkReplica) -> bool:
+    """Connected, holding the same state vector, and (so) rendering the same."""
+    states = {tuple(sorted(_decoded(r.state()).items())) for r in replicas}
+    return len(states) == 1 and all(r.connected for r in replicas)
+
+
+def conflict_kinds(replica: NetworkReplica) -> list[tuple[str, str, tuple[str, ...]]]:
+    return sorted((c.kind, c.id, c.agents) for c in replica.conflicts())
+
+
+def edit(replica: NetworkReplica, unit: str, old: str, new: str, **options: Any) -> None:
+    """Change `old` to `new` in a unit's text (its leading blank lines kept)."""
+    ref = f"app.py::{unit}"
+    text = replica.read(ref)
+    assert old in text
+    replica.replace(ref, text.replace(old, new), **options)
 
 
 # -- sync ------------------------------------------------------------------------------------
@@ -181,10 +202,223 @@ def test_workspace_connect_delegates(server: TestServer) -> None:
 
 def test_edits_to_different_functions_converge(replicas: Callable[..., NetworkReplica]) -> None:
     alice, bob = replicas("alice"), replicas("bob")
-    alice.replace("app.py::f1", "def f1(x):\n    return x * 100\n")
-    bob.replace("app.py::f2", "def f2(x):\n    return x * 200\n")
+    edit(alice, "f1", "return x + 1\n", "return x * 100\n")
+    edit(bob, "f2", "return x + 2\n", "return x * 200\n")
     eventually(lambda: converged(alice, bob) and "x * 200" in alice.render("app.py"))
     text = alice.render("app.py")
     assert "x * 100" in text
     assert text.count("def f1") == 1
     assert text.count("def f2") == 1
+
+
+def test_same_line_edits_converge_to_the_same_conflict(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    alice.disconnect()
+    bob.disconnect()
+    edit(alice, "f1", "return x + 1\n", "return x + 10\n")
+    edit(bob, "f1", "return x + 1\n", "return x + 20\n")
+    alice.reconnect()
+    bob.reconnect()
+    eventually(lambda: settled(alice, bob))
+    assert converged(alice, bob)
+    assert alice.conflicts() == bob.conflicts()
+    assert conflict_kinds(alice), "concurrent edits of one line are a conflict"
+
+
+# -- partitions ------------------------------------------------------------------------------
+
+
+def test_a_server_restart_loses_nothing_and_duplicates_nothing(
+    server: TestServer, replicas: Callable[..., NetworkReplica]
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    server.stop()
+    eventually(lambda: not alice.connected and not bob.connected)
+    edit(alice, "f1", "return x + 1\n", "return x * 100\n")
+    edit(bob, "f2", "return x + 2\n", "return x * 200\n")
+    bob.insert("app.py", "app.py::main", "\n\ndef extra():\n    return 'bob'\n")
+    server.start()  # empty but for the seed: the replicas' handshakes bring the rest back
+    eventually(lambda: alice.connected and bob.connected)
+    eventually(lambda: converged(alice, bob) and "x * 100" in bob.render("app.py"))
+    text = alice.render("app.py")
+    for piece in ("x * 100", "x * 200", "def extra", "def f3", "def main"):
+        assert text.count(piece) == 1, piece
+    carol = replicas("carol")  # a newcomer gets it all from the restarted server
+    eventually(lambda: converged(alice, carol))
+
+
+def test_a_dropped_connection_reconnects_by_itself(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    alice.drop()
+    edit(alice, "f3", "return x + 3\n", "return x - 3\n")
+    eventually(lambda: "x - 3" in bob.render("app.py"))
+    assert alice.connected
+    assert converged(alice, bob)
+
+
+def test_offline_edits_survive_a_crash_through_the_state_dir(
+    server: TestServer, replicas: Callable[..., NetworkReplica], tmp_path: Path
+) -> None:
+    bob = replicas("bob")
+    alice = replicas("alice", state_dir=tmp_path / "alice")
+    alice.disconnect()
+    edit(alice, "f4", "return x + 4\n", "return 'offline'\n")
+    alice.close()  # closed offline: nothing was sent; a crash would leave the same log
+    assert "offline" not in bob.render("app.py")
+    again = replicas("alice", state_dir=tmp_path / "alice")
+    assert "offline" in again.render("app.py")
+    eventually(lambda: "offline" in bob.render("app.py"))
+    eventually(lambda: converged(again, bob))
+    assert bob.render("app.py").count("offline") == 1
+
+
+# -- awareness and claims --------------------------------------------------------------------
+
+
+def test_claims_are_seen_by_the_others_and_expire(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    claim = alice.claim("app.py::f3", ttl=1.0)
+    assert (claim.agent, claim.path, claim.name) == ("alice", "app.py", "f3")
+    eventually(lambda: bool(bob.claims()))
+    [seen] = bob.claims()
+    assert (seen.agent, seen.node, seen.path, seen.name) == ("alice", claim.node, "app.py", "f3")
+    assert alice.claims() == [], "claims() lists the other agents' claims"
+    assert [c.name for c in alice.my_claims()] == ["f3"]
+    eventually(lambda: bob.claims() == [], timeout=3.0)  # expired
+
+
+def test_a_released_claim_disappears(replicas: Callable[..., NetworkReplica]) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    alice.claim("app.py::f4")
+    eventually(lambda: [c.name for c in bob.claims()] == ["f4"])
+    alice.release("app.py::f4")
+    eventually(lambda: bob.claims() == [])
+
+
+def test_presence_names_the_peers_and_their_state(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    eventually(lambda: [p.agent for p in alice.peers()] == ["bob"])
+    eventually(lambda: [p.agent for p in bob.peers()] == ["alice"])
+    edit(bob, "f5", "return x + 5\n", "return 5\n")
+    eventually(lambda: alice.peer_states().get("bob") == dict(_decoded(bob.state())))
+
+
+def _decoded(state: bytes) -> dict[int, int]:
+    from crdtspace.document import decode_state
+
+    return dict(decode_state(state))
+
+
+def test_an_edit_to_a_claimed_node_is_made_and_reported(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    alice.claim("app.py::f5")
+    edit(alice, "f5", "return x + 5\n", "return 'alice'\n")
+    assert alice.claim_violations() == [], "editing one's own claim is fine"
+    eventually(lambda: bool(bob.claims()) and "'alice'" in bob.render("app.py"))
+    edit(bob, "f5", "return 'alice'\n", "return 'bob'\n", description="fix f5")
+    assert "'bob'" in bob.render("app.py")
+    [violation] = bob.claim_violations()
+    assert (violation.claimed_by, violation.path, violation.name) == ("alice", "app.py", "f5")
+    assert violation.description == "fix f5"
+    edit(bob, "f6", "return x + 6\n", "return 6\n")
+    assert len(bob.claim_violations()) == 1, "an unclaimed node is no violation"
+
+
+def test_the_gate_names_a_connected_peer_that_is_behind(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    eventually(lambda: "bob" in alice.peer_states())
+    bob.disconnect()  # its last published state stays in alice's view until it times out
+    edit(alice, "f6", "return x + 6\n", "return 'new'\n")
+    with alice.lock:
+        assert behind(alice) == ["bob (connected, behind)"]
+    bob.reconnect()
+
+    def caught_up() -> bool:
+        with alice.lock:
+            return behind(alice) == []
+
+    eventually(caught_up)
+
+
+# -- many replicas ---------------------------------------------------------------------------
+
+
+def _random_edits(replicas: list[NetworkReplica], rounds: int, rng: random.Random) -> None:
+    for step in range(rounds):
+        for replica in replicas:
+            if rng.random() < 0.15:
+                replica.disconnect()
+            elif not replica.connected and rng.random() < 0.5:
+                replica.reconnect()
+            ref = f"app.py::f{rng.randrange(8)}"
+            head, _, _ = replica.read(ref).rpartition("return")
+            body = f"return x + {rng.randrange(1000)}  # {replica.agent} {step}"
+            replica.replace(ref, f"{head}{body}\n")
+    for replica in replicas:
+        replica.reconnect()
+
+
+@pytest.mark.parametrize(
+    "rounds",
+    [
+        3,
+        pytest.param(
+            30,
+            marks=[
+                pytest.mark.slow,
+                pytest.mark.skipif(
+                    not os.environ.get("CRDTSPACE_FULL"), reason="a long soak: CRDTSPACE_FULL=1"
+                ),
+            ],
+        ),
+    ],
+)
+def test_eight_replicas_making_random_edits_converge(
+    replicas: Callable[..., NetworkReplica], rounds: int
+) -> None:
+    group = [replicas(f"agent{n}") for n in range(8)]
+    _random_edits(group, rounds, random.Random(rounds))
+
+    eventually(lambda: settled(*group), timeout=30.0)
+    renders = [r.render_all() for r in group]
+    assert all(render == renders[0] for render in renders)
+    kinds = [conflict_kinds(r) for r in group]
+    assert all(k == kinds[0] for k in kinds)
+    assert renders[0]["app.py"].count("def f0") == 1
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def test_connect_once_prints_agents_and_claims(
+    server: TestServer, replicas: Callable[..., NetworkReplica]
+) -> None:
+    alice = replicas("alice")
+    alice.claim("app.py::f2")
+    result = CliRunner().invoke(
+        app,
+        ["connect", server.url, "--token", TOKEN, "--agent", "cli", "--once", "--settle", "0.5"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "cli (connected); agents here: alice" in result.output
+    assert "alice claims app.py::f2" in result.output
+
+
+def test_connect_with_a_wrong_token_fails_clearly(server: TestServer) -> None:
+    result = CliRunner().invoke(
+        app, ["connect", server.url, "--token", "nope", "--agent", "cli", "--once"]
+    )
+    assert result.exit_code != 0
+    assert "refused the token" in result.output
