@@ -5,6 +5,7 @@ from __future__ import annotations
 from crdtspace.cli import (
     commit,
     conflicts,
+    connect,
     demo,
     hooks,
     init,
@@ -14,10 +15,12 @@ from crdtspace.cli import (
     outline,
     render,
     resolve,
+    serve,
     show,
     state,
     status,
     sync_git,
+    watch,
     write,
 )
 from crdtspace.cli.common import app
@@ -26,6 +29,7 @@ __all__ = [
     "app",
     "commit",
     "conflicts",
+    "connect",
     "demo",
     "hooks",
     "init",
@@ -36,10 +40,12 @@ __all__ = [
     "outline",
     "render",
     "resolve",
+    "serve",
     "show",
     "state",
     "status",
     "sync_git",
+    "watch",
     "write",
 ]
 
