@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Map, Provider, Text
 
+from crdtspace.netreplica import NetworkReplica
 from crdtspace.server import token_for
 from crdtspace.workspace import Workspace
 
@@ -434,6 +435,45 @@ def test_a_yjs_client_with_a_wrong_token_gets_no_document(interop: Path, served:
     assert event["received"] == {"files": 0, "nodes": 0}
 
 
+def test_claims_go_both_ways_between_a_yjs_client_and_a_python_replica(
+    interop: Path, served: Served
+) -> None:
+    """Awareness is the standard Yjs awareness protocol: a Yjs client that publishes crdtspace's
+    presence ({agent, state, claims}) is a peer with claims to a Python replica, and a Python
+    replica's claim shows in the Yjs client's awareness states."""
+    client = YjsClient(interop, served.url, "default", TOKEN)
+    replica = Workspace.connect(served.url, TOKEN, agent="alice")
+    assert isinstance(replica, NetworkReplica)
+    try:
+        greet = client("find", path="pkg/mod.py", name="greet")["id"]
+        claim = {"node": greet, "path": "pkg/mod.py", "until": time.time() + 60}
+        client("presence", state={"agent": "yjs-editor", "state": True, "claims": [claim]})
+        wait_for(lambda: bool(replica.claims()), "the Yjs client's claim in Python")
+        [seen] = replica.claims()
+        assert (seen.agent, seen.node, seen.path, seen.name) == (
+            "yjs-editor",
+            greet,
+            "pkg/mod.py",
+            "greet",
+        )
+        assert [peer.agent for peer in replica.peers()] == ["yjs-editor"]
+
+        mine = replica.claim("pkg/mod.py::main")
+        peers = client("peers", agent="alice", claims=1, timeout=TIMEOUT * 1000)["peers"]
+        [alice] = [p["state"] for p in peers if p["state"].get("agent") == "alice"]
+        assert alice["claims"][0]["node"] == mine.node
+        assert alice["claims"][0]["path"] == "pkg/mod.py"
+
+        # Claims are advisory: alice may edit greet, and the edit is reported.
+        replica.replace("pkg/mod.py::greet", '\n\ndef greet(name):\n    return "hi " + name\n')
+        assert [(v.name, v.claimed_by) for v in replica.claim_violations()] == [
+            ("greet", "yjs-editor")
+        ]
+    finally:
+        client.close()
+        replica.close()
+
+
 # -- networked replicas through the standard Yjs server ------------------------------------
 
 
@@ -442,7 +482,8 @@ def test_networked_replicas_converge_through_the_standard_yjs_server(
 ) -> None:
     """The team path: the standard Yjs server relays; the home replica (the durable workspace)
     connects to it and seeds the room, a second replica joins with nothing, both edit at once
-    (one offline) and converge to the same bytes and the same conflicts; a Yjs client sees the same file."""
+    (one offline) and converge to the same bytes and the same conflicts; a Yjs client sees the
+    same file."""
     from crdtspace import gitio
     from crdtspace.testing import make_repo
 
@@ -451,6 +492,7 @@ def test_networked_replicas_converge_through_the_standard_yjs_server(
     state_dir = gitio.state_dir(gitio.open_repo(repo), "default")
     home = Workspace.connect(relay, "unused", agent="alice", state_dir=state_dir)
     bob = Workspace.connect(relay, "unused", agent="bob")
+    assert isinstance(bob, NetworkReplica)
     try:
         wait_for(lambda: bob.paths() == ["pkg/mod.py"], "bob's first sync through the relay")
         assert bob.render("pkg/mod.py") == MODULE

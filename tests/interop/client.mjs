@@ -25,6 +25,11 @@
 //   {"op": "delete", "id": ID, "part": "text", "index": I, "length": L}
 //   {"op": "wait", "path": P, "contains": S, "timeout": MS}   until the file contains S
 //   {"op": "flush"}                                  until every update is on the wire
+//   {"op": "presence", "state": {...}}               this client's awareness state; crdtspace
+//        reads {agent, state, claims: [{node, path, until}]} (`until`: seconds since the epoch);
+//        "state": true in it is replaced by the doc's state vector (hex), kept current
+//   {"op": "peers", "agent": A, "claims": N, "timeout": MS}   the other clients' awareness
+//        states [{client, state}], waiting (with `agent`) until agent A shows N claims or more
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
@@ -136,6 +141,27 @@ const run = async (cmd) => {
         await sleep(20)
       }
     }
+    case 'presence': {
+      presence = cmd.state
+      publish()
+      return { client: doc.clientID }
+    }
+    case 'peers': {
+      const deadline = Date.now() + (cmd.timeout ?? 10000)
+      for (;;) {
+        const peers = [...provider.awareness.getStates()]
+          .filter(([client, state]) => client !== doc.clientID && state)
+          .map(([client, state]) => ({ client, state }))
+        const found = peers.some(
+          (p) => p.state.agent === cmd.agent && (p.state.claims ?? []).length >= (cmd.claims ?? 0),
+        )
+        if (cmd.agent === undefined || found) return { peers }
+        if (Date.now() > deadline) {
+          throw new Error(`timed out waiting for ${cmd.agent}: ${JSON.stringify(peers)}`)
+        }
+        await sleep(20)
+      }
+    }
     case 'flush':
       await flush()
       return {}
@@ -143,6 +169,17 @@ const run = async (cmd) => {
       throw new Error(`unknown op ${JSON.stringify(cmd.op)}`)
   }
 }
+
+let presence = null
+const hex = (bytes) => Buffer.from(bytes).toString('hex')
+const publish = () => {
+  if (presence === null) return
+  const state = presence.state === true ? { ...presence, state: hex(Y.encodeStateVector(doc)) } : presence
+  provider.awareness.setLocalState(state)
+}
+doc.on('update', () => {
+  if (presence?.state === true) publish()
+})
 
 const flush = async () => {
   for (let i = 0; i < 500; i++) {
