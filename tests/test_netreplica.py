@@ -23,7 +23,8 @@ from crdtspace.cli import app
 from crdtspace.errors import AuthError
 from crdtspace.gate import behind
 from crdtspace.netreplica import NetworkReplica, connect, room_url
-from crdtspace.testing import make_repo
+from crdtspace.server import fetch_status, running_server
+from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
 
 TOKEN = "s3cret"
@@ -422,3 +423,39 @@ def test_connect_with_a_wrong_token_fails_clearly(server: TestServer) -> None:
     )
     assert result.exit_code != 0
     assert "refused the token" in result.output
+
+
+def test_a_closed_replica_leaves_at_once(replicas: Callable[..., NetworkReplica]) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    eventually(lambda: [p.agent for p in alice.peers()] == ["bob"])
+    bob.claim("app.py::f1")
+    eventually(lambda: bool(alice.claims()))
+    bob.close()
+    eventually(lambda: alice.peers() == [] and alice.claims() == [], timeout=3.0)
+
+
+# -- against crdtspace serve -----------------------------------------------------------------
+
+
+def test_through_crdtspace_serve_replicas_converge_and_commit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "served", {"app.py": APP})
+    Workspace.init(repo, agent="home").close()
+    with running_server(repo, token=TOKEN) as server:
+        alice = connect(server.url, TOKEN, agent="alice", root=repo)
+        bob = connect(server.url, TOKEN, agent="bob")
+        try:
+            edit(alice, "f1", "return x + 1\n", "return 'alice'\n")
+            edit(bob, "f2", "return x + 2\n", "return 'bob'\n")
+            bob.claim("app.py::f3")
+            eventually(lambda: settled(alice, bob) and "'bob'" in alice.render("app.py"))
+            eventually(lambda: "bob" in fetch_status(server.url, TOKEN)["claims"])
+            [claim] = fetch_status(server.url, TOKEN)["claims"]["bob"]
+            assert claim["path"] == "app.py"  # the server reads the claims replicas publish
+            report = alice.commit("alice and bob", run_check=False, wait=5)
+            assert report.ok, report.steps
+            committed = git(repo, "show", "HEAD:app.py")
+            assert "'alice'" in committed
+            assert "'bob'" in committed
+        finally:
+            alice.close()
+            bob.close()
