@@ -36,12 +36,14 @@ import secrets
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import anyio
 import anyio.to_thread
@@ -49,7 +51,7 @@ from pycrdt import Doc, Map, MapEvent, YMessageType, YSyncMessageType, merge_upd
 from pycrdt.websocket import WebsocketServer, YRoom
 
 from crdtspace import gitio
-from crdtspace.errors import PathError, SyncError
+from crdtspace.errors import AuthError, PathError, SyncError
 from crdtspace.workspace import Workspace
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
     "DEFAULT_PORT",
     "Rejection",
     "Server",
+    "fetch_status",
     "running_server",
+    "status_url",
     "token_for",
 ]
 
@@ -698,3 +702,31 @@ def running_server(
         thread.join(15)
         if failure:
             raise SyncError(f"The server failed: {failure[0]}") from failure[0]
+
+
+def status_url(url: str) -> str:
+    """The ``/status`` address of a server given as ws://, http:// or host:port (any path)."""
+    if "://" not in url:
+        url = f"http://{url}"
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, "/status", "", ""))
+
+
+def fetch_status(url: str, token: str, *, timeout: float = 10) -> dict[str, Any]:
+    """A running server's status (`Server.status`); AuthError when the token is refused."""
+    request = urllib.request.Request(status_url(url), headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            result: dict[str, Any] = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == 401:
+            raise AuthError(
+                f"The server at {url} refused the token.",
+                hint="pass --token or set CRDTSPACE_TOKEN (see .git/crdtspace/<workspace>/token)",
+            ) from None
+        raise SyncError(f"The server at {url} answered {exc.code} to GET /status.") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SyncError(f"No crdtspace server answered at {url}: {exc}") from None
+    return result

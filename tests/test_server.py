@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -18,12 +15,23 @@ from typing import Any
 import anyio
 import pytest
 import websockets
-from pycrdt import Array, Doc, Map, Provider, create_update_message
+from pycrdt import (
+    Array,
+    Awareness,
+    Doc,
+    Map,
+    Provider,
+    create_awareness_message,
+    create_update_message,
+)
+from typer.testing import CliRunner
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from crdtspace import Workspace
-from crdtspace.server import running_server, token_for
+from crdtspace.cli import app
+from crdtspace.errors import AuthError
+from crdtspace.server import fetch_status, running_server, token_for
 from crdtspace.testing import make_repo
 
 TOKEN = "s3cret-token"
@@ -164,17 +172,46 @@ def test_status_names_clients_and_needs_the_token(repo: Path) -> None:
                 assert status["warnings"] == []
 
         run(main)
-        with pytest.raises(urllib.error.HTTPError) as refused:
+        with pytest.raises(AuthError):
             _get(base, "wrong")
-        assert refused.value.code == 401
-        refused.value.close()
+
+
+def test_status_shows_awareness_state_vectors_and_claims(repo: Path) -> None:
+    """What a networked replica publishes in awareness: its agent, state vector and claims."""
+    with running_server(repo, token=TOKEN) as server:
+
+        async def main() -> None:
+            doc: Doc[Any] = Doc()
+            awareness = Awareness(doc)
+            vector = bytes(doc.get_state())
+            awareness.set_local_state({"agent": "bob", "state": vector.hex(), "claims": ["n.1"]})
+            update = awareness.encode_awareness_update([doc.client_id])
+            async with websockets.connect(f"{server.url}?token={TOKEN}") as ws:
+                await ws.send(create_awareness_message(update))
+                await eventually(lambda: bool(server.peer_states()))
+                assert server.peer_states() == {"bob": vector}
+                status = await anyio.to_thread.run_sync(lambda: _get(server.url, TOKEN))
+                assert [c["agent"] for c in status["clients"]] == ["bob"]
+                assert status["clients"][0]["state_vector"] == vector.hex()
+                assert status["claims"] == {"bob": ["n.1"]}
+                result = await anyio.to_thread.run_sync(
+                    lambda: CliRunner().invoke(
+                        app, ["-C", str(repo), "status", "--server", server.url, "--token", TOKEN]
+                    )
+                )
+                assert result.exit_code == 0, result.output
+                assert "bob" in result.output
+                assert "claims        bob: ['n.1']" in result.output
+            refused = CliRunner().invoke(
+                app, ["-C", str(repo), "status", "--server", server.url, "--token", "nope"]
+            )
+            assert refused.exit_code == AuthError.exit_code
+
+        run(main)
 
 
 def _get(url: str, token: str) -> dict[str, Any]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        result: dict[str, Any] = json.loads(response.read())
-        return result
+    return fetch_status(url, token)
 
 
 # -- auth -------------------------------------------------------------------------------
