@@ -380,8 +380,14 @@ def test_a_yjs_client_reads_and_edits_a_node_on_crdtspace_serve(
         seen = client("wait", path="pkg/mod.py", contains='greet("yjs")', timeout=TIMEOUT * 1000)
         assert seen["text"] == replica.render("pkg/mod.py")
         main_id = client("find", path="pkg/mod.py", name="main")["id"]
-        log = client("get", path=["nodes", main_id, "log"])["value"]
-        assert [entry["agent"] for entry in log][:1] == ["alice"]
+        # ...with its log entry (newest first): alice's, as crdtspace wrote it.
+        wait_for(
+            lambda: (
+                [e["agent"] for e in client("get", path=["nodes", main_id, "log"])["value"]][:1]
+                == ["alice"]
+            ),
+            "alice's log entry in the Yjs client",
+        )
         client("flush")
         rendered = replica.render("pkg/mod.py")
     finally:
