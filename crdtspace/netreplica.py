@@ -24,9 +24,11 @@ the token goes in the `?token=` query parameter.
 
 Threads: the connection runs an asyncio loop on its own daemon thread. Every public method of
 the replica (all of `Workspace`'s, and the ones here) runs under one re-entrant lock,
-`replica.lock`, which the connection thread also takes to merge incoming updates and read the
-state; so the replica may be used from any thread, one call at a time. Attributes reached
-directly (`doc`, `document`) bypass the lock: hold `with replica.lock:` around such access.
+`replica.lock`, which the connection also takes (from a worker thread, one message at a time,
+in order, so that a caller holding the lock for long never stalls the loop) to merge incoming
+updates and read the state; so the replica may be used from any thread, one call at a time.
+Attributes reached directly (`doc`, `document`) bypass the lock: hold `with replica.lock:`
+around such access.
 A listener given to `subscribe` runs on whichever thread made the transaction.
 """
 
@@ -467,6 +469,7 @@ class _Connection:
         try:
             self._loop.run_until_complete(self._run())
         finally:
+            self._loop.run_until_complete(self._loop.shutdown_default_executor())
             self._loop.close()
 
     async def _run(self) -> None:
@@ -521,8 +524,7 @@ class _Connection:
             # Whatever waits in the outbox is in this replica's state: the handshake's step 2
             # carries what the server lacks of it.
             self._outbox.clear()
-            with self.replica.lock:
-                state = self.replica.state()
+            state = await asyncio.to_thread(self.replica.state)
             await socket.send(_sync_message(YSyncMessageType.SYNC_STEP1, state))
             tasks = [
                 asyncio.create_task(self._send_loop(socket)),
@@ -534,7 +536,9 @@ class _Connection:
                     if not isinstance(message, bytes) or not message:
                         continue
                     try:
-                        reply = self._handle(message)
+                        # On a worker thread, in order: waiting for the replica's lock (a
+                        # long commit, say) must not stall the loop (pings, sends).
+                        reply = await asyncio.to_thread(self._handle, message)
                     except Exception as exc:  # a malformed message: skipped, remembered
                         self.error = SyncError(f"A message from the server was skipped: {exc}")
                         continue
@@ -561,7 +565,7 @@ class _Connection:
             self.replica.apply_update(payload)
         if kind == YSyncMessageType.SYNC_STEP2:
             self.synced.set()
-        self._wake_publisher()
+        self._call(self._wake_publisher)
         return None
 
     def _handle_awareness(self, update: bytes) -> None:
@@ -578,7 +582,7 @@ class _Connection:
             finally:
                 self.replica.awareness.unobserve(subscription)
         if any(client != self.replica.client_id for client in new):
-            self._wake_publisher()  # a newcomer: it has not seen this replica's state yet
+            self._call(self._wake_publisher)  # a newcomer: it has not seen this replica's state yet
 
     async def _send_loop(self, socket: ClientConnection) -> None:
         assert self._wake is not None
@@ -598,7 +602,8 @@ class _Connection:
         while True:
             await self._publish.wait()
             self._publish.clear()
-            await socket.send(create_awareness_message(self._awareness_update()))
+            update = await asyncio.to_thread(self._awareness_update)
+            await socket.send(create_awareness_message(update))
             await asyncio.sleep(AWARENESS_INTERVAL)
 
     def _awareness_update(self, *, leave: bool = False) -> bytes:
@@ -611,7 +616,7 @@ class _Connection:
         while True:
             await asyncio.sleep(self.heartbeat)
             self._wake_publisher()
-            self._drop_silent_peers()
+            await asyncio.to_thread(self._drop_silent_peers)
 
     def _drop_silent_peers(self) -> None:
         awareness = self.replica.awareness

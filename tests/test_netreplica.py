@@ -277,6 +277,18 @@ def test_offline_edits_survive_a_crash_through_the_state_dir(
     assert bob.render("app.py").count("offline") == 1
 
 
+def test_incoming_updates_wait_for_the_lock_and_the_connection_stays_up(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    with alice.lock:
+        edit(bob, "f7", "return x + 7\n", "return 'seven'\n")
+        time.sleep(0.3)
+        assert "'seven'" not in alice.document.render("app.py"), "nothing lands mid-call"
+    eventually(lambda: "'seven'" in alice.render("app.py"))
+    assert alice.connected
+
+
 # -- awareness and claims --------------------------------------------------------------------
 
 
