@@ -165,6 +165,13 @@ class NetworkReplica(Workspace):
         """Whether the replica is connected and has done the sync handshake."""
         return self._connection.synced.is_set()
 
+    @property
+    def last_error(self) -> Exception | None:
+        """Why the last connection attempt failed or ended (None while all is well); an
+        `AuthError` here means the replica stopped trying: the token was refused."""
+        error = self._connection.error
+        return error if isinstance(error, Exception) else None
+
     def wait_synced(self, timeout: float = 10.0) -> bool:
         """Wait until connected and synced; returns whether it is."""
         return self._connection.synced.wait(timeout)

@@ -20,7 +20,7 @@ from pycrdt.websocket import ASGIServer, WebsocketServer
 from typer.testing import CliRunner
 
 from crdtspace.cli import app
-from crdtspace.errors import AuthError
+from crdtspace.errors import AuthError, SyncError
 from crdtspace.gate import behind
 from crdtspace.netreplica import NetworkReplica, connect, room_url
 from crdtspace.server import fetch_status, running_server
@@ -250,6 +250,24 @@ def test_a_server_restart_loses_nothing_and_duplicates_nothing(
     eventually(lambda: converged(alice, carol))
 
 
+def test_a_replica_started_offline_syncs_when_the_server_comes(
+    seed: bytes, replicas: Callable[..., NetworkReplica]
+) -> None:
+    server = TestServer(seed)
+    alice = connect(server.url, TOKEN, agent="alice", wait=False)
+    try:
+        time.sleep(0.3)
+        assert not alice.connected
+        assert isinstance(alice.last_error, SyncError)
+        server.start()
+        assert alice.wait_synced(10)
+        assert alice.render("app.py") == APP
+        assert alice.last_error is None
+    finally:
+        alice.close()
+        server.stop()
+
+
 def test_a_dropped_connection_reconnects_by_itself(
     replicas: Callable[..., NetworkReplica],
 ) -> None:
@@ -345,6 +363,18 @@ def test_an_edit_to_a_claimed_node_is_made_and_reported(
     assert violation.description == "fix f5"
     edit(bob, "f6", "return x + 6\n", "return 6\n")
     assert len(bob.claim_violations()) == 1, "an unclaimed node is no violation"
+
+
+def test_an_edit_anywhere_in_a_claimed_file_is_reported(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    alice, bob = replicas("alice"), replicas("bob")
+    claim = alice.claim("app.py")
+    assert (claim.node, claim.path) == ("", "app.py")
+    eventually(lambda: bool(bob.claims()))
+    edit(bob, "f2", "return x + 2\n", "return 2\n")
+    [violation] = bob.claim_violations()
+    assert (violation.claimed_by, violation.path, violation.name) == ("alice", "app.py", "f2")
 
 
 def test_the_gate_names_a_connected_peer_that_is_behind(
