@@ -480,6 +480,65 @@ def test_claims_go_both_ways_between_a_yjs_client_and_a_python_replica(
         replica.close()
 
 
+def test_concurrent_edits_of_one_node_by_yjs_and_python_converge_everywhere(
+    interop: Path, served: Served
+) -> None:
+    """A Yjs client and an offline Python replica edit the same function at once; after the
+    replica reconnects, the Yjs client, the replica and the server's workspace (reopened after
+    it stopped) hold the same bytes with both edits."""
+    client = YjsClient(interop, served.url, "default", TOKEN)
+    replica = Workspace.connect(served.url, TOKEN, agent="alice")
+    assert isinstance(replica, NetworkReplica)
+    try:
+        greet = client("find", path="pkg/mod.py", name="greet")
+        replica.disconnect()
+        client("insert", id=greet["id"], part="text", index=len(greet["text"]), text=YJS_LINE)
+        replica.replace("pkg/mod.py::greet", '\n\ndef greet(name):\n    return "hi " + name\n')
+        replica.reconnect()
+        wait_for(lambda: YJS_LINE in replica.render("pkg/mod.py"), "the Yjs edit in Python")
+        both = replica.render("pkg/mod.py")
+        assert '"hi " + name' in both
+        seen = client("wait", path="pkg/mod.py", contains='"hi "', timeout=TIMEOUT * 1000)
+        assert seen["text"] == both
+        client("flush")
+    finally:
+        client.close()
+        replica.close()
+    served.stop()
+    with Workspace.open(served.repo, agent="check") as home:
+        assert home.render("pkg/mod.py") == both
+
+
+def test_a_yjs_client_adds_a_file_but_not_outside_the_repository(
+    interop: Path, served: Served
+) -> None:
+    """A Yjs client may add a file (one leaf node, crdtspace's schema); one that adds a path
+    outside the repository is cut off by the server, and no replica ever sees that path."""
+    replica = Workspace.connect(served.url, TOKEN, agent="alice")
+    good = YjsClient(interop, served.url, "default", TOKEN)
+    try:
+        good("add-file", path="docs/notes.txt", text="from a Yjs client\n")
+        wait_for(lambda: "docs/notes.txt" in replica.paths(), "the new file in Python")
+        assert replica.render("docs/notes.txt") == "from a Yjs client\n"
+        assert replica.read("docs/notes.txt") == "from a Yjs client\n"
+    finally:
+        good.close()
+    hostile = YjsClient(interop, served.url, "default", TOKEN)
+    try:
+        hostile("add-file", path="../escape.txt", text="outside\n")
+        wait_for(lambda: hostile("connection")["closes"] >= 1, "the server to cut the client off")
+        time.sleep(0.3)
+        assert "../escape.txt" not in replica.paths()
+        assert replica.paths() == ["README.md", "docs/notes.txt", "pkg/mod.py"]
+        assert "'../escape.txt' is outside the repository" in served.proc.stderr
+    finally:
+        hostile.close()
+        replica.close()
+    served.stop()
+    with Workspace.open(served.repo, agent="check") as home:
+        assert home.paths() == ["README.md", "docs/notes.txt", "pkg/mod.py"]
+
+
 # -- networked replicas through the standard Yjs server ------------------------------------
 
 

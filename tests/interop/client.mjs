@@ -24,6 +24,8 @@
 //   {"op": "insert", "id": ID, "part": "text", "index": I, "text": S}
 //   {"op": "delete", "id": ID, "part": "text", "index": I, "length": L}
 //   {"op": "wait", "path": P, "contains": S, "timeout": MS}   until the file contains S
+//   {"op": "add-file", "path": P, "text": S}         a new file: one leaf node (kind "text")
+//   {"op": "connection"}                             {connected, closes} of the websocket
 //   {"op": "flush"}                                  until every update is on the wire
 //   {"op": "presence", "state": {...}}               this client's awareness state; crdtspace
 //        reads {agent, state, claims: [{node, path, until}]} (`until`: seconds since the epoch);
@@ -141,6 +143,23 @@ const run = async (cmd) => {
         await sleep(20)
       }
     }
+    case 'add-file': {
+      const id = `yjs-${doc.clientID.toString(16)}-${files.size}-${Date.now()}`
+      doc.transact(() => {
+        const leaf = new Y.Map()
+        leaf.set('kind', 'text')
+        leaf.set('name', '')
+        leaf.set('parent', '')
+        leaf.set('path', cmd.path)
+        leaf.set('text', new Y.Text(cmd.text))
+        leaf.set('log', new Y.Array())
+        nodes.set(id, leaf)
+        files.set(cmd.path, Y.Array.from([id]))
+      }, 'yjs-client')
+      return { id }
+    }
+    case 'connection':
+      return { connected: provider.wsconnected, closes }
     case 'presence': {
       presence = cmd.state
       publish()
