@@ -72,9 +72,11 @@ def run(folder: Path, functions: int, rounds: int, step: int) -> dict[str, list[
             began = time.perf_counter()
             with watcher.lock:
                 bob.replace(f"{PATH}::f{j}", f"def f{j}(x):\n{line}")
-            times["remote-edit-to-disk"].append(
-                wait(lambda line=line: line in target.read_text()) - began
-            )
+
+            def written(line: str = line) -> bool:
+                return line in target.read_text()
+
+            times["remote-edit-to-disk"].append(wait(written) - began)
             time.sleep(0.02)  # let watchfiles report our own write (skipped: no echo)
         if watcher.errors:
             raise RuntimeError(watcher.errors)

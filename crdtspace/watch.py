@@ -29,7 +29,8 @@ A race update reaches the workspace through `Workspace.apply_update`, as an upda
 another replica (which the editor's shadow is): a durable workspace logs it, but
 `Workspace.subscribe` listeners (in-memory `Link`s, a networked replica's sender) are not
 called for it; replicas get it at their next state-vector exchange (`crdtspace.sync`, a
-reconnect). Plain saves, the common case, are local edits and travel at once.
+reconnect). Plain saves, the common case, are local edits and travel at once. (Closing this
+gap needs the workspace to publish an update it adopts as its own: not done yet.)
 
 Which files: the workspace's files, plus every file git does not ignore (``git ls-files
 --others --exclude-standard`` for a full scan, ``git check-ignore`` for reported changes);
@@ -44,9 +45,11 @@ commit, so the side that did not change wins and two changed sides are merged.
 
 Threads: `start()` runs two daemon threads, one fed by watchfiles (disk changes, debounced by
 its ``step``, then a short settle delay) and one woken by the workspace's document whenever a
-transaction lands (remote edits). Every tick holds `Watcher.lock`; code that touches the
-workspace from another thread while the watcher runs (applying updates, editing) must hold it
-too. `tick()` does one synchronous pass, for tests and for callers with their own loop.
+transaction lands (remote edits). Every tick holds `Watcher.lock`, which is the workspace's
+own ``lock`` when it has one (a networked replica merges incoming updates under it); code that
+touches a plain workspace from another thread while the watcher runs (applying updates,
+editing) must hold it too. `stop()` scans the tree once more, so no save is lost. `tick()`
+does one synchronous pass, for tests and for callers with their own loop.
 """
 
 from __future__ import annotations
@@ -136,13 +139,17 @@ class Watcher:
         self.debounce_ms = debounce_ms
         self.settle = settle
         self.size_limit = size_limit
-        self.lock = threading.RLock()
+        # A networked replica merges incoming updates under its own lock: share it, so that a
+        # tick (read disk, render, write) is atomic with respect to them.
+        lock = getattr(workspace, "lock", None)
+        self.lock: Any = lock if lock is not None else threading.RLock()
         self.events: list[WatchEvent] = []
         self.errors: list[str] = []
         self._known: dict[str, str | None] = {}
         self._held: set[str] = set()
         self._retry: set[str] = set()
         self._live = False
+        self._own = False
         self._shadow: Workspace | None = None
         self._primed = False
         self._dirty = True
@@ -159,25 +166,26 @@ class Watcher:
             self.tick()
         self._stop.clear()
         self._live = True
-        self._subscription = self.workspace.doc.observe(self._on_transaction)
+        with self.lock:
+            self._subscription = self.workspace.doc.observe(self._on_transaction)
         for target, name in ((self._follow_disk, "disk"), (self._follow_doc, "doc")):
             thread = threading.Thread(target=target, name=f"crdtspace-watch-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self) -> None:
-        """Stop the threads (after a last pass, so that no save seen is lost)."""
+        """Stop the threads, then scan the tree once more, so that no save is lost."""
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads.clear()
         self._live = False
-        if self._subscription is not None:
-            self.workspace.doc.unobserve(self._subscription)
-            self._subscription = None
         with self.lock:
-            self.tick()
+            if self._subscription is not None:
+                self.workspace.doc.unobserve(self._subscription)
+                self._subscription = None
+            self.tick(None)
 
     def __enter__(self) -> Watcher:
         self.start()
@@ -187,10 +195,18 @@ class Watcher:
         self.stop()
 
     def _on_transaction(self, event: object) -> None:
+        if self._own:  # a save of ours: the texts it wrote are known already
+            return
         self._dirty = True
         self._wake.set()
 
     def _follow_disk(self) -> None:
+        try:
+            self._watch_files()
+        except Exception as exc:  # e.g. the root removed: say so; stop() still scans the tree
+            self.errors.append(f"watchfiles stopped: {type(exc).__name__}: {exc}")
+
+    def _watch_files(self) -> None:
         changes_seen = watchfiles.watch(
             self.root,
             watch_filter=_not_ours,
@@ -225,7 +241,7 @@ class Watcher:
                 time.sleep(self.step_ms / 1000)
                 with self.lock:
                     self.tick(())
-        except (OSError, CrdtspaceError, subprocess.SubprocessError) as exc:
+        except Exception as exc:  # a watcher thread must not die of one bad tick: kept, retried
             self.errors.append(f"{type(exc).__name__}: {exc}")
 
     # -- one pass --------------------------------------------------------------------------
@@ -377,7 +393,7 @@ class Watcher:
         except OSError:
             return False
         quiet = self.step_ms / 1000 if disk else max(EMPTY_QUIET, self.step_ms / 1000)
-        if 0 <= age < quiet:
+        if age < quiet:  # (a time in the future: a clock step; recent too)
             self._retry.add(path)
             return True
         return False
@@ -400,13 +416,17 @@ class Watcher:
 
     def _save(self, path: str, disk: str | None) -> None:
         workspace = self.workspace
-        with workspace.acting_as(self.agent):
-            if disk is None:
-                workspace.remove(path, description="deleted in the editor")
-                kind = "removed"
-            else:
-                kind = "saved" if path in workspace.document.files else "created"
-                workspace.write(path, disk, description="saved in the editor")
+        self._own = True
+        try:
+            with workspace.acting_as(self.agent):
+                if disk is None:
+                    workspace.remove(path, description="deleted in the editor")
+                    kind = "removed"
+                else:
+                    kind = "saved" if path in workspace.document.files else "created"
+                    workspace.write(path, disk, description="saved in the editor")
+        finally:
+            self._own = False
         self._known[path] = disk
         self.events.append(WatchEvent(kind, path))
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +59,12 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 def test_the_agent_is_editor_and_the_git_user(ws: Workspace, root: Path) -> None:
     assert Watcher(ws, root).agent == EDITOR
     assert Watcher(ws, root, agent="editor:zoe").agent == "editor:zoe"
+
+
+def test_a_replica_with_a_lock_shares_it_with_the_watcher(ws: Workspace, root: Path) -> None:
+    assert isinstance(Watcher(ws, root).lock, type(threading.RLock()))
+    ws.lock = threading.RLock()  # type: ignore[attr-defined]  # as a networked replica has
+    assert Watcher(ws, root).lock is ws.lock  # type: ignore[attr-defined]
 
 
 def test_a_clean_tree_changes_nothing(ws: Workspace, root: Path) -> None:
@@ -250,3 +260,28 @@ def test_the_background_threads_follow_real_writes(ws: Workspace, root: Path) ->
     assert watcher.errors == []
     assert EDITOR not in agents_of(ws, "pkg/mod.py::alpha")
     assert agents_of(ws, "pkg/mod.py::beta")[-1] == EDITOR
+
+
+def test_the_watch_command_saves_as_the_editor_until_terminated(root: Path) -> None:
+    Workspace.init(root).close()
+    command = [sys.executable, "-m", "crdtspace", "-C", str(root), "watch"]
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        stdout = process.stdout
+        reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")))
+        reader.start()
+        try:
+            wait_for(lambda: any(line.startswith("watching") for line in lines), timeout=20)
+            (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+            wait_for(lambda: "pkg/mod.py: saved\n" in lines, timeout=20)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+            reader.join(timeout=10)
+    assert EDITOR in lines[0]
+    with Workspace.open(root) as ws:
+        assert ws.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")
+        assert agents_of(ws, "pkg/mod.py::beta")[-1] == EDITOR

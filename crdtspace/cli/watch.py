@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import time
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -37,6 +39,7 @@ def watch(
 
     Files saved in an editor become edits by editor:<user>; edits from other replicas are
     written to the files. Files ignored by git and binary files are left alone."""
+    signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly on SIGTERM, as on Ctrl-C
     with handled(), open_workspace(ctx) as workspace:
         watcher = Watcher(workspace, context(ctx).repo, agent=agent, step_ms=step)
         out.print(f"watching {watcher.root} as {watcher.agent} (Ctrl-C stops)")
@@ -55,6 +58,10 @@ def watch(
                     out.print(f"error: {error}", markup=False)
         finally:
             watcher.stop()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _line(event: WatchEvent) -> str:
