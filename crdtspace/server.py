@@ -38,6 +38,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -248,9 +249,12 @@ class Server:
         self.room_doc: Doc[Any] = Doc()
         self.room_doc.apply_update(self.workspace.update_since())
         self._scratch = self._new_scratch()
+        self._recent: deque[bytes] = deque(maxlen=256)
+        """The updates accepted lately: some may not have reached the room's doc yet."""
         self._local: list[bytes] = []
         self._unsubscribe = self.workspace.subscribe(self._local.append)
         self._peers: dict[int, _Peer] = {}
+        self._channels: set[GuardedChannel] = set()
         self._numbers = 0
         self._queue: list[tuple[bytes, anyio.Event, list[BaseException]]] = []
         self._wake = anyio.Event()
@@ -306,7 +310,16 @@ class Server:
             if ready is not None:
                 ready(self.port)
             app: Any = self.app  # hypercorn's ASGI types are TypedDicts; ours are plain dicts
-            await hypercorn_serve(app, config, shutdown_trigger=shutdown, mode="asgi")
+
+            async def stop() -> None:
+                await shutdown()
+                # Close each connection ourselves ("going away"): hypercorn would otherwise
+                # wait its graceful timeout, then drop them with an internal error.
+                with anyio.move_on_after(2):
+                    for channel in list(self._channels):
+                        await channel.close(1001)
+
+            await hypercorn_serve(app, config, shutdown_trigger=stop, mode="asgi")
 
     def close(self) -> None:
         """Flush and close the workspace (idempotent)."""
@@ -434,10 +447,12 @@ class Server:
         peer = _Peer(self._numbers, address, agent, time.time())
         self._peers[peer.number] = peer
         channel = GuardedChannel(self, peer, receive, send)
+        self._channels.add(channel)
         try:
             await self._websockets.serve(channel)
         finally:
             del self._peers[peer.number]
+            self._channels.discard(channel)
         await channel.close()
 
     # -- checking and committing updates -------------------------------------------------
@@ -449,32 +464,60 @@ class Server:
         return scratch
 
     def check_update(self, update: bytes) -> None:
-        """_Hostile when `update` is malformed or adds a path outside the repository."""
+        """_Hostile when `update` is malformed or adds a path outside the repository.
+
+        It is applied to the scratch copy first, watching the keys it adds to `files` and
+        `gitonly` and the nodes whose `path` it may set; after a refusal the scratch copy is
+        rebuilt from the room's doc and the updates accepted lately (some may not have reached
+        the room yet)."""
         added: list[str] = []
+        touched: set[str] = set()
 
         def collect(event: MapEvent) -> None:
-            keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # set by the Rust core
+            keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
             added.extend(k for k, v in keys.items() if v.get("action") != "delete")
+
+        def collect_nodes(events: list[Any]) -> None:
+            for event in events:
+                path = list(event.path)
+                if path:
+                    touched.add(str(path[0]))
+                elif isinstance(event, MapEvent):
+                    touched.update(event.keys)  # type: ignore[attr-defined]  # Rust
 
         maps = [self._scratch.get(name, type=Map) for name in _PATH_MAPS]
         subscriptions = [m.observe(collect) for m in maps]
+        nodes = self._scratch.get("nodes", type=Map)
+        deep = nodes.observe_deep(collect_nodes)
         try:
             self._scratch.apply_update(update)
         except Exception as exc:  # pycrdt raises plain exceptions for malformed updates
-            self._scratch = self._new_scratch()
+            self._rebuild_scratch()
             raise _Hostile(f"a malformed update ({exc})") from exc
         finally:
             for m, subscription in zip(maps, subscriptions, strict=True):
                 m.unobserve(subscription)
+            nodes.unobserve(deep)
+        for nid in touched:
+            node = nodes.get(nid)
+            path = node.get("path") if isinstance(node, Map) else None
+            if path:
+                added.append(str(path))
         for path in added:
             try:
                 if gitio.safe_relpath(None, path) != path:
                     raise PathError(f"The path {path!r} is not in normal form.")
             except PathError as exc:
-                self._scratch = self._new_scratch()
+                self._rebuild_scratch()
                 raise _Hostile(
                     f"an update adding a file path outside the repository: {exc}"
                 ) from exc
+        self._recent.append(update)
+
+    def _rebuild_scratch(self) -> None:
+        self._scratch = self._new_scratch()
+        for update in self._recent:
+            self._scratch.apply_update(update)
 
     async def commit(self, update: bytes) -> None:
         """Return once `update` is applied to the workspace and durable."""
@@ -513,6 +556,7 @@ class Server:
         local, self._local[:] = list(self._local), []
         for update in local:
             self._scratch.apply_update(update)
+            self._recent.append(update)
             self.room_doc.apply_update(update)
 
     def reject(self, peer: _Peer, reason: str) -> None:
@@ -635,7 +679,10 @@ class GuardedChannel:
         except SyncError as exc:
             raise _Hostile(str(exc)) from exc
 
-    async def close(self) -> None:
+    async def close(self, code: int | None = None) -> None:
+        """Close the websocket with `code` (default: why it ends: 1000, or the violation)."""
+        if code is not None:
+            self._close_code = code
         if self._open:
             self._open = False
             with anyio.move_on_after(1), contextlib.suppress(Exception):  # already gone

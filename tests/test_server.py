@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -258,6 +257,15 @@ def _files_update(repo: Path, path: str) -> bytes:
     return bytes(replica.doc.get_update(before))
 
 
+def _node_path_update(repo: Path, path: str) -> bytes:
+    replica = Workspace.from_commit(repo, agent="mallory")
+    before = replica.doc.get_state()
+    root = replica.doc.get("files", type=Map)["notes.txt"][0]
+    with replica.doc.transaction():
+        replica.doc.get("nodes", type=Map)[root]["path"] = path
+    return bytes(replica.doc.get_update(before))
+
+
 HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "malformed sync": lambda _: b"\x00\x02\x05\xff\xff\xff\xff\xff",
     "garbage update": lambda _: create_update_message(b"\x01\x02\x03\x04\x05\x06"),
@@ -267,6 +275,7 @@ HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "absolute path": lambda r: create_update_message(_files_update(r, "/etc/passwd")),
     "dotdot path": lambda r: create_update_message(_files_update(r, "../outside.py")),
     "into .git": lambda r: create_update_message(_files_update(r, ".git/hooks/pre-commit")),
+    "node path": lambda r: create_update_message(_node_path_update(r, "../evil.txt")),
 }
 
 
@@ -373,9 +382,20 @@ def test_kill_minus_nine_loses_nothing_acknowledged(repo: Path) -> None:
 
 
 def test_serve_stops_cleanly_on_sigint(repo: Path) -> None:
-    process, _url = _start(repo)
-    time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    stdout, _ = process.communicate(timeout=10)
+    """Connected clients are told the server is going away (1001); exit status 0."""
+    process, url = _start(repo)
+
+    async def main() -> None:
+        async with websockets.connect(f"{url}?token={TOKEN}") as ws:
+            await ws.recv()
+            process.send_signal(signal.SIGINT)
+            with anyio.fail_after(5), pytest.raises(ConnectionClosed):
+                await drain(ws)
+            assert ws.close_code == 1001
+
+    try:
+        run(main)
+    finally:
+        stdout, _ = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "stopped" in stdout
