@@ -149,7 +149,9 @@ class NetworkReplica(Workspace):
     ) -> None:
         self.lock = threading.RLock()
         super().__init__(doc, agent=agent, log=log, root=root)
-        self.url = url
+        self._room_url = url
+        self.url = _redacted(url)
+        """The room's address, without the token (for messages)."""
         self.awareness = Awareness(doc)
         self._claims: dict[str, tuple[str, float]] = {}
         self._violations: list[ClaimViolation] = []
@@ -405,6 +407,7 @@ class _Connection:
         self._changed: asyncio.Event | None = None
         self._socket: ClientConnection | None = None
         self._sending = False
+        self._was_synced = False
         self._thread = threading.Thread(
             target=self._main, name=f"crdtspace-net-{replica.agent}", daemon=True
         )
@@ -490,9 +493,9 @@ class _Connection:
                 self._changed.clear()
                 await self._changed.wait()
                 continue
+            self._was_synced = False
             try:
                 await self._connect_once()
-                delay = BACKOFF_MIN
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status in (401, 403):
@@ -505,11 +508,16 @@ class _Connection:
                 self.error = SyncError(f"The server at {self.replica.url} answered {status}.")
             except (OSError, WebSocketException, TimeoutError) as exc:
                 self.error = SyncError(f"Cannot reach {self.replica.url}: {exc}")
+            except Exception as exc:  # anything else must not end the replica's connection
+                self.error = SyncError(f"The connection to {self.replica.url} failed: {exc!r}")
             finally:
                 self._socket = None
                 self.synced.clear()
             if self._stopping:
                 return
+            # A session that synced starts the backoff afresh; a server that accepts and
+            # closes at once (a rejection) is retried ever more slowly.
+            delay = BACKOFF_MIN if self._was_synced else delay
             self._changed.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), delay * random.uniform(0.5, 1.5))
@@ -517,7 +525,7 @@ class _Connection:
 
     async def _connect_once(self) -> None:
         async with ws_connect(
-            self.replica.url,
+            self.replica._room_url,
             proxy=None,
             compression=None,
             max_size=MAX_MESSAGE,
@@ -571,6 +579,7 @@ class _Connection:
         if payload != b"\x00\x00":
             self.replica.apply_update(payload)
         if kind == YSyncMessageType.SYNC_STEP2:
+            self._was_synced = True
             self.synced.set()
         self._call(self._wake_publisher)
         return None
@@ -650,6 +659,11 @@ class _Connection:
 
 
 # -- connecting ------------------------------------------------------------------------------
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def room_url(url: str, token: str, workspace: str = "default") -> str:
