@@ -48,7 +48,15 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import anyio
 import anyio.to_thread
-from pycrdt import Doc, Map, MapEvent, YMessageType, YSyncMessageType, merge_updates
+from pycrdt import (
+    Doc,
+    Map,
+    MapEvent,
+    YMessageType,
+    YSyncMessageType,
+    get_update,
+    merge_updates,
+)
 from pycrdt.websocket import WebsocketServer, YRoom
 
 from crdtspace import gitio
@@ -370,7 +378,8 @@ class Server:
         }
         return {
             "workspace": self.workspace_name,
-            "base": str(self.workspace.document.meta.get("base", "")),
+            # From the room's doc: the workspace's may be mid-update on the committer's thread.
+            "base": str(self.room_doc.get("meta", type=Map).get("base", "")),
             "host": self.host,
             "port": self.port,
             "url": self.url,
@@ -498,6 +507,12 @@ class Server:
             for m, subscription in zip(maps, subscriptions, strict=True):
                 m.unobserve(subscription)
             nodes.unobserve(deep)
+        if bytes(get_update(update, self._scratch.get_state()))[:1] != b"\x00":
+            # Structs waiting for ones the server lacks: yrs would integrate them later,
+            # unchecked, when those arrive (and a doc's update would not even carry them).
+            # Yjs clients never send these: sync step 2 and then updates, in order.
+            self._rebuild_scratch()
+            raise _Hostile("an update that depends on changes the server does not have")
         for nid in touched:
             node = nodes.get(nid)
             path = node.get("path") if isinstance(node, Map) else None
@@ -677,6 +692,7 @@ class GuardedChannel:
         try:
             await self._server.commit(payload)
         except SyncError as exc:
+            self._server._rebuild_scratch()
             raise _Hostile(str(exc)) from exc
 
     async def close(self, code: int | None = None) -> None:

@@ -266,6 +266,15 @@ def _node_path_update(repo: Path, path: str) -> bytes:
     return bytes(replica.doc.get_update(before))
 
 
+def _second_update(repo: Path) -> bytes:
+    """The second of two updates of one replica, without the first it depends on."""
+    replica = Workspace.from_commit(repo, agent="mallory")
+    replica.write("one.txt", "1\n")
+    before = replica.state()
+    replica.write("two.txt", "2\n")
+    return replica.update_since(before)
+
+
 HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "malformed sync": lambda _: b"\x00\x02\x05\xff\xff\xff\xff\xff",
     "garbage update": lambda _: create_update_message(b"\x01\x02\x03\x04\x05\x06"),
@@ -275,6 +284,7 @@ HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "absolute path": lambda r: create_update_message(_files_update(r, "/etc/passwd")),
     "dotdot path": lambda r: create_update_message(_files_update(r, "../outside.py")),
     "into .git": lambda r: create_update_message(_files_update(r, ".git/hooks/pre-commit")),
+    "missing dependencies": lambda r: create_update_message(_second_update(r)),
     "node path": lambda r: create_update_message(_node_path_update(r, "../evil.txt")),
 }
 
