@@ -306,7 +306,11 @@ class Server:
         from hypercorn.config import Config
 
         if sock is None:
-            sock = bind_socket(self.host, self.port)
+            try:
+                sock = bind_socket(self.host, self.port)
+            except SyncError:
+                self.close()
+                raise
         self.port = sock.getsockname()[1]
         config = Config()
         config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) the socket now
@@ -712,9 +716,16 @@ def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0: a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise SyncError(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
+            hint="choose another --port, or stop the server already there",
+        ) from None
     sock.set_inheritable(True)
     return sock
 

@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from crdtspace import Workspace
 from crdtspace.cli import app
-from crdtspace.errors import AuthError
+from crdtspace.errors import AuthError, SyncError
 from crdtspace.server import fetch_status, running_server, token_for
 from crdtspace.testing import make_repo
 
@@ -389,6 +389,17 @@ def test_kill_minus_nine_loses_nothing_acknowledged(repo: Path) -> None:
     assert process.returncode == 0
     with Workspace.open(repo, agent="check") as ws:
         assert seen <= set(ws.paths())
+
+
+def test_a_port_in_use_is_a_clear_error(repo: Path, tmp_path: Path) -> None:
+    other = make_repo(tmp_path / "other", {"a.txt": "a\n"})
+    Workspace.init(other, agent="setup").close()
+    with running_server(repo, token=TOKEN) as server:
+        result = CliRunner().invoke(app, ["-C", str(other), "serve", "--port", str(server.port)])
+    assert result.exit_code == SyncError.exit_code
+    assert "Cannot listen on 127.0.0.1" in result.output
+    with Workspace.open(other, agent="check"):  # closed again after the failure
+        pass
 
 
 def test_serve_stops_cleanly_on_sigint(repo: Path) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 from typing import Annotated
 
 import anyio
 import typer
 
 from crdtspace.cli.common import app, context, err, handled, out
-from crdtspace.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server
+from crdtspace.errors import SyncError
+from crdtspace.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server, bind_socket
 
 
 @app.command()
@@ -48,13 +50,18 @@ def serve(
             port=port,
             max_update=max_update,
         )
+        try:
+            sock = bind_socket(host, port)  # here, so that a port in use is one clear error
+        except SyncError:
+            server.close()
+            raise
         for warning in server.warnings:
             err.print(f"[bold red]WARNING[/]: {warning}")
-        anyio.run(_serve, server, show_token)
+        anyio.run(_serve, server, sock, show_token)
     out.print("stopped; the workspace is closed and its log flushed")
 
 
-async def _serve(server: Server, show_token: bool) -> None:
+async def _serve(server: Server, sock: socket.socket, show_token: bool) -> None:
     shutdown = anyio.Event()
 
     def ready(port: int) -> None:
@@ -72,5 +79,5 @@ async def _serve(server: Server, show_token: bool) -> None:
                     return
 
         group.start_soon(signals)
-        await server.serve(shutdown.wait, ready=ready)
+        await server.serve(shutdown.wait, sock=sock, ready=ready)
         group.cancel_scope.cancel()
