@@ -1,6 +1,7 @@
 """Editor live sync latency: a save to another replica, a remote edit to the file on disk.
 
-A repository with one Python module of `--functions` functions; its workspace is watched by a
+A repository with one Python module of `--functions` functions (and `--files` other modules
+of 20 functions); its workspace is watched by a
 `Watcher` in background threads (watchfiles with `--step` ms of quiet, then the settle delay),
 and linked in memory (`crdtspace.connect`) to a second replica, bob.
 
@@ -45,9 +46,12 @@ def wait(condition: Callable[[], bool], timeout: float = 10.0) -> float:
     return time.perf_counter()
 
 
-def run(folder: Path, functions: int, rounds: int, step: int) -> dict[str, list[float]]:
+def run(
+    folder: Path, functions: int, rounds: int, step: int, files: int = 0
+) -> dict[str, list[float]]:
     version: dict[int, int] = {}
-    root = make_repo(folder / "repo", {PATH: module(functions, version)})
+    others = {f"other/m{i}.py": module(20, {0: i}) for i in range(files)}
+    root = make_repo(folder / "repo", {PATH: module(functions, version), **others})
     ws = Workspace.from_commit(root, agent="home")
     bob = ws.replica("bob")
     link = connect(ws, bob)
@@ -91,16 +95,18 @@ def main() -> None:
     p.add_argument("--functions", type=int, default=50)
     p.add_argument("--rounds", type=int, default=50)
     p.add_argument("--step", type=int, default=15, help="watchfiles' quiet time, ms")
+    p.add_argument("--files", type=int, default=0, help="other modules in the workspace")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         progress(f"{args.rounds} rounds on a module of {args.functions} functions ...")
-        times = run(Path(folder), args.functions, args.rounds, args.step)
+        times = run(Path(folder), args.functions, args.rounds, args.step, args.files)
     cases = []
     for case, values in times.items():
         ms = sorted(v * 1000 for v in values)
         cases.append(
             {
                 "case": case,
+                "files": args.files + 1,
                 "rounds": len(ms),
                 "step ms": args.step,
                 "p50 ms": round(statistics.median(ms), 2),

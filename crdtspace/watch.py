@@ -44,8 +44,9 @@ agents meanwhile. For a file where they differ the base is the file in the works
 commit, so the side that did not change wins and two changed sides are merged.
 
 Threads: `start()` runs two daemon threads, one fed by watchfiles (disk changes, debounced by
-its ``step``, then a short settle delay) and one woken by the workspace's document whenever a
-transaction lands (remote edits). Every tick holds `Watcher.lock`, which is the workspace's
+its ``step``, then a short settle delay) and one woken when a transaction not ours changes
+nodes or files of the workspace (observers note which, so a remote edit costs a render of the
+files it touched, not of the workspace). Every tick holds `Watcher.lock`, which is the workspace's
 own ``lock`` when it has one (a networked replica merges incoming updates under it); code that
 touches a plain workspace from another thread while the watcher runs (applying updates,
 editing) must hold it too. `stop()` scans the tree once more, so no save is lost. `tick()`
@@ -152,11 +153,12 @@ class Watcher:
         self._own = False
         self._shadow: Workspace | None = None
         self._primed = False
-        self._dirty = True
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._subscription: Any = None
+        self._subscriptions: list[tuple[Any, Any]] = []
+        self._touched_nodes: set[str] = set()
+        self._touched_files: set[str] = set()
 
     # -- running ---------------------------------------------------------------------------
 
@@ -166,8 +168,6 @@ class Watcher:
             self.tick()
         self._stop.clear()
         self._live = True
-        with self.lock:
-            self._subscription = self.workspace.doc.observe(self._on_transaction)
         for target, name in ((self._follow_disk, "disk"), (self._follow_doc, "doc")):
             thread = threading.Thread(target=target, name=f"crdtspace-watch-{name}", daemon=True)
             thread.start()
@@ -182,10 +182,16 @@ class Watcher:
         self._threads.clear()
         self._live = False
         with self.lock:
-            if self._subscription is not None:
-                self.workspace.doc.unobserve(self._subscription)
-                self._subscription = None
             self.tick(None)
+            self.close()
+
+    def close(self) -> None:
+        """Stop observing the workspace (a later `tick` starts over, as the first one)."""
+        with self.lock:
+            for shared, subscription in self._subscriptions:
+                shared.unobserve(subscription)
+            self._subscriptions.clear()
+            self._primed = False
 
     def __enter__(self) -> Watcher:
         self.start()
@@ -194,10 +200,29 @@ class Watcher:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _on_transaction(self, event: object) -> None:
+    def _observe(self) -> None:
+        """Note which nodes and files a transaction changes (resolved to paths in a tick): a
+        remote edit costs a render of its own files, not of the whole workspace."""
+        document = self.workspace.document
+        self._subscriptions = [
+            (document.nodes, document.nodes.observe_deep(self._on_nodes)),
+            (document.files, document.files.observe(self._on_files)),
+        ]
+
+    def _on_nodes(self, events: list[Any]) -> None:
         if self._own:  # a save of ours: the texts it wrote are known already
             return
-        self._dirty = True
+        for event in events:
+            if event.path:
+                self._touched_nodes.add(str(event.path[0]))
+            else:
+                self._touched_nodes.update(str(key) for key in event.keys)
+        self._wake.set()
+
+    def _on_files(self, event: Any) -> None:
+        if self._own:
+            return
+        self._touched_files.update(str(key) for key in event.keys)
         self._wake.set()
 
     def _follow_disk(self) -> None:
@@ -278,7 +303,7 @@ class Watcher:
             else:
                 self._known[path] = base_text(path)
         self._primed = True
-        self._dirty = False
+        self._observe()
 
     def _base_reader(self) -> Callable[[str], str | None]:
         """The text of a file in the workspace's base commit (None: absent, or not text)."""
@@ -337,14 +362,12 @@ class Watcher:
         return paths - set(ignored.split("\0"))
 
     def _changed_in_workspace(self) -> set[str]:
-        if not self._dirty:
-            return set()
-        self._dirty = False
-        renders = self.workspace.render_all()
-        changed = {p for p, text in renders.items() if self._known.get(p) != text}
-        return changed | {
-            p for p, text in self._known.items() if text is not None and p not in renders
-        }
+        """Files a transaction not ours touched since the last tick (their texts are compared
+        with the bases in `_reconcile`)."""
+        nodes, self._touched_nodes = self._touched_nodes, set()
+        files, self._touched_files = self._touched_files, set()
+        path_of = self.workspace.document.path_of
+        return files | {p for p in map(path_of, nodes) if p is not None}
 
     # -- reconciling -----------------------------------------------------------------------
 
@@ -495,7 +518,6 @@ class Watcher:
             mine = tuple(c for c in conflicts if any(p.path == path for p in c.places))
             kind = "conflict" if mine else "merged"
             self.events.append(WatchEvent(kind, path, method="crdt", conflicts=mine))
-        self._dirty = True
 
 
 def _atomic_write(target: Path, text: str, git_mode: str) -> None:
