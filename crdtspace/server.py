@@ -78,6 +78,9 @@ DEFAULT_PORT = 8765
 DEFAULT_MAX_UPDATE = 8 * 1024 * 1024
 """Largest update (bytes) a client may send in one message; bigger ones close the connection."""
 
+RECENT_COUNT = 256
+RECENT_BYTES = 32 * 1024 * 1024
+"""Accepted updates kept to rebuild the scratch copy with: at most this many, this big."""
 TOKEN_NAME = "token"
 SERVER_AGENT = "server"
 LOG = logging.getLogger("crdtspace.server")
@@ -257,8 +260,10 @@ class Server:
         self.room_doc: Doc[Any] = Doc()
         self.room_doc.apply_update(self.workspace.update_since())
         self._scratch = self._new_scratch()
-        self._recent: deque[bytes] = deque(maxlen=256)
-        """The updates accepted lately: some may not have reached the room's doc yet."""
+        self._recent: deque[bytes] = deque()
+        """The updates accepted lately (at most RECENT_COUNT, RECENT_BYTES): some may not have
+        reached the room's doc yet."""
+        self._recent_bytes = 0
         self._local: list[bytes] = []
         self._unsubscribe = self.workspace.subscribe(self._local.append)
         self._peers: dict[int, _Peer] = {}
@@ -531,7 +536,15 @@ class Server:
                 raise _Hostile(
                     f"an update adding a file path outside the repository: {exc}"
                 ) from exc
+        self._remember(update)
+
+    def _remember(self, update: bytes) -> None:
         self._recent.append(update)
+        self._recent_bytes += len(update)
+        while len(self._recent) > 1 and (
+            len(self._recent) > RECENT_COUNT or self._recent_bytes > RECENT_BYTES
+        ):
+            self._recent_bytes -= len(self._recent.popleft())
 
     def _rebuild_scratch(self) -> None:
         self._scratch = self._new_scratch()
@@ -575,7 +588,7 @@ class Server:
         local, self._local[:] = list(self._local), []
         for update in local:
             self._scratch.apply_update(update)
-            self._recent.append(update)
+            self._remember(update)
             self.room_doc.apply_update(update)
 
     def reject(self, peer: _Peer, reason: str) -> None:
