@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -503,3 +506,36 @@ def test_through_crdtspace_serve_replicas_converge_and_commit(tmp_path: Path) ->
         finally:
             alice.close()
             bob.close()
+
+
+def test_connect_shows_claims_live_until_ctrl_c(
+    server: TestServer, replicas: Callable[..., NetworkReplica]
+) -> None:
+    alice = replicas("alice")
+    command = [sys.executable, "-m", "crdtspace", "connect", server.url]
+    with subprocess.Popen(
+        [*command, "--token", TOKEN, "--agent", "viewer"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    ) as process:
+        assert process.stdout is not None
+        output = process.stdout
+        lines: list[str] = []
+
+        def shown(text: str) -> bool:
+            while not any(text in line for line in lines):
+                line = output.readline()
+                assert line, "the command ended early"
+                lines.append(line)
+            return True
+
+        try:
+            assert shown("viewer (connected)")
+            alice.claim("app.py::f6")
+            assert shown("alice claims app.py::f6")
+            process.send_signal(signal.SIGINT)
+            assert process.wait(10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()

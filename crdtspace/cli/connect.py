@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Annotated
 
@@ -57,7 +58,8 @@ def connect(
                 time.sleep(max(0.0, settle))
                 _show(replica, _snapshot(replica))
                 return
-            _watch(replica)
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the view ends
+                _watch(replica)
         finally:
             replica.close()
 
