@@ -262,6 +262,16 @@ def test_the_background_threads_follow_real_writes(ws: Workspace, root: Path) ->
     assert agents_of(ws, "pkg/mod.py::beta")[-1] == EDITOR
 
 
+def test_a_file_caught_truncated_is_not_saved_empty(ws: Workspace, root: Path) -> None:
+    with Watcher(ws, root, step_ms=10) as watcher:
+        with open(root / "pkg/mod.py", "w") as editor:  # an editor truncates, then stalls
+            time.sleep(0.1)  # (watchfiles reports the truncation meanwhile)
+            editor.write(SOURCE.replace("x * 2", "x * 3"))
+        wait_for(lambda: "x * 3" in ws.render("pkg/mod.py"))
+    assert [e.kind for e in watcher.events] == ["saved"]
+    assert [entry.op for _, entry in ws.log("pkg/mod.py::alpha")] == []  # never deleted
+
+
 def test_the_watch_command_saves_as_the_editor_until_terminated(root: Path) -> None:
     Workspace.init(root).close()
     command = [sys.executable, "-m", "crdtspace", "-C", str(root), "watch"]
