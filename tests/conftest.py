@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,3 +42,18 @@ def repo(tmp_path: Path) -> Path:
         tmp_path / "repo",
         {"pkg/mod.py": "def main():\n    return 0\n", "README.md": "# demo\n"},
     )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full",
+        action="store_true",
+        default=False,
+        help="also run the long soaks (marked slow); the default suite runs small sizes",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The soaks read CRDTSPACE_FULL (so a subprocess or a benchmark can ask for them too).
+    if config.getoption("--full"):
+        os.environ["CRDTSPACE_FULL"] = "1"
