@@ -242,7 +242,13 @@ class Watcher:
             yield_on_timeout=True,
             raise_interrupt=False,
         )
+        ready = False
         for changes in changes_seen:
+            if not ready:
+                # watchfiles yields first once its watcher runs; a save made between start()'s
+                # pass and then would only be seen by the next event: scan the tree once.
+                ready = True
+                self._guarded(None)
             if not changes:
                 continue
             if self.settle:
@@ -256,7 +262,7 @@ class Watcher:
             if not self._stop.is_set():
                 self._guarded(())
 
-    def _guarded(self, paths: Iterable[str]) -> None:
+    def _guarded(self, paths: Iterable[str] | None) -> None:
         # A background thread must survive anything one tick runs into (a file vanishing,
         # git failing); the error is kept for the caller, and the next tick retries.
         try:

@@ -291,6 +291,7 @@ def test_the_watch_command_saves_as_the_editor_until_terminated(root: Path) -> N
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=10)
             reader.join(timeout=10)
+    assert process.returncode == 0
     assert EDITOR in lines[0]
     with Workspace.open(root) as ws:
         assert ws.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")

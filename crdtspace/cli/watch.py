@@ -42,22 +42,30 @@ def watch(
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly on SIGTERM, as on Ctrl-C
     with handled(), open_workspace(ctx) as workspace:
         watcher = Watcher(workspace, context(ctx).repo, agent=agent, step_ms=step)
-        out.print(f"watching {watcher.root} as {watcher.agent} (Ctrl-C stops)")
         watcher.start()
+        out.print(f"watching {watcher.root} as {watcher.agent} (Ctrl-C stops)")
         shown = 0
         try:
             while True:
                 time.sleep(0.2)
-                with watcher.lock:
-                    events, errors = watcher.events[shown:], list(watcher.errors)
-                    watcher.errors.clear()
-                shown += len(events)
-                for event in events:
-                    out.print(_line(event), markup=False)
-                for error in errors:
-                    out.print(f"error: {error}", markup=False)
+                shown = _show(watcher, shown)
+        except KeyboardInterrupt:  # the way to stop watching: not an error (exit 0)
+            pass
         finally:
             watcher.stop()
+        _show(watcher, shown)  # what the last scan found
+
+
+def _show(watcher: Watcher, shown: int) -> int:
+    """Print the events after the first `shown`, and errors; returns how many are shown."""
+    with watcher.lock:
+        events, errors = watcher.events[shown:], list(watcher.errors)
+        watcher.errors.clear()
+    for event in events:
+        out.print(_line(event), markup=False)
+    for error in errors:
+        out.print(f"error: {error}", markup=False)
+    return shown + len(events)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
