@@ -25,12 +25,10 @@ workspace's render with that base:
   other is kept, with the edit (a delete would drop the other side's work). Either way a
   `WatchEvent` says what happened.
 
-A race update reaches the workspace through `Workspace.apply_update`, as an update from
-another replica (which the editor's shadow is): a durable workspace logs it, but
-`Workspace.subscribe` listeners (in-memory `Link`s, a networked replica's sender) are not
-called for it; replicas get it at their next state-vector exchange (`crdtspace.sync`, a
-reconnect). Plain saves, the common case, are local edits and travel at once. (Closing this
-gap needs the workspace to publish an update it adopts as its own: not done yet.)
+A race update reaches the workspace through `Workspace.adopt`: applied like an update from
+another replica (which the editor's shadow is; a durable workspace logs it), then passed to
+the workspace's listeners as a local one, so in-memory `Link`s and a networked replica's
+sender forward it at once.
 
 Which files: the workspace's files, plus every file git does not ignore (``git ls-files
 --others --exclude-standard`` for a full scan, ``git check-ignore`` for reported changes);
@@ -512,7 +510,7 @@ class Watcher:
         if shadow is None:
             return
         if races:
-            workspace.apply_update(shadow.update_since(workspace.state()))
+            workspace.adopt(shadow.update_since(workspace.state()))
         if shadow.state() != workspace.state() or races:
             shadow.apply_update(workspace.update_since(shadow.state()))
         if not races:

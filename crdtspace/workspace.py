@@ -337,6 +337,14 @@ class Workspace:
         finally:
             self._folding = False
 
+    def adopt(self, update: bytes) -> None:
+        """Merge an update made on this replica's behalf elsewhere (an editor's shadow copy)
+        and pass it on to this replica's listeners as if it were local, so peers get it now
+        rather than at the next state-vector sync."""
+        self.apply_update(update)
+        for listener in list(self._listeners):
+            listener(update)
+
     def subscribe(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
         """Call `listener(update)` after every local transaction; returns an unsubscribe."""
         self._listeners.append(listener)

@@ -321,11 +321,6 @@ def test_a_watched_networked_replica_syncs_both_ways_through_the_server(root: Pa
             bob.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a race's merge enters the replica through apply_update, which a networked replica "
-    "does not send on (it needs a Workspace method that adopts an update as a local one)",
-)
 def test_a_race_merged_on_a_networked_replica_reaches_the_others_at_once(root: Path) -> None:
     from crdtspace.netreplica import connect
     from crdtspace.server import running_server
