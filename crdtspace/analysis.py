@@ -140,13 +140,13 @@ def syntax(ctx: Context, by_file: dict[str, list[str]]) -> list[Conflict]:
         if not merged:
             continue
         layout = ctx.layout(path)
-        if not _broken_parse(profile, layout.text):
+        if profile.parses(layout.text):
             continue
         for nid in merged:
             if nid not in layout.spans:
                 continue
             _, sides = branches(ctx.history.node_log(nid), ctx)
-            if all(not _broken_parse(profile, layout.replaced(nid, s.after)) for s in sides):
+            if all(profile.parses(layout.replaced(nid, s.after)) for s in sides):
                 out.append(
                     make(
                         "syntax",
@@ -159,12 +159,6 @@ def syntax(ctx: Context, by_file: dict[str, list[str]]) -> list[Conflict]:
                     )
                 )
     return out
-
-
-def _broken_parse(profile: object, text: str) -> bool:
-    parser = profile.parser()  # type: ignore[attr-defined]
-    tree = parser.parse(text.encode("utf-8"))
-    return bool(tree.root_node.has_error)
 
 
 # -- resolutions racing each other ---------------------------------------------------------
@@ -222,16 +216,10 @@ def identical_folds(document: Document, seen: dict[str, int]) -> list[tuple[str,
         first = sides[0].after
         if any(s.deleted or s.after != first for s in sides) or first == fork:
             continue
-        if _live_texts(document, nid) != {k: v for k, v in first.items() if k != "name"}:
+        live = document.texts(nid)
+        if any(live[part] != first.get(part, "") for part in live if part != "name"):
             out.append((nid, first))
     return out
-
-
-def _live_texts(document: Document, nid: str) -> dict[str, str]:
-    node = document.node(nid)
-    if "text" in node:
-        return {"text": str(node["text"])}
-    return {"head": str(node["head"]), "tail": str(node["tail"])}
 
 
 def duplicate_units(document: Document) -> list[str]:

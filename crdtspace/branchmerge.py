@@ -92,7 +92,7 @@ def merge_branches(
         base = repo.commit(report.base)
         snap = snapshot(merged, repo, base)
         report.files = sorted(snap.changed) + snap.removed
-        if not check_syntax(merged, base, snap.changed, report.gate):
+        if not check_syntax(base, snap.changed, report.gate):
             return report
         config = dict(snap.changed)
         command = check_command(config, check) if run_the_check else None

@@ -255,6 +255,15 @@ class Document:
                 seen[child] = None
         return list(seen)
 
+    def texts(self, nid: str) -> dict[str, str]:
+        """A node's own texts by part ("text" for a leaf, "head" and "tail" for a container)
+        and its "name": the shape the edit log records (see LogEntry, crdtspace.history)."""
+        node = self.node(nid)
+        parts = ("text",) if "text" in node else ("head", "tail")
+        out = {part: str(node[part]) for part in parts}
+        out["name"] = str(node.get("name", ""))
+        return out
+
     def render_node(self, nid: str) -> str:
         return "".join(self._pieces(nid))
 
@@ -373,17 +382,6 @@ class Document:
             try:
                 out[int(key)] = {int(c): int(k) for c, k in value["seen"]}
             except (KeyError, TypeError, ValueError):
-                continue
-        return out
-
-    def closed_replicas(self) -> set[int]:
-        """Replicas that reported leaving for good (a durable session that closed)."""
-        out = set()
-        for key, value in self.reports_map.items():
-            try:
-                if value.get("closed"):
-                    out.add(int(key))
-            except (AttributeError, TypeError, ValueError):
                 continue
         return out
 

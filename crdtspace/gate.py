@@ -5,7 +5,7 @@ refusal (a refused commit changes nothing):
 
 1. convergence: every replica known from the document has reported having seen every edit
    (`Workspace.report()`, written when replicas sync), or is an earlier session of this
-   durable workspace (its edits are all in the local log) or reported leaving for good;
+   durable workspace (its edits are all in the local log);
    behind or silent ones are named, the gate waits up to `wait` seconds, then refuses, or with
    `allow_behind` commits without them; a networked replica's connected peers are judged by
    the state vector they publish instead (`peer_states`);
@@ -85,15 +85,15 @@ def behind(ws: Workspace) -> list[str]:
     `agent (client id)`, with `silent` when they never reported at all."""
     needed = ws.document.needed_state()
     reports = ws.document.reports()
-    closed = ws.document.closed_replicas() | ws.local_sessions()
+    earlier_sessions = ws.local_sessions()
     peers = peer_states(ws)
     out = []
     for client, name in sorted(ws.document.replicas().items()):
-        if client == ws.client_id or client in closed or name in peers:
+        if client == ws.client_id or client in earlier_sessions or name in peers:
             continue  # (a connected peer is judged below, by its live state vector)
         seen = reports.get(client)
         if seen is None:
-            if _wrote_edits(needed, client):
+            if client in needed:  # one that never edited holds nothing the gate could miss
                 out.append(f"{name} ({client:x}, silent)")
             continue
         if any(seen.get(c, 0) < k for c, k in needed.items() if c != client):
@@ -109,11 +109,6 @@ def peer_states(ws: Workspace) -> dict[str, dict[int, int]]:
     workspace is a networked replica (`crdtspace.netreplica`); else none."""
     provider = getattr(ws, "peer_states", None)
     return dict(provider()) if callable(provider) else {}
-
-
-def _wrote_edits(needed: dict[int, int], client: int) -> bool:
-    # A replica that never edited anything holds nothing the gate could miss.
-    return client in needed
 
 
 def check_convergence(
@@ -154,16 +149,14 @@ def check_conflicts(ws: Workspace, report: GateReport) -> bool:
     return report.add("conflicts", True, "no conflicts, no broken code")
 
 
-def check_syntax(
-    ws: Workspace, base: git.Commit, files: dict[str, str], report: GateReport
-) -> bool:
+def check_syntax(base: git.Commit, files: dict[str, str], report: GateReport) -> bool:
     failing = []
     for path, text in sorted(files.items()):
         profile = profile_for(path)
-        if profile is None or not _has_error(profile, text):
+        if profile is None or profile.parses(text):
             continue
         old = _base_text(base, path)
-        if old is not None and _has_error(profile, old):
+        if old is not None and not profile.parses(old):
             continue  # it did not parse in the base commit either: not this commit's doing
         failing.append(path)
     if failing:
@@ -171,11 +164,6 @@ def check_syntax(
     return report.add(
         "syntax", True, f"{len(files)} changed file(s) parse where their language does"
     )
-
-
-def _has_error(profile: object, text: str) -> bool:
-    parser = profile.parser()  # type: ignore[attr-defined]
-    return bool(parser.parse(text.encode("utf-8")).root_node.has_error)
 
 
 def _base_text(base: git.Commit, path: str) -> str | None:
@@ -428,7 +416,7 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
         ]
         snap = snapshot(ws, repo, base)
         files = snap.changed
-        checks.append(lambda: check_syntax(ws, base, files, report))
+        checks.append(lambda: check_syntax(base, files, report))
         config = {**files}
         if "pyproject.toml" not in config and "pyproject.toml" in ws.document.files:
             config["pyproject.toml"] = ws.document.render("pyproject.toml")

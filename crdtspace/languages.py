@@ -40,6 +40,11 @@ class Profile:
         """A parser for this language (cached: parsers are reused, never shared across threads)."""
         return _parser(self.name, self.folder)
 
+    def parses(self, text: str) -> bool:
+        """Whether `text` parses without a syntax error in this language."""
+        tree = self.parser().parse(text.encode("utf-8", "surrogateescape"))
+        return not tree.root_node.has_error
+
 
 def grammars_dir() -> Path:
     """The grammars folder: inside the installed package, or at the top of a source checkout."""

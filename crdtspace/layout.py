@@ -64,7 +64,6 @@ class FileLayout:
         out.append(head)
         offset += len(head)
         head_end = offset
-        index = len(self.order)
         self.order.append(nid)  # pre-order: the container before its children
         for child in document.children(nid):
             offset = self._walk(
@@ -77,7 +76,6 @@ class FileLayout:
             nid, kind, name, qualname if depth else "", depth, start, end, head_end,
             tail_start, True,
         )
-        del index
         return end
 
     def _add(self, span: Span) -> None:

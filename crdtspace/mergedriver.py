@@ -52,7 +52,6 @@ __all__ = [
     "git_merge_file",
     "gitattributes_lines",
     "merge_files",
-    "parses",
 ]
 
 DRIVER_NAME = "crdtspace"
@@ -113,7 +112,7 @@ def merge_files(
     if profile is None:
         return git_outcome
     for name, text in (("base", base), (LEFT, left), (RIGHT, right)):
-        if not parses(profile, text):
+        if not profile.parses(text):
             return _fallback(git_outcome, f"the {name} version does not parse as {profile.name}")
     began = time.monotonic()
     try:
@@ -150,17 +149,17 @@ def _decide(
     semantic = [c for c in analysis.conflicts if c.kind in SEMANTIC_KINDS]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
     notes = tuple(f"{c.kind}: {c.message}" for c in (*analysis.notices, *analysis.broken))
-    if git_outcome.clean and parses(profile, git_outcome.text) and not semantic:
+    if git_outcome.clean and profile.parses(git_outcome.text) and not semantic:
         extra = tuple(f"{c.kind} (git merged it cleanly): {c.message}" for c in structural)
         return MergeOutcome(git_outcome.text, True, GIT_LINE, notes=notes + extra)
     found = (*structural, *semantic)
     text = merged.render_with(structural, semantic, profile, marker_size)
     if not found:
-        if not parses(profile, text):
+        if not profile.parses(text):
             return _fallback(git_outcome, "the structured merge does not parse")
         return MergeOutcome(text, True, STRUCTURED, notes=notes)
     for side in (LEFT, RIGHT):
-        if not parses(profile, take_side(text, side, marker_size)):
+        if not profile.parses(take_side(text, side, marker_size)):
             return _fallback(
                 git_outcome, f"the structured merge does not parse when {side} is taken"
             )
@@ -203,12 +202,6 @@ def _git_env() -> dict[str, str]:
 
 
 # -- parsing --------------------------------------------------------------------------------
-
-
-def parses(profile: Profile, text: str) -> bool:
-    """Whether the text parses without errors in the profile's grammar."""
-    tree = profile.parser().parse(text.encode("utf-8", "surrogateescape"))
-    return not tree.root_node.has_error
 
 
 # -- the structured merge -------------------------------------------------------------------

@@ -177,7 +177,7 @@ class Semantics:
             if entry.op not in ("edit", "create", "move") or not entry.edits:
                 continue
             before, after = self.before_after(nid, entry)
-            if word.search(_code(after)) and not word.search(_code(before)):
+            if word.search(render_texts(after)) and not word.search(render_texts(before)):
                 out.append(entry)
         return sorted(out, key=lambda e: e.id)
 
@@ -188,8 +188,8 @@ class Semantics:
             if not entry.edits:
                 continue
             before, after = self.before_after(nid, entry)
-            old = {x.strip() for x in _code(before).splitlines()}
-            new = {x.strip() for x in _code(after).splitlines()}
+            old = {x.strip() for x in render_texts(before).splitlines()}
+            new = {x.strip() for x in render_texts(after).splitlines()}
             if line in new and line not in old:
                 out.append(entry)
         return sorted(out, key=lambda e: e.id)
@@ -620,10 +620,6 @@ class Semantics:
             and doc.parent(x) == doc.parent(y)
             and doc.node(x)["kind"] == doc.node(y)["kind"]
         )
-
-
-def _code(texts: Texts) -> str:
-    return render_texts(texts)
 
 
 def _line_at(text: str, offset: int) -> str:

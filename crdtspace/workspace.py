@@ -436,9 +436,11 @@ class Workspace:
             base: tuple[tuple[str, str], ...] | None = None
             if op == "create":
                 base = ()
-                edits = tuple((part, 0, "", text) for part, text in _parts(node) if text)
+                texts = self.document.texts(nid).items()
+                edits = tuple((part, 0, "", text) for part, text in texts if text)
             elif len(parents) != 1:
-                base = tuple((part, _undo(text, part, edits)) for part, text in _parts(node))
+                texts = self.document.texts(nid).items()
+                base = tuple((part, _undo(text, part, edits)) for part, text in texts)
             self._counter += 1
             entry = LogEntry(
                 f"{self.client_id:x}.{self._counter}",
@@ -1000,23 +1002,18 @@ class Workspace:
 
     # -- the gate ---------------------------------------------------------------------------
 
-    def report(self, *, closed: bool = False) -> bool:
+    def report(self) -> bool:
         """Tell the other replicas which edits this one has seen (for the commit gate's
-        convergence check); `closed`: this replica leaves and will not edit again. Written
-        only when it changed, so replicas reporting to each other settle. Returns whether a
-        report was written."""
+        convergence check). Written only when it changed, so replicas reporting to each other
+        settle. Returns whether a report was written."""
         key = str(self.client_id)
         if key not in self.document.agents:
             return False  # a replica that never edited holds nothing the gate could miss
         seen = sorted(self.document.needed_state().items())
         old = self.document.reports_map.get(key)
-        if (
-            old is not None
-            and [tuple(p) for p in old.get("seen", [])] == seen
-            and bool(old.get("closed", False)) == closed
-        ):
+        if old is not None and [tuple(p) for p in old.get("seen", [])] == seen:
             return False
-        value = {"agent": self.agent, "seen": [list(p) for p in seen], "closed": closed}
+        value = {"agent": self.agent, "seen": [list(p) for p in seen]}
         with self.transaction("report"):
             self.document.reports_map[key] = value
         return True
@@ -1193,15 +1190,6 @@ class Workspace:
         if path.startswith(("/", "../")) or "/../" in path or path.startswith(".git/"):
             raise DocumentError(f"The path {path!r} is outside the repository.")
         return path
-
-
-def _parts(node: Any) -> list[tuple[str, str]]:
-    """A node's texts by part: ("text", ...) for a leaf, ("head", ...), ("tail", ...) else; and
-    its name (a rename is recorded as an edit of the part "name")."""
-    name = ("name", str(node.get("name", "")))
-    if "text" in node:
-        return [("text", str(node["text"])), name]
-    return [("head", str(node["head"])), ("tail", str(node["tail"])), name]
 
 
 def _undo(text: str, part: str, edits: tuple[TextEdit, ...]) -> str:

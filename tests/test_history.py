@@ -21,11 +21,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _live(ws: Workspace, nid: str) -> dict[str, str]:
-    node = ws.document.node(nid)
-    name = str(node["name"])
-    if "text" in node:
-        return {"text": str(node["text"]), "name": name}
-    return {"head": str(node["head"]), "tail": str(node["tail"]), "name": name}
+    return ws.document.texts(nid)
 
 
 def _check_single_heads(ws: Workspace) -> int:

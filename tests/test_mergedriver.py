@@ -20,7 +20,6 @@ from crdtspace.mergedriver import (
     git_merge_file,
     gitattributes_lines,
     merge_files,
-    parses,
     take_side,
 )
 from crdtspace.testing import GitFailed, commit_files, git, make_repo
@@ -105,7 +104,7 @@ def test_scenario_sides_parse(case: MergeCase) -> None:
     profile = profile_for(case.path)
     assert profile is not None
     for text in (case.base, case.left, case.right):
-        assert parses(profile, text)
+        assert profile.parses(text)
 
 
 @pytest.mark.parametrize("case", WORKING, ids=[c.name for c in WORKING])
