@@ -197,18 +197,27 @@ def resolution_races(document: Document) -> list[Conflict]:
 # -- identical concurrent changes ----------------------------------------------------------
 
 
-def identical_folds(document: Document, seen: dict[str, int]) -> list[tuple[str, dict[str, str]]]:
-    """Nodes whose heads all hold the same texts while the merged node does not: (node, texts).
+def grown_logs(document: Document, seen: dict[str, int]) -> list[str]:
+    """Edited nodes whose log grew since the last call (`seen` keeps each log's length)."""
+    out = []
+    for nid in sorted(document.edited_nodes()):
+        if not document.has_node(nid):
+            continue
+        length = len(document.node(nid)["log"])
+        if seen.get(nid) != length:
+            seen[nid] = length
+            out.append(nid)
+    return out
 
-    `seen` remembers each node's log length at the last look, so only nodes whose log grew
-    are read again."""
+
+def identical_folds(
+    document: Document, nodes: Iterable[str]
+) -> list[tuple[str, dict[str, str]]]:
+    """Of `nodes`, those whose heads all hold the same texts while the merged node does not:
+    (node, texts)."""
     ctx = Context(document)
     out = []
-    for nid in ctx.edited():
-        length = len(document.node(nid)["log"])
-        if seen.get(nid) == length:
-            continue
-        seen[nid] = length
+    for nid in nodes:
         log = ctx.history.node_log(nid)
         if len(log.heads) < 2:
             continue
@@ -222,11 +231,11 @@ def identical_folds(document: Document, seen: dict[str, int]) -> list[tuple[str,
     return out
 
 
-def duplicate_units(document: Document) -> list[str]:
-    """Of units created at once in one container with the same kind and text, all but the one
-    with the smallest id (those to delete)."""
+def duplicate_units(document: Document, nodes: Iterable[str]) -> list[str]:
+    """In the containers of the created units among `nodes`: of units created at once with the
+    same kind and text, all but the one with the smallest id (those to delete)."""
     ctx = Context(document)
-    created = [n for n in ctx.edited() if creation(ctx, n) is not None]
+    created = [n for n in nodes if creation(ctx, n) is not None]
     out: list[str] = []
     for container in sorted({document.parent(n) for n in created if document.parent(n)}):
         if not document.has_node(container) or document.path_of(container) is None:

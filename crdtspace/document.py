@@ -169,6 +169,7 @@ class Document:
         self.reports_map: Map[Any] = doc.get("reports", type=Map)
         self._edited_known: set[str] = set()
         self._strays: dict[str, list[str]] | None = None
+        self._needed: dict[str, tuple[int, dict[int, int]]] = {}
         self._heads: dict[str, tuple[str, ...]] = {}
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
@@ -368,12 +369,23 @@ class Document:
         for nid in self.edited_nodes():
             if not self.has_node(nid):
                 continue
-            for entry in self.log(nid):
-                client = entry.client
-                clock = entry.clock(client) + 1
+            for client, clock in self._needed_by(nid).items():
                 if clock > needed.get(client, 0):
                     needed[client] = clock
         return needed
+
+    def _needed_by(self, nid: str) -> dict[int, int]:
+        # A log only grows: its clocks are read again only when its length changed.
+        length = len(self.node(nid)["log"])
+        held = self._needed.get(nid)
+        if held is not None and held[0] == length:
+            return held[1]
+        found: dict[int, int] = {}
+        for entry in self.log(nid):
+            client = entry.client
+            found[client] = max(found.get(client, 0), entry.clock(client) + 1)
+        self._needed[nid] = (length, found)
+        return found
 
     def reports(self) -> dict[int, dict[int, int]]:
         """What each replica last reported having seen (client id -> needed_state it had)."""

@@ -13,7 +13,7 @@ from pycrdt import Array, Doc, Map, TransactionEvent
 from pycrdt import get_update as diff_update
 
 from crdtspace import gitio, resolution
-from crdtspace.analysis import Analyzer, duplicate_units, identical_folds
+from crdtspace.analysis import Analyzer, duplicate_units, grown_logs, identical_folds
 from crdtspace.conflicts import Analysis, Conflict
 from crdtspace.document import Document, LogEntry, TextEdit, decode_state, import_commit
 from crdtspace.errors import DocumentError, NodeNotFound, StorageError, SyncError
@@ -329,9 +329,10 @@ class Workspace:
             return
         self._folding = True
         try:
-            for nid, texts in identical_folds(self.document, self._fold_seen):
+            grown = grown_logs(self.document, self._fold_seen)
+            for nid, texts in identical_folds(self.document, grown):
                 self.set_node_texts(nid, texts)
-            for nid in duplicate_units(self.document):
+            for nid in duplicate_units(self.document, grown):
                 if self.document.path_of(nid) is not None:
                     self.delete(nid, description="fold an identical addition")
         finally:
