@@ -256,6 +256,13 @@ class Document:
                 seen[child] = None
         return list(seen)
 
+    def take_out(self, container: str, nid: str) -> None:
+        """Remove every occurrence of `nid` from a container's body (after a concurrent move +
+        move it may be there twice)."""
+        body = self.node(container)["body"]
+        for index in reversed([i for i, c in enumerate(read_list(body)) if c == nid]):
+            del body[index]
+
     def texts(self, nid: str) -> dict[str, str]:
         """A node's own texts by part ("text" for a leaf, "head" and "tail" for a container)
         and its "name": the shape the edit log records (see LogEntry, crdtspace.history)."""

@@ -239,9 +239,7 @@ class Rekeyer:
             if old_parent != self.parent_of.get(seg_id, old_parent):
                 leaving[nid] = old_parent
         for nid, parent in leaving.items():
-            body = self.doc.node(parent)["body"]
-            for index in reversed([i for i, c in enumerate(body) if c == nid]):
-                del body[index]
+            self.doc.take_out(parent, nid)
             if nid in self.orphans:
                 self.result.deleted.append(nid)
                 self.touch(nid, "delete")

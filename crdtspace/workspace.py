@@ -693,9 +693,7 @@ class Workspace:
             siblings = self.document.children(parent)
             where = siblings.index(nid) if nid in siblings else 0
             self._deleted_after[nid] = siblings[where - 1] if where > 0 else ""
-            body = self.document.node(parent)["body"]
-            for index in reversed([i for i, c in enumerate(body) if c == nid]):
-                del body[index]
+            self.document.take_out(parent, nid)
             self._touch(nid, "delete")
             self._structure_changed(path)
 
@@ -719,9 +717,7 @@ class Workspace:
         with self.transaction(description):
             old_parent = self.document.parent(nid)
             if old_parent:
-                old_body = self.document.node(old_parent)["body"]
-                for index in reversed([i for i, c in enumerate(old_body) if c == nid]):
-                    del old_body[index]
+                self.document.take_out(old_parent, nid)
             body = self.document.node(target)["body"]
             position = 0
             if after is not None:
@@ -1173,9 +1169,7 @@ class Workspace:
         with self.transaction("resolve: place"):
             for holder in {document.parent(nid), container}:
                 if holder and document.has_node(holder):
-                    body = document.node(holder)["body"]
-                    for index in reversed([i for i, c in enumerate(body) if c == nid]):
-                        del body[index]
+                    document.take_out(holder, nid)
             document.node(container)["body"].append(nid)
             document.set_parent(nid, container)
             self._touch(nid, "move")
