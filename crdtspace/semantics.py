@@ -308,43 +308,40 @@ class Semantics:
         return self._classify(use, removals, severity)
 
     def _classify(self, use: Use, removals: list[Removal], severity: str) -> Conflict | None:
-        introduced = self.introducers(use.nid, use.name)
-        place = self.ctx.place(use.nid)
-        for removal in removals:
-            gone = self.ctx.place(removal.nid)
-            how = {
-                "renamed": f"renamed {use.name} to {removal.new_name}",
-                "deleted": f"deleted {use.name}",
-                "import": f"removed the import of {use.name}",
-            }[removal.how]
-            kind = "import-removed" if removal.how == "import" else "dangling-reference"
-            remover = Side(removal.entry.agent, removal.nid, removal.entry.id, "revert")
-            racing = [a for a in introduced if concurrent(a, removal.entry)]
-            if racing and racing[-1].agent != removal.entry.agent:
-                user = racing[-1]
-                return make(
-                    kind,
-                    CONFLICT,
-                    [place, gone],
-                    [remover, Side(user.agent, use.nid, user.id, "revert")],
-                    f"{removal.entry.agent} {how}, but {user.agent}'s new code in "
-                    f"{place.name or place.path} uses it.",
-                    severity=severity,
-                    key=[use.name],
-                )
-            after = [a for a in introduced if a.saw(removal.entry)]
-            culprit = after[-1] if after else removal.entry
+        removal = removals[0]  # sorted: the same one on every replica
+        place, gone = self.ctx.place(use.nid), self.ctx.place(removal.nid)
+        how = {
+            "renamed": f"renamed {use.name} to {removal.new_name}",
+            "deleted": f"deleted {use.name}",
+            "import": f"removed the import of {use.name}",
+        }[removal.how]
+        kind = "import-removed" if removal.how == "import" else "dangling-reference"
+        user, later = _judge(removal.entry, self.introducers(use.nid, use.name))
+        if user is not None:
             return make(
-                "broken",
-                BROKEN,
+                kind,
+                CONFLICT,
                 [place, gone],
-                [Side(culprit.agent, use.nid if after else removal.nid, culprit.id, "revert")],
-                f"{removal.entry.agent} {how}; {place.name or place.path} still uses it.",
+                [
+                    Side(removal.entry.agent, removal.nid, removal.entry.id, "revert"),
+                    Side(user.agent, use.nid, user.id, "revert"),
+                ],
+                f"{removal.entry.agent} {how}, but {user.agent}'s new code in "
+                f"{place.name or place.path} uses it.",
                 severity=severity,
-                resolutions=("edit",),
-                key=[use.name, kind],
+                key=[use.name],
             )
-        return None
+        culprit, node = (later, use.nid) if later else (removal.entry, removal.nid)
+        return make(
+            "broken",
+            BROKEN,
+            [place, gone],
+            [Side(culprit.agent, node, culprit.id, "revert")],
+            f"{removal.entry.agent} {how}; {place.name or place.path} still uses it.",
+            severity=severity,
+            resolutions=("edit",),
+            key=[use.name, kind],
+        )
 
     def _behind_import(self, importer: str, removal: Removal) -> Removal:
         """An import removed because the definition it named was renamed or deleted in its
@@ -484,9 +481,8 @@ class Semantics:
         introduced = self.line_introducers(use.nid, line)
         place, where = self.ctx.place(use.nid), self.ctx.place(holder)
         changer = changes[-1]
-        racing = [a for a in introduced if concurrent(a, changer)]
-        if racing and racing[-1].agent != changer.agent:
-            user = racing[-1]
+        user, later = _judge(changer, introduced)
+        if user is not None:
             return make(
                 "signature-mismatch",
                 CONFLICT,
@@ -498,13 +494,12 @@ class Semantics:
                 f"{changer.agent} changed the parameters of {definition.name}, but "
                 f"{user.agent}'s new call in {place.name or place.path} uses the old ones.",
             )
-        after = [a for a in introduced if a.saw(changer)]
-        culprit = after[-1] if after else changer
+        culprit, node = (later, use.nid) if later else (changer, holder)
         return make(
             "broken",
             BROKEN,
             [place, where],
-            [Side(culprit.agent, use.nid if after else holder, culprit.id, "revert")],
+            [Side(culprit.agent, node, culprit.id, "revert")],
             f"{changer.agent} changed the parameters of {definition.name}; the call in "
             f"{place.name or place.path} does not fit them.",
             resolutions=("edit",),
@@ -620,6 +615,17 @@ class Semantics:
             and doc.parent(x) == doc.parent(y)
             and doc.node(x)["kind"] == doc.node(y)["kind"]
         )
+
+
+def _judge(cause: LogEntry, introduced: list[LogEntry]) -> tuple[LogEntry | None, LogEntry | None]:
+    """Who raced `cause` (a removal, a signature change) with new code that needs what it
+    changed: (the racing entry, None) is a conflict; otherwise (None, the newest entry that
+    added such code after seeing the cause, or None when the code was there before)."""
+    racing = [a for a in introduced if concurrent(a, cause)]
+    if racing and racing[-1].agent != cause.agent:
+        return racing[-1], None
+    after = [a for a in introduced if a.saw(cause)]
+    return None, (after[-1] if after else None)
 
 
 def _line_at(text: str, offset: int) -> str:
