@@ -20,6 +20,7 @@ Three categories:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import itertools
@@ -422,8 +423,6 @@ def hunks(old: str, new: str) -> list[tuple[int, int, str]]:
 
 
 def _line_of(starts: list[int], offset: int) -> int:
-    import bisect
-
     return max(0, bisect.bisect_right(starts, offset) - 1)
 
 
