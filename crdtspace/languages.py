@@ -5,13 +5,17 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tree_sitter import Language, Parser, Query
+from tree_sitter import Language, Parser, Query, Tree
 
 from crdtspace.errors import CrdtspaceError
+
+PARSE_CHUNK = 16 * 1024
+"""Bytes handed to tree-sitter per read in a parse with a time budget."""
 
 
 class GrammarError(CrdtspaceError):
@@ -39,6 +43,25 @@ class Profile:
     def parser(self) -> Parser:
         """A parser for this language (cached: parsers are reused, never shared across threads)."""
         return _parser(self.name, self.folder)
+
+    def parse_within(self, src: bytes, budget: float) -> Tree | None:
+        """Parse `src`, giving up (None) after `budget` seconds.
+
+        Valid code parses in well under a microsecond per byte; text riddled with errors can
+        take tens of times longer (tree-sitter's error recovery), which a re-key fallback
+        that only needs to know "does this parse?" should not wait for."""
+        deadline = time.perf_counter() + budget
+        gave_up = False
+
+        def read(offset: int, _point: tuple[int, int]) -> bytes:
+            nonlocal gave_up
+            if time.perf_counter() > deadline:
+                gave_up = True
+                return b""
+            return src[offset : offset + PARSE_CHUNK]
+
+        tree = self.parser().parse(read)
+        return None if gave_up else tree
 
     def parses(self, text: str) -> bool:
         """Whether `text` parses without a syntax error in this language."""

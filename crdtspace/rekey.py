@@ -408,16 +408,18 @@ def rekey_slots(
     text: str,
     profile: Profile,
     rekeyer: Callable[[], Rekeyer],
+    *,
+    budget: float | None = None,
 ) -> Result | None:
     """Re-key slots first..last of a structured file, whose new text is `text` (the index holds
-    the file as it is now, the other slots included).
+    the file as it is now, the other slots included); `budget`: seconds the parse may take.
 
     Returns None when that text does not parse on its own (the caller falls back). The result
     says which slots it re-keyed (`first`..`last`, widened as the cut needed) and whether their
     pieces changed (`reshaped`: the index must re-read them, `FileIndex.replace_slots`)."""
     n = len(index.top)
     while True:
-        seg = segment_module(text, profile)
+        seg = segment_module(text, profile, budget=budget)
         if seg is None:
             return None
         if seg.tail and last <= n:  # trailing comments belong to the next unit: widen

@@ -63,12 +63,13 @@ def segment_file(path: str, text: str) -> Segmentation:
     return Segmentation(root, profile.name)
 
 
-def segment_module(text: str, profile: Profile) -> Seg | None:
-    """Cut source text as a module of `profile`'s language; None if it does not parse."""
+def segment_module(text: str, profile: Profile, *, budget: float | None = None) -> Seg | None:
+    """Cut source text as a module of `profile`'s language; None if it does not parse (or,
+    with a `budget` in seconds, if parsing takes longer: see `Profile.parse_within`)."""
     bom = BOM if text.startswith(BOM) else ""
     src = text[len(bom) :].encode("utf-8")
-    tree = profile.parser().parse(src)
-    if tree.root_node.has_error:
+    tree = profile.parser().parse(src) if budget is None else profile.parse_within(src, budget)
+    if tree is None or tree.root_node.has_error:
         return None
     try:
         seg = _Cutter(src, profile, tree.root_node).module()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pycrdt import Text
 
 from crdtspace.document import Document
 from crdtspace.errors import DocumentError
-from crdtspace.textedit import byte_offset
+from crdtspace.textedit import byte_offset, delete_text, insert_text
 
 Record = Callable[[str, str, int, str, str], None]
 """Told of each edit of a node text: (node id, part, char offset, old text, new text)."""
@@ -223,6 +224,7 @@ class FileIndex:
         insert: str,
         touch: Callable[[str, str], None],
         record: Record | None = None,
+        txn: Any = None,
     ) -> tuple[set[tuple[int, int]], str]:
         """Apply one splice to the pieces; returns the (slot, sub) places touched (see `Piece`)
         and the deleted text."""
@@ -238,7 +240,7 @@ class FileIndex:
         for i, start, take in self._spans(first, pos, delete):
             last = i
             piece = self.pieces[i]
-            gone = self._delete(piece, start, take)
+            gone = self._delete(piece, start, take, txn)
             removed.append(gone)
             slots.add((piece.slot, piece.sub))
             touch(piece.nid, "edit")
@@ -247,7 +249,7 @@ class FileIndex:
         if insert:
             piece = self.pieces[first]
             offset = pos - self._start(first)
-            piece.text.insert(byte_offset(piece.content, offset), insert)
+            insert_text(piece.text, byte_offset(piece.content, offset), insert, txn)
             piece.content = piece.content[:offset] + insert + piece.content[offset:]
             slots.add((piece.slot, piece.sub))
             touch(piece.nid, "edit")
@@ -279,11 +281,11 @@ class FileIndex:
             i += 1
 
     @staticmethod
-    def _delete(piece: Piece, start: int, take: int) -> str:
+    def _delete(piece: Piece, start: int, take: int, txn: Any = None) -> str:
         current = piece.content
         removed = current[start : start + take]
         begin = byte_offset(current, start)
         end = begin + (take if removed.isascii() else len(removed.encode("utf-8")))
-        del piece.text[begin:end]
+        delete_text(piece.text, begin, end, txn)
         piece.content = current[:start] + current[start + take :]
         return removed

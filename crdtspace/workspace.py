@@ -50,6 +50,10 @@ SESSIONS_FILE = "sessions"
 """In a durable workspace's folder: the client id of every session that opened it."""
 DEFER_LIMIT = 4096
 """Edits a typing session holds back at most before its log entries are written anyway."""
+WHOLE_PARSE_BUDGET = (0.025, 0.25e-6)
+"""Seconds, plus seconds per character, that the whole-file fallback parse may take: valid code
+parses at about 0.07 µs a byte (typing.py, 120 KB, 8 ms), a file riddled with typing errors
+ten to forty times slower (240 KB in 0.7 s)."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -142,6 +146,7 @@ class Workspace:
         # Typing sessions (see _write_log): edits of transactions that only typed, per node,
         # waiting for one log entry.
         self._typed_only = False
+        self._txn: Any = None
         self._deferred: dict[str, list[TextEdit]] = {}
         self._deferred_count = 0
         self._analyzer: Analyzer | None = None
@@ -374,12 +379,15 @@ class Workspace:
         self._typed_only = True
         self._description = description
         try:
-            with self.doc.transaction(origin=self.agent):
+            with self.doc.transaction(origin=self.agent) as txn:
+                # pycrdt's private handle, for splices (see textedit.insert_text)
+                self._txn = getattr(txn, "_txn", None)
                 try:
                     yield
                 finally:
                     self._write_log()
         finally:
+            self._txn = None
             self._depth = 0
             self._publish()
 
@@ -792,7 +800,9 @@ class Workspace:
             if slot not in dirty:
                 self._flush_path(path, thorough=False)
                 index = self._index(path)
-        slots, removed = index.edit(offset, delete, insert, self._touch_typed, self._record)
+        slots, removed = index.edit(
+            offset, delete, insert, self._touch_typed, self._record, self._txn
+        )
         if not index.structured:
             return
         broken = self._broken.get(path)
@@ -842,7 +852,7 @@ class Workspace:
         broken = self._broken.setdefault(path, {})
         whole_failed = False
         if thorough and stale:
-            if self._rekey_region(index, 0, len(index.top) + 1, profile):
+            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True):
                 self._stale.discard(path)
                 broken.clear()
                 return
@@ -870,7 +880,7 @@ class Workspace:
                 for key in keys:
                     broken[key] = [0, broken.get(key, [0, 0])[1] + 1]
         if failed and thorough and not whole_failed:
-            if self._rekey_region(index, 0, len(index.top) + 1, profile):
+            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True):
                 self._stale.discard(path)
                 broken.clear()
                 return
@@ -882,11 +892,18 @@ class Workspace:
             # structure is made canonical by the next thorough flush.
             self._stale.add(path)
 
-    def _rekey_region(self, index: FileIndex, first: int, last: int, profile: Profile) -> bool:
+    def _rekey_region(
+        self, index: FileIndex, first: int, last: int, profile: Profile, *, whole: bool = False
+    ) -> bool:
         """Re-key top-level slots first..last from their current text; False if it does not
-        parse on its own (nothing changed then)."""
+        parse on its own (nothing changed then). The `whole` file's pass, a fallback after its
+        regions failed alone, gives up on a parse that runs far past valid code's speed (see
+        WHOLE_PARSE_BUDGET): the file stays stale and is tried again at the next one."""
         region = index.text(first, last)
-        result = rekey_slots(self.document, index, first, last, region, profile, self._rekeyer)
+        budget = _whole_budget(len(region)) if whole else None
+        result = rekey_slots(
+            self.document, index, first, last, region, profile, self._rekeyer, budget=budget
+        )
         if result is None:
             return False
         if result.reshaped:
@@ -1231,3 +1248,8 @@ def _edited(broken: dict[str, list[int]], key: str) -> bool:
 def _profile(path: str) -> Profile | None:
     """`profile_for`, remembered: a flush asks it for the same few paths again and again."""
     return profile_for(path)
+
+
+def _whole_budget(length: int) -> float:
+    base, per_char = WHOLE_PARSE_BUDGET
+    return base + per_char * length

@@ -210,3 +210,16 @@ def test_a_shared_query_path_is_relative_to_the_folder(tmp_path: Path) -> None:
     (tmp_path / "typescript" / "units.scm").write_text("(oops", encoding="utf-8")
     with pytest.raises(GrammarError):
         load_profile(folder)
+
+
+def test_a_parse_with_a_budget_gives_up_rather_than_wait() -> None:
+    from crdtspace.languages import profile_for
+
+    profile = profile_for("x.py")
+    assert profile is not None
+    src = b"def f(x):\n    return x\n" * 2000
+    tree = profile.parse_within(src, budget=5.0)
+    assert tree is not None
+    assert not tree.root_node.has_error
+    assert tree.root_node.end_byte == len(src)  # the whole text, read in chunks
+    assert profile.parse_within(src, budget=0.0) is None
