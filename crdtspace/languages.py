@@ -14,8 +14,12 @@ from tree_sitter import Language, Parser, Query, Tree
 
 from crdtspace.errors import CrdtspaceError
 
-PARSE_CHUNK = 16 * 1024
-"""Bytes handed to tree-sitter per read in a parse with a time budget."""
+PARSE_CHUNK = 512
+"""Bytes handed to tree-sitter per read in a parse with a time budget: each read checks the
+clock, so a small chunk notices a parse gone long soon enough (a read costs about 1 µs)."""
+
+Budget = tuple[float, float]
+"""Seconds a parse may take, plus seconds per byte of its source."""
 
 
 class GrammarError(CrdtspaceError):
@@ -44,24 +48,35 @@ class Profile:
         """A parser for this language (cached: parsers are reused, never shared across threads)."""
         return _parser(self.name, self.folder)
 
-    def parse_within(self, src: bytes, budget: float) -> Tree | None:
-        """Parse `src`, giving up (None) after `budget` seconds.
+    def parse_within(self, src: bytes, budget: Budget) -> Tree | None:
+        """Parse `src`, giving up (None) when it takes longer than `budget` allows for its size.
 
         Valid code parses in well under a microsecond per byte; text riddled with errors can
-        take tens of times longer (tree-sitter's error recovery), which a re-key fallback
+        take tens to thousands of times longer (tree-sitter's error recovery), which a re-key
         that only needs to know "does this parse?" should not wait for."""
-        deadline = time.perf_counter() + budget
-        gave_up = False
+        base, per_byte = budget
+        deadline = time.perf_counter() + base + per_byte * len(src)
+        # Giving up cuts the input where what was handed out so far ends, so every later read
+        # sees the same, shorter document, and chunks end on character boundaries, so the cut
+        # never splits one. (Answering "" to any read once the time is up, after a chunk that
+        # ended inside a character, crashed tree-sitter's error recovery: a segfault.)
+        end = len(src)
+        served = 0
 
         def read(offset: int, _point: tuple[int, int]) -> bytes:
-            nonlocal gave_up
-            if time.perf_counter() > deadline:
-                gave_up = True
+            nonlocal end, served
+            if end == len(src) and time.perf_counter() > deadline:
+                end = served
+            stop = min(offset + PARSE_CHUNK, end)
+            while stop < end and src[stop] & 0xC0 == 0x80:  # inside a UTF-8 character
+                stop -= 1
+            if stop <= offset:
                 return b""
-            return src[offset : offset + PARSE_CHUNK]
+            served = max(served, stop)
+            return src[offset:stop]
 
         tree = self.parser().parse(read)
-        return None if gave_up else tree
+        return None if end < len(src) else tree
 
     def parses(self, text: str) -> bool:
         """Whether `text` parses without a syntax error in this language."""

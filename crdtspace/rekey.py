@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pycrdt import Array
 
 from crdtspace.document import Document, read_list
-from crdtspace.languages import Profile, profile_for
+from crdtspace.languages import Budget, Profile, profile_for
 from crdtspace.segment import Seg, segment_file, segment_module
 from crdtspace.textedit import common_prefix, common_suffix, diff, set_text
 from crdtspace.textmap import FileIndex, Piece, Record
@@ -409,10 +409,10 @@ def rekey_slots(
     profile: Profile,
     rekeyer: Callable[[], Rekeyer],
     *,
-    budget: float | None = None,
+    budget: Budget | None = None,
 ) -> Result | None:
     """Re-key slots first..last of a structured file, whose new text is `text` (the index holds
-    the file as it is now, the other slots included); `budget`: seconds the parse may take.
+    the file as it is now, the other slots included); `budget`: the time its parse may take.
 
     Returns None when that text does not parse on its own (the caller falls back). The result
     says which slots it re-keyed (`first`..`last`, widened as the cut needed) and whether their
@@ -495,6 +495,8 @@ def rekey_children(
     last: int,
     profile: Profile,
     rekeyer: Callable[[], Rekeyer],
+    *,
+    budget: Budget | None = None,
 ) -> Result | None:
     """Re-key children first..last (1-based) of the container at top-level slot `slot`.
 
@@ -509,7 +511,7 @@ def rekey_children(
         return None
     region = [p for p in pieces if first <= p.sub <= last]
     text = "".join(p.content for p in region)
-    module = segment_module(head.content + text + tail.content, profile)
+    module = segment_module(head.content + text + tail.content, profile, budget=budget)
     if module is None or module.head or module.tail or len(module.children) != 1:
         return None
     unit = module.children[0]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, QueryCursor
 
-from crdtspace.languages import Profile, profile_for
+from crdtspace.languages import Budget, Profile, profile_for
 
 TEXT_KIND = "text"
 """The kind of a file kept as one leaf: no grammar for it, or it does not parse."""
@@ -63,9 +63,9 @@ def segment_file(path: str, text: str) -> Segmentation:
     return Segmentation(root, profile.name)
 
 
-def segment_module(text: str, profile: Profile, *, budget: float | None = None) -> Seg | None:
+def segment_module(text: str, profile: Profile, *, budget: Budget | None = None) -> Seg | None:
     """Cut source text as a module of `profile`'s language; None if it does not parse (or,
-    with a `budget` in seconds, if parsing takes longer: see `Profile.parse_within`)."""
+    with a `budget`, if parsing takes longer than it allows: see `Profile.parse_within`)."""
     bom = BOM if text.startswith(BOM) else ""
     src = text[len(bom) :].encode("utf-8")
     tree = profile.parser().parse(src) if budget is None else profile.parse_within(src, budget)
@@ -119,18 +119,23 @@ class _Cutter:
             key = (unit.start_byte, unit.end_byte, unit.type)
             if key in found:
                 continue
+            # Names are read from the source, never `Node.text`: a tree parsed through a read
+            # callback (a parse with a budget) reads its text through that callback again.
             names = caps.get("name")
             if not names:
                 name = ""
             elif len(names) == 1:
-                name = (names[0].text or b"").decode("utf-8", "replace")
+                name = self._name(names[0])
             else:
                 ordered = sorted(names, key=lambda n: n.start_byte)
-                name = ".".join((n.text or b"").decode("utf-8", "replace") for n in ordered)
+                name = ".".join(self._name(n) for n in ordered)
             kind = caps["kind"][0].type if "kind" in caps else unit.type
             inner = caps["body"][0] if "body" in caps else None
             found[key] = (kind, name, inner)
         return found
+
+    def _name(self, node: Node) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def module(self) -> Seg:
         root = self.root

@@ -39,6 +39,26 @@ class Piece:
         return len(self.content)
 
 
+@dataclass
+class _Held:
+    """Typed text not yet written to its piece's pycrdt Text: the run `text` at character
+    `start` of the piece's mirror. Keystrokes of one burst land next to each other, and one
+    insert of the burst's text into a Text costs what one keystroke did (a Text insert is
+    1-5 µs, whatever its length); backspaces inside the run just shorten it. The run lives
+    within one transaction (`txn`, pycrdt's handle), whose update then carries the burst's
+    net text, as if each keystroke had been written (yrs merges a client's adjacent inserts
+    into one block anyway) minus the tombstones of characters typed and erased in it."""
+
+    piece: Piece
+    start: int
+    text: str
+    txn: Any
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
 def _piece(nid: str, part: str, text: Text, slot: int, sub: int = 0) -> Piece:
     return Piece(nid, part, text, slot, str(text), sub)
 
@@ -54,6 +74,7 @@ class FileIndex:
         self.top: list[str] = document.children(self.root) if self.structured else []
         self.pieces: list[Piece] = []
         self._identity: dict[str, tuple[str, str]] = {}
+        self._held: _Held | None = None
         for root in roots:
             self._collect(document, root, None, self.pieces)
         if not self.pieces:
@@ -140,6 +161,8 @@ class FileIndex:
     def replace_slots(self, document: Document, first: int, last: int) -> None:
         """Read top-level slots first..last again after a re-key rebuilt them; the pieces of the
         other slots (untouched by the re-key) are kept, renumbered."""
+        if self._held is not None:  # the workspace writes it before any re-key
+            raise DocumentError(f"Typed text of {self.path!r} was not written before a re-key.")
         old_count = len(self.top)
         self.top = document.children(self.root)
         delta = len(self.top) - old_count
@@ -233,9 +256,21 @@ class FileIndex:
                 f"The edit at {pos}+{delete} falls outside {self.path!r} "
                 f"({self.length} characters)."
             )
+        first = self.locate(pos)
+        held = self._held
+        if held is not None:
+            piece = self.pieces[first]
+            offset = pos - self._start(first)
+            if held.piece is piece and held.start <= offset <= held.end - delete:
+                return self._edit_held(held, first, offset, delete, insert, touch, record)
+            self.write_held()
+        elif txn is not None and insert and not delete:
+            piece = self.pieces[first]
+            offset = pos - self._start(first)
+            self._held = _Held(piece, offset, "", txn)
+            return self._edit_held(self._held, first, offset, 0, insert, touch, record)
         slots: set[tuple[int, int]] = set()
         removed: list[str] = []
-        first = self.locate(pos)
         last = first
         for i, start, take in self._spans(first, pos, delete):
             last = i
@@ -257,6 +292,47 @@ class FileIndex:
                 record(piece.nid, piece.part, offset, "", insert)
         self._shift(first, last, len(insert) - delete)
         return slots, "".join(removed)
+
+    def _edit_held(
+        self,
+        held: _Held,
+        i: int,
+        offset: int,
+        delete: int,
+        insert: str,
+        touch: Callable[[str, str], None],
+        record: Record | None,
+    ) -> tuple[set[tuple[int, int]], str]:
+        """A splice inside the held run of piece `i` (see `_Held`): the mirror and the run
+        change, the pycrdt Text waits."""
+        piece = held.piece
+        k = offset - held.start
+        gone = held.text[k : k + delete]
+        held.text = held.text[:k] + insert + held.text[k + delete :]
+        piece.content = piece.content[:offset] + insert + piece.content[offset + delete :]
+        touch(piece.nid, "edit")
+        if record is not None:
+            if delete:
+                record(piece.nid, piece.part, offset, gone, "")
+            if insert:
+                record(piece.nid, piece.part, offset, "", insert)
+        self._shift(i, i, len(insert) - delete)
+        return {(piece.slot, piece.sub)}, gone
+
+    @property
+    def holding(self) -> bool:
+        """Whether typed text waits to be written to a pycrdt Text (`write_held`)."""
+        return self._held is not None
+
+    def write_held(self) -> None:
+        """Write the held run of typed text to its pycrdt Text, in the transaction it was
+        typed in. The workspace does this before anything reads or changes the document and
+        before the transaction ends, so nobody ever sees a Text without it."""
+        held, self._held = self._held, None
+        if held is not None and held.text:
+            piece = held.piece
+            at = byte_offset(piece.content, held.start)  # the text before the run is unchanged
+            insert_text(piece.text, at, held.text, held.txn)
 
     def _shift(self, first: int, last: int, delta: int) -> None:
         """Fix the start offsets after pieces first..last changed length by `delta` in all."""

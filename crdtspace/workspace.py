@@ -36,8 +36,14 @@ from crdtspace.textmap import FileIndex
 OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
 COMPACT_AFTER = 5000
 """Records in the update log after which opening the workspace compacts it to one snapshot."""
-MAX_DIRTY_SLOTS = 8
-"""Typed-into top-level units re-keyed together at most; more, and they are re-keyed at once."""
+DIRTY_SLOTS = 8
+"""Typed-into top-level units left waiting for their re-key: typing that moves to another one
+re-keys the one typed into least recently. An editor's multi-cursor edits and refactorings go
+back and forth between a few units, which are then parsed once, not at every switch (on the
+rustcode trace: 709 re-keys instead of 1,507)."""
+MAX_DIRTY_SLOTS = 16
+"""Top-level units one splice may leave dirty (a paste or a deletion across units) before all
+of them are re-keyed at once."""
 BIG_PIECE = 4096
 """A typed line in an unkeyed text bigger than this (a paste, a file typed from empty) is
 re-keyed at once: small node texts are what make splices fast."""
@@ -54,6 +60,12 @@ WHOLE_PARSE_BUDGET = (0.025, 0.25e-6)
 """Seconds, plus seconds per character, that the whole-file fallback parse may take: valid code
 parses at about 0.07 µs a byte (typing.py, 120 KB, 8 ms), a file riddled with typing errors
 ten to forty times slower (240 KB in 0.7 s)."""
+REGION_PARSE_BUDGET = (0.0001, 0.25e-6)
+"""The same for the parse of a typed-into region when the typing moves on: valid code parses
+in 0.03-0.07 µs a byte, code being typed is broken much of the time and tree-sitter's error
+recovery then takes 0.3 µs a byte typically and up to a thousand times longer (a 390 ms parse
+of a 10 KB class). A region that runs out of time counts as one that did not parse: it is
+tried again later, and a thorough flush falls back to the whole file."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -133,7 +145,7 @@ class Workspace:
         root: Path | None = None,
     ) -> None:
         self.doc = doc
-        self.document = Document(doc)
+        self._document = Document(doc)
         self.agent = agent
         self.root = root
         self._log = log
@@ -156,10 +168,14 @@ class Workspace:
         self._counter = 0
         self._registered = False
         self._indexes: dict[str, FileIndex] = {}
-        self._dirty: dict[str, set[int]] = {}
+        self._holding: dict[str, FileIndex] = {}
+        """Indexes holding typed text not yet written to a Text (`FileIndex.write_held`)."""
+        self._dirty: dict[str, dict[str, None]] = {}
+        """Per file, the top-level units typed into since their re-key (by `_slot_key`), the
+        least recently typed first."""
         self._stale: set[str] = set()
-        self._subs: dict[str, dict[int, set[int]]] = {}
-        """Per file and dirty top-level slot, the parts typed into (`Piece.sub`)."""
+        self._subs: dict[str, dict[str, set[int]]] = {}
+        """Per file and dirty top-level unit, the parts typed into (`Piece.sub`)."""
         self._broken: dict[str, dict[str, list[int]]] = {}
         """Per file, top-level units (by `_slot_key`) whose text did not parse on its own when
         last re-keyed: [splices into them since, failures in a row]."""
@@ -294,6 +310,20 @@ class Workspace:
     def client_id(self) -> int:
         return int(self.doc.client_id)
 
+    @property
+    def document(self) -> Document:
+        """The node tree. Reading it first writes out any text typed in this transaction that
+        a splice still holds back (`FileIndex.write_held`), so nothing ever reads a Text
+        without it."""
+        if self._holding:
+            self._write_held()
+        return self._document
+
+    def _write_held(self) -> None:
+        holding, self._holding = self._holding, {}
+        for index in holding.values():
+            index.write_held()
+
     def state(self) -> bytes:
         """This replica's state vector."""
         return bytes(self.doc.get_state())
@@ -385,6 +415,7 @@ class Workspace:
                 try:
                     yield
                 finally:
+                    self._write_held()
                     self._write_log()
         finally:
             self._txn = None
@@ -653,7 +684,9 @@ class Workspace:
                 if set_text(node["text"], str(node["text"]), text, log):
                     self._touch(nid, "edit")
                 self._indexes.pop(path, None)
-                self._dirty.setdefault(path, set()).update(self._slots_of(path, nid))
+                dirty = self._dirty.setdefault(path, {})
+                index = self._index(path)
+                dirty.update((_slot_key(index, s), None) for s in self._slots_of(path, nid))
                 self._flush_path(path, thorough=True)
             else:
                 start, end = self._span(path, nid)
@@ -777,10 +810,11 @@ class Workspace:
         The edit lands in the node texts it falls in (found by binary search, no render) and
         marks their top-level units dirty (and which children of them, for a container). The
         dirty units are re-segmented on their own and re-keyed (so units typed into existence
-        appear, and units typed across merge) when the typing moves to another top-level unit,
-        before anything reads structure (outline, resolve, sending or receiving updates), or
-        when more than MAX_DIRTY_SLOTS units are dirty; not at every newline, which would
-        re-parse a large unit per line typed. Typing inside children of a container (methods
+        appear, and units typed across merge) before anything reads structure (outline,
+        resolve, sending or receiving updates), when one splice leaves more than
+        MAX_DIRTY_SLOTS units dirty, and one at a time, the least recently typed, when typing
+        moves on while DIRTY_SLOTS units are dirty; not at every newline, which would re-parse
+        a large unit per line typed. Typing inside children of a container (methods
         of a class) re-parses those children in the container's context, not the container.
         A unit that did not parse waits for RETRY_AFTER more splices, or for a structure read,
         before it is parsed again."""
@@ -795,14 +829,19 @@ class Workspace:
     def _splice(self, path: str, offset: int, delete: int, insert: str) -> None:
         index = self._index(path)
         dirty = self._dirty.get(path)
-        if dirty and offset <= index.length:
-            slot = index.pieces[index.locate(offset)].slot
-            if slot not in dirty:
-                self._flush_path(path, thorough=False)
-                index = self._index(path)
+        if (
+            dirty
+            and len(dirty) >= DIRTY_SLOTS
+            and offset <= index.length
+            and _slot_key(index, index.pieces[index.locate(offset)].slot) not in dirty
+        ):
+            self._flush_path(path, thorough=False, only=next(iter(dirty)))
+            index = self._index(path)
         slots, removed = index.edit(
             offset, delete, insert, self._touch_typed, self._record, self._txn
         )
+        if index.holding:
+            self._holding[path] = index
         if not index.structured:
             return
         broken = self._broken.get(path)
@@ -811,11 +850,14 @@ class Workspace:
                 key = _slot_key(index, slot)
                 if key in broken:
                     broken[key][0] += 1
-        dirty = self._dirty.setdefault(path, set())
+        dirty = self._dirty.setdefault(path, {})
         subs = self._subs.setdefault(path, {})
         for slot, sub in slots:
-            dirty.add(slot)
-            subs.setdefault(slot, set()).add(sub)
+            key = _slot_key(index, slot)
+            if key in dirty:
+                del dirty[key]  # (to the end: the most recently typed)
+            dirty[key] = None
+            subs.setdefault(key, set()).add(sub)
         if len(dirty) > MAX_DIRTY_SLOTS or (
             ("\n" in insert or "\n" in removed)
             and index.pieces[index.locate(offset)].length > BIG_PIECE
@@ -832,11 +874,19 @@ class Workspace:
                 self._flush_path(path, thorough=thorough)
         self._seal()
 
-    def _flush_path(self, path: str, *, thorough: bool) -> None:
-        slots = self._dirty.pop(path, None) or set()
-        subs = self._subs.pop(path, None) or {}
+    def _flush_path(self, path: str, *, thorough: bool, only: str | None = None) -> None:
+        """Re-key the typed-into units of a file (`only` that one of them, if given)."""
+        waiting = self._dirty.pop(path, None) or {}
+        typed = self._subs.pop(path, None) or {}
+        if only is not None:  # the others keep waiting
+            keys = {only} & waiting.keys()
+            del waiting[only]
+            self._dirty[path] = waiting
+            self._subs[path] = typed
+        else:
+            keys = set(waiting)
         stale = path in self._stale
-        if not slots and not (thorough and stale):
+        if not keys and not (thorough and stale):
             return
         profile = _profile(path)
         if path not in self.document.files or profile is None:
@@ -846,13 +896,16 @@ class Workspace:
         if not index.structured:
             self._stale.discard(path)
             return
+        numbers = {key: slot for slot, key in enumerate(["^", *index.top, "$"])}
+        slots = {numbers[k] for k in keys if k in numbers}
+        subs = {numbers[k]: typed.pop(k) for k in keys if k in numbers and k in typed}
         # A region re-keyed on its own can disagree with the whole file's cut at its edges
         # (a comment typed between units, a unit emptied by typing); such files stay in
         # `_stale` and the next thorough flush re-segments them whole, canonically.
         broken = self._broken.setdefault(path, {})
         whole_failed = False
         if thorough and stale:
-            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True):
+            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True) is not None:
                 self._stale.discard(path)
                 broken.clear()
                 return
@@ -862,8 +915,8 @@ class Workspace:
         # Each run of adjacent dirty slots on its own, the last first: a re-key renumbers only
         # the slots after the ones it covers.
         for first, last in reversed(_runs(slots)):
-            keys = [_slot_key(index, s) for s in range(first, last + 1)]
-            if not thorough and not any(_due(broken, k) for k in keys):
+            run = [_slot_key(index, s) for s in range(first, last + 1)]
+            if not thorough and not any(_due(broken, k) for k in run):
                 failed = True  # did not parse, and little was typed into it since
                 continue
             if (
@@ -872,15 +925,19 @@ class Workspace:
                 and self._rekey_children(index, first, subs.get(first), profile)
             ):
                 continue
-            if self._rekey_region(index, first, last, profile):
-                for key in keys:
+            covered = self._rekey_region(index, first, last, profile)
+            if covered is not None:
+                for key in run:
                     broken.pop(key, None)
+                if only is not None:  # units the re-key took in wait no more
+                    for slot in range(covered[0], covered[1] + 1):
+                        waiting.pop(_slot_key(index, slot), None)
             else:
                 failed = True
-                for key in keys:
+                for key in run:
                     broken[key] = [0, broken.get(key, [0, 0])[1] + 1]
         if failed and thorough and not whole_failed:
-            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True):
+            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True) is not None:
                 self._stale.discard(path)
                 broken.clear()
                 return
@@ -894,21 +951,24 @@ class Workspace:
 
     def _rekey_region(
         self, index: FileIndex, first: int, last: int, profile: Profile, *, whole: bool = False
-    ) -> bool:
-        """Re-key top-level slots first..last from their current text; False if it does not
-        parse on its own (nothing changed then). The `whole` file's pass, a fallback after its
-        regions failed alone, gives up on a parse that runs far past valid code's speed (see
-        WHOLE_PARSE_BUDGET): the file stays stale and is tried again at the next one."""
+    ) -> tuple[int, int] | None:
+        """Re-key top-level slots first..last from their current text; returns the slots it
+        re-keyed (widened as the cut needed, numbered as they are now), or None if the text
+        does not parse on its own (nothing changed then). The `whole` file's pass, a fallback
+        after its regions failed alone, gives up on a parse that runs far past valid code's
+        speed (see WHOLE_PARSE_BUDGET): the file stays stale and is tried again at the next
+        one."""
         region = index.text(first, last)
-        budget = _whole_budget(len(region)) if whole else None
+        budget = WHOLE_PARSE_BUDGET if whole else REGION_PARSE_BUDGET
         result = rekey_slots(
             self.document, index, first, last, region, profile, self._rekeyer, budget=budget
         )
         if result is None:
-            return False
+            return None
+        before = len(index.top)
         if result.reshaped:
             index.replace_slots(self.document, result.first, result.last)
-        return True
+        return result.first, result.last + len(index.top) - before
 
     def _rekey_children(
         self, index: FileIndex, slot: int, subs: set[int] | None, profile: Profile
@@ -921,7 +981,14 @@ class Workspace:
             return False
         for first, last in reversed(_runs(subs)):
             result = rekey_children(
-                self.document, index, slot, first, last, profile, self._rekeyer
+                self.document,
+                index,
+                slot,
+                first,
+                last,
+                profile,
+                self._rekeyer,
+                budget=REGION_PARSE_BUDGET,
             )
             if result is None:
                 return False
@@ -1248,8 +1315,3 @@ def _edited(broken: dict[str, list[int]], key: str) -> bool:
 def _profile(path: str) -> Profile | None:
     """`profile_for`, remembered: a flush asks it for the same few paths again and again."""
     return profile_for(path)
-
-
-def _whole_budget(length: int) -> float:
-    base, per_char = WHOLE_PARSE_BUDGET
-    return base + per_char * length

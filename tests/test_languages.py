@@ -218,8 +218,45 @@ def test_a_parse_with_a_budget_gives_up_rather_than_wait() -> None:
     profile = profile_for("x.py")
     assert profile is not None
     src = b"def f(x):\n    return x\n" * 2000
-    tree = profile.parse_within(src, budget=5.0)
+    tree = profile.parse_within(src, budget=(5.0, 0.0))
     assert tree is not None
     assert not tree.root_node.has_error
     assert tree.root_node.end_byte == len(src)  # the whole text, read in chunks
-    assert profile.parse_within(src, budget=0.0) is None
+    assert profile.parse_within(src, budget=(0.0, 0.0)) is None
+
+
+@pytest.mark.parametrize("path", ["x.py", "x.rs", "x.ts"])
+def test_a_parse_cut_short_at_any_read_never_crashes(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Giving up in the middle of garbled code (the case the budget exists for) hands tree-sitter
+    one consistent, shorter document cut between characters: answering "" to every read once the
+    time was up, after a chunk that ended inside a character, crashed the process (a segfault in
+    its error recovery). The clock is faked so each read is one tick."""
+    import random
+
+    import crdtspace.languages as languages
+
+    profile = profile_for(path)
+    assert profile is not None
+    rnd = random.Random(7)
+    base = (
+        'def alpha(x):\n    return x + 1\n\nclass Box:\n    """Holds things é."""\n\n'
+        "    def put(self, item):\n        self.items.append(item)\n"
+    )
+    pieces = ["x", " ", "\n", "é", "🙂", "(", ")", ":", "\n\ndef t():\n    return 0\n", "# n\n"]
+    for _ in range(300):
+        text = base
+        for _ in range(40):
+            at = rnd.randint(0, len(text))
+            text = text[:at] + rnd.choice(pieces) + text[at:]
+        text *= rnd.randint(1, 8)
+        src = text.encode("utf-8")
+        clock = iter(range(10**6)).__next__
+        monkeypatch.setattr(languages.time, "perf_counter", lambda tick=clock: float(tick()))
+        reads = rnd.randint(0, 6)  # the deadline passes at the read after `reads` reads
+        tree = profile.parse_within(src, budget=(reads + 0.5, 0.0))
+        if reads == 0:
+            assert tree is None
+        if tree is not None:  # not cut: the tree of the whole text
+            assert str(tree.root_node) == str(profile.parser().parse(src).root_node)

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import crdtspace.workspace as workspace_module
 from crdtspace import Workspace
+from crdtspace.history import History
 from crdtspace.segment import Seg, segment_file
 from crdtspace.testing import make_repo
 from crdtspace.textmap import FileIndex
@@ -116,11 +118,19 @@ def assert_index_is_exact(ws: Workspace, path: str) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(seed=st.integers(0, 2**32 - 1), rust=st.booleans())
+@given(seed=st.integers(0, 2**32 - 1), rust=st.booleans(), waiting=st.sampled_from([1, 2, 8]))
 def test_the_index_stays_exact_through_typing_and_re_keys(
-    repo: Path, seed: int, rust: bool
+    repo: Path, seed: int, rust: bool, waiting: int
 ) -> None:
     rnd = random.Random(seed)
+    workspace_module.DIRTY_SLOTS, default = waiting, workspace_module.DIRTY_SLOTS
+    try:
+        _type_randomly(repo, rnd, rust)
+    finally:
+        workspace_module.DIRTY_SLOTS = default
+
+
+def _type_randomly(repo: Path, rnd: random.Random, rust: bool) -> None:
     ws = Workspace.from_commit(repo, agent="typist")
     path, typed = ("lib.rs", TYPED_RUST) if rust else ("m.py", TYPED)
     text = ws.render(path)
@@ -215,7 +225,10 @@ def test_plain_text_files_keep_their_index(repo: Path) -> None:
     assert_index_is_exact(ws, "notes.txt")
 
 
-def test_a_method_typed_into_a_class_is_re_keyed_in_the_class_alone(repo: Path) -> None:
+def test_a_method_typed_into_a_class_is_re_keyed_in_the_class_alone(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workspace_module, "DIRTY_SLOTS", 1)  # re-key at each move
     ws = Workspace.from_commit(repo, agent="typist")
     path = "m.py"
     box = ws.resolve(f"{path}::Box")[1]
@@ -257,3 +270,121 @@ def test_writes_keep_the_index_exact(repo: Path) -> None:
         at = version.index("return")
         ws.splice(path, at, 0, "#")
         assert_index_is_exact(ws, path)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1), rust=st.booleans())
+def test_bursts_typed_in_one_transaction_lose_nothing(repo: Path, seed: int, rust: bool) -> None:
+    """Keystrokes of a burst are held back and written to the Text as one insert: whatever
+    happens inside the transaction (backspaces into and past the held run, typing elsewhere, in
+    another file, reads of the document), every read sees the typed text, a peer that receives
+    the updates converges, and the log's edits rebuild what was typed."""
+    rnd = random.Random(seed)
+    ws = Workspace.from_commit(repo, agent="typist")
+    peer = Workspace.from_commit(repo, agent="peer")
+    ws.subscribe(peer.apply_update)
+    path, typed = ("lib.rs", TYPED_RUST) if rust else ("m.py", TYPED)
+    texts = {path: ws.render(path), "notes.txt": ws.render("notes.txt")}
+    for _ in range(12):
+        with ws.transaction():
+            at = rnd.randint(0, len(texts[path]))
+            for _ in range(rnd.randint(1, 15)):
+                where = path
+                if rnd.random() < 0.1:  # a keystroke in another file, then back
+                    where = "notes.txt"
+                text = texts[where]
+                at = min(at, len(text)) if where == path else rnd.randint(0, len(text))
+                roll = rnd.random()
+                if roll < 0.2 and at > 0:  # backspace
+                    take = min(at, rnd.choice([1, 1, 1, 3]))
+                    ws.splice(where, at - take, take, "")
+                    text = text[: at - take] + text[at:]
+                    at -= take
+                elif roll < 0.3:  # the cursor jumps
+                    at = rnd.randint(0, len(text))
+                    continue
+                else:
+                    insert = rnd.choice(typed)
+                    delete = rnd.randint(0, min(2, len(text) - at)) if roll < 0.4 else 0
+                    ws.splice(where, at, delete, insert)
+                    text = text[:at] + insert + text[at + delete :]
+                    at += len(insert)
+                texts[where] = text
+                if where != path:
+                    at = min(at, len(texts[path]))
+                if rnd.random() < 0.1:  # a read inside the transaction sees every keystroke
+                    assert ws.document.render(where) == texts[where]
+                    assert ws.read(where) == texts[where]
+        for name, text in texts.items():
+            assert ws.render(name) == text
+            assert_index_is_exact(ws, name)
+    ws.flush()
+    for name, text in texts.items():
+        assert peer.render(name) == text
+        assert ws.render(name) == text
+    history = History(ws.document)
+    for nid in ws.document.edited_nodes():
+        if not ws.document.has_node(nid):
+            continue
+        rebuilt = history.after(nid, ws.document.log(nid)[-1].id)
+        live = ws.document.texts(nid)
+        assert {k: v for k, v in rebuilt.items() if v} == {k: v for k, v in live.items() if v}
+
+
+def test_a_burst_reaches_the_text_as_one_insert(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    path = "m.py"
+    at = ws.render(path).index("return x + 1") + len("return x + 1")
+    index = ws._indexes.get(path) or ws._index(path)
+    piece = index.pieces[index.locate(at)]
+    writes: list[str] = []
+    piece.text.observe(lambda event: writes.append(str(event.delta)))
+    with ws.transaction():
+        for ch in " + 22":
+            ws.splice(path, at, 0, ch)
+            at += 1
+        ws.splice(path, at - 1, 1, "")  # a backspace inside the run just shortens it
+        assert index.holding
+    assert not index.holding
+    assert len(writes) == 1
+    assert "return x + 1 + 2\n" in ws.render(path)
+
+
+def test_typing_that_goes_back_and_forth_re_keys_the_least_recent_unit(tmp_path: Path) -> None:
+    """Units typed into wait for their re-key (an editor's multi-cursor edits go back and forth
+    between a few of them); once DIRTY_SLOTS wait, typing in another re-keys the one typed
+    into least recently, whose new structure then shows."""
+    functions = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(12))
+    ws = Workspace.from_commit(make_repo(tmp_path / "r", {"m.py": functions}), agent="t")
+    path = "m.py"
+
+    def type_at(marker: str, text: str) -> None:
+        ws.splice(path, ws.render(path).index(marker), 0, text)
+
+    parses: list[str] = []
+    real = workspace_module.rekey_slots
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            workspace_module,
+            "rekey_slots",
+            lambda *a, **k: parses.append(a[4]) or real(*a, **k),
+        )
+        type_at("    return 0", "def g():\n    return 9\n")  # f0 now holds two functions
+        for _ in range(3):  # back and forth: nothing is re-keyed
+            for i in range(1, workspace_module.DIRTY_SLOTS):
+                type_at(f"    return {i}\n", "# ")
+        assert parses == []
+        assert len(ws._dirty[path]) == workspace_module.DIRTY_SLOTS
+        type_at("    return 11\n", "# ")  # one more unit: f0, the least recent, is re-keyed
+        assert len(parses) == 1
+        assert "def g():" in parses[0]
+    index = ws._indexes[path]
+    names = [index.identity(ws.document, nid)[1] for nid in index.top]
+    assert names[:3] == ["f0", "g", "f1"]  # g appeared without a structure read
+    assert len(ws._dirty[path]) == workspace_module.DIRTY_SLOTS
+    assert_index_is_exact(ws, path)
+    assert [e.name for e in ws.outline(path) if e.depth == 1][:3] == ["f0", "g", "f1"]
