@@ -60,12 +60,14 @@ WHOLE_PARSE_BUDGET = (0.025, 0.25e-6)
 """Seconds, plus seconds per character, that the whole-file fallback parse may take: valid code
 parses at about 0.07 µs a byte (typing.py, 120 KB, 8 ms), a file riddled with typing errors
 ten to forty times slower (240 KB in 0.7 s)."""
-REGION_PARSE_BUDGET = (0.0001, 0.25e-6)
-"""The same for the parse of a typed-into region when the typing moves on: valid code parses
-in 0.03-0.07 µs a byte, code being typed is broken much of the time and tree-sitter's error
-recovery then takes 0.3 µs a byte typically and up to a thousand times longer (a 390 ms parse
-of a 10 KB class). A region that runs out of time counts as one that did not parse: it is
-tried again later, and a thorough flush falls back to the whole file."""
+REGION_PARSE_BUDGET = (0.00005, 0.15e-6)
+"""The same for the parse of a typed-into region when it is re-keyed: valid code parses at
+0.05-0.07 µs a byte (median over the units of typing.py, argparse.py and the rustcode trace;
+0.08 at the 90th percentile, small units above that are covered by the 50 µs), while code
+being typed is broken much of the time and tree-sitter's error recovery then takes 0.3 µs a
+byte typically and up to a thousand times longer (a 390 ms parse of a 10 KB class). A region
+that runs out of time counts as one that did not parse: it is tried again later, and a
+thorough flush falls back to the whole file, whose budget is generous."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -827,16 +829,17 @@ class Workspace:
             self._splice(path, offset, delete, insert)
 
     def _splice(self, path: str, offset: int, delete: int, insert: str) -> None:
-        index = self._index(path)
+        index = self._indexes.get(path) or self._index(path)
         dirty = self._dirty.get(path)
         if (
-            dirty
+            dirty is not None
             and len(dirty) >= DIRTY_SLOTS
             and offset <= index.length
             and _slot_key(index, index.pieces[index.locate(offset)].slot) not in dirty
         ):
             self._flush_path(path, thorough=False, only=next(iter(dirty)))
             index = self._index(path)
+            dirty = self._dirty.get(path)
         slots, removed = index.edit(
             offset, delete, insert, self._touch_typed, self._record, self._txn
         )
@@ -844,16 +847,16 @@ class Workspace:
             self._holding[path] = index
         if not index.structured:
             return
+        if dirty is None:
+            dirty = self._dirty[path] = {}
+        subs = self._subs.get(path)
+        if subs is None:
+            subs = self._subs[path] = {}
         broken = self._broken.get(path)
-        if broken:
-            for slot, _ in slots:
-                key = _slot_key(index, slot)
-                if key in broken:
-                    broken[key][0] += 1
-        dirty = self._dirty.setdefault(path, {})
-        subs = self._subs.setdefault(path, {})
         for slot, sub in slots:
             key = _slot_key(index, slot)
+            if broken and key in broken:
+                broken[key][0] += 1
             if key in dirty:
                 del dirty[key]  # (to the end: the most recently typed)
             dirty[key] = None
@@ -889,16 +892,21 @@ class Workspace:
         if not keys and not (thorough and stale):
             return
         profile = _profile(path)
-        if path not in self.document.files or profile is None:
+        if profile is None or (path not in self._indexes and path not in self.document.files):
             self._stale.discard(path)
             return
         index = self._index(path)
         if not index.structured:
             self._stale.discard(path)
             return
-        numbers = {key: slot for slot, key in enumerate(["^", *index.top, "$"])}
-        slots = {numbers[k] for k in keys if k in numbers}
-        subs = {numbers[k]: typed.pop(k) for k in keys if k in numbers and k in typed}
+        slots: set[int] = set()
+        subs: dict[int, set[int]] = {}
+        for key in keys:
+            slot = _slot_number(index, key)
+            if slot is not None:
+                slots.add(slot)
+                if key in typed:
+                    subs[slot] = typed.pop(key)
         # A region re-keyed on its own can disagree with the whole file's cut at its edges
         # (a comment typed between units, a unit emptied by typing); such files stay in
         # `_stale` and the next thorough flush re-segments them whole, canonically.
@@ -1297,6 +1305,18 @@ def _slot_key(index: FileIndex, slot: int) -> str:
     if slot > len(index.top):
         return "$"
     return index.top[slot - 1]
+
+
+def _slot_number(index: FileIndex, key: str) -> int | None:
+    """The top-level slot a `_slot_key` names now; None if its unit is gone."""
+    if key == "^":
+        return 0
+    if key == "$":
+        return len(index.top) + 1
+    try:
+        return index.top.index(key) + 1
+    except ValueError:
+        return None
 
 
 def _due(broken: dict[str, list[int]], key: str) -> bool:
