@@ -258,17 +258,17 @@ class FileIndex:
             )
         first = self.locate(pos)
         held = self._held
-        if held is not None:
+        typed = txn is not None and insert and not delete
+        if held is not None or typed:
             piece = self.pieces[first]
             offset = pos - self._start(first)
-            if held.piece is piece and held.start <= offset <= held.end - delete:
-                return self._edit_held(held, first, offset, delete, insert, touch, record)
-            self.write_held()
-        elif txn is not None and insert and not delete:
-            piece = self.pieces[first]
-            offset = pos - self._start(first)
-            self._held = _Held(piece, offset, "", txn)
-            return self._edit_held(self._held, first, offset, 0, insert, touch, record)
+            if held is not None:
+                if held.piece is piece and held.start <= offset <= held.end - delete:
+                    return self._edit_held(held, first, offset, delete, insert, touch, record)
+                self.write_held()
+            if typed:  # a new run starts here
+                held = self._held = _Held(piece, offset, "", txn)
+                return self._edit_held(held, first, offset, 0, insert, touch, record)
         slots: set[tuple[int, int]] = set()
         removed: list[str] = []
         last = first
