@@ -19,55 +19,25 @@ from crdtspace.document import Document, LogEntry, TextEdit, decode_state, impor
 from crdtspace.errors import DocumentError, NodeNotFound, StorageError, SyncError
 from crdtspace.gate import GateReport
 from crdtspace.gitsync import SyncReport
-from crdtspace.languages import Profile, profile_for
+from crdtspace.languages import profile_for
 from crdtspace.rekey import (
     Rekeyer,
     Result,
     create_file,
-    rekey_children,
     rekey_file,
-    rekey_slots,
 )
 from crdtspace.segment import TEXT_KIND
+from crdtspace.splicing import Splicer
 from crdtspace.storage import UpdateLog
 from crdtspace.textedit import set_text
-from crdtspace.textmap import FileIndex
 
 OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
 COMPACT_AFTER = 5000
 """Records in the update log after which opening the workspace compacts it to one snapshot."""
-DIRTY_SLOTS = 8
-"""Typed-into top-level units left waiting for their re-key: typing that moves to another one
-re-keys the one typed into least recently. An editor's multi-cursor edits and refactorings go
-back and forth between a few units, which are then parsed once, not at every switch (on the
-rustcode trace: 709 re-keys instead of 1,507)."""
-MAX_DIRTY_SLOTS = 16
-"""Top-level units one splice may leave dirty (a paste or a deletion across units) before all
-of them are re-keyed at once."""
-BIG_PIECE = 4096
-"""A typed line in an unkeyed text bigger than this (a paste, a file typed from empty) is
-re-keyed at once: small node texts are what make splices fast."""
-RETRY_AFTER = 64
-"""Splices into a unit that did not parse on its own before it is parsed again when the typing
-moves on, doubled after each failure in a row up to 8x (a failed parse costs ~1 ms of error
-recovery, and code being typed is broken much of the time); a thorough flush (before any
-structure read) retries it whenever it changed."""
 SESSIONS_FILE = "sessions"
 """In a durable workspace's folder: the client id of every session that opened it."""
 DEFER_LIMIT = 4096
 """Edits a typing session holds back at most before its log entries are written anyway."""
-WHOLE_PARSE_BUDGET = (0.025, 0.25e-6)
-"""Seconds, plus seconds per character, that the whole-file fallback parse may take: valid code
-parses at about 0.07 µs a byte (typing.py, 120 KB, 8 ms), a file riddled with typing errors
-ten to forty times slower (240 KB in 0.7 s)."""
-REGION_PARSE_BUDGET = (0.00005, 0.15e-6)
-"""The same for the parse of a typed-into region when it is re-keyed: valid code parses at
-0.05-0.07 µs a byte (median over the units of typing.py, argparse.py and the rustcode trace;
-0.08 at the 90th percentile, small units above that are covered by the 50 µs), while code
-being typed is broken much of the time and tree-sitter's error recovery then takes 0.3 µs a
-byte typically and up to a thousand times longer (a 390 ms parse of a 10 KB class). A region
-that runs out of time counts as one that did not parse: it is tried again later, and a
-thorough flush falls back to the whole file, whose budget is generous."""
 HELD_LIMIT = 10_000
 """Updates waiting for their dependencies that a replica keeps (the oldest go first)."""
 
@@ -169,18 +139,9 @@ class Workspace:
         self._description = ""
         self._counter = 0
         self._registered = False
-        self._indexes: dict[str, FileIndex] = {}
-        self._holding: dict[str, FileIndex] = {}
-        """Indexes holding typed text not yet written to a Text (`FileIndex.write_held`)."""
-        self._dirty: dict[str, dict[str, None]] = {}
-        """Per file, the top-level units typed into since their re-key (by `_slot_key`), the
-        least recently typed first."""
-        self._stale: set[str] = set()
-        self._subs: dict[str, dict[str, set[int]]] = {}
-        """Per file and dirty top-level unit, the parts typed into (`Piece.sub`)."""
-        self._broken: dict[str, dict[str, list[int]]] = {}
-        """Per file, top-level units (by `_slot_key`) whose text did not parse on its own when
-        last re-keyed: [splices into them since, failures in a row]."""
+        self._typing = Splicer(
+            lambda: self.document, self._rekeyer, self._touch_typed, self._record
+        )
         self._listeners: list[Callable[[bytes], None]] = []
         self._held: list[bytes] = []
         self._subscription = doc.observe(self._on_transaction)
@@ -317,14 +278,9 @@ class Workspace:
         """The node tree. Reading it first writes out any text typed in this transaction that
         a splice still holds back (`FileIndex.write_held`), so nothing ever reads a Text
         without it."""
-        if self._holding:
-            self._write_held()
+        if self._typing.holding:
+            self._typing.write_held()
         return self._document
-
-    def _write_held(self) -> None:
-        holding, self._holding = self._holding, {}
-        for index in holding.values():
-            index.write_held()
 
     def state(self) -> bytes:
         """This replica's state vector."""
@@ -346,7 +302,7 @@ class Workspace:
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         finally:
             self._remote = False
-        self._indexes.clear()
+        self._typing.indexes.clear()
         self.document.forget_caches()
         if self._log is not None:
             self._log.append(update)
@@ -417,7 +373,7 @@ class Workspace:
                 try:
                     yield
                 finally:
-                    self._write_held()
+                    self._typing.write_held()
                     self._write_log()
         finally:
             self._txn = None
@@ -685,11 +641,7 @@ class Workspace:
                 log = functools.partial(self._record, nid, "text")
                 if set_text(node["text"], str(node["text"]), text, log):
                     self._touch(nid, "edit")
-                self._indexes.pop(path, None)
-                dirty = self._dirty.setdefault(path, {})
-                index = self._index(path)
-                dirty.update((_slot_key(index, s), None) for s in self._slots_of(path, nid))
-                self._flush_path(path, thorough=True)
+                self._typing.retyped(path, nid)
             else:
                 start, end = self._span(path, nid)
                 whole = self.document.render(path)
@@ -738,7 +690,7 @@ class Workspace:
             self._deleted_after[nid] = siblings[where - 1] if where > 0 else ""
             self.document.take_out(parent, nid)
             self._touch(nid, "delete")
-            self._structure_changed(path)
+            self._typing.structure_changed(path)
 
     def move(
         self, ref: str, parent: str, after: str | None = None, *, description: str = "move"
@@ -772,8 +724,8 @@ class Workspace:
             body.insert(position, nid)
             self.document.set_parent(nid, target)
             self._touch(nid, "move")
-            self._structure_changed(path)
-            self._structure_changed(target_path)
+            self._typing.structure_changed(path)
+            self._typing.structure_changed(target_path)
 
     # -- editing by text -----------------------------------------------------------------
 
@@ -784,17 +736,17 @@ class Workspace:
             return self._write(relative, text)
 
     def _write(self, path: str, text: str) -> Result:
-        self._flush_path(path, thorough=True)
+        self._typing.flush_path(path, thorough=True)
         if path not in self.document.files:
             result = create_file(self.document, path, text, self._rekeyer)
         else:
-            index = self._index(path)
+            index = self._typing.index(path)
             result = rekey_file(
                 self.document, path, text, self._rekeyer, self._touch, self._record, index
             )
             if index.structured:  # kept exact by rekey_file
                 return result
-        self._indexes.pop(path, None)
+        self._typing.indexes.pop(path, None)
         return result
 
     def remove(self, path: str, *, description: str = "remove") -> None:
@@ -804,7 +756,7 @@ class Workspace:
             for root in self.document.roots(path):
                 self._touch(root, "delete")
             del self.document.files[path]
-            self._structure_changed(path)
+            self._typing.structure_changed(path)
 
     def splice(self, path: str, offset: int, delete: int = 0, insert: str = "") -> None:
         """An editor's character edit at a character offset of a file.
@@ -819,207 +771,24 @@ class Workspace:
         a large unit per line typed. Typing inside children of a container (methods
         of a class) re-parses those children in the container's context, not the container.
         A unit that did not parse waits for RETRY_AFTER more splices, or for a structure read,
-        before it is parsed again."""
-        if path not in self._indexes:  # (an indexed path is a valid one: skip the map lookups)
+        before it is parsed again. (The typing state and these constants: `crdtspace.splicing`.)
+        """
+        if path not in self._typing.indexes:  # (an indexed path is valid: skip the lookups)
             path = self._path(path)
         if self._depth:
-            self._splice(path, offset, delete, insert)
+            self._typing.splice(path, offset, delete, insert, self._txn)
             return
         with self.transaction():
-            self._splice(path, offset, delete, insert)
-
-    def _splice(self, path: str, offset: int, delete: int, insert: str) -> None:
-        index = self._indexes.get(path) or self._index(path)
-        dirty = self._dirty.get(path)
-        if (
-            dirty is not None
-            and len(dirty) >= DIRTY_SLOTS
-            and offset <= index.length
-            and _slot_key(index, index.pieces[index.locate(offset)].slot) not in dirty
-        ):
-            self._flush_path(path, thorough=False, only=next(iter(dirty)))
-            index = self._index(path)
-            dirty = self._dirty.get(path)
-        slots, removed = index.edit(
-            offset, delete, insert, self._touch_typed, self._record, self._txn
-        )
-        if index.holding:
-            self._holding[path] = index
-        if not index.structured:
-            return
-        if dirty is None:
-            dirty = self._dirty[path] = {}
-        subs = self._subs.get(path)
-        if subs is None:
-            subs = self._subs[path] = {}
-        broken = self._broken.get(path)
-        for slot, sub in slots:
-            key = _slot_key(index, slot)
-            if broken and key in broken:
-                broken[key][0] += 1
-            if key in dirty:
-                del dirty[key]  # (to the end: the most recently typed)
-            dirty[key] = None
-            subs.setdefault(key, set()).add(sub)
-        if len(dirty) > MAX_DIRTY_SLOTS or (
-            ("\n" in insert or "\n" in removed)
-            and index.pieces[index.locate(offset)].length > BIG_PIECE
-        ):
-            self._flush_path(path, thorough=False)
+            self._typing.splice(path, offset, delete, insert, self._txn)
 
     def flush(self, *, thorough: bool = True) -> None:
         """Re-key every region typed into since its last re-key (`thorough`: also files whose
         typed regions did not parse on their own, by re-segmenting them whole), and write the
         log entries of the typing session."""
-        paths = set(self._dirty) | (self._stale if thorough else set())
-        for path in sorted(paths):
+        for path in self._typing.pending(thorough=thorough):
             with self.transaction():
-                self._flush_path(path, thorough=thorough)
+                self._typing.flush_path(path, thorough=thorough)
         self._seal()
-
-    def _flush_path(self, path: str, *, thorough: bool, only: str | None = None) -> None:
-        """Re-key the typed-into units of a file (`only` that one of them, if given)."""
-        waiting = self._dirty.pop(path, None) or {}
-        typed = self._subs.pop(path, None) or {}
-        if only is not None:  # the others keep waiting
-            keys = {only} & waiting.keys()
-            del waiting[only]
-            self._dirty[path] = waiting
-            self._subs[path] = typed
-        else:
-            keys = set(waiting)
-        stale = path in self._stale
-        if not keys and not (thorough and stale):
-            return
-        profile = _profile(path)
-        if profile is None or (path not in self._indexes and path not in self.document.files):
-            self._stale.discard(path)
-            return
-        index = self._index(path)
-        if not index.structured:
-            self._stale.discard(path)
-            return
-        slots: set[int] = set()
-        subs: dict[int, set[int]] = {}
-        for key in keys:
-            slot = _slot_number(index, key)
-            if slot is not None:
-                slots.add(slot)
-                if key in typed:
-                    subs[slot] = typed.pop(key)
-        # A region re-keyed on its own can disagree with the whole file's cut at its edges
-        # (a comment typed between units, a unit emptied by typing); such files stay in
-        # `_stale` and the next thorough flush re-segments them whole, canonically.
-        broken = self._broken.setdefault(path, {})
-        whole_failed = False
-        if thorough and stale:
-            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True) is not None:
-                self._stale.discard(path)
-                broken.clear()
-                return
-            whole_failed = True
-            slots |= {s for s in range(len(index.top) + 2) if _edited(broken, _slot_key(index, s))}
-        failed = False
-        # Each run of adjacent dirty slots on its own, the last first: a re-key renumbers only
-        # the slots after the ones it covers.
-        for first, last in reversed(_runs(slots)):
-            run = [_slot_key(index, s) for s in range(first, last + 1)]
-            if not thorough and not any(_due(broken, k) for k in run):
-                failed = True  # did not parse, and little was typed into it since
-                continue
-            if (
-                first == last
-                and not thorough
-                and self._rekey_children(index, first, subs.get(first), profile)
-            ):
-                continue
-            covered = self._rekey_region(index, first, last, profile)
-            if covered is not None:
-                for key in run:
-                    broken.pop(key, None)
-                if only is not None:  # units the re-key took in wait no more
-                    for slot in range(covered[0], covered[1] + 1):
-                        waiting.pop(_slot_key(index, slot), None)
-            else:
-                failed = True
-                for key in run:
-                    broken[key] = [0, broken.get(key, [0, 0])[1] + 1]
-        if failed and thorough and not whole_failed:
-            if self._rekey_region(index, 0, len(index.top) + 1, profile, whole=True) is not None:
-                self._stale.discard(path)
-                broken.clear()
-                return
-            whole_failed = True
-        if thorough and not failed and not whole_failed:
-            self._stale.discard(path)
-        else:
-            # Does not parse yet, or was re-keyed piecewise: the text is right, and the
-            # structure is made canonical by the next thorough flush.
-            self._stale.add(path)
-
-    def _rekey_region(
-        self, index: FileIndex, first: int, last: int, profile: Profile, *, whole: bool = False
-    ) -> tuple[int, int] | None:
-        """Re-key top-level slots first..last from their current text; returns the slots it
-        re-keyed (widened as the cut needed, numbered as they are now), or None if the text
-        does not parse on its own (nothing changed then). The `whole` file's pass, a fallback
-        after its regions failed alone, gives up on a parse that runs far past valid code's
-        speed (see WHOLE_PARSE_BUDGET): the file stays stale and is tried again at the next
-        one."""
-        region = index.text(first, last)
-        budget = WHOLE_PARSE_BUDGET if whole else REGION_PARSE_BUDGET
-        result = rekey_slots(
-            self.document, index, first, last, region, profile, self._rekeyer, budget=budget
-        )
-        if result is None:
-            return None
-        before = len(index.top)
-        if result.reshaped:
-            index.replace_slots(self.document, result.first, result.last)
-        return result.first, result.last + len(index.top) - before
-
-    def _rekey_children(
-        self, index: FileIndex, slot: int, subs: set[int] | None, profile: Profile
-    ) -> bool:
-        """Re-key only the typed-into children of the container at top-level slot `slot`,
-        each run of adjacent ones on its own; False if that cannot be done (a leaf unit, its
-        head or tail typed into, a run that does not parse in the container's context)."""
-        pieces = index.slot_pieces(slot, slot)
-        if not subs or pieces[0].part != "head" or not 0 < min(subs) <= max(subs) < pieces[-1].sub:
-            return False
-        for first, last in reversed(_runs(subs)):
-            result = rekey_children(
-                self.document,
-                index,
-                slot,
-                first,
-                last,
-                profile,
-                self._rekeyer,
-                budget=REGION_PARSE_BUDGET,
-            )
-            if result is None:
-                return False
-            if result.reshaped:
-                index.replace_slots(self.document, slot, slot)
-        return True
-
-    def _index(self, path: str) -> FileIndex:
-        index = self._indexes.get(path)
-        if index is None:
-            index = self._indexes[path] = FileIndex(self.document, path)
-        return index
-
-    def _structure_changed(self, path: str) -> None:
-        self._indexes.pop(path, None)
-        self._dirty.pop(path, None)
-        self._subs.pop(path, None)
-        self._broken.pop(path, None)
-        self._stale.discard(path)
-
-    def _slots_of(self, path: str, nid: str) -> set[int]:
-        index = self._index(path)
-        return {p.slot for p in index.pieces if p.nid == nid}
 
     def _span(self, path: str, nid: str) -> tuple[int, int]:
         """The character range a node renders at in its file."""
@@ -1216,7 +985,7 @@ class Workspace:
                 node["name"] = name
             self._touch(nid, "edit")
             if path is not None:
-                self._structure_changed(path)
+                self._typing.structure_changed(path)
 
     def confirm_delete(self, nid: str) -> None:
         """Record that a deleted node stays deleted, as an entry that has seen all its heads."""
@@ -1251,7 +1020,7 @@ class Workspace:
             self._touch(nid, "move")
             path_now = document.path_of(nid)
             if path_now is not None:
-                self._structure_changed(path_now)
+                self._typing.structure_changed(path_now)
 
     def place(self, nid: str, container: str) -> None:
         """Put a node in `container` only (after a move + move it sits in two bodies)."""
@@ -1267,7 +1036,7 @@ class Workspace:
             self._touch(nid, "move")
             path = document.path_of(nid)
             if path is not None:
-                self._structure_changed(path)
+                self._typing.structure_changed(path)
 
     def _new_path(self, path: str) -> str:
         if path in self.document.files:
@@ -1285,53 +1054,3 @@ def _undo(text: str, part: str, edits: tuple[TextEdit, ...]) -> str:
         if edit_part == part:
             text = text[:pos] + old + text[pos + len(new) :]
     return text
-
-
-def _runs(slots: set[int]) -> list[tuple[int, int]]:
-    """Runs of consecutive numbers, as (first, last), in ascending order."""
-    runs: list[tuple[int, int]] = []
-    for slot in sorted(slots):
-        if runs and runs[-1][1] == slot - 1:
-            runs[-1] = (runs[-1][0], slot)
-        else:
-            runs.append((slot, slot))
-    return runs
-
-
-def _slot_key(index: FileIndex, slot: int) -> str:
-    """A top-level slot's identity across re-keys: its unit's id, or the root's head or tail."""
-    if slot == 0:
-        return "^"
-    if slot > len(index.top):
-        return "$"
-    return index.top[slot - 1]
-
-
-def _slot_number(index: FileIndex, key: str) -> int | None:
-    """The top-level slot a `_slot_key` names now; None if its unit is gone."""
-    if key == "^":
-        return 0
-    if key == "$":
-        return len(index.top) + 1
-    try:
-        return index.top.index(key) + 1
-    except ValueError:
-        return None
-
-
-def _due(broken: dict[str, list[int]], key: str) -> bool:
-    """Whether a unit may be parsed again: it parsed last time, or enough was typed into it."""
-    entry = broken.get(key)
-    return entry is None or entry[0] >= RETRY_AFTER << min(entry[1] - 1, 3)
-
-
-def _edited(broken: dict[str, list[int]], key: str) -> bool:
-    """Whether a unit that did not parse was typed into since."""
-    entry = broken.get(key)
-    return entry is not None and entry[0] > 0
-
-
-@functools.lru_cache(maxsize=4096)
-def _profile(path: str) -> Profile | None:
-    """`profile_for`, remembered: a flush asks it for the same few paths again and again."""
-    return profile_for(path)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import crdtspace.workspace as workspace_module
+import crdtspace.splicing as splicing
 from crdtspace import Workspace
 from crdtspace.history import History
 from crdtspace.segment import Seg, segment_file
@@ -98,7 +98,7 @@ def repo(tmp_path: Path) -> Path:
 
 def assert_index_is_exact(ws: Workspace, path: str) -> None:
     """The workspace's cached index agrees with the document and with a fresh index."""
-    index = ws._indexes.get(path)
+    index = ws._typing.indexes.get(path)
     if index is None:
         return
     fresh = FileIndex(ws.document, path)
@@ -123,11 +123,11 @@ def test_the_index_stays_exact_through_typing_and_re_keys(
     repo: Path, seed: int, rust: bool, waiting: int
 ) -> None:
     rnd = random.Random(seed)
-    workspace_module.DIRTY_SLOTS, default = waiting, workspace_module.DIRTY_SLOTS
+    splicing.DIRTY_SLOTS, default = waiting, splicing.DIRTY_SLOTS
     try:
         _type_randomly(repo, rnd, rust)
     finally:
-        workspace_module.DIRTY_SLOTS = default
+        splicing.DIRTY_SLOTS = default
 
 
 def _type_randomly(repo: Path, rnd: random.Random, rust: bool) -> None:
@@ -168,11 +168,11 @@ def test_typing_in_one_place_then_another_keeps_the_index(repo: Path) -> None:
     text = ws.render(path)
     first = text.index("return x + 1") + len("return x")
     ws.splice(path, first, 0, " * 2")
-    index = ws._indexes[path]
+    index = ws._typing.indexes[path]
     second = ws.render(path).index("return alpha(1)") + len("return alpha(1")
     ws.splice(path, second, 0, " + 1")
     # the move re-keyed alpha's unit: its cut did not change, so the index was kept
-    assert ws._indexes[path] is index
+    assert ws._typing.indexes[path] is index
     assert_index_is_exact(ws, path)
 
 
@@ -228,7 +228,7 @@ def test_plain_text_files_keep_their_index(repo: Path) -> None:
 def test_a_method_typed_into_a_class_is_re_keyed_in_the_class_alone(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workspace_module, "DIRTY_SLOTS", 1)  # re-key at each move
+    monkeypatch.setattr(splicing, "DIRTY_SLOTS", 1)  # re-key at each move
     ws = Workspace.from_commit(repo, agent="typist")
     path = "m.py"
     box = ws.resolve(f"{path}::Box")[1]
@@ -239,12 +239,12 @@ def test_a_method_typed_into_a_class_is_re_keyed_in_the_class_alone(
         at += 1
     at = ws.render(path).index("return alpha(1)")
     ws.splice(path, at, 0, "#")  # the typing moves on: Box's typed child is re-keyed
-    index = ws._indexes[path]
+    index = ws._typing.indexes[path]
     names = [index.identity(ws.document, p.nid)[1] for p in index.pieces if p.part == "text"]
     assert names.count("count") == 1
     children = [index.identity(ws.document, nid)[1] for nid in ws.document.children(box)]
     assert children[-3:] == ["put", "count", "size"]
-    assert path in ws._stale  # re-keyed piecewise: a structure read re-segments it whole
+    assert path in ws._typing.stale  # re-keyed piecewise: a structure read re-segments it whole
     assert_index_is_exact(ws, path)
     outline = [(e.depth, e.qualname) for e in ws.outline(path)]
     assert (2, "Box.count") in outline
@@ -339,7 +339,7 @@ def test_a_burst_reaches_the_text_as_one_insert(repo: Path) -> None:
     ws = Workspace.from_commit(repo, agent="typist")
     path = "m.py"
     at = ws.render(path).index("return x + 1") + len("return x + 1")
-    index = ws._indexes.get(path) or ws._index(path)
+    index = ws._typing.indexes.get(path) or ws._typing.index(path)
     piece = index.pieces[index.locate(at)]
     writes: list[str] = []
     piece.text.observe(lambda event: writes.append(str(event.delta)))
@@ -366,25 +366,25 @@ def test_typing_that_goes_back_and_forth_re_keys_the_least_recent_unit(tmp_path:
         ws.splice(path, ws.render(path).index(marker), 0, text)
 
     parses: list[str] = []
-    real = workspace_module.rekey_slots
+    real = splicing.rekey_slots
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            workspace_module,
+            splicing,
             "rekey_slots",
             lambda *a, **k: parses.append(a[4]) or real(*a, **k),
         )
         type_at("    return 0", "def g():\n    return 9\n")  # f0 now holds two functions
         for _ in range(3):  # back and forth: nothing is re-keyed
-            for i in range(1, workspace_module.DIRTY_SLOTS):
+            for i in range(1, splicing.DIRTY_SLOTS):
                 type_at(f"    return {i}\n", "# ")
         assert parses == []
-        assert len(ws._dirty[path]) == workspace_module.DIRTY_SLOTS
+        assert len(ws._typing.dirty[path]) == splicing.DIRTY_SLOTS
         type_at("    return 11\n", "# ")  # one more unit: f0, the least recent, is re-keyed
         assert len(parses) == 1
         assert "def g():" in parses[0]
-    index = ws._indexes[path]
+    index = ws._typing.indexes[path]
     names = [index.identity(ws.document, nid)[1] for nid in index.top]
     assert names[:3] == ["f0", "g", "f1"]  # g appeared without a structure read
-    assert len(ws._dirty[path]) == workspace_module.DIRTY_SLOTS
+    assert len(ws._typing.dirty[path]) == splicing.DIRTY_SLOTS
     assert_index_is_exact(ws, path)
     assert [e.name for e in ws.outline(path) if e.depth == 1][:3] == ["f0", "g", "f1"]
