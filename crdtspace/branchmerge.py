@@ -28,6 +28,7 @@ from crdtspace.gate import (
     GateReport,
     check_command,
     check_syntax,
+    follow_checkout,
     move_branch,
     run_check,
     snapshot,
@@ -113,6 +114,7 @@ def merge_branches(
         move_branch(repo, report.branch, sha, head)
         report.commit = sha
         report.gate.add("commit", True, f"{sha[:10]} on {report.branch}")
+        follow_checkout(repo, report.branch, head, sha, report.gate)
         return report
     finally:
         repo.close()

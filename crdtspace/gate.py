@@ -13,10 +13,13 @@ refusal (a refused commit changes nothing):
    language parses (unless it did not parse in the base commit either);
 3. the project's check command (`[tool.crdtspace] check` in the rendered pyproject.toml, or
    the `check` argument) run on the rendered tree in a temporary git worktree;
-4. then it writes blobs, tree and commit with GitPython into the object store (a temporary
-   index: the user's index and working tree are never touched), with the agents who edited
-   since the last commit as ``Co-authored-by:`` trailers and a ``Crdtspace-State:`` trailer,
-   and moves the branch with a compare-and-swap on its old value.
+4. then it writes blobs, tree and commit with GitPython into the object store (through a
+   temporary index), with the agents who edited since the last commit as ``Co-authored-by:``
+   trailers and a ``Crdtspace-State:`` trailer, and moves the branch with a compare-and-swap
+   on its old value;
+5. the checked-out branch's index and working tree then follow, path by path, where they
+   hold no uncommitted work (`crdtspace.worktree`): anyone's uncommitted work is never
+   touched, and a `git status` after the commit is clean where it was clean before.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from gitdb.base import IStream  # type: ignore[import-untyped]  # gitdb ships no
 from crdtspace import gitio
 from crdtspace.errors import GitStateError
 from crdtspace.languages import profile_for
+from crdtspace.worktree import follow
 
 if TYPE_CHECKING:
     from crdtspace.workspace import Workspace
@@ -67,6 +71,8 @@ class GateReport:
     branch: str = ""
     files_changed: list[str] = field(default_factory=list)
     coauthors: list[str] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)
+    """Changed paths whose index or working tree was left alone (uncommitted work), and why."""
 
     @property
     def ok(self) -> bool:
@@ -124,9 +130,7 @@ def check_convergence(
         return report.add("convergence", True, f"{known} replica(s) known, none behind")
     names = ", ".join(lagging)
     if allow_behind:
-        return report.add(
-            "convergence", True, f"committing without the unseen edits of: {names}"
-        )
+        return report.add("convergence", True, f"committing without the unseen edits of: {names}")
     return report.add(
         "convergence",
         False,
@@ -378,6 +382,25 @@ def move_branch(repo: git.Repo, branch: str, new: str, old: str) -> None:
         ) from None
 
 
+def follow_checkout(repo: git.Repo, branch: str, old: str, new: str, report: GateReport) -> None:
+    """After the branch moved from `old` to `new`: when it is the one checked out, its index
+    and working tree follow where they hold no uncommitted work (`crdtspace.worktree`); the
+    report says what was left alone. The commit stands whatever happens here."""
+    try:
+        checked_out = str(repo.git.symbolic_ref("-q", "HEAD")) == f"refs/heads/{branch}"
+    except git.GitCommandError:  # a detached HEAD
+        checked_out = False
+    if not checked_out:
+        return
+    try:
+        followed = follow(repo, old, new)
+    except (GitStateError, OSError) as error:
+        report.add("worktree", False, f"the index and working tree stay as they were: {error}")
+        return
+    report.kept = followed.kept
+    report.add("worktree", True, followed.summary())
+
+
 # -- the gate ---------------------------------------------------------------------------------
 
 
@@ -444,8 +467,11 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
         report.files_changed = changed
         report.coauthors = coauthors
         report.add("commit", True, f"{sha[:10]} on {branch}: {len(changed)} file(s)")
+        shown = len(report.steps) - 1
+        follow_checkout(repo, branch, base_sha, sha, report)
         if options.progress is not None:
-            options.progress(report.steps[-1])
+            for step in report.steps[shown:]:
+                options.progress(step)
         return report
     finally:
         repo.close()

@@ -47,6 +47,10 @@ def test_two_branches_merge_cleanly_into_one_commit(repo: Path) -> None:
     assert git(repo, "show", "HEAD:lib.py") == LIB.replace("split()", "split(',')")
     assert git(repo, "show", "HEAD:main.py").endswith("count(text) * 2\n")
     assert git(repo, "show", "HEAD:README.md") == "# tool\n"
+    # the checked-out branch moved: its index and working tree followed
+    assert report.gate.steps[-1].name == "worktree"
+    assert git(repo, "status", "--porcelain") == ""
+    assert (repo / "lib.py").read_text() == LIB.replace("split()", "split(',')")
 
 
 def test_a_rename_on_one_branch_against_a_new_call_in_a_new_file(repo: Path) -> None:

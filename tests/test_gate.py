@@ -36,7 +36,6 @@ def show(repo: Path, rev: str, path: str) -> str:
 
 
 def test_a_commit_through_the_gate(repo: Path) -> None:
-    before_index = (repo / ".git" / "index").read_bytes()
     with Workspace.init(repo, agent="lead") as home:
         alice = home.replica("alice")
         alice.write("app.py", APP.replace("sum(xs)", "sum(xs, 0)"))
@@ -45,7 +44,7 @@ def test_a_commit_through_the_gate(repo: Path) -> None:
         report = home.commit("Use a start value; add util", run_check=False)
         assert report.ok, report.steps
         assert [s.name for s in report.steps] == [
-            "convergence", "conflicts", "syntax", "check", "commit"
+            "convergence", "conflicts", "syntax", "check", "commit", "worktree"
         ]
     assert head(repo) == report.commit
     assert "sum(xs, 0)" in show(repo, "HEAD", "app.py")
@@ -56,10 +55,45 @@ def test_a_commit_through_the_gate(repo: Path) -> None:
     assert "Crdtspace-State: " in message
     assert git(repo, "log", "-1", "--format=%an <%ae>").strip() == "Repo Owner <owner@example.com>"
     assert report.files_changed == ["app.py", "util.py"]
-    # the user's index and working tree were not touched
-    assert (repo / ".git" / "index").read_bytes() == before_index
-    assert (repo / "app.py").read_text() == APP
-    assert not (repo / "util.py").exists()
+    # nobody had uncommitted work: the index and working tree followed the branch
+    assert report.kept == {}
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    assert "sum(xs, 0)" in (repo / "app.py").read_text()
+    assert (repo / "util.py").read_text() == "def double(x):\n    return 2 * x\n"
+
+
+def test_uncommitted_work_is_left_alone_when_the_checkout_follows(repo: Path) -> None:
+    """Paths with work of someone's (changed on disk, staged) keep it, byte for byte, and are
+    named; the other changed paths follow the branch; a removed file goes from disk."""
+    (repo / "tools.py").write_text("def tool():\n    return 1\n")
+    (repo / "run.sh").write_text("echo run\n")
+    (repo / "run.sh").chmod(0o755)
+    commit_files(repo, {"notes.md": "notes\n"}, "more files")
+    with Workspace.init(repo, agent="lead") as home:
+        home.write("app.py", APP.replace("sum(xs)", "sum(xs, 0)"))
+        home.write("README.md", "# app, by agents\n")
+        home.write("tools.py", "def tool():\n    return 2\n")
+        home.write("run.sh", "echo run fast\n")
+        home.remove("notes.md")
+        mine = "# my own readme\n"
+        (repo / "README.md").write_text(mine)  # changed on disk, not staged
+        (repo / "tools.py").write_text("def tool():\n    return 3\n")
+        git(repo, "add", "tools.py")  # staged
+        report = home.commit("agents' work", run_check=False)
+    assert report.ok, report.steps
+    assert report.kept == {"README.md": "changed on disk", "tools.py": "staged changes"}
+    step = report.steps[-1]
+    assert step.name == "worktree"
+    assert "README.md" in step.detail
+    assert "tools.py" in step.detail
+    assert (repo / "README.md").read_text() == mine
+    assert (repo / "tools.py").read_text() == "def tool():\n    return 3\n"
+    assert "sum(xs, 0)" in (repo / "app.py").read_text()
+    assert (repo / "run.sh").read_text() == "echo run fast\n"
+    assert (repo / "run.sh").stat().st_mode & 0o111  # still executable
+    assert not (repo / "notes.md").exists()
+    status = sorted(git(repo, "status", "--porcelain").splitlines())
+    assert status == [" M README.md", "M  tools.py"]  # only the user's own work shows
 
 
 def test_the_next_commit_names_only_new_contributors(repo: Path) -> None:

@@ -41,8 +41,9 @@ def commit(
     """Commit the converged, conflict-free state to the branch (exit 1 if the gate refuses).
 
     Checks convergence, conflicts and broken code, syntax, then the project's check command in
-    a temporary worktree; writes the commit without touching the index or working tree, with
-    the contributing agents as co-authors, and moves the branch by compare-and-swap."""
+    a temporary worktree; writes the commit with the contributing agents as co-authors, moves
+    the branch by compare-and-swap, and brings the index and working tree along wherever they
+    hold no uncommitted work (paths left alone are named)."""
 
     def show(step: Step) -> None:
         if not as_json:
@@ -59,6 +60,7 @@ def commit(
                 "branch": report.branch,
                 "files": report.files_changed,
                 "coauthors": report.coauthors,
+                "kept": report.kept,
                 "steps": [asdict(s) for s in report.steps],
             }
         )
