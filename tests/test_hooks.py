@@ -284,6 +284,33 @@ def test_pre_commit_refuses_with_open_conflicts(workspace_repo: Path) -> None:
     assert shim.returncode == CONFLICTS
 
 
+def test_the_hooks_act_on_the_configured_workspace(repo: Path) -> None:
+    """`git config crdtspace.workspace NAME` points the hooks (the shims' quick check and the
+    python part) at that workspace instead of `default`."""
+    install(repo)
+    Workspace.init(repo, agent="alice", workspace="team").close()
+    durable = Workspace.open(repo, agent="alice", workspace="team")
+    bob = durable.replica("bob")
+    durable.write("a.py", EDITED)
+    bob.write("a.py", SOURCE.replace("return 1", "return 11"))
+    crdtspace.sync(durable, bob)
+    durable.close()
+    _stage(repo, {"notes.txt": "more notes\n"})
+    shim = [str(repo / ".git" / "hooks" / "pre-commit")]
+    # not configured: the hooks look at `default`, which does not exist here
+    assert subprocess.run(shim, cwd=repo, env=_env(), capture_output=True).returncode == 0
+    assert run_hook("pre-commit", repo, env=_env()).exit_code == ALLOW
+    git(repo, "config", "crdtspace.workspace", "team")
+    assert subprocess.run(shim, cwd=repo, env=_env(), capture_output=True).returncode == CONFLICTS
+    head = _head(repo)
+    refused = _commit(repo)
+    assert refused.returncode != 0
+    assert "open conflict" in refused.stderr
+    assert _head(repo) == head
+    assert run_hook("pre-commit", repo, env=_env()).exit_code == CONFLICTS
+    assert run_hook("pre-commit", repo, workspace="default", env=_env()).exit_code == ALLOW
+
+
 def test_the_kill_switch_lets_git_commit(workspace_repo: Path) -> None:
     repo = workspace_repo
     _with_conflict(repo)
