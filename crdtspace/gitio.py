@@ -203,6 +203,19 @@ def state_dir(repo: git.Repo, workspace: str = "default") -> Path:
     return Path(repo.git_dir) / "crdtspace" / workspace
 
 
+def configured_workspace(root: Path) -> str:
+    """A repository's default workspace: ``git config crdtspace.workspace``, else "default"
+    (also outside a repository, where nothing else will work anyway)."""
+    done = subprocess.run(
+        ["git", "-C", str(root), "config", "--get", "crdtspace.workspace"],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "default"
+
+
 def user_name(repo: git.Repo) -> str:
     """``git config user.name`` (repository, then global), else ``$USER``, else "anonymous"."""
     try:

@@ -56,7 +56,6 @@ __all__ = [
     "HooksStatus",
     "InstallReport",
     "UninstallReport",
-    "hook_workspace",
     "hooks_dir",
     "install",
     "run_hook",
@@ -439,10 +438,10 @@ def run_hook(
 ) -> HookResult:
     """Run one hook's crdtspace part (see the module docstring for the exit codes).
 
-    ``workspace``: the one the hooks act on, by default `hook_workspace` (git config
-    ``crdtspace.workspace``, else "default"). ``env`` is the environment git gave the hook
-    (default: this process's), which says which index a ``git commit -- PATHS`` or
-    ``git commit -a`` is about to commit."""
+    ``workspace``: the one the hooks act on, by default the repository's
+    (`gitio.configured_workspace`: git config ``crdtspace.workspace``, else "default").
+    ``env`` is the environment git gave the hook (default: this process's), which says which
+    index a ``git commit -- PATHS`` or ``git commit -a`` is about to commit."""
     environment = dict(os.environ if env is None else env)
     if name not in HOOK_NAMES:
         return HookResult(ALLOW, f"crdtspace: no hook named {name!r}; nothing done")
@@ -451,7 +450,7 @@ def run_hook(
     try:
         root = _root(repo)
         if workspace is None:
-            workspace = hook_workspace(root)
+            workspace = gitio.configured_workspace(root)
         if not _has_workspace(root, workspace):
             return HookResult(ALLOW)
     except CrdtspaceError as exc:
@@ -459,12 +458,6 @@ def run_hook(
     if name == "pre-commit":
         return _pre_commit(root, workspace, environment)
     return _post(name, root, list(args), workspace, environment)
-
-
-def hook_workspace(root: Path) -> str:
-    """The workspace the hooks act on: ``git config crdtspace.workspace``, else "default"."""
-    name = _git(root, "config", "--get", "crdtspace.workspace", check=False).strip()
-    return name or "default"
 
 
 def _has_workspace(root: Path, workspace: str) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crdtspace.cli import app
-from crdtspace.testing import make_repo
+from crdtspace.testing import git, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "def one():\n    return 1\n\n\ndef two():\n    return 2\n"
@@ -60,6 +60,20 @@ def test_init_status_outline_show(repo: Path) -> None:
     assert out == SOURCE
     key = json.loads(run(repo, "show", "src/m.py::one", "--json")[1])["key"]
     assert run(repo, "show", key)[1] == "def one():\n    return 1\n"
+
+
+def test_the_repositorys_workspace_comes_from_git_config(repo: Path) -> None:
+    git(repo, "config", "crdtspace.workspace", "team")
+    code, out, _ = run(repo, "init", "--agent", "tester")
+    assert code == 0, out
+    assert (repo / ".git" / "crdtspace" / "team").is_dir()
+    assert not (repo / ".git" / "crdtspace" / "default").exists()
+    code, out, _ = run(repo, "status", "--json")
+    assert code == 0, out
+    assert json.loads(out)["files"] == 2
+    code, out, err = run(repo, "-w", "default", "status")  # -w still names one explicitly
+    assert code != 0
+    assert "crdtspace init" in out + err
 
 
 def test_write_rekeys_and_logs_the_agent(repo: Path) -> None:

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from crdtspace import gitio
 from crdtspace.errors import CrdtspaceError
 from crdtspace.workspace import Workspace
 
@@ -47,7 +48,14 @@ class Context:
     """Options given before the command: which repository and which workspace."""
 
     repo: Path
-    workspace: str
+    named: str | None = None
+    """The workspace `--workspace` named, if it did."""
+
+    @property
+    def workspace(self) -> str:
+        """The workspace named, else the repository's (git config crdtspace.workspace, else
+        "default")."""
+        return self.named or gitio.configured_workspace(self.repo)
 
 
 @app.callback()
@@ -58,17 +66,24 @@ def _options(
         typer.Option("-C", "--repo", help="Run as if started in this directory (like git -C)."),
     ] = Path("."),
     workspace: Annotated[
-        str, typer.Option("--workspace", "-w", help="Name of the workspace in this repository.")
-    ] = "default",
+        str | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Name of the workspace in this repository "
+            "[default: git config crdtspace.workspace, else 'default'].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = Context(repo=repo.absolute(), workspace=workspace)
+    ctx.obj = Context(repo=repo.absolute(), named=workspace)
 
 
 def context(ctx: typer.Context) -> Context:
     obj = ctx.find_root().obj
     if isinstance(obj, Context):
         return obj
-    return Context(repo=Path.cwd(), workspace="default")
+    return Context(repo=Path.cwd())
 
 
 @contextmanager

@@ -106,9 +106,9 @@ def hook(
     12 the workspace is behind HEAD. Anything unexpected lets git go ahead, with a warning."""
     options = context(ctx)
     try:
-        # `-w NAME` picks another workspace; else the one the hooks are set to act on
-        named = options.workspace if options.workspace != "default" else None
-        result = library.run_hook(name, options.repo, [*(args or []), *ctx.args], workspace=named)
+        result = library.run_hook(
+            name, options.repo, [*(args or []), *ctx.args], workspace=options.named
+        )
     except Exception as exc:  # a hook must never block git because crdtspace is broken
         err.print(f"crdtspace: {name} failed ({exc!r}); git proceeds without it", markup=False)
         raise typer.Exit(library.ALLOW) from None
