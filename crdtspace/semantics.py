@@ -298,7 +298,11 @@ class Semantics:
             if self._package_defines(use.path, use.name) or self._defined_in(use.path, use.name):
                 return None
             removals = self._removals_in(use.name, self._scope_files(use.path))
-        elif status == "unknown" and use.reference.qualifier in ("", "self", "this"):
+        elif status == "unknown" and (
+            use.reference.qualifier in ("", "self", "this") or resolution.member_of
+        ):
+            # (a member missing from the class a receiver was made by, `cart = Cart()`: the
+            # variable's type is inferred from its bindings, so the finding is possible)
             removals = self._removals_in(use.name, [use.path])
             severity = POSSIBLE
         else:

@@ -89,6 +89,7 @@ class Reference:
     end: int
     qualifier: str = ""  # "" bare; "self"/"this"; an imported module alias; "?" other receiver
     call: Call | None = None
+    receiver: str = ""  # with qualifier "?": the receiver when it is a bare name (`cart.add`)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class _Scope:
     bases: list[str] = field(default_factory=list)
     open: bool = False  # a class whose members cannot all be known (decorated, metaclass...)
     derived: bool = False  # a class some class of this file derives from (a mixin, perhaps)
+    made: dict[str, str | None] = field(default_factory=dict)
+    """Names bound here by `name = Class(...)` and nothing else: the class; None when a name is
+    also bound otherwise, or by calls of different classes."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,9 @@ class Resolution:
     status: str  # defined | imported | builtin | local | unresolved | unknown
     definition: Definition | None = None
     imported: Import | None = None
+    member_of: str = ""
+    """Through a receiver made by a class of this file (`cart = Cart()`) whose class has no
+    such member: that class (the status is then "unknown": the variable's type is a guess)."""
 
 
 # ---- language configuration ------------------------------------------------------------------
@@ -282,6 +289,7 @@ class _Captures:
     imports: list[tuple[Node, dict[str, Node], Mapping[str, str | None]]] = field(
         default_factory=list
     )
+    made: dict[_Key, str] = field(default_factory=dict)  # name bound by `name = Callee(...)`
 
 
 _DEF_PRIORITY = {"variable": 0, "constant": 1}
@@ -350,6 +358,8 @@ def _collect_grouped(
     elif name == "callee":
         args = caps.get("arguments")
         found.calls[node.id] = args.id if args is not None else None
+    elif name == "made.class" and "made.name" in caps:
+        found.made[caps["made.name"].id] = _text(node)
     elif head == "argument" and "arguments" in caps:
         _collect_argument(config, found, kind, node, caps["arguments"].id)
     elif name == "import":
@@ -592,6 +602,9 @@ class _Builder:
             scope.declared_nonlocal.add(name)
         else:
             _bind_local(scope, name)
+            made = self.found.made.get(node.id) if kind == "local" else None
+            if name not in scope.made or scope.made[name] != made:
+                scope.made[name] = made if name not in scope.made else None
         if kind != "local.bind":
             self.found.skip.add(node.id)
 
@@ -685,6 +698,8 @@ class _Builder:
             key = node.id
             call = _call(found, found.calls[key]) if key in found.calls else None
             qualifier = "" if obj is None else self._qualifier(obj, aliases)
+            named = obj is not None and qualifier == "?" and obj.type == "identifier"
+            receiver = _text(obj) if named and obj is not None else ""
             before = node.prev_sibling
             if obj is None and before is not None and before.type in (".", "::", "->"):
                 qualifier = "?"  # a member inside an unparsed token tree (a Rust macro's args)
@@ -696,6 +711,7 @@ class _Builder:
                     end=self.chars(node.end_byte),
                     qualifier=qualifier,
                     call=call,
+                    receiver=receiver,
                 )
             )
 
@@ -953,7 +969,7 @@ def resolve(symbols: FileSymbols, ref: Reference) -> Resolution:
     if ref.qualifier == "":
         return _resolve_bare(config, symbols, scope, ref.name)
     if ref.qualifier == "?":
-        return Resolution("unknown")
+        return _resolve_through(config, symbols, scope, ref) if ref.receiver else _UNKNOWN
     if config.self_names and ref.qualifier == config.self_names[0]:
         return _resolve_member(config, symbols, _enclosing_class(scope), ref.name, set())
     first = re.split(r"\.|::", ref.qualifier, maxsplit=1)[0]
@@ -961,6 +977,45 @@ def resolve(symbols: FileSymbols, ref: Reference) -> Resolution:
     if isinstance(found, Import):
         return Resolution("imported", imported=found)
     return Resolution("unknown")
+
+
+_UNKNOWN = Resolution("unknown")
+
+
+def _resolve_through(
+    config: _Config, symbols: FileSymbols, scope: _Scope | None, ref: Reference
+) -> Resolution:
+    """`cart.add` where `cart` was bound, in the scope it is found in, only by `cart =
+    Cart(...)` with Cart a class of this file: a member of Cart. Anything else is unknown."""
+    holder = _holder(config, scope, ref.receiver)
+    made = holder.made.get(ref.receiver) if holder is not None else None
+    if holder is None or made is None:
+        return _UNKNOWN
+    found = _lookup(config, holder, made)
+    if not isinstance(found, Definition) or found.kind != "class":
+        return _UNKNOWN
+    owner = symbols.scopes.get(f"{found.scope}.{found.name}" if found.scope else found.name)
+    if owner is None or owner.kind != "class":
+        return _UNKNOWN
+    # (an instance of exactly this class: not a mixin of some subclass, see _resolve_member)
+    member = _resolve_member(config, symbols, owner, ref.name, {"<receiver>"})
+    if member.status == config.unbound:
+        return Resolution("unknown", member_of=found.name)
+    return member
+
+
+def _holder(config: _Config, scope: _Scope | None, name: str) -> _Scope | None:
+    """The scope whose binding of `name` a lookup from `scope` finds (see `_lookup`)."""
+    innermost = True
+    while scope is not None:
+        if name in scope.declared_global or name in scope.declared_nonlocal:
+            return None  # bound elsewhere, in ways not followed here
+        skip_class = scope.kind == "class" and not innermost and not config.class_encloses
+        if not skip_class and name in scope.bindings:
+            return scope
+        innermost = False
+        scope = scope.parent
+    return None
 
 
 def _lookup(config: _Config, scope: _Scope | None, name: str) -> Definition | Import | bool | None:

@@ -577,3 +577,64 @@ def test_fragment_of_a_java_method() -> None:
     assert helper.scope == "add"
     assert status(found, "item") == "local"
     assert status(found, "size") == "unknown"
+
+
+RECEIVERS = """class Cart:
+    def add(self, sku):
+        pass
+
+
+class Shelf(Cart):
+    pass
+
+
+def made():
+    cart = Cart()
+    cart.add(1)
+    cart.put(2)
+    shelf = Shelf()
+    shelf.add(3)
+    shelf.gone(4)
+
+
+def rebound(flag):
+    box = Cart()
+    if flag:
+        box = []
+    box.put(5)
+
+
+def parameter(cart):
+    cart.put(6)
+
+
+def elsewhere():
+    thing = Factory()
+    thing.put(7)
+
+
+def later():
+    cart.put(8)
+
+
+cart = Cart()
+"""
+
+
+def test_calls_through_a_receiver_made_by_a_class_of_the_file() -> None:
+    found = symbols("r.py", RECEIVERS)
+    add = resolve(found, refs(found, "add")[0])
+    assert add.status == "defined"
+    assert add.definition is not None
+    assert add.definition.scope == "Cart"
+    put = resolve(found, refs(found, "put")[0])  # cart = Cart(); cart.put: Cart has no put
+    assert (put.status, put.member_of) == ("unknown", "Cart")
+    inherited = resolve(found, refs(found, "add")[1])  # shelf = Shelf(): add from its base
+    assert inherited.status == "defined"
+    assert resolve(found, refs(found, "gone")[0]).member_of == "Shelf"
+    # a name bound otherwise too, a parameter, a class not of this file: no guess
+    for index in (1, 2, 3):
+        guess = resolve(found, refs(found, "put")[index])
+        assert (guess.status, guess.member_of) == ("unknown", "")
+    # a module-level `cart = Cart()` seen from a function
+    assert resolve(found, refs(found, "put")[4]).member_of == "Cart"

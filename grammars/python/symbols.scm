@@ -18,6 +18,8 @@
 ;   @global / @nonlocal   names declared so in a function
 ;   @member with @object: `object.member`; @attribute.store with @object: `object.member = ...`
 ;   @outer          evaluated in the scope around the one it sits in (annotations, defaults)
+; Receivers: @made.name bound by a call of @made.class (`cart = Cart()`): calls through the name
+;   are looked up in that class when every binding of the name in its scope is such a call
 ; Calls: @call with @callee; arguments grouped by @arguments: @argument, @argument.keyword
 ;   (the keyword's name, inside a non-positional @argument.named), @argument.splat
 ; Imports: @import with @import.module, @import.name, @import.alias, @import.star
@@ -93,6 +95,7 @@
 ; ---- bindings --------------------------------------------------------------------------------
 
 (assignment left: (identifier) @local)
+(assignment left: (identifier) @made.name right: (call function: (identifier) @made.class))
 (assignment left: (pattern_list (identifier) @local))
 (assignment left: (tuple_pattern (identifier) @local))
 (assignment left: (list_pattern (identifier) @local))

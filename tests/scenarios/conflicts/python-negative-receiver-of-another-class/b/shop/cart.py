@@ -1,0 +1,21 @@
+class Cart:
+    def add(self, sku, quantity):
+        self.lines = [(sku, quantity)]
+
+
+class Bag:
+    def add(self, item):
+        self.items = [item]
+
+
+def demo():
+    bag = Bag()
+    bag.add("apple")
+    return bag
+
+
+def bulk(skus):
+    cart = Cart()
+    for sku in skus:
+        cart.add(sku, 1)
+    return cart
