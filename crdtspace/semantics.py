@@ -40,6 +40,7 @@ from crdtspace.conflicts import (
 from crdtspace.document import LogEntry
 from crdtspace.history import Texts, render_texts
 from crdtspace.languages import profile_for
+from crdtspace.modulepaths import module_candidates
 
 DEFINITION_KINDS = ("function", "method", "class", "type", "constant", "variable")
 """Definition kinds (symbols.Definition.kind) whose removal can leave references dangling."""
@@ -393,7 +394,7 @@ class Semantics:
             return []
         files = self._paths
         out: list[str] = []
-        for candidate in sym.module_candidates(profile.name, importer, imported.module):
+        for candidate in module_candidates(profile.name, importer, imported.module):
             if candidate.endswith("/"):
                 out.extend(p for p in files if _folder(p) == candidate)
             elif candidate in files:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from crdtspace.modulepaths import module_candidates
 from crdtspace.symbols import (
     Call,
     FileSymbols,
@@ -16,7 +17,6 @@ from crdtspace.symbols import (
     Signature,
     file_symbols,
     fragment_symbols,
-    module_candidates,
     resolve,
 )
 
