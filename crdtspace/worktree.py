@@ -8,15 +8,17 @@ either commit's, the file on disk when its bytes are either commit's. A staged c
 merge conflict leaves the path exactly as it is; a file changed on disk stays as it is while
 its index entry follows (so `git status` and `git diff` show that work against the new
 commit, as they would after a `git pull` that kept it). Either is named in `Followed.kept`.
+Git itself hashes the files on disk (`hash-object --stdin-paths`) and writes the new ones
+(`checkout-index`), so line-ending conversion, filters and file modes are git's own.
 """
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 import git
 
@@ -60,27 +62,60 @@ def follow(repo: git.Repo, old: str, new: str) -> Followed:
     if not paths:
         return out
     staged = _index_entries(repo, paths)
-    lines: list[str] = []
+    free: list[str] = []  # no staged work: the index entry follows
     for path in paths:
+        why = _staged_work(path, before.get(path), after.get(path), staged.get(path))
+        if why is None:
+            free.append(path)
+        else:  # the user's work in progress: the index and the disk stay
+            out.kept[path] = why
+    on_disk = _disk_shas(repo, root, free)
+    writable: list[str] = []
+    for path in free:
         was, now = before.get(path), after.get(path)
-        why = _staged_work(path, was, now, staged.get(path))
-        if why is not None:  # the user's work in progress: the index and the disk stay
-            out.kept[path] = why
-            continue
-        why = _disk_work(root, path, was, now)
+        why = _disk_work(root, path, was, now, on_disk.get(path, ""))
         if why is None:
-            try:
-                _write(repo, root, path, now)
-            except OSError as error:
-                why = f"cannot be written: {error.strerror or error}"
-        if why is None:
-            out.updated.append(path)
-        else:  # the file on disk stays; the index (no work of anyone's) follows
+            writable.append(path)
+        else:  # the file on disk stays as it is
             out.kept[path] = why
+    lines = []
+    for path in free:
+        now = after.get(path)
         lines.append(f"0 {ZERO}\t{path}" if now is None else f"{now[0]} {now[1]}\t{path}")
     if lines:
         _git(repo, "update-index", "-z", "--index-info", stdin="".join(f"{x}\0" for x in lines))
+    checkout = []
+    for path in writable:
+        if after.get(path) is not None:
+            checkout.append(path)
+            continue
+        try:
+            _remove(root, path)
+        except OSError as error:
+            out.kept[path] = f"cannot be removed: {error.strerror or error}"
+            continue
+        out.updated.append(path)
+    if checkout:
+        # git writes them from the index: its filters, line endings and modes apply
+        done = _git(
+            repo,
+            "checkout-index",
+            "-f",
+            "-z",
+            "--stdin",
+            stdin="".join(f"{p}\0" for p in checkout),
+            check=False,
+            result=True,
+        )
+        failed = set(_failed_paths(done.stderr, checkout)) if done.returncode else set()
+        for path in checkout:
+            if path in failed:
+                out.kept[path] = "cannot be written"
+            else:
+                out.updated.append(path)
+    if lines:
         _git(repo, "update-index", "-q", "--refresh", check=False)  # stat data of new files
+    out.updated.sort()
     return out
 
 
@@ -99,12 +134,14 @@ def _staged_work(
     return None
 
 
-def _disk_work(root: Path, path: str, was: Entry | None, now: Entry | None) -> str | None:
-    """Why the file on disk at `path` holds work of someone's (neither commit's), or None."""
+def _disk_work(
+    root: Path, path: str, was: Entry | None, now: Entry | None, sha: str | None
+) -> str | None:
+    """Why the file on disk at `path` (whose blob sha, as git hashes it, is `sha`: None when
+    absent, "" when not a regular file) holds work of someone's, or None."""
     if not _inside(root, root / path):
         return "behind a symbolic link that leaves the working tree"
-    on_disk = _disk_sha(root / path)
-    if on_disk not in {e[1] if e is not None else None for e in (was, now)}:
+    if sha not in {e[1] if e is not None else None for e in (was, now)}:
         return "changed on disk"
     return None
 
@@ -118,42 +155,49 @@ def _inside(root: Path, file: Path) -> bool:
     return True
 
 
-def _disk_sha(file: Path) -> str | None:
-    """The blob sha of a regular file's bytes; None when absent, "" when not a regular file."""
-    try:
-        info = file.lstat()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return ""
-    if not stat.S_ISREG(info.st_mode):
-        return ""
-    try:
-        return gitio.blob_sha(file.read_bytes())
-    except OSError:
-        return ""
+def _disk_shas(repo: git.Repo, root: Path, paths: list[str]) -> dict[str, str | None]:
+    """The blob sha of each path's file as git would store it (its filters and line-ending
+    conversion applied, `git hash-object --stdin-paths`); None when absent, "" when it is not
+    a regular file or cannot be hashed."""
+    out: dict[str, str | None] = {}
+    files: list[str] = []
+    for path in paths:
+        try:
+            info = (root / path).lstat()
+        except FileNotFoundError:
+            out[path] = None
+            continue
+        except OSError:
+            out[path] = ""
+            continue
+        regular = stat.S_ISREG(info.st_mode) and "\n" not in path and _inside(root, root / path)
+        if regular:
+            files.append(path)
+        else:
+            out[path] = ""
+    if files:
+        done = _git(repo, "hash-object", "--stdin-paths", stdin="".join(f"{p}\n" for p in files))
+        shas = done.split()
+        if len(shas) == len(files):
+            out.update(zip(files, shas, strict=True))
+        else:  # pragma: no cover - git answered oddly: count none of them as ours
+            out.update(dict.fromkeys(files, ""))
+    return out
 
 
-def _write(repo: git.Repo, root: Path, path: str, now: Entry | None) -> None:
+def _remove(root: Path, path: str) -> None:
+    """Delete a file the new commit removes, and the folders that leaves empty."""
     file = root / path
-    if now is None:
-        file.unlink(missing_ok=True)
-        parent = file.parent
-        while parent != root and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
-        return
-    mode, sha = now
-    if _disk_sha(file) != sha:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = file.with_name(f".{file.name}.crdtspace-tmp")
-        temporary.write_bytes(gitio.blob_text(repo, sha))
-        os.replace(temporary, file)
-    executable = mode == "100755"
-    current = file.stat().st_mode
-    wanted = current | 0o111 if executable else current & ~0o111
-    if wanted != current:
-        file.chmod(wanted)
+    file.unlink(missing_ok=True)
+    parent = file.parent
+    while parent != root and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
+
+
+def _failed_paths(stderr: str, paths: list[str]) -> list[str]:
+    """The paths `git checkout-index` names in its errors."""
+    return [p for p in paths if p in stderr]
 
 
 def _index_entries(repo: git.Repo, paths: list[str]) -> dict[str, list[Entry]]:
@@ -172,7 +216,19 @@ def _index_entries(repo: git.Repo, paths: list[str]) -> dict[str, list[Entry]]:
     return out
 
 
-def _git(repo: git.Repo, *args: str, stdin: str | None = None, check: bool = True) -> str:
+@overload
+def _git(repo: git.Repo, *args: str, stdin: str | None = ..., check: bool = ...) -> str: ...
+
+
+@overload
+def _git(
+    repo: git.Repo, *args: str, stdin: str | None = ..., check: bool = ..., result: Literal[True]
+) -> subprocess.CompletedProcess[str]: ...
+
+
+def _git(
+    repo: git.Repo, *args: str, stdin: str | None = None, check: bool = True, result: bool = False
+) -> str | subprocess.CompletedProcess[str]:
     done = subprocess.run(
         ["git", "--literal-pathspecs", "-C", str(repo.working_tree_dir), *args],
         input=stdin,
@@ -182,4 +238,4 @@ def _git(repo: git.Repo, *args: str, stdin: str | None = None, check: bool = Tru
     )
     if check and done.returncode != 0:
         raise GitStateError(f"git {args[0]} failed: {done.stderr.strip()}")
-    return done.stdout
+    return done if result else done.stdout

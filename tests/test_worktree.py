@@ -68,3 +68,22 @@ def test_a_path_behind_a_symlink_out_of_the_tree_is_not_written(tmp_path: Path) 
     (repo / "lib").symlink_to(outside)
     assert _follow(repo) == {"lib/x.py": "behind a symbolic link that leaves the working tree"}
     assert list(outside.iterdir()) == []
+
+
+def test_line_ending_conversion_is_git_s_own(tmp_path: Path) -> None:
+    """With `core.autocrlf`, files on disk have CRLF while blobs have LF: git's own hashing and
+    checkout decide, so such files follow too, converted as git converts them."""
+    repo = _two_commits(tmp_path, {"a.py": "a = 1\nb = 2\n"}, {"a.py": "a = 10\nb = 2\n"})
+    subprocess.run(["git", "-C", str(repo), "config", "core.autocrlf", "true"], check=True)
+    (repo / "a.py").unlink()
+    subprocess.run(["git", "-C", str(repo), "checkout", "--", "a.py"], check=True)
+    assert (repo / "a.py").read_bytes() == b"a = 1\r\nb = 2\r\n"
+    assert _follow(repo) == {}
+    assert (repo / "a.py").read_bytes() == b"a = 10\r\nb = 2\r\n"
+    status = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
