@@ -601,11 +601,25 @@ class _Builder:
             scope.declared_nonlocal.add(name)
         else:
             _bind_local(scope, name)
-            made = self.found.made.get(node.id) if kind == "local" else None
-            if name not in scope.made or scope.made[name] != made:
-                scope.made[name] = made if name not in scope.made else None
+            self._note_made(scope, name, self.found.made.get(node.id) if kind == "local" else None)
         if kind != "local.bind":
             self.found.skip.add(node.id)
+
+    def _note_made(self, scope: _Scope, name: str, made: str | None) -> None:
+        """One more binding of `name` (by a call of class `made`, or otherwise: None), kept in
+        the scope that holds the name (`Scope.made`)."""
+        holder: _Scope | None = scope
+        if name in scope.declared_global:
+            while holder is not None and holder.parent is not None:
+                holder = holder.parent
+        elif name in scope.declared_nonlocal:  # rebinds an outer function's name: no guess
+            holder, made = _holder(self.config, scope.parent, name), None
+        if holder is None:
+            return
+        if name not in holder.made:
+            holder.made[name] = made
+        elif holder.made[name] != made:
+            holder.made[name] = None
 
     def _store(self, scope: _Scope, node: Node, obj: str) -> None:
         """`self.x = ...` in a method: x becomes an attribute of the class."""
@@ -1004,21 +1018,7 @@ def _resolve_through(
 
 
 def _holder(config: _Config, scope: _Scope | None, name: str) -> _Scope | None:
-    """The scope whose binding of `name` a lookup from `scope` finds (see `_lookup`)."""
-    innermost = True
-    while scope is not None:
-        if name in scope.declared_global or name in scope.declared_nonlocal:
-            return None  # bound elsewhere, in ways not followed here
-        skip_class = scope.kind == "class" and not innermost and not config.class_encloses
-        if not skip_class and name in scope.bindings:
-            return scope
-        innermost = False
-        scope = scope.parent
-    return None
-
-
-def _lookup(config: _Config, scope: _Scope | None, name: str) -> Definition | Import | bool | None:
-    """The binding of a bare name seen from a scope: False when nothing binds it."""
+    """The scope whose binding of a bare name a lookup from `scope` finds; None if none."""
     innermost = True
     while scope is not None:
         if name in scope.declared_global:
@@ -1028,10 +1028,16 @@ def _lookup(config: _Config, scope: _Scope | None, name: str) -> Definition | Im
             continue
         skip_class = scope.kind == "class" and not innermost and not config.class_encloses
         if not skip_class and name not in scope.declared_nonlocal and name in scope.bindings:
-            return scope.bindings[name]
+            return scope
         innermost = False
         scope = scope.parent
-    return False
+    return None
+
+
+def _lookup(config: _Config, scope: _Scope | None, name: str) -> Definition | Import | bool | None:
+    """The binding of a bare name seen from a scope: False when nothing binds it."""
+    holder = _holder(config, scope, name)
+    return holder.bindings[name] if holder is not None else False
 
 
 def _resolve_bare(

@@ -638,3 +638,14 @@ def test_calls_through_a_receiver_made_by_a_class_of_the_file() -> None:
         assert (guess.status, guess.member_of) == ("unknown", "")
     # a module-level `cart = Cart()` seen from a function
     assert resolve(found, refs(found, "put")[4]).member_of == "Cart"
+
+
+def test_a_receiver_rebound_through_global_or_nonlocal_is_not_guessed() -> None:
+    found = symbols(
+        "g.py",
+        "class Cart:\n    pass\n\n\ncart = Cart()\n\n\ndef clear():\n    global cart\n"
+        "    cart = []\n\n\ndef use():\n    cart.put(1)\n\n\ndef outer():\n    box = Cart()\n\n"
+        "    def inner():\n        nonlocal box\n        box = []\n\n    box.put(2)\n",
+    )
+    for ref in refs(found, "put"):
+        assert (resolve(found, ref).status, resolve(found, ref).member_of) == ("unknown", "")
