@@ -63,10 +63,10 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from crdtspace import gate
 from crdtspace.document import decode_state
-from crdtspace.errors import AuthError, StorageError, SyncError
+from crdtspace.errors import AuthError, SyncError
 from crdtspace.gate import GateReport
 from crdtspace.storage import UpdateLog
-from crdtspace.workspace import Workspace, settle
+from crdtspace.workspace import Workspace, replay
 
 __all__ = [
     "Claim",
@@ -736,17 +736,12 @@ def _first_sync(replica: NetworkReplica, timeout: float) -> bool:
 
 def _replay(log: UpdateLog, doc: Doc[Any]) -> None:
     try:
-        loaded = log.load()
-        held: list[bytes] = []
-        for index, record in enumerate(loaded.records):
-            try:
-                doc.apply_update(record)
-                held = settle(doc, [*held, record])
-            except Exception as exc:  # pycrdt raises plain exceptions on bad updates
-                raise StorageError(
-                    f"Record {index} of {log.path} is not a valid update: {exc}",
-                    hint="the offline log is damaged; move it away to start afresh",
-                ) from exc
+        replay(
+            doc,
+            log.load().records,
+            log.path,
+            hint="the offline log is damaged; move it away to start afresh",
+        )
     except BaseException:
         log.close()
         raise

@@ -62,6 +62,20 @@ def settle(doc: Doc[Any], updates: list[bytes]) -> list[bytes]:
     return waiting[-HELD_LIMIT:]
 
 
+def replay(doc: Doc[Any], records: list[bytes], source: Path, *, hint: str) -> None:
+    """Apply a log's records in order, holding back those that wait for later ones (`settle`);
+    a record that is not an update is a `StorageError` naming it."""
+    held: list[bytes] = []
+    for index, record in enumerate(records):
+        try:
+            doc.apply_update(record)
+            held = settle(doc, [*held, record])
+        except Exception as exc:  # pycrdt raises plain exceptions on bad updates
+            raise StorageError(
+                f"Record {index} of {source} is not a valid update: {exc}", hint=hint
+            ) from exc
+
+
 def _structs_missing(doc: Doc[Any], update: bytes) -> bool:
     # The diff of an update against a state vector starts with its number of clients (a
     # varint): zero means every struct of it is in the doc.
@@ -222,16 +236,12 @@ class Workspace:
                     hint="run `crdtspace init` first",
                 )
             doc: Doc[Any] = Doc()
-            held: list[bytes] = []
-            for index, record in enumerate(loaded.records):
-                try:
-                    doc.apply_update(record)
-                    held = settle(doc, [*held, record])
-                except Exception as exc:  # pycrdt raises plain exceptions on bad updates
-                    raise StorageError(
-                        f"Record {index} of {log.path} is not a valid update: {exc}",
-                        hint="the log is damaged; restore it or run `crdtspace init --force`",
-                    ) from exc
+            replay(
+                doc,
+                loaded.records,
+                log.path,
+                hint="the log is damaged; restore it or run `crdtspace init --force`",
+            )
             if len(loaded.records) > COMPACT_AFTER:
                 log.compact(doc.get_update())
         except BaseException:

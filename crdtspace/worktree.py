@@ -69,15 +69,20 @@ def follow(repo: git.Repo, old: str, new: str) -> Followed:
             free.append(path)
         else:  # the user's work in progress: the index and the disk stay
             out.kept[path] = why
-    on_disk = _disk_shas(repo, root, free)
-    writable: list[str] = []
+    inside = []
     for path in free:
+        if _inside(root, root / path):
+            inside.append(path)
+        else:  # the file on disk stays as it is (git would refuse to write it anyway)
+            out.kept[path] = "behind a symbolic link that leaves the working tree"
+    on_disk = _disk_shas(repo, root, inside)
+    writable: list[str] = []
+    for path in inside:
         was, now = before.get(path), after.get(path)
-        why = _disk_work(root, path, was, now, on_disk.get(path, ""))
-        if why is None:
+        if on_disk[path] in {e[1] if e is not None else None for e in (was, now)}:
             writable.append(path)
         else:  # the file on disk stays as it is
-            out.kept[path] = why
+            out.kept[path] = "changed on disk"
     lines = []
     for path in free:
         now = after.get(path)
@@ -134,18 +139,6 @@ def _staged_work(
     return None
 
 
-def _disk_work(
-    root: Path, path: str, was: Entry | None, now: Entry | None, sha: str | None
-) -> str | None:
-    """Why the file on disk at `path` (whose blob sha, as git hashes it, is `sha`: None when
-    absent, "" when not a regular file) holds work of someone's, or None."""
-    if not _inside(root, root / path):
-        return "behind a symbolic link that leaves the working tree"
-    if sha not in {e[1] if e is not None else None for e in (was, now)}:
-        return "changed on disk"
-    return None
-
-
 def _inside(root: Path, file: Path) -> bool:
     """Whether `file`'s folder, symbolic links followed, is inside the working tree."""
     try:
@@ -170,8 +163,7 @@ def _disk_shas(repo: git.Repo, root: Path, paths: list[str]) -> dict[str, str | 
         except OSError:
             out[path] = ""
             continue
-        regular = stat.S_ISREG(info.st_mode) and "\n" not in path and _inside(root, root / path)
-        if regular:
+        if stat.S_ISREG(info.st_mode) and "\n" not in path:
             files.append(path)
         else:
             out[path] = ""

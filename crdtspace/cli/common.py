@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ class Context:
     named: str | None = None
     """The workspace `--workspace` named, if it did."""
 
-    @property
+    @functools.cached_property
     def workspace(self) -> str:
         """The workspace named, else the repository's (git config crdtspace.workspace, else
         "default")."""

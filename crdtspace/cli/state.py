@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -33,6 +34,21 @@ def _remote(ctx: typer.Context, remote: str) -> str:
     return remote
 
 
+Report = TypeVar("Report")
+
+
+def _exchange(
+    ctx: typer.Context,
+    operation: Callable[..., Report],
+    remote: str,
+    agent: str | None,
+) -> Report:
+    """Open the workspace and push to or pull from `remote` (`gitstate.push`/`pull`)."""
+    options = context(ctx)
+    with handled(), open_workspace(ctx, agent) as workspace:
+        return operation(workspace, options.repo, _remote(ctx, remote), name=options.workspace)
+
+
 @app.command()
 def push(
     ctx: typer.Context,
@@ -41,11 +57,7 @@ def push(
     as_json: JsonOption = False,
 ) -> None:
     """Save the state on refs/crdtspace/<workspace> and push it, merging the remote's first."""
-    options = context(ctx)
-    with handled(), open_workspace(ctx, agent) as workspace:
-        report = gitstate.push(
-            workspace, options.repo, _remote(ctx, remote), name=options.workspace
-        )
+    report = _exchange(ctx, gitstate.push, remote, agent)
     if as_json:
         print_json(dataclasses.asdict(report))
         return
@@ -72,11 +84,7 @@ def pull(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch the remote's state of this workspace and merge it in (a CRDT merge never fails)."""
-    options = context(ctx)
-    with handled(), open_workspace(ctx, agent) as workspace:
-        report = gitstate.pull(
-            workspace, options.repo, _remote(ctx, remote), name=options.workspace
-        )
+    report = _exchange(ctx, gitstate.pull, remote, agent)
     if as_json:
         print_json(dataclasses.asdict(report))
         return
