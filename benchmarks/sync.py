@@ -29,40 +29,13 @@ import anyio
 import websockets
 from _common import ROOT, parser, progress, report
 from pycrdt import Doc, Map, Provider, Text, TextEvent
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+
+from crdtspace.testing import WebsocketChannel
 
 TOKEN = "benchmark-token"
 TOKEN_RE = re.compile(r"<(\d+):(\d+)>")
 BURST = 1_000_000
 """Edits of the sustained phase are numbered from here."""
-
-
-class Channel:
-    """A `websockets` connection as a pycrdt Channel."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self._ws = ws
-
-    @property
-    def path(self) -> str:
-        return "/default"
-
-    def __aiter__(self) -> Channel:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            return await self.recv()
-        except ConnectionClosed:
-            raise StopAsyncIteration from None
-
-    async def send(self, message: bytes) -> None:
-        await self._ws.send(message)
-
-    async def recv(self) -> bytes:
-        message = await self._ws.recv()
-        return message.encode() if isinstance(message, str) else bytes(message)
 
 
 class Client:
@@ -107,7 +80,7 @@ async def connected(url: str, client: Client) -> AsyncIterator[Client]:
         # No permessage-deflate, as crdtspace's networked replicas connect: compressing each
         # small update for each peer cost the server more than sending it.
         websockets.connect(f"{url}?token={TOKEN}", max_size=None, compression=None) as ws,
-        Provider(client.doc, Channel(ws)) as provider,
+        Provider(client.doc, WebsocketChannel(ws, "/default")) as provider,
     ):
         with anyio.fail_after(30):
             await provider.synced.wait()

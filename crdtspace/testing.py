@@ -1,4 +1,5 @@
-"""Real git repositories for tests, the demo and benchmarks, made with the git CLI.
+"""Real git repositories for tests, the demo and benchmarks, made with the git CLI; and a
+websocket client connection as a pycrdt Channel, for clients of `crdtspace serve`.
 
 Nothing here depends on the caller's git configuration: every repository gets its identity,
 ``commit.gpgsign=false`` and ``core.autocrlf=false`` in its own config, and every git command
@@ -11,9 +12,11 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
-__all__ = ["GitFailed", "commit_files", "git", "make_repo"]
+__all__ = ["GitFailed", "WebsocketChannel", "commit_files", "git", "make_repo"]
 
 # Settings that make git behave the same whatever the user's global configuration says.
 _SETTINGS = (
@@ -110,3 +113,38 @@ def commit_files(
     git(root, "add", "-A")
     git(root, "commit", "--quiet", "--allow-empty", "-m", message)
     return git(root, "rev-parse", "HEAD").strip()
+
+
+class WebsocketChannel:
+    """A `websockets` client connection as a pycrdt Channel (for `pycrdt.Provider`): messages
+    in both directions, the iteration ending when the connection closes, and a message sent on
+    a closed connection dropped (the provider's last sends race the close)."""
+
+    def __init__(self, websocket: Any, path: str) -> None:
+        self._websocket = websocket
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def __aiter__(self) -> WebsocketChannel:
+        return self
+
+    async def __anext__(self) -> bytes:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            return await self.recv()
+        except ConnectionClosed:
+            raise StopAsyncIteration from None
+
+    async def send(self, message: bytes) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        with suppress(ConnectionClosed):
+            await self._websocket.send(message)
+
+    async def recv(self) -> bytes:
+        message = await self._websocket.recv()
+        return message.encode() if isinstance(message, str) else bytes(message)

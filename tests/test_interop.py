@@ -33,6 +33,7 @@ from pycrdt import Doc, Map, Provider, Text
 
 from crdtspace.netreplica import NetworkReplica
 from crdtspace.server import token_for
+from crdtspace.testing import WebsocketChannel
 from crdtspace.workspace import Workspace
 
 INTEROP = Path(__file__).parent / "interop"
@@ -202,36 +203,6 @@ def relay(interop: Path) -> Iterator[str]:
         proc.close()
 
 
-class _WebsocketChannel:
-    """A `pycrdt.Channel` over a `websockets` client connection."""
-
-    def __init__(self, websocket: Any, path: str) -> None:
-        self._websocket = websocket
-        self._path = path
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    def __aiter__(self) -> _WebsocketChannel:
-        return self
-
-    async def __anext__(self) -> bytes:
-        from websockets.exceptions import ConnectionClosed
-
-        try:
-            return await self.recv()
-        except ConnectionClosed:
-            raise StopAsyncIteration from None
-
-    async def send(self, message: bytes) -> None:
-        await self._websocket.send(message)
-
-    async def recv(self) -> bytes:
-        message = await self._websocket.recv()
-        return message.encode() if isinstance(message, str) else bytes(message)
-
-
 def _imported_doc(repo: Path) -> Doc[Any]:
     doc: Doc[Any] = Doc()
     doc.apply_update(Workspace.from_commit(repo, agent="importer").update_since())
@@ -274,8 +245,8 @@ def test_pycrdt_providers_converge_through_the_standard_yjs_server(
         async with (
             connect(f"{relay}/{room}") as ws_a,
             connect(f"{relay}/{room}") as ws_b,
-            Provider(alice, _WebsocketChannel(ws_a, room)) as p_a,
-            Provider(bob, _WebsocketChannel(ws_b, room)) as p_b,
+            Provider(alice, WebsocketChannel(ws_a, room)) as p_a,
+            Provider(bob, WebsocketChannel(ws_b, room)) as p_b,
         ):
             await p_a.synced.wait()
             await p_b.synced.wait()

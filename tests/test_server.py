@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from crdtspace import Workspace
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.server import fetch_status, running_server, token_for
-from crdtspace.testing import make_repo
+from crdtspace.testing import WebsocketChannel, make_repo
 
 TOKEN = "s3cret-token"
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,40 +50,12 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-class WsChannel:
-    """A `websockets` client connection as a pycrdt Channel."""
-
-    def __init__(self, ws: ClientConnection, path: str) -> None:
-        self._ws = ws
-        self._path = path
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    def __aiter__(self) -> WsChannel:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            return await self.recv()
-        except ConnectionClosed:
-            raise StopAsyncIteration from None
-
-    async def send(self, message: bytes) -> None:
-        with suppress(ConnectionClosed):
-            await self._ws.send(message)
-
-    async def recv(self) -> bytes:
-        return bytes(await self._ws.recv())
-
-
 @asynccontextmanager
 async def client(url: str, doc: Doc[Any], token: str = TOKEN) -> AsyncIterator[Provider]:
     """A pycrdt Provider syncing `doc` with the server, initial sync done."""
     async with (
         websockets.connect(f"{url}?token={token}", max_size=None) as ws,
-        Provider(doc, WsChannel(ws, "/default")) as provider,
+        Provider(doc, WebsocketChannel(ws, "/default")) as provider,
     ):
         with anyio.fail_after(10):
             await provider.synced.wait()
