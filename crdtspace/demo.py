@@ -128,7 +128,7 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
         "alice: edited Inventory.add (top) and total_value, added restock() calling parse_line",
     )
 
-    store = bob.render(STORE)
+    store: str = bob.render(STORE)
     store = store.replace("def parse_line(line: str)", "def parse_record(line: str)")
     store = store.replace("inventory.add(parse_line(line))", "inventory.add(parse_record(line))")
     store = store.replace(

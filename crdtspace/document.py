@@ -30,14 +30,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Array, Doc, Map, ReadTransaction, Text, Transaction
+from pycrdt import Array, Doc, Map, ReadTransaction, Snapshot, Text, Transaction
 
 from crdtspace.errors import NodeNotFound
 from crdtspace.gitio import TrackedFile
 from crdtspace.languages import profile_for, profiles
 from crdtspace.segment import Seg, segment_file
 
-FORMAT = 1
+FORMAT = 2
+"""2: the import records the snapshot of the imported state (`meta["base_version"]`)."""
 IMPORT_BATCH = 64
 """Files per import transaction: huge pycrdt transactions are slow, tiny ones waste time."""
 
@@ -360,10 +361,14 @@ class Document:
     # -- replicas and what they have seen ----------------------------------------------------
 
     def replicas(self) -> dict[int, str]:
-        """Every replica that ever edited: client id -> agent name."""
+        """Every replica that ever edited: client id -> agent name. (The forks that apply a
+        write from an older version, `crdtspace.versions`, are not replicas: their edits are in
+        the replica that made them.)"""
         out = {}
         for key, value in self.agents.items():
             try:
+                if "of" in value:
+                    continue
                 out[int(key)] = str(value["name"])
             except (KeyError, TypeError, ValueError):
                 continue
@@ -555,7 +560,7 @@ def import_commit(
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """Import a commit's tracked files into a fresh doc; returns its update (deterministic)."""
-    doc: Doc[Any] = Doc(client_id=import_client_id(commit))
+    doc: Doc[Any] = Doc(client_id=import_client_id(commit), skip_gc=True)
     document = Document(doc)
     with doc.transaction(origin="import"):
         document.meta["base"] = commit
@@ -567,6 +572,11 @@ def import_commit(
                 _import_file(document, commit, tracked)
         if progress is not None:
             progress(min(start + IMPORT_BATCH, len(files)), len(files))
+    # What a write with no known base starts from (crdtspace.versions): the commit as imported.
+    # (Taken outside any transaction: yrs would wait for itself.)
+    imported = bytes(Snapshot.from_doc(doc).encode())
+    with doc.transaction(origin="import"):
+        document.meta["base_version"] = imported
     return doc.get_update()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pycrdt import Array, Doc, Map, TransactionEvent
 from pycrdt import get_update as diff_update
@@ -30,7 +30,9 @@ from crdtspace.segment import TEXT_KIND
 from crdtspace.splicing import Splicer
 from crdtspace.storage import UpdateLog
 from crdtspace.textedit import set_text
+from crdtspace.versions import VersionError, VersionStore, fork, new_doc, snapshot
 
+_T = TypeVar("_T")
 OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
 COMPACT_AFTER = 5000
 """Records in the update log after which opening the workspace compacts it to one snapshot."""
@@ -97,6 +99,36 @@ class OutlineEntry:
     container: bool
 
 
+class Reading(str):
+    """A text as read, and the version it was read at: give `reading.version` back as the
+    `base` of a write made from it (see `crdtspace.versions`). The version is taken when first
+    asked for, or before the document next changes, whichever comes first: reads that no
+    write follows cost no snapshot."""
+
+    _version: Callable[[], str]
+
+    def __new__(cls, text: str, version: Callable[[], str]) -> Reading:
+        reading = super().__new__(cls, text)
+        reading._version = version
+        return reading
+
+    @property
+    def version(self) -> str:
+        return self._version()
+
+
+class Outline(list[OutlineEntry]):
+    """A file's outline, and the version it was read at (as for `Reading`)."""
+
+    def __init__(self, entries: list[OutlineEntry], version: Callable[[], str]) -> None:
+        super().__init__(entries)
+        self._version = version
+
+    @property
+    def version(self) -> str:
+        return self._version()
+
+
 @dataclass(frozen=True)
 class GitOnlyFile:
     path: str
@@ -129,6 +161,9 @@ class Workspace:
         agent: str,
         log: UpdateLog | None = None,
         root: Path | None = None,
+        versions: VersionStore | None = None,
+        unread_base: str = "current",
+        fork_of: int | None = None,
     ) -> None:
         self.doc = doc
         self._document = Document(doc)
@@ -158,6 +193,19 @@ class Workspace:
         )
         self._listeners: list[Callable[[bytes], None]] = []
         self._held: list[bytes] = []
+        # Versions (see crdtspace.versions): what reads handed out, per agent and file.
+        self.versions = versions if versions is not None else VersionStore()
+        self.unread_base = unread_base
+        """What a write is based on when its agent gave no version and read nothing since:
+        "current" (an in-memory replica: its agent has seen what it holds) or "commit" (a
+        shared, durable workspace: the last commit it imported or made, git's view)."""
+        self._fork_of = fork_of
+        self._version: str | None = None
+        # Reads wait for their version until the document is about to change (_settle_reads):
+        # `_changes` counts changes, `_read_marks` holds what the pending reads resolved to.
+        self._changes = 0
+        self._pending_reads: list[tuple[str, str]] = []
+        self._read_marks: dict[int, str] = {}
         self._subscription = doc.observe(self._on_transaction)
         self._note_session()
 
@@ -179,7 +227,7 @@ class Workspace:
         update = import_commit(
             commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
         )
-        doc: Doc[Any] = Doc()
+        doc = new_doc()
         doc.apply_update(update)
         return cls(doc, agent=agent, root=gitio.repo_root(repo))
 
@@ -212,10 +260,10 @@ class Workspace:
         except BaseException:
             log.close()
             raise
-        doc: Doc[Any] = Doc()
+        doc = new_doc()
         doc.apply_update(update)
         name = agent or gitio.user_name(repo)
-        return cls(doc, agent=name, log=log, root=gitio.repo_root(repo))
+        return cls.durable(doc, name, log, gitio.repo_root(repo))
 
     @classmethod
     def open(
@@ -235,7 +283,7 @@ class Workspace:
                     "This repository has no crdtspace workspace yet.",
                     hint="run `crdtspace init` first",
                 )
-            doc: Doc[Any] = Doc()
+            doc = new_doc()
             replay(
                 doc,
                 loaded.records,
@@ -248,7 +296,14 @@ class Workspace:
             log.close()
             raise
         name = agent or gitio.user_name(repo)
-        return cls(doc, agent=name, log=log, root=gitio.repo_root(repo))
+        return cls.durable(doc, name, log, gitio.repo_root(repo))
+
+    @classmethod
+    def durable(cls, doc: Doc[Any], agent: str, log: UpdateLog, root: Path) -> Workspace:
+        """The shared workspace of a repository: its log, its versions, writes with no known
+        base based on the last commit."""
+        versions = VersionStore(log.path.parent)
+        return cls(doc, agent=agent, log=log, root=root, versions=versions, unread_base="commit")
 
     @classmethod
     def connect(cls, url: str, token: str, *, agent: str, **options: Any) -> Workspace:
@@ -261,7 +316,7 @@ class Workspace:
     def replica(self, agent: str) -> Workspace:
         """A new in-memory replica holding this one's current state, edited by `agent`."""
         self.flush()
-        doc: Doc[Any] = Doc()
+        doc = new_doc()
         doc.apply_update(self.doc.get_update())
         return Workspace(doc, agent=agent, root=self.root)
 
@@ -303,6 +358,7 @@ class Workspace:
 
     def apply_update(self, update: bytes) -> None:
         """Merge a remote update (idempotent, any order). Never re-segments anything."""
+        self._settle_reads()
         self.flush(thorough=False)
         self._remote = True
         try:
@@ -337,7 +393,7 @@ class Workspace:
                 self.set_node_texts(nid, texts)
             for nid in duplicate_units(self.document, grown):
                 if self.document.path_of(nid) is not None:
-                    self.delete(nid, description="fold an identical addition")
+                    self._delete(nid, "fold an identical addition")
         finally:
             self._folding = False
 
@@ -355,6 +411,11 @@ class Workspace:
         return lambda: self._listeners.remove(listener)
 
     def _on_transaction(self, event: TransactionEvent) -> None:
+        if self._pending_reads:  # changed behind transaction(): those reads' version is lost
+            self._pending_reads.clear()
+            self._read_marks[self._changes] = ""
+        self._changes += 1
+        self._version = None
         if not self._remote:
             self._pending.append(bytes(event.update))
 
@@ -370,6 +431,7 @@ class Workspace:
             finally:
                 self._depth -= 1
             return
+        self._settle_reads()
         self._depth = 1
         self._touched = {}
         self._edits = {}
@@ -432,7 +494,10 @@ class Workspace:
         if not self._registered:
             key = str(self.client_id)
             if key not in self.document.agents:
-                self.document.agents[key] = {"name": self.agent}
+                who: dict[str, Any] = {"name": self.agent}
+                if self._fork_of is not None:
+                    who["of"] = str(self._fork_of)  # a write's fork, not a replica
+                self.document.agents[key] = who
             self._registered = True
         state = decode_state(self.doc.get_state())
         for nid, op in self._touched.items():
@@ -504,16 +569,21 @@ class Workspace:
             for path in sorted(self.document.gitonly.keys())
         ]
 
-    def render(self, path: str) -> str:
-        return self.document.render(self._path(path))
+    def render(self, path: str, *, agent: str | None = None) -> Reading:
+        """A file's text, with its version (noted as `agent`'s last read of the file)."""
+        path = self._path(path)
+        return Reading(self.document.render(path), self._noted(path, agent))
 
     def render_all(self) -> dict[str, str]:
+        """Every file's text (not noted as anybody's read)."""
         return {path: self.document.render(path) for path in self.paths()}
 
-    def read(self, ref: str) -> str:
-        """A file's text (`path`) or a node's (`path::key`, `path::Qual.name`, or a bare key)."""
+    def read(self, ref: str, *, agent: str | None = None) -> Reading:
+        """A file's text (`path`) or a node's (`path::key`, `path::Qual.name`, or a bare key),
+        with its version (noted as `agent`'s last read of the file)."""
         path, nid = self.resolve(ref)
-        return self.document.render(path) if nid is None else self.document.render_node(nid)
+        text = self.document.render(path) if nid is None else self.document.render_node(nid)
+        return Reading(text, self._noted(path, agent))
 
     def resolve(self, ref: str) -> tuple[str, str | None]:
         """(path, node id or None for the whole file) for a reference."""
@@ -523,7 +593,7 @@ class Workspace:
             path = self._path(path)
             if name in self.document.nodes and self.document.path_of(name) == path:
                 return path, name
-            for entry in self.outline(path):
+            for entry in self._outline_entries(path):
                 if entry.qualname == name:
                     return path, entry.key
             raise NodeNotFound(
@@ -552,8 +622,14 @@ class Workspace:
             f"There is no file {path!r} in the workspace.", hint="`crdtspace status` lists them"
         )
 
-    def outline(self, path: str) -> list[OutlineEntry]:
-        """Every node of a file, in order, with its line range and last editor."""
+    def outline(self, path: str, *, agent: str | None = None) -> Outline:
+        """Every node of a file, in order, with its line range and last editor; with its
+        version (noted as `agent`'s last read of the file)."""
+        path = self._path(path)
+        entries = self._outline_entries(path)
+        return Outline(entries, self._noted(path, agent))
+
+    def _outline_entries(self, path: str) -> list[OutlineEntry]:
         self.flush()
         path = self._path(path)
         out: list[OutlineEntry] = []
@@ -604,7 +680,7 @@ class Workspace:
     def log(self, ref: str) -> list[tuple[str, LogEntry]]:
         """(node id, entry) for a node, or for every node of a file in outline order."""
         path, nid = self.resolve(ref)
-        ids = [nid] if nid is not None else [e.key for e in self.outline(path)]
+        ids = [nid] if nid is not None else [e.key for e in self._outline_entries(path)]
         return [(i, entry) for i in ids for entry in self.document.log(i)]
 
     def heads(self, nid: str) -> tuple[str, ...]:
@@ -639,11 +715,29 @@ class Workspace:
 
     # -- editing by node -----------------------------------------------------------------
 
-    def replace(self, ref: str, text: str, *, description: str = "replace") -> str:
-        """Give a node new text; its key stays. Returns the key."""
+    def replace(
+        self,
+        ref: str,
+        text: str,
+        *,
+        description: str = "replace",
+        base: str | None = None,
+        agent: str | None = None,
+    ) -> str:
+        """Give a node new text; its key stays. Returns the key. Made from `base` (a version;
+        by default the agent's last read, see `base_of`): only the change from the node's text
+        there is applied, concurrent with whatever happened since."""
+        return self._from_base(
+            self._path_of_ref(ref),
+            base,
+            agent,
+            lambda ws: ws._replace(ref, text, description),
+        )
+
+    def _replace(self, ref: str, text: str, description: str) -> str:
         path, nid = self.resolve(ref)
         if nid is None:
-            self.write(path, text, description=description)
+            self._write_whole(path, text, description)
             return self.document.roots(path)[0]
         with self.transaction(description):
             node = self.document.node(nid)
@@ -659,10 +753,25 @@ class Workspace:
         return nid
 
     def insert(
-        self, parent: str, after: str | None, text: str, *, description: str = "insert"
+        self,
+        parent: str,
+        after: str | None,
+        text: str,
+        *,
+        description: str = "insert",
+        base: str | None = None,
+        agent: str | None = None,
     ) -> list[str]:
         """Insert new units (as source text) into a container, after a child or first.
-        Returns the keys of the units created."""
+        Returns the keys of the units created. (`base`, `agent`: as for `replace`.)"""
+        return self._from_base(
+            self._path_of_ref(parent),
+            base,
+            agent,
+            lambda ws: ws._insert(parent, after, text, description),
+        )
+
+    def _insert(self, parent: str, after: str | None, text: str, description: str) -> list[str]:
         path, container = self.resolve(parent)
         if container is None:
             container = self.document.roots(path)[0]
@@ -684,8 +793,21 @@ class Workspace:
         created = set(result.created)
         return [n for n in result.created if self.document.parent(n) not in created]
 
-    def delete(self, ref: str, *, description: str = "delete") -> None:
-        """Take a node out of its container (its log stays, for conflicts and history)."""
+    def delete(
+        self,
+        ref: str,
+        *,
+        description: str = "delete",
+        base: str | None = None,
+        agent: str | None = None,
+    ) -> None:
+        """Take a node out of its container (its log stays, for conflicts and history).
+        (`base`, `agent`: as for `replace`; a node edited since `base` is a delete-edit.)"""
+        self._from_base(
+            self._path_of_ref(ref), base, agent, lambda ws: ws._delete(ref, description)
+        )
+
+    def _delete(self, ref: str, description: str) -> None:
         path, nid = self.resolve(ref)
         if nid is None:
             self.remove(path, description=description)
@@ -703,9 +825,25 @@ class Workspace:
             self._typing.structure_changed(path)
 
     def move(
-        self, ref: str, parent: str, after: str | None = None, *, description: str = "move"
+        self,
+        ref: str,
+        parent: str,
+        after: str | None = None,
+        *,
+        description: str = "move",
+        base: str | None = None,
+        agent: str | None = None,
     ) -> None:
-        """Move a node into `parent` (a container), after `after` or first."""
+        """Move a node into `parent` (a container), after `after` or first. (`base`, `agent`:
+        as for `replace`.)"""
+        self._from_base(
+            self._path_of_ref(ref),
+            base,
+            agent,
+            lambda ws: ws._move(ref, parent, after, description),
+        )
+
+    def _move(self, ref: str, parent: str, after: str | None, description: str) -> None:
         path, nid = self.resolve(ref)
         target_path, target = self.resolve(parent)
         if nid is None:
@@ -739,11 +877,35 @@ class Workspace:
 
     # -- editing by text -----------------------------------------------------------------
 
-    def write(self, path: str, text: str, *, description: str = "write") -> Result:
-        """A whole-file edit (an agent or editor saving): re-keyed into per-node edits."""
+    def write(
+        self,
+        path: str,
+        text: str,
+        *,
+        description: str = "write",
+        base: str | None = None,
+        agent: str | None = None,
+    ) -> Result:
+        """A whole-file edit (an agent or editor saving): re-keyed into per-node edits.
+
+        Made from `base` (a version; by default the agent's last read of the file, see
+        `base_of`): only the writer's change from the file as it was there is applied, as an
+        edit concurrent with everything since, so nothing the writer had not seen is undone;
+        where both changed the same lines, the conflict layer reports an overlap."""
         relative = self._new_path(path)
+        if relative in self.document.gitonly:
+            reason = self.document.gitonly[relative]["reason"]
+            raise DocumentError(
+                f"{relative!r} is kept in git only ({reason}); crdtspace does not write it.",
+                hint="change it in git and run `crdtspace sync-git`",
+            )
+        return self._from_base(
+            relative, base, agent, lambda ws: ws._write_whole(relative, text, description)
+        )
+
+    def _write_whole(self, path: str, text: str, description: str) -> Result:
         with self.transaction(description):
-            return self._write(relative, text)
+            return self._write(path, text)
 
     def _write(self, path: str, text: str) -> Result:
         self._typing.flush_path(path, thorough=True)
@@ -785,6 +947,10 @@ class Workspace:
         """
         if path not in self._typing.indexes:  # (an indexed path is valid: skip the lookups)
             path = self._path(path)
+        # The typist's own keystrokes are part of what it has seen: a write it makes next is
+        # based on the text it typed into, not on a read from before.
+        self._settle_reads()
+        self.versions.forget_read(self.agent, path)
         if self._depth:
             self._typing.splice(path, offset, delete, insert, self._txn)
             return
@@ -831,6 +997,140 @@ class Workspace:
         if op == "delete":
             return self._deleted_after.get(nid, "")
         return ""
+
+    # -- versions and bases --------------------------------------------------------------
+
+    def version(self) -> str:
+        """The version of the current state: a write given it as `base` is applied as made
+        from this state (concurrent with everything that happens after)."""
+        if self._depth:
+            raise DocumentError("A version cannot be taken inside a transaction.")
+        if self._version is None:
+            # (outside any transaction: yrs would wait for itself)
+            self._version = self.versions.add(snapshot(self.doc))
+        return self._version
+
+    def commit_version(self) -> str:
+        """The version of the last commit this workspace imported or made."""
+        snap = self.document.meta.get("base_version")
+        if snap is None:
+            raise VersionError(
+                "This workspace records no version of its base commit (it predates versions).",
+                hint="give the write the version it was made from (show --json prints it)",
+            )
+        return self.versions.add(bytes(snap))
+
+    def base_of(self, path: str, base: str | None = None, agent: str | None = None) -> str:
+        """The version a write of `path` by `agent` is made from: `base` if given, else the
+        agent's last read of the file (or its last write), else the current state (an
+        in-memory replica: its agent has seen what it holds) or the last commit (a durable,
+        shared workspace: git's view), as `unread_base` says."""
+        if base is not None:
+            self.versions.get(base)  # an unknown version is an error, never a guess
+            return base.strip()
+        tracked = self.versions.last_read(agent or self.agent, path)
+        if tracked is not None and tracked in self.versions:
+            return tracked
+        if self.unread_base == "commit":
+            return self.commit_version()
+        return self.version()
+
+    def _noted(self, path: str, agent: str | None) -> Callable[[], str]:
+        """Note a read of `path` by `agent` at the current state; returns the read's version
+        (taken lazily: see `_settle_reads`)."""
+        mark, who = self._changes, agent or self.agent
+        if self._version is not None:
+            self.versions.note_read(who, path, self._version)
+            self._read_marks[mark] = self._version
+        else:
+            self._pending_reads.append((who, path))
+        return functools.partial(self._version_at, mark)
+
+    def _settle_reads(self) -> None:
+        """Before the document changes: the version of the reads made since the last change."""
+        if not self._pending_reads or self._depth:
+            return
+        vid = self.version()
+        for who, path in self._pending_reads:
+            self.versions.note_read(who, path, vid)
+        self._pending_reads.clear()
+        self._read_marks[self._changes] = vid
+        if len(self._read_marks) > 4096:
+            for mark in sorted(self._read_marks)[:2048]:
+                del self._read_marks[mark]
+
+    def _version_at(self, mark: int) -> str:
+        if mark == self._changes:
+            self._settle_reads()
+            return self.version()
+        vid = self._read_marks.get(mark, "")
+        if not vid:
+            raise VersionError(
+                "The version of that read was not kept (the document changed outside a "
+                "transaction, or the read is very old).",
+                hint="read it again",
+            )
+        return vid
+
+    def _from_base(
+        self,
+        path: str,
+        base: str | None,
+        agent: str | None,
+        edit: Callable[[Workspace], _T],
+    ) -> _T:
+        """Run `edit` as `agent`'s edit made from the version `base_of` gives: here when that
+        is the current state, else on a fork restored to it, merged back as a concurrent edit
+        (see `crdtspace.versions`). Afterwards the agent's last read of `path` is what it
+        wrote (its base plus its change, without what it had not seen)."""
+        who = agent or self.agent
+        self._settle_reads()
+        if self._depth:
+            if base is not None and base != self._version:
+                raise DocumentError(
+                    "A write from an older version cannot be part of a transaction.",
+                    hint="write it outside the transaction",
+                )
+            with self.acting_as(who):
+                return edit(self)
+        vid = self.base_of(path, base, who)
+        if vid == self.version():
+            with self.acting_as(who):
+                result = edit(self)
+            self.versions.note_read(who, path, self.version())
+            return result
+        forked = Workspace(
+            fork(self.doc, self.versions.get(vid)),
+            agent=who,
+            root=self.root,
+            fork_of=self.client_id,
+        )
+        try:
+            start = forked.doc.get_state()
+            result = edit(forked)
+            update = forked.update_since(start)
+            written = self.versions.add(snapshot(forked.doc))
+        finally:
+            forked.close()
+        self.adopt(update)
+        self.versions.note_read(who, path, written)
+        return result
+
+    def _path_of_ref(self, ref: str) -> str:
+        """The file a reference names, even when the node it names is gone or renamed now."""
+        if "::" in ref:
+            return self._new_path(ref.partition("::")[0])
+        if ref in self.document.files:
+            return ref
+        if ref in self.document.nodes:
+            path = self.document.path_of(ref)
+            if path is None:
+                raise NodeNotFound(
+                    f"The node {ref!r} was deleted.",
+                    hint="name it with its file (PATH::KEY) to write from a version that had it",
+                )
+            return path
+        return self._new_path(ref)
 
     # -- conflicts -------------------------------------------------------------------------
 
