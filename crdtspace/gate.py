@@ -41,7 +41,7 @@ from git.index.base import IndexFile
 from git.index.typ import BaseIndexEntry
 from gitdb.base import IStream  # type: ignore[import-untyped]  # gitdb ships no type hints
 
-from crdtspace import gitio
+from crdtspace import gitio, versions
 from crdtspace.errors import GitStateError
 from crdtspace.languages import profile_for
 from crdtspace.worktree import follow
@@ -438,6 +438,7 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
             lambda: check_conflicts(ws, report),
         ]
         snap = snapshot(ws, repo, base)
+        state = versions.snapshot(ws.doc)  # what is committed, as a version (its texts: snap)
         files = snap.changed
         checks.append(lambda: check_syntax(base, files, report))
         config = {**files}
@@ -462,7 +463,7 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
             report.add("commit", False, "nothing to commit: the workspace equals the branch")
             return report
         move_branch(repo, branch, sha, base_sha)
-        ws.committed(sha)
+        ws.committed(sha, state=state)
         report.commit = sha
         report.files_changed = changed
         report.coauthors = coauthors

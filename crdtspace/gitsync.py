@@ -7,6 +7,13 @@ live agents see them and concurrent edits are checked against them like any othe
 workspace's home replica (the durable one, on the repository's machine) runs it, so a commit is
 applied once. When the branch was rewritten (the base is no longer an ancestor), the difference
 from the base to the new tip is applied as one edit by the tip's author.
+
+The commits are applied where they were made: on a fork of the workspace restored to the
+version of its base commit (`Workspace.fork_at`), each commit's diff from its parent, then
+merged back as edits concurrent with everything the agents did since. So a commit that changed
+one function of a file never undoes an agent's pending edit to another function of it, and
+one that changed the lines an agent also changed is an `overlap`, not a silent overwrite. The
+fork's final state (exactly the tip's files) becomes the version of the new base.
 """
 
 from __future__ import annotations
@@ -68,14 +75,20 @@ def sync_git(ws: Workspace) -> SyncReport:
         if tip == base:
             return report
         commits, report.rewritten = _commits_between(repo, base, tip)
+        forked = ws.fork_at(ws.commit_version())
         previous = base
-        for commit in commits:
-            changes = list(_changes(repo, previous, commit.hexsha))
-            _apply(ws, repo, commit, changes)
-            report.commits.append(commit.hexsha)
-            report.files.extend(c.path for c in changes if c.path not in report.files)
-            previous = commit.hexsha
-        ws.committed(tip)
+        try:
+            for commit in commits:
+                changes = list(_changes(repo, previous, commit.hexsha))
+                _apply(forked, repo, commit, changes)
+                report.commits.append(commit.hexsha)
+                report.files.extend(c.path for c in changes if c.path not in report.files)
+                previous = commit.hexsha
+        except BaseException:
+            forked.close()
+            raise
+        written = ws.merge_fork(forked)
+        ws.committed(tip, state=ws.versions.get(written))
         return report
     finally:
         repo.close()

@@ -200,6 +200,7 @@ class Workspace:
         "current" (an in-memory replica: its agent has seen what it holds) or "commit" (a
         shared, durable workspace: the last commit it imported or made, git's view)."""
         self._fork_of = fork_of
+        self._fork_start = b""
         self._version: str | None = None
         # Reads wait for their version until the document is about to change (_settle_reads):
         # `_changes` counts changes, `_read_marks` holds what the pending reads resolved to.
@@ -1099,22 +1100,39 @@ class Workspace:
                 result = edit(self)
             self.versions.note_read(who, path, self.version())
             return result
+        forked = self.fork_at(vid, agent=who)
+        try:
+            result = edit(forked)
+        except BaseException:
+            forked.close()
+            raise
+        written = self.merge_fork(forked)
+        self.versions.note_read(who, path, written)
+        return result
+
+    def fork_at(self, version: str, *, agent: str | None = None) -> Workspace:
+        """An in-memory workspace restored to `version`, edited by `agent`: what is done there
+        is merged back by `merge_fork` as edits made from that version (a writer's stale read,
+        a run of commits made in git from the base commit)."""
         forked = Workspace(
-            fork(self.doc, self.versions.get(vid)),
-            agent=who,
+            fork(self.doc, self.versions.get(version)),
+            agent=agent or self.agent,
             root=self.root,
             fork_of=self.client_id,
         )
+        forked._fork_start = forked.doc.get_state()
+        return forked
+
+    def merge_fork(self, forked: Workspace) -> str:
+        """Merge what was done on a fork (see `fork_at`) and close it; returns the version of
+        the fork's final state (its base plus its edits, none of what happened since)."""
         try:
-            start = forked.doc.get_state()
-            result = edit(forked)
-            update = forked.update_since(start)
+            update = forked.update_since(forked._fork_start)
             written = self.versions.add(snapshot(forked.doc))
         finally:
             forked.close()
         self.adopt(update)
-        self.versions.note_read(who, path, written)
-        return result
+        return written
 
     def _path_of_ref(self, ref: str) -> str:
         """The file a reference names, even when the node it names is gone or renamed now."""
@@ -1218,10 +1236,16 @@ class Workspace:
                     names.add(entry.agent)
         return sorted(names)
 
-    def committed(self, commit: str) -> None:
-        """Record that the current state is now commit `commit` of the branch (the new base)."""
+    def committed(self, commit: str, *, state: bytes | None = None) -> None:
+        """Record that the current state is now commit `commit` of the branch (the new base);
+        `state`: the snapshot of what was committed (`crdtspace.versions.snapshot`, taken when
+        the files were rendered; default now), the base of writes with no known base."""
         needed = self.document.needed_state()
+        if state is None:
+            self.flush()
+            state = snapshot(self.doc)
         with self.transaction("commit"):
+            self.document.meta["base_version"] = state
             self.document.meta["base"] = commit
             self.document.meta["committed"] = [[c, k] for c, k in sorted(needed.items())]
 

@@ -1,0 +1,315 @@
+"""Reads carry a version, writes carry a base: no write undoes what its writer had not seen."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crdtspace import Workspace
+from crdtspace.testing import commit_files, git, make_repo
+from crdtspace.versions import VersionError
+
+FUNCS = 6
+SOURCE = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(FUNCS)).rstrip() + "\n"
+
+
+def changed(text: str, func: int, mark: str) -> str:
+    """`text` with function `func`'s return line given a trailing comment `mark`."""
+    at = text.index(f"    return {func}")
+    end = text.index("\n", at)
+    return text[:end] + f"  # {mark}" + text[end:]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", {"m.py": SOURCE})
+
+
+def kinds(ws: Workspace) -> list[tuple[str, tuple[str, ...]]]:
+    return sorted((c.kind, tuple(p.name for p in c.places)) for c in ws.conflicts())
+
+
+# -- the library -----------------------------------------------------------------------------
+
+
+def test_a_whole_file_write_from_a_stale_read_keeps_what_arrived_since(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    alice_read = ws.read("m.py", agent="alice")
+    bob_read = ws.read("m.py", agent="bob")
+    ws.write("m.py", changed(alice_read, 0, "alice"), agent="alice")
+    ws.write("m.py", changed(bob_read, 1, "bob"), agent="bob")  # bob never saw alice's edit
+    text = ws.render("m.py")
+    assert "return 0  # alice" in text
+    assert "return 1  # bob" in text
+    assert ws.conflicts() == []
+
+
+def test_an_explicit_base_is_honoured_whoever_read_last(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    old = ws.render("m.py")
+    ws.replace("m.py::f2", "def f2():\n    return 'two'\n\n\n")
+    ws.write("m.py", changed(old, 4, "late"), base=old.version)
+    text = ws.render("m.py")
+    assert "return 'two'" in text
+    assert "return 4  # late" in text
+
+
+def test_a_node_replace_from_an_older_read_is_concurrent(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    before = ws.read("m.py::f3", agent="bob")
+    ws.replace("m.py::f3", before.replace("return 3", "return 30"), agent="alice")
+    ws.replace("m.py::f3", before.replace("return 3", "return 33"), agent="bob")
+    [conflict] = ws.conflicts()
+    assert conflict.kind == "overlap"
+    assert conflict.agents == ("alice", "bob")
+
+
+def test_a_delete_of_a_node_edited_since_is_a_delete_edit(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    ws.read("m.py", agent="bob")
+    ws.replace("m.py::f1", "def f1():\n    return 'edited'\n\n\n", agent="alice")
+    ws.delete("m.py::f1", agent="bob")
+    assert [c.kind for c in ws.conflicts()] == ["delete-edit"]
+
+
+def test_the_same_change_twice_is_folded(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    a = ws.read("m.py", agent="alice")
+    b = ws.read("m.py", agent="bob")
+    ws.write("m.py", a.replace("return 5", "return 55"), agent="alice")
+    ws.write("m.py", b.replace("return 5", "return 55"), agent="bob")
+    assert ws.render("m.py").count("return 55") == 1
+    assert ws.conflicts() == []
+
+
+def test_an_agent_chains_its_own_writes_without_reading(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    mine = ws.read("m.py", agent="alice")
+    ws.replace("m.py::f0", "def f0():\n    return 'other'\n\n\n", agent="bob")
+    first = changed(mine, 1, "one")
+    ws.write("m.py", first, agent="alice")
+    ws.write("m.py", changed(first, 2, "two"), agent="alice")  # based on its own first write
+    text = ws.render("m.py")
+    assert "return 'other'" in text
+    assert "return 1  # one" in text
+    assert "return 2  # two" in text
+    assert ws.conflicts() == []
+
+
+def test_an_unknown_version_is_an_error_and_changes_nothing(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    with pytest.raises(VersionError, match="not known"):
+        ws.write("m.py", "x = 1\n", base="v0000000000000000")
+    assert ws.render("m.py") == SOURCE
+
+
+def test_outline_and_read_give_the_same_version_until_a_change(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    outline = ws.outline("m.py")
+    text = ws.read("m.py")
+    ws.replace("m.py::f0", "def f0():\n    return None\n\n\n")
+    assert outline.version == text.version
+    assert ws.render("m.py").version != text.version
+
+
+def test_a_durable_workspace_bases_unread_writes_on_the_last_commit(repo: Path) -> None:
+    Workspace.init(repo, agent="home").close()
+    with Workspace.open(repo, agent="alice") as ws:
+        ws.write("m.py", changed(SOURCE, 0, "alice"))
+    with Workspace.open(repo, agent="bob") as ws:  # another process, no read: git's view
+        ws.write("m.py", changed(SOURCE, 1, "bob"))
+    with Workspace.open(repo, agent="carol") as ws:
+        text = ws.render("m.py")
+        assert "# alice" in text
+        assert "# bob" in text
+        assert ws.conflicts() == []
+
+
+def test_versions_outlive_the_process_and_a_gate_commit(repo: Path) -> None:
+    Workspace.init(repo, agent="home").close()
+    with Workspace.open(repo, agent="bob") as ws:
+        version = ws.read("m.py").version
+    with Workspace.open(repo, agent="alice") as ws:
+        ws.write("m.py", changed(SOURCE, 0, "alice"))
+        assert ws.commit("alice", run_check=False).ok
+    with Workspace.open(repo, agent="bob") as ws:
+        ws.write("m.py", changed(SOURCE, 3, "bob"), base=version)
+        text = ws.render("m.py")
+    assert "# alice" in text
+    assert "# bob" in text
+
+
+def test_sync_git_keeps_pending_edits_to_other_functions(repo: Path) -> None:
+    with Workspace.init(repo, agent="home") as ws:
+        ws.replace("m.py::f4", "def f4():\n    return 'agent'\n\n\n", agent="agent")
+        commit_files(repo, {"m.py": changed(SOURCE, 1, "person")}, message="abort")
+        report = ws.sync_git()
+        assert report.changed
+        text = ws.render("m.py")
+        assert "return 'agent'" in text
+        assert "return 1  # person" in text
+        assert ws.conflicts() == []
+        # the next unread write is based on the new commit: it keeps the person's change
+        ws.write("m.py", changed(changed(SOURCE, 1, "person"), 5, "late"), agent="late")
+        text = ws.render("m.py")
+        assert "return 'agent'" in text
+        assert "# person" in text
+        assert "# late" in text
+
+
+def test_sync_git_against_a_pending_edit_of_the_same_line_is_an_overlap(repo: Path) -> None:
+    with Workspace.init(repo, agent="home") as ws:
+        ws.replace("m.py::f2", "def f2():\n    return 'agent'\n\n\n", agent="agent")
+        commit_files(repo, {"m.py": SOURCE.replace("return 2", "return 'git'")}, message="two")
+        ws.sync_git()
+        [conflict] = ws.conflicts()
+        assert conflict.kind == "overlap"
+        assert "agent" in conflict.agents
+
+
+def test_sync_git_property_pending_edits_survive_outside_commits(repo: Path) -> None:
+    rng = random.Random(11)
+    with Workspace.init(repo, agent="home") as ws:
+        for round_ in range(8):
+            mine = rng.sample(range(FUNCS), 2)
+            theirs = [f for f in rng.sample(range(FUNCS), 2) if f not in mine]
+            for f in mine:
+                ws.replace(f"m.py::f{f}", changed(ws.read(f"m.py::f{f}"), f, f"a{round_}"))
+            on_disk = git(repo, "show", "HEAD:m.py")
+            for f in theirs:
+                on_disk = changed(on_disk, f, f"g{round_}")
+            commit_files(repo, {"m.py": on_disk}, message=f"round {round_}")
+            ws.sync_git()
+            text = ws.render("m.py")
+            for f in mine:
+                assert f"# a{round_}" in text.split(f"def f{f}():")[1].split("def ")[0]
+            for f in theirs:
+                assert f"# g{round_}" in text.split(f"def f{f}():")[1].split("def ")[0]
+            assert ws.conflicts() == []
+            assert ws.commit(f"round {round_}", run_check=False).ok
+            assert git(repo, "show", "HEAD:m.py") == text
+
+
+# -- the property: N agents, stale reads, random write order -----------------------------------
+
+
+@dataclass
+class Agent:
+    name: str
+    text: str | None = None
+    version: str | None = None
+    seen: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Write:
+    agent: str
+    funcs: tuple[int, ...]
+    seen: frozenset[int]
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["read", "write"]),
+        st.integers(0, 4),  # which agent (taken modulo the number of agents)
+        st.sets(st.integers(0, FUNCS - 1), min_size=1, max_size=2),
+        st.booleans(),  # explicit base, or the agent's tracked read
+    ),
+    min_size=4,
+    max_size=24,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(agents=st.integers(2, 5), steps=ops, seed=st.integers(0, 2**16))
+def test_stale_writes_lose_nothing_and_report_every_overlap(
+    repo: Path, agents: int, steps: list[tuple[str, int, set[int], bool]], seed: int
+) -> None:
+    home = Workspace.from_commit(repo, agent="home")
+    updates: list[bytes] = []
+    home.subscribe(updates.append)
+    crew = [Agent(f"agent{i}") for i in range(agents)]
+    writes: list[Write] = []
+    for op, who, funcs, explicit in steps:
+        agent = crew[who % agents]
+        if op == "read" or agent.text is None:
+            reading = home.read("m.py", agent=agent.name)
+            agent.text, agent.version = reading, reading.version
+            agent.seen = set(range(len(writes)))
+            continue
+        text = agent.text
+        for f in sorted(funcs):
+            text = changed(text, f, f"w{len(writes)}")
+        base = agent.version if explicit else None
+        home.write("m.py", text, agent=agent.name, base=base)
+        writes.append(Write(agent.name, tuple(sorted(funcs)), frozenset(agent.seen)))
+        agent.seen.add(len(writes) - 1)
+        agent.text = text
+        agent.version = home.versions.last_read(agent.name, "m.py")
+
+    final = home.render("m.py")
+    overlaps = {p.name for c in home.conflicts() if c.kind == "overlap" for p in c.places}
+    for f in range(FUNCS):
+        touching = [i for i, w in enumerate(writes) if f in w.funcs]
+        heads = [i for i in touching if not any(i in writes[j].seen for j in touching)]
+        body = final.split(f"def f{f}():")[1].split("\ndef ")[0]
+        if not heads:
+            assert body.strip() == f"return {f}", (f, body)
+        elif len(heads) == 1:
+            assert f"# w{heads[0]}" in body, (f, heads, body)  # nothing reverted it
+            assert f"f{f}" not in overlaps
+        else:
+            assert f"f{f}" in overlaps, (f, heads, body)  # concurrent: reported, not picked
+
+    # replicas that get the same updates in any order, with duplicates, agree byte for byte
+    other = Workspace.from_commit(repo, agent="other")
+    shuffled = updates + updates[: len(updates) // 2]
+    random.Random(seed).shuffle(shuffled)
+    for update in shuffled:
+        other.apply_update(update)
+    assert other.render_all() == home.render_all()
+    assert [c.id for c in other.conflicts()] == [c.id for c in home.conflicts()]
+
+
+def test_three_agents_on_a_real_package_write_from_stale_reads(tmp_path: Path) -> None:
+    """A real project's sources (the standard library's `json` package, from this Python):
+    three agents read the same file, think, and write it whole back in another order."""
+    import json
+
+    source = Path(json.__file__).parent
+    files = {
+        f"json/{n}": (source / n).read_text(encoding="utf-8")
+        for n in ("__init__.py", "decoder.py", "encoder.py", "scanner.py")
+    }
+    repo = make_repo(tmp_path / "real", files)
+    Workspace.init(repo, agent="home").close()
+    path = "json/decoder.py"
+    with Workspace.open(repo, agent="home") as ws:
+        reads = {a: ws.read(path, agent=a) for a in ("alice", "bob", "carol")}
+    # each agent changes a different function of the same file, from the same old read
+    edits = {
+        "alice": ("def py_scanstring(", "def py_scanstring(  # alice\n        "),
+        "bob": ("def JSONObject(", "def JSONObject(  # bob\n        "),
+        "carol": ("def JSONArray(", "def JSONArray(  # carol\n        "),
+    }
+    for agent in ("carol", "alice", "bob"):  # one process per write, like the CLI
+        with Workspace.open(repo, agent=agent) as ws:
+            old, new = edits[agent]
+            assert reads[agent].count(old) == 1
+            ws.write(path, reads[agent].replace(old, new))
+    with Workspace.open(repo, agent="check") as ws:
+        text = ws.render(path)
+        for _old, new in edits.values():
+            assert new in text
+        assert ws.conflicts() == []
+        assert ws.commit("three agents", run_check=False).ok
+    assert git(repo, "show", f"HEAD:{path}") == text
