@@ -49,7 +49,7 @@ def test_init_status_outline_show(repo: Path) -> None:
     assert "UTF-8" in {g["path"]: g["reason"] for g in status["git_only"]}["bad.txt"]
     code, out, _ = run(repo, "outline", "src/m.py", "--json")
     assert code == 0
-    assert [e["name"] for e in json.loads(out)] == ["one", "two"]
+    assert [e["name"] for e in json.loads(out)["nodes"]] == ["one", "two"]
     code, out, _ = run(repo, "outline", "src/m.py")
     assert "one" in out
     assert "two" in out
@@ -78,12 +78,12 @@ def test_the_repositorys_workspace_comes_from_git_config(repo: Path) -> None:
 
 def test_write_rekeys_and_logs_the_agent(repo: Path) -> None:
     assert run(repo, "init")[0] == 0
-    before = json.loads(run(repo, "outline", "src/m.py", "--json")[1])
+    before = json.loads(run(repo, "outline", "src/m.py", "--json")[1])["nodes"]
     new = SOURCE.replace("def one():\n    return 1", "def first():\n    return 100")
     code, out, _ = run(repo, "write", "src/m.py", "--agent", "carol", stdin=new)
     assert code == 0, out
     assert "1 edited" in out
-    after = json.loads(run(repo, "outline", "src/m.py", "--json")[1])
+    after = json.loads(run(repo, "outline", "src/m.py", "--json")[1])["nodes"]
     assert after[0]["key"] == before[0]["key"]
     assert after[0]["name"] == "first"
     assert after[0]["last_editor"] == "carol"

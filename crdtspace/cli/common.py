@@ -30,9 +30,15 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+AGENT_ENV = "CRDTSPACE_AGENT"
+"""The environment variable naming the agent when --agent is not given (like GIT_AUTHOR_NAME)."""
+
 AgentOption = Annotated[
     str | None,
-    typer.Option("--agent", help="Who is editing (default: git's user.name)."),
+    typer.Option(
+        "--agent",
+        help=f"Who is reading or editing (default: ${AGENT_ENV}, else git's user.name).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 CheckOption = Annotated[
@@ -103,9 +109,18 @@ def handled() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+def agent_name(agent: str | None = None) -> str | None:
+    """Who the command acts as: `--agent`, else $CRDTSPACE_AGENT, else None (the library's
+    default, git's user.name). Every command that names an agent asks this."""
+    if agent is not None and agent.strip():
+        return agent
+    return os.environ.get(AGENT_ENV, "").strip() or None
+
+
 def open_workspace(ctx: typer.Context, agent: str | None = None) -> Workspace:
+    """The repository's durable workspace, acting as `agent_name(agent)`."""
     options = context(ctx)
-    return Workspace.open(options.repo, agent=agent, workspace=options.workspace)
+    return Workspace.open(options.repo, agent=agent_name(agent), workspace=options.workspace)
 
 
 def absolute(ctx: typer.Context, path: str) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from crdtspace import netreplica
-from crdtspace.cli.common import app, context, handled, out
+from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, out
 
 Snapshot = tuple[tuple[str, ...], tuple[tuple[str, str, str, int], ...]]
 
@@ -39,7 +39,9 @@ def connect(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="The server, e.g. ws://127.0.0.1:8765.")],
     token: Annotated[str, typer.Option("--token", help="The server's token.")],
-    agent: Annotated[str, typer.Option("--agent", help="Who is connecting.")],
+    agent: Annotated[
+        str | None, typer.Option("--agent", help=f"Who is connecting (default: ${AGENT_ENV}).")
+    ] = None,
     once: Annotated[
         bool, typer.Option("--once", help="Print the agents and claims now, and exit.")
     ] = False,
@@ -51,8 +53,11 @@ def connect(
     """Connect to a sync server as a replica and show presence and claims as they change,
     until Ctrl-C (`--once`: print them and exit)."""
     workspace = context(ctx).workspace
+    name = agent_name(agent)
+    if name is None:
+        raise typer.BadParameter(f"name the agent with --agent NAME or ${AGENT_ENV}")
     with handled():
-        replica = netreplica.connect(url, token, agent=agent, workspace=workspace)
+        replica = netreplica.connect(url, token, agent=name, workspace=workspace)
         try:
             if once:
                 time.sleep(max(0.0, settle))

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from crdtspace import gitio
-from crdtspace.cli.common import AgentOption, JsonOption, app, context, handled, out, print_json
+from crdtspace.cli.common import (
+    AgentOption,
+    JsonOption,
+    agent_name,
+    app,
+    context,
+    handled,
+    out,
+    print_json,
+)
 from crdtspace.cli.common import progress as progress_bar
 from crdtspace.workspace import Workspace
 
@@ -32,7 +41,7 @@ def init(
         workspace = Workspace.init(
             options.repo,
             rev,
-            agent=agent,
+            agent=agent_name(agent),
             workspace=options.workspace,
             size_limit=size_limit,
             progress=update,

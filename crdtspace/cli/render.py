@@ -34,9 +34,20 @@ def render(
         Path | None,
         typer.Option("--out", "-o", help="Write the rendered tree into this folder."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into --out even when it is not empty or is the repository's working "
+            "tree (files there are overwritten).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Print files, or write the whole rendered tree (git-only files included) to --out."""
+    """Print files, or write the whole rendered tree (git-only files included) to --out.
+
+    --out must be a new or empty folder (the working tree itself, or any folder holding
+    files, is refused without --force: rendering there overwrites uncommitted work)."""
     with handled(), open_workspace(ctx) as workspace:
         if out_dir is None:
             if not paths:
@@ -51,10 +62,8 @@ def render(
                 sys.stdout.write(text)
             sys.stdout.flush()
             return
-        target = out_dir.absolute()
-        root = workspace.root
-        if root is not None and (root / ".git") in (target, *target.parents):
-            raise PathError(f"Refusing to write into the repository's .git folder ({target}).")
+        target = Path(absolute(ctx, str(out_dir)))
+        _check_target(target, workspace.root, force=force)
         selected = (
             [workspace.resolve(absolute(ctx, p))[0] for p in paths] if paths else workspace.paths()
         )
@@ -82,6 +91,30 @@ def render(
         print_json({"out": str(target), "files": written, "git_only_copied": copied})
         return
     out.print(f"Wrote {written} files and copied {copied} git-only files into {target}.")
+
+
+def _check_target(target: Path, root: Path | None, *, force: bool) -> None:
+    """Refuse an --out that rendering would damage: the .git folder always; without --force,
+    the working tree and any folder that is not empty (nothing is written on refusal)."""
+    real = Path(os.path.realpath(target))
+    work_tree = Path(os.path.realpath(root)) if root is not None else None
+    if work_tree is not None and (work_tree / ".git") in (real, *real.parents):
+        raise PathError(f"Refusing to write into the repository's .git folder ({target}).")
+    if real.exists() and not real.is_dir():
+        raise DocumentError(f"Refusing to render into {target}: it is not a folder.")
+    if force:
+        return
+    if work_tree is not None and real == work_tree:
+        raise DocumentError(
+            f"Refusing to render into {target}: it is the repository's working tree, where "
+            "rendering would overwrite uncommitted work.",
+            hint="render into a new or empty folder, or give --force",
+        )
+    if real.is_dir() and any(real.iterdir()):
+        raise DocumentError(
+            f"Refusing to render into {target}: the folder is not empty.",
+            hint="render into a new or empty folder, or give --force",
+        )
 
 
 def _write_file(path: Path, data: bytes, mode: str) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from crdtspace.cli.common import app, context, handled, open_workspace, out
+from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, open_workspace, out
 from crdtspace.watch import Watcher, WatchEvent
 
 _VERBS = {
@@ -29,7 +29,10 @@ def watch(
     ctx: typer.Context,
     agent: Annotated[
         str | None,
-        typer.Option("--agent", help="Who the saves are by (default: editor:<git user.name>)."),
+        typer.Option(
+            "--agent",
+            help=f"Who the saves are by (default: ${AGENT_ENV}, else editor:<git user.name>).",
+        ),
     ] = None,
     step: Annotated[
         int, typer.Option("--step", help="Quiet time (ms) before a batch of saves is read.")
@@ -41,7 +44,7 @@ def watch(
     written to the files. Files ignored by git and binary files are left alone."""
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly on SIGTERM, as on Ctrl-C
     with handled(), open_workspace(ctx) as workspace:
-        watcher = Watcher(workspace, context(ctx).repo, agent=agent, step_ms=step)
+        watcher = Watcher(workspace, context(ctx).repo, agent=agent_name(agent), step_ms=step)
         watcher.start()
         out.print(f"watching {watcher.root} as {watcher.agent} (Ctrl-C stops)")
         shown = 0

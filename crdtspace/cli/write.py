@@ -1,10 +1,10 @@
-"""`crdtspace write PATH`: a whole-file edit, re-keyed into per-node edits."""
+"""`crdtspace write PATH[::NODE]`: a whole-file (or one node's) edit, made from a version."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +17,7 @@ from crdtspace.cli.common import (
     open_workspace,
     out,
     print_json,
+    split_ref,
 )
 from crdtspace.errors import DocumentError
 
@@ -24,10 +25,25 @@ from crdtspace.errors import DocumentError
 @app.command()
 def write(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="The file to write (created if new).")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="PATH",
+            help="The file to write (created if new), or PATH::NODE to replace one node "
+            "(NODE: a key or a qualified name)."
+        ),
+    ],
     source: Annotated[
         Path | None,
         typer.Option("--from", "-f", help="Read the new content from this file, not stdin."),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="The version the new content was made from, as show --json prints it "
+            "(default: the agent's last read of the file, else the last commit).",
+        ),
     ] = None,
     message: Annotated[
         str, typer.Option("--message", "-m", help="A description for the node logs.")
@@ -35,35 +51,47 @@ def write(
     agent: AgentOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replace a file's content: units are matched to existing nodes and edited minimally."""
+    """Replace a file's content (units are matched to existing nodes and edited minimally), or
+    one node's text. Only the change from the base version is applied, as an edit concurrent
+    with everything since: nothing written meanwhile is undone; where both changed the same
+    lines, `crdtspace conflicts` reports an overlap."""
+    path, sep, node = ref.partition("::")
     with handled():
         text = _read_source(source)
         with open_workspace(ctx, agent) as workspace:
-            result = workspace.write(absolute(ctx, path), text, description=message)
-    summary = {
-        "created": len(result.created),
-        "deleted": len(result.deleted),
-        "moved": len(result.moved),
-        "edited": len(result.edited),
-    }
+            info: dict[str, Any]
+            if sep:
+                key = workspace.replace(split_ref(ctx, ref), text, description=message, base=base)
+                info = {"node": key}
+            else:
+                result = workspace.write(absolute(ctx, path), text, description=message, base=base)
+                info = {
+                    "created": len(result.created),
+                    "deleted": len(result.deleted),
+                    "moved": len(result.moved),
+                    "edited": len(result.edited),
+                    "nodes": {
+                        "created": result.created,
+                        "deleted": result.deleted,
+                        "moved": result.moved,
+                        "edited": result.edited,
+                    },
+                }
+            relative = workspace.resolve(absolute(ctx, path))[0]
+            version = workspace.versions.last_read(workspace.agent, relative)
     if as_json:
-        print_json(
-            {
-                "path": path,
-                **summary,
-                "nodes": {
-                    "created": result.created,
-                    "deleted": result.deleted,
-                    "moved": result.moved,
-                    "edited": result.edited,
-                },
-            }
-        )
+        print_json({"path": relative, **info, "agent": workspace.agent, "version": version})
         return
-    if not any(summary.values()):
-        out.print(f"{path}: no change")
+    tail = f" (version {version} for {workspace.agent})"
+    if sep:
+        out.print(f"{relative}::{node}: replaced node {info['node']}{tail}", markup=False)
         return
-    out.print(f"{path}: " + ", ".join(f"{n} {what}" for what, n in summary.items() if n))
+    counts = {what: info[what] for what in ("created", "deleted", "moved", "edited")}
+    if not any(counts.values()):
+        out.print(f"{relative}: no change{tail}", markup=False)
+        return
+    changes = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+    out.print(f"{relative}: {changes}{tail}", markup=False)
 
 
 def _read_source(source: Path | None) -> str:
