@@ -179,14 +179,17 @@ def resolution_races(document: Document) -> list[Conflict]:
         for a in entries:
             for b in entries:
                 if a.id < b.id and a.description != b.description and concurrent(a, b):
+                    # named by agent and choice, never by (random) entry-id order
+                    first, second = sorted((a, b), key=lambda e: (e.agent, e.description, e.id))
                     out.append(
                         make(
                             "resolve-resolve",
                             CONFLICT,
                             [],
                             [Side(a.agent, "", a.id, "text"), Side(b.agent, "", b.id, "text")],
-                            f"{a.agent} ({a.description}) and {b.agent} ({b.description}) "
-                            f"resolved conflict {cid} differently at the same time.",
+                            f"{first.agent} ({first.description}) and {second.agent} "
+                            f"({second.description}) resolved conflict {cid} differently "
+                            "at the same time.",
                             resolutions=("edit",),
                             key=[cid],
                         )

@@ -2,27 +2,28 @@
 
 `merge_branches(repo, ["feature-a", "feature-b"])` finds the merge base of the current branch
 and the others, imports it into one in-memory replica per branch (deterministically: they all
-start from the same state), applies each branch's change since the base as that branch's edits
-(through the same re-keying as any write), syncs them all and runs the conflict analysis. So a
-rename on one branch against a new call on another is caught even across files, which no
-per-file merge driver can see. Clean: one merge commit through the gate's checks (syntax, the
-project's check command), with every branch as a parent, the current branch moved by
-compare-and-swap. Not clean: nothing is committed; the report says what to resolve.
+start from the same state, and each writes with a client id fixed by the base, its branch and
+its tip, so one merge reports the same conflict ids in every run), applies each branch's
+change since the base as that branch's edits (through the same re-keying as any write), syncs
+them all and runs the conflict analysis. So a rename on one branch against a new call on
+another is caught even across files, which no per-file merge driver can see. Clean: one merge
+commit through the gate's checks (syntax, the project's check command), with every branch as a
+parent, the current branch moved by compare-and-swap. Not clean: nothing is committed; the
+report says what to resolve.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import git
-from pycrdt import Doc
 
 from crdtspace import gitio
 from crdtspace.conflicts import Analysis
-from crdtspace.document import import_commit
+from crdtspace.document import import_client_id, import_commit
 from crdtspace.errors import GitStateError
 from crdtspace.gate import (
     GateReport,
@@ -36,6 +37,7 @@ from crdtspace.gate import (
 )
 from crdtspace.gitsync import apply_commit_range
 from crdtspace.replicas import sync
+from crdtspace.versions import new_doc
 from crdtspace.workspace import Workspace
 
 
@@ -79,7 +81,8 @@ def merge_branches(
         tips = [gitio.resolve_commit(repo, b).hexsha for b in branches]
         report.base = _merge_base(repo, [head, *tips])
         say(f"merge base {report.base[:10]}; {len(tips) + 1} sides")
-        replicas = _replicas(repo, report.base, [report.branch, *branches])
+        sides = list(zip([report.branch, *branches], [head, *tips], strict=True))
+        replicas = _replicas(repo, report.base, sides)
         authors: list[str] = []
         for replica, tip in zip(replicas, [head, *tips], strict=True):
             authors += apply_commit_range(replica, repo, report.base, tip, agent=replica.agent)
@@ -127,13 +130,46 @@ def _merge_base(repo: git.Repo, commits: list[str]) -> str:
         raise GitStateError("These branches share no history: nothing to merge from.") from None
 
 
-def _replicas(repo: git.Repo, base: str, agents: list[str]) -> list[Workspace]:
+def _replicas(repo: git.Repo, base: str, sides: list[tuple[str, str]]) -> list[Workspace]:
+    """One in-memory replica per (branch, tip), each importing `base` and writing with its
+    `branch_client_id`: the same merge gets the same entry ids, so the same conflict ids."""
     commit = repo.commit(base)
     update = import_commit(base, gitio.read_tree(commit))
     root = gitio.repo_root(repo)
+    ids = branch_client_ids(base, sides)
     out = []
-    for agent in agents:
-        doc: Doc[Any] = Doc()
+    for (agent, _tip), client_id in zip(sides, ids, strict=True):
+        doc = new_doc(client_id)
         doc.apply_update(update)
         out.append(Workspace(doc, agent=agent, root=root))
     return out
+
+
+_CLIENT_BITS = (1 << 53) - 1
+
+
+def branch_client_id(base: str, branch: str, tip: str) -> int:
+    """The client id a branch's replica writes with in a merge from `base` (53 bits, never 0).
+
+    Derived from (base, branch, tip), not random: log-entry ids embed the client id and
+    conflict ids hash entry ids, so with a random id every run of one merge reported new
+    conflict ids (and yrs orders concurrent insertions at one point by client id, so the merged
+    text could differ between runs too)."""
+    digest = hashlib.blake2b(f"merge\0{base}\0{branch}\0{tip}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") & _CLIENT_BITS or 1
+
+
+def branch_client_ids(base: str, sides: Sequence[tuple[str, str]]) -> list[int]:
+    """`branch_client_id` of each (branch, tip), made distinct from each other and from the
+    import's client id (two writers sharing a client id would corrupt the doc). A clash moves
+    to the next free id, in the order of the sorted sides, so it does not depend on the order
+    the branches were named in."""
+    taken = {import_client_id(base)}
+    chosen: dict[int, int] = {}
+    for index in sorted(range(len(sides)), key=lambda i: (sides[i], i)):
+        client_id = branch_client_id(base, *sides[index])
+        while client_id in taken:
+            client_id = client_id % _CLIENT_BITS + 1
+        taken.add(client_id)
+        chosen[index] = client_id
+    return [chosen[i] for i in range(len(sides))]

@@ -114,6 +114,16 @@ def conflict_id(kind: str, parts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+def named_first(a: LogEntry, b: LogEntry) -> bool:
+    """Whether a message names `a`'s side before `b`'s: by agent name, then entry id.
+
+    Entry ids embed the writer's client id (random for most replicas), so their order must not
+    decide a message's wording: "alice and bob" on every replica and in every run, never
+    "bob and alice" on some. (The id only breaks ties between one agent's own entries, whose
+    wording is the same either way.)"""
+    return (a.agent, a.id) <= (b.agent, b.id)
+
+
 def make(
     kind: str,
     category: str,
@@ -308,6 +318,8 @@ def node_findings(ctx: Context, nid: str) -> list[Conflict]:
 
 
 def _pair(ctx: Context, nid: str, fork: Texts, a: Branch, b: Branch) -> Conflict | None:
+    if not named_first(a.head, b.head):
+        a, b = b, a  # messages name the sides by agent, never by (random) entry-id order
     place = ctx.place(nid)
     label = place.name or place.path
     if a.deleted != b.deleted:
@@ -511,6 +523,8 @@ def _added_twice(ctx: Context, nodes: list[str], label: str) -> list[Conflict]:
         cx, cy = creation(ctx, x), creation(ctx, y)
         if cx is None or cy is None or not concurrent(cx, cy) or _overloads(ctx, x, y):
             continue
+        if not named_first(cx, cy):
+            (x, cx), (y, cy) = (y, cy), (x, cx)
         sides = [Side(cx.agent, x, cx.id, "drop", y), Side(cy.agent, y, cy.id, "drop", x)]
         places = [ctx.place(x), ctx.place(y)]
         if ctx.document.render_node(x) == ctx.document.render_node(y):
@@ -564,7 +578,8 @@ def deleted_around(ctx: Context, edited: Iterable[str]) -> list[Conflict]:
                 ]
                 if not racing or ctx.document.path_of(holder) is not None:
                     continue
-                last = sorted(racing, key=lambda e: e.id)[-1]
+                # named by agent, not by (random) entry-id order, when several sides raced
+                editor = min(racing, key=lambda e: (e.agent, e.id))
                 label = ctx.place(holder).name or ctx.place(holder).path
                 out.append(
                     make(
@@ -573,9 +588,9 @@ def deleted_around(ctx: Context, edited: Iterable[str]) -> list[Conflict]:
                         [ctx.place(holder), ctx.place(nid)],
                         [
                             Side(gone.agent, holder, gone.id, "delete"),
-                            Side(last.agent, holder, gone.id, "keep"),
+                            Side(editor.agent, holder, gone.id, "keep"),
                         ],
-                        f"{gone.agent} deleted {label} while {last.agent} edited "
+                        f"{gone.agent} deleted {label} while {editor.agent} edited "
                         f"{ctx.place(nid).name or 'something'} inside it.",
                     )
                 )

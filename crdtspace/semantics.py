@@ -34,6 +34,7 @@ from crdtspace.conflicts import (
     concurrent,
     creation,
     make,
+    named_first,
     overloads_allowed,
     profile_flag,
 )
@@ -592,6 +593,8 @@ class Semantics:
                 continue
             if self._add_add(x, y, ex, ey):
                 continue
+            if not named_first(ex, ey):
+                (x, ex), (y, ey) = (y, ey), (x, ex)
             places = [self.ctx.place(x), self.ctx.place(y)]
             return make(
                 "duplicate-definition",

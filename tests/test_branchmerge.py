@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from crdtspace.branchmerge import merge_branches
+from crdtspace import branchmerge
+from crdtspace.branchmerge import (
+    MergeReport,
+    branch_client_id,
+    branch_client_ids,
+    merge_branches,
+)
 from crdtspace.cli import app
+from crdtspace.document import import_client_id
 from crdtspace.testing import commit_files, git, make_repo
 
 LIB = (
@@ -99,3 +106,83 @@ def test_cli_exit_codes_and_json(repo: Path) -> None:
     result = runner.invoke(app, ["-C", str(repo), "merge", "feature-a", "--no-check"])
     assert result.exit_code == 0, result.output
     assert "merged feature-a into main" in result.stdout
+
+
+def both_change_parse(repo: Path) -> None:
+    """feature-a and feature-b change the same line of parse differently; main reads on."""
+    on_branch(repo, "feature-a", {"lib.py": LIB.replace("split()", "split(',')")}, "commas")
+    on_branch(repo, "feature-b", {"lib.py": LIB.replace("split()", "split(';')")}, "semis")
+    commit_files(repo, {"README.md": "# tool\n"}, "readme on main")
+
+
+def findings(report: MergeReport) -> list[tuple[object, ...]]:
+    return [(c.id, c.kind, c.message, c.agents, c.sides) for c in report.analysis]
+
+
+def test_the_same_merge_gets_the_same_conflict_ids_and_wording_every_time(repo: Path) -> None:
+    both_change_parse(repo)
+    runs = [
+        merge_branches(repo, ["feature-a", "feature-b"], dry_run=True),
+        merge_branches(repo, ["feature-a", "feature-b"], dry_run=True),
+        merge_branches(repo, ["feature-b", "feature-a"], dry_run=True),
+    ]
+    first = findings(runs[0])
+    assert first
+    assert all(findings(run) == first for run in runs[1:])
+    (conflict,) = runs[0].analysis.conflicts
+    assert conflict.kind == "overlap"
+    assert conflict.message == "feature-a and feature-b changed the same lines of parse."
+    # nothing random in the replicas' entry ids: each branch writes with its own fixed client id
+    base = runs[0].base
+    tips = {b: git(repo, "rev-parse", b).strip() for b in ("feature-a", "feature-b")}
+    clients = {int(s.entry.partition(".")[0], 16) for s in conflict.sides}
+    assert clients == {branch_client_id(base, b, tip) for b, tip in tips.items()}
+
+
+def test_cli_merge_reports_stable_ids_in_both_branch_orders(repo: Path) -> None:
+    both_change_parse(repo)
+    runner = CliRunner()
+
+    def conflicts(*args: str) -> list[tuple[str, str]]:
+        result = runner.invoke(app, ["-C", str(repo), "merge", *args, "--json"])
+        assert result.exit_code == 1, result.output
+        return [(c["id"], c["message"]) for c in json.loads(result.stdout)["conflicts"]]
+
+    found = conflicts("feature-a", "feature-b", "--dry-run")
+    assert len(found) == 1
+    assert found[0][1] == "feature-a and feature-b changed the same lines of parse."
+    assert conflicts("feature-a", "feature-b", "--dry-run") == found
+    assert conflicts("feature-b", "feature-a", "--dry-run") == found
+    assert conflicts("feature-b", "feature-a") == found  # a real (refused) merge: the same
+    # the table names the same id the JSON did, run after run
+    for _ in range(2):
+        result = runner.invoke(app, ["-C", str(repo), "merge", "feature-a", "feature-b"])
+        assert result.exit_code == 1, result.output
+        assert found[0][0] in result.stdout
+
+
+def test_branch_client_ids_are_fixed_distinct_and_never_the_imports() -> None:
+    base, tip = "a" * 40, "b" * 40
+    sides = [("main", base), ("feature-a", tip), ("feature-b", tip)]
+    ids = branch_client_ids(base, sides)
+    assert ids == branch_client_ids(base, sides)
+    assert ids[::-1] == branch_client_ids(base, sides[::-1])
+    assert len(set(ids)) == 3
+    assert import_client_id(base) not in ids
+    assert all(0 < i < 2**53 for i in ids)
+    assert ids[1] == branch_client_id(base, "feature-a", tip)
+    assert branch_client_id(base, "feature-a", "c" * 40) != ids[1]  # a new tip, a new writer
+    twice = branch_client_ids(base, [("feature-a", tip), ("feature-a", tip)])
+    assert len(set(twice)) == 2  # one branch named twice still gets two writers
+
+
+def test_clashing_client_ids_move_to_free_ones_in_a_fixed_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = "a" * 40
+    monkeypatch.setattr(branchmerge, "branch_client_id", lambda *_: import_client_id(base))
+    sides = [("main", "1" * 40), ("feature-a", "2" * 40), ("feature-b", "3" * 40)]
+    ids = branch_client_ids(base, sides)
+    assert len(set(ids)) == 3
+    assert import_client_id(base) not in ids
+    assert ids[::-1] == branch_client_ids(base, sides[::-1])

@@ -397,3 +397,92 @@ def test_malformed_log_entries_from_a_peer_are_ignored(repo: Path) -> None:
     sync(alice, bob)
     for ws in (alice, bob):
         assert [c.kind for c in ws.conflicts()] == ["overlap"]
+
+
+# -- stable ids and wording: the same situation, the same finding, whatever the client ids ----
+
+
+def against_id_order(repo: Path) -> tuple[Workspace, Workspace]:
+    """alice and bob, named so that their names and their entry ids sort in opposite orders
+    (alice's entry ids, which embed her random client id, sort after bob's): where a message
+    naming the sides in entry-id order would say "bob and alice"."""
+    one, two = Workspace.from_commit(repo, agent="x"), Workspace.from_commit(repo, agent="y")
+    if f"{one.client_id:x}." < f"{two.client_id:x}.":
+        one, two = two, one
+    one.agent, two.agent = "alice", "bob"
+    return one, two
+
+
+def _overlap(alice: Workspace, bob: Workspace) -> None:
+    edit(alice, "store.py", "int(count)", "int(count) * 2")
+    edit(bob, "store.py", "int(count)", "float(count)")
+
+
+def _merged(alice: Workspace, bob: Workspace) -> None:
+    edit(alice, "store.py", 'line.split(",")', 'line.split(";")')
+    edit(bob, "store.py", "int(count)", "int(count, 10)")
+
+
+def _add_add(alice: Workspace, bob: Workspace) -> None:
+    alice.write("store.py", alice.render("store.py") + "\n\ndef total(xs):\n    return sum(xs)\n")
+    bob.write("store.py", bob.render("store.py") + "\n\ndef total(xs):\n    return len(xs)\n")
+
+
+def _move_move(alice: Workspace, bob: Workspace) -> None:
+    alice.move("store.py::load", "store.py::Shelf")
+    bob.move("store.py::load", "main.py")
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kind", "wording"),
+    [
+        (_overlap, "overlap", "alice and bob changed the same lines of parse_line."),
+        (_merged, "merged", "alice and bob changed different lines of parse_line"),
+        (_add_add, "add-add", "alice and bob both added total (different code)."),
+        (_move_move, "move-move", "alice and bob moved "),  # where it renders: by client id
+    ],
+)
+def test_replicas_report_one_id_and_one_wording_whatever_the_update_order(
+    repo: Path, scenario: object, kind: str, wording: str
+) -> None:
+    alice, bob = against_id_order(repo)
+    assert callable(scenario)
+    scenario(alice, bob)
+    updates = [alice.update_since(), bob.update_since()]
+    first = Workspace.from_commit(repo, agent="carol")
+    second = Workspace.from_commit(repo, agent="dave")
+    for update in updates:
+        first.apply_update(update)
+    for update in reversed(updates):
+        second.apply_update(update)
+    sync(alice, bob)
+    seen = [
+        [(c.id, c.kind, c.message, c.agents, c.sides) for c in ws.analysis()]
+        for ws in (first, second, alice, bob)
+    ]
+    assert seen[0] == seen[1] == seen[2] == seen[3]
+    (finding,) = [c for c in first.analysis() if c.kind == kind]
+    assert finding.message.startswith(wording)
+    # the situation under test: alice's entry id sorts after bob's
+    entries = {s.agent: s.entry for s in finding.sides}
+    assert entries["alice"] > entries["bob"]
+
+
+def test_racing_resolutions_are_named_by_agent_whatever_the_update_order(repo: Path) -> None:
+    alice, bob = against_id_order(repo)
+    _overlap(alice, bob)
+    sync(alice, bob)
+    (conflict,) = alice.conflicts()
+    alice.resolve_conflict(conflict.id, take="bob")
+    bob.resolve_conflict(conflict.id, take="alice")
+    updates = [alice.update_since(), bob.update_since()]
+    first = Workspace.from_commit(repo, agent="carol")
+    second = Workspace.from_commit(repo, agent="dave")
+    for update in updates:
+        first.apply_update(update)
+    for update in reversed(updates):
+        second.apply_update(update)
+    seen = [[(c.id, c.kind, c.message) for c in ws.analysis()] for ws in (first, second)]
+    assert seen[0] == seen[1]
+    (race,) = [c for c in first.conflicts() if c.kind == "resolve-resolve"]
+    assert race.message.startswith("alice (take bob) and bob (take alice) resolved")
