@@ -66,6 +66,7 @@ from crdtspace.document import decode_state
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.gate import GateReport
 from crdtspace.storage import UpdateLog
+from crdtspace.versions import new_doc
 from crdtspace.workspace import Workspace, replay
 
 __all__ = [
@@ -699,7 +700,7 @@ def connect(
     if state_dir is not None:
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         log = UpdateLog(Path(state_dir))
-    doc: Doc[Any] = Doc()
+    doc = new_doc()  # keeps deleted content: writes from a version restore it
     if log is not None:
         _replay(log, doc)
     replica = NetworkReplica(

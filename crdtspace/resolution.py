@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crdtspace import materialize
 from crdtspace.conflicts import Conflict, Side
 from crdtspace.document import LogEntry, decode_state
 from crdtspace.errors import DocumentError
@@ -92,6 +93,11 @@ def apply_text(ws: Workspace, conflict: Conflict, text: str) -> None:
     if not nodes:
         raise DocumentError(f"Conflict {conflict.id} names no node to edit.")
     nid = nodes[0]
+    if materialize.has_markers(text):
+        raise DocumentError(
+            f"The text for {conflict.places[0]} still holds conflict markers.",
+            hint="keep one side, or write the lines as they should be, without the markers",
+        )
     texts: Texts = {"text": text}
     if ws.document.is_container(nid):
         raise DocumentError(

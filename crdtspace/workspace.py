@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pycrdt import Array, Doc, Map, TransactionEvent
 from pycrdt import get_update as diff_update
 
-from crdtspace import gitio, resolution
+from crdtspace import gitio, materialize, resolution
 from crdtspace.analysis import Analyzer, duplicate_units, grown_logs, identical_folds
 from crdtspace.conflicts import Analysis, Conflict
 from crdtspace.document import Document, LogEntry, TextEdit, decode_state, import_commit
@@ -571,9 +571,12 @@ class Workspace:
         ]
 
     def render(self, path: str, *, agent: str | None = None) -> Reading:
-        """A file's text, with its version (noted as `agent`'s last read of the file)."""
+        """A file's text, with its version (noted as `agent`'s last read of the file). A node
+        in an open overlap shows both sides and their base (`crdtspace.materialize`)."""
         path = self._path(path)
-        return Reading(self.document.render(path), self._noted(path, agent))
+        views = materialize.in_file(self.document, path)
+        text = materialize.render(self.document, path, views)
+        return Reading(text, self._noted(path, agent))
 
     def render_all(self) -> dict[str, str]:
         """Every file's text (not noted as anybody's read)."""
@@ -583,8 +586,32 @@ class Workspace:
         """A file's text (`path`) or a node's (`path::key`, `path::Qual.name`, or a bare key),
         with its version (noted as `agent`'s last read of the file)."""
         path, nid = self.resolve(ref)
-        text = self.document.render(path) if nid is None else self.document.render_node(nid)
+        views = materialize.in_file(self.document, path)
+        if nid is None:
+            text = materialize.render(self.document, path, views)
+        else:
+            text = materialize.render_node(self.document, nid, views)
         return Reading(text, self._noted(path, agent))
+
+    def overlap_sides(self, nid: str) -> materialize.Sides | None:
+        """A node's base and sides when it is in an open overlap (for `conflicts --json`)."""
+        from crdtspace.history import History
+
+        return materialize.overlapped(self.document, History(self.document), nid)
+
+    def _unmaterialized(self, path: str, text: str) -> str:
+        """A writer's text with the overlap views it gave back unchanged put back as the
+        merged nodes; a text that still holds conflict markers in such a file is refused."""
+        views = materialize.in_file(self.document, path)
+        if not views:
+            return text
+        text = materialize.unmaterialize(self.document, text, views)
+        if materialize.has_markers(text):
+            raise DocumentError(
+                f"The text for {path!r} still holds conflict markers.",
+                hint="keep one side, or write the lines as they should be, without the markers",
+            )
+        return text
 
     def resolve(self, ref: str) -> tuple[str, str | None]:
         """(path, node id or None for the whole file) for a reference."""
@@ -737,6 +764,7 @@ class Workspace:
 
     def _replace(self, ref: str, text: str, description: str) -> str:
         path, nid = self.resolve(ref)
+        text = self._unmaterialized(path, text)
         if nid is None:
             self._write_whole(path, text, description)
             return self.document.roots(path)[0]
@@ -905,6 +933,8 @@ class Workspace:
         )
 
     def _write_whole(self, path: str, text: str, description: str) -> Result:
+        if path in self.document.files:
+            text = self._unmaterialized(path, text)
         with self.transaction(description):
             return self._write(path, text)
 

@@ -131,12 +131,13 @@ def test_resolving_with_a_text_and_by_a_prefix_of_the_id(repo: Path) -> None:
 def test_an_edit_that_has_seen_both_heads_resolves(repo: Path) -> None:
     alice, bob = overlapped(repo)
     assert alice.conflicts()
-    text = bob.render("store.py")
-    start = text.index("    return name")
-    end = text.index("\n", start)
-    bob.write("store.py", text[:start] + "    return name, round(float(count) * 2)" + text[end:])
+    text = bob.render("store.py")  # the overlap reads as both sides and the base
+    start = text.index("<<<<<<< ")
+    end = text.index("\n", text.index(">>>>>>> ")) + 1
+    bob.write("store.py", text[:start] + "    return name, round(float(count) * 2)\n" + text[end:])
     sync(alice, bob)
     assert alice.conflicts() == []
+    assert "return name, round(float(count) * 2)\n" in alice.render("store.py")
 
 
 def test_resolve_refuses_unknown_ids_and_agents(repo: Path) -> None:

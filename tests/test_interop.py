@@ -540,9 +540,13 @@ def test_networked_replicas_converge_through_the_standard_yjs_server(
         bob.reconnect()
 
         def converged() -> bool:
-            text = home.render("pkg/mod.py")
+            # the merged text itself (reads show the open overlap as both sides and the base)
+            text = home.document.render("pkg/mod.py")
             return (
-                text == bob.render("pkg/mod.py") and 'greet("team")' in text and "hello" not in text
+                text == bob.document.render("pkg/mod.py")
+                and 'greet("team")' in text
+                and "hello" not in text
+                and home.render("pkg/mod.py") == bob.render("pkg/mod.py")
             )
 
         wait_for(converged, "the two replicas to converge")
@@ -552,7 +556,9 @@ def test_networked_replicas_converge_through_the_standard_yjs_server(
 
         client = YjsClient(interop, relay, "default")
         try:
-            assert client("render", path="pkg/mod.py")["text"] == home.render("pkg/mod.py")
+            assert client("render", path="pkg/mod.py")["text"] == home.document.render(
+                "pkg/mod.py"
+            )
         finally:
             client.close()
     finally:

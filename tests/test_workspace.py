@@ -138,7 +138,13 @@ def test_concurrent_edits_have_two_heads_until_one_sees_both(repo: Path) -> None
     key = a.resolve("pkg/mod.py::alpha")[1]
     assert key is not None
     assert len(a.heads(key)) == 2
-    assert a.read(key) == "\n\ndef alpha(y):\n    return y + 10\n"  # both edits merged
+    # the CRDT merged both edits character by character...
+    assert a.document.render_node(key) == "\n\ndef alpha(y):\n    return y + 10\n"
+    # ...but they changed the same lines: reads show both sides and the base, not the mix
+    assert a.read(key) == (
+        "\n\n<<<<<<< alice\ndef alpha(x):\n    return x + 10\n||||||| base\n"
+        "def alpha(x):\n    return x + 1\n=======\ndef alpha(y):\n    return y + 1\n>>>>>>> bob\n"
+    )
     a.replace(key, "\n\ndef alpha(y):\n    return y + 100\n")
     [head] = a.heads(key)
     last = a.log(key)[-1][1]

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json
 from crdtspace.conflicts import Analysis, Conflict
+from crdtspace.history import render_texts
+from crdtspace.workspace import Workspace
 
 
 @app.command()
@@ -26,9 +28,10 @@ def conflicts(
     0 otherwise."""
     with handled(), open_workspace(ctx) as workspace:
         analysis = workspace.analysis()
+        texts = {c.id: overlap_texts(workspace, c) for c in analysis.conflicts}
     shown = [*analysis.conflicts, *analysis.broken, *(analysis.notices if notices else ())]
     if as_json:
-        print_json(analysis_json(analysis))
+        print_json(analysis_json(analysis, texts))
     elif not shown:
         out.print("no conflicts")
     else:
@@ -48,11 +51,32 @@ def _table(items: list[Conflict]) -> Table:
     return table
 
 
-def analysis_json(analysis: Analysis) -> dict[str, object]:
+def overlap_texts(workspace: Workspace, conflict: Conflict) -> dict[str, object] | None:
+    """An overlap's base and each side's text of its node (None for other kinds)."""
+    if conflict.kind != "overlap" or not conflict.places:
+        return None
+    found = workspace.overlap_sides(conflict.places[0].key)
+    if found is None:
+        return None
+    return {
+        "base": render_texts(found.base),
+        "sides": [{"agent": agent, "text": render_texts(texts)} for agent, texts in found.sides],
+    }
+
+
+def analysis_json(
+    analysis: Analysis, texts: dict[str, dict[str, object] | None] | None = None
+) -> dict[str, object]:
+    """The analysis as JSON; `texts`: per conflict id, the base and sides of an overlap."""
+
     def one(item: Conflict) -> dict[str, object]:
         value = asdict(item)
         value["places"] = [asdict(p) for p in item.places]
         value["sides"] = [asdict(s) for s in item.sides]
+        found = (texts or {}).get(item.id)
+        if found is not None:
+            value["base_text"] = found["base"]
+            value["side_texts"] = found["sides"]
         return value
 
     return {

@@ -1,0 +1,165 @@
+"""An open overlap reads as both sides and their base, never as interleaved characters."""
+
+from __future__ import annotations
+
+import json
+import random
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crdtspace import Workspace
+from crdtspace.cli import app
+from crdtspace.errors import DocumentError
+from crdtspace.materialize import block, has_markers, merge3
+from crdtspace.testing import make_repo
+
+SOURCE = (
+    'def debug():\n    """Whether debug mode is on."""\n    return False\n\n\n'
+    "def other():\n    return 2\n"
+)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", {"m.py": SOURCE})
+
+
+def overlapped(ws: Workspace) -> None:
+    """alice and bob rewrite the same docstring line from one read."""
+    a = ws.read("m.py", agent="alice")
+    b = ws.read("m.py", agent="bob")
+    ws.write("m.py", a.replace("Whether debug mode is on", "True when debugging"), agent="alice")
+    ws.write("m.py", b.replace("Whether debug mode is on", "Tells if debug is on"), agent="bob")
+
+
+VIEW = (
+    "def debug():\n"
+    "<<<<<<< alice\n"
+    '    """True when debugging."""\n'
+    "||||||| base\n"
+    '    """Whether debug mode is on."""\n'
+    "=======\n"
+    '    """Tells if debug is on."""\n'
+    ">>>>>>> bob\n"
+    "    return False\n\n\n"
+    "def other():\n    return 2\n"
+)
+
+
+def test_an_overlap_reads_as_both_sides_and_the_base(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    overlapped(ws)
+    assert [c.kind for c in ws.conflicts()] == ["overlap"]
+    assert ws.render("m.py") == VIEW
+    assert ws.read("m.py::debug") == VIEW.split("\n\n\n")[0] + "\n"
+    # the document keeps the CRDT's merge; only reads materialize it
+    assert "<<<<<<<" not in ws.document.render("m.py")
+
+
+def test_every_replica_shows_the_same_bytes_whatever_the_order(repo: Path) -> None:
+    home = Workspace.from_commit(repo, agent="home")
+    updates: list[bytes] = []
+    home.subscribe(updates.append)
+    overlapped(home)
+    for seed in range(5):
+        other = Workspace.from_commit(repo, agent=f"r{seed}")
+        shuffled = updates + updates[:1]
+        random.Random(seed).shuffle(shuffled)
+        for update in shuffled:
+            other.apply_update(update)
+        assert other.render("m.py") == VIEW
+        assert [c.id for c in other.conflicts()] == [c.id for c in home.conflicts()]
+
+
+def test_a_view_given_back_unchanged_leaves_the_conflict_open(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    overlapped(ws)
+    seen = ws.read("m.py", agent="carol")
+    ws.write("m.py", seen.replace("return 2", "return 22"), agent="carol")
+    assert [c.kind for c in ws.conflicts()] == ["overlap"]
+    assert ws.render("m.py") == VIEW.replace("return 2", "return 22")
+
+
+def test_writing_the_node_without_markers_resolves_it(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    overlapped(ws)
+    seen = ws.read("m.py::debug", agent="carol")
+    assert has_markers(seen)
+    ws.replace(
+        "m.py::debug",
+        'def debug():\n    """True when debug is on."""\n    return False\n',
+        agent="carol",
+    )
+    assert ws.conflicts() == []
+    assert ws.render("m.py") == SOURCE.replace("Whether debug mode is on", "True when debug is on")
+
+
+def test_a_text_that_keeps_markers_is_refused_and_changes_nothing(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    overlapped(ws)
+    seen = ws.read("m.py", agent="carol")
+    with pytest.raises(DocumentError, match="conflict markers"):
+        ws.write("m.py", seen.replace("True when debugging", "True when debugging!"), agent="carol")
+    assert ws.render("m.py") == VIEW
+
+
+def test_merge3_merges_separate_lines_and_blocks_clashing_ones() -> None:
+    base = "a\nb\nc\nd\n"
+    assert merge3(base, ("x", "A\nb\nc\nd\n"), ("y", "a\nb\nc\nD\n")) == "A\nb\nc\nD\n"
+    assert merge3(base, ("x", "a\nB\nc\nd\n"), ("y", "a\nB\nc\nd\n")) == "a\nB\nc\nd\n"
+    clash = merge3(base, ("x", "a\nX\nc\nd\n"), ("y", "a\nY\nc\nd\n"))
+    assert clash == "a\n<<<<<<< x\nX\n||||||| base\nb\n=======\nY\n>>>>>>> y\nc\nd\n"
+    no_newline = merge3("a", ("x", "b"), ("y", "c"))
+    assert no_newline == "<<<<<<< x\nb\n||||||| base\na\n=======\nc\n>>>>>>> y\n"
+
+
+def test_three_sides_are_one_block_with_a_section_each() -> None:
+    text = block("base\n", [("a", "1\n"), ("b", "2\n"), ("c", "3\n")])
+    assert text == "<<<<<<< a\n1\n||||||| base\nbase\n======= b\n2\n=======\n3\n>>>>>>> c\n"
+
+
+def test_cli_conflicts_json_carries_the_base_and_each_side(repo: Path) -> None:
+    with Workspace.init(repo, agent="home") as ws:
+        overlapped(ws)
+    result = CliRunner().invoke(app, ["-C", str(repo), "conflicts", "--json"])
+    assert result.exit_code == 1, result.output
+    [conflict] = json.loads(result.output)["conflicts"]
+    assert conflict["kind"] == "overlap"
+    assert '"""Whether debug mode is on."""' in conflict["base_text"]
+    sides = {s["agent"]: s["text"] for s in conflict["side_texts"]}
+    assert '"""True when debugging."""' in sides["alice"]
+    assert '"""Tells if debug is on."""' in sides["bob"]
+
+
+def test_cli_resolve_edit_shows_both_sides_and_the_base(repo: Path, tmp_path: Path) -> None:
+    with Workspace.init(repo, agent="home") as ws:
+        overlapped(ws)
+        [conflict] = ws.conflicts()
+    seen = tmp_path / "seen.txt"
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import shutil, sys\n"
+        f"shutil.copy(sys.argv[1], {str(seen)!r})\n"
+        "open(sys.argv[1], 'w').write("
+        "'def debug():\\n    \"\"\"On when debugging.\"\"\"\\n    return False\\n')\n",
+        encoding="utf-8",
+    )
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    import sys
+
+    result = CliRunner().invoke(
+        app,
+        ["-C", str(repo), "resolve", conflict.id, "--edit"],
+        env={"EDITOR": f"{sys.executable} {editor}"},
+    )
+    assert result.exit_code == 0, result.output
+    shown = seen.read_text(encoding="utf-8")
+    assert "<<<<<<< alice" in shown
+    assert "||||||| base" in shown
+    assert ">>>>>>> bob" in shown
+    with Workspace.open(repo, agent="check") as ws:
+        assert ws.conflicts() == []
+        assert '"""On when debugging."""' in ws.render("m.py")
