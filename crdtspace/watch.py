@@ -5,30 +5,39 @@ step, following the jupyter_ydoc recipe: skip when unchanged, let the re-keyer t
 small per-node edits, treat a file changed on disk behind our back as a first-class event.
 
 Per path the watcher remembers the **base**: the text it last read from or wrote to disk (None
-for a file that does not exist). A tick compares, for every candidate path, the disk and the
-workspace's render with that base:
+for a file that does not exist), and the **version** of the base (`crdtspace.versions`): a
+version at which the workspace rendered that text. That is the version the watcher wrote the
+text at, or the editor's view after a save (`Workspace.write` notes it as the writer's last
+read: its base plus its change, without what it had not seen); it is noted as the editor's
+read of the file too, which keeps it from being pruned. A tick compares, for every candidate
+path, the disk and the workspace's text with the base:
 
 - neither changed: nothing (this is also how our own writes are not echoed back: when
   watchfiles reports a file we wrote, its bytes equal the base);
-- only the disk changed: an editor save, written to the workspace as a re-keyed whole-file
-  edit (`Workspace.write`, or `remove` for a deleted file) by the agent ``editor:<user>``;
+- only the disk changed: an editor save, written to the workspace by the agent
+  ``editor:<user>`` as a re-keyed whole-file edit made from the base's version (the workspace
+  still renders the base, so its current version is one), or `remove` for a deleted file;
 - only the workspace changed: a remote edit, written to disk atomically (a temporary file in
   the same folder, then `os.replace`, keeping the file's mode), or the file deleted;
-- both changed (a save racing a remote edit): merged at node level, never overwriting the
-  remote side. The watcher keeps a **shadow replica** of the editor, a `Workspace.replica`
-  that holds exactly the bases; the save is written there, so it is concurrent with the remote
-  edit in the CRDT's own terms, and the shadow's update is merged into the workspace. Edits to
-  different nodes both stay; overlapping ones stay too (the CRDT keeps both insertions) and
-  the conflict layer reports them in `Workspace.conflicts()`. When the shadow cannot hold the
-  base (at start-up, see below), the node-level 3-way merge of the merge driver
-  (`mergedriver.merge_files`) is used instead. A file deleted on one side and edited on the
-  other is kept, with the edit (a delete would drop the other side's work). Either way a
-  `WatchEvent` says what happened.
+- both changed (a save racing a remote edit): the save is written the same way,
+  ``write(path, disk, base=<the base's version>)``, so only the editor's change from the base
+  is applied, as an edit concurrent with everything since (`Workspace.write` runs it on a fork
+  restored to that version and merges it back). Edits to different nodes both stay; the same
+  lines changed on both sides stay too (the CRDT keeps both insertions) and the conflict layer
+  reports an ``overlap`` in `Workspace.conflicts()`; identical changes count once. The merged
+  text is written back to disk and becomes the new base. Nothing is ever merged as text, so
+  the document never receives conflict markers from the watcher. A file deleted on one side
+  and edited on the other is kept, with the edit (a delete would drop the other side's work).
+  A `WatchEvent` says what happened (``merged``, or ``conflict`` with the conflicts).
 
-A race update reaches the workspace through `Workspace.adopt`: applied like an update from
-another replica (which the editor's shadow is; a durable workspace logs it), then passed to
-the workspace's listeners as a local one, so in-memory `Link`s and a networked replica's
-sender forward it at once.
+The disk side mirrors the document's text (`Document.render`), never a materialized view of an
+open overlap, and the watcher's reads are not noted as the workspace agent's.
+
+Two editor sessions that loaded the same file and save one after the other cannot be told
+apart on disk (the second looks like an edit of the first's save); one that knows what it
+loaded says so: `Watcher.version(path)` when it loads, `Watcher.save(path, text, base=...)`
+when it saves, and the second session's save undoes nothing of the first's. (Two working trees
+of one workspace, each with its own watcher, need nothing of the kind.)
 
 Which files: the workspace's files, plus every file git does not ignore (``git ls-files
 --others --exclude-standard`` for a full scan, ``git check-ignore`` for reported changes);
@@ -39,7 +48,10 @@ touched.
 
 Start-up: the disk may hold edits made while nothing watched, and the workspace edits made by
 agents meanwhile. For a file where they differ the base is the file in the workspace's base
-commit, so the side that did not change wins and two changed sides are merged.
+commit, with its version (`Workspace.commit_version`), so the side that did not change wins and
+two changed sides are merged as above. (A workspace that records no version of its base commit
+cannot merge two changed sides: the save is written over the workspace's text, whose edits stay
+in its history, and a ``conflict`` event says so.)
 
 Threads: `start()` runs two daemon threads, one fed by watchfiles (disk changes, debounced by
 its ``step``, then a short settle delay) and one woken when a transaction not ours changes
@@ -47,8 +59,10 @@ nodes or files of the workspace (observers note which, so a remote edit costs a 
 files it touched, not of the workspace). Every tick holds `Watcher.lock`, which is the workspace's
 own ``lock`` when it has one (a networked replica merges incoming updates under it); code that
 touches a plain workspace from another thread while the watcher runs (applying updates,
-editing) must hold it too. `stop()` scans the tree once more, so no save is lost. `tick()`
-does one synchronous pass, for tests and for callers with their own loop.
+editing) must hold it too. A save merged from a fork reaches the workspace's listeners as a
+local update (`Workspace.adopt`), so in-memory `Link`s and a networked replica's sender forward
+it at once. `stop()` scans the tree once more, so no save is lost. `tick()` does one
+synchronous pass, for tests and for callers with their own loop.
 """
 
 from __future__ import annotations
@@ -69,7 +83,7 @@ import watchfiles
 from crdtspace import gitio
 from crdtspace.conflicts import Conflict
 from crdtspace.errors import CrdtspaceError, PathError
-from crdtspace.mergedriver import merge_files
+from crdtspace.versions import VersionError
 from crdtspace.workspace import Workspace
 
 __all__ = ["Binary", "WatchEvent", "Watcher"]
@@ -97,9 +111,12 @@ class WatchEvent:
 
     `kind` is one of: ``saved`` (an editor save became an edit), ``created``, ``removed`` (a
     file new or deleted on disk, now in or out of the workspace), ``written`` and ``deleted``
-    (a remote change written to disk), ``merged`` (a save that raced a remote edit, merged
-    cleanly), ``conflict`` (the same, with overlapping changes: see `conflicts`), ``skipped``
-    (a file left to git: `detail` says why).
+    (a remote change written to disk; also the merge of a save written back), ``merged`` (a
+    save made from a version the workspace has changed the file since, merged with those
+    remote edits cleanly), ``conflict`` (the same, with overlapping changes: `conflicts`, the
+    new open conflicts the editor is part of; or, with `method` ``keep``, a file deleted on
+    one side and edited on the other, kept), ``skipped`` (a file left to git: `detail` says
+    why).
     """
 
     kind: str
@@ -145,11 +162,13 @@ class Watcher:
         self.events: list[WatchEvent] = []
         self.errors: list[str] = []
         self._known: dict[str, str | None] = {}
+        self._versions: dict[str, str | None] = {}
+        self._origin: str | None = None
+        self._named: set[str] = set()  # conflicts a `conflict` event named
         self._held: set[str] = set()
         self._retry: set[str] = set()
         self._live = False
         self._own = False
-        self._shadow: Workspace | None = None
         self._primed = False
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -294,20 +313,69 @@ class Watcher:
 
     sync_once = tick
 
+    def version(self, path: str | Path) -> str | None:
+        """The version of the workspace the file on disk is in step with, after a pass over it
+        (None: not in step, e.g. binary, or half written): an editor or an agent that loads
+        the file now gives it back as the `base` of its `save`."""
+        with self.lock:
+            relative = self._relative(path)
+            self.tick([relative])
+            known = self._known.get(relative)
+            if relative in self._retry or self._read(relative) != known:
+                return None
+            document = self.workspace.document
+            if (document.render(relative) if relative in document.files else None) == known:
+                return self.workspace.version()  # (in step: the freshest version of it)
+            return self._base_version(relative)
+
+    def save(self, path: str | Path, text: str, *, base: str) -> list[WatchEvent]:
+        """Save `text` to the file as an editor session that loaded it at version `base` (from
+        `version`): what the disk holds now is saved first, then `text` is written to disk and
+        to the workspace as a change made from `base`, so a second session saving from the
+        same version as the first undoes none of the first's changes. Returns the events."""
+        with self.lock:
+            first = len(self.events)
+            relative = self._relative(path)
+            self.workspace.versions.get(base)  # an unknown version: an error, before any write
+            self.tick([relative])
+            self._save(relative, text, base)  # (the merge is written to disk when it differs)
+            if self._known[relative] == text:
+                _atomic_write(self.root / relative, text, self.workspace.document.mode(relative))
+            return self.events[first:]
+
+    def _relative(self, path: str | Path) -> str:
+        relative = gitio.safe_relpath(self.root, str(path))
+        if relative in self.workspace.document.gitonly:
+            raise PathError(f"{relative!r} is kept in git only; the watcher leaves it alone.")
+        return relative
+
     def _prime(self) -> None:
         workspace = self.workspace
         workspace.flush()
-        self._shadow = workspace.replica(self.agent)
+        # A file the watcher meets later was not in the workspace at this version.
+        self._origin = workspace.version()
         renders = workspace.render_all()
         base_text = self._base_reader()
+        commit: str | None = None
         for path, text in renders.items():
             disk = self._read(path)
             if disk == text or isinstance(disk, Binary):
                 self._known[path] = text
-            else:
+                self._versions[path] = self._origin
+            else:  # changed on disk, in the workspace or both since the base commit
+                if commit is None:
+                    commit = self._commit_version()
                 self._known[path] = base_text(path)
+                self._versions[path] = commit or None
         self._primed = True
         self._observe()
+
+    def _commit_version(self) -> str:
+        """The version of the workspace's base commit ("" when it records none)."""
+        try:
+            return self.workspace.commit_version()
+        except CrdtspaceError:
+            return ""
 
     def _base_reader(self) -> Callable[[str], str | None]:
         """The text of a file in the workspace's base commit (None: absent, or not text)."""
@@ -377,9 +445,8 @@ class Watcher:
 
     def _reconcile(self, paths: list[str]) -> None:
         workspace = self.workspace
-        texts = set(workspace.paths())
+        files = workspace.document.files
         git_only = set(workspace.document.gitonly.keys())
-        races: list[str] = []
         for path in paths:
             if path in git_only:
                 continue
@@ -388,23 +455,24 @@ class Watcher:
                 self._hold(path, disk)
                 continue
             self._held.discard(path)
-            crdt = workspace.render(path) if path in texts else None
+            crdt = workspace.document.render(path) if path in files else None
             base = self._known.get(path)
             if disk == base and crdt == base:
                 continue
             if disk != base and disk is not None and self._maybe_mid_write(path, disk):
                 continue
             if crdt == base:
-                self._save(path, disk)
+                # The workspace still renders the base: the current state is a version of it.
+                self._save(path, disk, workspace.version())
             elif disk == base:
                 self._put(path, crdt, "written" if crdt is not None else "deleted")
             elif disk == crdt:
                 self._known[path] = disk
-            elif disk is None or crdt is None or not self._race_in_shadow(path, disk, base):
-                self._race_by_merge(path, base, crdt, disk)
+                self._note_version(path, workspace.version())
+            elif disk is None or crdt is None:
+                self._keep(path, crdt, disk)
             else:
-                races.append(path)
-        self._sync_shadow(races)
+                self._race(path, disk)
 
     def _maybe_mid_write(self, path: str, disk: str) -> bool:
         """In background mode, a file modified less than a step ago may be half written (an
@@ -441,23 +509,61 @@ class Watcher:
             self._held.add(path)
             self.events.append(WatchEvent("skipped", path, disk.reason))
 
-    def _save(self, path: str, disk: str | None) -> None:
+    def _note_version(self, path: str, version: str) -> None:
+        """`version` is a version at which the workspace rendered the base of `path`. Noted as
+        the editor's read of the file too: that is what it is, and a version an agent's last
+        read names is never pruned from the store."""
+        self._versions[path] = version
+        self.workspace.versions.note_read(self.agent, path, version)
+
+    def _base_version(self, path: str) -> str | None:
+        """The version of the base of `path` (None: not known, or no longer kept)."""
+        version = self._versions.get(path, self._origin)
+        return version if version is not None and version in self.workspace.versions else None
+
+    def _save(self, path: str, disk: str | None, base: str, *, raced: bool = False) -> None:
+        """An editor save made from the version `base` of the workspace: only the editor's
+        change from the text there is applied (`Workspace.write`), as an edit concurrent with
+        whatever the workspace did since. `raced`: the workspace changed the file since (the
+        event says the save was merged). When the merge is not what the disk holds, it is
+        written back to disk."""
         workspace = self.workspace
+        files = workspace.document.files
+        kind = "saved" if path in files else "created"
         self._own = True
         try:
-            with workspace.acting_as(self.agent):
-                if disk is None:
+            if disk is None:
+                with workspace.acting_as(self.agent):
                     workspace.remove(path, description="deleted in the editor")
-                    kind = "removed"
-                else:
-                    kind = "saved" if path in workspace.document.files else "created"
-                    workspace.write(path, disk, description="saved in the editor")
+                kind = "removed"
+            else:
+                workspace.write(
+                    path, disk, description="saved in the editor", base=base, agent=self.agent
+                )
         finally:
             self._own = False
-        self._known[path] = disk
-        self.events.append(WatchEvent(kind, path))
+        merged = workspace.document.render(path) if path in files else None
+        if merged == disk:
+            self._known[path] = disk
+            # The editor's view: its base plus its change (`Workspace.write`).
+            view = workspace.versions.last_read(self.agent, path) if disk is not None else None
+            self._note_version(path, view or workspace.version())
+        else:
+            self._put(path, merged, "written" if merged is not None else "deleted")
+        if not raced and merged == disk:
+            self.events.append(WatchEvent(kind, path))
+            return
+        found = tuple(
+            c
+            for c in workspace.conflicts()
+            if self.agent in c.agents and _concerns(c, path) and c.id not in self._named
+        )
+        self._named.update(c.id for c in found)
+        kind = "conflict" if found else "merged"
+        self.events.append(WatchEvent(kind, path, "with remote edits", "crdt", found))
 
     def _put(self, path: str, text: str | None, kind: str) -> None:
+        """Write the workspace's text of `path` (None: delete the file) to disk."""
         target = self.root / path
         if text is None:
             with contextlib.suppress(FileNotFoundError):
@@ -465,63 +571,47 @@ class Watcher:
         else:
             _atomic_write(target, text, self.workspace.document.mode(path))
         self._known[path] = text
+        self._note_version(path, self.workspace.version())
         self.events.append(WatchEvent(kind, path))
 
-    def _race_in_shadow(self, path: str, disk: str, base: str | None) -> bool:
-        """Write the save into the editor's shadow replica, if it holds the base."""
-        shadow = self._shadow
-        if shadow is None:
-            return False
-        held = shadow.render(path) if path in shadow.document.files else None
-        if held != base:
-            return False
-        shadow.write(path, disk, description="saved in the editor")
-        return True
-
-    def _race_by_merge(
-        self, path: str, base: str | None, crdt: str | None, disk: str | None
-    ) -> None:
-        """The fallback when no replica holds the base: the merge driver's 3-way merge."""
-        if crdt is None or disk is None:  # deleted on one side, edited on the other: keep it
-            kept = crdt if crdt is not None else disk
-            if disk is None:
-                self._put(path, kept, "written")
-            else:
-                self._save(path, disk)
-            self.events.append(
-                WatchEvent(
-                    "conflict", path, "deleted on one side, edited on the other: kept", "keep"
-                )
+    def _race(self, path: str, disk: str) -> None:
+        """A save made from the base while the workspace changed the file: written from the
+        base's version, so the CRDT merges it with the remote edits as a concurrent edit and
+        the conflict layer judges the two; the merged text goes to disk."""
+        version = self._base_version(path)
+        if version is not None:
+            try:
+                self._save(path, disk, version, raced=True)
+                return
+            except VersionError:  # not restorable here (a document that was not made to)
+                pass
+        # A base with no usable version (a workspace that predates versions, at start-up): the
+        # save is written over the workspace's text, whose edits stay in its history.
+        self._save(path, disk, self.workspace.version())
+        self.events.append(
+            WatchEvent(
+                "conflict",
+                path,
+                "no version of the save's base is known: the save replaced the workspace's "
+                "text (its edits are in `crdtspace log`)",
+                "replace",
             )
-            return
-        outcome = merge_files(base or "", crdt, disk, path)
-        with self.workspace.acting_as(self.agent):
-            self.workspace.write(path, outcome.text, description="saved in the editor (merged)")
-        self._put(path, self.workspace.render(path), "written")
-        kind = "merged" if outcome.clean else "conflict"
-        detail = outcome.fallback_reason or (
-            "" if outcome.clean else "both sides kept between markers"
         )
-        self.events.append(WatchEvent(kind, path, detail, outcome.method, outcome.conflicts))
 
-    def _sync_shadow(self, races: list[str]) -> None:
-        """Bring the shadow and the workspace level; write the results of races to disk."""
-        shadow, workspace = self._shadow, self.workspace
-        if shadow is None:
-            return
-        if races:
-            workspace.adopt(shadow.update_since(workspace.state()))
-        if shadow.state() != workspace.state() or races:
-            shadow.apply_update(workspace.update_since(shadow.state()))
-        if not races:
-            return
-        conflicts = workspace.conflicts()
-        texts = set(workspace.paths())
-        for path in races:
-            self._put(path, workspace.render(path) if path in texts else None, "written")
-            mine = tuple(c for c in conflicts if any(p.path == path for p in c.places))
-            kind = "conflict" if mine else "merged"
-            self.events.append(WatchEvent(kind, path, method="crdt", conflicts=mine))
+    def _keep(self, path: str, crdt: str | None, disk: str | None) -> None:
+        """Deleted on one side, edited on the other: the file is kept, with the edit (a delete
+        would drop the other side's work)."""
+        if disk is None:
+            self._put(path, crdt, "written")
+            detail = "deleted on disk, edited in the workspace: kept"
+        else:  # removed from the workspace: the save brings the file back, as it is on disk
+            self._save(path, disk, self.workspace.version())
+            detail = "removed from the workspace, edited on disk: kept"
+        self.events.append(WatchEvent("conflict", path, detail, "keep"))
+
+
+def _concerns(conflict: Conflict, path: str) -> bool:
+    return any(place.path == path for place in conflict.places)
 
 
 def _atomic_write(target: Path, text: str, git_mode: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from crdtspace import sync
+from crdtspace.errors import CrdtspaceError, PathError
 from crdtspace.testing import make_repo
 from crdtspace.watch import Watcher
 from crdtspace.workspace import Workspace
@@ -201,7 +203,7 @@ def test_a_save_racing_an_edit_of_the_same_line_reports_a_conflict(
     [conflict] = [e for e in events if e.kind == "conflict"]
     assert conflict.path == "pkg/mod.py"
     assert conflict.conflicts
-    merged = ws.render("pkg/mod.py")
+    merged = ws.document.render("pkg/mod.py")  # the text, as merged
     line = merged.splitlines()[1]  # the CRDT kept both sides' characters, in client order
     assert "-" in line
     assert "7" in line
@@ -343,3 +345,263 @@ def test_a_race_merged_on_a_networked_replica_reaches_the_others_at_once(root: P
         finally:
             alice.close()
             bob.close()
+
+
+# -- no lost updates: saves are written from the version they were made from ------------------
+
+
+def clone(root: Path, target: Path) -> Path:
+    """A second working tree of the same repository (a second editor's)."""
+    subprocess.run(["git", "clone", "-q", str(root), str(target)], check=True)
+    return target
+
+
+def test_two_saves_from_the_same_version_both_survive(
+    ws: Workspace, root: Path, tmp_path: Path
+) -> None:
+    other = clone(root, tmp_path / "other")
+    one, two = Watcher(ws, root, agent="editor:one"), Watcher(ws, other, agent="editor:two")
+    one.tick()
+    two.tick()
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x + 1", "x + 10"))  # both made from SOURCE
+    (other / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 20"))
+    assert [e.kind for e in one.tick([root / "pkg/mod.py"])] == ["saved"]
+    events = two.tick([other / "pkg/mod.py"])  # the second save: from SOURCE too, not from one's
+    expected = SOURCE.replace("x + 1", "x + 10").replace("x * 2", "x * 20")
+    assert ws.render("pkg/mod.py") == expected
+    assert [(e.kind, e.detail) for e in events] == [
+        ("written", ""),
+        ("merged", "with remote edits"),
+    ]
+    assert (other / "pkg/mod.py").read_text() == expected  # the merge, back on that disk
+    assert [e.kind for e in one.tick()] == ["written"]
+    assert (root / "pkg/mod.py").read_text() == expected
+    assert agents_of(ws, "pkg/mod.py::alpha")[-1] == "editor:one"
+    assert agents_of(ws, "pkg/mod.py::beta")[-1] == "editor:two"
+    assert ws.conflicts() == []
+    # Each editor's next save is made from the merged text: it undoes nothing of the other's.
+    (other / "pkg/mod.py").write_text(expected.replace("x + 10", "x + 11"))
+    two.tick([other / "pkg/mod.py"])
+    one.tick()
+    assert ws.render("pkg/mod.py") == expected.replace("x + 10", "x + 11")
+    assert (root / "pkg/mod.py").read_text() == expected.replace("x + 10", "x + 11")
+
+
+def test_a_session_saving_from_the_version_it_loaded_undoes_nothing(
+    ws: Workspace, root: Path
+) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    loaded = watcher.version("pkg/mod.py")  # two editor sessions load the file
+    assert loaded is not None
+    assert watcher.version(root / "pkg/mod.py") == loaded
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x + 1", "x + 10"))  # the first saves
+    watcher.tick([root / "pkg/mod.py"])
+    events = watcher.save("pkg/mod.py", SOURCE.replace("x * 2", "x * 20"), base=loaded)
+    expected = SOURCE.replace("x + 1", "x + 10").replace("x * 2", "x * 20")
+    assert ws.render("pkg/mod.py") == expected  # the second's save kept the first's change
+    assert (root / "pkg/mod.py").read_text() == expected
+    assert [e.kind for e in events] == ["written", "merged"]
+    assert watcher.tick([root / "pkg/mod.py"]) == []
+    # Both load the merge; the first saves, and before the watcher looks, the second does:
+    # what the disk held is taken in first.
+    again = watcher.version("pkg/mod.py")
+    assert again not in (None, loaded)
+    (root / "pkg/mod.py").write_text(expected.replace("x + 10", "x + 11"))
+    events = watcher.save("pkg/mod.py", expected.replace("x * 20", "x * 21"), base=again)
+    final = SOURCE.replace("x + 1", "x + 11").replace("x * 2", "x * 21")
+    assert [e.kind for e in events] == ["saved", "written", "merged"]
+    assert ws.render("pkg/mod.py") == final
+    assert (root / "pkg/mod.py").read_text() == final
+    assert ws.conflicts() == []
+    with pytest.raises(CrdtspaceError):
+        watcher.save("pkg/mod.py", SOURCE, base="v0123456789abcdef")  # not a version: refused
+    assert (root / "pkg/mod.py").read_text() == final
+    with pytest.raises(PathError):
+        watcher.save("logo.bin", "text", base=loaded)
+
+
+def test_an_agent_writing_from_an_older_read_and_a_save_both_survive(
+    ws: Workspace, root: Path
+) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    reading = ws.render("pkg/mod.py", agent="carol")  # an agent reads the file...
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))  # ...a person saves
+    watcher.tick([root / "pkg/mod.py"])
+    ws.write(  # the agent writes what it made from its read: the save stays
+        "pkg/mod.py", reading.replace("x + 1", "x + 100"), base=reading.version, agent="carol"
+    )
+    assert [e.kind for e in watcher.tick()] == ["written"]
+    expected = SOURCE.replace("x * 2", "x * 3").replace("x + 1", "x + 100")
+    assert (root / "pkg/mod.py").read_text() == expected
+    (root / "pkg/mod.py").write_text(expected + "\n\ndef gamma():\n    return 0\n")
+    watcher.tick([root / "pkg/mod.py"])  # the person's next save, from the merged file
+    assert ws.render("pkg/mod.py") == expected + "\n\ndef gamma():\n    return 0\n"
+    assert agents_of(ws, "pkg/mod.py::alpha")[-1] == "carol"
+
+
+def test_the_watchers_reads_are_not_the_workspace_agents(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    sync(ws, bob)
+    watcher.tick()
+    assert ws.versions.last_read("alice", "pkg/mod.py") is None  # alice read nothing
+    assert ws.versions.last_read(EDITOR, "pkg/mod.py") is not None  # the editor was handed it
+
+
+def test_start_up_with_the_same_line_changed_on_both_sides_is_a_conflict(root: Path) -> None:
+    ws = Workspace.from_commit(root, agent="alice")
+    ws.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x + 1", "x - 7"))  # while nothing watched
+    events = Watcher(ws, root).tick()
+    assert [e.kind for e in events] == ["written", "conflict"]
+    text = ws.document.render("pkg/mod.py")
+    assert not has_markers(text)
+    assert (root / "pkg/mod.py").read_text() == text
+    [overlap] = [c for c in ws.conflicts() if c.kind == "overlap"]
+    assert {"alice", EDITOR} <= set(overlap.agents)
+    assert events[-1].conflicts == (overlap,)
+
+
+MARKERS = ("<" * 7, ">" * 7, "=" * 7)
+
+
+def has_markers(text: str) -> bool:
+    return any(line.startswith(MARKERS) for line in text.splitlines())
+
+
+FUNCTIONS, LINES = 6, 3
+FULL = bool(os.environ.get("CRDTSPACE_FULL"))
+ROUNDS = 150 if FULL else 60  # per seed (the node logs grow: rounds cost more and more)
+SEEDS = range(1, 9) if FULL else range(1, 3)
+
+
+def token(number: int, digits: str) -> str:
+    """A value for round `number` written with `digits` only, always 6 of them: the two sides'
+    values share no character, and a side's new value is never a subsequence of its old one,
+    so neither side's character edits contain the other's. (The conflict layer misjudges that
+    case on its own, without the watcher: 200090 -> 100091 against 200090 -> 200091 merges to
+    1000911, reported as changes to different lines.)"""
+    out = ""
+    for _ in range(6):
+        number, digit = divmod(number, len(digits))
+        out = digits[digit] + out
+    return out
+
+
+def module(values: list[list[str]]) -> str:
+    units = []
+    for i, lines in enumerate(values):
+        body = "".join(f"    v{k} = {value}\n" for k, value in enumerate(lines))
+        units.append(f"def f{i}(x):\n{body}    return x\n")
+    return "\n\n".join(units)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_saves_racing_remote_edits_lose_nothing(seed: int, tmp_path: Path) -> None:
+    """Each round a remote replica edits a line of one function while the disk gets a save,
+    made from the watcher's last base, that edits a line of another function, of the same
+    one, or the same line; then one tick. Nothing is lost or reverted, no markers anywhere;
+    changes in one function that the conflict layer calls an overlap (always the same line;
+    adjacent lines too, as in git) are resolved by taking a side."""
+    rng = random.Random(seed)
+    model = [["90"] * LINES for _ in range(FUNCTIONS)]
+    root = make_repo(tmp_path / "repo", {"pkg/mod.py": module(model)})
+    path, target = "pkg/mod.py", root / "pkg/mod.py"
+    ws = Workspace.from_commit(root, agent="alice")
+    bob = ws.replica("bob")
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    races = {"other function": 0, "same function": 0, "same line": 0, "one side": 0}
+    for round_ in range(ROUNDS):
+        remote = (rng.randrange(FUNCTIONS), rng.randrange(LINES))
+        roll = rng.random()
+        if roll < 0.25:
+            saved = remote
+        elif roll < 0.45:
+            saved = (remote[0], (remote[1] + rng.randrange(1, LINES)) % LINES)
+        else:
+            saved = ((remote[0] + rng.randrange(1, FUNCTIONS)) % FUNCTIONS, rng.randrange(LINES))
+        kind = rng.random()
+        edit_remote, edit_disk = kind >= 0.1, kind < 0.9 or kind >= 0.95
+        theirs, mine = [list(lines) for lines in model], [list(lines) for lines in model]
+        if edit_remote:
+            theirs[remote[0]][remote[1]] = token(round_, "1234")
+            sync(ws, bob)
+            bob.write(path, module(theirs), base=bob.version())
+            sync(ws, bob)
+        if edit_disk:
+            mine[saved[0]][saved[1]] = token(round_, "5678")  # made from the base, not theirs
+            target.write_text(module(mine))
+        events = watcher.tick([target])
+        text, disk = ws.document.render(path), target.read_text()
+        assert not has_markers(text), (round_, text)
+        assert not has_markers(disk), (round_, disk)
+        assert disk == text, round_  # the merge went back to disk
+        if not (edit_remote and edit_disk):
+            races["one side"] += 1
+        elif saved == remote:
+            races["same line"] += 1
+        else:
+            races["same function" if saved[0] == remote[0] else "other function"] += 1
+        both = [theirs[i] if i == remote[0] and edit_remote else mine[i] for i in range(FUNCTIONS)]
+        if edit_remote and edit_disk and saved[0] == remote[0]:  # both lines
+            both[remote[0]] = [
+                mine[remote[0]][k] if k == saved[1] else theirs[remote[0]][k] for k in range(LINES)
+            ]
+        overlaps = [c for c in ws.conflicts() if c.kind == "overlap"]
+        if saved == remote and edit_remote and edit_disk:
+            assert overlaps, round_  # the same line: always reported
+        raced_in_one_function = edit_remote and edit_disk and saved[0] == remote[0]
+        if overlaps:
+            assert raced_in_one_function, (round_, overlaps)
+            [overlap] = overlaps
+            assert {p.name for p in overlap.places} == {f"f{remote[0]}"}
+            assert {"bob", EDITOR} <= set(overlap.agents)
+            assert [e.kind for e in events][-1] == "conflict"
+            assert events[-1].conflicts == (overlap,)
+            taken = rng.choice(["bob", EDITOR])
+            ws.resolve_conflict(overlap.id, take=taken)
+            assert [e.kind for e in watcher.tick()] == ["written"]
+            both[remote[0]] = (theirs if taken == "bob" else mine)[remote[0]]
+        elif edit_remote and edit_disk:
+            assert [e.kind for e in events] == ["written", "merged"], (round_, events)
+        model = both
+        expected = module(model)
+        assert ws.document.render(path) == expected, round_  # nothing lost, nothing reverted
+        assert target.read_text() == expected, round_
+        assert ws.conflicts() == [], round_
+    assert all(races.values()), races  # every kind of race was run
+
+
+def test_a_remove_racing_a_save_keeps_the_saved_file(ws: Workspace, root: Path) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.remove("pkg/mod.py")
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+    sync(ws, bob)
+    events = watcher.tick([root / "pkg/mod.py"])
+    assert [(e.kind, e.method) for e in events] == [("created", ""), ("conflict", "keep")]
+    assert ws.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")
+    assert (root / "pkg/mod.py").read_text() == SOURCE.replace("x * 2", "x * 3")
+
+
+def test_start_up_without_a_version_of_the_base_commit_keeps_the_disk(root: Path) -> None:
+    ws = Workspace.from_commit(root, agent="alice")
+    with ws.transaction("forget"):  # as a workspace made before versions
+        del ws.document.meta["base_version"]
+    ws.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+    (root / "notes.txt").write_text("one\ntwo\nthree\n")  # only the disk changed: a save
+    events = Watcher(ws, root).tick()
+    assert [(e.kind, e.path, e.method) for e in events] == [
+        ("saved", "notes.txt", ""),
+        ("saved", "pkg/mod.py", ""),
+        ("conflict", "pkg/mod.py", "replace"),
+    ]
+    assert ws.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")  # the disk's work kept
+    assert "alice" in agents_of(ws, "pkg/mod.py::alpha")  # the agent's, in the history
