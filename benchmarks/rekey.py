@@ -4,6 +4,11 @@ The file is the standard library's typing.py (3,500 lines). Each case alternates
 versions of the file so that every write is a real change, and reports the median time of a
 `write()` (segmenting the changed region, matching units, minimal per-node edits, log entries).
 Persistence is off (in-memory replica).
+
+The case "stale base (N edits old)" is a write made from a read that N edits by another agent
+have since overtaken (spread over the file's functions): the write is applied on a fork
+restored to that read's version and merged back (`crdtspace.versions`). Each round changes
+another function, from the same old read, so every round pays for the fork.
 """
 
 from __future__ import annotations
@@ -66,9 +71,33 @@ def measure(ws: Workspace, base: str, changed: str, rounds: int) -> list[float]:
     return times
 
 
+def stale(repo: Path, text: str, edits: int, rounds: int) -> tuple[Workspace, list[float]]:
+    """Writes from a read `edits` edits old, each changing another function."""
+    ws = Workspace.from_commit(repo, agent="bench")
+    old = ws.read(PATH, agent="late")
+    functions = [e.qualname for e in ws.outline(PATH) if e.kind == "function_definition"]
+    for n in range(edits):  # another agent's edits since the late agent's read
+        name = functions[n % len(functions)]
+        node = ws.read(f"{PATH}::{name}", agent="other")
+        ws.replace(f"{PATH}::{name}", node.rstrip("\n") + f"  # edit {n}\n", agent="other")
+    times = []
+    for i in range(rounds):
+        name = functions[(i * 7) % len(functions)]
+        marker = f"def {name}("
+        target = old.replace(marker, f"def {name}(  # late {i}\n    ", 1)
+        began = time.perf_counter()
+        ws.write(PATH, target, base=old.version, agent="late")
+        times.append((time.perf_counter() - began) * 1000)
+    rendered = ws.render(PATH)
+    assert f"# late {rounds - 1}" in rendered
+    assert f"# edit {edits - 1}" in rendered  # nothing the late writer had not seen was undone
+    return ws, times
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=40)
+    p.add_argument("--stale", type=int, default=1000, help="edits since the stale read")
     args = p.parse_args()
     source = Path(sysconfig.get_paths()["stdlib"]) / "typing.py"
     text = source.read_text(encoding="utf-8")
@@ -91,6 +120,20 @@ def main() -> None:
                 }
             )
             ws.close()
+        progress(f"stale base ({args.stale} edits old) ...")
+        ws, times = stale(repo, text, args.stale, args.rounds)
+        cases.append(
+            {
+                "case": f"stale base ({args.stale} edits old)",
+                "lines": text.count("\n"),
+                "units": len(ws.outline(PATH)),
+                "rounds": args.rounds,
+                "median_ms": statistics.median(times),
+                "p90_ms": sorted(times)[int(len(times) * 0.9) - 1],
+                "persistence": False,
+            }
+        )
+        ws.close()
     report(cases, as_json=args.json, title="rekey: write() of a 3,500-line file")
 
 

@@ -422,15 +422,30 @@ def _same(a: Texts, b: Texts) -> bool:
 
 
 def hunks(old: str, new: str) -> list[tuple[int, int, str]]:
-    """The changed line ranges of old -> new: (first line, end line (exclusive), new text)."""
+    """The changed line ranges of old -> new: (first line, end line (exclusive), new text).
+
+    The new text of an edit inside a line is the whole new line, as git compares lines: two
+    sides that changed one line differently must not look identical because one of their
+    character edits is (from ``200090``: ``100091`` and ``200091`` both end in ``1``)."""
     out: list[tuple[int, int, str]] = []
     starts = [0]
     for line in old.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
+    shift = 0
     for edit in diff(old, new):
         first = _line_of(starts, edit.pos)
         last = _line_of(starts, edit.pos + edit.delete - 1) + 1 if edit.delete else first
-        out.append((first, last, edit.insert))
+        at = edit.pos + shift
+        shift += len(edit.insert) - edit.delete
+        whole_lines = edit.pos in starts and (
+            edit.insert.endswith("\n") or not edit.insert
+        ) and (edit.pos + edit.delete in starts or edit.pos + edit.delete == len(old))
+        if whole_lines:
+            out.append((first, last, edit.insert))
+            continue
+        begin = new.rfind("\n", 0, at) + 1
+        end = new.find("\n", at + len(edit.insert))
+        out.append((first, last, new[begin : len(new) if end < 0 else end + 1]))
     return out
 
 

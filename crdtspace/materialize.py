@@ -56,7 +56,7 @@ class Sides:
             return texts[0][1]
         if len(texts) == 2:
             return merge3(base, texts[0], texts[1])
-        return block(base, texts)
+        return merge_many(base, texts)
 
 
 def overlapped(document: Document, history: History, nid: str) -> Sides | None:
@@ -82,30 +82,29 @@ def overlapped(document: Document, history: History, nid: str) -> Sides | None:
 
 def in_file(document: Document, path: str, history: History | None = None) -> dict[str, Sides]:
     """Every node of a file that is in an open overlap, by id."""
-    history = history or History(document)
     out: dict[str, Sides] = {}
-    for nid in _nodes(document, path):
+    for nid in document.edited_nodes():  # (only an edited node can have concurrent heads)
+        if not document.has_node(nid) or len(document.heads(nid)) < 2:
+            continue
+        if document.path_of(nid) != path:
+            continue
+        history = history or History(document)
         found = overlapped(document, history, nid)
         if found is not None:
             out[nid] = found
     return out
 
 
-def _nodes(document: Document, path: str) -> Iterator[str]:
-    stack = list(reversed(document.roots(path)))
-    while stack:
-        nid = stack.pop()
-        yield nid
-        if document.is_container(nid):
-            stack.extend(reversed(document.children(nid)))
-
-
 def render_node(document: Document, nid: str, views: dict[str, Sides]) -> str:
     """A node's text with the nodes in `views` materialized."""
+    if not views:
+        return document.render_node(nid)
     return "".join(_pieces(document, nid, views))
 
 
 def render(document: Document, path: str, views: dict[str, Sides]) -> str:
+    if not views:
+        return document.render(path)
     return "".join(render_node(document, r, views) for r in document.roots(path))
 
 
@@ -170,6 +169,26 @@ def merge3(base: str, left: tuple[str, str], right: tuple[str, str]) -> str:
         if m >= len(b):
             return "".join(out)
         i, j, k = m, end_a, end_c
+
+
+def merge_many(base: str, sides: list[tuple[str, str]]) -> str:
+    """Three or more sides: the lines all of them (and the base) share at the start and at the
+    end stay outside, the rest is one block with a section per side."""
+    texts = [_lines(base), *(_lines(text) for _, text in sides)]
+    shortest = min(len(t) for t in texts)
+    head = 0
+    while head < shortest and all(t[head] == texts[0][head] for t in texts):
+        head += 1
+    tail = 0
+    while tail < shortest - head and all(t[-1 - tail] == texts[0][-1 - tail] for t in texts):
+        tail += 1
+
+    def middle(lines: list[str]) -> str:
+        return "".join(lines[head : len(lines) - tail])
+
+    named = zip(sides, texts[1:], strict=True)
+    inner = block(middle(texts[0]), [(agent, middle(lines)) for (agent, _), lines in named])
+    return "".join(texts[0][:head]) + inner + "".join(texts[0][len(texts[0]) - tail :])
 
 
 def block(base: str, sides: list[tuple[str, str]]) -> str:

@@ -31,9 +31,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-from pycrdt import Doc
 
 from crdtspace.conflicts import Conflict, Side, profile_value
 from crdtspace.document import Document, import_commit
@@ -42,6 +39,7 @@ from crdtspace.history import History
 from crdtspace.languages import Profile, profile_for, profiles
 from crdtspace.layout import FileLayout, Span
 from crdtspace.replicas import sync
+from crdtspace.versions import new_doc
 from crdtspace.workspace import Workspace
 
 __all__ = [
@@ -218,12 +216,12 @@ class _Structured:
     @classmethod
     def run(cls, base: str, left: str, right: str, path: str, deadline: float) -> _Structured:
         update = import_commit(BASE_COMMIT, [TrackedFile(path, "100644", BASE_COMMIT, base, None)])
-        base_doc: Doc[Any] = Doc()
+        base_doc = new_doc()
         base_doc.apply_update(update)
         replicas = []
         for agent, client, text in ((LEFT, LEFT_CLIENT, left), (RIGHT, RIGHT_CLIENT, right)):
             _check(deadline)
-            doc: Doc[Any] = Doc(client_id=client)
+            doc = new_doc(client)
             doc.apply_update(update)
             replica = Workspace(doc, agent=agent)
             replica.write(path, text, description=f"merge: {agent}")

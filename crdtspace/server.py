@@ -61,6 +61,7 @@ from pycrdt.websocket import WebsocketServer, YRoom
 
 from crdtspace import gitio
 from crdtspace.errors import AuthError, PathError, SyncError
+from crdtspace.versions import new_doc
 from crdtspace.workspace import Workspace
 
 __all__ = [
@@ -257,7 +258,7 @@ class Server:
             )
         self.rejections: list[Rejection] = []
         self.workspace = Workspace.open(repo_path, agent=SERVER_AGENT, workspace=workspace)
-        self.room_doc: Doc[Any] = Doc()
+        self.room_doc: Doc[Any] = new_doc()
         self.room_doc.apply_update(self.workspace.update_since())
         self._scratch = self._new_scratch()
         self._recent: deque[bytes] = deque()
@@ -477,7 +478,7 @@ class Server:
 
     def _new_scratch(self) -> Doc[Any]:
         """A copy of the accepted state, to see what an update would do before accepting it."""
-        scratch: Doc[Any] = Doc()
+        scratch = new_doc()
         scratch.apply_update(bytes(self.room_doc.get_update()))
         return scratch
 

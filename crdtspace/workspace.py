@@ -1124,6 +1124,13 @@ class Workspace:
                 )
             with self.acting_as(who):
                 return edit(self)
+        if (
+            base is None
+            and self.unread_base == "current"
+            and self.versions.last_read(who, path) is None
+        ):  # nothing to be based on but the current state: no version needed
+            with self.acting_as(who):
+                return edit(self)
         vid = self.base_of(path, base, who)
         if vid == self.version():
             with self.acting_as(who):

@@ -487,3 +487,13 @@ def test_racing_resolutions_are_named_by_agent_whatever_the_update_order(repo: P
     assert seen[0] == seen[1]
     (race,) = [c for c in first.conflicts() if c.kind == "resolve-resolve"]
     assert race.message.startswith("alice (take bob) and bob (take alice) resolved")
+
+
+def test_one_line_changed_two_ways_is_an_overlap_even_when_one_edit_is_shared() -> None:
+    """From ``200090``, ``100091`` and ``200091`` share their last character edit; the line was
+    still changed two ways (the merge would invent ``1000911``)."""
+    from crdtspace.conflicts import overlapping
+
+    base, left, right = "v = 200090\n", "v = 100091\n", "v = 200091\n"
+    assert overlapping({"text": base}, {"text": left}, {"text": right})
+    assert not overlapping({"text": base}, {"text": right}, {"text": right})

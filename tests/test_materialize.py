@@ -163,3 +163,15 @@ def test_cli_resolve_edit_shows_both_sides_and_the_base(repo: Path, tmp_path: Pa
     with Workspace.open(repo, agent="check") as ws:
         assert ws.conflicts() == []
         assert '"""On when debugging."""' in ws.render("m.py")
+
+
+def test_three_sides_keep_the_lines_they_share_outside_the_block(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    reads = {a: ws.read("m.py", agent=a) for a in ("alice", "bob", "carol")}
+    for agent, text in reads.items():
+        ws.write("m.py", text.replace("return 2", f"return '{agent}'"), agent=agent)
+    assert ws.render("m.py") == (
+        SOURCE.split("def other")[0]
+        + "def other():\n<<<<<<< alice\n    return 'alice'\n||||||| base\n    return 2\n"
+        "======= bob\n    return 'bob'\n=======\n    return 'carol'\n>>>>>>> carol\n"
+    )

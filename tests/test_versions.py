@@ -19,10 +19,21 @@ SOURCE = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(FUNCS)).rst
 
 
 def changed(text: str, func: int, mark: str) -> str:
-    """`text` with function `func`'s return line given a trailing comment `mark`."""
-    at = text.index(f"    return {func}")
-    end = text.index("\n", at)
-    return text[:end] + f"  # {mark}" + text[end:]
+    """`text` with function `func`'s return line given a trailing comment `mark`; a function
+    that reads as a conflict block (an open overlap) is resolved to that line instead."""
+    start = text.index(f"def f{func}():")
+    end = text.find("\ndef ", start)
+    end = len(text) if end < 0 else end
+    region = text[start:end]
+    if "<<<<<<< " in region:
+        i = region.index("<<<<<<< ")
+        j = region.index("\n", region.index(">>>>>>> ")) + 1
+        region = region[:i] + f"    return {func}  # {mark}\n" + region[j:]
+    else:
+        at = region.index(f"    return {func}")
+        eol = region.index("\n", at)
+        region = region[:eol] + f"  # {mark}" + region[eol:]
+    return text[:start] + region + text[end:]
 
 
 @pytest.fixture
@@ -226,7 +237,7 @@ ops = st.lists(
 
 
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
