@@ -21,6 +21,7 @@ from crdtspace.errors import (
     PathError,
     StorageError,
     SyncError,
+    VersionError,
 )
 from crdtspace.gate import GateReport
 from crdtspace.gitsync import SyncReport
@@ -28,7 +29,7 @@ from crdtspace.languages import Profile, profile_for, profiles
 from crdtspace.rekey import Result
 from crdtspace.replicas import Link, connect, sync
 from crdtspace.segment import Seg, Segmentation, segment_file
-from crdtspace.workspace import GitOnlyFile, OutlineEntry, Status, Workspace
+from crdtspace.workspace import GitOnlyFile, Outline, OutlineEntry, Reading, Status, Workspace
 
 __version__ = "0.1.0"
 
@@ -48,10 +49,12 @@ __all__ = [
     "LogEntry",
     "MergeReport",
     "NodeNotFound",
+    "Outline",
     "OutlineEntry",
     "PathError",
     "Place",
     "Profile",
+    "Reading",
     "Result",
     "Seg",
     "Segmentation",
@@ -60,6 +63,7 @@ __all__ = [
     "StorageError",
     "SyncError",
     "SyncReport",
+    "VersionError",
     "Workspace",
     "__version__",
     "connect",

@@ -5,7 +5,8 @@
     CrdtspaceError            anything crdtspace refuses, with a hint
     ├── GitStateError         the repository is not in a state we can use
     ├── DocumentError         a path, node or edit the document cannot take
-    │   └── NodeNotFound      no node with that key (or path) in the workspace
+    │   ├── NodeNotFound      no node with that key (or path) in the workspace
+    │   └── VersionError      a version (a write's base) the workspace does not know
     ├── StorageError          the durable state under .git/crdtspace cannot be read or written
     ├── SyncError             replicas cannot exchange updates
     └── AuthError             a peer presented a wrong or missing token
@@ -51,6 +52,10 @@ class NodeNotFound(DocumentError):
 
 class PathError(DocumentError):
     """A path that escapes the repository, points into .git, or is not a valid file path."""
+
+
+class VersionError(DocumentError):
+    """A version the workspace does not know, or cannot restore."""
 
 
 class StorageError(CrdtspaceError):

@@ -30,15 +30,13 @@ from typing import Any
 
 from pycrdt import Doc, Snapshot
 
-from crdtspace.errors import DocumentError
+from crdtspace.errors import VersionError
+
+__all__ = ["VersionError", "VersionStore", "fork", "new_doc", "snapshot", "version_id"]
 
 STORE_NAME = "versions.jsonl"
 KEEP_VERSIONS = 4096
 """Snapshots a store keeps at most (beyond those an agent's last read names); the oldest go."""
-
-
-class VersionError(DocumentError):
-    """A version the workspace does not know, or cannot restore."""
 
 
 def new_doc(client_id: int | None = None) -> Doc[Any]:

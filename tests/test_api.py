@@ -21,3 +21,9 @@ def test_conflict_types_are_public() -> None:
 
 def test_the_package_ships_type_information() -> None:
     assert (Path(crdtspace.__file__).parent / "py.typed").is_file()
+
+
+def test_versions_are_public() -> None:
+    for name in ("Reading", "Outline", "VersionError"):
+        assert name in crdtspace.__all__
+    assert issubclass(crdtspace.VersionError, crdtspace.DocumentError)
