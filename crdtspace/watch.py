@@ -4,6 +4,13 @@ A `Watcher` keeps one workspace (durable or networked) and the files of its repo
 step, following the jupyter_ydoc recipe: skip when unchanged, let the re-keyer turn a save into
 small per-node edits, treat a file changed on disk behind our back as a first-class event.
 
+The workspace's text of a file, for the watcher, is what `Workspace.render` shows: the
+*materialized* view (`crdtspace.materialize`), the document's text except that a node in an
+open overlap (the same lines changed concurrently) shows both sides and their base between
+git-style markers naming the agents, never the CRDT's interleaving of the two. That is what the
+disk mirrors, as git leaves conflict markers in the working tree after a conflicted merge. The
+watcher computes it without noting it as anybody's read.
+
 Per path the watcher remembers the **base**: the text it last read from or wrote to disk (None
 for a file that does not exist), and the **version** of the base (`crdtspace.versions`): a
 version at which the workspace rendered that text. That is the version the watcher wrote the
@@ -24,14 +31,21 @@ path, the disk and the workspace's text with the base:
   is applied, as an edit concurrent with everything since (`Workspace.write` runs it on a fork
   restored to that version and merges it back). Edits to different nodes both stay; the same
   lines changed on both sides stay too (the CRDT keeps both insertions) and the conflict layer
-  reports an ``overlap`` in `Workspace.conflicts()`; identical changes count once. The merged
-  text is written back to disk and becomes the new base. Nothing is ever merged as text, so
-  the document never receives conflict markers from the watcher. A file deleted on one side
-  and edited on the other is kept, with the edit (a delete would drop the other side's work).
-  A `WatchEvent` says what happened (``merged``, or ``conflict`` with the conflicts).
+  reports an ``overlap`` in `Workspace.conflicts()`; identical changes count once. The merge
+  is written back to disk, an overlap as a marker block, and becomes the new base. A
+  `WatchEvent` says what happened (``merged``, or ``conflict`` with the conflicts). A file
+  deleted on one side and edited on the other is kept, with the edit (a delete would drop the
+  other side's work).
 
-The disk side mirrors the document's text (`Document.render`), never a materialized view of an
-open overlap, and the watcher's reads are not noted as the workspace agent's.
+While an overlap is open the file holds its conflict block, and the person's saves go through
+`Workspace.write`, which never lets markers into the document: the block given back unchanged
+(another function edited) leaves the node as it is and the overlap open; the lines written
+without markers are an edit that has seen both sides and resolves it; a block changed but with
+its markers kept is refused (`DocumentError`). A refused save changes nothing, in the workspace
+or on disk: the file is left as saved, a ``refused`` event says why, and the file is not tried
+again (nor overwritten by remote edits) until it changes on disk; a later save is made from the
+same base as the refused one. An agent that resolves the overlap elsewhere reaches the disk like
+any remote edit: the block is replaced by the resolved lines.
 
 Two editor sessions that loaded the same file and save one after the other cannot be told
 apart on disk (the second looks like an edit of the first's save); one that knows what it
@@ -80,9 +94,9 @@ from typing import Any
 
 import watchfiles
 
-from crdtspace import gitio
+from crdtspace import gitio, materialize
 from crdtspace.conflicts import Conflict
-from crdtspace.errors import CrdtspaceError, PathError
+from crdtspace.errors import CrdtspaceError, DocumentError, PathError
 from crdtspace.versions import VersionError
 from crdtspace.workspace import Workspace
 
@@ -115,8 +129,9 @@ class WatchEvent:
     save made from a version the workspace has changed the file since, merged with those
     remote edits cleanly), ``conflict`` (the same, with overlapping changes: `conflicts`, the
     new open conflicts the editor is part of; or, with `method` ``keep``, a file deleted on
-    one side and edited on the other, kept), ``skipped`` (a file left to git: `detail` says
-    why).
+    one side and edited on the other, kept), ``refused`` (a save the workspace did not take,
+    e.g. one that changed an open overlap's conflict block but kept its markers: `detail` says
+    why; the file is left as saved), ``skipped`` (a file left to git: `detail` says why).
     """
 
     kind: str
@@ -167,6 +182,7 @@ class Watcher:
         self._named: set[str] = set()  # conflicts a `conflict` event named
         self._held: set[str] = set()
         self._retry: set[str] = set()
+        self._refused: dict[str, str] = {}  # path -> the saved text the workspace refused
         self._live = False
         self._own = False
         self._primed = False
@@ -323,8 +339,7 @@ class Watcher:
             known = self._known.get(relative)
             if relative in self._retry or self._read(relative) != known:
                 return None
-            document = self.workspace.document
-            if (document.render(relative) if relative in document.files else None) == known:
+            if self._text(relative) == known:
                 return self.workspace.version()  # (in step: the freshest version of it)
             return self._base_version(relative)
 
@@ -339,7 +354,8 @@ class Watcher:
             self.workspace.versions.get(base)  # an unknown version: an error, before any write
             self.tick([relative])
             self._save(relative, text, base)  # (the merge is written to disk when it differs)
-            if self._known[relative] == text:
+            if text in (self._known[relative], self._refused.get(relative)):
+                # (refused: the file holds what the session saved, as a refused disk save does)
                 _atomic_write(self.root / relative, text, self.workspace.document.mode(relative))
             return self.events[first:]
 
@@ -354,7 +370,7 @@ class Watcher:
         workspace.flush()
         # A file the watcher meets later was not in the workspace at this version.
         self._origin = workspace.version()
-        renders = workspace.render_all()
+        renders = self._texts()
         base_text = self._base_reader()
         commit: str | None = None
         for path, text in renders.items():
@@ -369,6 +385,32 @@ class Watcher:
                 self._versions[path] = commit or None
         self._primed = True
         self._observe()
+
+    def _text(self, path: str) -> str | None:
+        """The workspace's text of `path` as the disk mirrors it (None: not a file of the
+        workspace): the materialized view, where a node in an open overlap shows both sides
+        and their base between git-style markers (`crdtspace.materialize`), as `render` reads
+        it, but not noted as anybody's read."""
+        document = self.workspace.document
+        if path not in document.files:
+            return None
+        return materialize.render(document, path, materialize.in_file(document, path))
+
+    def _texts(self) -> dict[str, str]:
+        """`_text` of every file of the workspace (only the files with a node that has
+        concurrent heads are looked at for overlaps)."""
+        document = self.workspace.document
+        contested = {
+            document.path_of(nid)
+            for nid in document.edited_nodes()
+            if document.has_node(nid) and len(document.heads(nid)) > 1
+        }
+        return {
+            path: materialize.render(document, path, materialize.in_file(document, path))
+            if path in contested
+            else document.render(path)
+            for path in self.workspace.paths()
+        }
 
     def _commit_version(self) -> str:
         """The version of the workspace's base commit ("" when it records none)."""
@@ -445,7 +487,6 @@ class Watcher:
 
     def _reconcile(self, paths: list[str]) -> None:
         workspace = self.workspace
-        files = workspace.document.files
         git_only = set(workspace.document.gitonly.keys())
         for path in paths:
             if path in git_only:
@@ -455,7 +496,12 @@ class Watcher:
                 self._hold(path, disk)
                 continue
             self._held.discard(path)
-            crdt = workspace.document.render(path) if path in files else None
+            refused = self._refused.get(path)
+            if refused is not None:
+                if disk == refused:  # left as saved, not retried, until the disk changes
+                    continue
+                del self._refused[path]
+            crdt = self._text(path)
             base = self._known.get(path)
             if disk == base and crdt == base:
                 continue
@@ -521,12 +567,17 @@ class Watcher:
         version = self._versions.get(path, self._origin)
         return version if version is not None and version in self.workspace.versions else None
 
-    def _save(self, path: str, disk: str | None, base: str, *, raced: bool = False) -> None:
+    def _save(self, path: str, disk: str | None, base: str, *, raced: bool = False) -> bool:
         """An editor save made from the version `base` of the workspace: only the editor's
         change from the text there is applied (`Workspace.write`), as an edit concurrent with
         whatever the workspace did since. `raced`: the workspace changed the file since (the
         event says the save was merged). When the merge is not what the disk holds, it is
-        written back to disk."""
+        written back to disk (as the materialized view, `_text`).
+
+        A save the workspace refuses (`DocumentError`: a conflict block changed with its
+        markers kept) changes nothing, here or on disk: a ``refused`` event says why, and the
+        file is left as saved and not looked at again until it changes. Returns whether the
+        save was taken."""
         workspace = self.workspace
         files = workspace.document.files
         kind = "saved" if path in files else "created"
@@ -540,9 +591,27 @@ class Watcher:
                 workspace.write(
                     path, disk, description="saved in the editor", base=base, agent=self.agent
                 )
+        except VersionError:  # (a DocumentError) a base not restorable here: `_race` falls back
+            raise
+        except DocumentError as exc:
+            if disk is None:
+                raise
+            self._refused[path] = disk
+            hint = f" ({exc.hint})" if exc.hint else ""
+            because = exc.message.rstrip(".")
+            because = because[:1].lower() + because[1:]
+            self.events.append(
+                WatchEvent(
+                    "refused",
+                    path,
+                    f"not saved: {because}; the file is left as it is until it is saved "
+                    f"again{hint}",
+                )
+            )
+            return False
         finally:
             self._own = False
-        merged = workspace.document.render(path) if path in files else None
+        merged = self._text(path)
         if merged == disk:
             self._known[path] = disk
             # The editor's view: its base plus its change (`Workspace.write`).
@@ -552,7 +621,7 @@ class Watcher:
             self._put(path, merged, "written" if merged is not None else "deleted")
         if not raced and merged == disk:
             self.events.append(WatchEvent(kind, path))
-            return
+            return True
         found = tuple(
             c
             for c in workspace.conflicts()
@@ -561,9 +630,10 @@ class Watcher:
         self._named.update(c.id for c in found)
         kind = "conflict" if found else "merged"
         self.events.append(WatchEvent(kind, path, "with remote edits", "crdt", found))
+        return True
 
     def _put(self, path: str, text: str | None, kind: str) -> None:
-        """Write the workspace's text of `path` (None: delete the file) to disk."""
+        """Write the workspace's text of `path` (`_text`; None: delete the file) to disk."""
         target = self.root / path
         if text is None:
             with contextlib.suppress(FileNotFoundError):
@@ -587,7 +657,8 @@ class Watcher:
                 pass
         # A base with no usable version (a workspace that predates versions, at start-up): the
         # save is written over the workspace's text, whose edits stay in its history.
-        self._save(path, disk, self.workspace.version())
+        if not self._save(path, disk, self.workspace.version()):
+            return
         self.events.append(
             WatchEvent(
                 "conflict",

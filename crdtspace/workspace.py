@@ -399,9 +399,9 @@ class Workspace:
             self._folding = False
 
     def adopt(self, update: bytes) -> None:
-        """Merge an update made on this replica's behalf elsewhere (an editor's shadow copy)
-        and pass it on to this replica's listeners as if it were local, so peers get it now
-        rather than at the next state-vector sync."""
+        """Merge an update made on this replica's behalf elsewhere (e.g. a fork of a write
+        from an older version) and pass it on to this replica's listeners as if it were local,
+        so peers get it now rather than at the next state-vector sync."""
         self.apply_update(update)
         for listener in list(self._listeners):
             listener(update)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from crdtspace import sync
-from crdtspace.errors import CrdtspaceError, PathError
+from crdtspace.errors import CrdtspaceError, PathError, VersionError
 from crdtspace.testing import make_repo
-from crdtspace.watch import Watcher
+from crdtspace.watch import Watcher, WatchEvent
 from crdtspace.workspace import Workspace
 
 SOURCE = "def alpha(x):\n    return x + 1\n\n\ndef beta(x):\n    return x * 2\n"
@@ -190,31 +190,157 @@ def test_a_save_racing_a_remote_edit_keeps_both_functions(ws: Workspace, root: P
     assert watcher.tick([root / "pkg/mod.py"]) == []
 
 
-def test_a_save_racing_an_edit_of_the_same_line_reports_a_conflict(
-    ws: Workspace, root: Path
-) -> None:
+BLOCK = (  # alpha in the overlap of bob's "x + 100" and the editor's "x - 7", as git shows it
+    "def alpha(x):\n"
+    "<<<<<<< bob\n"
+    "    return x + 100\n"
+    "||||||| base\n"
+    "    return x + 1\n"
+    "=======\n"
+    "    return x - 7\n"
+    f">>>>>>> {EDITOR}\n"
+)
+BETA = "\n\ndef beta(x):\n    return x * 2\n"
+
+
+def same_line_race(ws: Workspace, root: Path) -> tuple[Watcher, list[WatchEvent]]:
+    """The editor saves alpha's line changed while bob changes it too; one tick."""
     watcher = Watcher(ws, root)
     watcher.tick()
     bob = ws.replica("bob")
     bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
     (root / "pkg/mod.py").write_text(SOURCE.replace("x + 1", "x - 7"))
     sync(ws, bob)
-    events = watcher.tick([root / "pkg/mod.py"])
-    [conflict] = [e for e in events if e.kind == "conflict"]
+    return watcher, watcher.tick([root / "pkg/mod.py"])
+
+
+def shown(ws: Workspace, path: str = "pkg/mod.py") -> str:
+    """The workspace's view of a file, as the watcher mirrors it (read as a bystander)."""
+    return str(ws.render(path, agent="bystander"))
+
+
+def test_a_save_racing_an_edit_of_the_same_line_shows_the_overlap_with_markers(
+    ws: Workspace, root: Path
+) -> None:
+    watcher, events = same_line_race(ws, root)
+    assert [e.kind for e in events] == ["written", "conflict"]
+    conflict = events[-1]
     assert conflict.path == "pkg/mod.py"
     assert conflict.conflicts
-    merged = ws.document.render("pkg/mod.py")  # the text, as merged
+    merged = ws.document.render("pkg/mod.py")  # the document: the text as merged, no markers
     line = merged.splitlines()[1]  # the CRDT kept both sides' characters, in client order
     assert "-" in line
     assert "7" in line
     assert "00" in line
-    assert (root / "pkg/mod.py").read_text() == merged
+    assert not has_markers(merged)
+    disk = (root / "pkg/mod.py").read_text()  # the disk: both sides and the base, named
+    assert disk == BLOCK + BETA
+    assert disk == shown(ws)
     [found] = [c for c in ws.conflicts() if any(p.path == "pkg/mod.py" for p in c.places)]
+    assert found.kind == "overlap"
+    assert conflict.conflicts == (found,)
     assert {"bob", EDITOR} <= set(found.agents)
+    assert watcher.tick([root / "pkg/mod.py"]) == []  # the block we wrote: no echo
+    assert watcher.tick() == []
+    assert ws.versions.last_read("alice", "pkg/mod.py") is None  # (the watcher's renders)
     for agent, line in (("bob", "x + 100"), (EDITOR, "x - 7")):  # each side can be taken back
         other = ws.replica("judge")
         other.resolve_conflict(found.id, take=agent)
         assert f"    return {line}\n" in other.render("pkg/mod.py")
+
+
+def test_a_save_that_keeps_the_block_as_shown_edits_only_the_rest(
+    ws: Workspace, root: Path
+) -> None:
+    watcher, _ = same_line_race(ws, root)
+    [overlap] = ws.conflicts()
+    merged, alpha_log = ws.document.render("pkg/mod.py"), ws.log("pkg/mod.py::alpha")
+    saved = BLOCK + BETA.replace("x * 2", "x * 3")  # another function edited, block untouched
+    (root / "pkg/mod.py").write_text(saved)
+    assert [e.kind for e in watcher.tick([root / "pkg/mod.py"])] == ["saved"]
+    assert ws.document.render("pkg/mod.py") == merged.replace("x * 2", "x * 3")
+    assert not has_markers(ws.document.render("pkg/mod.py"))
+    assert ws.log("pkg/mod.py::alpha") == alpha_log  # the overlapping node left alone
+    assert agents_of(ws, "pkg/mod.py::beta")[-1] == EDITOR
+    assert ws.conflicts() == [overlap]  # still open
+    assert (root / "pkg/mod.py").read_text() == saved == shown(ws)  # the block stays on disk
+    assert watcher.tick() == []
+
+
+def test_a_save_that_edits_inside_the_block_is_refused_and_left_on_disk(
+    ws: Workspace, root: Path
+) -> None:
+    watcher, _ = same_line_race(ws, root)
+    [overlap] = ws.conflicts()
+    merged = ws.document.render("pkg/mod.py")
+    edited = BLOCK.replace("x - 7", "x - 8") + BETA  # inside the block, markers kept
+    (root / "pkg/mod.py").write_text(edited)
+    [refused] = watcher.tick([root / "pkg/mod.py"])
+    assert (refused.kind, refused.path) == ("refused", "pkg/mod.py")
+    assert "conflict markers" in refused.detail
+    assert "left as it is" in refused.detail
+    assert (root / "pkg/mod.py").read_text() == edited  # nothing overwritten
+    assert ws.document.render("pkg/mod.py") == merged  # nothing applied
+    assert ws.conflicts() == [overlap]
+    assert watcher.version("pkg/mod.py") is None  # the disk is not in step
+    for _ in range(3):  # not retried at every tick: only when the disk changes again
+        assert watcher.tick([root / "pkg/mod.py"]) == []
+        assert watcher.tick() == []
+    bob = ws.replica("bob")  # a remote edit meanwhile does not overwrite the person's file
+    bob.replace("pkg/mod.py::beta", BETA.replace("x * 2", "x * 5"))  # (its blank lines too)
+    sync(ws, bob)
+    assert watcher.tick() == []
+    assert (root / "pkg/mod.py").read_text() == edited
+    assert [e.kind for e in watcher.events].count("refused") == 1
+    # The person saves a resolution (from the same base): applied, with bob's edit kept.
+    resolved = "def alpha(x):\n    return x - 8\n" + BETA
+    (root / "pkg/mod.py").write_text(resolved)
+    assert [e.kind for e in watcher.tick([root / "pkg/mod.py"])] == ["written", "merged"]
+    assert ws.conflicts() == []
+    expected = resolved.replace("x * 2", "x * 5")
+    assert ws.document.render("pkg/mod.py") == expected
+    assert (root / "pkg/mod.py").read_text() == expected == shown(ws)
+    assert agents_of(ws, "pkg/mod.py::alpha")[-1] == EDITOR
+    assert watcher.tick() == []
+
+
+def test_a_save_that_resolves_the_block_resolves_the_overlap(ws: Workspace, root: Path) -> None:
+    watcher, _ = same_line_race(ws, root)
+    resolved = "def alpha(x):\n    return x - 70\n" + BETA
+    (root / "pkg/mod.py").write_text(resolved)
+    assert [e.kind for e in watcher.tick([root / "pkg/mod.py"])] == ["saved"]
+    assert ws.conflicts() == []
+    assert ws.document.render("pkg/mod.py") == resolved
+    assert (root / "pkg/mod.py").read_text() == resolved == shown(ws)
+    assert watcher.tick() == []
+
+
+def test_a_session_save_the_workspace_refuses_is_left_in_the_file(
+    ws: Workspace, root: Path
+) -> None:
+    watcher, _ = same_line_race(ws, root)
+    loaded = watcher.version("pkg/mod.py")
+    assert loaded is not None
+    merged = ws.document.render("pkg/mod.py")
+    edited = BLOCK.replace("x + 100", "x + 101") + BETA
+    events = watcher.save("pkg/mod.py", edited, base=loaded)
+    assert [e.kind for e in events] == ["refused"]
+    assert (root / "pkg/mod.py").read_text() == edited
+    assert ws.document.render("pkg/mod.py") == merged
+    assert watcher.tick() == []
+
+
+def test_a_remote_resolution_reaches_the_disk(ws: Workspace, root: Path) -> None:
+    watcher, _ = same_line_race(ws, root)
+    judge = ws.replica("judge")  # an agent that has seen both sides writes the line
+    judge.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 99\n")
+    sync(ws, judge)
+    assert [e.kind for e in watcher.tick()] == ["written"]
+    assert ws.conflicts() == []
+    expected = "def alpha(x):\n    return x + 99\n" + BETA
+    assert (root / "pkg/mod.py").read_text() == expected == shown(ws)
+    assert ws.document.render("pkg/mod.py") == expected
+    assert watcher.tick() == []
 
 
 def test_a_delete_on_disk_racing_a_remote_edit_loses_nothing(ws: Workspace, root: Path) -> None:
@@ -460,7 +586,10 @@ def test_start_up_with_the_same_line_changed_on_both_sides_is_a_conflict(root: P
     assert [e.kind for e in events] == ["written", "conflict"]
     text = ws.document.render("pkg/mod.py")
     assert not has_markers(text)
-    assert (root / "pkg/mod.py").read_text() == text
+    disk = (root / "pkg/mod.py").read_text()
+    assert disk == shown(ws)
+    assert "<<<<<<< alice\n    return x + 100\n||||||| base\n    return x + 1\n" in disk
+    assert f"=======\n    return x - 7\n>>>>>>> {EDITOR}\n" in disk
     [overlap] = [c for c in ws.conflicts() if c.kind == "overlap"]
     assert {"alice", EDITOR} <= set(overlap.agents)
     assert events[-1].conflicts == (overlap,)
@@ -492,21 +621,25 @@ def token(number: int, digits: str) -> str:
     return out
 
 
+def unit(i: int, lines: list[str]) -> str:
+    body = "".join(f"    v{k} = {value}\n" for k, value in enumerate(lines))
+    return f"def f{i}(x):\n{body}    return x\n"
+
+
 def module(values: list[list[str]]) -> str:
-    units = []
-    for i, lines in enumerate(values):
-        body = "".join(f"    v{k} = {value}\n" for k, value in enumerate(lines))
-        units.append(f"def f{i}(x):\n{body}    return x\n")
-    return "\n\n".join(units)
+    return "\n\n".join(unit(i, lines) for i, lines in enumerate(values))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_saves_racing_remote_edits_lose_nothing(seed: int, tmp_path: Path) -> None:
     """Each round a remote replica edits a line of one function while the disk gets a save,
     made from the watcher's last base, that edits a line of another function, of the same
-    one, or the same line; then one tick. Nothing is lost or reverted, no markers anywhere;
-    changes in one function that the conflict layer calls an overlap (always the same line;
-    adjacent lines too, as in git) are resolved by taking a side."""
+    one, or the same line; then one tick. Nothing is lost or reverted; the document never
+    holds markers, and after every tick the disk is the workspace's view (`render`), with
+    markers exactly while an overlap is open. Changes in one function that the conflict layer
+    calls an overlap (always the same line; adjacent lines too, as in git) are resolved by
+    taking a side; every other time, first the person saves an edit of another function with
+    the conflict block as shown, which edits only that function."""
     rng = random.Random(seed)
     model = [["90"] * LINES for _ in range(FUNCTIONS)]
     root = make_repo(tmp_path / "repo", {"pkg/mod.py": module(model)})
@@ -516,6 +649,7 @@ def test_saves_racing_remote_edits_lose_nothing(seed: int, tmp_path: Path) -> No
     watcher = Watcher(ws, root)
     watcher.tick()
     races = {"other function": 0, "same function": 0, "same line": 0, "one side": 0}
+    overlaps_seen = 0
     for round_ in range(ROUNDS):
         remote = (rng.randrange(FUNCTIONS), rng.randrange(LINES))
         roll = rng.random()
@@ -539,8 +673,7 @@ def test_saves_racing_remote_edits_lose_nothing(seed: int, tmp_path: Path) -> No
         events = watcher.tick([target])
         text, disk = ws.document.render(path), target.read_text()
         assert not has_markers(text), (round_, text)
-        assert not has_markers(disk), (round_, disk)
-        assert disk == text, round_  # the merge went back to disk
+        assert disk == shown(ws, path), round_  # the merge went back to disk, as rendered
         if not (edit_remote and edit_disk):
             races["one side"] += 1
         elif saved == remote:
@@ -553,6 +686,9 @@ def test_saves_racing_remote_edits_lose_nothing(seed: int, tmp_path: Path) -> No
                 mine[remote[0]][k] if k == saved[1] else theirs[remote[0]][k] for k in range(LINES)
             ]
         overlaps = [c for c in ws.conflicts() if c.kind == "overlap"]
+        assert has_markers(disk) == bool(overlaps), (round_, disk)  # only while one is open
+        if not overlaps:
+            assert disk == text, round_
         if saved == remote and edit_remote and edit_disk:
             assert overlaps, round_  # the same line: always reported
         raced_in_one_function = edit_remote and edit_disk and saved[0] == remote[0]
@@ -563,6 +699,21 @@ def test_saves_racing_remote_edits_lose_nothing(seed: int, tmp_path: Path) -> No
             assert {"bob", EDITOR} <= set(overlap.agents)
             assert [e.kind for e in events][-1] == "conflict"
             assert events[-1].conflicts == (overlap,)
+            assert "<<<<<<< bob\n" in disk, round_
+            assert f">>>>>>> {EDITOR}\n" in disk, round_
+            overlaps_seen += 1
+            if overlaps_seen % 2:  # a save of another function, the block given back as shown
+                other = (remote[0] + 1) % FUNCTIONS
+                edited = [token(round_, "5678") if k == 0 else v for k, v in enumerate(both[other])]
+                assert disk.count(unit(other, both[other])) == 1, round_
+                target.write_text(disk.replace(unit(other, both[other]), unit(other, edited)))
+                assert [e.kind for e in watcher.tick([target])] == ["saved"], round_
+                both[other] = edited
+                assert unit(other, edited) in ws.document.render(path), round_
+                assert not has_markers(ws.document.render(path)), round_
+                assert ws.conflicts() == [overlap], round_  # still open, and still on disk
+                assert target.read_text() == shown(ws, path), round_
+                assert has_markers(target.read_text()), round_
             taken = rng.choice(["bob", EDITOR])
             ws.resolve_conflict(overlap.id, take=taken)
             assert [e.kind for e in watcher.tick()] == ["written"]
@@ -575,6 +726,7 @@ def test_saves_racing_remote_edits_lose_nothing(seed: int, tmp_path: Path) -> No
         assert target.read_text() == expected, round_
         assert ws.conflicts() == [], round_
     assert all(races.values()), races  # every kind of race was run
+    assert overlaps_seen >= 2, overlaps_seen  # a save with the block shown, and one without
 
 
 def test_a_remove_racing_a_save_keeps_the_saved_file(ws: Workspace, root: Path) -> None:
@@ -587,6 +739,27 @@ def test_a_remove_racing_a_save_keeps_the_saved_file(ws: Workspace, root: Path) 
     events = watcher.tick([root / "pkg/mod.py"])
     assert [(e.kind, e.method) for e in events] == [("created", ""), ("conflict", "keep")]
     assert ws.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")
+    assert (root / "pkg/mod.py").read_text() == SOURCE.replace("x * 2", "x * 3")
+
+
+def test_a_race_whose_base_cannot_be_restored_keeps_the_disk(
+    ws: Workspace, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watcher = Watcher(ws, root)
+    watcher.tick()
+    bob = ws.replica("bob")
+    bob.replace("pkg/mod.py::alpha", "def alpha(x):\n    return x + 100\n")
+    (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+    sync(ws, bob)
+
+    def unrestorable(version: str, *, agent: str | None = None) -> Workspace:
+        raise VersionError("That version cannot be restored here.")
+
+    monkeypatch.setattr(ws, "fork_at", unrestorable)
+    events = watcher.tick([root / "pkg/mod.py"])
+    assert [(e.kind, e.method) for e in events] == [("saved", ""), ("conflict", "replace")]
+    assert ws.render("pkg/mod.py") == SOURCE.replace("x * 2", "x * 3")  # the disk's work kept
+    assert "bob" in agents_of(ws, "pkg/mod.py::alpha")  # bob's, in the history
     assert (root / "pkg/mod.py").read_text() == SOURCE.replace("x * 2", "x * 3")
 
 
