@@ -49,15 +49,19 @@ class NodeLog:
 
         With several newest common entries (criss-cross merges) the smallest id is taken, so
         every replica picks the same one."""
+        newest = self.newest_common(heads)
+        return newest[0] if newest else None
+
+    def newest_common(self, heads: Iterable[str]) -> list[str]:
+        """The newest entries every head had seen, sorted."""
         common: set[str] | None = None
         for head in heads:
             ancestry = self.ancestors(head)
             common = ancestry if common is None else common & ancestry
         if not common:
-            return None
+            return []
         inner = {p for c in common for p in self.entries[c].parents}
-        newest = sorted(c for c in common if c not in inner)
-        return newest[0]
+        return sorted(c for c in common if c not in inner)
 
 
 class History:
@@ -113,9 +117,20 @@ class History:
         """The node's texts at the point where `heads` diverged."""
         heads = list(heads)
         log = self.node_log(nid)
-        fork = log.fork(heads)
-        if fork is not None:
-            return self.after(nid, fork)
+        newest = log.newest_common(heads)
+        if len(newest) > 1:
+            # A criss-cross: the heads both started from the merge of several entries (two
+            # resolutions of one overlap, say). An entry that had seen exactly those recorded
+            # the merged texts it started from: that is the fork, not one of the entries.
+            merged = sorted(
+                e.id
+                for e in log.entries.values()
+                if e.base is not None and sorted(e.parents) == newest
+            )
+            if merged:
+                return dict(log.entries[merged[0]].base or ())
+        if newest:
+            return self.after(nid, newest[0])
         roots = sorted(
             i for h in heads for i in log.ancestors(h) if not log.entries[i].parents
         )

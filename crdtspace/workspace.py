@@ -1201,10 +1201,17 @@ class Workspace:
         return list(self.analysis().conflicts)
 
     def resolve_conflict(
-        self, conflict_id: str, take: str | None = None, text: str | None = None
+        self,
+        conflict_id: str,
+        take: str | None = None,
+        text: str | None = None,
+        *,
+        base: str | None = None,
     ) -> Conflict:
         """Resolve a conflict by taking a side (an agent, "ours" or "theirs") or with a text
-        for its node. The resolution is a CRDT edit every replica sees; returns the conflict."""
+        for its node. The resolution is a CRDT edit every replica sees; returns the conflict.
+        A text made from a read of the node (`base`: that read's version) is applied from it:
+        what changed the node since stays, concurrent with the resolution."""
         if (take is None) == (text is None):
             raise DocumentError("Resolve a conflict either by taking a side or with a text.")
         conflict = self.analysis().find(conflict_id)
@@ -1213,6 +1220,22 @@ class Workspace:
                 f"There is no open conflict {conflict_id!r}.",
                 hint="`crdtspace conflicts` lists them",
             )
+        if text is not None and base is not None and base.strip() != self.version():
+            forked = self.fork_at(base.strip())
+            try:
+                seen = forked.analysis().find(conflict.id)
+                if seen is None:
+                    raise DocumentError(
+                        f"Conflict {conflict.id} was not open at version {base.strip()}."
+                    )
+                with forked.transaction(f"resolve {conflict.id}"):
+                    resolution.apply_text(forked, seen, text)
+                    resolution.record(forked, seen, "edit")
+            except BaseException:
+                forked.close()
+                raise
+            self.merge_fork(forked)
+            return conflict
         with self.transaction(f"resolve {conflict.id}"):
             if take is not None:
                 agent = resolution.pick_agent(self, conflict, take)

@@ -175,3 +175,48 @@ def test_three_sides_keep_the_lines_they_share_outside_the_block(repo: Path) -> 
         + "def other():\n<<<<<<< alice\n    return 'alice'\n||||||| base\n    return 2\n"
         "======= bob\n    return 'bob'\n=======\n    return 'carol'\n>>>>>>> carol\n"
     )
+
+
+def test_a_resolution_made_from_an_older_read_keeps_what_changed_since(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    overlapped(ws)
+    [conflict] = ws.conflicts()
+    seen = ws.read("m.py::debug", agent="carol")
+    ws.replace("m.py::other", "\n\ndef other():\n    return 'dave'\n", agent="dave")
+    resolved = 'def debug():\n    """On when debugging."""\n    return False\n'
+    ws.resolve_conflict(conflict.id, text=resolved, base=seen.version)
+    assert ws.conflicts() == []
+    text = ws.render("m.py")
+    assert '"""On when debugging."""' in text
+    assert "return 'dave'" in text
+
+
+def test_a_resolution_racing_another_on_the_node_is_reported_not_lost(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    overlapped(ws)
+    [conflict] = ws.conflicts()
+    seen = ws.read("m.py::debug", agent="carol")
+    ws.resolve_conflict(conflict.id, take="alice")  # someone else resolves it meanwhile
+    resolved = 'def debug():\n    """On when debugging."""\n    return False\n'
+    with pytest.raises(DocumentError, match="no open conflict"):
+        ws.resolve_conflict(conflict.id, text=resolved, base=seen.version)
+    ws.replace("m.py::debug", resolved, base=seen.version, agent="carol")
+    [race] = ws.conflicts()  # carol's text and alice's are both kept, and reported
+    assert race.kind == "overlap"
+    assert set(race.agents) == {"carol", "home"}
+
+
+def test_two_agents_resolving_one_overlap_differently_are_reported(repo: Path) -> None:
+    """Both saw both sides (a criss-cross): one keeps alice's text, the other writes its own.
+    Judged against the merge they both started from, they changed the same lines twice."""
+    ws = Workspace.from_commit(repo, agent="home")
+    overlapped(ws)
+    carol = ws.read("m.py", agent="carol")
+    dave = ws.read("m.py", agent="dave")
+    start, end = carol.index("<<<<<<< "), carol.index("\n", carol.index(">>>>>>> ")) + 1
+    keep_alice = carol[:start] + '    """True when debugging."""\n' + carol[end:]
+    ws.write("m.py", keep_alice, agent="carol")
+    ws.write("m.py", dave[:start] + '    """Debugging?"""\n' + dave[end:], agent="dave")
+    [race] = ws.conflicts()
+    assert race.kind == "overlap"
+    assert race.agents == ("carol", "dave")

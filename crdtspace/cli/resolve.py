@@ -40,8 +40,11 @@ def resolve(
             found = workspace.analysis().find(conflict_id)
             if found is None or not found.places:
                 raise DocumentError(f"There is no open conflict {conflict_id!r} with a node.")
-            text = _edit(workspace.read(found.places[0].key) if found.places[0].key else "")
-            done = workspace.resolve_conflict(conflict_id, text=text)
+            if not found.places[0].key:
+                raise DocumentError(f"Conflict {found.id} names no node to edit.")
+            seen = workspace.read(found.places[0].key)  # an overlap shows both sides and base
+            text = _edit(seen)
+            done = workspace.resolve_conflict(conflict_id, text=text, base=seen.version)
     out.print(f"resolved {done.id} ({done.kind})")
 
 
