@@ -324,3 +324,55 @@ def test_three_agents_on_a_real_package_write_from_stale_reads(tmp_path: Path) -
         assert ws.conflicts() == []
         assert ws.commit("three agents", run_check=False).ok
     assert git(repo, "show", f"HEAD:{path}") == text
+
+
+# -- the same property through durable workspaces, one process per command (as the CLI) -------
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(agents=st.integers(2, 4), steps=ops)
+def test_stale_writes_through_reopened_durable_workspaces(
+    tmp_path_factory: pytest.TempPathFactory,
+    agents: int,
+    steps: list[tuple[str, int, set[int], bool]],
+) -> None:
+    """Every read and write opens the durable workspace anew (as `crdtspace show` and
+    `crdtspace write --agent` do): tracked reads and explicit versions outlive the process."""
+    repo = make_repo(tmp_path_factory.mktemp("durable") / "repo", {"m.py": SOURCE})
+    Workspace.init(repo, agent="init").close()
+    crew = [Agent(f"agent{i}") for i in range(agents)]
+    writes: list[Write] = []
+    for op, who, funcs, explicit in steps:
+        agent = crew[who % agents]
+        with Workspace.open(repo, agent=agent.name) as ws:
+            if op == "read" or agent.text is None:
+                reading = ws.read("m.py")
+                agent.text, agent.version = reading, reading.version
+                agent.seen = set(range(len(writes)))
+                continue
+            text = agent.text
+            for f in sorted(funcs):
+                text = changed(text, f, f"w{len(writes)}")
+            ws.write("m.py", text, base=agent.version if explicit else None)
+            writes.append(Write(agent.name, tuple(sorted(funcs)), frozenset(agent.seen)))
+            agent.seen.add(len(writes) - 1)
+            agent.text = text
+            agent.version = ws.versions.last_read(agent.name, "m.py")
+    with Workspace.open(repo, agent="check") as ws:
+        final = ws.render("m.py")
+        overlaps = {p.name for c in ws.conflicts() if c.kind == "overlap" for p in c.places}
+    for f in range(FUNCS):
+        touching = [i for i, w in enumerate(writes) if f in w.funcs]
+        heads = [i for i in touching if not any(i in writes[j].seen for j in touching)]
+        body = final.split(f"def f{f}():")[1].split("\ndef ")[0]
+        if not heads:
+            assert body.strip() == f"return {f}", (f, body)
+        elif len(heads) == 1:
+            assert f"# w{heads[0]}" in body, (f, heads, body)
+            assert f"f{f}" not in overlaps
+        else:
+            assert f"f{f}" in overlaps, (f, heads, body)

@@ -21,6 +21,7 @@ _VERBS = {
     "merged": "merged (a save raced a remote edit)",
     "conflict": "CONFLICT (a save raced a remote edit; both kept)",
     "skipped": "left to git",
+    "refused": "save REFUSED, the file is left as saved",
 }
 
 
