@@ -75,14 +75,16 @@ def stale(repo: Path, text: str, edits: int, rounds: int) -> tuple[Workspace, li
     """Writes from a read `edits` edits old, each changing another function."""
     ws = Workspace.from_commit(repo, agent="bench")
     old = ws.read(PATH, agent="late")
-    functions = [e.qualname for e in ws.outline(PATH) if e.kind == "function_definition"]
+    functions = [
+        e.qualname for e in ws.outline(PATH) if e.kind == "function_definition" and e.depth == 1
+    ]
     for n in range(edits):  # another agent's edits since the late agent's read
         name = functions[n % len(functions)]
         node = ws.read(f"{PATH}::{name}", agent="other")
         ws.replace(f"{PATH}::{name}", node.rstrip("\n") + f"  # edit {n}\n", agent="other")
     times = []
     for i in range(rounds):
-        name = functions[(i * 7) % len(functions)]
+        name = functions[(i * 7) % len(functions)]  # another one each round (7 is coprime)
         marker = f"def {name}("
         target = old.replace(marker, f"def {name}(  # late {i}\n    ", 1)
         began = time.perf_counter()
@@ -92,6 +94,18 @@ def stale(repo: Path, text: str, edits: int, rounds: int) -> tuple[Workspace, li
     assert f"# late {rounds - 1}" in rendered
     assert f"# edit {edits - 1}" in rendered  # nothing the late writer had not seen was undone
     return ws, times
+
+
+def row(name: str, ws: Workspace, text: str, times: list[float]) -> dict[str, Any]:
+    return {
+        "case": name,
+        "lines": text.count("\n"),
+        "units": len(ws.outline(PATH)),
+        "rounds": len(times),
+        "median_ms": statistics.median(times),
+        "p90_ms": sorted(times)[int(len(times) * 0.9) - 1],
+        "persistence": False,
+    }
 
 
 def main() -> None:
@@ -108,31 +122,12 @@ def main() -> None:
             progress(f"{name} ...")
             ws = Workspace.from_commit(repo, agent="bench")
             times = measure(ws, text, changed, args.rounds)
-            cases.append(
-                {
-                    "case": name,
-                    "lines": text.count("\n"),
-                    "units": len(ws.outline(PATH)),
-                    "rounds": args.rounds,
-                    "median_ms": statistics.median(times),
-                    "p90_ms": sorted(times)[int(len(times) * 0.9) - 1],
-                    "persistence": False,
-                }
-            )
+            cases.append(row(name, ws, text, times))
             ws.close()
-        progress(f"stale base ({args.stale} edits old) ...")
+        name = f"stale base ({args.stale} edits old)"
+        progress(f"{name} ...")
         ws, times = stale(repo, text, args.stale, args.rounds)
-        cases.append(
-            {
-                "case": f"stale base ({args.stale} edits old)",
-                "lines": text.count("\n"),
-                "units": len(ws.outline(PATH)),
-                "rounds": args.rounds,
-                "median_ms": statistics.median(times),
-                "p90_ms": sorted(times)[int(len(times) * 0.9) - 1],
-                "persistence": False,
-            }
-        )
+        cases.append(row(name, ws, text, times))
         ws.close()
     report(cases, as_json=args.json, title="rekey: write() of a 3,500-line file")
 

@@ -434,6 +434,18 @@ def _move_move(alice: Workspace, bob: Workspace) -> None:
     bob.move("store.py::load", "main.py")
 
 
+def both_orders(repo: Path, alice: Workspace, bob: Workspace) -> tuple[Workspace, Workspace]:
+    """Two fresh replicas given alice's and bob's updates, one in each order."""
+    updates = [alice.update_since(), bob.update_since()]
+    first = Workspace.from_commit(repo, agent="carol")
+    second = Workspace.from_commit(repo, agent="dave")
+    for update in updates:
+        first.apply_update(update)
+    for update in reversed(updates):
+        second.apply_update(update)
+    return first, second
+
+
 @pytest.mark.parametrize(
     ("scenario", "kind", "wording"),
     [
@@ -449,13 +461,7 @@ def test_replicas_report_one_id_and_one_wording_whatever_the_update_order(
     alice, bob = against_id_order(repo)
     assert callable(scenario)
     scenario(alice, bob)
-    updates = [alice.update_since(), bob.update_since()]
-    first = Workspace.from_commit(repo, agent="carol")
-    second = Workspace.from_commit(repo, agent="dave")
-    for update in updates:
-        first.apply_update(update)
-    for update in reversed(updates):
-        second.apply_update(update)
+    first, second = both_orders(repo, alice, bob)
     sync(alice, bob)
     seen = [
         [(c.id, c.kind, c.message, c.agents, c.sides) for c in ws.analysis()]
@@ -476,13 +482,7 @@ def test_racing_resolutions_are_named_by_agent_whatever_the_update_order(repo: P
     (conflict,) = alice.conflicts()
     alice.resolve_conflict(conflict.id, take="bob")
     bob.resolve_conflict(conflict.id, take="alice")
-    updates = [alice.update_since(), bob.update_since()]
-    first = Workspace.from_commit(repo, agent="carol")
-    second = Workspace.from_commit(repo, agent="dave")
-    for update in updates:
-        first.apply_update(update)
-    for update in reversed(updates):
-        second.apply_update(update)
+    first, second = both_orders(repo, alice, bob)
     seen = [[(c.id, c.kind, c.message) for c in ws.analysis()] for ws in (first, second)]
     assert seen[0] == seen[1]
     (race,) = [c for c in first.conflicts() if c.kind == "resolve-resolve"]

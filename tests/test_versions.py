@@ -224,6 +224,44 @@ class Write:
     seen: frozenset[int]
 
 
+def step(
+    ws: Workspace, agent: Agent, op: str, funcs: set[int], explicit: bool, writes: list[Write]
+) -> None:
+    """The agent reads the file, or changes `funcs` in what it last read (or wrote) and writes
+    it back, with its version as the base (`explicit`) or through its tracked read."""
+    if op == "read" or agent.text is None:
+        reading = ws.read("m.py", agent=agent.name)
+        agent.text, agent.version = reading, reading.version
+        agent.seen = set(range(len(writes)))
+        return
+    text = agent.text
+    for f in sorted(funcs):
+        text = changed(text, f, f"w{len(writes)}")
+    ws.write("m.py", text, agent=agent.name, base=agent.version if explicit else None)
+    writes.append(Write(agent.name, tuple(sorted(funcs)), frozenset(agent.seen)))
+    agent.seen.add(len(writes) - 1)
+    agent.text = text
+    agent.version = ws.versions.last_read(agent.name, "m.py")
+
+
+def assert_outcome(ws: Workspace, writes: list[Write]) -> None:
+    """Per function: untouched, or the one write no other write had seen (nothing reverted
+    it), or, with several such concurrent writes, an overlap reported (not one picked)."""
+    final = ws.render("m.py")
+    overlaps = {p.name for c in ws.conflicts() if c.kind == "overlap" for p in c.places}
+    for f in range(FUNCS):
+        touching = [i for i, w in enumerate(writes) if f in w.funcs]
+        heads = [i for i in touching if not any(i in writes[j].seen for j in touching)]
+        body = final.split(f"def f{f}():")[1].split("\ndef ")[0]
+        if not heads:
+            assert body.strip() == f"return {f}", (f, body)
+        elif len(heads) == 1:
+            assert f"# w{heads[0]}" in body, (f, heads, body)
+            assert f"f{f}" not in overlaps
+        else:
+            assert f"f{f}" in overlaps, (f, heads, body)
+
+
 ops = st.lists(
     st.tuples(
         st.sampled_from(["read", "write"]),
@@ -251,35 +289,9 @@ def test_stale_writes_lose_nothing_and_report_every_overlap(
     crew = [Agent(f"agent{i}") for i in range(agents)]
     writes: list[Write] = []
     for op, who, funcs, explicit in steps:
-        agent = crew[who % agents]
-        if op == "read" or agent.text is None:
-            reading = home.read("m.py", agent=agent.name)
-            agent.text, agent.version = reading, reading.version
-            agent.seen = set(range(len(writes)))
-            continue
-        text = agent.text
-        for f in sorted(funcs):
-            text = changed(text, f, f"w{len(writes)}")
-        base = agent.version if explicit else None
-        home.write("m.py", text, agent=agent.name, base=base)
-        writes.append(Write(agent.name, tuple(sorted(funcs)), frozenset(agent.seen)))
-        agent.seen.add(len(writes) - 1)
-        agent.text = text
-        agent.version = home.versions.last_read(agent.name, "m.py")
+        step(home, crew[who % agents], op, funcs, explicit, writes)
 
-    final = home.render("m.py")
-    overlaps = {p.name for c in home.conflicts() if c.kind == "overlap" for p in c.places}
-    for f in range(FUNCS):
-        touching = [i for i, w in enumerate(writes) if f in w.funcs]
-        heads = [i for i in touching if not any(i in writes[j].seen for j in touching)]
-        body = final.split(f"def f{f}():")[1].split("\ndef ")[0]
-        if not heads:
-            assert body.strip() == f"return {f}", (f, body)
-        elif len(heads) == 1:
-            assert f"# w{heads[0]}" in body, (f, heads, body)  # nothing reverted it
-            assert f"f{f}" not in overlaps
-        else:
-            assert f"f{f}" in overlaps, (f, heads, body)  # concurrent: reported, not picked
+    assert_outcome(home, writes)
 
     # replicas that get the same updates in any order, with duplicates, agree byte for byte
     other = Workspace.from_commit(repo, agent="other")
@@ -349,30 +361,6 @@ def test_stale_writes_through_reopened_durable_workspaces(
     for op, who, funcs, explicit in steps:
         agent = crew[who % agents]
         with Workspace.open(repo, agent=agent.name) as ws:
-            if op == "read" or agent.text is None:
-                reading = ws.read("m.py")
-                agent.text, agent.version = reading, reading.version
-                agent.seen = set(range(len(writes)))
-                continue
-            text = agent.text
-            for f in sorted(funcs):
-                text = changed(text, f, f"w{len(writes)}")
-            ws.write("m.py", text, base=agent.version if explicit else None)
-            writes.append(Write(agent.name, tuple(sorted(funcs)), frozenset(agent.seen)))
-            agent.seen.add(len(writes) - 1)
-            agent.text = text
-            agent.version = ws.versions.last_read(agent.name, "m.py")
+            step(ws, agent, op, funcs, explicit, writes)
     with Workspace.open(repo, agent="check") as ws:
-        final = ws.render("m.py")
-        overlaps = {p.name for c in ws.conflicts() if c.kind == "overlap" for p in c.places}
-    for f in range(FUNCS):
-        touching = [i for i, w in enumerate(writes) if f in w.funcs]
-        heads = [i for i in touching if not any(i in writes[j].seen for j in touching)]
-        body = final.split(f"def f{f}():")[1].split("\ndef ")[0]
-        if not heads:
-            assert body.strip() == f"return {f}", (f, body)
-        elif len(heads) == 1:
-            assert f"# w{heads[0]}" in body, (f, heads, body)
-            assert f"f{f}" not in overlaps
-        else:
-            assert f"f{f}" in overlaps, (f, heads, body)
+        assert_outcome(ws, writes)
