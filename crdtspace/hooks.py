@@ -528,7 +528,7 @@ def _staged_differences(
         if path not in tracked:
             if text is not None:
                 differing.append((path, "not in the workspace"))
-        elif text != ws.render(path):
+        elif text != ws.document.render(path):  # (not a read by anyone: no version noted)
             differing.append((path, "staged content differs from the workspace"))
     return sorted(differing)
 
