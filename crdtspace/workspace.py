@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +17,13 @@ from crdtspace import gitio, materialize, resolution
 from crdtspace.analysis import Analyzer, duplicate_units, grown_logs, identical_folds
 from crdtspace.conflicts import Analysis, Conflict
 from crdtspace.document import Document, LogEntry, TextEdit, decode_state, import_commit
-from crdtspace.errors import DocumentError, NodeNotFound, StorageError, SyncError
+from crdtspace.errors import (
+    CrdtspaceWarning,
+    DocumentError,
+    NodeNotFound,
+    StorageError,
+    SyncError,
+)
 from crdtspace.gate import GateReport
 from crdtspace.gitsync import SyncReport
 from crdtspace.languages import profile_for
@@ -304,7 +311,20 @@ class Workspace:
         """The shared workspace of a repository: its log, its versions, writes with no known
         base based on the last commit."""
         versions = VersionStore(log.path.parent)
-        return cls(doc, agent=agent, log=log, root=root, versions=versions, unread_base="commit")
+        ws = cls(doc, agent=agent, log=log, root=root, versions=versions, unread_base="commit")
+        if ws.document.meta.get("base") and ws.document.meta.get("base_version") is None:
+            # Made before versions: its base commit's state was not recorded. From now on, its
+            # current state stands for it (as every write was based on before), said aloud.
+            warnings.warn(
+                "This workspace predates versions: writes with no known base are based on its "
+                "state now until the next commit through the gate or sync-git.",
+                CrdtspaceWarning,
+                stacklevel=3,
+            )
+            state = snapshot(doc)
+            with ws.transaction("versions"):
+                ws.document.meta["base_version"] = state
+        return ws
 
     @classmethod
     def connect(cls, url: str, token: str, *, agent: str, **options: Any) -> Workspace:

@@ -364,3 +364,21 @@ def test_stale_writes_through_reopened_durable_workspaces(
             step(ws, agent, op, funcs, explicit, writes)
     with Workspace.open(repo, agent="check") as ws:
         assert_outcome(ws, writes)
+
+
+def test_a_workspace_from_before_versions_says_so_and_keeps_working(repo: Path) -> None:
+    from crdtspace import CrdtspaceWarning
+
+    with Workspace.init(repo, agent="home") as ws, ws.transaction("as made before versions"):
+        del ws.document.meta["base_version"]
+    with pytest.warns(CrdtspaceWarning, match="predates versions"):
+        ws = Workspace.open(repo, agent="alice")
+    with ws:
+        ws.write("m.py", changed(SOURCE, 0, "alice"))
+        assert "# alice" in ws.render("m.py")
+        ws.sync_git()  # nothing new, but it needs the base commit's version
+    with Workspace.open(repo, agent="bob") as ws:  # recorded once: no warning again
+        ws.write("m.py", changed(SOURCE, 1, "bob"))
+        text = ws.render("m.py")
+    assert "# alice" in text
+    assert "# bob" in text
