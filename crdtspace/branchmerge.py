@@ -29,6 +29,7 @@ from crdtspace.gate import (
     GateReport,
     check_command,
     check_syntax,
+    check_tree,
     follow_checkout,
     move_branch,
     run_check,
@@ -96,6 +97,8 @@ def merge_branches(
         base = repo.commit(report.base)
         snap = snapshot(merged, repo, base)
         report.files = sorted(snap.changed) + snap.removed
+        if not check_tree(repo, snap, [report.base, head, *tips], report.gate):
+            return report
         if not check_syntax(base, snap.changed, report.gate):
             return report
         config = dict(snap.changed)

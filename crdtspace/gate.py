@@ -42,7 +42,7 @@ from git.index.typ import BaseIndexEntry
 from gitdb.base import IStream  # type: ignore[import-untyped]  # gitdb ships no type hints
 
 from crdtspace import gitio, versions
-from crdtspace.errors import GitStateError
+from crdtspace.errors import GitStateError, PathError
 from crdtspace.languages import profile_for
 from crdtspace.worktree import follow
 
@@ -153,6 +153,31 @@ def check_conflicts(ws: Workspace, report: GateReport) -> bool:
     return report.add("conflicts", True, "no conflicts, no broken code")
 
 
+def check_tree(
+    repo: git.Repo, snap: Snapshot, sources: Sequence[str], report: GateReport
+) -> bool:
+    """The tree about to be written is one a checkout can take safely (`gitio.tree_problems`):
+    links, submodules and modes as git made them in `sources` (the commits the tree is made
+    from), no path below a file or into `.git`, every blob present. Checked before the project's
+    check writes the files into a worktree (a path through a link would land outside it)."""
+    allowed: dict[str, tuple[str, str]] = {}
+    for commit in sources:
+        for path, entry in gitio.tree_entries(repo, commit).items():
+            allowed.setdefault(path, entry)
+
+    def has_blob(sha: str) -> bool:
+        try:
+            return bool(repo.odb.has_object(bytes.fromhex(sha)))
+        except ValueError:
+            return False
+
+    problems = gitio.tree_problems(snap.entries, allowed, has_blob)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        return report.add("tree", False, "refused: " + "; ".join(problems[:3]) + more)
+    return report.add("tree", True, f"{len(snap.entries)} entries, each one git can check out")
+
+
 def check_syntax(base: git.Commit, files: dict[str, str], report: GateReport) -> bool:
     failing = []
     for path, text in sorted(files.items()):
@@ -218,7 +243,10 @@ def run_check(
         except git.GitCommandError as error:
             raise GitStateError(f"Cannot make a worktree for the check: {error}") from None
         try:
-            _write_rendered(tree, files, removed)
+            try:
+                _write_rendered(tree, files, removed)
+            except PathError as error:
+                return report.add("check", False, f"not run: {error.message}")
             env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
             try:
                 done = subprocess.run(
@@ -258,11 +286,12 @@ def _write_rendered(tree: Path, files: dict[str, str], removed: Sequence[str]) -
     """The worktree (a checkout of the base) made to hold the rendered files; git-only files
     stay as checked out."""
     for path in removed:
-        target = tree / path
-        if target.is_file() or target.is_symlink():
-            target.unlink()
+        folder, _, name = path.rpartition("/")
+        target = (gitio.safe_target(tree, folder) if folder else tree) / name
+        if target.is_symlink() or target.is_file():
+            target.unlink()  # (a link itself, never what it points to)
     for path, text in files.items():
-        target = tree / path
+        target = gitio.safe_target(tree, path)  # never through a link checked out there
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(text.encode("utf-8"))
 
@@ -440,6 +469,7 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
         snap = snapshot(ws, repo, base)
         state = versions.snapshot(ws.doc)  # what is committed, as a version (its texts: snap)
         files = snap.changed
+        checks.append(lambda: check_tree(repo, snap, [base.hexsha], report))
         checks.append(lambda: check_syntax(base, files, report))
         config = {**files}
         if "pyproject.toml" not in config and "pyproject.toml" in ws.document.files:

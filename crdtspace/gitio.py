@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,9 @@ __all__ = [
     "repo_root",
     "resolve_commit",
     "safe_relpath",
+    "safe_target",
     "state_dir",
+    "tree_problems",
     "user_name",
 ]
 
@@ -530,3 +533,72 @@ def _inside(root: Path, path: str) -> str | None:
             if candidate.is_relative_to(base):
                 return candidate.relative_to(base).as_posix()
     return None
+
+
+# -- trees and paths that must not be written ------------------------------------------------
+
+
+def tree_problems(
+    entries: dict[str, tuple[str, str | None]],
+    allowed: dict[str, tuple[str, str]],
+    has_blob: Callable[[str], bool],
+) -> list[str]:
+    """Why a tree about to be written is not one git (or a checkout of it) can take safely:
+    one sentence per problem, none when it is fine.
+
+    `entries`: path -> (mode, blob sha or None for a blob yet to be written); `allowed`: the
+    entries of the commits the tree is made from (modes and blobs come from git, never from a
+    peer). Refused: a path not in normal form or going into ``.git`` (in any case); a path
+    below another entry (``a/b`` beside the file, link or submodule ``a``: a checkout would
+    write through it); a mode that is not a file's, or a link or submodule that is not exactly
+    one of `allowed`; a blob the object store does not hold."""
+    problems: list[str] = []
+    for path, (mode, sha) in sorted(entries.items()):
+        try:
+            if safe_relpath(None, path) != path:
+                problems.append(f"{path!r} is not a path in normal form")
+                continue
+        except PathError as error:
+            problems.append(error.message)
+            continue
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            above = "/".join(parts[:depth])
+            if above in entries:
+                problems.append(f"{path!r} lies below {above!r}, a file, link or submodule")
+                break
+        if mode in (MODE_SYMLINK, MODE_SUBMODULE):
+            if sha is None or allowed.get(path) != (mode, sha):
+                what = "symbolic link" if mode == MODE_SYMLINK else "submodule"
+                problems.append(f"{path!r} would be a new {what}, which only git may make")
+            continue
+        if mode not in (MODE_FILE, MODE_EXECUTABLE):
+            problems.append(f"{path!r} has the mode {mode!r}, which is not a file's")
+            continue
+        if sha is not None and not has_blob(sha):
+            problems.append(f"{path!r} names the blob {sha[:12]}, which is not in the repository")
+    return problems
+
+
+def safe_target(root: Path, path: str) -> Path:
+    """Where a repository path is written under `root`, refusing one that is not in normal
+    form, goes into ``.git``, or passes through (or is) a symbolic link, or goes through a file,
+    on disk: writing there would land outside `root` or over something else."""
+    relative = safe_relpath(None, path)
+    if relative != path:
+        raise PathError(f"The path {path!r} is not in normal form.")
+    current = Path(root)
+    parts = relative.split("/")
+    for index, part in enumerate(parts):
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            break
+        except NotADirectoryError:
+            raise PathError(f"The path {path!r} goes through a file.") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise PathError(f"The path {path!r} is, or goes through, a symbolic link on disk.")
+        if index < len(parts) - 1 and not stat.S_ISDIR(info.st_mode):
+            raise PathError(f"The path {path!r} goes through a file.")
+    return Path(root) / relative

@@ -356,7 +356,8 @@ class Watcher:
             self._save(relative, text, base)  # (the merge is written to disk when it differs)
             if text in (self._known[relative], self._refused.get(relative)):
                 # (refused: the file holds what the session saved, as a refused disk save does)
-                _atomic_write(self.root / relative, text, self.workspace.document.mode(relative))
+                target = gitio.safe_target(self.root, relative)
+                _atomic_write(target, text, self.workspace.document.mode(relative))
             return self.events[first:]
 
     def _relative(self, path: str | Path) -> str:
@@ -634,7 +635,11 @@ class Watcher:
 
     def _put(self, path: str, text: str | None, kind: str) -> None:
         """Write the workspace's text of `path` (`_text`; None: delete the file) to disk."""
-        target = self.root / path
+        try:
+            target = gitio.safe_target(self.root, path)  # never through a link or into .git
+        except PathError as error:
+            self.events.append(WatchEvent("refused", path, error.message))
+            return
         if text is None:
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()

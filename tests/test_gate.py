@@ -44,7 +44,7 @@ def test_a_commit_through_the_gate(repo: Path) -> None:
         report = home.commit("Use a start value; add util", run_check=False)
         assert report.ok, report.steps
         assert [s.name for s in report.steps] == [
-            "convergence", "conflicts", "syntax", "check", "commit", "worktree"
+            "convergence", "conflicts", "tree", "syntax", "check", "commit", "worktree"
         ]
     assert head(repo) == report.commit
     assert "sum(xs, 0)" in show(repo, "HEAD", "app.py")

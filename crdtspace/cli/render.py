@@ -71,7 +71,8 @@ def render(
         with progress_bar("rendering", enabled=not as_json) as update:
             for index, path in enumerate(selected):
                 _write_file(
-                    target / path,
+                    target,
+                    path,
                     workspace.render(path).encode("utf-8"),
                     workspace.document.mode(path),
                 )
@@ -85,7 +86,7 @@ def render(
                 if info["mode"] == "160000":
                     continue  # a submodule: nothing to write
                 data = gitio.blob_text(repo, str(info["blob"]))
-                _write_file(target / item.path, data, str(info["mode"]))
+                _write_file(target, item.path, data, str(info["mode"]))
                 copied += 1
     if as_json:
         print_json({"out": str(target), "files": written, "git_only_copied": copied})
@@ -117,8 +118,19 @@ def _check_target(target: Path, root: Path | None, *, force: bool) -> None:
         )
 
 
-def _write_file(path: Path, data: bytes, mode: str) -> None:
+def _write_file(out: Path, relative: str, data: bytes, mode: str) -> None:
+    """One file of the tree under `out`: never through a link there, nor into `.git` (a link
+    itself is replaced, never followed)."""
+    folder, _, name = relative.rpartition("/")
+    path = (gitio.safe_target(out, folder) if folder else out) / name
+    if mode != "120000":
+        path = gitio.safe_target(out, relative)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "120000" and path.is_dir() and not path.is_symlink():
+        raise PathError(
+            f"{relative!r} is a link in git, but the workspace has files below it: "
+            "such a tree is refused (the commit gate refuses it too)."
+        )
     if mode == "120000":
         if path.is_symlink() or path.exists():
             path.unlink()
