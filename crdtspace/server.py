@@ -164,6 +164,19 @@ class _Peer:
     client_ids: set[int] = field(default_factory=set)
 
 
+def _below_another(path: str, entries: set[str]) -> None:
+    """PathError when `path` lies below another file, link or submodule of the workspace, or
+    one lies below it (a checkout could take only one of them)."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        above = "/".join(parts[:depth])
+        if above in entries:
+            raise PathError(f"The path {path!r} lies below the file {above!r}.")
+    prefix = path + "/"
+    if any(other.startswith(prefix) for other in entries):
+        raise PathError(f"The path {path!r} is a folder of other files of the workspace.")
+
+
 class _Hostile(Exception):
     """A message a client must not send; its connection is closed with `code`."""
 
@@ -491,21 +504,32 @@ class Server:
         the room yet)."""
         added: list[str] = []
         touched: set[str] = set()
+        forged: list[str] = []
 
         def collect(event: MapEvent) -> None:
             keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
             added.extend(k for k, v in keys.items() if v.get("action") != "delete")
+
+        def collect_gitonly(event: MapEvent) -> None:
+            keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
+            forged.extend(f"the git-only entry {k!r}" for k in keys)
 
         def collect_nodes(events: list[Any]) -> None:
             for event in events:
                 path = list(event.path)
                 if path:
                     touched.add(str(path[0]))
+                    if len(path) == 1 and isinstance(event, MapEvent):
+                        keys = event.keys  # type: ignore[attr-defined]  # Rust
+                        if "mode" in keys:
+                            forged.append(f"the mode of node {path[0]!r}")
                 elif isinstance(event, MapEvent):
                     touched.update(event.keys)  # type: ignore[attr-defined]  # Rust
 
         maps = [self._scratch.get(name, type=Map) for name in _PATH_MAPS]
         subscriptions = [m.observe(collect) for m in maps]
+        gitonly = self._scratch.get("gitonly", type=Map)
+        only = gitonly.observe(collect_gitonly)
         nodes = self._scratch.get("nodes", type=Map)
         deep = nodes.observe_deep(collect_nodes)
         try:
@@ -516,6 +540,7 @@ class Server:
         finally:
             for m, subscription in zip(maps, subscriptions, strict=True):
                 m.unobserve(subscription)
+            gitonly.unobserve(only)
             nodes.unobserve(deep)
         if bytes(get_update(update, self._scratch.get_state()))[:1] != b"\x00":
             # Structs waiting for ones the server lacks: yrs would integrate them later,
@@ -528,10 +553,19 @@ class Server:
             path = node.get("path") if isinstance(node, Map) else None
             if path:
                 added.append(str(path))
+            mode = node.get("mode") if isinstance(node, Map) else None
+            if mode is not None and mode not in (gitio.MODE_FILE, gitio.MODE_EXECUTABLE):
+                forged.append(f"the mode of node {nid!r} to {mode!r}")
+        if forged:
+            # Modes and blobs come from git (sync-git, on the home replica), never from a peer.
+            self._rebuild_scratch()
+            raise _Hostile(f"an update changing {forged[0]}, which only git may set")
+        entries = {str(k) for m in maps for k in m} if added else set()
         for path in added:
             try:
-                if gitio.safe_relpath(None, path) != path:
+                if gitio.safe_relpath(self.workspace.root, path) != path:
                     raise PathError(f"The path {path!r} is not in normal form.")
+                _below_another(path, entries)
             except PathError as exc:
                 self._rebuild_scratch()
                 raise _Hostile(

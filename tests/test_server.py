@@ -247,6 +247,33 @@ def _second_update(repo: Path) -> bytes:
     return replica.update_since(before)
 
 
+def _mode_update(repo: Path, mode: str) -> bytes:
+    replica = Workspace.from_commit(repo, agent="mallory")
+    before = replica.doc.get_state()
+    root = replica.doc.get("files", type=Map)["app.py"][0]
+    with replica.doc.transaction():
+        replica.doc.get("nodes", type=Map)[root]["mode"] = mode
+    return bytes(replica.doc.get_update(before))
+
+
+def _gitonly_update(repo: Path) -> bytes:
+    replica = Workspace.from_commit(repo, agent="mallory")
+    before = replica.doc.get_state()
+    with replica.doc.transaction():
+        replica.doc.get("gitonly", type=Map)["ghost.bin"] = Map(
+            {"reason": "binary", "blob": "ab" * 20, "mode": "120000"}
+        )
+    return bytes(replica.doc.get_update(before))
+
+
+def _through_link(repo: Path) -> bytes:
+    """A file below a symbolic link of the working tree (to a folder outside it)."""
+    link = repo / "linkdir"
+    if not link.is_symlink():
+        link.symlink_to(repo.parent)
+    return _files_update(repo, "linkdir/evil.py")
+
+
 HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "malformed sync": lambda _: b"\x00\x02\x05\xff\xff\xff\xff\xff",
     "garbage update": lambda _: create_update_message(b"\x01\x02\x03\x04\x05\x06"),
@@ -258,6 +285,11 @@ HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "into .git": lambda r: create_update_message(_files_update(r, ".git/hooks/pre-commit")),
     "missing dependencies": lambda r: create_update_message(_second_update(r)),
     "node path": lambda r: create_update_message(_node_path_update(r, "../evil.txt")),
+    "below a file": lambda r: create_update_message(_files_update(r, "notes.txt/sub.py")),
+    "into .GIT": lambda r: create_update_message(_files_update(r, ".GIT/config")),
+    "through a link": lambda r: create_update_message(_through_link(r)),
+    "forged mode": lambda r: create_update_message(_mode_update(r, "120000")),
+    "git-only entry": lambda r: create_update_message(_gitonly_update(r)),
 }
 
 
