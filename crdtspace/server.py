@@ -49,6 +49,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import anyio
 import anyio.to_thread
 from pycrdt import (
+    Array,
     Doc,
     Map,
     MapEvent,
@@ -59,7 +60,7 @@ from pycrdt import (
 )
 from pycrdt.websocket import WebsocketServer, YRoom
 
-from crdtspace import gitio
+from crdtspace import gitio, schema
 from crdtspace.errors import AuthError, PathError, SyncError
 from crdtspace.versions import new_doc
 from crdtspace.workspace import Workspace
@@ -162,6 +163,26 @@ class _Peer:
     agent: str
     since: float
     client_ids: set[int] = field(default_factory=set)
+
+
+def _unrecorded_removals(nodes: Map[Any], touched: set[str], removed: list[str]) -> list[str]:
+    """Files removed without a record of who removed them: `Workspace.remove` gives each root
+    of the file a `delete` entry in the same update, which the conflict layer weighs against
+    the others' edits; a bare deletion of the entry would drop them unseen."""
+    recorded: set[str] = set()
+    for nid in touched:
+        node = nodes.get(nid)
+        if not isinstance(node, Map) or node.get("parent") or not node.get("path"):
+            continue
+        log = node.get("log")
+        newest = log[0] if isinstance(log, Array) and len(log) else None
+        if isinstance(newest, dict) and newest.get("op") == "delete":
+            recorded.add(str(node["path"]))
+    return [
+        f"removes the file {path!r} without a delete entry on its nodes (who removed it?)"
+        for path in removed
+        if path not in recorded
+    ]
 
 
 def _below_another(path: str, entries: set[str]) -> None:
@@ -503,16 +524,18 @@ class Server:
         rebuilt from the room's doc and the updates accepted lately (some may not have reached
         the room yet)."""
         added: list[str] = []
+        removed: list[str] = []
         touched: set[str] = set()
         forged: list[str] = []
 
         def collect(event: MapEvent) -> None:
             keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
             added.extend(k for k, v in keys.items() if v.get("action") != "delete")
+            removed.extend(k for k, v in keys.items() if v.get("action") == "delete")
 
         def collect_gitonly(event: MapEvent) -> None:
             keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
-            forged.extend(f"the git-only entry {k!r}" for k in keys)
+            forged.extend(f"changes the git-only entry {k!r}, which only git may set" for k in keys)
 
         def collect_nodes(events: list[Any]) -> None:
             for event in events:
@@ -522,9 +545,16 @@ class Server:
                     if len(path) == 1 and isinstance(event, MapEvent):
                         keys = event.keys  # type: ignore[attr-defined]  # Rust
                         if "mode" in keys:
-                            forged.append(f"the mode of node {path[0]!r}")
+                            forged.append(f"changes the mode of node {path[0]!r} (only git may)")
                 elif isinstance(event, MapEvent):
-                    touched.update(event.keys)  # type: ignore[attr-defined]  # Rust
+                    keys = event.keys  # type: ignore[attr-defined]  # Rust
+                    touched.update(keys)
+                    forged.extend(
+                        f"deletes the node {k!r} (nodes are taken out of their container, never "
+                        "deleted: their logs stay for the conflict layer)"
+                        for k, v in keys.items()
+                        if v.get("action") == "delete"
+                    )
 
         maps = [self._scratch.get(name, type=Map) for name in _PATH_MAPS]
         subscriptions = [m.observe(collect) for m in maps]
@@ -555,11 +585,19 @@ class Server:
                 added.append(str(path))
             mode = node.get("mode") if isinstance(node, Map) else None
             if mode is not None and mode not in (gitio.MODE_FILE, gitio.MODE_EXECUTABLE):
-                forged.append(f"the mode of node {nid!r} to {mode!r}")
+                forged.append(f"sets the mode of node {nid!r} to {mode!r}, not a file's")
         if forged:
             # Modes and blobs come from git (sync-git, on the home replica), never from a peer.
             self._rebuild_scratch()
-            raise _Hostile(f"an update changing {forged[0]}, which only git may set")
+            raise _Hostile(f"an update that {forged[0]}")
+        forged.extend(_unrecorded_removals(nodes, touched, removed))
+        if forged:
+            self._rebuild_scratch()
+            raise _Hostile(f"an update that {forged[0]}")
+        wrong = schema.problems(self._scratch, touched, added)
+        if wrong:
+            self._rebuild_scratch()
+            raise _Hostile(f"an update that breaks the document's schema: {wrong[0]}")
         entries = {str(k) for m in maps for k in m} if added else set()
         for path in added:
             try:

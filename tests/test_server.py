@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from pycrdt import (
     Doc,
     Map,
     Provider,
+    Text,
     create_awareness_message,
     create_update_message,
 )
@@ -274,6 +276,62 @@ def _through_link(repo: Path) -> bytes:
     return _files_update(repo, "linkdir/evil.py")
 
 
+def _raw_update(repo: Path, change: Callable[[Workspace], None]) -> bytes:
+    """An update doing `change` straight on a replica's document (no crdtspace API)."""
+    replica = Workspace.from_commit(repo, agent="mallory")
+    before = replica.doc.get_state()
+    with replica.doc.transaction():
+        change(replica)
+    return bytes(replica.doc.get_update(before))
+
+
+def _root(ws: Workspace, path: str = "app.py") -> str:
+    return str(ws.doc.get("files", type=Map)[path][0])
+
+
+def _node(ws: Workspace, nid: str) -> Map[Any]:
+    node: Map[Any] = ws.doc.get("nodes", type=Map)[nid]
+    return node
+
+
+def _cycle(ws: Workspace) -> None:
+    a = ws.document.children(_root(ws))[0]
+    b = ws.document.children(_root(ws))[1]
+    _node(ws, a)["parent"] = b
+    _node(ws, b)["parent"] = a
+
+
+def _deep(ws: Workspace) -> None:
+    nodes = ws.doc.get("nodes", type=Map)
+    parent = _root(ws)
+    for depth in range(400):
+        nid = f"deep{depth}"
+        fields = {"kind": "block", "name": "", "parent": parent, "head": Text(""), "tail": Text("")}
+        nodes[nid] = Map({**fields, "body": Array(), "log": Array()})
+        _node(ws, parent)["body"].append(nid)
+        parent = nid
+
+
+SCHEMA: dict[str, Callable[[Workspace], None]] = {
+    "own parent": lambda w: _node(w, w.document.children(_root(w))[0]).__setitem__(
+        "parent", w.document.children(_root(w))[0]
+    ),
+    "two-node cycle": _cycle,
+    "deep nesting": _deep,
+    "container without head": lambda w: _node(w, _root(w)).pop("head"),
+    "numbers as roots": lambda w: w.doc.get("files", type=Map).__setitem__(
+        "new.py", Array([1, 2.5, None])
+    ),
+    "string as node": lambda w: w.doc.get("nodes", type=Map).__setitem__("bad", "x"),
+    "deleted node": lambda w: w.doc.get("nodes", type=Map).pop(_root(w, "notes.txt")),
+    "file removed unrecorded": lambda w: w.doc.get("files", type=Map).pop("notes.txt"),
+}
+
+
+def _schema_case(change: Callable[[Workspace], None], repo: Path) -> bytes:
+    return create_update_message(_raw_update(repo, change))
+
+
 HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "malformed sync": lambda _: b"\x00\x02\x05\xff\xff\xff\xff\xff",
     "garbage update": lambda _: create_update_message(b"\x01\x02\x03\x04\x05\x06"),
@@ -290,6 +348,7 @@ HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
     "through a link": lambda r: create_update_message(_through_link(r)),
     "forged mode": lambda r: create_update_message(_mode_update(r, "120000")),
     "git-only entry": lambda r: create_update_message(_gitonly_update(r)),
+    **{f"schema: {name}": functools.partial(_schema_case, c) for name, c in SCHEMA.items()},
 }
 
 
@@ -424,3 +483,19 @@ def test_serve_stops_cleanly_on_sigint(repo: Path) -> None:
         stdout, _ = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "stopped" in stdout
+
+
+def test_a_file_removed_through_the_api_is_accepted(repo: Path) -> None:
+    gone = edit_update(repo, "alice", lambda w: w.remove("notes.txt"))
+    with running_server(repo, token=TOKEN) as server:
+
+        async def main() -> None:
+            a: Doc[Any] = Doc()
+            async with client(server.url, a):
+                apply_in(a, gone)
+                await eventually(lambda: "notes.txt" not in render(a))
+
+        run(main)
+        assert server.status()["rejected"] == 0
+    with Workspace.open(repo, agent="check") as ws:
+        assert ws.paths() == ["app.py"]
