@@ -526,6 +526,7 @@ class Server:
         added: list[str] = []
         removed: list[str] = []
         touched: set[str] = set()
+        structural: set[str] = set()  # nodes whose map or body changed (not only their texts)
         forged: list[str] = []
 
         def collect(event: MapEvent) -> None:
@@ -542,6 +543,8 @@ class Server:
                 path = list(event.path)
                 if path:
                     touched.add(str(path[0]))
+                    if len(path) == 1 or path[1] == "body":
+                        structural.add(str(path[0]))
                     if len(path) == 1 and isinstance(event, MapEvent):
                         keys = event.keys  # type: ignore[attr-defined]  # Rust
                         if "mode" in keys:
@@ -549,6 +552,7 @@ class Server:
                 elif isinstance(event, MapEvent):
                     keys = event.keys  # type: ignore[attr-defined]  # Rust
                     touched.update(keys)
+                    structural.update(keys)
                     forged.extend(
                         f"deletes the node {k!r} (nodes are taken out of their container, never "
                         "deleted: their logs stay for the conflict layer)"
@@ -578,7 +582,7 @@ class Server:
             # Yjs clients never send these: sync step 2 and then updates, in order.
             self._rebuild_scratch()
             raise _Hostile("an update that depends on changes the server does not have")
-        for nid in touched:
+        for nid in structural:
             node = nodes.get(nid)
             path = node.get("path") if isinstance(node, Map) else None
             if path:
@@ -590,11 +594,12 @@ class Server:
             # Modes and blobs come from git (sync-git, on the home replica), never from a peer.
             self._rebuild_scratch()
             raise _Hostile(f"an update that {forged[0]}")
-        forged.extend(_unrecorded_removals(nodes, touched, removed))
+        if removed:
+            forged.extend(_unrecorded_removals(nodes, touched, removed))
         if forged:
             self._rebuild_scratch()
             raise _Hostile(f"an update that {forged[0]}")
-        wrong = schema.problems(self._scratch, touched, added)
+        wrong = schema.problems(self._scratch, structural, added) if structural or added else []
         if wrong:
             self._rebuild_scratch()
             raise _Hostile(f"an update that breaks the document's schema: {wrong[0]}")
