@@ -22,6 +22,7 @@ from crdtspace.conflicts import (
     Analysis,
     Conflict,
     Context,
+    Place,
     Side,
     add_add,
     branches,
@@ -50,6 +51,7 @@ class Analyzer:
     _removed: frozenset[str] = frozenset()
     _memo: dict[tuple[str, int], bool] = field(default_factory=dict)
     _words: WordIndex = field(default_factory=WordIndex)
+    _malformed: tuple[object, list[Conflict]] = ((), [])
 
     def analyse(self) -> Analysis:
         ctx = Context(self.document)
@@ -67,7 +69,23 @@ class Analyzer:
         found.extend(deleted_around(ctx, edited))
         found.extend(self._semantics(ctx, edited, lengths))
         found.extend(resolution_races(self.document))
+        found.extend(self._broken_shapes(ctx, edited))
         return collect(found)
+
+    def _broken_shapes(self, ctx: Context, edited: list[str]) -> list[Conflict]:
+        """`malformed` findings in the files holding edited nodes (the files a commit renders
+        from the document; every file when an edited node is broken or its parent chain leads
+        nowhere: only a peer's update that broke the schema does that), kept until the document
+        changes."""
+        document = self.document
+        homes = {ctx.home(n) for n in edited}
+        if None in homes or len(edited) < len(document.edited):  # (edited: the sound ones)
+            homes = set(document.files.keys())
+        paths = sorted(p for p in homes if p is not None and p in document.files)
+        key = (bytes(self.document.doc.get_state()), tuple(paths))
+        if self._malformed[0] != key:
+            self._malformed = (key, malformed(self.document, paths))
+        return self._malformed[1]
 
     def _semantics(
         self, ctx: Context, edited: list[str], lengths: dict[str, int]
@@ -158,6 +176,33 @@ def syntax(ctx: Context, by_file: dict[str, list[str]]) -> list[Conflict]:
                         f"{ctx.place(nid).name or 'it'}, though each parses alone.",
                     )
                 )
+    return out
+
+
+# -- shapes a peer broke -------------------------------------------------------------------
+
+
+def malformed(document: Document, paths: Iterable[str]) -> list[Conflict]:
+    """What readers of these files skip because a peer's update broke the document's schema
+    (`Document.malformed`): each a ``malformed`` finding (broken: the gate refuses it)."""
+    paths = sorted(set(paths))
+    out = []
+    for where, why in document.malformed(paths):
+        path = where if where in paths else document.path_of(where) or ""
+        key = "" if where == path else where
+        label = f"{path}: node {key}" if key else path
+        out.append(
+            make(
+                "malformed",
+                BROKEN,
+                [Place(path, key, "", 0, 0)],
+                [],
+                f"{label} does not have the document's shape ({why}): what it holds reads "
+                "as nothing. Write the file again (or remove it) to replace it.",
+                resolutions=("edit",),
+                key=[path, why],
+            )
+        )
     return out
 
 

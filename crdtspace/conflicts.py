@@ -359,7 +359,7 @@ def _moved_apart(ctx: Context, nid: str, a: Branch, b: Branch) -> bool:
     if a.moved_to != b.moved_to:
         return True
     parent = a.moved_to or ""
-    if not ctx.document.has_node(parent):
+    if not ctx.document.has_node(parent) or not ctx.document.is_container(parent):
         return False
     body = list(ctx.document.node(parent)["body"])
     return body.count(nid) > 1

@@ -20,17 +20,28 @@
 
 A node renders where its ``parent`` says: after a concurrent move + move the id sits in two
 bodies, and the one its (last-writer-wins) parent names is the place it renders, once.
+
+Readers never trust the shape: a peer reaching a replica through a plain Yjs server can send
+any well-formed update (a node that is its own parent, a container without its head, numbers
+where ids belong, a string where a node map belongs). A node whose own map breaks the schema
+is no node to the readers (`has_node` is false, it renders as nothing), body and file entries
+that are not ids of such nodes are skipped, every walk of the tree is iterative and renders a
+node it reaches twice once; `malformed()` lists what was skipped (the gate refuses to commit
+it, `crdtspace conflicts` shows it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Array, Doc, Map, ReadTransaction, Snapshot, Text, Transaction
+from pycrdt._pycrdt import Array as _CoreArray
+from pycrdt._pycrdt import Map as _CoreMap
+from pycrdt._pycrdt import Text as _CoreText
 
 from crdtspace.errors import NodeNotFound
 from crdtspace.gitio import TrackedFile
@@ -96,7 +107,7 @@ class LogEntry:
         return cls(
             id=str(value["id"]),
             agent=str(value["agent"]),
-            parents=tuple(value.get("parents", ())),
+            parents=tuple(str(p) for p in value.get("parents", ())),
             op=str(value.get("op", "edit")),
             description=str(value.get("desc", "")),
             state=tuple((int(c), int(k)) for c, k in value.get("sv", ())),
@@ -175,29 +186,118 @@ class Document:
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
         # wrappers stay valid; parents change only by our own moves or by remote updates.
+        # A node in _parent_cache has the schema's shape (checked since the last remote
+        # update, or created here); a remote update empties it and _broken (forget_caches).
         self._node_cache: dict[str, Map[Any]] = {}
         self._parent_cache: dict[str, str] = {}
         self._log_cache: dict[str, Array[Any]] = {}
+        self._broken: dict[str, str] = {}
 
     # -- reading -------------------------------------------------------------------------
 
     def node(self, nid: str) -> Map[Any]:
-        node = self._node_cache.get(nid)
-        if node is None:
-            node = self.nodes.get(nid)
-            if node is None:
-                raise NodeNotFound(f"There is no node {nid!r} in the workspace.")
-            self._node_cache[nid] = node
-        return node
+        """A node's map, which has the schema's shape (else NodeNotFound: it reads as nothing)."""
+        if nid in self._parent_cache:
+            node = self._node_cache.get(nid)
+            if node is not None:
+                return node
+        reason = self._check(nid)
+        if reason:
+            raise NodeNotFound(f"There is no node {nid!r} in the workspace ({reason}).")
+        return self._node_cache[nid]
 
-    def has_node(self, nid: str) -> bool:
-        return nid in self._node_cache or nid in self.nodes
+    def has_node(self, nid: Any) -> bool:
+        """Whether `nid` names a node of the schema's shape."""
+        return type(nid) is str and (nid in self._parent_cache or not self._check(nid))
+
+    def _check(self, nid: Any) -> str:
+        """Why `nid` is no node of the schema's shape ("" when it is one: then its map and
+        parent are cached until the next remote update)."""
+        if type(nid) is not str:
+            return "not a node id"
+        known = self._broken.get(nid)
+        if known is not None:
+            return known
+        try:
+            found = self._shape(nid)
+        except (AttributeError, TypeError):  # pragma: no cover - pycrdt changed
+            found = self._shape_slow(nid)
+        if isinstance(found, str):
+            if found != "no such node":
+                self._broken[nid] = found
+            self._node_cache.pop(nid, None)
+            self._log_cache.pop(nid, None)
+            return found
+        node, parent = found
+        self._log_cache.pop(nid, None)  # (a peer may have put another map there)
+        self._node_cache[nid] = node
+        self._parent_cache[nid] = parent
+        return ""
+
+    def _shape(self, nid: str) -> str | tuple[Map[Any], str]:
+        """The node's map and parent, or what is wrong with it, read through pycrdt's core
+        (about 3 µs; `_shape_slow` is the same through the public API, 5x slower)."""
+        with self.doc.transaction() as txn:
+            t: Any = txn._txn
+            try:
+                raw: Any = self.nodes.integrated.get(t, nid)
+            except ValueError:
+                return "no such node"
+            if type(raw) is not _CoreMap:
+                return "not a map"
+            found: Any = raw  # (pycrdt's stubs lack the core map's keys())
+            keys = found.keys(t)
+            get = found.get
+            for key in ("kind", "name", "parent"):
+                if key not in keys or type(get(t, key)) is not str:
+                    return f"no {key}"
+            for key in ("path", "mode"):
+                if key in keys and type(get(t, key)) is not str:
+                    return f"a {key} that is not a string"
+            if "log" not in keys or type(get(t, "log")) is not _CoreArray:
+                return "no log"
+            if "text" in keys:
+                if "body" in keys:
+                    return "both a text and a body"
+                if type(get(t, "text")) is not _CoreText:
+                    return "a text that is not a Text"
+            else:
+                for key, kind in (("head", _CoreText), ("tail", _CoreText), ("body", _CoreArray)):
+                    if key not in keys or type(get(t, key)) is not kind:
+                        return f"no {key}"
+            return Map(_doc=self.doc, _integrated=raw), str(get(t, "parent"))
+
+    def _shape_slow(self, nid: str) -> str | tuple[Map[Any], str]:  # pragma: no cover
+        node = self.nodes.get(nid)
+        if node is None:
+            return "no such node"
+        if not isinstance(node, Map):
+            return "not a map"
+        for key in ("kind", "name", "parent"):
+            if not isinstance(node.get(key), str):
+                return f"no {key}"
+        for key in ("path", "mode"):
+            if key in node and not isinstance(node[key], str):
+                return f"a {key} that is not a string"
+        if not isinstance(node.get("log"), Array):
+            return "no log"
+        if "text" in node:
+            if "body" in node:
+                return "both a text and a body"
+            if not isinstance(node["text"], Text):
+                return "a text that is not a Text"
+        else:
+            for key, kind in (("head", Text), ("tail", Text), ("body", Array)):
+                if not isinstance(node.get(key), kind):
+                    return f"no {key}"
+        return node, str(node["parent"])
 
     def parent(self, nid: str) -> str:
         """The container a node renders in ("" for a file's root)."""
         parent = self._parent_cache.get(nid)
         if parent is None:
-            parent = self._parent_cache[nid] = str(self.node(nid).get("parent", ""))
+            self.node(nid)
+            parent = self._parent_cache[nid]
         return parent
 
     def set_parent(self, nid: str, parent: str) -> None:
@@ -208,14 +308,20 @@ class Document:
         return sorted(self.files.keys())
 
     def roots(self, path: str) -> list[str]:
-        roots = self.files.get(path)
-        if roots is None:
+        try:
+            roots = self.files[path]  # (a peer may have set it to anything, None too)
+        except (KeyError, RuntimeError):
             raise NodeNotFound(
                 f"There is no file {path!r} in the workspace.",
                 hint="`crdtspace status` lists the files",
-            )
+            ) from None
         strays = self._stray_roots().get(path, ())
-        return [r for r in dict.fromkeys([*roots, *strays]) if r in self.nodes]
+        listed = [r for r in ids_in(roots) if type(r) is str]
+        return [r for r in dict.fromkeys([*listed, *strays]) if self.has_node(r)]
+
+    def listed(self, path: str) -> list[str]:
+        """The ids `files[path]` lists (none when it is not a list of ids)."""
+        return [r for r in ids_in(self.files.get(path)) if type(r) is str]
 
     def _stray_roots(self) -> dict[str, list[str]]:
         """Roots of files two replicas created at one path at once, beyond the listed one.
@@ -228,12 +334,13 @@ class Document:
             return self._strays
         strays: dict[str, list[str]] = {}
         for nid in sorted(self.edited.keys()):
-            node = self.nodes.get(nid)
-            if node is None or node.get("parent", "") or not node.get("path"):
+            if not self.has_node(nid) or self.parent(nid):
                 continue
-            path = str(node["path"])
-            listed = self.files.get(path)
-            if listed is None or nid in listed:
+            path = self.node(nid).get("path")
+            if not path:
+                continue
+            path = str(path)
+            if path not in self.files or nid in self.listed(path):
                 continue
             if any(e.op == "delete" for e in self.log(nid)):
                 continue
@@ -244,16 +351,26 @@ class Document:
     def mode(self, path: str) -> str:
         """A file's git mode ("100644" unless the import recorded another)."""
         roots = self.roots(path)
-        return str(self.nodes[roots[0]].get("mode", "100644")) if roots else "100644"
+        return str(self.node(roots[0]).get("mode", "100644")) if roots else "100644"
 
     def is_container(self, nid: str) -> bool:
         return "body" in self.node(nid)
 
     def children(self, nid: str) -> list[str]:
-        """The ids a container renders, in order: each once, and only where its parent says."""
+        """The ids a container renders, in order: each once, and only where its parent says
+        (entries that are no node of the schema's shape are skipped; none for a leaf)."""
+        node = self.node(nid)
+        if "body" not in node:
+            return []
         seen: dict[str, None] = {}
-        for child in read_list(self.node(nid)["body"]):
-            if child not in seen and self.has_node(child) and self.parent(child) == nid:
+        parents = self._parent_cache
+        for child in read_list(node["body"]):
+            if (
+                type(child) is str
+                and child not in seen
+                and (child in parents or self.has_node(child))
+                and parents[child] == nid
+            ):
                 seen[child] = None
         return list(seen)
 
@@ -274,41 +391,118 @@ class Document:
         return out
 
     def render_node(self, nid: str) -> str:
-        return "".join(self._pieces(nid))
+        out: list[str] = []
+        self.render_into(nid, out, set())
+        return "".join(out)
 
-    def _pieces(self, nid: str) -> Iterator[str]:
-        node = self.node(nid)
-        if "text" in node:
-            yield str(node["text"])
-            return
-        yield str(node["head"])
-        for child in self.children(nid):
-            yield from self._pieces(child)
-        yield str(node["tail"])
+    def render_into(self, nid: str, out: list[str], seen: set[str]) -> None:
+        """Append a node's text (pre-order, without recursion) to `out`; a node in `seen` (or
+        reached twice) renders as nothing."""
+        stack: list[Any] = [nid]  # node ids to open, and tails (Texts) to append
+        while stack:
+            item = stack.pop()
+            if type(item) is not str:
+                out.append(str(item))
+                continue
+            if item in seen:
+                continue
+            seen.add(item)
+            node = self.node(item)
+            if "text" in node:
+                out.append(str(node["text"]))
+                continue
+            out.append(str(node["head"]))
+            stack.append(node["tail"])
+            children = self.children(item)
+            children.reverse()
+            stack.extend(children)
 
     def render(self, path: str) -> str:
-        return "".join(self.render_node(r) for r in self.roots(path))
+        out: list[str] = []
+        seen: set[str] = set()
+        for root in self.roots(path):
+            self.render_into(root, out, seen)
+        return "".join(out)
 
     def path_of(self, nid: str) -> str | None:
         """The file a node renders in (None when it is detached: deleted)."""
         seen: set[str] = set()
         while nid not in seen:
             seen.add(nid)
-            node = self.nodes.get(nid)
-            if node is None:
+            if not self.has_node(nid):
                 return None
-            parent = node.get("parent", "")
+            parent = self.parent(nid)
             if not parent:
-                path = node.get("path")
-                listed = nid in (self.files.get(path) or []) if path else False
-                if path and (listed or nid in self._stray_roots().get(path, ())):
-                    return str(path)
+                path = self.node(nid).get("path")
+                if not path:
+                    return None
+                path = str(path)
+                if path in self.files and (
+                    nid in self.listed(path) or nid in self._stray_roots().get(path, ())
+                ):
+                    return path
                 return None
-            parent_node = self.nodes.get(parent)
-            if parent_node is None or nid not in parent_node["body"]:
+            if not self.has_node(parent) or nid not in self.children(parent):
                 return None
             nid = parent
         return None
+
+    def malformed(self, paths: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """What readers skip in the given files (every file by default): (node id, or the
+        path for a files entry, and why), sorted. Files entries that are no list of ids, ids
+        that name no node of the schema's shape, nodes a walk reaches twice, and nodes in a
+        body whose parent chain is a cycle or reaches no node (they render nowhere)."""
+        out: set[tuple[str, str]] = set()
+        for path in sorted(self.files.keys() if paths is None else paths):
+            if path not in self.files:
+                continue
+            value = self.files[path]
+            if not isinstance(value, Array):
+                out.add((path, "its files entry is not a list of node ids"))
+            for root in ids_in(value):
+                if not self.has_node(root):
+                    out.add((path, f"lists {_short(root)}, which is no node: {self._why(root)}"))
+            seen: set[str] = set()
+            stack = list(reversed(self.roots(path)))
+            while stack:
+                nid = stack.pop()
+                if nid in seen:
+                    out.add((nid, "reached twice (a cycle)"))
+                    continue
+                seen.add(nid)
+                node = self.node(nid)
+                if "body" not in node:
+                    continue
+                children = self.children(nid)
+                for child in read_list(node["body"]):
+                    if not self.has_node(child):
+                        why = self._why(child)
+                        out.add((nid, f"holds {_short(child)}, which is no node: {why}"))
+                    elif self.parent(child) != nid and (lost := self._lost(child)):
+                        out.add((child, lost))
+                children.reverse()
+                stack.extend(children)
+        for path, value in self.gitonly.items():
+            fields = ("blob", "mode", "reason")
+            if not isinstance(value, Map) or not all(isinstance(value.get(k), str) for k in fields):
+                out.add((str(path), "its git-only entry has no blob, mode and reason"))
+        return sorted(out)
+
+    def _lost(self, nid: str) -> str:
+        """Why a node's parent chain leads to no file's root ("" when it does, or ends at a
+        root that is detached: deleted)."""
+        seen: set[str] = set()
+        while nid not in seen:
+            seen.add(nid)
+            if not self.has_node(nid):
+                return f"its parent chain reaches {_short(nid)}, which is no node"
+            nid = self.parent(nid)
+            if not nid:
+                return ""
+        return "its parents form a cycle"
+
+    def _why(self, nid: Any) -> str:
+        return self._check(nid) or "a node"
 
     # -- the edit log --------------------------------------------------------------------
 
@@ -411,15 +605,19 @@ class Document:
 
     def gitonly_entries(self) -> dict[str, tuple[str, str]]:
         """Files kept in git only: path -> (blob sha, mode)."""
-        return {
-            str(path): (str(value["blob"]), str(value["mode"]))
-            for path, value in self.gitonly.items()
-        }
+        out = {}
+        for path, value in self.gitonly.items():
+            try:
+                out[str(path)] = (str(value["blob"]), str(value["mode"]))
+            except (KeyError, TypeError):
+                continue  # not the shape of an entry (see `malformed`)
+        return out
 
     def forget_caches(self) -> None:
         """Called after remote updates: cached heads and parents may be stale."""
         self._heads.clear()
         self._parent_cache.clear()
+        self._broken.clear()
         self._strays = None
 
     # -- creating nodes ------------------------------------------------------------------
@@ -522,6 +720,21 @@ def _core(shared: Map[Any] | Array[Any], txn: Transaction) -> tuple[Any, Any] | 
     return core, core_txn
 
 
+def ids_in(value: Any) -> list[Any]:
+    """The items of a files entry or body: an Array's, a plain list's (as a peer may write it),
+    else none."""
+    if isinstance(value, Array):
+        return read_list(value)
+    if isinstance(value, list | tuple):
+        return list(value)
+    return []
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def read_list(array: Array[Any]) -> list[Any]:
     """An Array's items as a list, read in one call.
 
@@ -532,8 +745,8 @@ def read_list(array: Array[Any]) -> list[Any]:
     try:
         with array.doc.transaction() as txn:
             return json.loads(array.integrated.to_json(txn._txn))  # type: ignore[no-any-return]
-    except (AttributeError, TypeError, ValueError):  # pragma: no cover - pycrdt changed
-        return list(array)
+    except (AttributeError, TypeError, ValueError, RecursionError):  # pragma: no cover
+        return list(array)  # (pycrdt changed, or a peer nested lists too deep for json)
 
 
 def import_client_id(commit: str) -> int:

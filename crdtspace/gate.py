@@ -141,10 +141,16 @@ def check_convergence(
 # -- 2. conflicts and syntax -----------------------------------------------------------------
 
 
-def check_conflicts(ws: Workspace, report: GateReport) -> bool:
+def check_conflicts(ws: Workspace, report: GateReport, paths: Sequence[str] = ()) -> bool:
+    """No open conflicts or broken code, and nothing malformed (a peer's update that broke
+    the document's schema) in `paths`, the files about to be committed from the document."""
+    from crdtspace.analysis import malformed
+
     analysis = ws.analysis()
-    if analysis.conflicts or analysis.broken:
-        items = [*analysis.conflicts, *analysis.broken]
+    known = {c.id for c in analysis}
+    shapes = [c for c in malformed(ws.document, paths) if c.id not in known]
+    if analysis.conflicts or analysis.broken or shapes:
+        items = [*analysis.conflicts, *analysis.broken, *shapes]
         listed = "; ".join(f"{c.id} {c.kind}: {c.message}" for c in items[:5])
         more = f" (and {len(items) - 5} more)" if len(items) > 5 else ""
         return report.add(
@@ -464,7 +470,7 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
             lambda: check_convergence(
                 ws, report, wait=options.wait, allow_behind=options.allow_behind
             ),
-            lambda: check_conflicts(ws, report),
+            lambda: check_conflicts(ws, report, sorted(snap.changed)),
         ]
         snap = snapshot(ws, repo, base)
         state = versions.snapshot(ws.doc)  # what is committed, as a version (its texts: snap)

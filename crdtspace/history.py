@@ -89,7 +89,9 @@ class History:
         chain: list[LogEntry] = []
         current: str | None = eid
         start: Texts = {}
-        while current is not None:
+        visited: set[str] = set()  # (a peer's log may make an entry its own ancestor)
+        while current is not None and current not in visited:
+            visited.add(current)
             if (nid, current) in self._after and current != eid:
                 start = dict(self._after[(nid, current)])
                 break

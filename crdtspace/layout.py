@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import Any
 
 from crdtspace.document import Document
 
@@ -41,42 +42,58 @@ class FileLayout:
         layout = cls(path, "")
         pieces: list[str] = []
         offset = 0
+        seen: set[str] = set()
         for root in document.roots(path):
-            offset = layout._walk(document, root, 0, "", offset, pieces)
+            offset = layout._walk(document, root, offset, pieces, seen)
         layout.text = "".join(pieces)
         layout._lines = [i for i, ch in enumerate(layout.text) if ch == "\n"]
         return layout
 
     def _walk(
-        self, document: Document, nid: str, depth: int, prefix: str, offset: int, out: list[str]
+        self, document: Document, root: str, offset: int, out: list[str], seen: set[str]
     ) -> int:
-        node = document.node(nid)
-        kind, name = str(node["kind"]), str(node["name"])
-        qualname = f"{prefix}.{name}" if prefix and name else name
-        start = offset
-        if "text" in node:
-            text = str(node["text"])
-            out.append(text)
-            end = offset + len(text)
-            self._add(Span(nid, kind, name, qualname, depth, start, end, start, end, False))
-            return end
-        head, tail = str(node["head"]), str(node["tail"])
-        out.append(head)
-        offset += len(head)
-        head_end = offset
-        self.order.append(nid)  # pre-order: the container before its children
-        for child in document.children(nid):
-            offset = self._walk(
-                document, child, depth + 1, qualname if depth else "", offset, out
-            )
-        tail_start = offset
-        out.append(tail)
-        end = offset + len(tail)
-        self.spans[nid] = Span(
-            nid, kind, name, qualname if depth else "", depth, start, end, head_end,
-            tail_start, True,
-        )
-        return end
+        """Lay out one root's tree from `offset` (pre-order, without recursion: a peer may
+        nest thousands of containers); a node reached twice (a cycle) is laid out once."""
+        # (id, depth, prefix) opens a node; (id, kind, name, qualname, depth, start,
+        # head_end, tail) closes a container once its children are laid out.
+        stack: list[tuple[Any, ...]] = [(root, 0, "")]
+        while stack:
+            item = stack.pop()
+            if len(item) == 8:
+                nid, kind, name, qualname, depth, start, head_end, tail = item
+                tail_start = offset
+                text = str(tail)
+                out.append(text)
+                offset += len(text)
+                self.spans[nid] = Span(
+                    nid, kind, name, qualname, depth, start, offset, head_end, tail_start, True
+                )
+                continue
+            nid, depth, prefix = item
+            if nid in seen:
+                continue
+            seen.add(nid)
+            node = document.node(nid)
+            kind, name = str(node["kind"]), str(node["name"])
+            qualname = f"{prefix}.{name}" if prefix and name else name
+            start = offset
+            if "text" in node:
+                text = str(node["text"])
+                out.append(text)
+                offset += len(text)
+                end = offset
+                self._add(Span(nid, kind, name, qualname, depth, start, end, start, end, False))
+                continue
+            head = str(node["head"])
+            out.append(head)
+            offset += len(head)
+            self.order.append(nid)  # pre-order: the container before its children
+            inner = qualname if depth else ""
+            stack.append((nid, kind, name, inner, depth, start, offset, node["tail"]))
+            children = document.children(nid)
+            children.reverse()
+            stack.extend((child, depth + 1, inner) for child in children)
+        return offset
 
     def _add(self, span: Span) -> None:
         self.spans[span.nid] = span

@@ -29,7 +29,6 @@ text without markers is an edit that has seen every side, which resolves the ove
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from crdtspace.conflicts import changed, overlapping
@@ -99,25 +98,45 @@ def render_node(document: Document, nid: str, views: dict[str, Sides]) -> str:
     """A node's text with the nodes in `views` materialized."""
     if not views:
         return document.render_node(nid)
-    return "".join(_pieces(document, nid, views))
+    out: list[str] = []
+    _render_into(document, nid, views, out, set())
+    return "".join(out)
 
 
 def render(document: Document, path: str, views: dict[str, Sides]) -> str:
     if not views:
         return document.render(path)
-    return "".join(render_node(document, r, views) for r in document.roots(path))
+    out: list[str] = []
+    seen: set[str] = set()
+    for root in document.roots(path):
+        _render_into(document, root, views, out, seen)
+    return "".join(out)
 
 
-def _pieces(document: Document, nid: str, views: dict[str, Sides]) -> Iterator[str]:
-    node = document.node(nid)
-    found = views.get(nid)
-    if "text" in node:
-        yield found.view("text") if found is not None else str(node["text"])
-        return
-    yield found.view("head") if found is not None else str(node["head"])
-    for child in document.children(nid):
-        yield from _pieces(document, child, views)
-    yield found.view("tail") if found is not None else str(node["tail"])
+def _render_into(
+    document: Document, nid: str, views: dict[str, Sides], out: list[str], seen: set[str]
+) -> None:
+    """`Document.render_into` with the nodes in `views` materialized (no recursion; a node
+    reached twice renders once)."""
+    stack: list[str | tuple[str]] = [nid]  # ids to open, and (tail,) to append
+    while stack:
+        item = stack.pop()
+        if type(item) is tuple:
+            out.append(item[0])
+            continue
+        if not isinstance(item, str) or item in seen:
+            continue
+        seen.add(item)
+        node = document.node(item)
+        found = views.get(item)
+        if "text" in node:
+            out.append(found.view("text") if found is not None else str(node["text"]))
+            continue
+        out.append(found.view("head") if found is not None else str(node["head"]))
+        stack.append((found.view("tail") if found is not None else str(node["tail"]),))
+        children: list[str | tuple[str]] = list(document.children(item))
+        children.reverse()
+        stack.extend(children)
 
 
 def unmaterialize(document: Document, text: str, views: dict[str, Sides]) -> str:

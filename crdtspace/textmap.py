@@ -75,8 +75,9 @@ class FileIndex:
         self.pieces: list[Piece] = []
         self._identity: dict[str, tuple[str, str]] = {}
         self._held: _Held | None = None
+        seen: set[str] = set()
         for root in roots:
-            self._collect(document, root, None, self.pieces)
+            self._collect(document, root, None, self.pieces, seen=seen)
         if not self.pieces:
             raise DocumentError(f"The file {path!r} has no text in the workspace.")
         self._starts()
@@ -88,29 +89,45 @@ class FileIndex:
         slot: int | None,
         out: list[Piece],
         sub: int | None = None,
+        *,
+        seen: set[str] | None = None,
     ) -> None:
-        node = document.node(nid)
-        if "text" in node:
-            out.append(_piece(nid, "text", node["text"], slot if slot is not None else 1, sub or 0))
-            return
-        children = document.children(nid)
-        if slot is None and self.structured:  # the root: its children are the slots
-            out.append(_piece(nid, "head", node["head"], 0))
-            for k, child in enumerate(children, start=1):
-                self._collect(document, child, k, out)
-            out.append(_piece(nid, "tail", node["tail"], len(self.top) + 1))
-            return
-        if slot is not None and sub is None and self.structured:
-            # a top-level container: its children are subs
-            out.append(_piece(nid, "head", node["head"], slot, 0))
-            for j, child in enumerate(children, start=1):
-                self._collect(document, child, slot, out, j)
-            out.append(_piece(nid, "tail", node["tail"], slot, len(children) + 1))
-            return
-        out.append(_piece(nid, "head", node["head"], slot or 0, sub or 0))
-        for child in children:
-            self._collect(document, child, slot, out, sub)
-        out.append(_piece(nid, "tail", node["tail"], slot or 0, sub or 0))
+        """Append the pieces of a node's tree (render order, without recursion: a peer may
+        nest thousands of containers; a node reached twice, in a cycle, once)."""
+        seen = set() if seen is None else seen
+        stack: list[Any] = [(nid, slot, sub)]  # (id, slot, sub) to open, and tail Pieces
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Piece):
+                out.append(item)
+                continue
+            nid, slot, sub = item
+            if nid in seen:
+                continue
+            seen.add(nid)
+            node = document.node(nid)
+            if "text" in node:
+                text = node["text"]
+                out.append(_piece(nid, "text", text, slot if slot is not None else 1, sub or 0))
+                continue
+            children = document.children(nid)
+            frames: list[tuple[str, int | None, int | None]]
+            if slot is None and self.structured:  # the root: its children are the slots
+                out.append(_piece(nid, "head", node["head"], 0))
+                tail = _piece(nid, "tail", node["tail"], len(self.top) + 1)
+                frames = [(child, k, None) for k, child in enumerate(children, start=1)]
+            elif slot is not None and sub is None and self.structured:
+                # a top-level container: its children are subs
+                out.append(_piece(nid, "head", node["head"], slot, 0))
+                tail = _piece(nid, "tail", node["tail"], slot, len(children) + 1)
+                frames = [(child, slot, j) for j, child in enumerate(children, start=1)]
+            else:
+                out.append(_piece(nid, "head", node["head"], slot or 0, sub or 0))
+                tail = _piece(nid, "tail", node["tail"], slot or 0, sub or 0)
+                frames = [(child, slot, sub) for child in children]
+            stack.append(tail)
+            frames.reverse()
+            stack.extend(frames)
 
     def text(self, first: int = 0, last: int | None = None) -> str:
         """The current text of top-level slots first..last (the whole file by default)."""
@@ -170,6 +187,7 @@ class FileIndex:
         for piece in self.pieces[i:j]:
             self._identity.pop(piece.nid, None)
         fresh: list[Piece] = []
+        seen: set[str] = set()
         root = document.node(self.root)
         for slot in range(first, last + delta + 1):
             if slot == 0:
@@ -177,7 +195,7 @@ class FileIndex:
             elif slot == len(self.top) + 1:
                 fresh.append(_piece(self.root, "tail", root["tail"], slot))
             else:
-                self._collect(document, self.top[slot - 1], slot, fresh)
+                self._collect(document, self.top[slot - 1], slot, fresh, seen=seen)
         if delta:
             for piece in self.pieces[j:]:
                 piece.slot += delta

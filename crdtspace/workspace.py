@@ -27,6 +27,7 @@ from crdtspace.errors import (
 from crdtspace.gate import GateReport
 from crdtspace.gitsync import SyncReport
 from crdtspace.languages import profile_for
+from crdtspace.layout import FileLayout
 from crdtspace.rekey import (
     Rekeyer,
     Result,
@@ -586,7 +587,7 @@ class Workspace:
 
     def git_only(self) -> list[GitOnlyFile]:
         return [
-            GitOnlyFile(path, str(self.document.gitonly[path]["reason"]))
+            GitOnlyFile(path, _field(self.document.gitonly.get(path), "reason"))
             for path in sorted(self.document.gitonly.keys())
         ]
 
@@ -664,7 +665,7 @@ class Workspace:
         if relative in self.document.files:
             return relative
         if relative in self.document.gitonly:
-            reason = self.document.gitonly[relative]["reason"]
+            reason = _field(self.document.gitonly.get(relative), "reason")
             raise DocumentError(f"{relative!r} is kept in git only: {reason}.")
         raise NodeNotFound(
             f"There is no file {path!r} in the workspace.", hint="`crdtspace status` lists them"
@@ -680,43 +681,29 @@ class Workspace:
     def _outline_entries(self, path: str) -> list[OutlineEntry]:
         self.flush()
         path = self._path(path)
+        layout = FileLayout.build(self.document, path)  # (iterative: any depth, any cycle)
         out: list[OutlineEntry] = []
-        line = 1
-        for root in self.document.roots(path):
-            line = self._outline(root, 0, "", line, out)
-        return out
-
-    def _outline(
-        self, nid: str, depth: int, prefix: str, line: int, out: list[OutlineEntry]
-    ) -> int:
-        node = self.document.node(nid)
-        name = str(node["name"])
-        qualname = f"{prefix}.{name}" if prefix and name else name
-        text = self.document.render_node(nid)
-        stripped = text.lstrip()
-        start = line + text[: len(text) - len(stripped)].count("\n")
-        end = max(start, line + text.rstrip("\r\n").count("\n"))
-        entry_index = len(out)
-        if depth or node["kind"] == TEXT_KIND:
+        for nid in layout.order:
+            span = layout.spans[nid]
+            if not span.depth and span.kind != TEXT_KIND:
+                continue
+            text = layout.text[span.start : span.end]
+            start = layout.line(span.start + len(text) - len(text.lstrip()))
+            end = max(start, layout.line(span.start + len(text.rstrip("\r\n"))))
             out.append(
                 OutlineEntry(
                     nid,
-                    str(node["kind"]),
-                    name,
-                    qualname if depth else "",
-                    depth,
+                    span.kind,
+                    span.name,
+                    span.qualname if span.depth else "",
+                    span.depth,
                     start,
                     end,
                     self.last_editor(nid),
-                    "body" in node,
+                    span.container,
                 )
             )
-        if "body" in node:
-            inner = line + str(node["head"]).count("\n")
-            for child in self.document.children(nid):
-                inner = self._outline(child, depth + 1, qualname if depth else "", inner, out)
-        del entry_index
-        return line + text.count("\n")
+        return out
 
     def last_editor(self, nid: str) -> str:
         heads = set(self.document.heads(nid))
@@ -747,7 +734,7 @@ class Workspace:
             else:
                 structured += 1
         nodes = len(self.document.nodes)
-        agents = sorted({str(v["name"]) for v in self.document.agents.values()})
+        agents = sorted({_field(v, "name") for v in self.document.agents.values()} - {""})
         return Status(
             base=str(self.document.meta.get("base", "")),
             agent=self.agent,
@@ -1018,28 +1005,35 @@ class Workspace:
         self._seal()
 
     def _span(self, path: str, nid: str) -> tuple[int, int]:
-        """The character range a node renders at in its file."""
+        """The character range a node renders at in its file (a walk without recursion that
+        stops at the node; a node reached twice renders once, as in `Document.render`)."""
+        document = self.document
         offset = 0
-        for root in self.document.roots(path):
-            found = self._find_span(root, nid, offset)
-            if isinstance(found, tuple):
-                return found
-            offset = found
+        seen: set[str] = set()
+        stack: list[Any] = document.roots(path)  # ids to open, and tails (Texts) to pass
+        stack.reverse()
+        while stack:
+            item = stack.pop()
+            if type(item) is not str:
+                offset += len(str(item))
+                continue
+            if item in seen:
+                continue
+            if item == nid:
+                out: list[str] = []
+                document.render_into(item, out, seen)
+                return offset, offset + sum(map(len, out))
+            seen.add(item)
+            node = document.node(item)
+            if "text" in node:
+                offset += len(str(node["text"]))
+                continue
+            offset += len(str(node["head"]))
+            stack.append(node["tail"])
+            children = document.children(item)
+            children.reverse()
+            stack.extend(children)
         raise NodeNotFound(f"The node {nid!r} is not in {path!r}.")
-
-    def _find_span(self, current: str, nid: str, offset: int) -> tuple[int, int] | int:
-        if current == nid:
-            return offset, offset + len(self.document.render_node(current))
-        node = self.document.node(current)
-        if "text" in node:
-            return offset + len(str(node["text"]))
-        offset += len(str(node["head"]))
-        for child in self.document.children(current):
-            found = self._find_span(child, nid, offset)
-            if isinstance(found, tuple):
-                return found
-            offset = found
-        return offset + len(str(node["tail"]))
 
     def _target(self, nid: str, op: str) -> str:
         """What a log entry's `to` says: a move's container, a delete's previous sibling."""
@@ -1460,6 +1454,16 @@ class Workspace:
         if path.startswith(("/", "../")) or "/../" in path or path.startswith(".git/"):
             raise DocumentError(f"The path {path!r} is outside the repository.")
         return path
+
+
+def _field(value: Any, key: str) -> str:
+    """A text field of a small map (an agent, a git-only entry); "" when the entry has no such
+    field or is not a map (a peer's update may hold any shape)."""
+    try:
+        found = value.get(key)
+    except (AttributeError, TypeError):
+        return ""
+    return found if isinstance(found, str) else ""
 
 
 def _undo(text: str, part: str, edits: tuple[TextEdit, ...]) -> str:

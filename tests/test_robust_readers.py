@@ -1,0 +1,437 @@
+"""A replica reached through a plain Yjs server may receive any well-formed update, whatever it
+does to the document's schema: every reader (render, outline, status, the conflict analysis,
+the gate) still finishes, without RecursionError, KeyError, TypeError or AttributeError. What
+is broken reads as nothing, is listed by `Document.malformed` and `conflicts`, and the gate
+refuses to commit it."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import git as gitpython
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pycrdt import Array, Doc, Map, Text
+
+from crdtspace import Workspace, gate
+from crdtspace.errors import CrdtspaceError
+from crdtspace.testing import make_repo
+from crdtspace.versions import new_doc
+
+APP = "def f():\n    return 1\n\n\nclass Box:\n    def put(self, x):\n        return x\n"
+FILES = {"pkg/app.py": APP, "README.md": "# r\n", "notes.txt": "one\ntwo\n"}
+Edit = Callable[[Doc[Any]], None]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def hostile(ws: Workspace, edit: Edit) -> bytes:
+    """The update a peer makes by editing a copy of `ws`'s doc with pycrdt directly."""
+    doc = new_doc()
+    doc.apply_update(ws.update_since())
+    before = doc.get_state()
+    with doc.transaction():
+        edit(doc)
+    return bytes(doc.get_update(before))
+
+
+def nodes_of(doc: Doc[Any]) -> Map[Any]:
+    nodes: Map[Any] = doc.get("nodes", type=Map)
+    return nodes
+
+
+def root_of(doc: Doc[Any], path: str) -> str:
+    return str(doc.get("files", type=Map)[path][0])
+
+
+def function_of(doc: Doc[Any]) -> str:
+    """`def f` of pkg/app.py (a leaf)."""
+    return str(nodes_of(doc)[root_of(doc, "pkg/app.py")]["body"][0])
+
+
+def box_of(doc: Doc[Any]) -> str:
+    """`class Box` of pkg/app.py (a container)."""
+    return str(nodes_of(doc)[root_of(doc, "pkg/app.py")]["body"][1])
+
+
+def mark(doc: Doc[Any], *nids: str) -> None:
+    """Mark nodes edited, so the analysis looks at them and the gate renders their file."""
+    edited = doc.get("edited", type=Map)
+    for nid in nids:
+        edited[nid] = True
+
+
+def container(parent: str, body: list[Any], head: str = "(", tail: str = ")") -> Map[Any]:
+    return Map(
+        {
+            "kind": "block",
+            "name": "",
+            "parent": parent,
+            "head": Text(head),
+            "tail": Text(tail),
+            "body": Array(body),
+            "log": Array(),
+        }
+    )
+
+
+def read_everything(ws: Workspace) -> None:
+    """Every reader; only crdtspace's own errors may come out (caught here per reader)."""
+    calls: list[Callable[[], object]] = [ws.render_all, ws.status, ws.analysis, ws.conflicts]
+    for path in ws.paths():
+        calls += [partial(reader, path) for reader in (ws.render, ws.outline, ws.read, ws.log)]
+    calls.append(lambda: ws.document.malformed())
+    for call in calls:
+        with contextlib.suppress(CrdtspaceError):
+            call()
+
+
+def received(ws: Workspace, update: bytes) -> Workspace:
+    """A fresh replica holding `ws`'s state and the hostile update."""
+    doc = new_doc()
+    doc.apply_update(ws.update_since())
+    fresh = Workspace(doc, agent="reader")
+    fresh.apply_update(update)
+    return fresh
+
+
+def gate_steps(ws: Workspace, repo: Path) -> tuple[dict[str, tuple[bool, str]], list[str]]:
+    """The gate's checks that read the document, on any replica with the repository, and the
+    files it would commit from the document."""
+    with gitpython.Repo(repo) as handle:
+        base = handle.commit(str(ws.document.meta.get("base", "")))
+        snap = gate.snapshot(ws, handle, base)
+        report = gate.GateReport()
+        gate.check_conflicts(ws, report, sorted(snap.changed))
+        gate.check_syntax(base, snap.changed, report)
+    return {s.name: (s.ok, s.detail) for s in report.steps}, sorted(snap.changed)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", FILES)
+
+
+# -- each named case -----------------------------------------------------------------------
+
+
+def own_parent(doc: Doc[Any]) -> None:
+    nid = box_of(doc)
+    node = nodes_of(doc)[nid]
+    node["parent"] = nid
+    node["body"].append(nid)
+    mark(doc, nid)
+
+
+def two_node_cycle(doc: Doc[Any]) -> None:
+    nodes = nodes_of(doc)
+    a = box_of(doc)
+    nodes["cycle-b"] = container(a, [a])
+    nodes[a]["body"].append("cycle-b")
+    nodes[a]["parent"] = "cycle-b"
+    mark(doc, a, "cycle-b")
+
+
+def deep_nesting(doc: Doc[Any], depth: int = 5000) -> None:
+    nodes = nodes_of(doc)
+    top = box_of(doc)
+    parent = top
+    for i in range(depth):
+        nid = f"deep-{i}"
+        nodes[nid] = container(parent, [])
+        nodes[parent]["body"].append(nid)
+        parent = nid
+    mark(doc, parent)
+
+
+def container_without_head(doc: Doc[Any]) -> None:
+    nid = box_of(doc)
+    del nodes_of(doc)[nid]["head"]
+    mark(doc, nid)
+
+
+def files_of_junk(doc: Doc[Any]) -> None:
+    doc.get("files", type=Map)["junk.py"] = [1, 2.5, None]
+    doc.get("files", type=Map)["README.md"] = "not a list"
+
+
+def node_is_a_string(doc: Doc[Any]) -> None:
+    nid = box_of(doc)
+    nodes_of(doc)[nid] = "x"
+    mark(doc, nid)
+
+
+def body_entry_not_a_string(doc: Doc[Any]) -> None:
+    nid = box_of(doc)
+    nodes_of(doc)[nid]["body"].append(7)
+    nodes_of(doc)[nid]["body"].append([1, [2]])
+    mark(doc, nid)
+
+
+def body_names_no_node(doc: Doc[Any]) -> None:
+    nid = box_of(doc)
+    nodes_of(doc)[nid]["body"].append("no-such-node")
+    mark(doc, nid)
+
+
+def text_is_a_number(doc: Doc[Any]) -> None:
+    leaf = function_of(doc)
+    nodes_of(doc)[leaf]["text"] = 5
+    mark(doc, leaf)
+
+
+CASES = {
+    "own parent": own_parent,
+    "two-node cycle": two_node_cycle,
+    "5,000 levels": deep_nesting,
+    "container without head": container_without_head,
+    "files of junk": files_of_junk,
+    "node is a string": node_is_a_string,
+    "body entry not a string": body_entry_not_a_string,
+    "body names no node": body_names_no_node,
+    "text is a number": text_is_a_number,
+}
+MALFORMED = set(CASES) - {"5,000 levels"}  # (deep, but each node has its shape)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_named_case_reads_and_the_gate_refuses(repo: Path, case: str) -> None:
+    with Workspace.init(repo, agent="lead") as home:
+        update = hostile(home, CASES[case])
+        home.apply_update(update)
+        began = time.monotonic()
+        read_everything(home)
+        fresh = received(home, update)
+        read_everything(fresh)
+        assert time.monotonic() - began < 30
+        assert home.render_all() == fresh.render_all()
+        # the other files read as they were imported
+        assert home.render("notes.txt") == FILES["notes.txt"]
+        problems = home.document.malformed()
+        if case in MALFORMED:
+            assert problems, case
+            broken = [c for c in home.analysis().broken if c.kind == "malformed"]
+            if case != "files of junk":  # (no edited node there: conflicts does not look)
+                assert broken, case
+        report = home.commit("hostile", run_check=False)
+        steps = {s.name: s for s in report.steps}
+        if case in MALFORMED:
+            assert not report.ok
+            assert not steps["conflicts"].ok
+            assert "malformed" in steps["conflicts"].detail
+        else:
+            assert report.ok, report.steps
+
+
+def test_a_node_reached_twice_renders_once(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="lead")
+    before = ws.render("pkg/app.py")
+
+    def root_inside_its_function(doc: Doc[Any]) -> None:
+        root, function = root_of(doc, "pkg/app.py"), box_of(doc)
+        nodes_of(doc)[root]["parent"] = function
+        nodes_of(doc)[function]["body"].append(root)
+
+    ws.apply_update(hostile(ws, root_inside_its_function))
+    assert ws.render("pkg/app.py") == before
+    assert [e.qualname for e in ws.outline("pkg/app.py")] == ["f", "Box", "Box.put"]
+    assert any("twice" in why for _, why in ws.document.malformed())
+
+
+def test_a_cycle_of_parents_reads_as_nothing_and_is_listed(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="lead")
+    ws.apply_update(hostile(ws, two_node_cycle))
+    assert "def f" in ws.render("pkg/app.py")
+    assert "class Box" not in ws.render("pkg/app.py")
+    assert any("cycle" in why for _, why in ws.document.malformed())
+
+
+def test_a_broken_node_reads_as_nothing(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="lead")
+    ws.apply_update(hostile(ws, container_without_head))
+    text = ws.render("pkg/app.py")
+    assert "def f" in text
+    assert "class Box" not in text
+    assert [e.name for e in ws.outline("pkg/app.py")] == ["f"]
+    (where, _why), *_ = [p for p in ws.document.malformed() if "no head" in p[1]]
+    assert where == "pkg/app.py" or where in ws.document.nodes
+
+
+def test_deep_nesting_renders_every_level(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="lead")
+    ws.apply_update(hostile(ws, lambda doc: deep_nesting(doc, 3000)))
+    text = ws.render("pkg/app.py")
+    assert "(" * 3000 + ")" * 3000 in text
+    assert len(ws.outline("pkg/app.py")) > 3000
+    assert ws.document.malformed() == []
+
+
+def test_files_entries_of_junk(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="lead")
+    ws.apply_update(hostile(ws, files_of_junk))
+    assert ws.render("junk.py") == ""
+    assert ws.render("README.md") == ""
+    assert ws.status().files == len(ws.paths())
+    found = dict(ws.document.malformed())
+    assert "README.md" in found
+    assert "junk.py" in found
+    steps, changed = gate_steps(ws, repo)
+    assert "junk.py" in changed
+    assert not steps["conflicts"][0]
+    assert "junk.py" in steps["conflicts"][1]
+
+
+# -- any shape -----------------------------------------------------------------------------
+
+JUNK = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=2)
+    ),
+    max_leaves=5,
+)
+KEYS = ("kind", "name", "parent", "path", "mode", "text", "head", "tail", "body", "log")
+
+
+@st.composite
+def edits(draw: st.DrawFn) -> list[tuple[Any, ...]]:
+    """A few schema-breaking changes, as data: applied by `apply_edits` to the ids it finds."""
+    op = st.one_of(
+        st.tuples(st.just("replace"), st.integers(0, 99), JUNK),
+        st.tuples(st.just("delete key"), st.integers(0, 99), st.sampled_from(KEYS)),
+        st.tuples(
+            st.just("set key"),
+            st.integers(0, 99),
+            st.sampled_from(KEYS),
+            st.one_of(JUNK, st.sampled_from(["text", "array", "map", "id"])),
+        ),
+        st.tuples(st.just("parent"), st.integers(0, 99), st.integers(0, 99)),
+        st.tuples(st.just("body"), st.integers(0, 99), st.one_of(JUNK, st.integers(0, 99))),
+        st.tuples(st.just("files"), st.sampled_from([*sorted(FILES), "new.py"]), JUNK),
+        st.tuples(st.just("files ids"), st.sampled_from(sorted(FILES)), st.integers(0, 99)),
+        st.tuples(st.just("nest"), st.integers(0, 99), st.integers(1, 2500), st.booleans()),
+        st.tuples(st.just("log"), st.integers(0, 99), JUNK, st.integers(0, 99)),
+        st.tuples(st.just("drop"), st.integers(0, 99)),
+        st.tuples(
+            st.just("side"),
+            st.sampled_from(["gitonly", "agents", "resolutions", "reports"]),
+            st.text(max_size=3),
+            JUNK,
+        ),
+    )
+    return draw(st.lists(op, min_size=1, max_size=6))
+
+
+def apply_edits(doc: Doc[Any], ops: list[tuple[Any, ...]]) -> None:
+    nodes = nodes_of(doc)
+    files = doc.get("files", type=Map)
+    ids = sorted(nodes.keys())
+
+    def pick(i: int) -> str:
+        return ids[i % len(ids)]
+
+    def shared(kind: str) -> Any:
+        if kind == "text":
+            return Text("t")
+        return Array(["x"]) if kind == "array" else Map()
+
+    for op in ops:
+        name, *args = op
+        node = nodes.get(pick(args[0])) if name not in ("files", "files ids", "side") else None
+        if name == "replace":
+            nodes[pick(args[0])] = args[1]
+        elif name == "delete key" and isinstance(node, Map) and args[1] in node:
+            del node[args[1]]
+        elif name == "set key" and isinstance(node, Map):
+            value = args[2]
+            if value in ("text", "array", "map"):
+                value = shared(value)
+            elif value == "id":
+                value = pick(args[0] + 1)
+            node[args[1]] = value
+        elif name == "parent" and isinstance(node, Map):
+            node["parent"] = pick(args[1])
+            body = node.get("body")
+            target = nodes.get(pick(args[1]))
+            if isinstance(target, Map) and isinstance(target.get("body"), Array):
+                target["body"].append(pick(args[0]))
+            del body
+        elif name == "body" and isinstance(node, Map) and isinstance(node.get("body"), Array):
+            entry = pick(args[1]) if isinstance(args[1], int) and args[1] >= 0 else args[1]
+            node["body"].append(entry)
+        elif name == "files":
+            files[args[0]] = args[1]
+        elif name == "files ids":
+            files[args[0]] = Array([pick(args[1]), pick(args[1] + 1)])
+        elif name == "nest" and isinstance(node, Map) and isinstance(node.get("body"), Array):
+            top, depth, cyclic = pick(args[0]), args[1], args[2]
+            parent = top
+            for i in range(depth):
+                nid = f"nest-{len(ids)}-{i}"
+                nodes[nid] = container(parent, [top] if cyclic and i == depth - 1 else [])
+                nodes[parent]["body"].append(nid)
+                parent = nid
+            if cyclic:
+                nodes[top]["parent"] = parent
+            mark(doc, parent)
+        elif name == "log" and isinstance(node, Map) and isinstance(node.get("log"), Array):
+            entry = args[1]
+            if isinstance(entry, dict):
+                entry = {"id": "1.1", "agent": "x", "parents": ["1.1"], **entry}
+            node["log"].insert(0, entry)
+            mark(doc, pick(args[0]), pick(args[2]))
+        elif name == "drop" and pick(args[0]) in nodes:
+            del nodes[pick(args[0])]
+        elif name == "side":
+            doc.get(args[0], type=Map)[args[1]] = args[2]
+        if name != "side" and name != "files":
+            mark(doc, pick(args[0]) if isinstance(args[0], int) else ids[0])
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    root = make_repo(tmp_path_factory.mktemp("robust") / "repo", FILES)
+    ws = Workspace.from_commit(root, agent="lead")
+    ws.write("pkg/app.py", APP.replace("return 1", "return 2"))  # an edited node, a log entry
+    return root, ws.update_since()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(ops=edits())
+def test_any_shape_leaves_every_reader_working(base: tuple[Path, bytes], ops: list[Any]) -> None:
+    root, update = base
+    doc = new_doc()
+    doc.apply_update(update)
+    start = doc.get_state()
+    with doc.transaction():
+        apply_edits(doc, ops)
+    hostile_update = bytes(doc.get_update(start))
+    replica = new_doc()
+    replica.apply_update(update)
+    ws = Workspace(replica, agent="reader", root=root)
+    began = time.monotonic()
+    try:
+        ws.apply_update(hostile_update)
+    except CrdtspaceError:
+        return
+    read_everything(ws)
+    steps, changed = gate_steps(ws, root)
+    if ws.document.malformed(changed):
+        # what the gate would commit from the document holds something malformed: refused
+        assert not steps["conflicts"][0]
+    assert time.monotonic() - began < 60
