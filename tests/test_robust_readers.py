@@ -361,12 +361,10 @@ def apply_edits(doc: Doc[Any], ops: list[tuple[Any, ...]]) -> None:
                 value = pick(args[0] + 1)
             node[args[1]] = value
         elif name == "parent" and isinstance(node, Map):
-            node["parent"] = pick(args[1])
-            body = node.get("body")
+            node["parent"] = pick(args[1])  # (itself, a leaf, a descendant: a cycle...)
             target = nodes.get(pick(args[1]))
             if isinstance(target, Map) and isinstance(target.get("body"), Array):
                 target["body"].append(pick(args[0]))
-            del body
         elif name == "body" and isinstance(node, Map) and isinstance(node.get("body"), Array):
             entry = pick(args[1]) if isinstance(args[1], int) and args[1] >= 0 else args[1]
             node["body"].append(entry)
