@@ -8,10 +8,41 @@
 The checksum covers the length too, so a run of zero bytes (what some filesystems leave after
 a power loss) never reads as valid empty records.
 
-Every append is fsynced before it returns. A crash can only tear the last record, which the next
-`load` drops (with a warning) and truncates away; a bad checksum anywhere else is corruption and
-is refused. `compact` replaces the whole log atomically (temp file, fsync, rename, fsync dir).
-One process at a time: a `flock` on the sibling file `lock`.
+Every append is fsynced before it returns. `compact` replaces the whole log atomically (temp
+file, fsync, rename, fsync dir). One process at a time: a `flock` on the sibling file `lock`.
+
+What a crash can leave, and what is refused
+-------------------------------------------
+
+`append_many` encodes its records into one buffer and hands it to one `write` on a file opened
+with O_APPEND, then fsyncs; it returns only after the fsync. Only that last write can be
+unfinished when the process dies or the power goes, so a crash leaves one of:
+
+* a prefix of the buffer: whole records (valid, each with its own checksum), then one record
+  cut short by the end of the file, in its header (fewer than 8 bytes) or in its payload (the
+  length is a real length, at most MAX_RECORD, and the file ends before `start + 8 + length`);
+* after a power loss on a filesystem that grew the file before writing its data: a run of zero
+  bytes where the unwritten blocks are.
+
+Nothing else. So the *torn tail* that `load` may drop is exactly: after the last valid record,
+either only zero bytes, or a header cut short, or a plausible length running past the end of
+the file with no valid record anywhere in the bytes after its start (we resynchronise: scan
+forward for a header whose checksum holds and whose record fits; finding one means records
+follow, so the middle is damaged, not torn; `load` checksums at most 256 MiB in that search and
+refuses a tail too long to search rather than guess). Every other shape is damage a crash
+cannot make (a flipped bit, an overwritten length, garbage appended) and is refused with its
+byte offset (`StorageError`): a complete last record (its whole length present) whose checksum
+fails, any failing record with more data after it, an impossible length, a length running past
+the end of the file while a valid record follows. A complete record may have been acknowledged
+(its fsync returned), so it is never dropped silently; that includes a last record a power loss
+left complete in length with zero-filled pages, which is refused too: it cannot be told apart
+from a flipped bit. `repair_log` (`crdtspace repair`) deals with damage: it keeps every valid
+record before and, by resynchronising, after it, and keeps a copy of the original file first.
+
+Reading never changes the log. A torn tail is ignored with a warning (`CrdtspaceWarning`) and
+cut off by the next write to the log, which first keeps the dropped bytes beside it in
+`updates.log.torn-<timestamp>`. A compaction over a log this process has not read keeps a copy
+of it (`updates.log.damaged-<timestamp>`) if it is not a sound log.
 """
 
 from __future__ import annotations
@@ -21,12 +52,14 @@ import errno
 import fcntl
 import os
 import struct
+import time
 import warnings
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 from crdtspace.errors import CrdtspaceWarning, StorageError
 
@@ -41,6 +74,10 @@ LOCK_NAME = "lock"
 _RESTORE_HINT = (
     "restore the directory from a backup, or rebuild it from git with `crdtspace init --force`"
 )
+_REPAIR_HINT = (
+    "run `crdtspace repair` to keep every valid record (it keeps a copy of the file first), "
+    "or restore the directory from a backup"
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +86,202 @@ class LoadResult:
 
     records: list[bytes]
     dropped_bytes: int
+    """The bytes of a torn tail after the records (left in the file until the next write)."""
     warnings: list[str]
+
+
+@dataclass(frozen=True)
+class LogScan:
+    """What the bytes of a log are: its valid records up to the first thing that is not one."""
+
+    status: Literal["sound", "torn", "damaged", "foreign"]
+    """`sound`: records to the end; `torn`: records, then a torn tail (see the module
+    docstring); `damaged`: records, then damage at `end`; `foreign`: not an update log."""
+    records: list[bytes]
+    end: int
+    """Where the valid records end (the torn tail or the damage starts there)."""
+    reason: str = ""
+    """Why the bytes from `end` are torn or damaged."""
+
+
+@dataclass(frozen=True)
+class DroppedRange:
+    """Bytes `start:end` of a log that are not records, and why."""
+
+    start: int
+    end: int
+    reason: str
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What `repair_log` kept and dropped (or would, with `dry_run`)."""
+
+    path: Path
+    original_size: int
+    kept: list[tuple[int, int]]
+    """The byte range of every record kept, in order."""
+    dropped: list[DroppedRange] = field(default_factory=list)
+    copy: Path | None = None
+    """The copy of the original file (None when nothing was rewritten)."""
+    dry_run: bool = False
+
+    @property
+    def needed(self) -> bool:
+        """Whether the log had anything to drop."""
+        return bool(self.dropped)
+
+    @property
+    def records(self) -> int:
+        return len(self.kept)
+
+
+def scan_log(data: bytes) -> LogScan:
+    """Classify the bytes of a log (see the module docstring); never raises."""
+    if len(data) < len(MAGIC):
+        if MAGIC.startswith(data):
+            status: Literal["sound", "torn"] = "torn" if data else "sound"
+            return LogScan(status, [], 0, "the header of a new log cut short" if data else "")
+        return LogScan("foreign", [], 0, f"it does not start with {MAGIC!r}")
+    if data[: len(MAGIC)] != MAGIC:
+        return LogScan("foreign", [], 0, f"it does not start with {MAGIC!r}")
+    records: list[bytes] = []
+    pos = len(MAGIC)
+    while pos < len(data):
+        payload = _record_at(data, pos)
+        if payload is None:
+            torn, reason = _diagnose(data, pos, len(records))
+            return LogScan("torn" if torn else "damaged", records, pos, reason)
+        records.append(payload)
+        pos += HEADER.size + len(payload)
+    return LogScan("sound", records, pos)
+
+
+def _record_at(data: bytes, pos: int) -> bytes | None:
+    """The payload of the valid record starting at `pos`, if one does."""
+    if len(data) - pos < HEADER.size:
+        return None
+    length, crc = HEADER.unpack_from(data, pos)
+    start = pos + HEADER.size
+    stop = start + length
+    if length > MAX_RECORD or stop > len(data):
+        return None
+    view = memoryview(data)
+    if zlib.crc32(view[start:stop], zlib.crc32(view[pos : pos + 4])) != crc:
+        return None
+    return data[start:stop]
+
+
+def _diagnose(data: bytes, pos: int, index: int) -> tuple[bool, str]:
+    """Why no valid record starts at `pos`: (torn, reason). Torn only for what a crash during
+    the last append can leave (see the module docstring)."""
+    size = len(data)
+    if data.count(0, pos) == size - pos:
+        return True, f"{size - pos} zero bytes after the last record"
+    if size - pos < HEADER.size:
+        return True, f"the header of record {index} is cut short"
+    length = HEADER.unpack_from(data, pos)[0]
+    if length > MAX_RECORD:
+        return False, f"record {index} has an impossible length ({length})"
+    stop = pos + HEADER.size + length
+    if stop == size:
+        return False, f"record {index}, the last, is complete but fails its checksum"
+    if stop < size:
+        return False, f"record {index} fails its checksum and more data follows it"
+    found = _any_record_after(data, pos + 1)
+    if found is None:
+        return False, (
+            f"the length of record {index} ({length}) runs past the end of the file, and the "
+            f"{size - pos} bytes after its start are too many to rule out valid records there"
+        )
+    if found >= 0:
+        return False, (
+            f"the length of record {index} ({length}) runs past the end of the file, yet a "
+            f"valid record starts at byte offset {found}"
+        )
+    return True, f"record {index} is cut short ({size - pos} of {HEADER.size + length} bytes)"
+
+
+_SEARCH_BUDGET = 1 << 28
+"""How many bytes `load` checksums at most looking for records after a length that runs past
+the end of the file (about a tenth of a second); beyond that it refuses rather than guess."""
+
+
+def _candidates(data: bytes, start: int) -> Iterator[tuple[int, int]]:
+    """Every offset at or after `start` whose length field fits in `data`, with that length."""
+    size = len(data)
+    last = size - HEADER.size
+    pos = start
+    while pos <= last:
+        limit = min(size - pos - HEADER.size, MAX_RECORD)
+        # A length that fits has its high bytes zero: jump to the next place where they are.
+        zeros = 4 - max(1, (limit.bit_length() + 7) // 8)
+        if zeros:
+            found = data.find(b"\0" * zeros, pos + 4 - zeros, last + 4)
+            if found < 0:
+                return
+            pos = found - (4 - zeros)
+        length = HEADER.unpack_from(data, pos)[0]
+        if length <= min(size - pos - HEADER.size, MAX_RECORD):
+            yield pos, length
+        pos += 1
+
+
+def _resync(data: bytes, start: int) -> int | None:
+    """The first offset at or after `start` where a valid record begins (one whose checksum
+    holds and which fits in `data`), if any. Exhaustive: at worst the checksums it computes
+    add up to the square of the bytes searched (seconds for megabytes of damage)."""
+    for pos, _ in _candidates(data, start):
+        if _record_at(data, pos) is not None:
+            return pos
+    return None
+
+
+def _any_record_after(data: bytes, start: int, budget: int | None = None) -> int | None:
+    """An offset at or after `start` where a valid record begins, -1 if there is none, None if
+    checking would checksum more than `budget` bytes (the shortest candidates go first: the
+    records written after a damaged one are most often small)."""
+    budget = _SEARCH_BUDGET if budget is None else budget
+    spent = 0
+    for pos, length in sorted(_candidates(data, start), key=lambda c: c[1]):
+        spent += length
+        if spent > budget:
+            return None
+        if _record_at(data, pos) is not None:
+            return pos
+    return -1
+
+
+def salvage(data: bytes) -> tuple[list[tuple[int, int]], list[DroppedRange]]:
+    """Every valid record of `data` (a log, starting with MAGIC), resynchronising after each
+    stretch that is not one: the records' byte ranges, and the dropped ranges."""
+    kept: list[tuple[int, int]] = []
+    dropped: list[DroppedRange] = []
+    pos = len(MAGIC)
+    while pos < len(data):
+        payload = _record_at(data, pos)
+        if payload is not None:
+            stop = pos + HEADER.size + len(payload)
+            kept.append((pos, stop))
+            pos = stop
+            continue
+        reason = _diagnose(data, pos, len(kept))[1]
+        following = _resync(data, pos + 1)
+        end = len(data) if following is None else following
+        dropped.append(DroppedRange(pos, end, reason))
+        pos = end
+    return kept, dropped
+
+
+def repair_log(directory: Path, *, dry_run: bool = False) -> RepairReport:
+    """Rewrite a damaged or torn log of `directory` to its valid records (see
+    `UpdateLog.repair`)."""
+    with UpdateLog(directory) as log:
+        return log.repair(dry_run=dry_run)
 
 
 class UpdateLog:
@@ -61,72 +293,45 @@ class UpdateLog:
         self._lock_fd: int | None = None
         self._fd: int | None = None
         self._checked = False
-        """True once the file on disk is known to end on a record boundary at `_size`."""
+        """True once the file on disk is known to hold `_count` records up to `_size`, then
+        `_torn` bytes of a torn tail (cut off, with a copy kept, by the next write)."""
         self._size = 0
         self._count = 0
+        self._torn = 0
 
     # -- reading ---------------------------------------------------------------------------
 
     def load(self) -> LoadResult:
-        """Every record in order; a torn last record is dropped, truncated away and warned about."""
+        """Every record in order. A torn last record is ignored with a warning (the file is
+        left as is until the next write); any other damage is a `StorageError` with its byte
+        offset, and the file is left alone."""
         if not self.directory.is_dir():
-            self._size, self._count = 0, 0
+            self._size, self._count, self._torn = 0, 0, 0
             return LoadResult([], 0, [])
         self._lock()
         self._remove_stale_tmp()
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            self._checked, self._size, self._count = True, 0, 0
+        data = self._read()
+        if data is None:
+            self._checked, self._size, self._count, self._torn = True, 0, 0, 0
             return LoadResult([], 0, [])
-        except OSError as e:
-            raise self._error("read", e) from e
-        records: list[bytes] = []
-        end = 0
-        if len(data) < len(MAGIC):
-            if not MAGIC.startswith(data):
-                raise self._not_a_log()
-        else:
-            if data[: len(MAGIC)] != MAGIC:
-                raise self._not_a_log()
-            records, end = self._parse(data)
+        scan = scan_log(data)
+        if scan.status == "foreign":
+            raise self._not_a_log()
+        if scan.status == "damaged":
+            raise self._corrupt(scan.end, scan.reason)
         messages: list[str] = []
-        dropped = len(data) - end
+        dropped = len(data) - scan.end
         if dropped:
             message = (
-                f"Dropped a torn last record ({dropped} bytes at byte offset {end}) of "
-                f"{self.path}; the process writing it was interrupted before it finished."
+                f"Ignored a torn last record of {self.path} ({dropped} bytes at byte offset "
+                f"{scan.end}: {scan.reason}); the process writing it was interrupted before it "
+                f"finished. The next write cuts it off, keeping a copy in {LOG_NAME}.torn-*."
             )
-            self._truncate(end)
             warnings.warn(message, CrdtspaceWarning, stacklevel=2)
             messages.append(message)
-        self._checked, self._size, self._count = True, end, len(records)
-        return LoadResult(records, dropped, messages)
-
-    def _parse(self, data: bytes) -> tuple[list[bytes], int]:
-        """The records of `data` (which starts with MAGIC), and where the last good one ends."""
-        records: list[bytes] = []
-        pos, size = len(MAGIC), len(data)
-        while pos < size:
-            if size - pos < HEADER.size:
-                break  # a torn length header
-            length, crc = HEADER.unpack_from(data, pos)
-            start = pos + HEADER.size
-            stop = start + length
-            if stop > size:
-                break  # runs past the end: torn
-            if length > MAX_RECORD:
-                raise self._corrupt(pos, f"record {len(records)} has an impossible length")
-            payload = data[start:stop]
-            if zlib.crc32(payload, zlib.crc32(data[pos : pos + 4])) != crc:
-                if stop == size or not data[pos:].strip(b"\0"):
-                    break  # the last record cut short by a crash, or zeros left by a power loss
-                raise self._corrupt(
-                    pos, f"record {len(records)} fails its checksum and more records follow it"
-                )
-            records.append(payload)
-            pos = stop
-        return records, pos
+        self._checked, self._size, self._count = True, scan.end, len(scan.records)
+        self._torn = dropped
+        return LoadResult(scan.records, dropped, messages)
 
     def __len__(self) -> int:
         """The number of records in the file (as of the last load, append or compact)."""
@@ -159,24 +364,56 @@ class UpdateLog:
         self._count += len(records)
 
     def compact(self, snapshot: bytes) -> None:
-        """Atomically replace the whole log by the single record `snapshot`."""
+        """Atomically replace the whole log by the single record `snapshot`. A torn tail is
+        kept in a copy first; so is a whole log this process has not read, unless sound."""
         data = MAGIC + _encode(snapshot)
         self._make_directory()
         self._lock()
         self._close_fd()
-        tmp = self._tmp_path()
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-            _fsync_dir(self.directory)
-        except OSError as e:
-            self._checked = False
-            tmp.unlink(missing_ok=True)
-            raise self._error("compact", e) from e
-        self._checked, self._size, self._count = True, len(data), 1
+        if self._checked:
+            self._keep_torn_tail()
+        else:
+            self._keep_unsound_log()
+        self._replace(data, "compact")
+        self._checked, self._size, self._count, self._torn = True, len(data), 1, 0
+
+    def repair(self, *, dry_run: bool = False) -> RepairReport:
+        """Rewrite the log to its valid records: every one before the first damage and, by
+        resynchronising (the next offset where a record's checksum holds), every one after
+        it; a torn tail is dropped too. A copy of the whole original file is written first
+        (`updates.log.damaged-<timestamp>`), then the log is replaced atomically. A sound log
+        is left alone. With `dry_run`, only says what it would do."""
+        missing = StorageError(
+            f"There is no update log at {self.path}.", hint="run `crdtspace init` first"
+        )
+        if not self.directory.is_dir():
+            raise missing
+        self._lock()
+        self._remove_stale_tmp()
+        self._close_fd()
+        self._checked = False
+        data = self._read()
+        if data is None:
+            raise missing
+        scan = scan_log(data)
+        if scan.status == "foreign":
+            raise self._not_a_log()
+        if len(data) < len(MAGIC):
+            kept: list[tuple[int, int]] = []
+            dropped = [DroppedRange(0, len(data), scan.reason)] if data else []
+        else:
+            kept, dropped = salvage(data)
+        report = RepairReport(self.path, len(data), kept, dropped, dry_run=dry_run)
+        if not dropped or dry_run:
+            return report
+        copy = self._keep_copy(data, "damaged")
+        if len(data) < len(MAGIC):
+            repaired = b""
+        else:
+            repaired = MAGIC + b"".join(data[start:end] for start, end in kept)
+        self._replace(repaired, "repair")
+        self._checked, self._size, self._count, self._torn = True, len(repaired), len(kept), 0
+        return RepairReport(self.path, len(data), kept, dropped, copy=copy)
 
     def close(self) -> None:
         """Release the file handle and the lock (idempotent)."""
@@ -205,13 +442,24 @@ class UpdateLog:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _read(self) -> bytes | None:
+        """The whole file, or None when there is none."""
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise self._error("read", e) from e
+
     def _open_for_append(self) -> int:
         if self._fd is not None:
             return self._fd
         self._make_directory()
         self._lock()
         if not self._checked:
-            self.load()  # never append after a torn tail
+            self.load()  # never append after damage or a torn tail
+        if self._torn:
+            self._cut_torn_tail()
         existed = self.path.exists()
         try:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC)
@@ -222,6 +470,78 @@ class UpdateLog:
             self._close_fd()
             raise self._error("open", e) from e
         return self._fd
+
+    def _keep_torn_tail(self) -> None:
+        """Copy the torn tail found by `load` beside the log (before it is cut or replaced)."""
+        if not self._torn:
+            return
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self._size)
+                tail = f.read()
+        except OSError as e:
+            raise self._error("read the torn tail of", e) from e
+        if tail:
+            self._keep_copy(tail, "torn")
+
+    def _cut_torn_tail(self) -> None:
+        """Cut the torn tail found by `load` off the log, keeping a copy of it first."""
+        self._keep_torn_tail()
+        try:
+            with open(self.path, "r+b") as f:
+                f.truncate(self._size)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            self._checked = False
+            raise self._error("truncate the torn tail of", e) from e
+        self._torn = 0
+
+    def _keep_unsound_log(self) -> None:
+        """Before replacing a log this process has not read: keep a copy unless it is sound."""
+        data = self._read()
+        if data and scan_log(data).status != "sound":
+            self._keep_copy(data, "damaged")
+
+    def _keep_copy(self, data: bytes, kind: str) -> Path:
+        """Write `data` durably to a new file `updates.log.<kind>-<UTC timestamp>[-n]`."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        for attempt in range(1, 1000):
+            suffix = "" if attempt == 1 else f"-{attempt}"
+            copy = self.path.with_name(f"{LOG_NAME}.{kind}-{stamp}{suffix}")
+            try:
+                fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise self._error("keep a copy of", e) from e
+            try:
+                try:
+                    _write_all(fd, data)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                _fsync_dir(self.directory)
+            except OSError as e:
+                copy.unlink(missing_ok=True)
+                raise self._error("keep a copy of", e) from e
+            return copy
+        raise StorageError(f"Could not find a free name for a copy of {self.path}.")
+
+    def _replace(self, data: bytes, action: str) -> None:
+        """Atomically make `data` the whole log (temp file, fsync, rename, fsync dir)."""
+        tmp = self._tmp_path()
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+            _fsync_dir(self.directory)
+        except OSError as e:
+            self._checked = False
+            tmp.unlink(missing_ok=True)
+            raise self._error(action, e) from e
 
     def _abandon_write(self) -> None:
         """After a failed write: cut a partial record off, or make the next append re-check."""
@@ -276,15 +596,6 @@ class UpdateLog:
             raise self._error("lock", e) from e
         self._lock_fd = fd
 
-    def _truncate(self, size: int) -> None:
-        try:
-            with open(self.path, "r+b") as f:
-                f.truncate(size)
-                f.flush()
-                os.fsync(f.fileno())
-        except OSError as e:
-            raise self._error("truncate the torn tail of", e) from e
-
     def _tmp_path(self) -> Path:
         return self.path.with_name(LOG_NAME + ".tmp")
 
@@ -308,8 +619,9 @@ class UpdateLog:
 
     def _corrupt(self, offset: int, what: str) -> StorageError:
         return StorageError(
-            f"The update log {self.path} is corrupt at byte offset {offset}: {what}.",
-            hint=_RESTORE_HINT,
+            f"The update log {self.path} is damaged at byte offset {offset}: {what}. "
+            "Nothing was changed.",
+            hint=_REPAIR_HINT,
         )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from crdtspace import CrdtspaceWarning, StorageError, Workspace
+from crdtspace.storage import repair_log
 from crdtspace.testing import make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,13 +62,37 @@ def test_a_torn_last_record_is_dropped_with_a_warning(repo: Path) -> None:
     size = log.stat().st_size
     with open(log, "r+b") as handle:
         handle.truncate(size - 3)
+    torn = log.read_bytes()
     with pytest.warns(CrdtspaceWarning, match="torn|incomplete|dropped"):
         ws = Workspace.open(repo, agent="a")
     with ws:
         assert ws.render("log.txt") == "start\nkept\n"
+        assert log.read_bytes() == torn  # reading leaves the file alone
         ws.splice("log.txt", len("start\nkept\n"), 0, "after\n")
     with Workspace.open(repo, agent="a") as ws:
         assert ws.render("log.txt") == "start\nkept\nafter\n"
+    [copy] = log.parent.glob("updates.log.torn-*")
+    assert torn.endswith(copy.read_bytes())
+
+
+def test_a_damaged_log_is_refused_unchanged_until_repaired(repo: Path) -> None:
+    with Workspace.open(repo, agent="a") as ws:
+        ws.splice("log.txt", len("start\n"), 0, "one\n")
+        ws.splice("log.txt", len("start\none\n"), 0, "two\n")
+    log = next((repo / ".git" / "crdtspace").rglob("updates.log"))
+    data = bytearray(log.read_bytes())
+    data[-3] ^= 0x01  # a flipped bit in the last record, complete on disk
+    log.write_bytes(bytes(data))
+    for _ in range(2):
+        with pytest.raises(StorageError, match="damaged at byte offset") as info:
+            Workspace.open(repo, agent="a")
+        assert "crdtspace repair" in str(info.value)
+        assert log.read_bytes() == bytes(data)
+    report = repair_log(log.parent)
+    assert report.copy is not None
+    assert report.copy.read_bytes() == bytes(data)
+    with Workspace.open(repo, agent="a") as ws:
+        assert ws.render("log.txt") == "start\none\n"
 
 
 CRASHER = textwrap.dedent(

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crdtspace import storage
 from crdtspace.errors import CrdtspaceWarning, StorageError
-from crdtspace.storage import MAGIC, UpdateLog
+from crdtspace.storage import MAGIC, UpdateLog, _encode, repair_log, scan_log
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_HEADER = 8
@@ -115,6 +116,10 @@ def test_stale_compaction_temp_file_is_ignored(tmp_path: Path) -> None:
     assert not (tmp_path / "updates.log.tmp").exists()
 
 
+def copies(directory: Path, kind: str) -> list[Path]:
+    return sorted(directory.glob(f"updates.log.{kind}-*"))
+
+
 def test_torn_tail_at_every_cut_is_dropped_and_later_appends_are_sane(tmp_path: Path) -> None:
     earlier = records(3)
     last = b"the last record, cut short"
@@ -129,10 +134,13 @@ def test_torn_tail_at_every_cut_is_dropped_and_later_appends_are_sane(tmp_path: 
         assert result.records == earlier, cut
         assert result.dropped_bytes == cut - boundary
         assert len(result.warnings) == 1
-        assert path.stat().st_size == boundary
+        assert path.read_bytes() == whole[:cut]  # reading changes nothing
         log.append(b"new")
         log.close()
         assert load(tmp_path) == [*earlier, b"new"]
+        [copy] = copies(tmp_path, "torn")
+        assert copy.read_bytes() == whole[boundary:cut]
+        copy.unlink()
 
 
 def test_torn_header_of_a_new_log(tmp_path: Path) -> None:
@@ -157,17 +165,19 @@ def test_append_without_load_drops_a_torn_tail_first(tmp_path: Path) -> None:
     assert load(tmp_path) == [b"one", b"three"]
 
 
-def test_corrupt_last_record_crc_is_dropped_with_a_warning(tmp_path: Path) -> None:
+def test_a_complete_last_record_failing_its_checksum_is_refused(tmp_path: Path) -> None:
     path = write_log(tmp_path, [b"one", b"two", b"three"])
     data = bytearray(path.read_bytes())
-    data[-1] ^= 0xFF
+    data[-1] ^= 0xFF  # a flipped bit: the whole record is there, so a crash did not do this
     path.write_bytes(bytes(data))
+    offset = len(data) - RECORD_HEADER - len(b"three")
     log = UpdateLog(tmp_path)
-    with pytest.warns(CrdtspaceWarning):
-        result = log.load()
+    with pytest.raises(StorageError, match=f"damaged at byte offset {offset}"):
+        log.load()
+    with pytest.raises(StorageError, match=f"damaged at byte offset {offset}"):
+        log.append(b"four")
     log.close()
-    assert result.records == [b"one", b"two"]
-    assert result.dropped_bytes == RECORD_HEADER + len(b"three")
+    assert path.read_bytes() == bytes(data)
 
 
 def test_a_tail_of_zero_bytes_is_not_read_as_empty_records(tmp_path: Path) -> None:
@@ -187,22 +197,25 @@ def test_corrupt_middle_record_is_refused_and_left_alone(tmp_path: Path) -> None
     data[offset + RECORD_HEADER] ^= 0xFF  # first payload byte of "two"
     path.write_bytes(bytes(data))
     log = UpdateLog(tmp_path)
-    with pytest.raises(StorageError, match=f"corrupt at byte offset {offset}") as info:
+    with pytest.raises(StorageError, match=f"damaged at byte offset {offset}") as info:
         log.load()
     log.close()
     assert info.value.hint is not None
     assert "backup" in info.value.hint
+    assert "crdtspace repair" in info.value.hint
     assert path.read_bytes() == bytes(data)
 
 
-def test_impossible_length_past_the_end_is_a_torn_tail(tmp_path: Path) -> None:
+def test_an_impossible_length_past_the_end_is_refused(tmp_path: Path) -> None:
     path = write_log(tmp_path, [b"one"])
     with path.open("ab") as f:
         f.write(struct.pack("<II", (1 << 30) + 1, 0) + b"junk")
+    before = path.read_bytes()
     log = UpdateLog(tmp_path)
-    with pytest.warns(CrdtspaceWarning):
-        assert log.load().records == [b"one"]
+    with pytest.raises(StorageError, match="impossible length"):
+        log.load()
     log.close()
+    assert path.read_bytes() == before
 
 
 def test_wrong_magic_is_refused(tmp_path: Path) -> None:
@@ -341,3 +354,289 @@ def test_sigkill_loses_no_acknowledged_record(tmp_path: Path) -> None:
         assert len(result.records) > acknowledged
         for i, record in enumerate(result.records):
             assert record == b"%d:" % i + b"x" * (i % 50 * 997)
+
+
+# -- torn or damaged: each shape, what load does, what repair keeps ---------------------------
+
+SHAPE_RECORDS = [b"zero", b"one one", b"two two two", b"three"]
+
+
+def offsets(items: list[bytes]) -> list[int]:
+    """Where each record of a log of `items` starts."""
+    starts, pos = [], len(MAGIC)
+    for item in items:
+        starts.append(pos)
+        pos += RECORD_HEADER + len(item)
+    return starts
+
+
+def _torn_header(data: bytes) -> bytes:
+    return data + struct.pack("<II", 40, 0)[:5]
+
+
+def _torn_payload(data: bytes) -> bytes:
+    return data + (struct.pack("<I", 40) + b"\x12\x34\x56\x78" + b"partial")
+
+
+def _zero_tail(data: bytes) -> bytes:
+    return data + bytes(300)
+
+
+def _flip_last(data: bytes) -> bytes:
+    return data[:-2] + bytes([data[-2] ^ 0x04]) + data[-1:]
+
+
+def _flip_middle(data: bytes) -> bytes:
+    at = offsets(SHAPE_RECORDS)[1] + RECORD_HEADER + 2
+    return data[:at] + bytes([data[at] ^ 0x80]) + data[at + 1 :]
+
+
+def _length_past_eof(data: bytes) -> bytes:
+    at = offsets(SHAPE_RECORDS)[1]
+    return data[:at] + struct.pack("<I", 5000) + data[at + 4 :]
+
+
+def _garbage(data: bytes) -> bytes:
+    return data + b"garbage appended by something that is not crdtspace"
+
+
+# name: (corrupt, torn, offset of the damage, records load returns or repair keeps)
+SHAPES = {
+    "torn header": (_torn_header, True, None, SHAPE_RECORDS),
+    "torn payload": (_torn_payload, True, None, SHAPE_RECORDS),
+    "zero-filled tail": (_zero_tail, True, None, SHAPE_RECORDS),
+    "flipped bit, last record": (_flip_last, False, 3, SHAPE_RECORDS[:3]),
+    "flipped bit, middle record": (_flip_middle, False, 1, [SHAPE_RECORDS[i] for i in (0, 2, 3)]),
+    "middle length past the end": (
+        _length_past_eof,
+        False,
+        1,
+        [SHAPE_RECORDS[i] for i in (0, 2, 3)],
+    ),
+    "garbage after the records": (_garbage, False, 4, SHAPE_RECORDS),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_each_shape_is_dropped_as_torn_or_refused_at_its_offset(tmp_path: Path, shape: str) -> None:
+    corrupt, torn, damaged, expected = SHAPES[shape]
+    path = write_log(tmp_path, SHAPE_RECORDS)
+    sound = path.read_bytes()
+    data = corrupt(sound)
+    path.write_bytes(data)
+    log = UpdateLog(tmp_path)
+    if torn:
+        with pytest.warns(CrdtspaceWarning, match="torn"):
+            result = log.load()
+        assert result.records == expected
+        assert result.dropped_bytes == len(data) - len(sound)
+        assert path.read_bytes() == data  # reading changes nothing
+        log.append(b"four")
+        log.close()
+        assert path.read_bytes().startswith(sound)
+        assert load(tmp_path) == [*expected, b"four"]
+        [copy] = copies(tmp_path, "torn")
+        assert copy.read_bytes() == data[len(sound) :]
+        return
+    assert damaged is not None
+    offset = [*offsets(SHAPE_RECORDS), len(sound)][damaged]
+    with pytest.raises(StorageError, match=f"damaged at byte offset {offset}:") as info:
+        log.load()
+    assert info.value.hint is not None
+    assert "crdtspace repair" in info.value.hint
+    with pytest.raises(StorageError, match=f"byte offset {offset}:"):
+        log.append(b"four")  # never written after damage
+    log.close()
+    assert path.read_bytes() == data
+    assert copies(tmp_path, "*") == []
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_repair_keeps_every_valid_record_and_a_copy(tmp_path: Path, shape: str) -> None:
+    corrupt, _, _, expected = SHAPES[shape]
+    path = write_log(tmp_path, SHAPE_RECORDS)
+    data = corrupt(path.read_bytes())
+    path.write_bytes(data)
+    dry = repair_log(tmp_path, dry_run=True)
+    assert dry.dry_run
+    assert dry.needed
+    assert dry.copy is None
+    assert path.read_bytes() == data
+    assert copies(tmp_path, "damaged") == []
+    report = repair_log(tmp_path)
+    assert report.records == len(expected)
+    assert [data[start + RECORD_HEADER : end] for start, end in report.kept] == expected
+    assert report.dropped
+    assert sum(d.size for d in report.dropped) + sum(e - s for s, e in report.kept) == (
+        len(data) - len(MAGIC)
+    )
+    assert report.copy is not None
+    assert report.copy.read_bytes() == data
+    assert copies(tmp_path, "damaged") == [report.copy]
+    assert load(tmp_path) == expected  # no warning: the log is sound now
+    again = repair_log(tmp_path)
+    assert not again.needed
+    assert again.copy is None
+    assert again.records == len(expected)
+
+
+def test_repair_of_a_sound_or_missing_log(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="no update log"):
+        repair_log(tmp_path)
+    write_log(tmp_path, [b"one", b"two"])
+    report = repair_log(tmp_path)
+    assert not report.needed
+    assert report.records == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock", "updates.log"]
+
+
+def test_repair_refuses_a_file_that_is_not_a_log_and_a_locked_workspace(tmp_path: Path) -> None:
+    (tmp_path / "updates.log").write_bytes(b"NOPE, something else")
+    with pytest.raises(StorageError, match="not a crdtspace update log"):
+        repair_log(tmp_path)
+    (tmp_path / "updates.log").unlink()
+    holder = UpdateLog(tmp_path)
+    holder.append(b"one")
+    with pytest.raises(StorageError, match="in use"):
+        repair_log(tmp_path)
+    holder.close()
+
+
+def test_a_torn_header_of_a_new_log_is_repaired_to_an_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "updates.log").write_bytes(MAGIC[:2])
+    report = repair_log(tmp_path)
+    assert [(d.start, d.end) for d in report.dropped] == [(0, 2)]
+    assert (tmp_path / "updates.log").read_bytes() == b""
+    assert report.copy is not None
+    assert report.copy.read_bytes() == MAGIC[:2]
+
+
+def test_compaction_keeps_a_copy_of_a_torn_tail(tmp_path: Path) -> None:
+    path = write_log(tmp_path, [b"one", b"two"])
+    path.write_bytes(path.read_bytes() + b"\x10\x00\x00")
+    log = UpdateLog(tmp_path)
+    with pytest.warns(CrdtspaceWarning):
+        log.load()
+    log.compact(b"snapshot")
+    log.close()
+    [copy] = copies(tmp_path, "torn")
+    assert copy.read_bytes() == b"\x10\x00\x00"
+    assert load(tmp_path) == [b"snapshot"]
+
+
+def test_compaction_over_an_unread_damaged_log_keeps_a_copy(tmp_path: Path) -> None:
+    path = write_log(tmp_path, SHAPE_RECORDS)
+    damaged = _flip_middle(path.read_bytes())
+    path.write_bytes(damaged)
+    log = UpdateLog(tmp_path)
+    log.compact(b"start over")  # what `crdtspace init --force` does
+    log.close()
+    [copy] = copies(tmp_path, "damaged")
+    assert copy.read_bytes() == damaged
+    assert load(tmp_path) == [b"start over"]
+    log = UpdateLog(tmp_path)
+    log.compact(b"and again")  # a sound log is replaced without a copy
+    log.close()
+    assert copies(tmp_path, "damaged") == [copy]
+
+
+def test_a_torn_payload_is_searched_for_records_within_a_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = (struct.pack("<II", 16, 0) + b"not a record, no") * 50  # many plausible headers
+    path = write_log(tmp_path, [b"one", payload])
+    whole = path.read_bytes()
+    cut = whole[:-10]
+    assert scan_log(cut).status == "torn"
+    # A length running past the end with valid records after it: damaged, found by resync.
+    bad_length = whole[: len(MAGIC)] + struct.pack("<I", 1 << 20) + whole[len(MAGIC) + 4 :]
+    scan = scan_log(bad_length)
+    assert scan.status == "damaged"
+    assert f"valid record starts at byte offset {len(MAGIC) + RECORD_HEADER + 3}" in scan.reason
+    # A tail too long to search within the budget is refused, not guessed to be torn.
+    monkeypatch.setattr(storage, "_SEARCH_BUDGET", 100)
+    path.write_bytes(cut)
+    log = UpdateLog(tmp_path)
+    with pytest.raises(StorageError, match="too many to rule out valid records"):
+        log.load()
+    log.close()
+    assert path.read_bytes() == cut
+    monkeypatch.undo()
+    assert repair_log(tmp_path).records == 1
+    assert load(tmp_path) == [b"one"]
+
+
+# -- one random corruption of a random valid log --------------------------------------------
+
+
+@st.composite
+def corrupted_logs(draw: st.DrawFn) -> tuple[list[bytes], bytes, str, int]:
+    """(records, corrupted bytes, kind, where): kind is "truncate" (at byte `where`), "flip"
+    (a bit of byte `where`) or "length" (the length field of the record starting at `where`)."""
+    items = draw(st.lists(st.binary(max_size=60), min_size=1, max_size=8))
+    data = MAGIC + b"".join(_encode(item) for item in items)
+    kind = draw(st.sampled_from(["truncate", "flip", "length"]))
+    if kind == "truncate":
+        where = draw(st.integers(len(MAGIC), len(data) - 1))
+        return items, data[:where], kind, where
+    if kind == "flip":
+        where = draw(st.integers(0, len(data) - 1))
+        bit = draw(st.integers(0, 7))
+        return (
+            items,
+            data[:where] + bytes([data[where] ^ (1 << bit)]) + data[where + 1 :],
+            kind,
+            where,
+        )
+    where = draw(st.sampled_from(offsets(items)))
+    value = draw(
+        st.integers(0, (1 << 32) - 1).filter(lambda v: v != len(items[offsets(items).index(where)]))
+    )
+    return items, data[:where] + struct.pack("<I", value) + data[where + 4 :], kind, where
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=corrupted_logs())
+def test_one_corruption_never_yields_a_wrong_record(
+    case: tuple[list[bytes], bytes, str, int],
+) -> None:
+    items, data, kind, where = case
+    starts = offsets(items)
+    hit = max(i for i, start in enumerate(starts) if start <= where) if where >= len(MAGIC) else -1
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        path = directory / "updates.log"
+        path.write_bytes(data)
+        log = UpdateLog(directory)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CrdtspaceWarning)
+                result = log.load().records
+        except StorageError:
+            result = None
+        finally:
+            log.close()
+        assert path.read_bytes() == data  # loading never changes the file
+        if kind == "truncate":
+            complete = sum(
+                1 for i, s in enumerate(starts) if s + RECORD_HEADER + len(items[i]) <= where
+            )
+            assert result == items[:complete]
+        elif result is not None:
+            # Only a damaged length of the last record that runs past the end reads as torn:
+            # those bytes are exactly what a crash during its write could have left.
+            assert hit == len(items) - 1
+            assert where < starts[hit] + 4
+            assert result == items[:-1]
+        if hit < 0:
+            with pytest.raises(StorageError, match="not a crdtspace update log"):
+                repair_log(directory)
+            return
+        repair_log(directory)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            repaired = load(directory)
+        if kind == "truncate":
+            assert repaired == items[:complete]
+        else:
+            assert repaired == items[:hit] + items[hit + 1 :]
