@@ -21,13 +21,15 @@ conflicted one must parse whichever side of every marked region is taken.
 from __future__ import annotations
 
 import os
+import pickle
+import select
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -61,6 +63,9 @@ BASE_COMMIT = "0" * 40
 # inserts at one place by client id), so "both added a function here" is left's, then right's.
 LEFT_CLIENT, RIGHT_CLIENT = 1, 2
 MARKER_SIZE = 7
+STRUCTURED_LIMIT = 1 << 20
+"""Bytes of the largest version the structured merge is tried on (the workspace's own size
+limit): past it, git's line merge, at once (a 5.5 MB file took a minute to parse and re-key)."""
 
 IDENTICAL = "identical"
 GIT_LINE = "git-line"
@@ -109,12 +114,36 @@ def merge_files(
     profile = profile_for(path)
     if profile is None:
         return git_outcome
-    for name, text in (("base", base), (LEFT, left), (RIGHT, right)):
-        if not profile.parses(text):
-            return _fallback(git_outcome, f"the {name} version does not parse as {profile.name}")
+    largest = max(len(t.encode("utf-8", "surrogateescape")) for t in (base, left, right))
+    if largest > STRUCTURED_LIMIT:
+        return _fallback(
+            git_outcome, f"a version has {largest:,} bytes, over {STRUCTURED_LIMIT:,}"
+        )
+    late = _fallback(git_outcome, f"the structured merge took longer than {timeout:g} s")
+    return _bounded(
+        lambda: _structured(base, left, right, path, profile, git_outcome, timeout, marker_size),
+        timeout,
+        late,
+    )
+
+
+def _structured(
+    base: str,
+    left: str,
+    right: str,
+    path: str,
+    profile: Profile,
+    git_outcome: MergeOutcome,
+    timeout: float,
+    marker_size: int,
+) -> MergeOutcome:
     began = time.monotonic()
     try:
         with _alarm(timeout):
+            for name, text in (("base", base), (LEFT, left), (RIGHT, right)):
+                if not profile.parses(text):
+                    reason = f"the {name} version does not parse as {profile.name}"
+                    return _fallback(git_outcome, reason)
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
             return _decide(merged, git_outcome, profile, marker_size)
     except _Timeout:
@@ -123,6 +152,51 @@ def merge_files(
         return _fallback(git_outcome, str(exc))
     except Exception as exc:  # the fallback that cannot fail: any internal error -> git
         return _fallback(git_outcome, f"internal error in the structured merge: {exc!r}")
+
+
+def _bounded(
+    work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcome
+) -> MergeOutcome:
+    """`work()`, or `late` once `timeout` has passed, for sure.
+
+    The timer signal and the checks between stages cannot interrupt a long call into
+    tree-sitter or yrs, so where it is safe (a process with one thread, as the merge driver
+    git runs is) the work runs in a forked child that is killed at the deadline; its outcome
+    comes back pickled through a pipe. Elsewhere (a library caller with threads) only the
+    signal and the checks bound it."""
+    if not hasattr(os, "fork") or threading.active_count() != 1 or timeout <= 0:
+        return work()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(reader)
+            data = pickle.dumps(work())
+            with os.fdopen(writer, "wb") as stream:
+                stream.write(data)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout + 0.5
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([reader], [], [], left)[0]:
+                os.kill(child, signal.SIGKILL)
+                return late
+            chunk = os.read(reader, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(reader)
+        os.waitpid(child, 0)
+    try:
+        outcome = pickle.loads(b"".join(chunks))
+    except Exception:  # the child died without an outcome: do it here, bounded by the checks
+        return work()
+    return outcome if isinstance(outcome, MergeOutcome) else work()
 
 
 def _trivial(base: str, left: str, right: str) -> MergeOutcome | None:

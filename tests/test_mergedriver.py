@@ -357,3 +357,45 @@ def test_driver_command_runs(tmp_path: Path) -> None:
     done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "def d():" in (tmp_path / "A").read_text()
+
+
+def _big(functions: int, tag: str = "") -> str:
+    return "".join(f"def f{i}(x):\n    return x + {i}{tag}\n\n\n" for i in range(functions))
+
+
+def test_a_file_over_the_structured_limit_is_merged_by_git_at_once() -> None:
+    import time
+
+    from crdtspace import mergedriver
+
+    base = _big(150_000)  # about 5.5 MB, as in the report (a minute to merge before)
+    assert len(base) > 5_000_000
+    left = base.replace("return x + 1\n", "return x + 100\n", 1)
+    right = base.replace("return x + 7\n", "return x + 700\n", 1)
+    began = time.monotonic()
+    outcome = mergedriver.merge_files(base, left, right, "big.py", timeout=10)
+    assert time.monotonic() - began < 10
+    assert outcome.method == "fallback"
+    assert "over" in outcome.fallback_reason
+    assert outcome.clean
+    assert "return x + 100\n" in outcome.text
+    assert "return x + 700\n" in outcome.text
+
+
+def test_the_timeout_holds_even_inside_a_long_native_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from crdtspace import mergedriver
+
+    monkeypatch.setattr(mergedriver, "STRUCTURED_LIMIT", 1 << 30)
+    base = _big(30_000)  # ~1 MB: parsing and re-keying it takes far longer than 0.3 s
+    left = base.replace("return x + 1\n", "return x + 100\n", 1)
+    right = base.replace("return x + 7\n", "return x + 700\n", 1)
+    began = time.monotonic()
+    outcome = mergedriver.merge_files(base, left, right, "big.py", timeout=0.3)
+    assert time.monotonic() - began < 3
+    assert outcome.method == "fallback"
+    assert "longer than 0.3 s" in outcome.fallback_reason
+    assert "return x + 100\n" in outcome.text
