@@ -297,7 +297,7 @@ class Workspace:
                 doc,
                 loaded.records,
                 log.path,
-                hint="the log is damaged; restore it or run `crdtspace init --force`",
+                hint="the log is damaged: `crdtspace repair` keeps every sound record (and a copy)",
             )
             if len(loaded.records) > COMPACT_AFTER:
                 log.compact(doc.get_update())
@@ -889,10 +889,12 @@ class Workspace:
         if not self.document.is_container(target):
             raise DocumentError(f"The node {parent!r} is not a container.")
         ancestor: str = target
-        while ancestor:
+        seen: set[str] = set()
+        while ancestor and ancestor not in seen:  # (a peer's cycle of parents ends the walk)
             if ancestor == nid:
                 raise DocumentError("A node cannot be moved into itself.")
-            ancestor = self.document.parent(ancestor)
+            seen.add(ancestor)
+            ancestor = self.document.parent(ancestor) if self.document.has_node(ancestor) else ""
         with self.transaction(description):
             old_parent = self.document.parent(nid)
             if old_parent:
@@ -1300,7 +1302,13 @@ class Workspace:
 
     def contributors(self) -> list[str]:
         """Agents with edits since the last commit through the gate (or since the import)."""
-        done = {int(c): int(k) for c, k in self.document.meta.get("committed", [])}
+        done: dict[int, int] = {}
+        for pair in self.document.meta.get("committed", []) or []:
+            try:  # (a peer's malformed value counts as nothing committed)
+                client, clock = pair
+                done[int(client)] = int(clock)
+            except (TypeError, ValueError):
+                continue
         names: set[str] = set()
         for nid in self.document.edited_nodes():
             if not self.document.has_node(nid):
