@@ -219,9 +219,22 @@ class _Done:
     stderr: str
 
     def message(self) -> str:
-        lines = [line for line in self.stderr.splitlines() if line.strip()]
-        text = lines[-1] if lines else f"git exited with {self.code}"
-        return text.removeprefix("fatal: ").removeprefix("error: ").rstrip(".") + "."
+        """git's reason in one sentence: its first line that says what went wrong (not the
+        generic advice it adds after a remote failed, nor a progress line)."""
+        lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
+        telling = [line for line in lines if not any(g in line for g in _GIT_BOILERPLATE)]
+        text = (telling or lines or [f"git exited with {self.code}"])[0]
+        for prefix in ("fatal: ", "error: "):
+            text = text.removeprefix(prefix)
+        return text.rstrip(".") + "."
+
+
+_GIT_BOILERPLATE = (
+    "Could not read from remote repository",
+    "Please make sure you have the correct access rights",
+    "and the repository exists",
+    "error: failed to push some refs",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,7 +499,15 @@ def _push_once(runner: _Git, remote: str, ref: str) -> str:
         return "pushed"
     if status.startswith("!") and any(reason in status for reason in _REJECTED):
         return "rejected"
-    raise GitStateError(f"git push to {remote!r} failed: {done.message()}")
+    if status.startswith("!"):  # the remote turned it down: a hook, a protected ref, ...
+        reason = status.split("\t")[-1].strip() or done.message()
+        said = re.search(r"\(([^()]+)\)$", reason)  # "[remote rejected] (hook declined)"
+        reason = said.group(1) if said else reason
+        raise GitStateError(
+            f"The remote {_shown(remote)!r} refused the push of {ref}: {reason.rstrip('.')}.",
+            hint="its hooks or settings do not take this ref; ask its owner, or push elsewhere",
+        )
+    raise _remote_error(runner, remote, "push to", done)
 
 
 def _fetch(runner: _Git, remote: str, name: str) -> str | None:
@@ -494,11 +515,37 @@ def _fetch(runner: _Git, remote: str, name: str) -> str | None:
     ref = state_ref(name)
     listed = runner.run("ls-remote", "--refs", remote, ref, check=False)
     if listed.code != 0:
-        raise GitStateError(f"git cannot reach the remote {remote!r}: {listed.message()}")
+        raise _remote_error(runner, remote, "fetch from", listed)
     if not listed.stdout.strip():
         return None
     local = remote_ref(remote, name)
     done = runner.run("fetch", "--no-tags", "--quiet", remote, f"+{ref}:{local}", check=False)
     if done.code != 0:
-        raise GitStateError(f"git fetch from {remote!r} failed: {done.message()}")
+        raise _remote_error(runner, remote, "fetch from", done)
     return runner.resolve(local)
+
+
+def _remote_error(runner: _Git, remote: str, verb: str, done: _Done) -> GitStateError:
+    """One sentence for a remote git could not use: no remote by that name, or one it could
+    not reach (git's reason), each with what to do."""
+    names = runner.run("remote", check=False).stdout.decode("utf-8", "replace").split()
+    looks_like_address = any(c in remote for c in "/:\\") or remote.startswith(".")
+    if remote not in names and not looks_like_address and not Path(remote).exists():
+        known = f"this repository's remotes: {', '.join(names)}" if names else (
+            "this repository has no remotes"
+        )
+        return GitStateError(
+            f"There is no git remote named {remote!r} ({known}).",
+            hint="give a remote's name, a URL or a path; `git remote add NAME URL` adds one",
+        )
+    reason = done.message().replace(remote, _shown(remote))
+    return GitStateError(
+        f"Cannot {verb} the remote {_shown(remote)!r}: {reason}",
+        hint="check its address (`git remote -v`), that a repository is there and that you "
+        "may use it",
+    )
+
+
+def _shown(remote: str) -> str:
+    """A remote as messages show it: a URL without the password or token it may carry."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", r"\1***@", remote)

@@ -143,6 +143,10 @@ def _apply_changes(
             if change.status == "D":
                 ws.forget_path(change.path)
                 continue
+            if change.mode == gitio.MODE_SUBMODULE:  # a gitlink: a commit of another
+                # repository, not a blob here (never read); kept as git has it, like init
+                ws.keep_in_git(change.path, change.blob, change.mode, "submodule")
+                continue
             data = gitio.blob_text(repo, change.blob)
             text, reason = gitio.classify(data) if change.mode.startswith("100") else (None, None)
             if text is None:

@@ -45,7 +45,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from pycrdt import (
     Awareness,
@@ -153,6 +153,7 @@ class NetworkReplica(Workspace):
         self._room_url = url
         self.url = _redacted(url)
         """The room's address, without the token (for messages)."""
+        self._token = parse_qs(urlsplit(url).query).get("token", [""])[0]
         self.awareness = Awareness(doc)
         self._claims: dict[str, tuple[str, float]] = {}
         self._violations: list[ClaimViolation] = []
@@ -162,6 +163,13 @@ class NetworkReplica(Workspace):
         self._closed = False
 
     # -- the connection ----------------------------------------------------------------------
+
+    def _without_token(self, text: str) -> str:
+        """`text` (a library's error, which may quote the address) without the token."""
+        for form in (self._room_url, self._token, quote(self._token, safe="")):
+            if form:
+                text = text.replace(form, self.url if form == self._room_url else "***")
+        return text
 
     @property
     def connected(self) -> bool:
@@ -508,9 +516,11 @@ class _Connection:
                     return
                 self.error = SyncError(f"The server at {self.replica.url} answered {status}.")
             except (OSError, WebSocketException, TimeoutError) as exc:
-                self.error = SyncError(f"Cannot reach {self.replica.url}: {exc}")
+                reason = self.replica._without_token(str(exc))
+                self.error = SyncError(f"Cannot reach {self.replica.url}: {reason}")
             except Exception as exc:  # anything else must not end the replica's connection
-                self.error = SyncError(f"The connection to {self.replica.url} failed: {exc!r}")
+                reason = self.replica._without_token(repr(exc))
+                self.error = SyncError(f"The connection to {self.replica.url} failed: {reason}")
             finally:
                 self._socket = None
                 self.synced.clear()
@@ -663,8 +673,10 @@ class _Connection:
 
 
 def _redacted(url: str) -> str:
+    """An address for messages: no query (the token is there), no password in it."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def room_url(url: str, token: str, workspace: str = "default") -> str:
@@ -696,6 +708,12 @@ def connect(
     `root`: the repository the replica commits to through the gate (`commit`), if any.
     With `state_dir`, the replica is durable there: every update is logged before it is sent,
     and the log is replayed (and sent) by the next `connect` with the same folder."""
+    scheme = urlsplit(url).scheme
+    if scheme not in ("ws", "wss"):
+        raise SyncError(
+            f"{_redacted(url)!r} is not a websocket address (ws:// or wss://).",
+            hint="give the address `crdtspace serve` prints, e.g. ws://127.0.0.1:8765",
+        )
     log = None
     if state_dir is not None:
         Path(state_dir).mkdir(parents=True, exist_ok=True)
@@ -719,7 +737,7 @@ def connect(
             raise error
         detail = f": {error.message}" if isinstance(error, SyncError) else ""
         raise SyncError(
-            f"No sync with {url} within {timeout:g} s{detail}",
+            f"No sync with {_redacted(url)} within {timeout:g} s{detail}",
             hint="is `crdtspace serve` running there? (connect with wait=False to start offline)",
         )
     return replica

@@ -21,6 +21,9 @@ from crdtspace.cli.common import (
 from crdtspace.gate import GateOptions, Step
 from crdtspace.gate import commit as run_gate
 
+LAST_STEPS = ("commit", "worktree")
+"""Steps shown when the gate returns rather than as they come (see `progress` below)."""
+
 
 @app.command()
 def commit(
@@ -45,14 +48,26 @@ def commit(
     the branch by compare-and-swap, and brings the index and working tree along wherever they
     hold no uncommitted work (paths left alone are named)."""
 
+    shown: list[Step] = []
+
     def show(step: Step) -> None:
+        shown.append(step)
         if not as_json:
             mark = "ok  " if step.ok else "FAIL"
             out.print(f"{mark} {step.name:12} {step.detail}", markup=False)
 
+    def progress(step: Step) -> None:
+        # The checks as they finish (the project's check may take minutes); the last steps
+        # once the gate is done, so that every step of its report shows, in its order.
+        if step.name not in LAST_STEPS:
+            show(step)
+
     with handled(), open_workspace(ctx, agent) as workspace:
-        options = GateOptions(message, check, wait, allow_behind, not no_check, show)
+        options = GateOptions(message, check, wait, allow_behind, not no_check, progress)
         report = run_gate(workspace, options)
+    for step in report.steps:  # those the gate reports without calling back: "no check
+        if not any(step is seen for seen in shown):  # configured", "nothing to commit"
+            show(step)
     if as_json:
         print_json(
             {

@@ -5,18 +5,20 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crdtspace import gitio
-from crdtspace.errors import CrdtspaceError
+from crdtspace.errors import CrdtspaceError, CrdtspaceWarning
 from crdtspace.workspace import Workspace
 
 app = typer.Typer(
@@ -84,6 +86,26 @@ def _options(
     ] = None,
 ) -> None:
     ctx.obj = Context(repo=repo.absolute(), named=workspace)
+    # Every command's warnings (a torn log tail, a workspace that predates versions, ...) as
+    # one line each on stderr, for the command's lifetime (the filters come back after it).
+    # crdtspace's own are messages to the user: shown whatever the filters say.
+    ctx.with_resource(warnings.catch_warnings())
+    warnings.filterwarnings("default", category=CrdtspaceWarning)
+    warnings.showwarning = show_warning
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """`warnings.showwarning` for the command line: `warning: <message>`, one line on stderr
+    (no file, line number or category: those are for Python programmers)."""
+    text = " ".join(str(message).split()) or category.__name__
+    err.print(f"warning: {text}", markup=False)
 
 
 def context(ctx: typer.Context) -> Context:
@@ -94,19 +116,31 @@ def context(ctx: typer.Context) -> Context:
 
 
 @contextmanager
-def handled() -> Iterator[None]:
-    """Turn crdtspace's errors into one clear line on stderr and the error's exit code."""
+def handled(secrets: Iterable[str | None] = ()) -> Iterator[None]:
+    """Turn crdtspace's errors into one clear line on stderr and the error's exit code.
+
+    `secrets` (a token given on the command line) never appear in that line, however the
+    error came to quote them (a URL with `?token=`, a library's message)."""
     try:
         yield
     except CrdtspaceError as exc:
         line = f"error: {exc.message}"
         if exc.hint:
             line += f" (hint: {exc.hint})"
-        err.print(line, markup=False)
+        err.print(scrub(line, secrets), markup=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         raise typer.Exit(130) from None
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with every secret (as given, and as quoted in a URL) replaced by `***`."""
+    for secret in secrets:
+        if secret:
+            for form in dict.fromkeys((secret, quote(secret, safe=""), quote(secret))):
+                text = text.replace(form, "***")
+    return text
 
 
 def agent_name(agent: str | None = None) -> str | None:

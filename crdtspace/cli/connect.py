@@ -56,7 +56,7 @@ def connect(
     name = agent_name(agent)
     if name is None:
         raise typer.BadParameter(f"name the agent with --agent NAME or ${AGENT_ENV}")
-    with handled():
+    with handled(secrets=[token]):
         replica = netreplica.connect(url, token, agent=name, workspace=workspace)
         try:
             if once:

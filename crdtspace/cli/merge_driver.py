@@ -12,6 +12,10 @@ import typer
 from crdtspace.cli.common import app, err
 from crdtspace.mergedriver import MARKER_SIZE, MergeOutcome, merge_files
 
+UNREADABLE = 2
+"""The exit status when a version cannot be read or the result written: an error, not a
+conflict (1), as `crdtspace merge` exits 2 on an error."""
+
 KILL_SWITCH = "CRDTSPACE_MERGE_DRIVER"
 """Set to ``off`` (or ``0``) to make the driver behave exactly like ``git merge-file``."""
 
@@ -31,16 +35,27 @@ def merge_driver(
         float, typer.Option("--timeout", help="Seconds before falling back to git's merge.")
     ] = 10.0,
 ) -> None:
-    """Merge one file syntax-aware, never worse than git: exit 0 clean, 1 with conflicts."""
+    """Merge one file syntax-aware, never worse than git: exit 0 clean, 1 with conflicts, 2
+    when an input cannot be read or the result cannot be written (nothing merged)."""
+    versions = {"base": base, "current": current, "other": other}
+    try:
+        data = {role: _load(role, file) for role, file in versions.items()}
+    except _Unreadable as exc:
+        err.print(f"crdtspace: {exc}", markup=False)
+        raise typer.Exit(UNREADABLE) from None
     if os.environ.get(KILL_SWITCH, "").lower() in ("off", "0", "false", "no"):
         raise typer.Exit(_plain(base, current, other, marker_size, "the driver is switched off"))
     try:
-        texts = [_read(p) for p in (base, current, other)]
+        texts = [_text(data[role]) for role in versions]
         if any(t is None for t in texts):
             raise typer.Exit(_plain(base, current, other, marker_size, "a version is not text"))
         b, c, o = (t or "" for t in texts)
         outcome = merge_files(b, c, o, path, timeout=timeout, marker_size=marker_size)
-        current.write_bytes(outcome.text.encode("utf-8", "surrogateescape"))
+        try:
+            current.write_bytes(outcome.text.encode("utf-8", "surrogateescape"))
+        except OSError as exc:
+            err.print(f"crdtspace: {_Unreadable('current', current, exc, 'write')}", markup=False)
+            raise typer.Exit(UNREADABLE) from None
     except typer.Exit:
         raise
     except Exception as exc:  # never a traceback: git's own merge instead
@@ -51,8 +66,22 @@ def merge_driver(
     raise typer.Exit(0 if outcome.clean else 1)
 
 
-def _read(path: Path) -> str | None:
-    data = path.read_bytes()
+class _Unreadable(Exception):
+    """An input the driver cannot read (or the result it cannot write): which one, and why."""
+
+    def __init__(self, role: str, path: Path, error: OSError, verb: str = "read") -> None:
+        why = error.strerror or type(error).__name__
+        super().__init__(f"cannot {verb} the {role} version {str(path)!r}: {why}")
+
+
+def _load(role: str, path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _Unreadable(role, path, exc) from None
+
+
+def _text(data: bytes) -> str | None:
     if b"\0" in data[:8000]:
         return None
     try:
@@ -84,7 +113,8 @@ def _plain(base: Path, current: Path, other: Path, marker_size: int, why: str) -
         check=False,
         env=env,
     )
-    if done.returncode < 0:  # pragma: no cover - git itself failed
-        err.print(done.stderr.decode("utf-8", "replace").strip(), markup=False)
-        return 2
+    if done.returncode < 0 or done.returncode > 127:  # git itself failed (not a conflict count)
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        err.print(f"crdtspace: git merge-file failed: {lines[0] if lines else '?'}", markup=False)
+        return UNREADABLE
     return 0 if done.returncode == 0 else 1

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import socket
-from typing import Annotated
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated, Any
 
 import anyio
 import typer
 
-from crdtspace.cli.common import app, context, err, handled, out
+from crdtspace.cli.common import app, context, err, handled, out, scrub
 from crdtspace.errors import SyncError
 from crdtspace.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server, bind_socket
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @app.command()
@@ -40,8 +47,9 @@ def serve(
     """Serve the workspace over websockets until SIGINT or SIGTERM; every update is durable
     before any client sees it relayed."""
     options = context(ctx)
+    secrets = [token]
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    with handled():
+    with _stop_signals() as stop, handled(secrets), _scrubbed_logs(secrets):
         server = Server(
             options.repo,
             workspace=options.workspace,
@@ -50,6 +58,7 @@ def serve(
             port=port,
             max_update=max_update,
         )
+        secrets.append(server.token)
         try:
             sock = bind_socket(host, port)  # here, so that a port in use is one clear error
         except SyncError:
@@ -57,12 +66,70 @@ def serve(
             raise
         for warning in server.warnings:
             err.print(f"[bold red]WARNING[/]: {warning}")
-        anyio.run(_serve, server, sock, show_token)
+        anyio.run(_serve, server, sock, show_token, stop)
     out.print("stopped; the workspace is closed and its log flushed")
 
 
-async def _serve(server: Server, sock: socket.socket, show_token: bool) -> None:
+class _Stop:
+    """SIGINT and SIGTERM while serving: the first asks for a shutdown, later ones are let
+    be (the shutdown is already under way, bounded by its timeouts)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+    def take_signals(self) -> dict[int, Any]:
+        """Handle SIGINT and SIGTERM here; the handlers before (none off the main thread,
+        which signals never reach)."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        return {sig: signal.signal(sig, self) for sig in STOP_SIGNALS}
+
+
+@contextmanager
+def _stop_signals() -> Iterator[_Stop]:
+    """From the command's start to its end, SIGINT and SIGTERM set `requested` rather than
+    interrupt (the event loop takes them over while it runs, see `_serve`): a signal while
+    the workspace opens stops the server as soon as it starts, one during the shutdown is
+    not a second, abrupt ending."""
+    stop = _Stop()
+    previous = stop.take_signals()
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _scrubbed_logs(secrets: list[str | None]) -> Iterator[None]:
+    """The server's log lines (a request, a refusal, a library's error) without the token."""
+
+    class Scrub(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            message = record.getMessage()
+            cleaned = scrub(message, secrets)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+            return True
+
+    handlers = logging.getLogger().handlers
+    scrubber = Scrub()
+    for handler in handlers:
+        handler.addFilter(scrubber)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(scrubber)
+
+
+async def _serve(server: Server, sock: socket.socket, show_token: bool, stop: _Stop) -> None:
     shutdown = anyio.Event()
+    loop = asyncio.get_running_loop()
+    _quiet_cancelled_connections(shutdown)
 
     def ready(port: int) -> None:
         out.print(f"serving {server.url}", markup=False)
@@ -70,14 +137,39 @@ async def _serve(server: Server, sock: socket.socket, show_token: bool) -> None:
             out.print(f"token {server.token}", markup=False)
         out.file.flush()
 
-    async with anyio.create_task_group() as group:
-
-        async def signals() -> None:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
-                async for _ in received:
-                    shutdown.set()
-                    return
-
-        group.start_soon(signals)
+    # The loop takes SIGINT and SIGTERM over until the server has stopped: every one of them
+    # (a second during the shutdown too) only sets `shutdown`. No signal-receiving task: one
+    # left to be cancelled at the end makes hypercorn's tasks leak a CancelledError.
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, shutdown.set)
+    try:
+        if stop.requested:  # a signal before the loop took them over
+            shutdown.set()
         await server.serve(shutdown.wait, sock=sock, ready=ready)
-        group.cancel_scope.cancel()
+    finally:
+        if on_main_thread:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)  # (back to Python's defaults: take them again)
+            stop.take_signals()
+
+
+def _quiet_cancelled_connections(shutdown: anyio.Event) -> None:
+    """Once the shutdown has begun, hypercorn cancels the connections still open after its
+    graceful timeout (a client that never answers the close), and asyncio reports each
+    cancelled connection task through the loop's exception handler: a `CancelledError`
+    traceback for the shutdown working as meant. Those are dropped; anything else is
+    reported as before."""
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if shutdown.is_set() and isinstance(context.get("exception"), asyncio.CancelledError):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json
+from crdtspace.cli.common import (
+    JsonOption,
+    app,
+    handled,
+    open_workspace,
+    out,
+    print_json,
+    scrub,
+)
 from crdtspace.cli.common import context as cli_context
 
 
@@ -55,14 +63,16 @@ def server_status(ctx: typer.Context, url: str, token: str | None, as_json: bool
     from crdtspace import server as sync_server
 
     options = cli_context(ctx)
-    with handled():
+    secrets = [token]  # the token never shows in an error, the one read from the file neither
+    with handled(secrets):
         if token is None:
             token = sync_server.token_for(options.repo, options.workspace)
+            secrets.append(token)
         info = sync_server.fetch_status(url, token)
     if as_json:
         print_json(info)
         return
-    out.print(f"server        {info.get('url', url)}", markup=False)
+    out.print(f"server        {scrub(str(info.get('url', url)), secrets)}", markup=False)
     out.print(f"workspace     {info.get('workspace')} at base {info.get('base')}", markup=False)
     out.print(f"state vector  {info.get('state_vector')}", markup=False)
     clients = info.get("clients") or []

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crdtspace import gitio
 from crdtspace.cli.common import (
     AgentOption,
     JsonOption,
@@ -104,6 +105,14 @@ def _read_source(source: Path | None) -> str:
         except OSError as exc:
             raise DocumentError(f"Cannot read {source}: {exc.strerror}.") from exc
         where = str(source)
+    if len(data) > gitio.DEFAULT_SIZE_LIMIT:
+        # Refused before the workspace is opened: re-keying megabytes would take minutes, and
+        # a file that large is one the workspace keeps git-only (init's --size-limit).
+        raise DocumentError(
+            f"The content from {where} is {len(data):,} bytes, over the workspace's size limit "
+            f"of {gitio.DEFAULT_SIZE_LIMIT:,} bytes; nothing was written.",
+            hint="files that large stay git-only: change them with git and commit",
+        )
     if b"\0" in data[:8000]:
         raise DocumentError(f"The content from {where} is binary; crdtspace edits text only.")
     try:
