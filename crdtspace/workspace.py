@@ -931,6 +931,13 @@ class Workspace:
         edit concurrent with everything since, so nothing the writer had not seen is undone;
         where both changed the same lines, the conflict layer reports an overlap."""
         relative = self._new_path(path)
+        size = len(text.encode("utf-8", "surrogateescape"))
+        if size > gitio.DEFAULT_SIZE_LIMIT:
+            raise DocumentError(
+                f"{relative!r}: {size:,} bytes is over the workspace's size limit of "
+                f"{gitio.DEFAULT_SIZE_LIMIT:,} bytes.",
+                hint="files that large stay git-only: change it in git",
+            )
         if relative in self.document.gitonly:
             reason = self.document.gitonly[relative]["reason"]
             raise DocumentError(

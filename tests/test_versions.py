@@ -382,3 +382,17 @@ def test_a_workspace_from_before_versions_says_so_and_keeps_working(repo: Path) 
         text = ws.render("m.py")
     assert "# alice" in text
     assert "# bob" in text
+
+
+def test_a_write_over_the_size_limit_is_refused_at_once(repo: Path) -> None:
+    import time
+
+    from crdtspace import DocumentError, gitio
+
+    ws = Workspace.from_commit(repo, agent="home")
+    huge = "x = 1\n" * (gitio.DEFAULT_SIZE_LIMIT // 6 + 10)
+    began = time.monotonic()
+    with pytest.raises(DocumentError, match="size limit"):
+        ws.write("m.py", huge)
+    assert time.monotonic() - began < 2
+    assert ws.render("m.py") == SOURCE
