@@ -359,22 +359,25 @@ def test_driver_command_runs(tmp_path: Path) -> None:
     assert "def d():" in (tmp_path / "A").read_text()
 
 
-def _big(functions: int, tag: str = "") -> str:
-    return "".join(f"def f{i}(x):\n    return x + {i}{tag}\n\n\n" for i in range(functions))
-
-
-def test_a_file_over_the_structured_limit_is_merged_by_git_at_once() -> None:
+def _big_merge(functions: int, timeout: float) -> tuple[float, object]:
+    """Merge two one-line edits of a file of `functions` functions: (seconds, outcome)."""
     import time
 
     from crdtspace import mergedriver
 
-    base = _big(150_000)  # about 5.5 MB, as in the report (a minute to merge before)
-    assert len(base) > 5_000_000
+    base = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(functions))
     left = base.replace("return x + 1\n", "return x + 100\n", 1)
     right = base.replace("return x + 7\n", "return x + 700\n", 1)
     began = time.monotonic()
-    outcome = mergedriver.merge_files(base, left, right, "big.py", timeout=10)
-    assert time.monotonic() - began < 10
+    outcome = mergedriver.merge_files(base, left, right, "big.py", timeout=timeout)
+    return time.monotonic() - began, outcome
+
+
+def test_a_file_over_the_structured_limit_is_merged_by_git_at_once() -> None:
+    # about 5.5 MB, as in the report (a minute to merge before)
+    seconds, outcome = _big_merge(150_000, timeout=10)
+    assert isinstance(outcome, MergeOutcome)
+    assert seconds < 10
     assert outcome.method == "fallback"
     assert "over" in outcome.fallback_reason
     assert outcome.clean
@@ -385,17 +388,13 @@ def test_a_file_over_the_structured_limit_is_merged_by_git_at_once() -> None:
 def test_the_timeout_holds_even_inside_a_long_native_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import time
-
     from crdtspace import mergedriver
 
     monkeypatch.setattr(mergedriver, "STRUCTURED_LIMIT", 1 << 30)
-    base = _big(30_000)  # ~1 MB: parsing and re-keying it takes far longer than 0.3 s
-    left = base.replace("return x + 1\n", "return x + 100\n", 1)
-    right = base.replace("return x + 7\n", "return x + 700\n", 1)
-    began = time.monotonic()
-    outcome = mergedriver.merge_files(base, left, right, "big.py", timeout=0.3)
-    assert time.monotonic() - began < 3
+    # ~1 MB: parsing and re-keying it takes far longer than 0.3 s
+    seconds, outcome = _big_merge(30_000, timeout=0.3)
+    assert isinstance(outcome, MergeOutcome)
+    assert seconds < 3
     assert outcome.method == "fallback"
     assert "longer than 0.3 s" in outcome.fallback_reason
     assert "return x + 100\n" in outcome.text

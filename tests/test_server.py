@@ -250,22 +250,14 @@ def _second_update(repo: Path) -> bytes:
 
 
 def _mode_update(repo: Path, mode: str) -> bytes:
-    replica = Workspace.from_commit(repo, agent="mallory")
-    before = replica.doc.get_state()
-    root = replica.doc.get("files", type=Map)["app.py"][0]
-    with replica.doc.transaction():
-        replica.doc.get("nodes", type=Map)[root]["mode"] = mode
-    return bytes(replica.doc.get_update(before))
+    return _raw_update(repo, lambda w: _node(w, _root(w)).__setitem__("mode", mode))
 
 
 def _gitonly_update(repo: Path) -> bytes:
-    replica = Workspace.from_commit(repo, agent="mallory")
-    before = replica.doc.get_state()
-    with replica.doc.transaction():
-        replica.doc.get("gitonly", type=Map)["ghost.bin"] = Map(
-            {"reason": "binary", "blob": "ab" * 20, "mode": "120000"}
-        )
-    return bytes(replica.doc.get_update(before))
+    ghost = {"reason": "binary", "blob": "ab" * 20, "mode": "120000"}
+    return _raw_update(
+        repo, lambda w: w.doc.get("gitonly", type=Map).__setitem__("ghost.bin", Map(ghost))
+    )
 
 
 def _through_link(repo: Path) -> bytes:
