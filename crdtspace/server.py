@@ -310,6 +310,9 @@ class Server:
         self.room: YRoom | None = None
         self._closed = False
         self._stopping = False
+        self._draining = False
+        """Set when a shutdown is asked for: connections stop taking updates (what was not
+        relayed was not acknowledged; its client still holds it and sends it again)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -365,6 +368,7 @@ class Server:
 
             async def stop() -> None:
                 await shutdown()
+                self._draining = True
                 # Close each connection ourselves ("going away"): hypercorn would otherwise
                 # wait its graceful timeout, then drop them with an internal error.
                 with anyio.move_on_after(2):
@@ -735,6 +739,8 @@ class GuardedChannel:
 
     async def recv(self) -> bytes:
         while True:
+            if self._server._draining:
+                raise anyio.EndOfStream
             event = await self._receive()
             if event["type"] == "websocket.disconnect":
                 self._open = False

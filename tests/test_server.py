@@ -491,3 +491,51 @@ def test_a_file_removed_through_the_api_is_accepted(repo: Path) -> None:
         assert server.status()["rejected"] == 0
     with Workspace.open(repo, agent="check") as ws:
         assert ws.paths() == ["app.py"]
+
+
+@pytest.mark.parametrize("client_stays", [True, False])
+def test_sigterm_during_a_storm_stops_at_once(repo: Path, client_stays: bool) -> None:
+    """A storm of tiny updates is queued in the connection when SIGTERM comes: the server stops
+    reading (what it did not relay was not acknowledged, and the client still holds it) rather
+    than checking and committing every queued update first; whether the client stays or goes."""
+    import threading
+    import time
+
+    replica = Workspace.from_commit(repo, agent="storm")
+    updates: list[bytes] = []
+    replica.subscribe(updates.append)
+    for _ in range(3000):
+        replica.splice("notes.txt", 0, 0, "x")
+    messages = [create_update_message(u) for u in updates]
+    process, url = _start(repo)
+    took: list[float] = []
+
+    def wait_for_exit() -> None:
+        began = time.monotonic()
+        process.wait(120)
+        took.append(time.monotonic() - began)
+
+    async def main() -> None:
+        async with websockets.connect(f"{url}?token={TOKEN}", close_timeout=1) as ws:
+            await ws.recv()
+            for message in messages:
+                await ws.send(message)
+            process.send_signal(signal.SIGTERM)
+            waiter.start()
+            if client_stays:
+                await anyio.to_thread.run_sync(waiter.join)
+
+    waiter = threading.Thread(target=wait_for_exit)
+    try:
+        run(main)
+        waiter.join(120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    assert took[0] < 5
+    assert process.returncode == 0
+    with Workspace.open(repo, agent="check") as ws:  # whatever it took is durable and whole
+        text = ws.render("notes.txt")
+        assert text.endswith("start\n")
+        assert set(text[: -len("start\n")]) <= {"x"}
