@@ -483,9 +483,11 @@ def test_a_file_removed_through_the_api_is_accepted(repo: Path) -> None:
 
         async def main() -> None:
             a: Doc[Any] = Doc()
-            async with client(server.url, a):
+            b: Doc[Any] = Doc()
+            async with client(server.url, a), client(server.url, b):
+                await eventually(lambda: "notes.txt" in render(b))
                 apply_in(a, gone)
-                await eventually(lambda: "notes.txt" not in render(a))
+                await eventually(lambda: "notes.txt" not in render(b))  # relayed: durable
 
         run(main)
         assert server.status()["rejected"] == 0
