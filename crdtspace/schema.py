@@ -40,22 +40,26 @@ def problems(
 
 
 def _file(files: Map[Any], nodes: Map[Any], path: str) -> list[str]:
-    roots = files.get(path)
-    if roots is None:
+    if path not in files:
         return []
+    roots = files.get(path)
     if not isinstance(roots, Array):
         return [f"files[{path!r}] is not a list of node ids"]
     out = []
     for root in read_list(roots):
         if not isinstance(root, str) or root not in nodes:
             out.append(f"files[{path!r}] names {root!r}, which is no node")
+            continue
+        node = nodes.get(root)
+        if not isinstance(node, Map) or node.get("parent") or node.get("path") != path:
+            out.append(f"files[{path!r}] names {root!r}, which is not that file's root")
     return out
 
 
 def _node(nodes: Map[Any], nid: str) -> list[str]:
-    node = nodes.get(nid)
-    if node is None:
+    if nid not in nodes:
         return []
+    node = nodes.get(nid)
     if not isinstance(node, Map):
         return [f"the node {nid!r} is not a map"]
     for key in ("kind", "name", "parent"):
