@@ -4,7 +4,6 @@ durable, or what it accepts is sound: no reader calls anything in it malformed."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
