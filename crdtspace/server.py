@@ -39,7 +39,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +304,7 @@ class Server:
         self._peers: dict[int, _Peer] = {}
         self._channels: set[GuardedChannel] = set()
         self._numbers = 0
-        self._queue: list[tuple[bytes, anyio.Event, list[BaseException]]] = []
+        self._queue: list[tuple[bytes, anyio.Event, list[BaseException], dict[str, str]]] = []
         self._wake = anyio.Event()
         self._websockets = WebsocketServer(auto_clean_rooms=False, log=LOG)
         self.room: YRoom | None = None
@@ -520,7 +520,7 @@ class Server:
         scratch.apply_update(bytes(self.room_doc.get_update()))
         return scratch
 
-    def check_update(self, update: bytes) -> None:
+    def check_update(self, update: bytes) -> set[str]:
         """_Hostile when `update` is malformed or adds a path outside the repository.
 
         It is applied to the scratch copy first, watching the keys it adds to `files` and
@@ -531,6 +531,8 @@ class Server:
         removed: list[str] = []
         touched: set[str] = set()
         structural: set[str] = set()  # nodes whose map or body changed (not only their texts)
+        typed: set[str] = set()  # nodes whose texts changed
+        logged: set[str] = set()  # nodes whose log grew
         forged: list[str] = []
 
         def collect(event: MapEvent) -> None:
@@ -549,6 +551,10 @@ class Server:
                     touched.add(str(path[0]))
                     if len(path) == 1 or path[1] == "body":
                         structural.add(str(path[0]))
+                    elif path[1] in ("text", "head", "tail"):
+                        typed.add(str(path[0]))
+                    elif path[1] == "log":
+                        logged.add(str(path[0]))
                     if len(path) == 1 and isinstance(event, MapEvent):
                         keys = event.keys  # type: ignore[attr-defined]  # Rust
                         if "mode" in keys:
@@ -619,6 +625,7 @@ class Server:
                     f"an update adding a file path outside the repository: {exc}"
                 ) from exc
         self._remember(update)
+        return typed - logged
 
     def _remember(self, update: bytes) -> None:
         self._recent.append(update)
@@ -633,11 +640,14 @@ class Server:
         for update in self._recent:
             self._scratch.apply_update(update)
 
-    async def commit(self, update: bytes) -> None:
-        """Return once `update` is applied to the workspace and durable."""
+    async def commit(
+        self, update: bytes, unlogged: Iterable[str] = (), agent: str = "peer"
+    ) -> None:
+        """Return once `update` is applied to the workspace and durable; the nodes whose texts
+        it changed with no log entry (`unlogged`) get one, as `agent`'s (`record_raw_edit`)."""
         done = anyio.Event()
         errors: list[BaseException] = []
-        self._queue.append((update, done, errors))
+        self._queue.append((update, done, errors, {n: agent for n in unlogged}))
         self._wake.set()
         await done.wait()
         if errors:
@@ -651,19 +661,33 @@ class Server:
             batch, self._queue = self._queue, []
             if not batch:
                 continue
-            updates = [update for update, _, _ in batch]
+            updates = [update for update, _, _, _ in batch]
             merged = updates[0] if len(updates) == 1 else bytes(merge_updates(*updates))
+            raw: dict[str, str] = {}
+            for _, _, _, unlogged in batch:
+                raw.update(unlogged)
             failure: BaseException | None = None
             try:
-                await anyio.to_thread.run_sync(self.workspace.apply_update, merged)
+                await anyio.to_thread.run_sync(self._apply, merged, raw)
             except Exception as exc:
                 failure = exc
                 LOG.error("The workspace could not take an update: %s", exc)
-            for _, done, errors in batch:
+            for _, done, errors, _ in batch:
                 if failure is not None:
                     errors.append(failure)
                 done.set()
             self._relay_local()
+
+    def _apply(self, update: bytes, raw: dict[str, str]) -> None:
+        """Apply a batch; then log, on their clients' behalf, the text changes that came with
+        no log entry (a plain Yjs client typing into a node), so every change has an author and
+        the conflict layer weighs it like any other edit."""
+        document = self.workspace.document
+        before = {nid: document.texts(nid) for nid in raw if document.has_node(nid)}
+        self.workspace.apply_update(update)
+        for nid, agent in sorted(raw.items()):
+            if nid in before:
+                self.workspace.record_raw_edit(nid, before[nid], agent=agent)
 
     def _relay_local(self) -> None:
         """The workspace's own edits (folds) go to the room and the scratch doc."""
@@ -771,8 +795,11 @@ class GuardedChannel:
             await self._admit_sync(message)
         elif kind == YMessageType.AWARENESS:
             payload, _ = _read_bytes(message, 1)
-            for client, _state in _awareness_states(payload):
+            for client, state in _awareness_states(payload):
                 self._peer.client_ids.add(client)
+                named = _agent_of(state)
+                if named:  # the agent its edits are logged as when they come with no entry
+                    self._peer.agent = named
         elif kind not in (_AUTH, _QUERY_AWARENESS):
             raise _Hostile(f"an unknown message type {kind}")
         return message
@@ -789,9 +816,9 @@ class GuardedChannel:
             return
         if sub not in (YSyncMessageType.SYNC_STEP2, YSyncMessageType.SYNC_UPDATE):
             raise _Hostile(f"an unknown sync message type {sub}")
-        self._server.check_update(payload)
+        unlogged = self._server.check_update(payload)
         try:
-            await self._server.commit(payload)
+            await self._server.commit(payload, unlogged, self._peer.agent)
         except SyncError as exc:
             self._server._rebuild_scratch()
             raise _Hostile(str(exc)) from exc

@@ -37,7 +37,7 @@ from crdtspace.rekey import (
 from crdtspace.segment import TEXT_KIND
 from crdtspace.splicing import Splicer
 from crdtspace.storage import UpdateLog
-from crdtspace.textedit import set_text
+from crdtspace.textedit import diff, set_text
 from crdtspace.versions import VersionError, VersionStore, fork, new_doc, snapshot
 
 _T = TypeVar("_T")
@@ -209,6 +209,7 @@ class Workspace:
         shared, durable workspace: the last commit it imported or made, git's view)."""
         self._fork_of = fork_of
         self._fork_start = b""
+        self._raw_edit = False  # record_raw_edit: its entries always carry their base
         self._version: str | None = None
         # Reads wait for their version until the document is about to change (_settle_reads):
         # `_changes` counts changes, `_read_marks` holds what the pending reads resolved to.
@@ -533,7 +534,7 @@ class Workspace:
                 base = ()
                 texts = self.document.texts(nid).items()
                 edits = tuple((part, 0, "", text) for part, text in texts if text)
-            elif len(parents) != 1:
+            elif len(parents) != 1 or self._raw_edit:
                 texts = self.document.texts(nid).items()
                 base = tuple((part, _undo(text, part, edits)) for part, text in texts)
             self._counter += 1
@@ -1409,6 +1410,34 @@ class Workspace:
             self._touch(nid, "edit")
             if path is not None:
                 self._typing.structure_changed(path)
+
+    def record_raw_edit(self, nid: str, before: dict[str, str], *, agent: str) -> bool:
+        """Log, as `agent`'s, a change made to a node's texts with no log entry (a Yjs client
+        typing into it straight): its texts went from `before` to what they are now. The entry
+        has seen the node's current heads and carries `before` as its base, so the history and
+        the conflict layer see the change like any other edit. Returns whether there was one."""
+        if not self.document.has_node(nid):
+            return False
+        after = self.document.texts(nid)
+        changes: list[TextEdit] = []
+        for part in sorted(set(before) | set(after)):
+            if part == "name":
+                continue
+            # descending positions: each edit is then against the text the previous one left
+            for edit in reversed(diff(before.get(part, ""), after.get(part, ""))):
+                old = before.get(part, "")[edit.pos : edit.pos + edit.delete]
+                changes.append((part, edit.pos, old, edit.insert))
+        if not changes:
+            return False
+        self._raw_edit = True
+        try:
+            with self.acting_as(agent), self.transaction("edited its text directly"):
+                for part, pos, old, new in changes:
+                    self._record(nid, part, pos, old, new)
+                self._touch(nid, "edit")
+        finally:
+            self._raw_edit = False
+        return True
 
     def confirm_delete(self, nid: str) -> None:
         """Record that a deleted node stays deleted, as an entry that has seen all its heads."""

@@ -53,10 +53,13 @@ def repo(tmp_path: Path) -> Path:
 
 
 @asynccontextmanager
-async def client(url: str, doc: Doc[Any], token: str = TOKEN) -> AsyncIterator[Provider]:
+async def client(
+    url: str, doc: Doc[Any], token: str = TOKEN, agent: str | None = None
+) -> AsyncIterator[Provider]:
     """A pycrdt Provider syncing `doc` with the server, initial sync done."""
+    named = f"&agent={agent}" if agent else ""
     async with (
-        websockets.connect(f"{url}?token={token}", max_size=None) as ws,
+        websockets.connect(f"{url}?token={token}{named}", max_size=None) as ws,
         Provider(doc, WebsocketChannel(ws, "/default")) as provider,
     ):
         with anyio.fail_after(10):
@@ -541,3 +544,32 @@ def test_sigterm_during_a_storm_stops_at_once(repo: Path, client_stays: bool) ->
         text = ws.render("notes.txt")
         assert text.endswith("start\n")
         assert set(text[: -len("start\n")]) <= {"x"}
+
+
+def test_a_plain_yjs_edit_gets_an_author_and_a_log_entry(repo: Path) -> None:
+    """A client that types into a node's Text straight (no crdtspace entry): the server logs it
+    as that client's edit, so the conflict layer weighs it against the others'."""
+    seen = Workspace.from_commit(repo, agent="mallory")
+    root = _root(seen, "notes.txt")
+    concurrent = edit_update(repo, "alice", lambda w: w.write("notes.txt", "alice\n"))
+    with running_server(repo, token=TOKEN) as server:
+
+        async def main() -> None:
+            a: Doc[Any] = Doc()
+            b: Doc[Any] = Doc()
+            async with client(server.url, a, agent="yjs-user"), client(server.url, b):
+                await eventually(lambda: "notes.txt" in render(a))
+                text = a.get("nodes", type=Map)[root]["text"]
+                text.insert(0, "typed ")  # a plain Yjs edit: no log entry
+                await eventually(lambda: render(b).get("notes.txt", "").startswith("typed "))
+                apply_in(b, concurrent)
+                await eventually(lambda: "alice" in render(a).get("notes.txt", ""))
+
+        run(main)
+    with Workspace.open(repo, agent="check") as ws:
+        agents = [entry.agent for _, entry in ws.log("notes.txt")]
+        assert "yjs-user" in agents
+        assert "alice" in agents
+        [conflict] = ws.conflicts()  # the raw edit and alice's rewrite of the same line
+        assert conflict.kind == "overlap"
+        assert set(conflict.agents) == {"alice", "yjs-user"}
