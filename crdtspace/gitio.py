@@ -575,6 +575,10 @@ def tree_problems(
         if mode not in (MODE_FILE, MODE_EXECUTABLE):
             problems.append(f"{path!r} has the mode {mode!r}, which is not a file's")
             continue
+        known = allowed.get(path)
+        if mode != (known[0] if known is not None else MODE_FILE) and mode == MODE_EXECUTABLE:
+            problems.append(f"{path!r} would become executable, which only git may make it")
+            continue
         if sha is not None and not has_blob(sha):
             problems.append(f"{path!r} names the blob {sha[:12]}, which is not in the repository")
     return problems

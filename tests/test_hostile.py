@@ -155,3 +155,14 @@ def test_render_out_never_writes_through_a_link(repo: Path, outside: Path, tmp_p
     result = CliRunner().invoke(app, ["-C", str(repo), "render", "--out", str(out)])
     assert result.exit_code == 4, result.output
     assert list(outside.iterdir()) == []
+
+
+def test_a_forged_executable_bit_is_refused(repo: Path) -> None:
+    with Workspace.init(repo, agent="home") as home:
+        peer = peer_of(home)
+        [root] = peer.document.roots("pkg/app.py")
+        with peer.transaction("forge"):
+            peer.document.node(root)["mode"] = gitio.MODE_EXECUTABLE
+        sync(home, peer)
+        assert ("tree", False) in gate(home, check=None)
+    assert git(repo, "ls-tree", "HEAD", "pkg/app.py").startswith("100644")
