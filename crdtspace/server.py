@@ -92,6 +92,8 @@ _CLOSE_TOO_BIG = 1009
 _QUERY_AWARENESS = 3
 _AUTH = 2
 _PATH_MAPS = ("files", "gitonly")
+RAW_SESSION = 1.0
+"""Seconds of a client's raw edits to one node that make one log entry (see Server._apply)."""
 """Maps whose keys are repository paths: a key outside the repository is hostile."""
 
 
@@ -304,12 +306,16 @@ class Server:
         self._peers: dict[int, _Peer] = {}
         self._channels: set[GuardedChannel] = set()
         self._numbers = 0
-        self._queue: list[tuple[bytes, anyio.Event, list[BaseException], dict[str, str]]] = []
+        self._queue: list[
+            tuple[bytes, anyio.Event, list[BaseException], tuple[dict[str, str], set[str]]]
+        ] = []
         self._wake = anyio.Event()
         self._websockets = WebsocketServer(auto_clean_rooms=False, log=LOG)
         self.room: YRoom | None = None
         self._closed = False
         self._stopping = False
+        self._raw_sessions: dict[str, tuple[set[str], dict[str, str], float]] = {}
+        """Raw edits not logged yet: node id -> (agents, texts before, when it began)."""
         self._draining = False
         """Set when a shutdown is asked for: connections stop taking updates (what was not
         relayed was not acknowledged; its client still holds it and sends it again)."""
@@ -382,6 +388,8 @@ class Server:
         if self._closed:
             return
         self._closed = True
+        with contextlib.suppress(Exception):  # (a node gone meanwhile has nothing to log)
+            self._end_raw_sessions(True)
         self._unsubscribe()
         self.workspace.close()
 
@@ -520,7 +528,7 @@ class Server:
         scratch.apply_update(bytes(self.room_doc.get_update()))
         return scratch
 
-    def check_update(self, update: bytes) -> set[str]:
+    def check_update(self, update: bytes) -> tuple[set[str], set[str]]:
         """_Hostile when `update` is malformed or adds a path outside the repository.
 
         It is applied to the scratch copy first, watching the keys it adds to `files` and
@@ -625,7 +633,7 @@ class Server:
                     f"an update adding a file path outside the repository: {exc}"
                 ) from exc
         self._remember(update)
-        return typed - logged
+        return typed - logged, logged
 
     def _remember(self, update: bytes) -> None:
         self._recent.append(update)
@@ -641,13 +649,18 @@ class Server:
             self._scratch.apply_update(update)
 
     async def commit(
-        self, update: bytes, unlogged: Iterable[str] = (), agent: str = "peer"
+        self,
+        update: bytes,
+        unlogged: Iterable[str] = (),
+        agent: str = "peer",
+        logged: Iterable[str] = (),
     ) -> None:
         """Return once `update` is applied to the workspace and durable; the nodes whose texts
-        it changed with no log entry (`unlogged`) get one, as `agent`'s (`record_raw_edit`)."""
+        it changed with no log entry (`unlogged`) get one, as `agent`'s (`record_raw_edit`, in
+        sessions: see `_apply`); `logged`: the nodes whose log it grew."""
         done = anyio.Event()
         errors: list[BaseException] = []
-        self._queue.append((update, done, errors, {n: agent for n in unlogged}))
+        self._queue.append((update, done, errors, ({n: agent for n in unlogged}, set(logged))))
         self._wake.set()
         await done.wait()
         if errors:
@@ -656,19 +669,25 @@ class Server:
     async def _committer(self) -> None:
         """Group commit: whatever queued up during one fsync is merged into the next."""
         while not self._stopping or self._queue:
-            await self._wake.wait()
+            with anyio.move_on_after(RAW_SESSION / 2):
+                await self._wake.wait()
             self._wake = anyio.Event()
             batch, self._queue = self._queue, []
             if not batch:
+                if self._raw_sessions:
+                    await anyio.to_thread.run_sync(self._end_raw_sessions, False)
+                    self._relay_local()
                 continue
             updates = [update for update, _, _, _ in batch]
             merged = updates[0] if len(updates) == 1 else bytes(merge_updates(*updates))
             raw: dict[str, str] = {}
-            for _, _, _, unlogged in batch:
+            logged: set[str] = set()
+            for _, _, _, (unlogged, grown) in batch:
                 raw.update(unlogged)
+                logged |= grown
             failure: BaseException | None = None
             try:
-                await anyio.to_thread.run_sync(self._apply, merged, raw)
+                await anyio.to_thread.run_sync(self._apply, merged, raw, logged)
             except Exception as exc:
                 failure = exc
                 LOG.error("The workspace could not take an update: %s", exc)
@@ -678,16 +697,40 @@ class Server:
                 done.set()
             self._relay_local()
 
-    def _apply(self, update: bytes, raw: dict[str, str]) -> None:
-        """Apply a batch; then log, on their clients' behalf, the text changes that came with
-        no log entry (a plain Yjs client typing into a node), so every change has an author and
-        the conflict layer weighs it like any other edit."""
+    def _apply(self, update: bytes, raw: dict[str, str], logged: set[str]) -> None:
+        """Apply a batch, logging on their clients' behalf the text changes that came with no
+        log entry (a plain Yjs client typing into a node), so every change has an author and
+        the conflict layer weighs it like any other edit.
+
+        Raw changes to one node are a session, as an editor's typing is: the texts before the
+        first change are kept, and one entry is written when the session ends, naming every
+        client that typed in it: before a batch that logs an edit of the node, after
+        RAW_SESSION seconds, or at shutdown. (An entry per keystroke costs an fsync and a relay
+        each; raw clients say nothing of what they had seen, so their changes cannot be told
+        apart from one another anyway.)"""
         document = self.workspace.document
-        before = {nid: document.texts(nid) for nid in raw if document.has_node(nid)}
+        for nid in [n for n in self._raw_sessions if n in logged]:
+            self._end_raw_session(nid)
+        now = time.monotonic()
+        for nid, agent in raw.items():
+            session = self._raw_sessions.get(nid)
+            if session is not None:
+                session[0].add(agent)
+            elif document.has_node(nid):
+                self._raw_sessions[nid] = ({agent}, document.texts(nid), now)
         self.workspace.apply_update(update)
-        for nid, agent in sorted(raw.items()):
-            if nid in before:
-                self.workspace.record_raw_edit(nid, before[nid], agent=agent)
+        self._end_raw_sessions(False)
+
+    def _end_raw_sessions(self, every: bool) -> None:
+        """End the raw-edit sessions older than RAW_SESSION seconds (`every`: all of them)."""
+        now = time.monotonic()
+        for nid, (_, _, began) in sorted(self._raw_sessions.items()):
+            if every or now - began >= RAW_SESSION:
+                self._end_raw_session(nid)
+
+    def _end_raw_session(self, nid: str) -> None:
+        agents, before, _ = self._raw_sessions.pop(nid)
+        self.workspace.record_raw_edit(nid, before, agent=", ".join(sorted(agents)))
 
     def _relay_local(self) -> None:
         """The workspace's own edits (folds) go to the room and the scratch doc."""
@@ -816,9 +859,9 @@ class GuardedChannel:
             return
         if sub not in (YSyncMessageType.SYNC_STEP2, YSyncMessageType.SYNC_UPDATE):
             raise _Hostile(f"an unknown sync message type {sub}")
-        unlogged = self._server.check_update(payload)
+        unlogged, logged = self._server.check_update(payload)
         try:
-            await self._server.commit(payload, unlogged, self._peer.agent)
+            await self._server.commit(payload, unlogged, self._peer.agent, logged)
         except SyncError as exc:
             self._server._rebuild_scratch()
             raise _Hostile(str(exc)) from exc
