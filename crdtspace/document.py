@@ -201,18 +201,18 @@ class Document:
             node = self._node_cache.get(nid)
             if node is not None:
                 return node
-        reason = self._check(nid)
+        reason = self.problem(nid)
         if reason:
             raise NodeNotFound(f"There is no node {nid!r} in the workspace ({reason}).")
         return self._node_cache[nid]
 
     def has_node(self, nid: Any) -> bool:
         """Whether `nid` names a node of the schema's shape."""
-        return type(nid) is str and (nid in self._parent_cache or not self._check(nid))
+        return type(nid) is str and (nid in self._parent_cache or not self.problem(nid))
 
-    def _check(self, nid: Any) -> str:
-        """Why `nid` is no node of the schema's shape ("" when it is one: then its map and
-        parent are cached until the next remote update)."""
+    def problem(self, nid: Any) -> str:
+        """Why `nid` is no node of the schema's shape ("no such node" when absent; "" when it
+        is one: then its map and parent are cached until the next remote update)."""
         if type(nid) is not str:
             return "not a node id"
         known = self._broken.get(nid)
@@ -502,7 +502,7 @@ class Document:
         return "its parents form a cycle"
 
     def _why(self, nid: Any) -> str:
-        return self._check(nid) or "a node"
+        return self.problem(nid) or "a node"
 
     # -- the edit log --------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc
 
-from crdtspace.document import read_list
+from crdtspace.document import Document, read_list
 
 MAX_DEPTH = 256
 """Containers nested deeper than this are refused (real code nests a few levels)."""
@@ -24,82 +24,62 @@ FILE_MODES = ("100644", "100755")
 def problems(
     doc: Doc[Any], nodes: Iterable[str], paths: Iterable[str], *, limit: int = 3
 ) -> list[str]:
-    """What is wrong with the given nodes and files entries of `doc` (at most `limit`)."""
+    """What is wrong with the given nodes and files entries of `doc` (at most `limit`). A
+    node's own shape is `Document.problem`'s judgement (what readers skip); on top, the server
+    refuses what readers would only skip: a mode that is not a file's, a body entry that is no
+    id, a files entry naming another file's node, a parent chain with a cycle or too deep."""
+    document = Document(doc)
     out: list[str] = []
-    node_map = doc.get("nodes", type=Map)
-    files = doc.get("files", type=Map)
     for path in sorted(set(paths)):
-        out += _file(files, node_map, path)
+        out += _file(document, path)
         if len(out) >= limit:
             return out[:limit]
     for nid in sorted(set(nodes)):
-        out += _node(node_map, nid)
+        out += _node(document, nid)
         if len(out) >= limit:
             return out[:limit]
     return out
 
 
-def _file(files: Map[Any], nodes: Map[Any], path: str) -> list[str]:
-    if path not in files:
+def _file(document: Document, path: str) -> list[str]:
+    if path not in document.files:
         return []
-    roots = files.get(path)
+    roots = document.files.get(path)
     if not isinstance(roots, Array):
         return [f"files[{path!r}] is not a list of node ids"]
     out = []
     for root in read_list(roots):
-        if not isinstance(root, str) or root not in nodes:
+        if not document.has_node(root):
             out.append(f"files[{path!r}] names {root!r}, which is no node")
-            continue
-        node = nodes.get(root)
-        if not isinstance(node, Map) or node.get("parent") or node.get("path") != path:
+        elif document.parent(root) or document.node(root).get("path") != path:
             out.append(f"files[{path!r}] names {root!r}, which is not that file's root")
     return out
 
 
-def _node(nodes: Map[Any], nid: str) -> list[str]:
-    if nid not in nodes:
-        return []
-    node = nodes.get(nid)
-    if not isinstance(node, Map):
-        return [f"the node {nid!r} is not a map"]
-    for key in ("kind", "name", "parent"):
-        if not isinstance(node.get(key), str):
-            return [f"the node {nid!r} has no text field {key!r}"]
-    for key in ("path", "mode"):
-        value = node.get(key)
-        if value is not None and not isinstance(value, str):
-            return [f"the node {nid!r} has a {key!r} that is not text"]
+def _node(document: Document, nid: str) -> list[str]:
+    wrong = document.problem(nid)
+    if wrong == "no such node":
+        return []  # (deleting a node is refused by the server on its own)
+    if wrong:
+        return [f"the node {nid!r} is malformed: {wrong}"]
+    node = document.node(nid)
     if node.get("mode") not in (None, *FILE_MODES):
         return [f"the node {nid!r} has the mode {node.get('mode')!r}, not a file's"]
-    if not isinstance(node.get("log"), Array):
-        return [f"the node {nid!r} has no edit log"]
-    leaf, container = "text" in node, "body" in node
-    if leaf == container:
-        return [f"the node {nid!r} is neither a leaf (text) nor a container (head, body, tail)"]
-    if leaf and not isinstance(node.get("text"), Text):
-        return [f"the node {nid!r} has a text that is not a Text"]
-    if container:
-        if not all(isinstance(node.get(k), Text) for k in ("head", "tail")):
-            return [f"the container {nid!r} lacks its head or tail Text"]
-        body = node.get("body")
-        if not isinstance(body, Array):
-            return [f"the container {nid!r} has a body that is not a list"]
-        if not all(isinstance(child, str) for child in read_list(body)):
-            return [f"the body of {nid!r} holds something other than node ids"]
-    return _ancestry(nodes, nid)
+    if "body" in node and not all(type(c) is str for c in read_list(node["body"])):
+        return [f"the body of {nid!r} holds something other than node ids"]
+    return _ancestry(document, nid)
 
 
-def _ancestry(nodes: Map[Any], nid: str) -> list[str]:
+def _ancestry(document: Document, nid: str) -> list[str]:
     """The parent chain ends at a root, without a cycle, within MAX_DEPTH containers."""
     seen = {nid}
     current = nid
     for _ in range(MAX_DEPTH):
-        node = nodes.get(current)
-        parent = node.get("parent", "") if isinstance(node, Map) else ""
+        parent = document.parent(current) if document.has_node(current) else ""
         if not parent:
             return []
         if parent in seen:
             return [f"the node {nid!r} is its own ancestor (through {parent!r})"]
-        seen.add(str(parent))
-        current = str(parent)
+        seen.add(parent)
+        current = parent
     return [f"the node {nid!r} is nested more than {MAX_DEPTH} containers deep"]
