@@ -97,7 +97,7 @@ def merge_branches(
         base = repo.commit(report.base)
         snap = snapshot(merged, repo, base)
         report.files = sorted(snap.changed) + snap.removed
-        if not check_tree(repo, snap, [report.base, head, *tips], report.gate):
+        if not check_tree(repo, snap, report.gate, also=[head, *tips]):
             return report
         if not check_syntax(base, snap.changed, report.gate):
             return report

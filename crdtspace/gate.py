@@ -160,14 +160,15 @@ def check_conflicts(ws: Workspace, report: GateReport, paths: Sequence[str] = ()
 
 
 def check_tree(
-    repo: git.Repo, snap: Snapshot, sources: Sequence[str], report: GateReport
+    repo: git.Repo, snap: Snapshot, report: GateReport, *, also: Sequence[str] = ()
 ) -> bool:
     """The tree about to be written is one a checkout can take safely (`gitio.tree_problems`):
-    links, submodules and modes as git made them in `sources` (the commits the tree is made
-    from), no path below a file or into `.git`, every blob present. Checked before the project's
-    check writes the files into a worktree (a path through a link would land outside it)."""
-    allowed: dict[str, tuple[str, str]] = {}
-    for commit in sources:
+    links, submodules and modes as git made them in the base (and the commits `also` names: a
+    merge's branches), no path below a file or into `.git`, every new blob present. Checked
+    before the project's check writes the files into a worktree (a path through a link would
+    land outside it)."""
+    allowed = dict(snap.base_entries)
+    for commit in also:
         for path, entry in gitio.tree_entries(repo, commit).items():
             allowed.setdefault(path, entry)
 
@@ -313,6 +314,7 @@ class Snapshot:
     changed: dict[str, str] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     entries: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # mode, sha|None
+    base_entries: dict[str, tuple[str, str]] = field(default_factory=dict)  # the base's tree
 
 
 def snapshot(ws: Workspace, repo: git.Repo, base: git.Commit) -> Snapshot:
@@ -325,7 +327,7 @@ def snapshot(ws: Workspace, repo: git.Repo, base: git.Commit) -> Snapshot:
     base_entries = gitio.tree_entries(repo, base.hexsha)
     context = Context(ws.document)
     touched = {context.home(n) for n in ws.document.edited_nodes()}
-    out = Snapshot()
+    out = Snapshot(base_entries=base_entries)
     for path in ws.document.paths():
         mode = ws.document.mode(path)
         old = base_entries.get(path)
@@ -475,7 +477,7 @@ def commit(ws: Workspace, options: GateOptions) -> GateReport:
         snap = snapshot(ws, repo, base)
         state = versions.snapshot(ws.doc)  # what is committed, as a version (its texts: snap)
         files = snap.changed
-        checks.append(lambda: check_tree(repo, snap, [base.hexsha], report))
+        checks.append(lambda: check_tree(repo, snap, report))
         checks.append(lambda: check_syntax(base, files, report))
         config = {**files}
         if "pyproject.toml" not in config and "pyproject.toml" in ws.document.files:

@@ -551,7 +551,8 @@ def tree_problems(
     peer). Refused: a path not in normal form or going into ``.git`` (in any case); a path
     below another entry (``a/b`` beside the file, link or submodule ``a``: a checkout would
     write through it); a mode that is not a file's, or a link or submodule that is not exactly
-    one of `allowed`; a blob the object store does not hold."""
+    one of `allowed`; a blob the object store does not hold (looked up only for entries that
+    are not `allowed` as they are: those git already holds)."""
     problems: list[str] = []
     for path, (mode, sha) in sorted(entries.items()):
         try:
@@ -579,7 +580,7 @@ def tree_problems(
         if mode != (known[0] if known is not None else MODE_FILE) and mode == MODE_EXECUTABLE:
             problems.append(f"{path!r} would become executable, which only git may make it")
             continue
-        if sha is not None and not has_blob(sha):
+        if sha is not None and known != (mode, sha) and not has_blob(sha):
             problems.append(f"{path!r} names the blob {sha[:12]}, which is not in the repository")
     return problems
 
