@@ -58,10 +58,11 @@ class Sides:
         return merge_many(base, texts)
 
 
-def overlapped(document: Document, history: History, nid: str) -> Sides | None:
+def overlapped(document: Document, nid: str, history: History | None = None) -> Sides | None:
     """The sides of a node whose concurrent heads changed the same lines, else None."""
     if len(document.heads(nid)) < 2:
         return None
+    history = history or History(document)
     log = history.node_log(nid)
     if len(log.heads) < 2:
         return None
@@ -88,7 +89,7 @@ def in_file(document: Document, path: str, history: History | None = None) -> di
         if document.path_of(nid) != path:
             continue
         history = history or History(document)
-        found = overlapped(document, history, nid)
+        found = overlapped(document, nid, history)
         if found is not None:
             out[nid] = found
     return out

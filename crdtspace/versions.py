@@ -128,12 +128,6 @@ class VersionStore:
         if self._reads.pop((agent, path), None) is not None:
             self._append({"f": [agent, path]})
 
-    def forget_reads(self, path: str) -> None:
-        """Drop every agent's last read of a path (it was removed)."""
-        for key in [k for k in self._reads if k[1] == path]:
-            del self._reads[key]
-            self._append({"f": [key[0], path]})
-
     # -- the file ----------------------------------------------------------------------------
 
     def _load(self, path: Path) -> None:

@@ -617,9 +617,7 @@ class Workspace:
 
     def overlap_sides(self, nid: str) -> materialize.Sides | None:
         """A node's base and sides when it is in an open overlap (for `conflicts --json`)."""
-        from crdtspace.history import History
-
-        return materialize.overlapped(self.document, History(self.document), nid)
+        return materialize.overlapped(self.document, nid)
 
     def _unmaterialized(self, path: str, text: str) -> str:
         """A writer's text with the overlap views it gave back unchanged put back as the

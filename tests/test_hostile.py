@@ -68,17 +68,6 @@ def test_a_file_below_a_file_is_refused(repo: Path) -> None:
     assert git(repo, "ls-tree", "-r", "--name-only", "HEAD").count("pkg/app.py") == 1
 
 
-def test_a_forged_mode_makes_no_link(repo: Path) -> None:
-    with Workspace.init(repo, agent="home") as home:
-        peer = peer_of(home)
-        [root] = peer.document.roots("pkg/app.py")
-        with peer.transaction("forge"):
-            peer.document.node(root)["mode"] = gitio.MODE_SYMLINK
-        sync(home, peer)
-        assert ("tree", False) in gate(home, check=None)
-    assert "120000" not in git(repo, "ls-tree", "HEAD", "pkg/app.py")
-
-
 def test_a_forged_git_only_entry_is_refused(repo: Path) -> None:
     with Workspace.init(repo, agent="home") as home:
         peer = peer_of(home)
@@ -157,12 +146,14 @@ def test_render_out_never_writes_through_a_link(repo: Path, outside: Path, tmp_p
     assert list(outside.iterdir()) == []
 
 
-def test_a_forged_executable_bit_is_refused(repo: Path) -> None:
+@pytest.mark.parametrize("mode", [gitio.MODE_SYMLINK, gitio.MODE_EXECUTABLE])
+def test_a_forged_mode_is_refused(repo: Path, mode: str) -> None:
+    """A peer's mode makes no link, and no file executable: only git may."""
     with Workspace.init(repo, agent="home") as home:
         peer = peer_of(home)
         [root] = peer.document.roots("pkg/app.py")
         with peer.transaction("forge"):
-            peer.document.node(root)["mode"] = gitio.MODE_EXECUTABLE
+            peer.document.node(root)["mode"] = mode
         sync(home, peer)
         assert ("tree", False) in gate(home, check=None)
     assert git(repo, "ls-tree", "HEAD", "pkg/app.py").startswith("100644")

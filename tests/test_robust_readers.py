@@ -333,6 +333,16 @@ def edits(draw: st.DrawFn) -> list[tuple[Any, ...]]:
     return draw(st.lists(op, min_size=1, max_size=6))
 
 
+def shaped(state: bytes, ops: list[tuple[Any, ...]]) -> bytes:
+    """The update a peer holding `state` makes by doing `ops` to its doc with pycrdt."""
+    doc = new_doc()
+    doc.apply_update(state)
+    start = doc.get_state()
+    with doc.transaction():
+        apply_edits(doc, ops)
+    return bytes(doc.get_update(start))
+
+
 def apply_edits(doc: Doc[Any], ops: list[tuple[Any, ...]]) -> None:
     nodes = nodes_of(doc)
     files = doc.get("files", type=Map)
@@ -413,12 +423,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
 @given(ops=edits())
 def test_any_shape_leaves_every_reader_working(base: tuple[Path, bytes], ops: list[Any]) -> None:
     root, update = base
-    doc = new_doc()
-    doc.apply_update(update)
-    start = doc.get_state()
-    with doc.transaction():
-        apply_edits(doc, ops)
-    hostile_update = bytes(doc.get_update(start))
+    hostile_update = shaped(update, ops)
     replica = new_doc()
     replica.apply_update(update)
     ws = Workspace(replica, agent="reader", root=root)

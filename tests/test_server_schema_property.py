@@ -13,7 +13,7 @@ from crdtspace import Workspace
 from crdtspace.server import Server, _Hostile
 from crdtspace.testing import make_repo
 from crdtspace.versions import new_doc
-from tests.test_robust_readers import APP, FILES, apply_edits, edits
+from tests.test_robust_readers import APP, FILES, edits, shaped
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +43,7 @@ def test_the_server_accepts_only_sound_shapes(served: tuple[Server, bytes], ops:
     log = server.workspace._log
     assert log is not None
     size = log.path.stat().st_size
-    doc = new_doc()
-    doc.apply_update(state)
-    start = doc.get_state()
-    with doc.transaction():
-        apply_edits(doc, ops)
-    update = bytes(doc.get_update(start))
+    update = shaped(state, ops)
     try:
         server.check_update(update)
     except _Hostile:
