@@ -20,6 +20,7 @@ conflicted one must parse whichever side of every marked region is taken.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import select
@@ -63,6 +64,10 @@ BASE_COMMIT = "0" * 40
 # inserts at one place by client id), so "both added a function here" is left's, then right's.
 LEFT_CLIENT, RIGHT_CLIENT = 1, 2
 MARKER_SIZE = 7
+FORK_ABOVE = 256 << 10
+"""Bytes of the largest version past which the structured merge runs in a forked child (see
+`_bounded`): smaller ones finish well within the timeout, and a child's warm caches (grammars,
+compiled queries) die with it, so forking every merge cost 100 ms each."""
 STRUCTURED_LIMIT = 1 << 20
 """Bytes of the largest version the structured merge is tried on (the workspace's own size
 limit): past it, git's line merge, at once (a 5.5 MB file took a minute to parse and re-key)."""
@@ -119,12 +124,13 @@ def merge_files(
         return _fallback(
             git_outcome, f"a version has {largest:,} bytes, over {STRUCTURED_LIMIT:,}"
         )
-    late = _fallback(git_outcome, f"the structured merge took longer than {timeout:g} s")
-    return _bounded(
-        lambda: _structured(base, left, right, path, profile, git_outcome, timeout, marker_size),
-        timeout,
-        late,
+    work = functools.partial(
+        _structured, base, left, right, path, profile, git_outcome, timeout, marker_size
     )
+    if largest <= FORK_ABOVE:
+        return work()
+    late = _fallback(git_outcome, f"the structured merge took longer than {timeout:g} s")
+    return _bounded(work, timeout, late)
 
 
 def _structured(
