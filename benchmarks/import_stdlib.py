@@ -16,9 +16,9 @@ from pathlib import Path
 
 from _common import parser, progress, report
 
-from crdtspace import gitio
-from crdtspace.document import import_commit
-from crdtspace.languages import profile_for
+from crdtspace.git import gitio
+from crdtspace.model.document import import_commit
+from crdtspace.model.languages import profile_for
 
 
 def stdlib_files() -> list[gitio.TrackedFile]:

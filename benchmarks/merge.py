@@ -21,7 +21,7 @@ from typing import Any
 
 from _common import parser, report  # _common also makes the checkout importable
 
-from crdtspace.mergedriver import git_merge_file, merge_files
+from crdtspace.git.mergedriver import git_merge_file, merge_files
 
 
 def _verdict(clean: bool, text: str, expected: str, must_conflict: bool) -> str:

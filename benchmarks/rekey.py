@@ -7,7 +7,7 @@ Persistence is off (in-memory replica).
 
 The case "stale base (N edits old)" is a write made from a read that N edits by another agent
 have since overtaken (spread over the file's functions): the write is applied on a fork
-restored to that read's version and merged back (`crdtspace.versions`). Each round changes
+restored to that read's version and merged back (`crdtspace.model.versions`). Each round changes
 another function, from the same old read, so every round pays for the fork.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 
 from _common import parser, progress, report
 
+from crdtspace.model.replica import Workspace
 from crdtspace.testing import make_repo
-from crdtspace.workspace import Workspace
 
 PATH = "typing.py"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from _common import parser, progress, report
 
-from crdtspace.symbols import file_symbols
+from crdtspace.conflicts.symbols import file_symbols
 
 
 def main() -> None:

@@ -25,8 +25,8 @@ from pathlib import Path
 from _common import parser, progress, report
 
 from crdtspace import Workspace, connect
+from crdtspace.live.watch import Watcher
 from crdtspace.testing import make_repo
-from crdtspace.watch import Watcher
 
 PATH = "pkg/mod.py"
 

@@ -7,10 +7,8 @@ different units merge by construction.
 
 from __future__ import annotations
 
-from crdtspace.analysis import Analyzer
-from crdtspace.branchmerge import MergeReport, merge_branches
-from crdtspace.conflicts import Analysis, Conflict, Place, Side
-from crdtspace.document import Document, LogEntry, import_commit
+from crdtspace.conflicts.analysis import Analyzer
+from crdtspace.conflicts.findings import Analysis, Conflict, Place, Side
 from crdtspace.errors import (
     AuthError,
     CrdtspaceError,
@@ -23,13 +21,15 @@ from crdtspace.errors import (
     SyncError,
     VersionError,
 )
-from crdtspace.gate import GateReport
-from crdtspace.gitsync import SyncReport
-from crdtspace.languages import Profile, profile_for, profiles
-from crdtspace.rekey import Result
-from crdtspace.replicas import Link, connect, sync
-from crdtspace.segment import Seg, Segmentation, segment_file
-from crdtspace.workspace import GitOnlyFile, Outline, OutlineEntry, Reading, Status, Workspace
+from crdtspace.git.branchmerge import MergeReport, merge_branches
+from crdtspace.git.gate import GateReport
+from crdtspace.git.gitsync import SyncReport
+from crdtspace.model.document import Document, LogEntry, import_commit
+from crdtspace.model.languages import Profile, profile_for, profiles
+from crdtspace.model.links import Link, connect, sync
+from crdtspace.model.rekey import Result
+from crdtspace.model.replica import GitOnlyFile, Outline, OutlineEntry, Reading, Status, Workspace
+from crdtspace.model.segment import Seg, Segmentation, segment_file
 
 __version__ = "0.1.0"
 

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crdtspace import gitio
-from crdtspace.conflicts import Conflict
-from crdtspace.document import import_commit
-from crdtspace.gate import Step
-from crdtspace.replicas import sync
+from crdtspace.conflicts.findings import Conflict
+from crdtspace.git import gitio
+from crdtspace.git.gate import Step
+from crdtspace.model.document import import_commit
+from crdtspace.model.links import sync
+from crdtspace.model.replica import OutlineEntry, Workspace
 from crdtspace.testing import git, make_repo
-from crdtspace.workspace import OutlineEntry, Workspace
 
 STORE = "inventory/store.py"
 TESTS = "tests/test_store.py"
@@ -194,9 +194,7 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
     _sync_all(everyone)
     report.merged = alice.render_all()
     report.resolved = not any(ws.conflicts() for ws in everyone)
-    report.converged = report.converged and all(
-        ws.render_all() == report.merged for ws in everyone
-    )
+    report.converged = report.converged and all(ws.render_all() == report.merged for ws in everyone)
     _step(
         report,
         say,

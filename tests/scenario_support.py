@@ -53,7 +53,7 @@ _SECTIONS = {"conflict": "conflicts", "broken": "broken", "notice": "notices"}
 _ACTIONS = {"delete", "remove", "move", "replace"}
 
 
-# -- what the detector returns (structurally; crdtspace.conflicts defines the real classes) ---
+# -- what the detector returns (structurally; conflicts.findings has the real ones) ---
 
 
 class Place(Protocol):

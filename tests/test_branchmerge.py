@@ -9,20 +9,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from crdtspace import branchmerge
-from crdtspace.branchmerge import (
+from crdtspace.cli import app
+from crdtspace.git import branchmerge
+from crdtspace.git.branchmerge import (
     MergeReport,
     branch_client_id,
     branch_client_ids,
     merge_branches,
 )
-from crdtspace.cli import app
-from crdtspace.document import import_client_id
+from crdtspace.model.document import import_client_id
 from crdtspace.testing import commit_files, git, make_repo
 
 LIB = (
-    "def parse(text):\n    return text.split()\n\n\n"
-    "def count(text):\n    return len(parse(text))\n"
+    "def parse(text):\n    return text.split()\n\n\ndef count(text):\n    return len(parse(text))\n"
 )
 MAIN = "from lib import count\n\n\ndef run(text):\n    return count(text)\n"
 
@@ -84,7 +83,7 @@ def test_a_rename_on_one_branch_against_a_new_call_in_a_new_file(repo: Path) -> 
 def test_a_failing_check_commits_nothing(repo: Path) -> None:
     on_branch(repo, "feature-a", {"lib.py": LIB.replace("split()", "split(',')")}, "commas")
     tip = git(repo, "rev-parse", "HEAD").strip()
-    failing = f"{sys.executable} -c \"raise SystemExit(3)\""
+    failing = f'{sys.executable} -c "raise SystemExit(3)"'
     report = merge_branches(repo, ["feature-a"], check=failing)
     assert report.clean
     assert report.commit is None

@@ -166,7 +166,13 @@ def test_demo_runs_and_reports(tmp_path: Path) -> None:
     assert report["refused_early"]  # the gate refused while the conflict was open
     assert report["commit"]
     assert [g["name"] for g in report["gate"]] == [
-        "convergence", "conflicts", "tree", "syntax", "check", "commit", "worktree"
+        "convergence",
+        "conflicts",
+        "tree",
+        "syntax",
+        "check",
+        "commit",
+        "worktree",
     ]
     assert "unittest" in report["gate"][4]["detail"]
     for agent in ("alice", "bob", "carol"):

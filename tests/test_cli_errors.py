@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from crdtspace import gitio
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, DocumentError, GitStateError
-from crdtspace.server import running_server
+from crdtspace.git import gitio
+from crdtspace.live.server import running_server
 from crdtspace.testing import git, make_repo
 
 SOURCE = "def one():\n    return 1\n\n\ndef two():\n    return 2\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crdtspace import Workspace, sync
-from crdtspace.segment import TEXT_KIND, segment_file
+from crdtspace.model.segment import TEXT_KIND, segment_file
 from tests.scenario_support import (
     SCENARIOS,
     Analysis,

@@ -33,12 +33,12 @@ class Shelf:
         self.items.append(item)
 '''
 
-MAIN = '''from store import load
+MAIN = """from store import load
 
 
 def run(lines):
     return load(lines)
-'''
+"""
 
 
 @pytest.fixture
@@ -353,9 +353,7 @@ def test_every_delivery_order_reports_the_same_conflicts(repo: Path, seed: int) 
     edit(alice, "store.py", "int(count)", "int(count) * 2")
     edit(bob, "store.py", "int(count)", "float(count)")
     edit(alice, "store.py", "def load(lines):", "def load_all(lines):")
-    carol.write(
-        "main.py", carol.render("main.py") + "\n\ndef first(xs):\n    return load(xs)[0]\n"
-    )
+    carol.write("main.py", carol.render("main.py") + "\n\ndef first(xs):\n    return load(xs)[0]\n")
     carol.delete("store.py::Shelf.add")
     edit(bob, "store.py", "self.items.append(item)", "self.items.insert(0, item)")
     replicas = [Workspace.from_commit(repo, agent=f"r{i}") for i in range(3)]
@@ -492,7 +490,7 @@ def test_racing_resolutions_are_named_by_agent_whatever_the_update_order(repo: P
 def test_one_line_changed_two_ways_is_an_overlap_even_when_one_edit_is_shared() -> None:
     """From ``200090``, ``100091`` and ``200091`` share their last character edit; the line was
     still changed two ways (the merge would invent ``1000911``)."""
-    from crdtspace.conflicts import overlapping
+    from crdtspace.conflicts.findings import overlapping
 
     base, left, right = "v = 200090\n", "v = 100091\n", "v = 200091\n"
     assert overlapping({"text": base}, {"text": left}, {"text": right})

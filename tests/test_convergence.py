@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crdtspace import Workspace, sync
-from crdtspace.materialize import has_markers
+from crdtspace.model.materialize import has_markers
 from crdtspace.testing import make_repo
 
 BASE = """import sys

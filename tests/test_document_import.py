@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from crdtspace import document as document_module
-from crdtspace.document import Document, import_commit, import_id
-from crdtspace.gitio import TrackedFile
-from crdtspace.segment import segment_file
+from crdtspace.git.gitio import TrackedFile
+from crdtspace.model import document as document_module
+from crdtspace.model.document import Document, import_commit, import_id
+from crdtspace.model.segment import segment_file
 from tests.test_segment import EXTENSION, NON_ASCII, SAMPLES
 
 COMMIT = "3f" * 20
@@ -95,7 +95,7 @@ def test_the_import_client_id_depends_on_the_grammar_versions(
 ) -> None:
     import dataclasses
 
-    from crdtspace import document, languages
+    from crdtspace.model import document, languages
 
     commit = "ab" * 20
     before = document.import_client_id(commit)

@@ -44,7 +44,13 @@ def test_a_commit_through_the_gate(repo: Path) -> None:
         report = home.commit("Use a start value; add util", run_check=False)
         assert report.ok, report.steps
         assert [s.name for s in report.steps] == [
-            "convergence", "conflicts", "tree", "syntax", "check", "commit", "worktree"
+            "convergence",
+            "conflicts",
+            "tree",
+            "syntax",
+            "check",
+            "commit",
+            "worktree",
         ]
     assert head(repo) == report.commit
     assert "sum(xs, 0)" in show(repo, "HEAD", "app.py")
@@ -162,7 +168,7 @@ def test_code_that_does_not_parse_is_refused(repo: Path) -> None:
 
 
 def test_the_check_command_runs_on_the_rendered_tree(repo: Path) -> None:
-    check = f"{sys.executable} -c \"import app; assert app.total([1, 2]) == 3\""
+    check = f'{sys.executable} -c "import app; assert app.total([1, 2]) == 3"'
     with Workspace.init(repo, agent="lead") as home:
         home.write("app.py", APP.replace("sum(xs)", "sum(xs) + 1"))
         report = home.commit("off by one", check=check)
@@ -201,13 +207,22 @@ def test_a_moved_branch_refuses_then_sync_git_brings_it_in(repo: Path) -> None:
 def test_sync_git_applies_commits_as_their_authors_edits(repo: Path) -> None:
     with Workspace.init(repo, agent="lead") as home:
         bob = home.replica("bob")
-        git(repo, "-c", "user.name=Pat", "-c", "user.email=pat@example.com", "rm", "-q",
-            "README.md")
+        git(
+            repo, "-c", "user.name=Pat", "-c", "user.email=pat@example.com", "rm", "-q", "README.md"
+        )
         (repo / "app.py").write_text(APP.replace("sum(xs)", "sum(xs) or 0"))
         (repo / "data.bin").write_bytes(b"\x00\x01")
         git(repo, "add", "-A")
-        git(repo, "-c", "user.name=Pat", "-c", "user.email=pat@example.com", "commit", "-qm",
-            "pat's change")
+        git(
+            repo,
+            "-c",
+            "user.name=Pat",
+            "-c",
+            "user.email=pat@example.com",
+            "commit",
+            "-qm",
+            "pat's change",
+        )
         report = home.sync_git()
         assert report.files == ["README.md", "app.py", "data.bin"]
         assert "README.md" not in home.paths()

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from crdtspace import gitio
 from crdtspace.errors import DocumentError, GitStateError, PathError
+from crdtspace.git import gitio
 from crdtspace.testing import GitFailed, commit_files, git, make_repo
 
 MIB = 1 << 20

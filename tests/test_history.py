@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crdtspace import Workspace, sync
-from crdtspace.history import History, render_texts
+from crdtspace.model.history import History, render_texts
 from crdtspace.testing import make_repo
 from tests.test_convergence import FILES, _op
 

@@ -16,8 +16,8 @@ import pytest
 
 import crdtspace
 from crdtspace import Workspace
-from crdtspace import hooks as hooks_module
-from crdtspace.hooks import (
+from crdtspace.git import hooks as hooks_module
+from crdtspace.git.hooks import (
     ALLOW,
     ATTRIBUTES_BEGIN,
     BEHIND,

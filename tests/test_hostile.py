@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from pycrdt import Array, Map
 
-from crdtspace import Workspace, gitio, sync
+from crdtspace import Workspace, sync
 from crdtspace.errors import PathError
+from crdtspace.git import gitio
+from crdtspace.model.versions import new_doc
 from crdtspace.testing import git, make_repo
-from crdtspace.versions import new_doc
 
 APP = "def f():\n    return 1\n"
 
@@ -115,7 +116,7 @@ def test_safe_target_refuses_links_files_and_dot_git(repo: Path) -> None:
 
 
 def test_watch_writes_nothing_through_a_tracked_link(repo: Path, outside: Path) -> None:
-    from crdtspace.watch import Watcher
+    from crdtspace.live.watch import Watcher
 
     home = Workspace.from_commit(repo, agent="home")
     peer = peer_of(home)

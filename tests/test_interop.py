@@ -31,10 +31,10 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Map, Provider, Text
 
-from crdtspace.netreplica import NetworkReplica
-from crdtspace.server import token_for
+from crdtspace.live.netreplica import NetworkReplica
+from crdtspace.live.server import token_for
+from crdtspace.model.replica import Workspace
 from crdtspace.testing import WebsocketChannel
-from crdtspace.workspace import Workspace
 
 INTEROP = Path(__file__).parent / "interop"
 TIMEOUT = 20.0
@@ -520,7 +520,7 @@ def test_networked_replicas_converge_through_the_standard_yjs_server(
     connects to it and seeds the room, a second replica joins with nothing, both edit at once
     (one offline) and converge to the same bytes and the same conflicts; a Yjs client sees the
     same file."""
-    from crdtspace import gitio
+    from crdtspace.git import gitio
     from crdtspace.testing import make_repo
 
     repo = make_repo(tmp_path / "repo", {"pkg/mod.py": MODULE})
@@ -556,9 +556,7 @@ def test_networked_replicas_converge_through_the_standard_yjs_server(
 
         client = YjsClient(interop, relay, "default")
         try:
-            assert client("render", path="pkg/mod.py")["text"] == home.document.render(
-                "pkg/mod.py"
-            )
+            assert client("render", path="pkg/mod.py")["text"] == home.document.render("pkg/mod.py")
         finally:
             client.close()
     finally:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from tree_sitter import Language, Query
 
-from crdtspace.languages import GrammarError, grammars_dir, load_profile, profile_for, profiles
+from crdtspace.model.languages import (
+    GrammarError,
+    grammars_dir,
+    load_profile,
+    profile_for,
+    profiles,
+)
 
 EXPECTED = {
     "python": [".py", ".pyi", ".pyw"],
@@ -213,7 +219,7 @@ def test_a_shared_query_path_is_relative_to_the_folder(tmp_path: Path) -> None:
 
 
 def test_a_parse_with_a_budget_gives_up_rather_than_wait() -> None:
-    from crdtspace.languages import profile_for
+    from crdtspace.model.languages import profile_for
 
     profile = profile_for("x.py")
     assert profile is not None
@@ -235,7 +241,7 @@ def test_a_parse_cut_short_at_any_read_never_crashes(
     its error recovery). The clock is faked so each read is one tick."""
     import random
 
-    import crdtspace.languages as languages
+    import crdtspace.model.languages as languages
 
     profile = profile_for(path)
     assert profile is not None

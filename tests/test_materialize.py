@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from crdtspace import Workspace
 from crdtspace.cli import app
 from crdtspace.errors import DocumentError
-from crdtspace.materialize import block, has_markers, merge3
+from crdtspace.model.materialize import block, has_markers, merge3
 from crdtspace.testing import make_repo
 
 SOURCE = (
@@ -144,7 +144,7 @@ def test_cli_resolve_edit_shows_both_sides_and_the_base(repo: Path, tmp_path: Pa
         "import shutil, sys\n"
         f"shutil.copy(sys.argv[1], {str(seen)!r})\n"
         "open(sys.argv[1], 'w').write("
-        "'def debug():\\n    \"\"\"On when debugging.\"\"\"\\n    return False\\n')\n",
+        '\'def debug():\\n    """On when debugging."""\\n    return False\\n\')\n',
         encoding="utf-8",
     )
     editor.chmod(editor.stat().st_mode | stat.S_IEXEC)

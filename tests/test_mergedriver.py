@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crdtspace import mergedriver
-from crdtspace.languages import profile_for
-from crdtspace.mergedriver import (
+from crdtspace.git import mergedriver
+from crdtspace.git.mergedriver import (
     MergeOutcome,
     driver_command,
     driver_config,
@@ -22,6 +21,7 @@ from crdtspace.mergedriver import (
     merge_files,
     take_side,
 )
+from crdtspace.model.languages import profile_for
 from crdtspace.testing import GitFailed, commit_files, git, make_repo
 
 MERGE_SCENARIOS = Path(__file__).parent / "scenarios" / "merge"
@@ -363,7 +363,7 @@ def _big_merge(functions: int, timeout: float) -> tuple[float, object]:
     """Merge two one-line edits of a file of `functions` functions: (seconds, outcome)."""
     import time
 
-    from crdtspace import mergedriver
+    from crdtspace.git import mergedriver
 
     base = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(functions))
     left = base.replace("return x + 1\n", "return x + 100\n", 1)
@@ -388,7 +388,7 @@ def test_a_file_over_the_structured_limit_is_merged_by_git_at_once() -> None:
 def test_the_timeout_holds_even_inside_a_long_native_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from crdtspace import mergedriver
+    from crdtspace.git import mergedriver
 
     monkeypatch.setattr(mergedriver, "STRUCTURED_LIMIT", 1 << 30)
     # ~1 MB: parsing and re-keying it takes far longer than 0.3 s

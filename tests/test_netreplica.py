@@ -24,11 +24,11 @@ from typer.testing import CliRunner
 
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, SyncError
-from crdtspace.gate import behind
-from crdtspace.netreplica import NetworkReplica, connect, room_url
-from crdtspace.server import fetch_status, running_server
+from crdtspace.git.gate import behind
+from crdtspace.live.netreplica import NetworkReplica, connect, room_url
+from crdtspace.live.server import fetch_status, running_server
+from crdtspace.model.replica import Workspace
 from crdtspace.testing import git, make_repo
-from crdtspace.workspace import Workspace
 
 TOKEN = "s3cret"
 APP = (
@@ -348,7 +348,7 @@ def test_presence_names_the_peers_and_their_state(
 
 
 def _decoded(state: bytes) -> dict[int, int]:
-    from crdtspace.document import decode_state
+    from crdtspace.model.document import decode_state
 
     return dict(decode_state(state))
 

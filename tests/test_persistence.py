@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from crdtspace import CrdtspaceWarning, StorageError, Workspace
-from crdtspace.storage import repair_log
+from crdtspace.model.storage import repair_log
 from crdtspace.testing import make_repo
 
 ROOT = Path(__file__).resolve().parent.parent

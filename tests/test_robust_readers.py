@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
-from crdtspace import Workspace, gate
+from crdtspace import Workspace
 from crdtspace.errors import CrdtspaceError
+from crdtspace.git import gate
+from crdtspace.model.versions import new_doc
 from crdtspace.testing import make_repo
-from crdtspace.versions import new_doc
 
 APP = "def f():\n    return 1\n\n\nclass Box:\n    def put(self, x):\n        return x\n"
 FILES = {"pkg/app.py": APP, "README.md": "# r\n", "notes.txt": "one\ntwo\n"}

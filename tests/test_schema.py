@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crdtspace import Workspace, schema
+from crdtspace import Workspace
+from crdtspace.model import schema
 from crdtspace.testing import make_repo
 from tests.test_server import SCHEMA, _raw_update
 

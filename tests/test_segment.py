@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crdtspace.languages import profile_for, profiles
-from crdtspace.segment import TEXT_KIND, Seg, segment_file, segment_module
+from crdtspace.model.languages import profile_for, profiles
+from crdtspace.model.segment import TEXT_KIND, Seg, segment_file, segment_module
 
 Outline = list[Any]
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from crdtspace import Workspace
-from crdtspace.server import Server, _Hostile
+from crdtspace.live.server import Server, _Hostile
+from crdtspace.model.versions import new_doc
 from crdtspace.testing import make_repo
-from crdtspace.versions import new_doc
 from tests.test_robust_readers import APP, FILES, edits, shaped
 
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crdtspace import storage
 from crdtspace.errors import CrdtspaceWarning, StorageError
-from crdtspace.storage import MAGIC, UpdateLog, _encode, repair_log, scan_log
+from crdtspace.model import storage
+from crdtspace.model.storage import MAGIC, UpdateLog, _encode, repair_log, scan_log
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_HEADER = 8
@@ -306,7 +306,7 @@ def test_any_records_round_trip_with_any_split(items: list[bytes], splits: list[
 WRITER = """
 import sys
 from pathlib import Path
-from crdtspace.storage import UpdateLog
+from crdtspace.model.storage import UpdateLog
 
 log = UpdateLog(Path(sys.argv[1]))
 i = len(log.load().records)

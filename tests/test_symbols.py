@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crdtspace.modulepaths import module_candidates
-from crdtspace.symbols import (
+from crdtspace.conflicts.modulepaths import module_candidates
+from crdtspace.conflicts.symbols import (
     Call,
     FileSymbols,
     Reference,

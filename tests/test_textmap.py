@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import crdtspace.splicing as splicing
+import crdtspace.model.splicing as splicing
 from crdtspace import Workspace
-from crdtspace.history import History
-from crdtspace.segment import Seg, segment_file
+from crdtspace.model.history import History
+from crdtspace.model.segment import Seg, segment_file
+from crdtspace.model.textmap import FileIndex
 from crdtspace.testing import make_repo
-from crdtspace.textmap import FileIndex
 
 SOURCE = '''"""A module."""
 

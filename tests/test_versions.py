@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crdtspace import Workspace
+from crdtspace.model.versions import VersionError
 from crdtspace.testing import commit_files, git, make_repo
-from crdtspace.versions import VersionError
 
 FUNCS = 6
 SOURCE = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(FUNCS)).rstrip() + "\n"
@@ -387,7 +387,8 @@ def test_a_workspace_from_before_versions_says_so_and_keeps_working(repo: Path) 
 def test_a_write_over_the_size_limit_is_refused_at_once(repo: Path) -> None:
     import time
 
-    from crdtspace import DocumentError, gitio
+    from crdtspace import DocumentError
+    from crdtspace.git import gitio
 
     ws = Workspace.from_commit(repo, agent="home")
     huge = "x = 1\n" * (gitio.DEFAULT_SIZE_LIMIT // 6 + 10)

@@ -16,9 +16,9 @@ import pytest
 
 from crdtspace import sync
 from crdtspace.errors import CrdtspaceError, PathError, VersionError
+from crdtspace.live.watch import Watcher, WatchEvent
+from crdtspace.model.replica import Workspace
 from crdtspace.testing import make_repo
-from crdtspace.watch import Watcher, WatchEvent
-from crdtspace.workspace import Workspace
 
 SOURCE = "def alpha(x):\n    return x + 1\n\n\ndef beta(x):\n    return x * 2\n"
 EDITOR = "editor:Test User"
@@ -427,8 +427,8 @@ def test_the_watch_command_saves_as_the_editor_until_terminated(root: Path) -> N
 
 
 def test_a_watched_networked_replica_syncs_both_ways_through_the_server(root: Path) -> None:
-    from crdtspace.netreplica import connect
-    from crdtspace.server import running_server
+    from crdtspace.live.netreplica import connect
+    from crdtspace.live.server import running_server
 
     Workspace.init(root, agent="home").close()
     with running_server(root, token="t0ken") as server:
@@ -450,8 +450,8 @@ def test_a_watched_networked_replica_syncs_both_ways_through_the_server(root: Pa
 
 
 def test_a_race_merged_on_a_networked_replica_reaches_the_others_at_once(root: Path) -> None:
-    from crdtspace.netreplica import connect
-    from crdtspace.server import running_server
+    from crdtspace.live.netreplica import connect
+    from crdtspace.live.server import running_server
 
     Workspace.init(root, agent="home").close()
     with running_server(root, token="t0ken") as server:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from crdtspace import DocumentError, NodeNotFound, PathError, SyncError, Workspace, sync
-from crdtspace.document import import_commit
-from crdtspace.gitio import open_repo, read_tree, resolve_commit
-from crdtspace.replicas import connect
+from crdtspace.git.gitio import open_repo, read_tree, resolve_commit
+from crdtspace.model.document import import_commit
+from crdtspace.model.links import connect
 from crdtspace.testing import make_repo
 
 MODULE = '''"""A module."""

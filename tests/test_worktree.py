@@ -1,4 +1,4 @@
-"""`crdtspace.worktree.follow`: the index and working tree follow a commit only where nobody
+"""`crdtspace.git.worktree.follow`: the index and working tree follow a commit only where nobody
 has work. Real repositories; the gate's own use is in test_gate.py."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import git as gitpython
 
+from crdtspace.git.worktree import follow
 from crdtspace.testing import commit_files, git, make_repo
-from crdtspace.worktree import follow
 
 
 def _two_commits(tmp_path: Path, old: dict[str, str], new: dict[str, str | None]) -> Path:

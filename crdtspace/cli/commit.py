@@ -18,8 +18,8 @@ from crdtspace.cli.common import (
     out,
     print_json,
 )
-from crdtspace.gate import GateOptions, Step
-from crdtspace.gate import commit as run_gate
+from crdtspace.git.gate import GateOptions, Step
+from crdtspace.git.gate import commit as run_gate
 
 LAST_STEPS = ("commit", "worktree")
 """Steps shown when the gate returns rather than as they come (see `progress` below)."""

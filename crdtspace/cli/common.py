@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crdtspace import gitio
 from crdtspace.errors import CrdtspaceError, CrdtspaceWarning
-from crdtspace.workspace import Workspace
+from crdtspace.git import gitio
+from crdtspace.model.replica import Workspace
 
 app = typer.Typer(
     name="crdtspace",

@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json
-from crdtspace.conflicts import Analysis, Conflict
-from crdtspace.history import render_texts
-from crdtspace.workspace import Workspace
+from crdtspace.conflicts.findings import Analysis, Conflict
+from crdtspace.model.history import render_texts
+from crdtspace.model.replica import Workspace
 
 
 @app.command()

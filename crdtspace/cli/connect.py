@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from crdtspace import netreplica
 from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, out
+from crdtspace.live import netreplica
 
 Snapshot = tuple[tuple[str, ...], tuple[tuple[str, str, str, int], ...]]
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from crdtspace import hooks as library
 from crdtspace.cli.common import JsonOption, app, context, err, handled, out, print_json
+from crdtspace.git import hooks as library
 
 hooks_app = typer.Typer(
     name="hooks",

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from crdtspace import gitio
 from crdtspace.cli.common import (
     AgentOption,
     JsonOption,
@@ -18,7 +17,8 @@ from crdtspace.cli.common import (
     print_json,
 )
 from crdtspace.cli.common import progress as progress_bar
-from crdtspace.workspace import Workspace
+from crdtspace.git import gitio
+from crdtspace.model.replica import Workspace
 
 
 @app.command()

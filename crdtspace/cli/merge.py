@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crdtspace.branchmerge import MergeReport, merge_branches
 from crdtspace.cli.common import (
     CheckOption,
     JsonOption,
@@ -21,6 +20,7 @@ from crdtspace.cli.common import (
 )
 from crdtspace.cli.conflicts import analysis_json
 from crdtspace.errors import CrdtspaceError
+from crdtspace.git.branchmerge import MergeReport, merge_branches
 
 
 @app.command()

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from crdtspace.cli.common import app, err
-from crdtspace.mergedriver import MARKER_SIZE, MergeOutcome, merge_files
+from crdtspace.git.mergedriver import MARKER_SIZE, MergeOutcome, merge_files
 
 UNREADABLE = 2
 """The exit status when a version cannot be read or the result written: an error, not a

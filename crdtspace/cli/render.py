@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from crdtspace import gitio
 from crdtspace.cli.common import (
     JsonOption,
     absolute,
@@ -22,6 +21,7 @@ from crdtspace.cli.common import (
 )
 from crdtspace.cli.common import progress as progress_bar
 from crdtspace.errors import DocumentError, PathError
+from crdtspace.git import gitio
 
 
 @app.command()

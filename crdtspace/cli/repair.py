@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from crdtspace import gitio
 from crdtspace.cli.common import JsonOption, app, context, handled, out, print_json
-from crdtspace.storage import RepairReport, repair_log
+from crdtspace.git import gitio
+from crdtspace.model.storage import RepairReport, repair_log
 
 
 @app.command()

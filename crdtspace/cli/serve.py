@@ -17,7 +17,7 @@ import typer
 
 from crdtspace.cli.common import app, context, err, handled, out, scrub
 from crdtspace.errors import SyncError
-from crdtspace.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server, bind_socket
+from crdtspace.live.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server, bind_socket
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -9,7 +9,6 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from crdtspace import gitstate
 from crdtspace.cli.common import (
     AgentOption,
     JsonOption,
@@ -20,6 +19,7 @@ from crdtspace.cli.common import (
     out,
     print_json,
 )
+from crdtspace.git import gitstate
 
 RemoteArgument = Annotated[
     str, typer.Argument(help="A git remote: its name, a URL or a path.", metavar="REMOTE")

@@ -60,7 +60,7 @@ def status(
 
 def server_status(ctx: typer.Context, url: str, token: str | None, as_json: bool) -> None:
     """`status --server URL`: what a running server says (clients, state vectors, claims)."""
-    from crdtspace import server as sync_server
+    from crdtspace.live import server as sync_server
 
     options = cli_context(ctx)
     secrets = [token]  # the token never shows in an error, the one read from the file neither

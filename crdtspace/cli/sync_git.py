@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json
-from crdtspace.gitsync import sync_git as run_sync
+from crdtspace.git.gitsync import sync_git as run_sync
 
 
 @app.command("sync-git")

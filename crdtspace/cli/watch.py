@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, open_workspace, out
-from crdtspace.watch import Watcher, WatchEvent
+from crdtspace.live.watch import Watcher, WatchEvent
 
 _VERBS = {
     "saved": "saved",

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from crdtspace import gitio
 from crdtspace.cli.common import (
     AgentOption,
     JsonOption,
@@ -21,6 +20,7 @@ from crdtspace.cli.common import (
     split_ref,
 )
 from crdtspace.errors import DocumentError
+from crdtspace.git import gitio
 
 
 @app.command()
@@ -31,7 +31,7 @@ def write(
         typer.Argument(
             metavar="PATH",
             help="The file to write (created if new), or PATH::NODE to replace one node "
-            "(NODE: a key or a qualified name)."
+            "(NODE: a key or a qualified name).",
         ),
     ],
     source: Annotated[

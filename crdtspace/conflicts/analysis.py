@@ -1,0 +1,301 @@
+"""The whole conflict analysis of a document state, incremental across calls.
+
+`Analyzer.analyse()` runs the structural checks (`findings`) on every node edited
+since the base commit, the semantic checks (`semantics`) on the files holding them,
+and the syntax check on files where concurrent edits met. Results are a pure function of the
+document: the same on every replica holding the same updates.
+
+Incremental: a node's structural findings are kept until its log grows; a file's semantic and
+syntax findings until one of its nodes' logs grows (or a name it uses is removed elsewhere).
+So after one edit only that node and its file are analysed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from crdtspace.conflicts.findings import (
+    BROKEN,
+    CONFLICT,
+    NOTICE,
+    Analysis,
+    Conflict,
+    Context,
+    Place,
+    Side,
+    add_add,
+    branches,
+    concurrent,
+    creation,
+    deleted_around,
+    make,
+    node_findings,
+)
+from crdtspace.conflicts.semantics import Semantics, WordIndex
+from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.languages import profile_for
+
+ORDER = {CONFLICT: 0, BROKEN: 1, NOTICE: 2}
+
+
+@dataclass
+class Analyzer:
+    """Analyses one document again and again, re-doing only what changed."""
+
+    document: Document
+    _structural: dict[str, tuple[int, list[Conflict]]] = field(default_factory=dict)
+    _semantic: dict[str, tuple[tuple[tuple[str, int], ...], list[Conflict]]] = field(
+        default_factory=dict
+    )
+    _removed: frozenset[str] = frozenset()
+    _memo: dict[tuple[str, int], bool] = field(default_factory=dict)
+    _words: WordIndex = field(default_factory=WordIndex)
+    _malformed: tuple[object, list[Conflict]] = ((), [])
+
+    def analyse(self) -> Analysis:
+        ctx = Context(self.document)
+        edited = ctx.edited()
+        lengths = {nid: len(self.document.node(nid)["log"]) for nid in edited}
+        found: list[Conflict] = []
+        for nid in edited:
+            cached = self._structural.get(nid)
+            if cached is None or cached[0] != lengths[nid]:
+                cached = (lengths[nid], node_findings(ctx, nid))
+                self._structural[nid] = cached
+            found.extend(cached[1])
+        created = [n for n in edited if creation(ctx, n) is not None]
+        found.extend(add_add(ctx, created))
+        found.extend(deleted_around(ctx, edited))
+        found.extend(self._semantics(ctx, edited, lengths))
+        found.extend(resolution_races(self.document))
+        found.extend(self._broken_shapes(ctx, edited))
+        return collect(found)
+
+    def _broken_shapes(self, ctx: Context, edited: list[str]) -> list[Conflict]:
+        """`malformed` findings in the files holding edited nodes (the files a commit renders
+        from the document; every file when an edited node is broken or its parent chain leads
+        nowhere: only a peer's update that broke the schema does that), kept until the document
+        changes."""
+        document = self.document
+        homes = {ctx.home(n) for n in edited}
+        if None in homes or len(edited) < len(document.edited):  # (edited: the sound ones)
+            homes = set(document.files.keys())
+        paths = sorted(p for p in homes if p is not None and p in document.files)
+        key = (bytes(self.document.doc.get_state()), tuple(paths))
+        if self._malformed[0] != key:
+            self._malformed = (key, malformed(self.document, paths))
+        return self._malformed[1]
+
+    def _semantics(
+        self, ctx: Context, edited: list[str], lengths: dict[str, int]
+    ) -> list[Conflict]:
+        by_file: dict[str, list[str]] = {}
+        for nid in edited:
+            path = ctx.home(nid)
+            if path:
+                by_file.setdefault(path, []).append(nid)
+        semantics = Semantics(ctx, edited, self._memo, self._words)
+        removed = frozenset(semantics.removals)
+        if removed != self._removed:
+            # A name was removed or came back: any file may hold a use of it.
+            self._semantic.clear()
+            self._removed = removed
+            return [*semantics.findings(), *syntax(ctx, by_file)]
+        out: list[Conflict] = []
+        stale = [p for p in sorted(by_file) if self._key(p, by_file, lengths) != self._held(p)]
+        if stale:
+            fresh = semantics.findings()
+            for path in stale:
+                mine = [c for c in fresh if any(pl.path == path for pl in c.places)]
+                mine.extend(syntax(ctx, {path: by_file[path]}))
+                self._semantic[path] = (self._key(path, by_file, lengths), mine)
+        for path in sorted(by_file):
+            held = self._semantic.get(path)
+            if held is not None:
+                out.extend(held[1])
+        return out
+
+    def _key(
+        self, path: str, by_file: dict[str, list[str]], lengths: dict[str, int]
+    ) -> tuple[tuple[str, int], ...]:
+        return tuple((n, lengths[n]) for n in sorted(by_file[path]))
+
+    def _held(self, path: str) -> tuple[tuple[str, int], ...] | None:
+        held = self._semantic.get(path)
+        return held[0] if held else None
+
+
+def collect(found: Iterable[Conflict]) -> Analysis:
+    """Deduplicated by id and sorted: the same order on every replica."""
+    unique = {c.id: c for c in found}
+    ordered = sorted(
+        unique.values(),
+        key=lambda c: (ORDER[c.category], c.places[0].path if c.places else "", c.kind, c.id),
+    )
+    return Analysis(
+        conflicts=tuple(c for c in ordered if c.category == CONFLICT),
+        notices=tuple(c for c in ordered if c.category == NOTICE),
+        broken=tuple(c for c in ordered if c.category == BROKEN),
+    )
+
+
+def analyse(document: Document) -> Analysis:
+    """One full analysis (no cache)."""
+    return Analyzer(document).analyse()
+
+
+# -- syntax: a merged file that no longer parses though each side did ----------------------
+
+
+def syntax(ctx: Context, by_file: dict[str, list[str]]) -> list[Conflict]:
+    out = []
+    for path, nodes in sorted(by_file.items()):
+        profile = profile_for(path)
+        if profile is None or path not in ctx.document.files:
+            continue
+        merged = [n for n in nodes if len(ctx.history.node_log(n).heads) > 1]
+        if not merged:
+            continue
+        layout = ctx.layout(path)
+        if profile.parses(layout.text):
+            continue
+        for nid in merged:
+            if nid not in layout.spans:
+                continue
+            _, sides = branches(ctx.history.node_log(nid), ctx)
+            if all(profile.parses(layout.replaced(nid, s.after)) for s in sides):
+                out.append(
+                    make(
+                        "syntax",
+                        CONFLICT,
+                        [ctx.place(nid)],
+                        [Side(s.agent, nid, s.head.id, "text") for s in sides],
+                        f"{path} does not parse after merging the edits of "
+                        f"{' and '.join(sorted({s.agent for s in sides}))} to "
+                        f"{ctx.place(nid).name or 'it'}, though each parses alone.",
+                    )
+                )
+    return out
+
+
+# -- shapes a peer broke -------------------------------------------------------------------
+
+
+def malformed(document: Document, paths: Iterable[str]) -> list[Conflict]:
+    """What readers of these files skip because a peer's update broke the document's schema
+    (`Document.malformed`): each a ``malformed`` finding (broken: the gate refuses it)."""
+    paths = sorted(set(paths))
+    out = []
+    for where, why in document.malformed(paths):
+        path = where if where in paths else document.path_of(where) or ""
+        key = "" if where == path else where
+        label = f"{path}: node {key}" if key else path
+        out.append(
+            make(
+                "malformed",
+                BROKEN,
+                [Place(path, key, "", 0, 0)],
+                [],
+                f"{label} does not have the document's shape ({why}): what it holds reads "
+                "as nothing. Write the file again (or remove it) to replace it.",
+                resolutions=("edit",),
+                key=[path, why],
+            )
+        )
+    return out
+
+
+# -- resolutions racing each other ---------------------------------------------------------
+
+
+def resolution_races(document: Document) -> list[Conflict]:
+    """Two replicas resolved one conflict differently without seeing each other's choice."""
+    out = []
+    by_conflict: dict[str, list[LogEntry]] = {}
+    for key in sorted(document.resolutions.keys()):
+        cid = key.partition("/")[0]
+        try:
+            entry = LogEntry.from_value(document.resolutions[key])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # not the shape of a resolution (a damaged or hostile update)
+        by_conflict.setdefault(cid, []).append(entry)
+    for cid, entries in sorted(by_conflict.items()):
+        for a in entries:
+            for b in entries:
+                if a.id < b.id and a.description != b.description and concurrent(a, b):
+                    # named by agent and choice, never by (random) entry-id order
+                    first, second = sorted((a, b), key=lambda e: (e.agent, e.description, e.id))
+                    out.append(
+                        make(
+                            "resolve-resolve",
+                            CONFLICT,
+                            [],
+                            [Side(a.agent, "", a.id, "text"), Side(b.agent, "", b.id, "text")],
+                            f"{first.agent} ({first.description}) and {second.agent} "
+                            f"({second.description}) resolved conflict {cid} differently "
+                            "at the same time.",
+                            resolutions=("edit",),
+                            key=[cid],
+                        )
+                    )
+    return out
+
+
+# -- identical concurrent changes ----------------------------------------------------------
+
+
+def grown_logs(document: Document, seen: dict[str, int]) -> list[str]:
+    """Edited nodes whose log grew since the last call (`seen` keeps each log's length)."""
+    out = []
+    for nid in sorted(document.edited_nodes()):
+        if not document.has_node(nid):
+            continue
+        length = len(document.node(nid)["log"])
+        if seen.get(nid) != length:
+            seen[nid] = length
+            out.append(nid)
+    return out
+
+
+def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
+    """Of `nodes`, those whose heads all hold the same texts while the merged node does not:
+    (node, texts)."""
+    ctx = Context(document)
+    out = []
+    for nid in nodes:
+        log = ctx.history.node_log(nid)
+        if len(log.heads) < 2:
+            continue
+        fork, sides = branches(log, ctx)
+        first = sides[0].after
+        if any(s.deleted or s.after != first for s in sides) or first == fork:
+            continue
+        live = document.texts(nid)
+        if any(live[part] != first.get(part, "") for part in live if part != "name"):
+            out.append((nid, first))
+    return out
+
+
+def duplicate_units(document: Document, nodes: Iterable[str]) -> list[str]:
+    """In the containers of the created units among `nodes`: of units created at once with the
+    same kind and text, all but the one with the smallest id (those to delete)."""
+    ctx = Context(document)
+    created = [n for n in nodes if creation(ctx, n) is not None]
+    out: list[str] = []
+    for container in sorted({document.parent(n) for n in created if document.parent(n)}):
+        if not document.has_node(container) or document.path_of(container) is None:
+            continue
+        seen: dict[tuple[str, str], tuple[str, LogEntry]] = {}
+        for child in document.children(container):
+            made = creation(ctx, child)
+            if made is None:
+                continue
+            key = (str(document.node(child)["kind"]), document.render_node(child))
+            if key in seen and concurrent(seen[key][1], made):
+                keep, other = sorted([seen[key][0], child])
+                out.append(other)
+                seen[key] = (keep, made if keep == child else seen[key][1])
+            else:
+                seen[key] = (child, made)
+    return sorted(set(out))

@@ -1,0 +1,670 @@
+"""Semantic conflicts: merged code that parses but no longer fits together.
+
+From the symbols of the merged files (`crdtspace.conflicts.symbols`) and the node logs:
+
+- a reference that no longer resolves, whose definition (or import) one side removed or renamed:
+  ``dangling-reference`` / ``import-removed`` when the side that added the reference had not
+  seen the removal, ``broken`` when one side did it all (callers left untouched);
+- a call that no longer fits the signature one side changed: ``signature-mismatch`` / ``broken``;
+- one name defined twice in one scope by two sides: ``duplicate-definition``.
+
+Who did what is read from the logs: the entry that removed a name (a rename or delete of the
+named node, or an edit of an import statement), and the entry that introduced a reference (its
+name is in the node's text after the entry and not before). Two such entries are concurrent when
+neither writer had seen the other (`LogEntry.saw`).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from crdtspace.conflicts import symbols as sym
+from crdtspace.conflicts.findings import (
+    BROKEN,
+    CONFLICT,
+    POSSIBLE,
+    Conflict,
+    Context,
+    Side,
+    concurrent,
+    creation,
+    make,
+    named_first,
+    overloads_allowed,
+    profile_flag,
+)
+from crdtspace.conflicts.modulepaths import module_candidates
+from crdtspace.model.document import LogEntry
+from crdtspace.model.history import Texts, render_texts
+from crdtspace.model.languages import profile_for
+
+DEFINITION_KINDS = ("function", "method", "class", "type", "constant", "variable")
+"""Definition kinds (symbols.Definition.kind) whose removal can leave references dangling."""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """An entry of node `nid` that took the name `name` away (renamed, deleted, unimported)."""
+
+    name: str
+    path: str
+    nid: str
+    entry: LogEntry
+    how: str  # "renamed", "deleted", "import"
+    new_name: str = ""
+    module: str = ""  # for "import": the module it was imported from
+
+
+@dataclass(frozen=True)
+class Use:
+    """A reference (or call) found in the merged code, in node `nid` of `path`."""
+
+    name: str
+    path: str
+    nid: str
+    reference: sym.Reference
+
+
+def _package_scope(language: str) -> bool:
+    return profile_flag(language, "package_scope")
+
+
+class Semantics:
+    """One semantic analysis of a document state (see the module docstring)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        edited: list[str],
+        memo: dict[tuple[str, int], bool] | None = None,
+        words: WordIndex | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.edited = edited
+        self._symbols: dict[str, sym.FileSymbols | None] = {}
+        self._fragments: dict[tuple[str, str], sym.FileSymbols | None] = {}
+        # (node, log length) -> whether its log changes a signature: kept across analyses
+        self._memo = memo if memo is not None else {}
+        self._paths = set(ctx.document.paths())
+        self._words = words if words is not None else WordIndex()
+        self._by_file: dict[str, list[str]] = {}
+        for nid in edited:
+            home = ctx.home(nid)
+            if home:
+                self._by_file.setdefault(home, []).append(nid)
+
+    def _mentions(self, path: str, names: set[str]) -> bool:
+        if profile_for(path) is None:
+            return False
+        key = tuple(
+            (n, len(self.ctx.history.node_log(n).entries)) for n in self._by_file.get(path, ())
+        )
+        return not self._words.words(path, key, lambda: self.ctx.layout(path).text).isdisjoint(
+            names
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def symbols(self, path: str) -> sym.FileSymbols | None:
+        if path not in self._symbols:
+            if path not in self.ctx.document.files or profile_for(path) is None:
+                self._symbols[path] = None
+            else:
+                self._symbols[path] = sym.file_symbols(path, self.ctx.layout(path).text)
+        return self._symbols[path]
+
+    def fragment(self, path: str, text: str) -> sym.FileSymbols | None:
+        profile = profile_for(path)
+        if profile is None:
+            return None
+        key = (profile.name, text)
+        if key not in self._fragments:
+            try:
+                self._fragments[key] = sym.fragment_symbols(profile.name, text)
+            except ValueError:  # the language has no symbols query: nothing to compare
+                self._fragments[key] = None
+        return self._fragments[key]
+
+    def before_after(self, nid: str, entry: LogEntry) -> tuple[Texts, Texts]:
+        history = self.ctx.history
+        return history.before(nid, entry), history.after(nid, entry.id)
+
+    # -- who removed a name ----------------------------------------------------------------
+
+    @functools.cached_property
+    def removals(self) -> dict[str, list[Removal]]:
+        """Removed names -> the entries that removed them, over every edited node."""
+        out: dict[str, list[Removal]] = {}
+        for nid in self.edited:
+            path = self.ctx.home(nid)
+            if not path:
+                continue
+            kind = str(self.ctx.document.node(nid)["kind"])
+            for entry in self.ctx.history.node_log(nid).entries.values():
+                for removal in self._removed_by(nid, path, kind, entry):
+                    out.setdefault(removal.name, []).append(removal)
+        return out
+
+    def _removed_by(self, nid: str, path: str, kind: str, entry: LogEntry) -> Iterable[Removal]:
+        named = any(part == "name" for part, *_ in entry.edits)
+        if entry.op == "delete" or named:
+            before, after = self.before_after(nid, entry)
+            old = before.get("name", "")
+            if old and (entry.op == "delete" or after.get("name", "") != old):
+                how = "deleted" if entry.op == "delete" else "renamed"
+                yield Removal(old, path, nid, entry, how, after.get("name", ""))
+        if "import" in kind and (entry.edits or entry.op == "delete"):
+            before, after = self.before_after(nid, entry)
+            kept = self._bound(path, after) if entry.op != "delete" else {}
+            for name, imported in sorted(self._bound(path, before).items()):
+                if name not in kept:
+                    yield Removal(name, path, nid, entry, "import", module=imported.module)
+
+    def _bound(self, path: str, texts: Texts) -> dict[str, sym.Import]:
+        fragment = self.fragment(path, render_texts(texts))
+        return {i.alias: i for i in fragment.imports} if fragment else {}
+
+    # -- who introduced a reference --------------------------------------------------------
+
+    def introducers(self, nid: str, name: str) -> list[LogEntry]:
+        """Entries of a node after which its text mentions `name` and before which it did not."""
+        word = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+        out = []
+        for entry in self.ctx.history.node_log(nid).entries.values():
+            if entry.op not in ("edit", "create", "move") or not entry.edits:
+                continue
+            before, after = self.before_after(nid, entry)
+            if word.search(render_texts(after)) and not word.search(render_texts(before)):
+                out.append(entry)
+        return sorted(out, key=lambda e: e.id)
+
+    def line_introducers(self, nid: str, line: str) -> list[LogEntry]:
+        """Entries of a node that brought a line (stripped) into its text."""
+        out = []
+        for entry in self.ctx.history.node_log(nid).entries.values():
+            if not entry.edits:
+                continue
+            before, after = self.before_after(nid, entry)
+            old = {x.strip() for x in render_texts(before).splitlines()}
+            new = {x.strip() for x in render_texts(after).splitlines()}
+            if line in new and line not in old:
+                out.append(entry)
+        return sorted(out, key=lambda e: e.id)
+
+    # -- the analysis ----------------------------------------------------------------------
+
+    def findings(self) -> list[Conflict]:
+        """Each check runs only when its cause is in the logs (a removed name, a changed
+        signature, a new name): an edit inside a function body costs no parsing at all."""
+        out: list[Conflict] = []
+        if self.removals:
+            out.extend(self.dangling())
+        if any(self._changes_signature(n) for n in self.edited):
+            out.extend(self.signatures())
+        if any(self._names_something(n) for n in self.edited):
+            out.extend(self.duplicates())
+        return out
+
+    def _changes_signature(self, nid: str) -> bool:
+        """Whether a node's log changed a signature: its texts before its first entry and now
+        define one name with different parameters (cached by log length)."""
+        log = self.ctx.history.node_log(nid)
+        key = (nid, len(log.entries))
+        if key not in self._memo:
+            self._memo[key] = self._signature_differs(nid, log.entries.values())
+        return self._memo[key]
+
+    def _signature_differs(self, nid: str, entries: Iterable[LogEntry]) -> bool:
+        path = self.ctx.home(nid)
+        if not path:
+            return False
+        entries = list(entries)
+        roots = [e for e in entries if e.base is not None]
+        heads = self.ctx.history.node_log(nid).heads
+        texts = [self.ctx.history.before(nid, e) for e in roots]
+        texts += [self.ctx.history.after(nid, h) for h in heads]
+        signatures: dict[str, set[sym.Signature]] = {}
+        for version in texts:
+            fragment = self.fragment(path, render_texts(version))
+            for definition in fragment.definitions if fragment else ():
+                if definition.signature is not None and not definition.scope:
+                    signatures.setdefault(definition.name, set()).add(definition.signature)
+        return any(len(found) > 1 for found in signatures.values())
+
+    def _names_something(self, nid: str) -> bool:
+        entries = self.ctx.history.node_log(nid).entries.values()
+        return any(e.op == "create" or any(part == "name" for part, *_ in e.edits) for e in entries)
+
+    @functools.cached_property
+    def _uses(self) -> list[tuple[Use, sym.Resolution]]:
+        return self._find_uses()
+
+    def uses(self) -> list[tuple[Use, sym.Resolution]]:
+        return self._uses
+
+    def _find_uses(self) -> list[tuple[Use, sym.Resolution]]:
+        """References in edited files, plus those naming a removed definition anywhere."""
+        paths = {self.ctx.home(n) for n in self.edited}
+        removed = set(self.removals)
+        if removed:
+            paths |= {p for p in sorted(self._paths) if self._mentions(p, removed)}
+        out: list[tuple[Use, sym.Resolution]] = []
+        for path in sorted(p for p in paths if p and p in self.ctx.document.files):
+            symbols = self.symbols(path)
+            if symbols is None:
+                continue
+            layout = self.ctx.layout(path)
+            edited = path in self._by_file
+            for reference in symbols.references:
+                if not edited and reference.name not in removed:
+                    continue  # an untouched file matters only where it names a removed name
+                nid = layout.unit_at(reference.start)
+                if nid is None:
+                    continue
+                use = Use(reference.name, path, nid, reference)
+                out.append((use, sym.resolve(symbols, reference)))
+        return out
+
+    def dangling(self) -> list[Conflict]:
+        out: dict[str, Conflict] = {}
+        for use, resolution in self.uses():
+            found = self._dangling(use, resolution)
+            if found is not None:
+                out.setdefault(found.id, found)
+        return list(out.values())
+
+    def _dangling(self, use: Use, resolution: sym.Resolution) -> Conflict | None:
+        status = resolution.status
+        severity = "certain"
+        if status == "imported" and resolution.imported is not None:
+            if self._import_holds(use.path, resolution.imported):
+                return None
+            target = resolution.imported.name or use.name
+            removals = self._removals_in(target, self._module_files(use.path, resolution.imported))
+        elif status == "unresolved":
+            if self._package_defines(use.path, use.name):
+                return None
+            removals = self._removals_in(use.name, self._scope_files(use.path))
+            removals = [self._behind_import(use.path, r) for r in removals]
+        elif status == "unknown" and use.reference.qualifier == "" and not self._unbound(use):
+            # Languages other than Python report names they cannot find as unknown (globals of
+            # the environment, other files of the package): a bare name that a concurrent side
+            # removed and that nothing in its scope files still defines is certainly dangling.
+            if self._package_defines(use.path, use.name) or self._defined_in(use.path, use.name):
+                return None
+            removals = self._removals_in(use.name, self._scope_files(use.path))
+        elif status == "unknown" and (
+            use.reference.qualifier in ("", "self", "this") or resolution.member_of
+        ):
+            # (a member missing from the class a receiver was made by, `cart = Cart()`: the
+            # variable's type is inferred from its bindings, so the finding is possible)
+            removals = self._removals_in(use.name, [use.path])
+            severity = POSSIBLE
+        else:
+            return None
+        if not removals:
+            return None
+        return self._classify(use, removals, severity)
+
+    def _classify(self, use: Use, removals: list[Removal], severity: str) -> Conflict | None:
+        removal = removals[0]  # sorted: the same one on every replica
+        place, gone = self.ctx.place(use.nid), self.ctx.place(removal.nid)
+        how = {
+            "renamed": f"renamed {use.name} to {removal.new_name}",
+            "deleted": f"deleted {use.name}",
+            "import": f"removed the import of {use.name}",
+        }[removal.how]
+        kind = "import-removed" if removal.how == "import" else "dangling-reference"
+        user, later = _judge(removal.entry, self.introducers(use.nid, use.name))
+        if user is not None:
+            return make(
+                kind,
+                CONFLICT,
+                [place, gone],
+                [
+                    Side(removal.entry.agent, removal.nid, removal.entry.id, "revert"),
+                    Side(user.agent, use.nid, user.id, "revert"),
+                ],
+                f"{removal.entry.agent} {how}, but {user.agent}'s new code in "
+                f"{place.name or place.path} uses it.",
+                severity=severity,
+                key=[use.name],
+            )
+        culprit, node = (later, use.nid) if later else (removal.entry, removal.nid)
+        return make(
+            "broken",
+            BROKEN,
+            [place, gone],
+            [Side(culprit.agent, node, culprit.id, "revert")],
+            f"{removal.entry.agent} {how}; {place.name or place.path} still uses it.",
+            severity=severity,
+            resolutions=("edit",),
+            key=[use.name, kind],
+        )
+
+    def _behind_import(self, importer: str, removal: Removal) -> Removal:
+        """An import removed because the definition it named was renamed or deleted in its
+        module (by a rename that updated its callers): the definition's removal is the cause."""
+        if removal.how != "import" or not removal.module:
+            return removal
+        module = sym.Import(removal.module, removal.name, removal.name, "", 0, 0)
+        causes = self._removals_in(removal.name, self._module_files(importer, module))
+        causes = [c for c in causes if c.how != "import"]
+        return causes[0] if causes else removal
+
+    def _unbound(self, use: Use) -> bool:
+        """Whether the language reports unbound names as "unresolved" itself (Python)."""
+        return sym.reports_unresolved(use.path)
+
+    def _defined_in(self, path: str, name: str) -> bool:
+        symbols = self.symbols(path)
+        return symbols is not None and any(d.name == name for d in symbols.definitions)
+
+    def _removals_in(self, name: str, paths: Iterable[str]) -> list[Removal]:
+        wanted = set(paths)
+        found = [r for r in self.removals.get(name, []) if r.path in wanted]
+        return sorted(found, key=lambda r: (r.path, r.nid, r.entry.id))
+
+    def _scope_files(self, path: str) -> list[str]:
+        profile = profile_for(path)
+        if profile is not None and _package_scope(profile.name):
+            return _siblings(self.ctx.document.paths(), path)
+        return [path]
+
+    def _package_defines(self, path: str, name: str) -> bool:
+        """Go/Java: another file of the same directory defines the name at top level."""
+        profile = profile_for(path)
+        if profile is None or not _package_scope(profile.name):
+            return False
+        for other in _siblings(self.ctx.document.paths(), path):
+            symbols = self.symbols(other) if other != path else None
+            if symbols and any(d.name == name and not d.scope for d in symbols.definitions):
+                return True
+        return False
+
+    def _module_files(self, importer: str, imported: sym.Import) -> list[str]:
+        profile = profile_for(importer)
+        if profile is None:
+            return []
+        files = self._paths
+        out: list[str] = []
+        for candidate in module_candidates(profile.name, importer, imported.module):
+            if candidate.endswith("/"):
+                out.extend(p for p in files if _folder(p) == candidate)
+            elif candidate in files:
+                out.append(candidate)
+        return sorted(set(out))
+
+    def _import_holds(self, importer: str, imported: sym.Import) -> bool:
+        """Whether `from m import name` still finds `name` (True when m is not in the repo)."""
+        if imported.name is None or imported.star:
+            return True
+        files = self._module_files(importer, imported)
+        if not files:
+            return True
+        for path in files:
+            symbols = self.symbols(path)
+            if symbols is None or symbols.has_errors:
+                return True
+            if any(d.name == imported.name and not d.scope for d in symbols.definitions):
+                return True
+            if any(i.alias == imported.name or i.star for i in symbols.imports if not i.scope):
+                return True
+        return False
+
+    # -- signatures ------------------------------------------------------------------------
+
+    def signatures(self) -> list[Conflict]:
+        out: dict[str, Conflict] = {}
+        for use, resolution in self.uses():
+            call = use.reference.call
+            if call is None or call.splat:
+                continue
+            definition, home = self._callee(use, resolution)
+            if definition is None or definition.signature is None or home is None:
+                continue
+            if definition.signature.accepts(call):
+                continue
+            found = self._signature(use, definition, home)
+            if found is not None:
+                out.setdefault(found.id, found)
+        return list(out.values())
+
+    def _callee(
+        self, use: Use, resolution: sym.Resolution
+    ) -> tuple[sym.Definition | None, str | None]:
+        if resolution.status == "defined" and resolution.definition is not None:
+            if self._overloaded(use.path, resolution.definition):
+                return None, None
+            return resolution.definition, use.path
+        if resolution.status == "imported" and resolution.imported is not None:
+            name = resolution.imported.name
+            if name is None:
+                return None, None
+            for path in self._module_files(use.path, resolution.imported):
+                symbols = self.symbols(path)
+                if symbols is None:
+                    continue
+                defs = [d for d in symbols.definitions if d.name == name and not d.scope]
+                if len(defs) == 1:
+                    return defs[0], path
+        if resolution.status == "unresolved":
+            for path in self._scope_files(use.path):
+                symbols = self.symbols(path)
+                if symbols is None:
+                    continue
+                defs = [d for d in symbols.definitions if d.name == use.name and not d.scope]
+                if len(defs) == 1:
+                    return defs[0], path
+        return None, None
+
+    def _overloaded(self, path: str, definition: sym.Definition) -> bool:
+        symbols = self.symbols(path)
+        if symbols is None:
+            return True
+        same = [
+            d
+            for d in symbols.definitions
+            if d.name == definition.name and d.scope == definition.scope
+        ]
+        return len(same) > 1
+
+    def _signature(self, use: Use, definition: sym.Definition, home: str) -> Conflict | None:
+        layout = self.ctx.layout(home)
+        holder = layout.unit_at(definition.start)
+        if holder is None:
+            return None
+        changes = self._signature_changes(home, holder, definition.name)
+        if not changes:
+            return None
+        line = _line_at(self.ctx.layout(use.path).text, use.reference.start)
+        introduced = self.line_introducers(use.nid, line)
+        place, where = self.ctx.place(use.nid), self.ctx.place(holder)
+        changer = changes[-1]
+        user, later = _judge(changer, introduced)
+        if user is not None:
+            return make(
+                "signature-mismatch",
+                CONFLICT,
+                [place, where],
+                [
+                    Side(changer.agent, holder, changer.id, "revert"),
+                    Side(user.agent, use.nid, user.id, "revert"),
+                ],
+                f"{changer.agent} changed the parameters of {definition.name}, but "
+                f"{user.agent}'s new call in {place.name or place.path} uses the old ones.",
+            )
+        culprit, node = (later, use.nid) if later else (changer, holder)
+        return make(
+            "broken",
+            BROKEN,
+            [place, where],
+            [Side(culprit.agent, node, culprit.id, "revert")],
+            f"{changer.agent} changed the parameters of {definition.name}; the call in "
+            f"{place.name or place.path} does not fit them.",
+            resolutions=("edit",),
+            key=[definition.name, "signature"],
+        )
+
+    def _signature_changes(self, path: str, nid: str, name: str) -> list[LogEntry]:
+        out = []
+        for entry in self.ctx.history.node_log(nid).entries.values():
+            if not entry.edits:
+                continue
+            before, after = self.before_after(nid, entry)
+            old, new = self._signature_of(path, before, name), self._signature_of(path, after, name)
+            if old is not None and new is not None and old != new:
+                out.append(entry)
+        return sorted(out, key=lambda e: e.id)
+
+    def _signature_of(self, path: str, texts: Texts, name: str) -> sym.Signature | None:
+        fragment = self.fragment(path, render_texts(texts))
+        if fragment is None:
+            return None
+        for definition in fragment.definitions:
+            if definition.name == name and definition.signature is not None:
+                return definition.signature
+        return None
+
+    # -- one name, two definitions ---------------------------------------------------------
+
+    def duplicates(self) -> list[Conflict]:
+        out: dict[str, Conflict] = {}
+        paths = sorted({p for p in (self.ctx.home(n) for n in self.edited) if p})
+        for path in paths:
+            symbols = self.symbols(path) if path in self.ctx.document.files else None
+            if symbols is None:
+                continue
+            for found in self._duplicates_in(path, symbols):
+                out.setdefault(found.id, found)
+        return list(out.values())
+
+    def _duplicates_in(self, path: str, symbols: sym.FileSymbols) -> Iterable[Conflict]:
+        layout = self.ctx.layout(path)
+        groups: dict[tuple[str, str], list[tuple[sym.Definition, str]]] = {}
+        for definition in symbols.definitions:
+            if definition.kind not in DEFINITION_KINDS:
+                continue
+            nid = layout.unit_at(definition.start)
+            if nid is not None and layout.spans[nid].name == definition.name:
+                groups.setdefault((definition.scope, definition.name), []).append((definition, nid))
+        for (_scope, name), defs in sorted(groups.items()):
+            nodes = sorted({nid for _, nid in defs})
+            if len(nodes) < 2 or self._allowed_twice([d for d, _ in defs], path):
+                continue
+            found = self._introduced_twice(name, nodes)
+            if found is not None:
+                yield found
+
+    def _allowed_twice(self, defs: list[sym.Definition], path: str) -> bool:
+        """Overloads (different signatures in Java/TypeScript), @overload, property setters,
+        and plain re-assignments of a variable are not duplicates."""
+        kinds = {d.kind for d in defs}
+        if kinds <= {"variable", "constant"}:
+            return True
+        text = self.ctx.layout(path).text
+        for d in defs:
+            head = text[max(0, d.start - 200) : d.start]
+            if "@overload" in head or ".setter" in head or ".deleter" in head:
+                return True
+        profile = profile_for(path)
+        if profile is None:
+            return False
+        texts = [text[d.start : d.end] for d in defs]
+        return overloads_allowed(profile.name, texts, [d.signature for d in defs])
+
+    def _introduced_twice(self, name: str, nodes: list[str]) -> Conflict | None:
+        intros: list[tuple[str, LogEntry]] = []
+        for nid in nodes:
+            entry = self._naming_entry(nid, name)
+            if entry is None:
+                return None  # one of them was there at the base: not a merge of two intents
+            intros.append((nid, entry))
+        for (x, ex), (y, ey) in itertools.pairwise(intros):
+            if ex.agent == ey.agent or not concurrent(ex, ey):
+                continue
+            if self._add_add(x, y, ex, ey):
+                continue
+            if not named_first(ex, ey):
+                (x, ex), (y, ey) = (y, ey), (x, ex)
+            places = [self.ctx.place(x), self.ctx.place(y)]
+            return make(
+                "duplicate-definition",
+                CONFLICT,
+                places,
+                [Side(ex.agent, x, ex.id, "drop", y), Side(ey.agent, y, ey.id, "drop", x)],
+                f"{ex.agent} and {ey.agent} both define {name} in one scope.",
+                key=[name],
+            )
+        return None
+
+    def _naming_entry(self, nid: str, name: str) -> LogEntry | None:
+        """The newest entry that gave node `nid` the name (its creation or a rename)."""
+        created = creation(self.ctx, nid)
+        found = [created] if created is not None else []
+        for entry in self.ctx.history.node_log(nid).entries.values():
+            if any(part == "name" and new == name for part, _, _, new in entry.edits):
+                found.append(entry)
+        return sorted(found, key=lambda e: e.id)[-1] if found else None
+
+    def _add_add(self, x: str, y: str, ex: LogEntry, ey: LogEntry) -> bool:
+        doc = self.ctx.document
+        return (
+            ex.op == "create"
+            and ey.op == "create"
+            and doc.parent(x) == doc.parent(y)
+            and doc.node(x)["kind"] == doc.node(y)["kind"]
+        )
+
+
+def _judge(cause: LogEntry, introduced: list[LogEntry]) -> tuple[LogEntry | None, LogEntry | None]:
+    """Who raced `cause` (a removal, a signature change) with new code that needs what it
+    changed: (the racing entry, None) is a conflict; otherwise (None, the newest entry that
+    added such code after seeing the cause, or None when the code was there before)."""
+    racing = [a for a in introduced if concurrent(a, cause)]
+    if racing and racing[-1].agent != cause.agent:
+        return racing[-1], None
+    after = [a for a in introduced if a.saw(cause)]
+    return None, (after[-1] if after else None)
+
+
+def _line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start : end if end >= 0 else len(text)].strip()
+
+
+def _siblings(paths: Iterable[str], path: str) -> list[str]:
+    folder = PurePosixPath(path).parent
+    suffix = PurePosixPath(path).suffix
+    return sorted(
+        p for p in paths if PurePosixPath(p).parent == folder and PurePosixPath(p).suffix == suffix
+    )
+
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+class WordIndex:
+    """The identifiers each file mentions, kept across analyses: a file's text only changes
+    through its edited nodes, so the words of a file stay valid while their logs do not grow."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[tuple[tuple[str, int], ...], frozenset[str]]] = {}
+
+    def words(
+        self, path: str, key: tuple[tuple[str, int], ...], text: Callable[[], str]
+    ) -> frozenset[str]:
+        held = self._held.get(path)
+        if held is None or held[0] != key:
+            held = self._held[path] = (key, frozenset(_WORD.findall(text())))
+        return held[1]
+
+
+def _folder(path: str) -> str:
+    return f"{PurePosixPath(path).parent.as_posix()}/"

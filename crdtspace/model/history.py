@@ -1,0 +1,155 @@
+"""A node's past, rebuilt from its edit log: the text after any entry, forks and ancestry.
+
+Every log entry records the node's char edits (see `LogEntry`); an entry that follows exactly
+one other starts from that one's text, any other entry carries a snapshot of the texts it
+started from. So the text after an entry is a pure function of the log, the same on every
+replica, which is what makes conflicts a pure function of the doc.
+
+Chains can be long (an editor's bursts: one entry each), so nothing here recurses; texts are
+memoised per entry for the entries asked about, never for a whole chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from crdtspace.model.document import Document, LogEntry
+
+Texts = dict[str, str]
+"""A node's texts by part: {"text": ...} for a leaf, {"head": ..., "tail": ...} for a container."""
+
+
+@dataclass(frozen=True)
+class NodeLog:
+    """One node's entries by id, in log order (oldest first)."""
+
+    nid: str
+    entries: dict[str, LogEntry]
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        seen = {p for e in self.entries.values() for p in e.parents}
+        return tuple(sorted(i for i in self.entries if i not in seen))
+
+    def ancestors(self, eid: str) -> set[str]:
+        """`eid` and every entry it had seen (in this log)."""
+        out: set[str] = set()
+        stack = [eid]
+        while stack:
+            current = stack.pop()
+            if current in out or current not in self.entries:
+                continue
+            out.add(current)
+            stack.extend(self.entries[current].parents)
+        return out
+
+    def fork(self, heads: Iterable[str]) -> str | None:
+        """The newest entry every head had seen (None: they share no entry, the fork is the base).
+
+        With several newest common entries (criss-cross merges) the smallest id is taken, so
+        every replica picks the same one."""
+        newest = self.newest_common(heads)
+        return newest[0] if newest else None
+
+    def newest_common(self, heads: Iterable[str]) -> list[str]:
+        """The newest entries every head had seen, sorted."""
+        common: set[str] | None = None
+        for head in heads:
+            ancestry = self.ancestors(head)
+            common = ancestry if common is None else common & ancestry
+        if not common:
+            return []
+        inner = {p for c in common for p in self.entries[c].parents}
+        return sorted(c for c in common if c not in inner)
+
+
+class History:
+    """Texts of nodes after log entries, memoised for one analysis of one doc state."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self._logs: dict[str, NodeLog] = {}
+        self._after: dict[tuple[str, str], Texts] = {}
+
+    def node_log(self, nid: str) -> NodeLog:
+        log = self._logs.get(nid)
+        if log is None:
+            entries = self.document.log(nid)
+            log = self._logs[nid] = NodeLog(nid, {e.id: e for e in entries})
+        return log
+
+    def after(self, nid: str, eid: str) -> Texts:
+        """The node's texts right after entry `eid`, as its writer saw them."""
+        key = (nid, eid)
+        cached = self._after.get(key)
+        if cached is not None:
+            return cached
+        log = self.node_log(nid)
+        chain: list[LogEntry] = []
+        current: str | None = eid
+        start: Texts = {}
+        visited: set[str] = set()  # (a peer's log may make an entry its own ancestor)
+        while current is not None and current not in visited:
+            visited.add(current)
+            if (nid, current) in self._after and current != eid:
+                start = dict(self._after[(nid, current)])
+                break
+            entry = log.entries.get(current)
+            if entry is None:
+                break  # a parent we do not hold: start from nothing (cannot happen once synced)
+            chain.append(entry)
+            if entry.base is not None or len(entry.parents) != 1:
+                start = dict(entry.base or ())
+                break
+            current = entry.parents[0]
+        texts = start
+        for entry in reversed(chain):
+            texts = apply_edits(texts, entry)
+        self._after[key] = texts
+        return texts
+
+    def before(self, nid: str, entry: LogEntry) -> Texts:
+        """The node's texts as the writer of `entry` found them."""
+        if entry.base is not None or len(entry.parents) != 1:
+            return dict(entry.base or ())
+        return self.after(nid, entry.parents[0])
+
+    def fork_texts(self, nid: str, heads: Iterable[str]) -> Texts:
+        """The node's texts at the point where `heads` diverged."""
+        heads = list(heads)
+        log = self.node_log(nid)
+        newest = log.newest_common(heads)
+        if len(newest) > 1:
+            # A criss-cross: the heads both started from the merge of several entries (two
+            # resolutions of one overlap, say). An entry that had seen exactly those recorded
+            # the merged texts it started from: that is the fork, not one of the entries.
+            merged = sorted(
+                e.id
+                for e in log.entries.values()
+                if e.base is not None and sorted(e.parents) == newest
+            )
+            if merged:
+                return dict(log.entries[merged[0]].base or ())
+        if newest:
+            return self.after(nid, newest[0])
+        roots = sorted(i for h in heads for i in log.ancestors(h) if not log.entries[i].parents)
+        return self.before(nid, log.entries[roots[0]]) if roots else {}
+
+
+def apply_edits(texts: Texts, entry: LogEntry) -> Texts:
+    """`texts` with an entry's recorded edits applied in order."""
+    if not entry.edits:
+        return texts
+    out = dict(texts)
+    for part, pos, old, new in entry.edits:
+        current = out.get(part, "")
+        out[part] = current[:pos] + new + current[pos + len(old) :]
+    return out
+
+
+def render_texts(texts: Texts) -> str:
+    """One string for a node's texts (a container's head and tail joined), for diffs."""
+    if "text" in texts:
+        return texts["text"]
+    return texts.get("head", "") + texts.get("tail", "")

@@ -1,0 +1,179 @@
+"""Language profiles: which grammar parses a path, and the unit queries read from grammars/."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tree_sitter import Language, Parser, Query, Tree
+
+from crdtspace.errors import CrdtspaceError
+
+PARSE_CHUNK = 512
+"""Bytes handed to tree-sitter per read in a parse with a time budget: each read checks the
+clock, so a small chunk notices a parse gone long soon enough (a read costs about 1 µs)."""
+
+Budget = tuple[float, float]
+"""Seconds a parse may take, plus seconds per byte of its source."""
+
+
+class GrammarError(CrdtspaceError):
+    """A grammars/<lang>/ folder is malformed (a bad profile or a query that does not compile)."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What crdtspace knows about one language: all of it read from grammars/<lang>/."""
+
+    name: str
+    extensions: tuple[str, ...]
+    version: int
+    trivia: frozenset[str]
+    max_start_depth: int
+    language: Language = field(repr=False)
+    units: Query = field(repr=False)
+    folder: Path = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        """The grammar identity that goes into deterministic node ids."""
+        return f"{self.name}@{self.version}"
+
+    def parser(self) -> Parser:
+        """A parser for this language (cached: parsers are reused, never shared across threads)."""
+        return _parser(self.name, self.folder)
+
+    def parse_within(self, src: bytes, budget: Budget) -> Tree | None:
+        """Parse `src`, giving up (None) when it takes longer than `budget` allows for its size.
+
+        Valid code parses in well under a microsecond per byte; text riddled with errors can
+        take tens to thousands of times longer (tree-sitter's error recovery), which a re-key
+        that only needs to know "does this parse?" should not wait for."""
+        base, per_byte = budget
+        deadline = time.perf_counter() + base + per_byte * len(src)
+        # Giving up cuts the input where what was handed out so far ends, so every later read
+        # sees the same, shorter document, and chunks end on character boundaries, so the cut
+        # never splits one. (Answering "" to any read once the time is up, after a chunk that
+        # ended inside a character, crashed tree-sitter's error recovery: a segfault.)
+        end = len(src)
+        served = 0
+
+        def read(offset: int, _point: tuple[int, int]) -> bytes:
+            nonlocal end, served
+            if end == len(src) and time.perf_counter() > deadline:
+                end = served
+            stop = min(offset + PARSE_CHUNK, end)
+            while stop < end and src[stop] & 0xC0 == 0x80:  # inside a UTF-8 character
+                stop -= 1
+            if stop <= offset:
+                return b""
+            served = max(served, stop)
+            return src[offset:stop]
+
+        tree = self.parser().parse(read)
+        return None if end < len(src) else tree
+
+    def parses(self, text: str) -> bool:
+        """Whether `text` parses without a syntax error in this language."""
+        tree = self.parser().parse(text.encode("utf-8", "surrogateescape"))
+        return not tree.root_node.has_error
+
+
+def grammars_dir() -> Path:
+    """The grammars folder: inside the installed package, or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent.parent  # the package (this module is in a layer)
+    installed = here / "_data" / "grammars"
+    if installed.is_dir():
+        return installed
+    return here.parent / "grammars"
+
+
+def load_profile(folder: Path) -> Profile:
+    """Read one grammars/<lang>/ folder: profile.toml plus its unit query."""
+    try:
+        config = tomllib.loads((folder / "profile.toml").read_text(encoding="utf-8"))
+        module = importlib.import_module(config["grammar"])
+        language = Language(getattr(module, config.get("function", "language"))())
+        units_file = folder / config.get("units", "units.scm")
+        units_source = units_file.read_text(encoding="utf-8")
+        units = Query(language, units_source)
+        _check_captures(units_source, units)
+        return Profile(
+            name=config["name"],
+            extensions=tuple(config["extensions"]),
+            version=int(config.get("version", 1)),
+            trivia=frozenset(config.get("trivia", [])),
+            max_start_depth=int(config.get("max_start_depth", 12)),
+            language=language,
+            units=units,
+            folder=folder,
+        )
+    # AttributeError: no such grammar function in the wheel; TypeError: it is not one.
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        ImportError,
+        AttributeError,
+        TypeError,
+        tomllib.TOMLDecodeError,
+    ) as exc:
+        raise GrammarError(
+            f"The grammar folder {folder} cannot be loaded: {exc}",
+            hint="check its profile.toml and units.scm",
+        ) from exc
+
+
+UNIT_CAPTURES = frozenset({"unit", "name", "kind", "body"})
+"""The capture names a units query may use; @unit is required in every pattern."""
+
+
+_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|;[^\n]*|@([\w.-]+)')
+"""A query's strings, comments and captures: only captures have group 1 (a comment or a string
+that mentions "@unit" must not count)."""
+
+
+def _check_captures(source: str, units: Query) -> None:
+    """Refuse a units query the segmenter cannot use: unknown captures, a pattern without @unit."""
+    names = {units.capture_name(i) for i in range(units.capture_count)}
+    unknown = sorted(names - UNIT_CAPTURES)
+    if unknown:
+        raise ValueError(f"unknown captures {unknown}; a units query uses {sorted(UNIT_CAPTURES)}")
+    raw = source.encode("utf-8")
+    for i in range(units.pattern_count):
+        start = units.start_byte_for_pattern(i)
+        text = raw[start : units.end_byte_for_pattern(i)].decode("utf-8")
+        if "unit" not in {m.group(1) for m in _TOKENS.finditer(text)}:
+            line = raw.count(b"\n", 0, start) + 1
+            raise ValueError(f"the pattern on line {line} has no @unit capture")
+
+
+@functools.cache
+def profiles() -> dict[str, Profile]:
+    """Every language profile found in the grammars folder, by name."""
+    found: dict[str, Profile] = {}
+    for folder in sorted(grammars_dir().iterdir()):
+        if (folder / "profile.toml").is_file():
+            profile = load_profile(folder)
+            found[profile.name] = profile
+    return found
+
+
+@functools.cache
+def _by_extension() -> dict[str, Profile]:
+    return {ext: p for p in profiles().values() for ext in p.extensions}
+
+
+def profile_for(path: str) -> Profile | None:
+    """The profile that parses this path, or None: the file is then plain collaborative text."""
+    return _by_extension().get(PurePosixPath(path).suffix.lower())
+
+
+@functools.cache
+def _parser(name: str, folder: Path) -> Parser:
+    return Parser(profiles()[name].language)

@@ -1,0 +1,185 @@
+"""Versions: what a reader saw, so that a later write applies only the writer's own change.
+
+A version is a yrs snapshot of the whole document (its state vector and delete set), named by a
+short id (``v`` + 16 hex digits of its hash): every replica holding the same state gives the same
+id. A write made from a version is applied on a *fork*: a fresh document restored to that
+snapshot, with a client id of its own, edited by the writer and merged back. Its items sit
+where the writer saw the text, its deletions delete only what the writer saw, and its log
+entries have the parents and state vector of the version, so the conflict layer judges it
+against everything that happened since, exactly as if a replica had been parked at that
+version, made the edit and synced.
+
+Restoring a snapshot needs the deleted content it shows: every workspace document is made with
+``skip_gc`` (`new_doc`), so nothing it ever held is garbage-collected.
+
+The store keeps snapshots by id, and per agent and file the version last handed out (so that an
+agent's write, with no version given, is based on its own last read). A durable workspace keeps
+both in ``versions.jsonl`` beside its update log, one JSON object a line, read back whole on
+open (a torn last line is skipped): a version stays usable across processes and gate commits.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Doc, Snapshot
+
+from crdtspace.errors import VersionError
+
+__all__ = ["VersionError", "VersionStore", "fork", "new_doc", "snapshot", "version_id"]
+
+STORE_NAME = "versions.jsonl"
+KEEP_VERSIONS = 4096
+"""Snapshots a store keeps at most (beyond those an agent's last read names); the oldest go."""
+
+
+def new_doc(client_id: int | None = None) -> Doc[Any]:
+    """A document that keeps deleted content, so that every version of it can be restored."""
+    return Doc(client_id=client_id, skip_gc=True)
+
+
+def fresh_client_id() -> int:
+    """A random client id for a fork (53 bits, as Yjs uses; never 0)."""
+    return secrets.randbits(53) or 1
+
+
+def snapshot(doc: Doc[Any]) -> bytes:
+    """The encoded snapshot of a document's current state."""
+    return bytes(Snapshot.from_doc(doc).encode())
+
+
+def version_id(snap: bytes) -> str:
+    """The id of a snapshot: the same on every replica for the same state."""
+    return "v" + hashlib.blake2b(snap, digest_size=8).hexdigest()
+
+
+def fork(doc: Doc[Any], snap: bytes) -> Doc[Any]:
+    """A new document restored to `snap` of `doc`, with a client id of its own.
+
+    (yrs restores a snapshot into a doc with the original's client id; edits made there would
+    reuse clocks the original already spent and be dropped silently, so the restored state is
+    moved into a doc with a fresh id.)"""
+    try:
+        restored = Doc.from_snapshot(Snapshot.decode(snap), doc)
+    except BaseException as exc:  # pyo3 panics (a gc'd doc) are BaseExceptions
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise VersionError(
+            f"This version cannot be restored: {exc}",
+            hint="read the file again and write from the new version",
+        ) from None
+    out = new_doc(fresh_client_id())
+    out.apply_update(restored.get_update())
+    return out
+
+
+class VersionStore:
+    """Snapshots by id and the version each agent last read of each file.
+
+    In memory for an in-memory replica; with `directory`, kept in ``versions.jsonl`` there."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._snaps: dict[str, bytes] = {}
+        self._reads: dict[tuple[str, str], str] = {}
+        self._path = directory / STORE_NAME if directory is not None else None
+        if self._path is not None:
+            self._load(self._path)
+
+    def add(self, snap: bytes) -> str:
+        """Keep a snapshot; returns its id."""
+        vid = version_id(snap)
+        if vid not in self._snaps:
+            self._snaps[vid] = snap
+            self._append({"v": vid, "s": base64.b64encode(snap).decode("ascii")})
+            if len(self._snaps) > KEEP_VERSIONS * 2:
+                self._prune()
+        return vid
+
+    def get(self, vid: str) -> bytes:
+        snap = self._snaps.get(vid.strip())
+        if snap is None:
+            raise VersionError(
+                f"The version {vid!r} is not known to this workspace.",
+                hint="read the file again (show --json gives its version) and write from that",
+            )
+        return snap
+
+    def __contains__(self, vid: str) -> bool:
+        return vid in self._snaps
+
+    def note_read(self, agent: str, path: str, vid: str) -> None:
+        """`agent` was handed `path` as of version `vid`."""
+        if self._reads.get((agent, path)) == vid:
+            return
+        self._reads[(agent, path)] = vid
+        self._append({"r": [agent, path, vid]})
+
+    def last_read(self, agent: str, path: str) -> str | None:
+        return self._reads.get((agent, path))
+
+    def forget_read(self, agent: str, path: str) -> None:
+        """`agent`'s next write of `path` is not based on its last read."""
+        if self._reads.pop((agent, path), None) is not None:
+            self._append({"f": [agent, path]})
+
+    # -- the file ----------------------------------------------------------------------------
+
+    def _load(self, path: Path) -> None:
+        try:
+            lines = path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return
+        except OSError:
+            return  # unreadable: versions are an aid; a write from one says it is unknown
+        for line in lines:
+            try:
+                record = json.loads(line)
+                if "v" in record:
+                    self._snaps[str(record["v"])] = base64.b64decode(record["s"])
+                elif "r" in record:
+                    agent, file, vid = record["r"]
+                    self._reads[(str(agent), str(file))] = str(vid)
+                elif "f" in record:
+                    self._reads.pop((str(record["f"][0]), str(record["f"][1])), None)
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line (a crash mid-append): skipped
+        if len(self._snaps) > KEEP_VERSIONS * 2:
+            self._prune()
+
+    def _append(self, record: dict[str, Any]) -> None:
+        if self._path is None:
+            return
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        try:
+            with open(self._path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+        except OSError:
+            return  # a version not kept is reported as unknown when used, never guessed
+
+    def _prune(self) -> None:
+        """Keep the newest KEEP_VERSIONS snapshots and every one an agent's last read names."""
+        named = set(self._reads.values())
+        ids = list(self._snaps)
+        keep = set(ids[-KEEP_VERSIONS:]) | named
+        self._snaps = {v: s for v, s in self._snaps.items() if v in keep}
+        if self._path is None:
+            return
+        lines = [
+            json.dumps({"v": v, "s": base64.b64encode(s).decode("ascii")}, separators=(",", ":"))
+            for v, s in self._snaps.items()
+        ]
+        lines += [
+            json.dumps({"r": [a, p, v]}, separators=(",", ":")) for (a, p), v in self._reads.items()
+        ]
+        tmp = self._path.with_suffix(".tmp")
+        try:
+            tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            os.replace(tmp, self._path)
+        except OSError:
+            return
