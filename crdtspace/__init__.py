@@ -27,8 +27,9 @@ from crdtspace.git.gitsync import SyncReport
 from crdtspace.model.document import Document, LogEntry, import_commit
 from crdtspace.model.languages import Profile, profile_for, profiles
 from crdtspace.model.links import Link, connect, sync
+from crdtspace.model.reads import GitOnlyFile, Outline, OutlineEntry, Reading, Status
 from crdtspace.model.rekey import Result
-from crdtspace.model.replica import GitOnlyFile, Outline, OutlineEntry, Reading, Status, Workspace
+from crdtspace.model.replica import Workspace
 from crdtspace.model.segment import Seg, Segmentation, segment_file
 
 __version__ = "0.1.0"

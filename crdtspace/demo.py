@@ -20,7 +20,8 @@ from crdtspace.git import gitio
 from crdtspace.git.gate import Step
 from crdtspace.model.document import import_commit
 from crdtspace.model.links import sync
-from crdtspace.model.replica import OutlineEntry, Workspace
+from crdtspace.model.reads import OutlineEntry
+from crdtspace.model.replica import Workspace
 from crdtspace.testing import git, make_repo
 
 STORE = "inventory/store.py"

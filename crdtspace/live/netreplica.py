@@ -64,8 +64,9 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.git import gate
 from crdtspace.git.gate import GateReport
+from crdtspace.model.core import replay
 from crdtspace.model.document import decode_state
-from crdtspace.model.replica import Workspace, replay
+from crdtspace.model.replica import Workspace
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc
 
@@ -377,9 +378,10 @@ _UNLOCKED = {
 
 
 def _lock_public_methods() -> None:
-    """Wrap every public method of Workspace and NetworkReplica in the replica's lock."""
+    """Wrap every public method of NetworkReplica and the classes it is made of in the
+    replica's lock."""
     seen: set[str] = set()
-    for cls in (NetworkReplica, Workspace):
+    for cls in NetworkReplica.__mro__[:-1]:  # (not `object`)
         for name, value in vars(cls).items():
             if name.startswith("_") or name in _UNLOCKED or name in seen:
                 continue

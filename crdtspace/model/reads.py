@@ -1,0 +1,289 @@
+"""Reading a replica: files and nodes as text with their version, outlines, logs, status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from crdtspace.errors import DocumentError, NodeNotFound
+from crdtspace.git import gitio
+from crdtspace.model import materialize
+from crdtspace.model.core import ReplicaCore
+from crdtspace.model.document import LogEntry
+from crdtspace.model.languages import profile_for
+from crdtspace.model.layout import FileLayout
+from crdtspace.model.segment import TEXT_KIND
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """One node of a file's outline."""
+
+    key: str
+    kind: str
+    name: str
+    qualname: str
+    depth: int
+    start_line: int
+    end_line: int
+    last_editor: str
+    container: bool
+
+
+class Reading(str):
+    """A text as read, and the version it was read at: give `reading.version` back as the
+    `base` of a write made from it (see `crdtspace.model.versions`). The version is taken when first
+    asked for, or before the document next changes, whichever comes first: reads that no
+    write follows cost no snapshot."""
+
+    _version: Callable[[], str]
+
+    def __new__(cls, text: str, version: Callable[[], str]) -> Reading:
+        reading = super().__new__(cls, text)
+        reading._version = version
+        return reading
+
+    @property
+    def version(self) -> str:
+        return self._version()
+
+
+class Outline(list[OutlineEntry]):
+    """A file's outline, and the version it was read at (as for `Reading`)."""
+
+    def __init__(self, entries: list[OutlineEntry], version: Callable[[], str]) -> None:
+        super().__init__(entries)
+        self._version = version
+
+    @property
+    def version(self) -> str:
+        return self._version()
+
+
+@dataclass(frozen=True)
+class GitOnlyFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a workspace holds."""
+
+    base: str
+    agent: str
+    files: int
+    structured: int
+    plain_text: list[str]
+    unparsed: list[str]
+    git_only: list[GitOnlyFile]
+    agents: list[str]
+    nodes: int
+    state_dir: str | None
+
+
+class Reads(ReplicaCore):
+    """Part of `Workspace`."""
+
+    def paths(self) -> list[str]:
+        return self.document.paths()
+
+    def git_only(self) -> list[GitOnlyFile]:
+        return [
+            GitOnlyFile(path, _field(self.document.gitonly.get(path), "reason"))
+            for path in sorted(self.document.gitonly.keys())
+        ]
+
+    def render(self, path: str, *, agent: str | None = None) -> Reading:
+        """A file's text, with its version (noted as `agent`'s last read of the file). A node
+        in an open overlap shows both sides and their base (`crdtspace.model.materialize`)."""
+        path = self._path(path)
+        views = materialize.in_file(self.document, path)
+        text = materialize.render(self.document, path, views)
+        return Reading(text, self._noted(path, agent))
+
+    def render_all(self) -> dict[str, str]:
+        """Every file's text (not noted as anybody's read)."""
+        return {path: self.document.render(path) for path in self.paths()}
+
+    def read(self, ref: str, *, agent: str | None = None) -> Reading:
+        """A file's text (`path`) or a node's (`path::key`, `path::Qual.name`, or a bare key),
+        with its version (noted as `agent`'s last read of the file)."""
+        path, nid = self.resolve(ref)
+        views = materialize.in_file(self.document, path)
+        if nid is None:
+            text = materialize.render(self.document, path, views)
+        else:
+            text = materialize.render_node(self.document, nid, views)
+        return Reading(text, self._noted(path, agent))
+
+    def overlap_sides(self, nid: str) -> materialize.Sides | None:
+        """A node's base and sides when it is in an open overlap (for `conflicts --json`)."""
+        return materialize.overlapped(self.document, nid)
+
+    def _unmaterialized(self, path: str, text: str) -> str:
+        """A writer's text with the overlap views it gave back unchanged put back as the
+        merged nodes; a text that still holds conflict markers in such a file is refused."""
+        views = materialize.in_file(self.document, path)
+        if not views:
+            return text
+        text = materialize.unmaterialize(self.document, text, views)
+        if materialize.has_markers(text):
+            raise DocumentError(
+                f"The text for {path!r} still holds conflict markers.",
+                hint="keep one side, or write the lines as they should be, without the markers",
+            )
+        return text
+
+    def resolve(self, ref: str) -> tuple[str, str | None]:
+        """(path, node id or None for the whole file) for a reference."""
+        self.flush()
+        if "::" in ref:
+            path, _, name = ref.partition("::")
+            path = self._path(path)
+            if name in self.document.nodes and self.document.path_of(name) == path:
+                return path, name
+            for entry in self._outline_entries(path):
+                if entry.qualname == name:
+                    return path, entry.key
+            raise NodeNotFound(
+                f"There is no node {name!r} in {path!r}.",
+                hint=f"`crdtspace outline {path}` lists them",
+            )
+        if ref in self.document.files:
+            return ref, None
+        if ref in self.document.nodes:
+            path_of = self.document.path_of(ref)
+            if path_of is None:
+                raise NodeNotFound(f"The node {ref!r} was deleted.")
+            return path_of, ref
+        return self._path(ref), None
+
+    def _path(self, path: str) -> str:
+        if path in self.document.files:
+            return path
+        relative = gitio.safe_relpath(self.root, path)
+        if relative in self.document.files:
+            return relative
+        if relative in self.document.gitonly:
+            reason = _field(self.document.gitonly.get(relative), "reason")
+            raise DocumentError(f"{relative!r} is kept in git only: {reason}.")
+        raise NodeNotFound(
+            f"There is no file {path!r} in the workspace.", hint="`crdtspace status` lists them"
+        )
+
+    def outline(self, path: str, *, agent: str | None = None) -> Outline:
+        """Every node of a file, in order, with its line range and last editor; with its
+        version (noted as `agent`'s last read of the file)."""
+        path = self._path(path)
+        entries = self._outline_entries(path)
+        return Outline(entries, self._noted(path, agent))
+
+    def _outline_entries(self, path: str) -> list[OutlineEntry]:
+        self.flush()
+        path = self._path(path)
+        layout = FileLayout.build(self.document, path)  # (iterative: any depth, any cycle)
+        out: list[OutlineEntry] = []
+        for nid in layout.order:
+            span = layout.spans[nid]
+            if not span.depth and span.kind != TEXT_KIND:
+                continue
+            text = layout.text[span.start : span.end]
+            start = layout.line(span.start + len(text) - len(text.lstrip()))
+            end = max(start, layout.line(span.start + len(text.rstrip("\r\n"))))
+            out.append(
+                OutlineEntry(
+                    nid,
+                    span.kind,
+                    span.name,
+                    span.qualname if span.depth else "",
+                    span.depth,
+                    start,
+                    end,
+                    self.last_editor(nid),
+                    span.container,
+                )
+            )
+        return out
+
+    def last_editor(self, nid: str) -> str:
+        heads = set(self.document.heads(nid))
+        if not heads:
+            return "(base)"
+        agents = sorted({e.agent for e in self.document.log(nid) if e.id in heads})
+        return ", ".join(agents)
+
+    def log(self, ref: str) -> list[tuple[str, LogEntry]]:
+        """(node id, entry) for a node, or for every node of a file in outline order."""
+        path, nid = self.resolve(ref)
+        ids = [nid] if nid is not None else [e.key for e in self._outline_entries(path)]
+        return [(i, entry) for i in ids for entry in self.document.log(i)]
+
+    def heads(self, nid: str) -> tuple[str, ...]:
+        return self.document.heads(nid)
+
+    def status(self) -> Status:
+        self.flush()
+        plain: list[str] = []
+        unparsed: list[str] = []
+        structured = 0
+        for path in self.paths():
+            roots = self.document.roots(path)
+            kinds = [self.document.node(r)["kind"] for r in roots]
+            if TEXT_KIND in kinds:
+                (unparsed if profile_for(path) else plain).append(path)
+            else:
+                structured += 1
+        nodes = len(self.document.nodes)
+        agents = sorted({_field(v, "name") for v in self.document.agents.values()} - {""})
+        return Status(
+            base=str(self.document.meta.get("base", "")),
+            agent=self.agent,
+            files=len(self.paths()),
+            structured=structured,
+            plain_text=plain,
+            unparsed=unparsed,
+            git_only=self.git_only(),
+            agents=agents,
+            nodes=nodes,
+            state_dir=str(self._log.path.parent) if self._log is not None else None,
+        )
+
+    def _path_of_ref(self, ref: str) -> str:
+        """The file a reference names, even when the node it names is gone or renamed now."""
+        if "::" in ref:
+            return self._new_path(ref.partition("::")[0])
+        if ref in self.document.files:
+            return ref
+        if ref in self.document.nodes:
+            path = self.document.path_of(ref)
+            if path is None:
+                raise NodeNotFound(
+                    f"The node {ref!r} was deleted.",
+                    hint="name it with its file (PATH::KEY) to write from a version that had it",
+                )
+            return path
+        return self._new_path(ref)
+
+    def _new_path(self, path: str) -> str:
+        if path in self.document.files:
+            return path
+        if self.root is not None:
+            return gitio.safe_relpath(self.root, path)
+        if path.startswith(("/", "../")) or "/../" in path or path.startswith(".git/"):
+            raise DocumentError(f"The path {path!r} is outside the repository.")
+        return path
+
+
+def _field(value: Any, key: str) -> str:
+    """A text field of a small map (an agent, a git-only entry); "" when the entry has no such
+    field or is not a map (a peer's update may hold any shape)."""
+    try:
+        found = value.get(key)
+    except (AttributeError, TypeError):
+        return ""
+    return found if isinstance(found, str) else ""
