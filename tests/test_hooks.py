@@ -16,17 +16,13 @@ import pytest
 
 import crdtspace
 from crdtspace import Workspace
-from crdtspace.git import hooks as hooks_module
+from crdtspace.git import hookrun as hooks_module
+from crdtspace.git.hookrun import ALLOW, BEHIND, CONFLICTS, STAGED_DIFFERS, run_hook
 from crdtspace.git.hooks import (
-    ALLOW,
     ATTRIBUTES_BEGIN,
-    BEHIND,
     CHAINED_SUFFIX,
-    CONFLICTS,
     HOOK_NAMES,
-    STAGED_DIFFERS,
     install,
-    run_hook,
     shims_dir,
     status,
     uninstall,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from crdtspace.cli.common import JsonOption, app, context, err, handled, out, print_json
+from crdtspace.git import hookrun
 from crdtspace.git import hooks as library
 
 hooks_app = typer.Typer(
@@ -106,12 +107,12 @@ def hook(
     12 the workspace is behind HEAD. Anything unexpected lets git go ahead, with a warning."""
     options = context(ctx)
     try:
-        result = library.run_hook(
+        result = hookrun.run_hook(
             name, options.repo, [*(args or []), *ctx.args], workspace=options.named
         )
     except Exception as exc:  # a hook must never block git because crdtspace is broken
         err.print(f"crdtspace: {name} failed ({exc!r}); git proceeds without it", markup=False)
-        raise typer.Exit(library.ALLOW) from None
+        raise typer.Exit(hookrun.ALLOW) from None
     if result.message:
         err.print(result.message, markup=False)
     raise typer.Exit(result.exit_code)

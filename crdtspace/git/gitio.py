@@ -1,8 +1,9 @@
 """Everything crdtspace reads from git, with errors that say what to do.
 
 GitPython opens the repository and resolves names; the bulk reads (the listing of a tree and the
-contents of its blobs) go through one ``git ls-tree`` and one ``git cat-file --batch`` process,
-which reads a tree of a few thousand files in a few tens of milliseconds.
+contents of its blobs) go through one ``git ls-tree`` and one ``git cat-file --batch`` process
+(:mod:`crdtspace.git.gitbatch`), which reads a tree of a few thousand files in a few tens of
+milliseconds.
 
 No raw GitPython exception escapes this module for the cases it documents: a missing or bare
 repository, a repository without commits, an unknown revision or object are
@@ -12,22 +13,20 @@ repository, a repository without commits, an unknown revision or object are
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
 import subprocess
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import git
 from git.exc import BadName, BadObject
 
 from crdtspace.errors import GitStateError, PathError
+from crdtspace.git.gitbatch import blob_head, cat_blobs, list_tree, stderr_text
 
 __all__ = [
     "BINARY_CHECK_BYTES",
@@ -178,7 +177,7 @@ def is_dirty(repo: git.Repo, *, untracked_files: bool = False) -> bool:
         return repo.is_dirty(index=True, working_tree=True, untracked_files=untracked_files)
     except git.GitCommandError as error:
         raise GitStateError(
-            f"Cannot tell whether the working tree is clean: {_stderr(error)}"
+            f"Cannot tell whether the working tree is clean: {stderr_text(error)}"
         ) from None
 
 
@@ -275,19 +274,10 @@ def _human_size(size: int) -> str:
 # Reading a tree
 
 
-@dataclass(frozen=True)
-class _Entry:
-    path: str
-    mode: str
-    kind: str
-    sha: str
-    size: int
-
-
 def read_tree(commit: git.Commit, *, size_limit: int = DEFAULT_SIZE_LIMIT) -> list[TrackedFile]:
     """Every file, symbolic link and submodule of the commit's tree, recursively, sorted by path."""
     repo = commit.repo
-    entries = _list_tree(repo, commit.hexsha)
+    entries = list_tree(repo, commit.hexsha)
     small = sorted(
         {
             e.sha
@@ -306,7 +296,7 @@ def read_tree(commit: git.Commit, *, size_limit: int = DEFAULT_SIZE_LIMIT) -> li
             text, reason = classify(contents[entry.sha], size_limit)
             files.append(TrackedFile(entry.path, entry.mode, entry.sha, text, reason))
         else:
-            head = _blob_head(repo, entry.sha, BINARY_CHECK_BYTES)
+            head = blob_head(repo, entry.sha, BINARY_CHECK_BYTES)
             reason = _binary_or_large(head, entry.size, size_limit)
             files.append(TrackedFile(entry.path, entry.mode, entry.sha, None, reason))
     files.sort(key=lambda f: f.path)
@@ -315,7 +305,7 @@ def read_tree(commit: git.Commit, *, size_limit: int = DEFAULT_SIZE_LIMIT) -> li
 
 def tree_entries(repo: git.Repo, treeish: str) -> dict[str, tuple[str, str]]:
     """Every entry of a tree, recursively: path -> (mode, hex sha)."""
-    return {e.path: (e.mode, e.sha) for e in _list_tree(repo, treeish)}
+    return {e.path: (e.mode, e.sha) for e in list_tree(repo, treeish)}
 
 
 def blob_sha(data: bytes) -> str:
@@ -325,142 +315,19 @@ def blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-def _list_tree(repo: git.Repo, treeish: str) -> list[_Entry]:
-    try:
-        raw = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", treeish, stdout_as_string=False)
-    except git.GitCommandError as error:
-        raise GitStateError(f"Cannot list the tree of {treeish}: {_stderr(error)}") from None
-    assert isinstance(raw, bytes)
-    entries = []
-    for record in raw.split(b"\0"):
-        if not record:
-            continue
-        meta, _, name = record.partition(b"\t")
-        mode, kind, sha, size = meta.decode("ascii").split()
-        if size != "-" and not size.isdigit():  # git prints "BAD" when it cannot read the object
-            raise _missing(sha)
-        entries.append(
-            _Entry(
-                path=name.decode("utf-8", "surrogateescape"),
-                mode=mode,
-                kind=kind,
-                sha=sha,
-                size=int(size) if size != "-" else 0,
-            )
-        )
-    return entries
-
-
 def _read_blobs(repo: git.Repo, shas: list[str]) -> dict[str, bytes]:
     """The contents of many blobs, from a few ``git cat-file --batch`` processes in parallel."""
     if not shas:
         return {}
     workers = max(1, min(_CAT_FILE_WORKERS, os.cpu_count() or 1, len(shas) // _CHUNK_MIN))
     if workers == 1:
-        return dict(_cat_blobs(repo, shas))
+        return dict(cat_blobs(repo, shas))
     chunks = [shas[index::workers] for index in range(workers)]
     contents: dict[str, bytes] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(lambda chunk: dict(_cat_blobs(repo, chunk)), chunks):
+        for part in pool.map(lambda chunk: dict(cat_blobs(repo, chunk)), chunks):
             contents.update(part)
     return contents
-
-
-def _missing(sha: str) -> GitStateError:
-    return GitStateError(
-        f"The object {sha} is missing from the repository.",
-        hint="is it a shallow or partial clone? `git fsck` tells what is broken",
-    )
-
-
-def _git_command(repo: git.Repo, *args: str) -> list[str]:
-    executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
-    return [str(executable), f"--git-dir={repo.git_dir}", *args]
-
-
-def _cat_blobs(repo: git.Repo, shas: list[str]) -> Iterator[tuple[str, bytes]]:
-    """The contents of many objects from one ``git cat-file --batch`` process."""
-    process = subprocess.Popen(
-        _git_command(repo, "cat-file", "--batch", "--buffer"),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=repo.git_dir,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    writer = threading.Thread(target=_feed, args=(process.stdin, shas), daemon=True)
-    writer.start()
-    try:
-        for sha in shas:
-            header = process.stdout.readline()
-            parts = header.split()
-            if len(parts) != 3:
-                if header.endswith(b" missing\n"):
-                    raise _missing(sha)
-                raise GitStateError(f"git cat-file failed reading {sha}: {_drain(process)}")
-            size = int(parts[2])
-            data = process.stdout.read(size)
-            process.stdout.read(1)  # the LF after each object
-            if len(data) != size:  # pragma: no cover - git died mid-object
-                raise GitStateError(f"git cat-file stopped reading {sha}: {_drain(process)}")
-            yield sha, data
-    finally:
-        # Stop git first (it may be blocked writing what nobody reads after an error), then the
-        # writer (whose pipe is now broken), so neither can wait on the other.
-        process.stdout.close()
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        writer.join()
-        if process.stderr is not None:
-            process.stderr.close()
-
-
-def _feed(stream: IO[bytes], shas: Iterable[str]) -> None:
-    try:
-        stream.write("".join(f"{sha}\n" for sha in shas).encode("ascii"))
-    except (BrokenPipeError, OSError):  # pragma: no cover - the reader reports the failure
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            stream.close()
-
-
-def _drain(process: subprocess.Popen[bytes]) -> str:  # pragma: no cover - git failing
-    process.kill()
-    process.wait()
-    if process.stderr is None:
-        return "no message"
-    return process.stderr.read().decode("utf-8", "replace").strip() or "no message"
-
-
-def _blob_head(repo: git.Repo, sha: str, count: int) -> bytes:
-    """The first ``count`` bytes of a (big) blob, without reading the rest."""
-    process = subprocess.Popen(
-        _git_command(repo, "cat-file", "blob", sha),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=repo.git_dir,
-    )
-    assert process.stdout is not None
-    try:
-        head = process.stdout.read(count)
-    finally:
-        process.stdout.close()
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-    if not head and process.returncode not in (0, -9):  # pragma: no cover - missing object
-        raise _missing(sha)
-    return head
-
-
-def _stderr(error: git.GitCommandError) -> str:
-    message = error.stderr if isinstance(error.stderr, str) else str(error.stderr or "")
-    message = message.strip().removeprefix("stderr:").strip().strip("'").strip()
-    first = message.splitlines()[0] if message else f"git exited with {error.status}"
-    return first.removeprefix("fatal: ").rstrip(".") + "."
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,26 +1,12 @@
-"""Git hooks: install and remove the shims, and what each hook checks or does.
+"""Git hooks: install, remove and inspect the shims, the merge driver and the .gitattributes lines.
 
 The shims in ``hooks/`` are small POSIX sh scripts. Installed (``install``), each runs the hook
 it replaced first (moved aside to ``<name>.crdtspace-chained``), then
 ``<python> -m crdtspace hook <name> ARGS...`` with the python that installed it, which calls
-:func:`run_hook`. The shims carry the good-citizen parts: ``CRDTSPACE_HOOKS=0`` skips
-crdtspace (the chained hook still runs), ``git commit --no-verify`` skips pre-commit as usual,
-and past ``CRDTSPACE_HOOK_TIMEOUT`` seconds (default 20, 0 = no limit) git proceeds with a
-warning.
-
-Exit codes of :func:`run_hook` (``HookResult.exit_code``), which the shims pass on:
-
-====  ===================================================================================
-0     go ahead: nothing wrong, no workspace, the workspace busy or unreadable (warned),
-      and always for the post-* hooks (a post hook never fails the git operation)
-10    refused: the workspace has open conflicts or broken code
-11    refused: the staged content of some files differs from the workspace's state
-12    refused: the workspace is behind HEAD (commits it has not taken in yet)
-====  ===================================================================================
-
-Codes 10-19 are refusals; the shims treat anything else they get (a crash, a timeout) as "let
-git proceed, with a warning", so a broken crdtspace never blocks git. A chained hook's own
-failure is passed on as its exit code.
+:func:`crdtspace.git.hookrun.run_hook` (what each hook checks or does, and its exit codes). The
+shims carry the good-citizen parts: ``CRDTSPACE_HOOKS=0`` skips crdtspace (the chained hook
+still runs), ``git commit --no-verify`` skips pre-commit as usual, and past
+``CRDTSPACE_HOOK_TIMEOUT`` seconds (default 20, 0 = no limit) git proceeds with a warning.
 
 The library never prints: messages are values, the CLI writes them to stderr.
 """
@@ -32,42 +18,28 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crdtspace.conflicts.findings import Conflict
-from crdtspace.errors import CrdtspaceError, GitStateError
+from crdtspace.errors import GitStateError
 from crdtspace.git import gitio, mergedriver
-from crdtspace.model.replica import Workspace
-from crdtspace.model.storage import LOG_NAME
 
 __all__ = [
-    "ALLOW",
     "ATTRIBUTES_BEGIN",
     "ATTRIBUTES_END",
-    "BEHIND",
     "CHAINED_SUFFIX",
-    "CONFLICTS",
     "HOOK_NAMES",
-    "STAGED_DIFFERS",
-    "HookResult",
     "HookState",
     "HooksStatus",
     "InstallReport",
     "UninstallReport",
     "hooks_dir",
     "install",
-    "run_hook",
     "shims_dir",
     "status",
     "uninstall",
 ]
-
-ALLOW = 0
-CONFLICTS = 10
-STAGED_DIFFERS = 11
-BEHIND = 12
 
 HOOK_NAMES = ("pre-commit", "post-commit", "post-merge", "post-checkout", "post-rewrite")
 CHAINED_SUFFIX = ".crdtspace-chained"
@@ -78,18 +50,6 @@ ATTRIBUTES_END = "# crdtspace: end"
 DRIVER_SECTION = f"merge.{mergedriver.DRIVER_NAME}"
 # What install changed beyond the hooks, so that uninstall undoes exactly that.
 MANIFEST = "hooks-install.json"
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-# Commits that conclude a git operation bringing outside content in; sync-git takes them in.
-CONCLUDING = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
-REBASING = ("rebase-merge", "rebase-apply")
-
-
-@dataclass(frozen=True)
-class HookResult:
-    """What a hook decided: the exit code for git and a message for stderr ("" for none)."""
-
-    exit_code: int
-    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,21 +118,23 @@ def shims_dir() -> Path:
 
 def hooks_dir(repo: Path | str) -> Path:
     """The directory git runs hooks from: ``core.hooksPath`` if set, else ``.git/hooks``."""
-    root = _root(repo)
-    path = Path(_git(root, "rev-parse", "--git-path", "hooks").strip())
+    root = worktree_root(repo)
+    path = Path(run_git(root, "rev-parse", "--git-path", "hooks").strip())
     return path if path.is_absolute() else (root / path).resolve()
 
 
-def _root(repo: Path | str) -> Path:
+def worktree_root(repo: Path | str) -> Path:
     return gitio.repo_root(gitio.open_repo(Path(repo)))
 
 
 def _git_dir(root: Path) -> Path:
-    path = Path(_git(root, "rev-parse", "--git-common-dir").strip())
+    path = Path(run_git(root, "rev-parse", "--git-common-dir").strip())
     return path if path.is_absolute() else (root / path).resolve()
 
 
-def _git(root: Path, *args: str, check: bool = True, env: Mapping[str, str] | None = None) -> str:
+def run_git(
+    root: Path, *args: str, check: bool = True, env: Mapping[str, str] | None = None
+) -> str:
     completed = subprocess.run(
         ["git", "-C", str(root), *args],
         capture_output=True,
@@ -195,7 +157,7 @@ def install(repo: Path | str, *, python: str = sys.executable) -> InstallReport:
     Idempotent: installing again refreshes the shims (and the python they run) and changes
     nothing else. A hook that is neither ours nor chainable (its chained slot is taken) is
     skipped and reported."""
-    root = _root(repo)
+    root = worktree_root(repo)
     directory = hooks_dir(root)
     directory.mkdir(parents=True, exist_ok=True)
     installed: list[str] = []
@@ -211,7 +173,7 @@ def install(repo: Path | str, *, python: str = sys.executable) -> InstallReport:
             chained.append(name)
     driver = mergedriver.driver_config(python)
     for key, value in driver.items():
-        _git(root, "config", key, value)
+        run_git(root, "config", key, value)
     attributes = root / ".gitattributes"
     changed = _add_attributes(root, attributes)
     notes = _shared_hooks_note(root, directory)
@@ -335,7 +297,7 @@ def uninstall(repo: Path | str) -> UninstallReport:
 
     Idempotent; what was there before `install` is restored exactly (the chained hooks are
     moved back, not copied)."""
-    root = _root(repo)
+    root = worktree_root(repo)
     directory = hooks_dir(root)
     removed: list[str] = []
     restored: list[str] = []
@@ -362,10 +324,10 @@ def uninstall(repo: Path | str) -> UninstallReport:
 
 
 def _remove_driver(root: Path) -> bool:
-    present = _git(root, "config", "--get-regexp", rf"^{DRIVER_SECTION}\.", check=False)
+    present = run_git(root, "config", "--get-regexp", rf"^{DRIVER_SECTION}\.", check=False)
     if not present.strip():
         return False
-    _git(root, "config", "--remove-section", DRIVER_SECTION)
+    run_git(root, "config", "--remove-section", DRIVER_SECTION)
     return True
 
 
@@ -390,14 +352,14 @@ def _remove_attributes(root: Path) -> bool:
 
 def status(repo: Path | str) -> HooksStatus:
     """Which hooks are installed, what they chain and run, and whether the driver is set up."""
-    root = _root(repo)
+    root = worktree_root(repo)
     directory = hooks_dir(root)
     hooks = tuple(_hook_state(directory, name) for name in HOOK_NAMES)
-    found = _git(root, "config", "--get-regexp", rf"^{DRIVER_SECTION}\.", check=False)
+    found = run_git(root, "config", "--get-regexp", rf"^{DRIVER_SECTION}\.", check=False)
     driver = dict(line.split(" ", 1) for line in found.splitlines() if " " in line)
     attributes = root / ".gitattributes"
     has_block = attributes.exists() and _without_block(attributes.read_text("utf-8"))[1]
-    disabled = _disabled(os.environ)
+    disabled = hooks_disabled(os.environ)
     return HooksStatus(directory, hooks, driver, bool(has_block), disabled)
 
 
@@ -421,218 +383,5 @@ def _baked_python(path: Path) -> str | None:
     return None
 
 
-def _disabled(env: Mapping[str, str]) -> bool:
+def hooks_disabled(env: Mapping[str, str]) -> bool:
     return env.get("CRDTSPACE_HOOKS", "1").strip().lower() in ("0", "false", "no", "off")
-
-
-# -- running a hook --------------------------------------------------------------------------
-
-
-def run_hook(
-    name: str,
-    repo: Path | str,
-    args: Sequence[str] = (),
-    *,
-    workspace: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> HookResult:
-    """Run one hook's crdtspace part (see the module docstring for the exit codes).
-
-    ``workspace``: the one the hooks act on, by default the repository's
-    (`gitio.configured_workspace`: git config ``crdtspace.workspace``, else "default").
-    ``env`` is the environment git gave the hook (default: this process's), which says which
-    index a ``git commit -- PATHS`` or ``git commit -a`` is about to commit."""
-    environment = dict(os.environ if env is None else env)
-    if name not in HOOK_NAMES:
-        return HookResult(ALLOW, f"crdtspace: no hook named {name!r}; nothing done")
-    if _disabled(environment):
-        return HookResult(ALLOW)
-    try:
-        root = _root(repo)
-        if workspace is None:
-            workspace = gitio.configured_workspace(root)
-        if not _has_workspace(root, workspace):
-            return HookResult(ALLOW)
-    except CrdtspaceError as exc:
-        return HookResult(ALLOW, f"crdtspace: {name} skipped: {exc}")
-    if name == "pre-commit":
-        return _pre_commit(root, workspace, environment)
-    return _post(name, root, list(args), workspace, environment)
-
-
-def _has_workspace(root: Path, workspace: str) -> bool:
-    log = gitio.state_dir(gitio.open_repo(root), workspace) / LOG_NAME
-    return log.is_file() and log.stat().st_size > 0
-
-
-def _pre_commit(root: Path, workspace: str, env: Mapping[str, str]) -> HookResult:
-    try:
-        ws = Workspace.open(root, workspace=workspace)
-    except CrdtspaceError as exc:
-        # Most often another process holds the workspace (one holder at a time): never wait.
-        return HookResult(ALLOW, f"crdtspace: pre-commit check skipped: {exc}")
-    try:
-        return _check(ws, root, env)
-    except CrdtspaceError as exc:
-        return HookResult(ALLOW, f"crdtspace: pre-commit check skipped: {exc}")
-    finally:
-        ws.close()
-
-
-def _check(ws: Workspace, root: Path, env: Mapping[str, str]) -> HookResult:
-    analysis = ws.analysis()
-    findings = [*analysis.conflicts, *analysis.broken]
-    if findings:
-        return HookResult(CONFLICTS, _conflicts_message(findings))
-    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False, env=env).strip()
-    base = ws.status().base
-    if head and base and head != base:
-        return HookResult(BEHIND, _behind_message(base, head))
-    if any((_git_dir_of(root, env) / name).exists() for name in CONCLUDING):
-        return HookResult(ALLOW)
-    differing = _staged_differences(ws, root, head or EMPTY_TREE, env)
-    if differing:
-        return HookResult(STAGED_DIFFERS, _differs_message(differing))
-    return HookResult(ALLOW)
-
-
-def _git_dir_of(root: Path, env: Mapping[str, str]) -> Path:
-    path = Path(_git(root, "rev-parse", "--git-dir", env=env).strip())
-    return path if path.is_absolute() else (root / path).resolve()
-
-
-def _staged_differences(
-    ws: Workspace, root: Path, head: str, env: Mapping[str, str]
-) -> list[tuple[str, str]]:
-    """Staged files whose content is not the workspace's: (path, how), in git's order."""
-    raw = _git(root, "diff", "--cached", "--raw", "-z", "--no-renames", head, env=env)
-    fields = raw.split("\0")
-    entries = [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
-    tracked = set(ws.paths())
-    git_only = {item.path for item in ws.git_only()}
-    staged: dict[str, str] = {}
-    differing: list[tuple[str, str]] = []
-    for meta, path in entries:
-        parts = meta.lstrip(":").split()
-        new_mode, new_sha, kind = parts[1], parts[3], parts[4]
-        if path in git_only or new_mode in (gitio.MODE_SYMLINK, "160000"):
-            continue
-        if kind == "D":
-            if path in tracked:
-                differing.append((path, "deleted in the index, still in the workspace"))
-            continue
-        staged[path] = new_sha
-    blobs = _read_blobs(root, sorted(set(staged.values())))
-    for path, sha in staged.items():
-        text, _ = gitio.classify(blobs.get(sha, b""))
-        if path not in tracked:
-            if text is not None:
-                differing.append((path, "not in the workspace"))
-        elif text != ws.document.render(path):  # (not a read by anyone: no version noted)
-            differing.append((path, "staged content differs from the workspace"))
-    return sorted(differing)
-
-
-def _read_blobs(root: Path, shas: list[str]) -> dict[str, bytes]:
-    """Blob contents from one ``git cat-file --batch``."""
-    if not shas:
-        return {}
-    completed = subprocess.run(
-        ["git", "-C", str(root), "cat-file", "--batch"],
-        input="".join(sha + "\n" for sha in shas).encode(),
-        capture_output=True,
-        check=False,
-    )
-    out = completed.stdout
-    blobs: dict[str, bytes] = {}
-    position = 0
-    for sha in shas:
-        newline = out.index(b"\n", position)
-        header = out[position:newline].split()
-        position = newline + 1
-        if len(header) < 3 or header[1] == b"missing":
-            continue
-        size = int(header[2])
-        blobs[sha] = out[position : position + size]
-        position += size + 1
-    return blobs
-
-
-def _conflicts_message(findings: list[Conflict]) -> str:
-    lines = [
-        f"crdtspace: refusing the commit: the workspace has {len(findings)} open "
-        "conflict(s) or broken code:"
-    ]
-    for item in findings:
-        place = str(item.places[0]) if item.places else "-"
-        lines.append(f"  {item.id}  {item.kind}  {place}  {item.message}")
-    lines.append(
-        "Resolve them (`crdtspace conflicts`, `crdtspace resolve ID --take AGENT`), then "
-        "commit with `crdtspace commit -m MSG`. To commit anyway: `git commit --no-verify`."
-    )
-    return "\n".join(lines)
-
-
-def _behind_message(base: str, head: str) -> str:
-    return (
-        f"crdtspace: refusing the commit: the workspace is at {base[:10]} but HEAD is at "
-        f"{head[:10]}.\nRun `crdtspace sync-git` to bring the new commits in, then commit with "
-        "`crdtspace commit -m MSG`. To commit anyway: `git commit --no-verify`."
-    )
-
-
-def _differs_message(differing: list[tuple[str, str]]) -> str:
-    lines = [
-        "crdtspace: refusing the commit: the staged content differs from the workspace's "
-        "converged state:"
-    ]
-    lines.extend(f"  {path}: {how}" for path, how in differing)
-    lines.append(
-        "Commit the workspace's state with `crdtspace commit -m MSG`; to make your changes "
-        "part of it first, `crdtspace write PATH --from PATH` each file. "
-        "To commit anyway: `git commit --no-verify` (then `crdtspace sync-git`)."
-    )
-    return "\n".join(lines)
-
-
-def _post(
-    name: str, root: Path, args: list[str], workspace: str, env: Mapping[str, str]
-) -> HookResult:
-    if name == "post-checkout" and args[2:3] == ["0"]:
-        return HookResult(ALLOW)  # a file checkout: HEAD did not move
-    git_dir = _git_dir_of(root, env)
-    if name != "post-rewrite" and any((git_dir / d).exists() for d in REBASING):
-        return HookResult(ALLOW)  # mid-rebase: post-rewrite brings the result in at the end
-    command = [sys.executable, "-m", "crdtspace", "-C", str(root), "-w", workspace]
-    child_env = {k: v for k, v in env.items() if k not in ("GIT_INDEX_FILE", "GIT_PREFIX")}
-    completed = subprocess.run(
-        [*command, "sync-git", "--json"],
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-        env=child_env,
-        cwd=root,
-        check=False,
-    )
-    return HookResult(ALLOW, _sync_message(name, completed))
-
-
-def _sync_message(name: str, completed: subprocess.CompletedProcess[bytes]) -> str:
-    stdout = completed.stdout.decode("utf-8", "replace").strip()
-    stderr = completed.stderr.decode("utf-8", "replace").strip()
-    if completed.returncode == 2 and "No such command" in stderr:
-        return f"crdtspace: {name}: this crdtspace has no `sync-git` yet; nothing done"
-    if completed.returncode != 0:
-        detail = stderr.splitlines()[-1] if stderr else f"exit {completed.returncode}"
-        return (
-            f"crdtspace: {name}: sync-git did not run ({detail}); "
-            "run `crdtspace sync-git` to bring this change into the workspace"
-        )
-    try:
-        report = json.loads(stdout)
-    except ValueError:
-        return f"crdtspace: {stdout}" if stdout else ""
-    commits = report.get("commits") if isinstance(report, dict) else None
-    if not commits:
-        return ""
-    files = report.get("files") or []
-    return f"crdtspace: brought {len(commits)} commit(s), {len(files)} file(s) into the workspace"
