@@ -30,10 +30,10 @@ from typing import Any
 from _common import ROOT, parser, progress, report
 from pycrdt import Doc, Text
 
-from crdtspace.model.replica import Workspace
 from crdtspace.model.segment import segment_file
 from crdtspace.model.textedit import byte_offset
 from crdtspace.testing import make_repo
+from crdtspace.workspace import Workspace
 
 Patch = tuple[int, int, str]
 Burst = list[Patch]

@@ -22,8 +22,8 @@ from typing import Any
 
 from _common import parser, progress, report
 
-from crdtspace.model.replica import Workspace
 from crdtspace.testing import make_repo
+from crdtspace.workspace import Workspace
 
 PATH = "typing.py"
 

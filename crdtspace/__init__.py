@@ -29,8 +29,8 @@ from crdtspace.model.languages import Profile, profile_for, profiles
 from crdtspace.model.links import Link, connect, sync
 from crdtspace.model.reads import GitOnlyFile, Outline, OutlineEntry, Reading, Status
 from crdtspace.model.rekey import Result
-from crdtspace.model.replica import Workspace
 from crdtspace.model.segment import Seg, Segmentation, segment_file
+from crdtspace.workspace import Workspace
 
 __version__ = "0.1.0"
 

@@ -21,8 +21,8 @@ from crdtspace.git.gate import Step
 from crdtspace.model.document import import_commit
 from crdtspace.model.links import sync
 from crdtspace.model.reads import OutlineEntry
-from crdtspace.model.replica import Workspace
 from crdtspace.testing import git, make_repo
+from crdtspace.workspace import Workspace
 
 STORE = "inventory/store.py"
 TESTS = "tests/test_store.py"

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from crdtspace.cli import app
 from crdtspace.errors import GitStateError, PathError, SyncError
 from crdtspace.git import gitstate
-from crdtspace.model.replica import Workspace
 from crdtspace.testing import commit_files, git, make_repo
+from crdtspace.workspace import Workspace
 
 # The commands register themselves on import (cli/__init__ imports them too).
 importlib.import_module("crdtspace.cli.state")

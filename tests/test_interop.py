@@ -33,8 +33,8 @@ from pycrdt import Doc, Map, Provider, Text
 
 from crdtspace.live.netreplica import NetworkReplica
 from crdtspace.live.server import token_for
-from crdtspace.model.replica import Workspace
 from crdtspace.testing import WebsocketChannel
+from crdtspace.workspace import Workspace
 
 INTEROP = Path(__file__).parent / "interop"
 TIMEOUT = 20.0

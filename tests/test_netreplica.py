@@ -25,10 +25,10 @@ from typer.testing import CliRunner
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.git.gate import behind
-from crdtspace.live.netreplica import NetworkReplica, connect, room_url
+from crdtspace.live.netreplica import NetworkReplica, room_url
 from crdtspace.live.server import fetch_status, running_server
-from crdtspace.model.replica import Workspace
 from crdtspace.testing import git, make_repo
+from crdtspace.workspace import Workspace
 
 TOKEN = "s3cret"
 APP = (
@@ -137,7 +137,7 @@ def replicas(server: TestServer) -> Iterator[Callable[..., NetworkReplica]]:
     made: list[NetworkReplica] = []
 
     def make(agent: str, **options: Any) -> NetworkReplica:
-        replica = connect(server.url, TOKEN, agent=agent, **options)
+        replica = Workspace.connect(server.url, TOKEN, agent=agent, **options)
         made.append(replica)
         return replica
 
@@ -192,7 +192,7 @@ def test_a_replica_gets_the_servers_document(replicas: Callable[..., NetworkRepl
 
 def test_a_wrong_token_is_refused(server: TestServer) -> None:
     with pytest.raises(AuthError) as refused:
-        connect(server.url, "wrong", agent="mallory", timeout=5)
+        Workspace.connect(server.url, "wrong", agent="mallory", timeout=5)
     assert "wrong" not in str(refused.value)
 
 
@@ -258,7 +258,7 @@ def test_a_replica_started_offline_syncs_when_the_server_comes(
     seed: bytes, replicas: Callable[..., NetworkReplica]
 ) -> None:
     server = TestServer(seed)
-    alice = connect(server.url, TOKEN, agent="alice", wait=False)
+    alice = Workspace.connect(server.url, TOKEN, agent="alice", wait=False)
     try:
         time.sleep(0.3)
         assert not alice.connected
@@ -488,8 +488,8 @@ def test_through_crdtspace_serve_replicas_converge_and_commit(tmp_path: Path) ->
     repo = make_repo(tmp_path / "served", {"app.py": APP})
     Workspace.init(repo, agent="home").close()
     with running_server(repo, token=TOKEN) as server:
-        alice = connect(server.url, TOKEN, agent="alice", root=repo)
-        bob = connect(server.url, TOKEN, agent="bob")
+        alice = Workspace.connect(server.url, TOKEN, agent="alice", root=repo)
+        bob = Workspace.connect(server.url, TOKEN, agent="bob")
         try:
             edit(alice, "f1", "return x + 1\n", "return 'alice'\n")
             edit(bob, "f2", "return x + 2\n", "return 'bob'\n")

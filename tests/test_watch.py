@@ -17,8 +17,8 @@ import pytest
 from crdtspace import sync
 from crdtspace.errors import CrdtspaceError, PathError, VersionError
 from crdtspace.live.watch import Watcher, WatchEvent
-from crdtspace.model.replica import Workspace
 from crdtspace.testing import make_repo
+from crdtspace.workspace import Workspace
 
 SOURCE = "def alpha(x):\n    return x + 1\n\n\ndef beta(x):\n    return x * 2\n"
 EDITOR = "editor:Test User"

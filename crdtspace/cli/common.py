@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from crdtspace.errors import CrdtspaceError, CrdtspaceWarning
 from crdtspace.git import gitio
-from crdtspace.model.replica import Workspace
+from crdtspace.workspace import Workspace
 
 app = typer.Typer(
     name="crdtspace",

@@ -11,7 +11,7 @@ from rich.table import Table
 from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json
 from crdtspace.conflicts.findings import Analysis, Conflict
 from crdtspace.model.history import render_texts
-from crdtspace.model.replica import Workspace
+from crdtspace.workspace import Workspace
 
 
 @app.command()

@@ -18,7 +18,7 @@ from crdtspace.cli.common import (
 )
 from crdtspace.cli.common import progress as progress_bar
 from crdtspace.git import gitio
-from crdtspace.model.replica import Workspace
+from crdtspace.workspace import Workspace
 
 
 @app.command()

@@ -12,7 +12,9 @@ So after one edit only that node and its file are analysed again.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from crdtspace.conflicts.findings import (
@@ -25,18 +27,29 @@ from crdtspace.conflicts.findings import (
     Place,
     Side,
     add_add,
-    branches,
-    concurrent,
-    creation,
     deleted_around,
     make,
     node_findings,
 )
 from crdtspace.conflicts.semantics import Semantics, WordIndex
 from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.history import branches, concurrent, creation
 from crdtspace.model.languages import profile_for
+from crdtspace.model.replica import Replica
 
 ORDER = {CONFLICT: 0, BROKEN: 1, NOTICE: 2}
+_ANALYZERS: weakref.WeakKeyDictionary[Replica, Analyzer] = weakref.WeakKeyDictionary()
+
+
+def analysis_of(replica: Replica) -> Analysis:
+    """Conflicts, notices and single-side breakage of a replica's current state: incremental,
+    with one `Analyzer` kept per replica (`Workspace.analysis()` is this)."""
+    with getattr(replica, "lock", nullcontext()):  # (a networked replica's, taken by others)
+        replica.flush()
+        analyzer = _ANALYZERS.get(replica)
+        if analyzer is None or analyzer.document is not replica.document:
+            analyzer = _ANALYZERS[replica] = Analyzer(replica.document)
+        return analyzer.analyse()
 
 
 @dataclass
@@ -64,7 +77,7 @@ class Analyzer:
                 cached = (lengths[nid], node_findings(ctx, nid))
                 self._structural[nid] = cached
             found.extend(cached[1])
-        created = [n for n in edited if creation(ctx, n) is not None]
+        created = [n for n in edited if creation(ctx.history, n) is not None]
         found.extend(add_add(ctx, created))
         found.extend(deleted_around(ctx, edited))
         found.extend(self._semantics(ctx, edited, lengths))
@@ -163,7 +176,7 @@ def syntax(ctx: Context, by_file: dict[str, list[str]]) -> list[Conflict]:
         for nid in merged:
             if nid not in layout.spans:
                 continue
-            _, sides = branches(ctx.history.node_log(nid), ctx)
+            _, sides = branches(ctx.history.node_log(nid), ctx.history)
             if all(profile.parses(layout.replaced(nid, s.after)) for s in sides):
                 out.append(
                     make(
@@ -240,62 +253,3 @@ def resolution_races(document: Document) -> list[Conflict]:
                         )
                     )
     return out
-
-
-# -- identical concurrent changes ----------------------------------------------------------
-
-
-def grown_logs(document: Document, seen: dict[str, int]) -> list[str]:
-    """Edited nodes whose log grew since the last call (`seen` keeps each log's length)."""
-    out = []
-    for nid in sorted(document.edited_nodes()):
-        if not document.has_node(nid):
-            continue
-        length = len(document.node(nid)["log"])
-        if seen.get(nid) != length:
-            seen[nid] = length
-            out.append(nid)
-    return out
-
-
-def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
-    """Of `nodes`, those whose heads all hold the same texts while the merged node does not:
-    (node, texts)."""
-    ctx = Context(document)
-    out = []
-    for nid in nodes:
-        log = ctx.history.node_log(nid)
-        if len(log.heads) < 2:
-            continue
-        fork, sides = branches(log, ctx)
-        first = sides[0].after
-        if any(s.deleted or s.after != first for s in sides) or first == fork:
-            continue
-        live = document.texts(nid)
-        if any(live[part] != first.get(part, "") for part in live if part != "name"):
-            out.append((nid, first))
-    return out
-
-
-def duplicate_units(document: Document, nodes: Iterable[str]) -> list[str]:
-    """In the containers of the created units among `nodes`: of units created at once with the
-    same kind and text, all but the one with the smallest id (those to delete)."""
-    ctx = Context(document)
-    created = [n for n in nodes if creation(ctx, n) is not None]
-    out: list[str] = []
-    for container in sorted({document.parent(n) for n in created if document.parent(n)}):
-        if not document.has_node(container) or document.path_of(container) is None:
-            continue
-        seen: dict[tuple[str, str], tuple[str, LogEntry]] = {}
-        for child in document.children(container):
-            made = creation(ctx, child)
-            if made is None:
-                continue
-            key = (str(document.node(child)["kind"]), document.render_node(child))
-            if key in seen and concurrent(seen[key][1], made):
-                keep, other = sorted([seen[key][0], child])
-                out.append(other)
-                seen[key] = (keep, made if keep == child else seen[key][1])
-            else:
-                seen[key] = (child, made)
-    return sorted(set(out))

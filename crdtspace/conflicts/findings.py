@@ -20,7 +20,6 @@ Three categories:
 
 from __future__ import annotations
 
-import bisect
 import functools
 import hashlib
 import itertools
@@ -29,10 +28,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from crdtspace.model.document import Document, LogEntry
-from crdtspace.model.history import History, NodeLog, Texts
+from crdtspace.model.history import (
+    Branch,
+    History,
+    Texts,
+    branches,
+    changed,
+    concurrent,
+    creation,
+    overlapping,
+    same_texts,
+)
 from crdtspace.model.languages import profile_for, profiles
 from crdtspace.model.layout import FileLayout
-from crdtspace.model.textedit import diff
 
 CONFLICT = "conflict"
 NOTICE = "notice"
@@ -254,57 +262,12 @@ class Context:
 # -- structural conflicts of one node -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Branch:
-    """What one head's side did to a node since the fork."""
-
-    head: LogEntry
-    entries: tuple[LogEntry, ...]
-    after: Texts
-
-    @property
-    def agent(self) -> str:
-        return self.head.agent
-
-    @property
-    def deleted(self) -> bool:
-        return self.head.op == "delete"
-
-    @property
-    def moved_to(self) -> str | None:
-        moves = [e for e in self.entries if e.op == "move" and e.to]
-        if not moves:
-            return None
-        seen = {p for e in self.entries for p in e.parents}
-        newest = [m for m in moves if m.id not in seen] or moves
-        return sorted(newest, key=lambda m: m.id)[-1].to
-
-
-def branches(log: NodeLog, ctx: Context) -> tuple[Texts, list[Branch]]:
-    """The fork texts of a node's heads and what each head's side did since."""
-    heads = log.heads
-    fork = log.fork(heads)
-    before = log.ancestors(fork) if fork is not None else set()
-    fork_texts = ctx.history.fork_texts(log.nid, heads)
-    out = []
-    for head in heads:
-        own = sorted(log.ancestors(head) - before)
-        out.append(
-            Branch(
-                log.entries[head],
-                tuple(log.entries[i] for i in own),
-                ctx.history.after(log.nid, head),
-            )
-        )
-    return fork_texts, out
-
-
 def node_findings(ctx: Context, nid: str) -> list[Conflict]:
     """Structural conflicts and notices of one node, from its log's concurrent heads."""
     log = ctx.history.node_log(nid)
     if len(log.heads) < 2:
         return []
-    fork, sides = branches(log, ctx)
+    fork, sides = branches(log, ctx.history)
     out: list[Conflict] = []
     for a, b in itertools.combinations(sides, 2):
         found = _pair(ctx, nid, fork, a, b)
@@ -380,7 +343,7 @@ def _text_finding(
         return None
     label = place.name or place.path
     sides = [Side(a.agent, nid, a.head.id, "text"), Side(b.agent, nid, b.head.id, "text")]
-    if _same(a.after, b.after):
+    if same_texts(a.after, b.after):
         return make(
             "identical",
             NOTICE,
@@ -407,86 +370,7 @@ def _text_finding(
     )
 
 
-def changed(fork: Texts, after: Texts) -> bool:
-    """Whether a side's texts differ from the fork's (its name included)."""
-    return _same(fork, after) is False
-
-
-def _same(a: Texts, b: Texts) -> bool:
-    keys = set(a) | set(b)
-    return all(a.get(k, "") == b.get(k, "") for k in keys)
-
-
-def hunks(old: str, new: str) -> list[tuple[int, int, str]]:
-    """The changed line ranges of old -> new: (first line, end line (exclusive), new text).
-
-    The new text of an edit inside a line is the whole new line, as git compares lines: two
-    sides that changed one line differently must not look identical because one of their
-    character edits is (from ``200090``: ``100091`` and ``200091`` both end in ``1``)."""
-    out: list[tuple[int, int, str]] = []
-    starts = [0]
-    for line in old.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    shift = 0
-    for edit in diff(old, new):
-        first = _line_of(starts, edit.pos)
-        last = _line_of(starts, edit.pos + edit.delete - 1) + 1 if edit.delete else first
-        at = edit.pos + shift
-        shift += len(edit.insert) - edit.delete
-        whole_lines = (
-            edit.pos in starts
-            and (edit.insert.endswith("\n") or not edit.insert)
-            and (edit.pos + edit.delete in starts or edit.pos + edit.delete == len(old))
-        )
-        if whole_lines:
-            out.append((first, last, edit.insert))
-            continue
-        begin = new.rfind("\n", 0, at) + 1
-        end = new.find("\n", at + len(edit.insert))
-        out.append((first, last, new[begin : len(new) if end < 0 else end + 1]))
-    return out
-
-
-def _line_of(starts: list[int], offset: int) -> int:
-    return max(0, bisect.bisect_right(starts, offset) - 1)
-
-
-def overlapping(fork: Texts, a: Texts, b: Texts) -> bool:
-    """Whether the two sides' changes touch a common line of some part (as git would see it):
-    ranges that intersect, or insertions at one point with different text."""
-    for part in sorted(set(fork) | set(a) | set(b)):
-        base = fork.get(part, "")
-        left, right = a.get(part, ""), b.get(part, "")
-        if left in (base, right) or right == base:
-            continue
-        if part == "name":
-            return True
-        for s1, e1, t1 in hunks(base, left):
-            for s2, e2, t2 in hunks(base, right):
-                if (s1, e1, t1) == (s2, e2, t2):
-                    continue
-                if s1 < e2 and s2 < e1:
-                    return True
-                if s1 == s2 and (s1 == e1 or s2 == e2):
-                    return True
-                if (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1):
-                    return True
-    return False
-
-
 # -- add-add: two nodes created concurrently with one name in one container -----------------
-
-
-def creation(ctx: Context, nid: str) -> LogEntry | None:
-    """The entry that created a node (None for a node imported from git)."""
-    for entry in ctx.history.node_log(nid).entries.values():
-        if entry.op == "create" and not entry.parents:
-            return entry
-    return None
-
-
-def concurrent(a: LogEntry, b: LogEntry) -> bool:
-    return not a.saw(b) and not b.saw(a)
 
 
 def add_add(ctx: Context, created: Iterable[str]) -> list[Conflict]:
@@ -533,7 +417,7 @@ def _overloads(ctx: Context, x: str, y: str) -> bool:
 def _added_twice(ctx: Context, nodes: list[str], label: str) -> list[Conflict]:
     out: list[Conflict] = []
     for x, y in itertools.combinations(nodes, 2):
-        cx, cy = creation(ctx, x), creation(ctx, y)
+        cx, cy = creation(ctx.history, x), creation(ctx.history, y)
         if cx is None or cy is None or not concurrent(cx, cy) or _overloads(ctx, x, y):
             continue
         if not named_first(cx, cy):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Conflict, Side
 from crdtspace.errors import DocumentError
 from crdtspace.model import materialize
@@ -18,10 +19,10 @@ from crdtspace.model.document import LogEntry, decode_state
 from crdtspace.model.history import History, Texts
 
 if TYPE_CHECKING:
-    from crdtspace.model.replica import Workspace
+    from crdtspace.model.replica import Replica
 
 
-def pick_agent(ws: Workspace, conflict: Conflict, take: str) -> str:
+def pick_agent(ws: Replica, conflict: Conflict, take: str) -> str:
     """The agent a `take` names: an agent, "ours" (this replica's) or "theirs" (the other)."""
     agents = conflict.agents
     if take == "ours":
@@ -44,7 +45,7 @@ def pick_agent(ws: Workspace, conflict: Conflict, take: str) -> str:
     return chosen
 
 
-def apply_take(ws: Workspace, conflict: Conflict, agent: str) -> None:
+def apply_take(ws: Replica, conflict: Conflict, agent: str) -> None:
     """Make the document hold `agent`'s side of a conflict."""
     if not conflict.sides or conflict.resolutions[0] == "edit":
         raise DocumentError(
@@ -58,7 +59,7 @@ def apply_take(ws: Workspace, conflict: Conflict, agent: str) -> None:
         _take(ws, history, side, others)
 
 
-def _take(ws: Workspace, history: History, side: Side, others: list[Side]) -> None:
+def _take(ws: Replica, history: History, side: Side, others: list[Side]) -> None:
     if side.action == "text":
         ws.set_node_texts(side.node, history.after(side.node, side.entry))
     elif side.action == "delete":
@@ -87,7 +88,7 @@ def _entry(history: History, side: Side) -> LogEntry:
     return history.node_log(side.node).entries[side.entry]
 
 
-def apply_text(ws: Workspace, conflict: Conflict, text: str) -> None:
+def apply_text(ws: Replica, conflict: Conflict, text: str) -> None:
     """Resolve by an edit: the conflict's first node gets `text`."""
     nodes = [p.key for p in conflict.places if p.key]
     if not nodes:
@@ -109,7 +110,7 @@ def apply_text(ws: Workspace, conflict: Conflict, text: str) -> None:
         ws.set_node_texts(nid, texts)
 
 
-def record(ws: Workspace, conflict: Conflict, how: str) -> None:
+def record(ws: Replica, conflict: Conflict, how: str) -> None:
     """Note who resolved a conflict how, for resolve-resolve detection and the history.
 
     One map key per resolution (``<conflict id>/<entry id>``): two replicas creating one shared
@@ -123,3 +124,50 @@ def record(ws: Workspace, conflict: Conflict, how: str) -> None:
         state=decode_state(ws.doc.get_state()),
     )
     ws.document.resolutions[f"{conflict.id}/{entry.id}"] = entry.to_value()
+
+
+def resolve(
+    ws: Replica,
+    conflict_id: str,
+    take: str | None = None,
+    text: str | None = None,
+    *,
+    base: str | None = None,
+) -> Conflict:
+    """Resolve a conflict by taking a side (an agent, "ours" or "theirs") or with a text
+    for its node. The resolution is a CRDT edit every replica sees; returns the conflict.
+    A text made from a read of the node (`base`: that read's version) is applied from it:
+    what changed the node since stays, concurrent with the resolution."""
+    if (take is None) == (text is None):
+        raise DocumentError("Resolve a conflict either by taking a side or with a text.")
+    conflict = analysis_of(ws).find(conflict_id)
+    if conflict is None:
+        raise DocumentError(
+            f"There is no open conflict {conflict_id!r}.",
+            hint="`crdtspace conflicts` lists them",
+        )
+    if text is not None and base is not None and base.strip() != ws.version():
+        forked = ws.fork_at(base.strip())
+        try:
+            seen = analysis_of(forked).find(conflict.id)
+            if seen is None:
+                raise DocumentError(
+                    f"Conflict {conflict.id} was not open at version {base.strip()}."
+                )
+            with forked.transaction(f"resolve {conflict.id}"):
+                apply_text(forked, seen, text)
+                record(forked, seen, "edit")
+        except BaseException:
+            forked.close()
+            raise
+        ws.merge_fork(forked)
+        return conflict
+    with ws.transaction(f"resolve {conflict.id}"):
+        if take is not None:
+            agent = pick_agent(ws, conflict, take)
+            apply_take(ws, conflict, agent)
+            record(ws, conflict, f"take {agent}")
+        else:
+            apply_text(ws, conflict, text or "")
+            record(ws, conflict, "edit")
+    return conflict

@@ -31,8 +31,6 @@ from crdtspace.conflicts.findings import (
     Conflict,
     Context,
     Side,
-    concurrent,
-    creation,
     make,
     named_first,
     overloads_allowed,
@@ -40,7 +38,7 @@ from crdtspace.conflicts.findings import (
 )
 from crdtspace.conflicts.modulepaths import module_candidates
 from crdtspace.model.document import LogEntry
-from crdtspace.model.history import Texts, render_texts
+from crdtspace.model.history import Texts, concurrent, creation, render_texts
 from crdtspace.model.languages import profile_for
 
 DEFINITION_KINDS = ("function", "method", "class", "type", "constant", "variable")
@@ -605,7 +603,7 @@ class Semantics:
 
     def _naming_entry(self, nid: str, name: str) -> LogEntry | None:
         """The newest entry that gave node `nid` the name (its creation or a rename)."""
-        created = creation(self.ctx, nid)
+        created = creation(self.ctx.history, nid)
         found = [created] if created is not None else []
         for entry in self.ctx.history.node_log(nid).entries.values():
             if any(part == "name" and new == name for part, _, _, new in entry.edits):

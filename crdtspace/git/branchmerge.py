@@ -21,6 +21,7 @@ from pathlib import Path
 
 import git
 
+from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Analysis
 from crdtspace.errors import GitStateError
 from crdtspace.git import gitio
@@ -38,7 +39,7 @@ from crdtspace.git.gate import (
 from crdtspace.git.gitsync import apply_commit_range
 from crdtspace.model.document import import_client_id, import_commit
 from crdtspace.model.links import sync
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 from crdtspace.model.versions import new_doc
 
 
@@ -91,7 +92,7 @@ def merge_branches(
         merged = replicas[0]
         for other in replicas[1:]:
             sync(merged, other)
-        report.analysis = merged.analysis()
+        report.analysis = analysis_of(merged)
         if not report.clean or dry_run:
             return report
         base = repo.commit(report.base)
@@ -133,7 +134,7 @@ def _merge_base(repo: git.Repo, commits: list[str]) -> str:
         raise GitStateError("These branches share no history: nothing to merge from.") from None
 
 
-def _replicas(repo: git.Repo, base: str, sides: list[tuple[str, str]]) -> list[Workspace]:
+def _replicas(repo: git.Repo, base: str, sides: list[tuple[str, str]]) -> list[Replica]:
     """One in-memory replica per (branch, tip), each importing `base` and writing with its
     `branch_client_id`: the same merge gets the same entry ids, so the same conflict ids."""
     commit = repo.commit(base)
@@ -144,7 +145,7 @@ def _replicas(repo: git.Repo, base: str, sides: list[tuple[str, str]]) -> list[W
     for (agent, _tip), client_id in zip(sides, ids, strict=True):
         doc = new_doc(client_id)
         doc.apply_update(update)
-        out.append(Workspace(doc, agent=agent, root=root))
+        out.append(Replica(doc, agent=agent, root=root))
     return out
 
 

@@ -4,7 +4,7 @@ CRDTs give availability; the gate gives agreement. It checks, in order, and stop
 refusal (a refused commit changes nothing):
 
 1. convergence: every replica known from the document has reported having seen every edit
-   (`Workspace.report()`, written when replicas sync), or is an earlier session of this
+   (`Replica.report()`, written when replicas sync), or is an earlier session of this
    durable workspace (its edits are all in the local log);
    behind or silent ones are named, the gate waits up to `wait` seconds, then refuses, or with
    `allow_behind` commits without them; a networked replica's connected peers are judged by
@@ -41,6 +41,7 @@ from git.index.base import IndexFile
 from git.index.typ import BaseIndexEntry
 from gitdb.base import IStream  # type: ignore[import-untyped]  # gitdb ships no type hints
 
+from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.errors import GitStateError, PathError
 from crdtspace.git import gitio
 from crdtspace.git.worktree import follow
@@ -48,7 +49,7 @@ from crdtspace.model import versions
 from crdtspace.model.languages import profile_for
 
 if TYPE_CHECKING:
-    from crdtspace.model.replica import Workspace
+    from crdtspace.model.replica import Replica
 
 CHECK_TIMEOUT = 600.0
 """Seconds the project's check command may run before the gate refuses."""
@@ -87,7 +88,7 @@ class GateReport:
 # -- 1. convergence --------------------------------------------------------------------------
 
 
-def behind(ws: Workspace) -> list[str]:
+def behind(ws: Replica) -> list[str]:
     """Replicas known from the document that have not reported seeing every edit: named
     `agent (client id)`, with `silent` when they never reported at all."""
     needed = ws.document.needed_state()
@@ -111,16 +112,14 @@ def behind(ws: Workspace) -> list[str]:
     return out
 
 
-def peer_states(ws: Workspace) -> dict[str, dict[int, int]]:
+def peer_states(ws: Replica) -> dict[str, dict[int, int]]:
     """The state vectors connected peers publish (agent -> client -> clock), when the
     workspace is a networked replica (`crdtspace.live.netreplica`); else none."""
     provider = getattr(ws, "peer_states", None)
     return dict(provider()) if callable(provider) else {}
 
 
-def check_convergence(
-    ws: Workspace, report: GateReport, *, wait: float, allow_behind: bool
-) -> bool:
+def check_convergence(ws: Replica, report: GateReport, *, wait: float, allow_behind: bool) -> bool:
     deadline = time.monotonic() + max(0.0, wait)
     lagging = behind(ws)
     while lagging and time.monotonic() < deadline:
@@ -142,12 +141,12 @@ def check_convergence(
 # -- 2. conflicts and syntax -----------------------------------------------------------------
 
 
-def check_conflicts(ws: Workspace, report: GateReport, paths: Sequence[str] = ()) -> bool:
+def check_conflicts(ws: Replica, report: GateReport, paths: Sequence[str] = ()) -> bool:
     """No open conflicts or broken code, and nothing malformed (a peer's update that broke
     the document's schema) in `paths`, the files about to be committed from the document."""
     from crdtspace.conflicts.analysis import malformed
 
-    analysis = ws.analysis()
+    analysis = analysis_of(ws)
     known = {c.id for c in analysis}
     shapes = [c for c in malformed(ws.document, paths) if c.id not in known]
     if analysis.conflicts or analysis.broken or shapes:
@@ -318,7 +317,7 @@ class Snapshot:
     base_entries: dict[str, tuple[str, str]] = field(default_factory=dict)  # the base's tree
 
 
-def snapshot(ws: Workspace, repo: git.Repo, base: git.Commit) -> Snapshot:
+def snapshot(ws: Replica, repo: git.Repo, base: git.Commit) -> Snapshot:
     """Render only what can differ from the base: files holding nodes edited since the import,
     and files the base does not have. A file no edit touched renders as it was imported, and
     every later base was made from the workspace (the gate) or applied to it (sync-git), so
@@ -352,7 +351,7 @@ def snapshot(ws: Workspace, repo: git.Repo, base: git.Commit) -> Snapshot:
 
 
 def write_commit(
-    ws: Workspace,
+    ws: Replica,
     repo: git.Repo,
     base: git.Commit,
     snap: Snapshot,
@@ -452,7 +451,7 @@ class GateOptions:
     progress: Callable[[Step], None] | None = None
 
 
-def commit(ws: Workspace, options: GateOptions) -> GateReport:
+def commit(ws: Replica, options: GateOptions) -> GateReport:
     """Run the gate on a durable workspace; see the module docstring."""
     report = GateReport()
     if ws.root is None:

@@ -41,7 +41,7 @@ from pycrdt import get_update as diff_update
 from crdtspace.errors import GitStateError, PathError, SyncError
 from crdtspace.git import gitio
 from crdtspace.model.document import Document, decode_state
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 
 __all__ = [
     "FORMAT",
@@ -242,7 +242,7 @@ _GIT_BOILERPLATE = (
 
 
 def save(
-    workspace: Workspace,
+    workspace: Replica,
     repo: git.Repo | Path | str,
     *,
     name: str = "default",
@@ -301,7 +301,7 @@ def _move_ref(runner: _Git, ref: str, new: str, old: str | None) -> None:
         )
 
 
-def _meta(workspace: Workspace, agents: list[str]) -> bytes:
+def _meta(workspace: Replica, agents: list[str]) -> bytes:
     state = decode_state(workspace.state())
     meta = {
         "format": FORMAT,
@@ -371,7 +371,7 @@ def _adds_anything(base: bytes, update: bytes) -> bool:
     return bytes(doc.get_update()) != before
 
 
-def merge_into(workspace: Workspace, update: bytes) -> bool:
+def merge_into(workspace: Replica, update: bytes) -> bool:
     """Apply a saved state to the workspace (idempotent); True when it brought anything new.
 
     The state is checked on its own and then applied to a scratch copy of the workspace first,
@@ -380,7 +380,7 @@ def merge_into(workspace: Workspace, update: bytes) -> bool:
     return _merge(workspace, update, _checked_doc(update, "The state"))
 
 
-def _merge(workspace: Workspace, update: bytes, remote: Doc[Any]) -> bool:
+def _merge(workspace: Replica, update: bytes, remote: Doc[Any]) -> bool:
     local = workspace.update_since(None)
     ours = {client for client, _ in decode_state(workspace.state())}
     theirs = {client for client, _ in decode_state(bytes(remote.get_state()))}
@@ -405,7 +405,7 @@ def _merge(workspace: Workspace, update: bytes, remote: Doc[Any]) -> bool:
 
 
 def pull(
-    workspace: Workspace, repo: git.Repo | Path | str, remote: str, *, name: str = "default"
+    workspace: Replica, repo: git.Repo | Path | str, remote: str, *, name: str = "default"
 ) -> PullReport:
     """Fetch the remote's state into ``refs/crdtspace-remote/<remote>/<name>`` and apply it."""
     runner = _Git(repo)
@@ -422,7 +422,7 @@ def pull(
 
 
 def push(
-    workspace: Workspace,
+    workspace: Replica,
     repo: git.Repo | Path | str,
     remote: str,
     *,
@@ -472,7 +472,7 @@ def push(
 
 
 def _save_over(
-    workspace: Workspace, runner: _Git, name: str, theirs: str, update: bytes
+    workspace: Replica, runner: _Git, name: str, theirs: str, update: bytes
 ) -> SaveReport:
     """After merging the remote state ``theirs``: a merge commit of both states, or, when the
     workspace holds nothing the remote lacks, the local ref moved to the remote's commit."""

@@ -9,7 +9,7 @@ applied once. When the branch was rewritten (the base is no longer an ancestor),
 from the base to the new tip is applied as one edit by the tip's author.
 
 The commits are applied where they were made: on a fork of the workspace restored to the
-version of its base commit (`Workspace.fork_at`), each commit's diff from its parent, then
+version of its base commit (`Replica.fork_at`), each commit's diff from its parent, then
 merged back as edits concurrent with everything the agents did since. So a commit that changed
 one function of a file never undoes an agent's pending edit to another function of it, and
 one that changed the lines an agent also changed is an `overlap`, not a silent overwrite. The
@@ -28,7 +28,7 @@ from crdtspace.errors import GitStateError
 from crdtspace.git import gitio
 
 if TYPE_CHECKING:
-    from crdtspace.model.replica import Workspace
+    from crdtspace.model.replica import Replica
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class SyncReport:
         return bool(self.commits)
 
 
-def sync_git(ws: Workspace) -> SyncReport:
+def sync_git(ws: Replica) -> SyncReport:
     """Apply the commits that arrived on the branch since the workspace's base."""
     if ws.root is None:
         raise GitStateError("This workspace has no repository to follow.")
@@ -118,7 +118,7 @@ def _changes(repo: git.Repo, old: str, new: str) -> Iterator[Change]:
 
 
 def apply_commit_range(
-    ws: Workspace, repo: git.Repo, base: str, tip: str, *, agent: str
+    ws: Replica, repo: git.Repo, base: str, tip: str, *, agent: str
 ) -> list[str]:
     """Apply the whole change from `base` to `tip` as one edit by `agent` (a branch merged as
     one side); returns the authors of the commits in between, for co-author trailers."""
@@ -129,14 +129,14 @@ def apply_commit_range(
     return list(dict.fromkeys(a for a in authors if a))
 
 
-def _apply(ws: Workspace, repo: git.Repo, commit: git.Commit, changes: list[Change]) -> None:
+def _apply(ws: Replica, repo: git.Repo, commit: git.Commit, changes: list[Change]) -> None:
     author = str(commit.author.name or commit.author.email or "git")
     summary = str(commit.summary)[:60]
     _apply_changes(ws, repo, changes, author, f"git {commit.hexsha[:10]}: {summary}")
 
 
 def _apply_changes(
-    ws: Workspace, repo: git.Repo, changes: list[Change], agent: str, description: str
+    ws: Replica, repo: git.Repo, changes: list[Change], agent: str, description: str
 ) -> None:
     with ws.acting_as(agent), ws.transaction(description):
         for change in changes:

@@ -30,11 +30,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Conflict
 from crdtspace.errors import CrdtspaceError
-from crdtspace.git import gitio
+from crdtspace.git import gitio, workspaces
 from crdtspace.git.hooks import HOOK_NAMES, hooks_disabled, run_git, worktree_root
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 from crdtspace.model.storage import LOG_NAME
 
 __all__ = [
@@ -104,7 +105,7 @@ def _has_workspace(root: Path, workspace: str) -> bool:
 
 def _pre_commit(root: Path, workspace: str, env: Mapping[str, str]) -> HookResult:
     try:
-        ws = Workspace.open(root, workspace=workspace)
+        ws = workspaces.open_workspace(Replica, root, workspace=workspace)
     except CrdtspaceError as exc:
         # Most often another process holds the workspace (one holder at a time): never wait.
         return HookResult(ALLOW, f"crdtspace: pre-commit check skipped: {exc}")
@@ -116,8 +117,8 @@ def _pre_commit(root: Path, workspace: str, env: Mapping[str, str]) -> HookResul
         ws.close()
 
 
-def _check(ws: Workspace, root: Path, env: Mapping[str, str]) -> HookResult:
-    analysis = ws.analysis()
+def _check(ws: Replica, root: Path, env: Mapping[str, str]) -> HookResult:
+    analysis = analysis_of(ws)
     findings = [*analysis.conflicts, *analysis.broken]
     if findings:
         return HookResult(CONFLICTS, _conflicts_message(findings))
@@ -139,7 +140,7 @@ def _git_dir_of(root: Path, env: Mapping[str, str]) -> Path:
 
 
 def _staged_differences(
-    ws: Workspace, root: Path, head: str, env: Mapping[str, str]
+    ws: Replica, root: Path, head: str, env: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """Staged files whose content is not the workspace's: (path, how), in git's order."""
     raw = run_git(root, "diff", "--cached", "--raw", "-z", "--no-renames", head, env=env)

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Conflict, Side, profile_value
 from crdtspace.git.gitio import TrackedFile
 from crdtspace.model.document import Document, import_commit
@@ -42,7 +43,7 @@ from crdtspace.model.history import History
 from crdtspace.model.languages import Profile, profile_for, profiles
 from crdtspace.model.layout import FileLayout, Span
 from crdtspace.model.links import sync
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 from crdtspace.model.versions import new_doc
 
 __all__ = [
@@ -219,7 +220,7 @@ def _decide(
     merged: _Structured, git_outcome: MergeOutcome, profile: Profile, marker_size: int
 ) -> MergeOutcome:
     """Keep git's clean line merge unless the node model sees a conflict in it."""
-    analysis = merged.workspace.analysis()
+    analysis = analysis_of(merged.workspace)
     semantic = [c for c in analysis.conflicts if c.kind in SEMANTIC_KINDS]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
     notes = tuple(f"{c.kind}: {c.message}" for c in (*analysis.notices, *analysis.broken))
@@ -287,7 +288,7 @@ class _Structured:
 
     path: str
     base: Document
-    workspace: Workspace
+    workspace: Replica
 
     @classmethod
     def run(cls, base: str, left: str, right: str, path: str, deadline: float) -> _Structured:
@@ -299,7 +300,7 @@ class _Structured:
             _check(deadline)
             doc = new_doc(client)
             doc.apply_update(update)
-            replica = Workspace(doc, agent=agent)
+            replica = Replica(doc, agent=agent)
             replica.write(path, text, description=f"merge: {agent}")
             replicas.append(replica)
         _check(deadline)

@@ -1,13 +1,13 @@
 """Networked replicas: a workspace kept in sync with a Yjs server, with presence and claims.
 
-A `NetworkReplica` is a `Workspace` (an in-memory document, or a durable one with `state_dir`)
+A `NetworkReplica` is a `Replica` (an in-memory document, or a durable one with `state_dir`)
 plus a background connection to a server speaking the standard Yjs sync and awareness protocol
 (`crdtspace serve`, any pycrdt-websocket or y-websocket server): the room is `/<workspace>`,
 the token goes in the `?token=` query parameter.
 
 - Sync: on every (re)connection the replica and the server exchange state vectors (sync step
   1) and what the other lacks (sync step 2); then every local transaction's update is sent as
-  it happens and every incoming update is merged with `Workspace.apply_update`. Updates are
+  it happens and every incoming update is merged with `Replica.apply_update`. Updates are
   idempotent, so the rare update sent both in a step 2 and on its own merges once.
 - Offline: when the connection drops, edits go on; the replica reconnects with exponential
   backoff (with jitter) and the handshake sends everything the server lacks. With a
@@ -23,7 +23,7 @@ the token goes in the `?token=` query parameter.
   `claim_violations()` (one entry per node, claimant and claim).
 
 Threads: the connection runs an asyncio loop on its own daemon thread. Every public method of
-the replica (all of `Workspace`'s, and the ones here) runs under one re-entrant lock,
+the replica (all of `Replica`'s, and the ones here) runs under one re-entrant lock,
 `replica.lock`, which the connection also takes (from a worker thread, one message at a time,
 in order, so that a caller holding the lock for long never stalls the loop) to merge incoming
 updates and read the state; so the replica may be used from any thread, one call at a time.
@@ -66,7 +66,7 @@ from crdtspace.git import gate
 from crdtspace.git.gate import GateReport
 from crdtspace.model.core import replay
 from crdtspace.model.document import decode_state
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc
 
@@ -132,11 +132,16 @@ def _locked(method: F) -> F:
         with self.lock:
             return method(self, *args, **kwargs)
 
+    wrapper._takes_the_lock = True  # type: ignore[attr-defined]  # (a marker: wrap it once)
     return wrapper  # type: ignore[return-value]  # same signature, by functools.wraps
 
 
-class NetworkReplica(Workspace):
-    """A workspace synced live with a Yjs server; see the module docstring for the rules."""
+class NetworkReplica(Replica):
+    """A replica synced live with a Yjs server; see the module docstring for the rules."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _lock_public_methods(cls)  # (a subclass's own methods, and its other bases')
 
     def __init__(
         self,
@@ -340,7 +345,7 @@ class NetworkReplica(Workspace):
         allow_behind: bool = False,
         run_check: bool = True,
     ) -> GateReport:
-        """Commit through the gate (see `Workspace.commit`); the wait for peers to catch up
+        """Commit through the gate (see `crdtspace.git.gate`); the wait for peers to catch up
         happens without the lock, so that their updates and awareness keep arriving."""
         deadline = time.monotonic() + max(0.0, wait)
         while time.monotonic() < deadline:
@@ -349,9 +354,8 @@ class NetworkReplica(Workspace):
                     break
             time.sleep(0.05)
         with self.lock:
-            return super().commit(
-                message, check=check, allow_behind=allow_behind, run_check=run_check
-            )
+            options = gate.GateOptions(message, check, 0.0, allow_behind, run_check)
+            return gate.commit(self, options)
 
     @contextmanager
     def transaction(self, description: str = "") -> Iterator[None]:
@@ -377,22 +381,23 @@ _UNLOCKED = {
 }
 
 
-def _lock_public_methods() -> None:
-    """Wrap every public method of NetworkReplica and the classes it is made of in the
-    replica's lock."""
+def _lock_public_methods(target: type[NetworkReplica]) -> None:
+    """Wrap every public method of `target` and the classes it is made of in the replica's
+    lock."""
     seen: set[str] = set()
-    for cls in NetworkReplica.__mro__[:-1]:  # (not `object`)
+    for cls in target.__mro__[:-1]:  # (not `object`)
         for name, value in vars(cls).items():
             if name.startswith("_") or name in _UNLOCKED or name in seen:
                 continue
             seen.add(name)
             if isinstance(value, classmethod | staticmethod | property | type):
                 continue
-            if callable(value):
-                setattr(NetworkReplica, name, _locked(getattr(NetworkReplica, name)))
+            current = getattr(target, name)
+            if callable(value) and not getattr(current, "_takes_the_lock", False):
+                setattr(target, name, _locked(current))
 
 
-_lock_public_methods()
+_lock_public_methods(NetworkReplica)
 
 
 def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
@@ -713,12 +718,15 @@ def connect(
     wait: bool = True,
     heartbeat: float = HEARTBEAT,
     peer_timeout: float = PEER_TIMEOUT,
+    replica_class: type[NetworkReplica] | None = None,
 ) -> NetworkReplica:
     """A replica of `workspace` on the server at `url` (`ws://host:port`), synced live.
 
     With `wait`, returns once the first sync is done, or raises `AuthError` (token refused) or
     `SyncError` (not reached within `timeout`); without, returns at once and syncs when it can.
     `root`: the repository the replica commits to through the gate (`commit`), if any.
+    `replica_class`: a subclass of `NetworkReplica` to make (`Workspace.connect` makes one that
+    is also a `Workspace`).
     With `state_dir`, the replica is durable there: every update is logged before it is sent,
     and the log is replayed (and sent) by the next `connect` with the same folder."""
     scheme = urlsplit(url).scheme
@@ -734,7 +742,7 @@ def connect(
     doc = new_doc()  # keeps deleted content: writes from a version restore it
     if log is not None:
         _replay(log, doc)
-    replica = NetworkReplica(
+    replica = (replica_class or NetworkReplica)(
         doc,
         agent=agent,
         url=room_url(url, token, workspace),

@@ -61,9 +61,9 @@ from pycrdt import (
 from pycrdt.websocket import WebsocketServer, YRoom
 
 from crdtspace.errors import AuthError, PathError, SyncError
-from crdtspace.git import gitio
+from crdtspace.git import gitio, workspaces
 from crdtspace.model import schema
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 from crdtspace.model.versions import new_doc
 
 __all__ = [
@@ -294,7 +294,9 @@ class Server:
                 "address and has the token can read and edit the workspace."
             )
         self.rejections: list[Rejection] = []
-        self.workspace = Workspace.open(repo_path, agent=SERVER_AGENT, workspace=workspace)
+        self.workspace = workspaces.open_workspace(
+            Replica, repo_path, agent=SERVER_AGENT, workspace=workspace
+        )
         self.room_doc: Doc[Any] = new_doc()
         self.room_doc.apply_update(self.workspace.update_since())
         self._scratch = self._new_scratch()

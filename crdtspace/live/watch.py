@@ -94,11 +94,12 @@ from typing import Any
 
 import watchfiles
 
+from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Conflict
 from crdtspace.errors import CrdtspaceError, DocumentError, PathError
 from crdtspace.git import gitio
 from crdtspace.model import materialize
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 from crdtspace.model.versions import VersionError
 
 __all__ = ["Binary", "WatchEvent", "Watcher"]
@@ -151,7 +152,7 @@ class Watcher:
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Replica,
         root: Path | str | None = None,
         *,
         agent: str | None = None,
@@ -626,7 +627,7 @@ class Watcher:
             return True
         found = tuple(
             c
-            for c in workspace.conflicts()
+            for c in analysis_of(workspace).conflicts
             if self.agent in c.agents and _concerns(c, path) and c.id not in self._named
         )
         self._named.update(c.id for c in found)

@@ -10,13 +10,13 @@ from crdtspace.model.reads import Reads
 from crdtspace.model.versions import VersionError, fork, snapshot
 
 if TYPE_CHECKING:
-    from crdtspace.model.replica import Workspace
+    from crdtspace.model.replica import Replica
 
 _T = TypeVar("_T")
 
 
 class Bases(Reads):
-    """Part of `Workspace`."""
+    """Part of `Replica` (see `ReplicaCore`)."""
 
     def commit_version(self) -> str:
         """The version of the last commit this workspace imported or made."""
@@ -48,7 +48,7 @@ class Bases(Reads):
         path: str,
         base: str | None,
         agent: str | None,
-        edit: Callable[[Workspace], _T],
+        edit: Callable[[Replica], _T],
     ) -> _T:
         """Run `edit` as `agent`'s edit made from the version `base_of` gives: here when that
         is the current state, else on a fork restored to it, merged back as a concurrent edit
@@ -63,18 +63,18 @@ class Bases(Reads):
                     hint="write it outside the transaction",
                 )
             with self.acting_as(who):
-                return edit(cast("Workspace", self))
+                return edit(cast("Replica", self))
         if (
             base is None
             and self.unread_base == "current"
             and self.versions.last_read(who, path) is None
         ):  # nothing to be based on but the current state: no version needed
             with self.acting_as(who):
-                return edit(cast("Workspace", self))
+                return edit(cast("Replica", self))
         vid = self.base_of(path, base, who)
         if vid == self.version():
             with self.acting_as(who):
-                result = edit(cast("Workspace", self))
+                result = edit(cast("Replica", self))
             self.versions.note_read(who, path, self.version())
             return result
         forked = self.fork_at(vid, agent=who)
@@ -87,13 +87,13 @@ class Bases(Reads):
         self.versions.note_read(who, path, written)
         return result
 
-    def fork_at(self, version: str, *, agent: str | None = None) -> Workspace:
+    def fork_at(self, version: str, *, agent: str | None = None) -> Replica:
         """An in-memory workspace restored to `version`, edited by `agent`: what is done there
         is merged back by `merge_fork` as edits made from that version (a writer's stale read,
         a run of commits made in git from the base commit)."""
-        from crdtspace.model.replica import Workspace  # (the whole replica: this is a part)
+        from crdtspace.model.replica import Replica  # (the whole replica: this is a part)
 
-        forked = Workspace(
+        forked = Replica(
             fork(self.doc, self.versions.get(version)),
             agent=agent or self.agent,
             root=self.root,
@@ -102,7 +102,7 @@ class Bases(Reads):
         forked._fork_start = forked.doc.get_state()
         return forked
 
-    def merge_fork(self, forked: Workspace) -> str:
+    def merge_fork(self, forked: Replica) -> str:
         """Merge what was done on a fork (see `fork_at`) and close it; returns the version of
         the fork's final state (its base plus its edits, none of what happened since)."""
         try:

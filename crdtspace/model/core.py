@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from pycrdt import Doc, TransactionEvent
 from pycrdt import get_update as diff_update
@@ -17,10 +17,6 @@ from crdtspace.model.rekey import Rekeyer
 from crdtspace.model.splicing import Splicer
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import VersionError, VersionStore, snapshot
-
-if TYPE_CHECKING:
-    from crdtspace.conflicts.analysis import Analyzer
-
 
 OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
 
@@ -87,7 +83,8 @@ SESSIONS_FILE = "sessions"
 
 
 class ReplicaCore:
-    """The parts of a replica, one module each, are a chain of classes; `Workspace` is the last."""
+    """The first part of a replica. The parts, one module each, are a chain of classes, each
+    built on the one before; `crdtspace.model.replica.Replica` is the last."""
 
     def __init__(
         self,
@@ -117,7 +114,6 @@ class ReplicaCore:
         self._txn: Any = None
         self._deferred: dict[str, list[TextEdit]] = {}
         self._deferred_count = 0
-        self._analyzer: Analyzer | None = None
         self._folding = False
         self._fold_seen: dict[str, int] = {}
         self._description = ""
@@ -161,7 +157,7 @@ class ReplicaCore:
 
     def _fold_identical(self) -> None:
         """After a remote update: make concurrent identical changes count once (the replica
-        does it; see `Workspace._fold_identical`)."""
+        does it; see `Replica._fold_identical`)."""
 
     def __enter__(self) -> Self:
         return self

@@ -11,10 +11,12 @@ memoised per entry for the entries asked about, never for a whole chain.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.textedit import diff
 
 Texts = dict[str, str]
 """A node's texts by part: {"text": ...} for a leaf, {"head": ..., "tail": ...} for a container."""
@@ -153,3 +155,131 @@ def render_texts(texts: Texts) -> str:
     if "text" in texts:
         return texts["text"]
     return texts.get("head", "") + texts.get("tail", "")
+
+
+# -- what concurrent heads did: their sides since the fork, and whether they overlap ------
+
+
+@dataclass(frozen=True)
+class Branch:
+    """What one head's side did to a node since the fork."""
+
+    head: LogEntry
+    entries: tuple[LogEntry, ...]
+    after: Texts
+
+    @property
+    def agent(self) -> str:
+        return self.head.agent
+
+    @property
+    def deleted(self) -> bool:
+        return self.head.op == "delete"
+
+    @property
+    def moved_to(self) -> str | None:
+        moves = [e for e in self.entries if e.op == "move" and e.to]
+        if not moves:
+            return None
+        seen = {p for e in self.entries for p in e.parents}
+        newest = [m for m in moves if m.id not in seen] or moves
+        return sorted(newest, key=lambda m: m.id)[-1].to
+
+
+def branches(log: NodeLog, history: History) -> tuple[Texts, list[Branch]]:
+    """The fork texts of a node's heads and what each head's side did since."""
+    heads = log.heads
+    fork = log.fork(heads)
+    before = log.ancestors(fork) if fork is not None else set()
+    fork_texts = history.fork_texts(log.nid, heads)
+    out = []
+    for head in heads:
+        own = sorted(log.ancestors(head) - before)
+        out.append(
+            Branch(
+                log.entries[head],
+                tuple(log.entries[i] for i in own),
+                history.after(log.nid, head),
+            )
+        )
+    return fork_texts, out
+
+
+def changed(fork: Texts, after: Texts) -> bool:
+    """Whether a side's texts differ from the fork's (its name included)."""
+    return not same_texts(fork, after)
+
+
+def same_texts(a: Texts, b: Texts) -> bool:
+    """Whether two nodes' texts are the same (a part one lacks counts as empty)."""
+    keys = set(a) | set(b)
+    return all(a.get(k, "") == b.get(k, "") for k in keys)
+
+
+def hunks(old: str, new: str) -> list[tuple[int, int, str]]:
+    """The changed line ranges of old -> new: (first line, end line (exclusive), new text).
+
+    The new text of an edit inside a line is the whole new line, as git compares lines: two
+    sides that changed one line differently must not look identical because one of their
+    character edits is (from ``200090``: ``100091`` and ``200091`` both end in ``1``)."""
+    out: list[tuple[int, int, str]] = []
+    starts = [0]
+    for line in old.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    shift = 0
+    for edit in diff(old, new):
+        first = _line_of(starts, edit.pos)
+        last = _line_of(starts, edit.pos + edit.delete - 1) + 1 if edit.delete else first
+        at = edit.pos + shift
+        shift += len(edit.insert) - edit.delete
+        whole_lines = (
+            edit.pos in starts
+            and (edit.insert.endswith("\n") or not edit.insert)
+            and (edit.pos + edit.delete in starts or edit.pos + edit.delete == len(old))
+        )
+        if whole_lines:
+            out.append((first, last, edit.insert))
+            continue
+        begin = new.rfind("\n", 0, at) + 1
+        end = new.find("\n", at + len(edit.insert))
+        out.append((first, last, new[begin : len(new) if end < 0 else end + 1]))
+    return out
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    return max(0, bisect.bisect_right(starts, offset) - 1)
+
+
+def overlapping(fork: Texts, a: Texts, b: Texts) -> bool:
+    """Whether the two sides' changes touch a common line of some part (as git would see it):
+    ranges that intersect, or insertions at one point with different text."""
+    for part in sorted(set(fork) | set(a) | set(b)):
+        base = fork.get(part, "")
+        left, right = a.get(part, ""), b.get(part, "")
+        if left in (base, right) or right == base:
+            continue
+        if part == "name":
+            return True
+        for s1, e1, t1 in hunks(base, left):
+            for s2, e2, t2 in hunks(base, right):
+                if (s1, e1, t1) == (s2, e2, t2):
+                    continue
+                if s1 < e2 and s2 < e1:
+                    return True
+                if s1 == s2 and (s1 == e1 or s2 == e2):
+                    return True
+                if (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1):
+                    return True
+    return False
+
+
+def creation(history: History, nid: str) -> LogEntry | None:
+    """The entry that created a node (None for a node imported from git)."""
+    for entry in history.node_log(nid).entries.values():
+        if entry.op == "create" and not entry.parents:
+            return entry
+    return None
+
+
+def concurrent(a: LogEntry, b: LogEntry) -> bool:
+    return not a.saw(b) and not b.saw(a)

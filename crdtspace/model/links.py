@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crdtspace.model.replica import Workspace
+from crdtspace.model.replica import Replica
 
 
-def sync(a: Workspace, b: Workspace) -> None:
+def sync(a: Replica, b: Replica) -> None:
     """Exchange by state vector until both replicas hold everything the other has, and each
     has reported what it has seen (for the commit gate)."""
     b.apply_update(a.update_since(b.state()))
@@ -23,17 +23,17 @@ class Link:
     """A live two-way in-memory connection: each local update is delivered to the other side
     at once (or queued while the link is paused)."""
 
-    a: Workspace
-    b: Workspace
+    a: Replica
+    b: Replica
     paused: bool = False
-    queue: list[tuple[Workspace, bytes]] = field(default_factory=list)
+    queue: list[tuple[Replica, bytes]] = field(default_factory=list)
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._stops.append(self.a.subscribe(lambda u: self._carry(self.b, u)))
         self._stops.append(self.b.subscribe(lambda u: self._carry(self.a, u)))
 
-    def _carry(self, target: Workspace, update: bytes) -> None:
+    def _carry(self, target: Replica, update: bytes) -> None:
         if self.paused:
             self.queue.append((target, update))
         else:
@@ -57,7 +57,7 @@ class Link:
         self._stops.clear()
 
 
-def connect(a: Workspace, b: Workspace) -> Link:
+def connect(a: Replica, b: Replica) -> Link:
     """Bring two replicas up to date and keep them so."""
     sync(a, b)
     return Link(a, b)

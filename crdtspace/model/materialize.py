@@ -31,9 +31,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from crdtspace.conflicts.findings import changed, overlapping
 from crdtspace.model.document import Document
-from crdtspace.model.history import History, Texts
+from crdtspace.model.history import History, Texts, changed, overlapping
 
 MARKER = 7
 OPEN, BASE, SPLIT, CLOSE = "<" * MARKER, "|" * MARKER, "=" * MARKER, ">" * MARKER

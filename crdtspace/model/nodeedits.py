@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class NodeEdits(Bases):
-    """Part of `Workspace`."""
+    """Part of `Replica` (see `ReplicaCore`)."""
 
     def replace(
         self,

@@ -87,7 +87,7 @@ class Status:
 
 
 class Reads(ReplicaCore):
-    """Part of `Workspace`."""
+    """Part of `Replica` (see `ReplicaCore`)."""
 
     def paths(self) -> list[str]:
         return self.document.paths()

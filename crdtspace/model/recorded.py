@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class Recorded(NodeEdits):
-    """Part of `Workspace`."""
+    """Part of `Replica` (see `ReplicaCore`)."""
 
     def forget_path(self, path: str) -> None:
         """A file deleted in git: removed from the workspace, text or git-only."""

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class Sessions(Recorded):
-    """Part of `Workspace`."""
+    """Part of `Replica` (see `ReplicaCore`)."""
 
     def report(self) -> bool:
         """Tell the other replicas which edits this one has seen (for the commit gate's

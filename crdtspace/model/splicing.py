@@ -97,7 +97,7 @@ class Splicer:
 
     def splice(self, path: str, offset: int, delete: int, insert: str, txn: Any) -> None:
         """One splice, inside the workspace's transaction `txn` (pycrdt's handle): see
-        `Workspace.splice`."""
+        `Replica.splice`."""
         index = self.indexes.get(path) or self.index(path)
         dirty = self.dirty.get(path)
         if (

@@ -1,0 +1,105 @@
+"""A repository's workspaces: a replica made from a commit, the durable workspace created and
+opened under `.git/crdtspace/<name>/`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from crdtspace.errors import StorageError
+from crdtspace.git import gitio
+from crdtspace.model.core import COMPACT_AFTER, replay
+from crdtspace.model.document import import_commit
+from crdtspace.model.replica import Replica
+from crdtspace.model.storage import UpdateLog
+from crdtspace.model.versions import new_doc
+
+R = TypeVar("R", bound=Replica)
+
+
+def from_commit(
+    cls: type[R],
+    repo_path: Path | str = ".",
+    rev: str = "HEAD",
+    *,
+    agent: str,
+    size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
+    progress: Callable[[int, int], None] | None = None,
+) -> R:
+    """An in-memory replica importing a commit (deterministically: see `import_commit`)."""
+    repo = gitio.open_repo(Path(repo_path))
+    commit = gitio.resolve_commit(repo, rev)
+    update = import_commit(
+        commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
+    )
+    doc = new_doc()
+    doc.apply_update(update)
+    return cls(doc, agent=agent, root=gitio.repo_root(repo))
+
+
+def init_workspace(
+    cls: type[R],
+    repo_path: Path | str = ".",
+    rev: str = "HEAD",
+    *,
+    agent: str | None = None,
+    workspace: str = "default",
+    size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
+    progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
+) -> R:
+    """Create the durable workspace of a repository from a commit."""
+    repo = gitio.open_repo(Path(repo_path))
+    log = UpdateLog(gitio.state_dir(repo, workspace))
+    if log.path.exists() and log.path.stat().st_size > 0 and not force:
+        raise StorageError(
+            f"A workspace {workspace!r} already exists in this repository.",
+            hint="open it, or run init with --force to start over from the commit",
+        )
+    try:
+        commit = gitio.resolve_commit(repo, rev)
+        update = import_commit(
+            commit.hexsha, gitio.read_tree(commit, size_limit=size_limit), progress=progress
+        )
+        log.compact(update)
+    except BaseException:
+        log.close()
+        raise
+    doc = new_doc()
+    doc.apply_update(update)
+    name = agent or gitio.user_name(repo)
+    return cls.durable(doc, name, log, gitio.repo_root(repo))
+
+
+def open_workspace(
+    cls: type[R],
+    repo_path: Path | str = ".",
+    *,
+    agent: str | None = None,
+    workspace: str = "default",
+) -> R:
+    """Open a durable workspace: every recorded update is applied (a torn tail is dropped)."""
+    repo = gitio.open_repo(Path(repo_path))
+    log = UpdateLog(gitio.state_dir(repo, workspace))
+    try:
+        loaded = log.load()
+        if not loaded.records:
+            raise StorageError(
+                "This repository has no crdtspace workspace yet.",
+                hint="run `crdtspace init` first",
+            )
+        doc = new_doc()
+        replay(
+            doc,
+            loaded.records,
+            log.path,
+            hint="the log is damaged: `crdtspace repair` keeps every sound record (and a copy)",
+        )
+        if len(loaded.records) > COMPACT_AFTER:
+            log.compact(doc.get_update())
+    except BaseException:
+        log.close()
+        raise
+    name = agent or gitio.user_name(repo)
+    return cls.durable(doc, name, log, gitio.repo_root(repo))
