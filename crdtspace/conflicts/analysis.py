@@ -33,8 +33,9 @@ from crdtspace.conflicts.findings import (
     node_findings,
 )
 from crdtspace.conflicts.semantics import Semantics, WordIndex
-from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.document import Document
 from crdtspace.model.languages import profile_for
+from crdtspace.model.logentry import LogEntry
 
 ORDER = {CONFLICT: 0, BROKEN: 1, NOTICE: 2}
 

@@ -28,10 +28,11 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.document import Document
 from crdtspace.model.history import History, NodeLog, Texts
 from crdtspace.model.languages import profile_for, profiles
 from crdtspace.model.layout import FileLayout
+from crdtspace.model.logentry import LogEntry
 from crdtspace.model.textedit import diff
 
 CONFLICT = "conflict"

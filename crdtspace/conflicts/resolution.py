@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from crdtspace.conflicts.findings import Conflict, Side
 from crdtspace.errors import DocumentError
 from crdtspace.model import materialize
-from crdtspace.model.document import LogEntry, decode_state
 from crdtspace.model.history import History, Texts
+from crdtspace.model.logentry import LogEntry, decode_state
 
 if TYPE_CHECKING:
     from crdtspace.model.replica import Workspace

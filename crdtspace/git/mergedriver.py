@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from crdtspace.conflicts.findings import Conflict, Side, profile_value
-from crdtspace.git.gitio import TrackedFile
-from crdtspace.model.document import Document, import_commit
+from crdtspace.model.document import Document
 from crdtspace.model.history import History
+from crdtspace.model.importing import TrackedFile, import_commit
 from crdtspace.model.languages import Profile, profile_for, profiles
 from crdtspace.model.layout import FileLayout, Span
 from crdtspace.model.links import sync

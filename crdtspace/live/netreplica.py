@@ -64,7 +64,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.git import gate
 from crdtspace.git.gate import GateReport
-from crdtspace.model.document import decode_state
+from crdtspace.model.logentry import decode_state
 from crdtspace.model.replica import Workspace, replay
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.document import Document
+from crdtspace.model.logentry import LogEntry
 
 Texts = dict[str, str]
 """A node's texts by part: {"text": ...} for a leaf, {"head": ..., "tail": ...} for a container."""

@@ -27,9 +27,11 @@ from crdtspace.git import gitio
 from crdtspace.git.gate import GateReport
 from crdtspace.git.gitsync import SyncReport
 from crdtspace.model import materialize
-from crdtspace.model.document import Document, LogEntry, TextEdit, decode_state, import_commit
+from crdtspace.model.document import Document
+from crdtspace.model.importing import import_commit
 from crdtspace.model.languages import profile_for
 from crdtspace.model.layout import FileLayout
+from crdtspace.model.logentry import LogEntry, TextEdit, decode_state
 from crdtspace.model.rekey import (
     Rekeyer,
     Result,
