@@ -32,12 +32,8 @@ from crdtspace.model.importing import import_commit
 from crdtspace.model.languages import profile_for
 from crdtspace.model.layout import FileLayout
 from crdtspace.model.logentry import LogEntry, TextEdit, decode_state
-from crdtspace.model.rekey import (
-    Rekeyer,
-    Result,
-    create_file,
-    rekey_file,
-)
+from crdtspace.model.rekey import Rekeyer, Result
+from crdtspace.model.rekeyfile import create_file, rekey_file
 from crdtspace.model.segment import TEXT_KIND
 from crdtspace.model.splicing import Splicer
 from crdtspace.model.storage import UpdateLog
