@@ -26,7 +26,7 @@ from import_stdlib import stdlib_files
 from pycrdt import Doc
 
 from crdtspace import Workspace, sync
-from crdtspace.model.document import import_commit
+from crdtspace.model.importing import import_commit
 
 
 def scenarios() -> dict[str, Any]:

@@ -17,11 +17,11 @@ from pathlib import Path
 from _common import parser, progress, report
 
 from crdtspace.git import gitio
-from crdtspace.model.document import import_commit
+from crdtspace.model.importing import TrackedFile, import_commit
 from crdtspace.model.languages import profile_for
 
 
-def stdlib_files() -> list[gitio.TrackedFile]:
+def stdlib_files() -> list[TrackedFile]:
     root = Path(sysconfig.get_paths()["stdlib"])
     files = []
     for path in sorted(root.rglob("*.py")):
@@ -29,7 +29,7 @@ def stdlib_files() -> list[gitio.TrackedFile]:
         if relative.startswith(("site-packages/", "dist-packages/")):
             continue
         text, reason = gitio.classify(path.read_bytes())
-        files.append(gitio.TrackedFile(relative, "100644", "0" * 40, text, reason))
+        files.append(TrackedFile(relative, "100644", "0" * 40, text, reason))
     return files
 
 

@@ -24,9 +24,11 @@ from crdtspace.errors import (
 from crdtspace.git.branchmerge import MergeReport, merge_branches
 from crdtspace.git.gate import GateReport
 from crdtspace.git.gitsync import SyncReport
-from crdtspace.model.document import Document, LogEntry, import_commit
+from crdtspace.model.document import Document
+from crdtspace.model.importing import import_commit
 from crdtspace.model.languages import Profile, profile_for, profiles
 from crdtspace.model.links import Link, connect, sync
+from crdtspace.model.logentry import LogEntry
 from crdtspace.model.reads import GitOnlyFile, Outline, OutlineEntry, Reading, Status
 from crdtspace.model.rekey import Result
 from crdtspace.model.segment import Seg, Segmentation, segment_file

@@ -18,7 +18,7 @@ from pathlib import Path
 from crdtspace.conflicts.findings import Conflict
 from crdtspace.git import gitio
 from crdtspace.git.gate import Step
-from crdtspace.model.document import import_commit
+from crdtspace.model.importing import import_commit
 from crdtspace.model.links import sync
 from crdtspace.model.reads import OutlineEntry
 from crdtspace.testing import git, make_repo

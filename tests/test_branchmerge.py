@@ -17,7 +17,7 @@ from crdtspace.git.branchmerge import (
     branch_client_ids,
     merge_branches,
 )
-from crdtspace.model.document import import_client_id
+from crdtspace.model.importing import import_client_id
 from crdtspace.testing import commit_files, git, make_repo
 
 LIB = (

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from crdtspace.git.gitio import TrackedFile
-from crdtspace.model import document as document_module
-from crdtspace.model.document import Document, import_commit, import_id
+from crdtspace.model import importing, nodebuild
+from crdtspace.model.document import Document
+from crdtspace.model.importing import TrackedFile, import_commit, import_id
 from crdtspace.model.segment import segment_file
 from tests.test_segment import EXTENSION, NON_ASCII, SAMPLES
 
@@ -51,7 +51,8 @@ def test_the_fast_import_writes_the_bytes_of_the_public_api(
 ) -> None:
     files = _files()
     fast = import_commit(COMMIT, files)
-    monkeypatch.setattr(document_module, "_core", _no_core)
+    monkeypatch.setattr(nodebuild, "core_of", _no_core)
+    monkeypatch.setattr(importing, "core_of", _no_core)
     slow = import_commit(COMMIT, files)
     assert fast == slow
 
@@ -86,7 +87,7 @@ def test_add_seg_inside_an_edit_writes_the_bytes_of_the_public_api(
         return doc.get_update(before)
 
     fast = added()
-    monkeypatch.setattr(document_module, "_core", _no_core)
+    monkeypatch.setattr(nodebuild, "core_of", _no_core)
     assert added() == fast
 
 
@@ -95,14 +96,14 @@ def test_the_import_client_id_depends_on_the_grammar_versions(
 ) -> None:
     import dataclasses
 
-    from crdtspace.model import document, languages
+    from crdtspace.model import languages
 
     commit = "ab" * 20
-    before = document.import_client_id(commit)
-    assert before == document.import_client_id(commit)
+    before = importing.import_client_id(commit)
+    assert before == importing.import_client_id(commit)
     bumped = {
         name: dataclasses.replace(p, version=p.version + 1) if name == "rust" else p
         for name, p in languages.profiles().items()
     }
-    monkeypatch.setattr(document, "profiles", lambda: bumped)
-    assert document.import_client_id(commit) != before
+    monkeypatch.setattr(importing, "profiles", lambda: bumped)
+    assert importing.import_client_id(commit) != before

@@ -348,7 +348,7 @@ def test_presence_names_the_peers_and_their_state(
 
 
 def _decoded(state: bytes) -> dict[int, int]:
-    from crdtspace.model.document import decode_state
+    from crdtspace.model.logentry import decode_state
 
     return dict(decode_state(state))
 

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crdtspace.errors import CrdtspaceWarning, StorageError
-from crdtspace.model import storage
-from crdtspace.model.storage import MAGIC, UpdateLog, _encode, repair_log, scan_log
+from crdtspace.model import logscan
+from crdtspace.model.logscan import MAGIC, scan_log
+from crdtspace.model.storage import UpdateLog, _encode, repair_log
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_HEADER = 8
@@ -554,7 +555,7 @@ def test_a_torn_payload_is_searched_for_records_within_a_budget(
     assert scan.status == "damaged"
     assert f"valid record starts at byte offset {len(MAGIC) + RECORD_HEADER + 3}" in scan.reason
     # A tail too long to search within the budget is refused, not guessed to be torn.
-    monkeypatch.setattr(storage, "_SEARCH_BUDGET", 100)
+    monkeypatch.setattr(logscan, "_SEARCH_BUDGET", 100)
     path.write_bytes(cut)
     log = UpdateLog(tmp_path)
     with pytest.raises(StorageError, match="too many to rule out valid records"):

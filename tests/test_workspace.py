@@ -8,7 +8,7 @@ import pytest
 
 from crdtspace import DocumentError, NodeNotFound, PathError, SyncError, Workspace, sync
 from crdtspace.git.gitio import open_repo, read_tree, resolve_commit
-from crdtspace.model.document import import_commit
+from crdtspace.model.importing import import_commit
 from crdtspace.model.links import connect
 from crdtspace.testing import make_repo
 

@@ -32,9 +32,10 @@ from crdtspace.conflicts.findings import (
     node_findings,
 )
 from crdtspace.conflicts.semantics import Semantics, WordIndex
-from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.document import Document
 from crdtspace.model.history import branches, concurrent, creation
 from crdtspace.model.languages import profile_for
+from crdtspace.model.logentry import LogEntry
 from crdtspace.model.replica import Replica
 
 ORDER = {CONFLICT: 0, BROKEN: 1, NOTICE: 2}

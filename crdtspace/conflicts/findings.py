@@ -27,7 +27,7 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.document import Document
 from crdtspace.model.history import (
     Branch,
     History,
@@ -41,6 +41,7 @@ from crdtspace.model.history import (
 )
 from crdtspace.model.languages import profile_for, profiles
 from crdtspace.model.layout import FileLayout
+from crdtspace.model.logentry import LogEntry
 
 CONFLICT = "conflict"
 NOTICE = "notice"

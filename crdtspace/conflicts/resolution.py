@@ -15,8 +15,8 @@ from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Conflict, Side
 from crdtspace.errors import DocumentError
 from crdtspace.model import materialize
-from crdtspace.model.document import LogEntry, decode_state
 from crdtspace.model.history import History, Texts
+from crdtspace.model.logentry import LogEntry, decode_state
 
 if TYPE_CHECKING:
     from crdtspace.model.replica import Replica

@@ -37,9 +37,9 @@ from crdtspace.conflicts.findings import (
     profile_flag,
 )
 from crdtspace.conflicts.modulepaths import module_candidates
-from crdtspace.model.document import LogEntry
 from crdtspace.model.history import Texts, concurrent, creation, render_texts
 from crdtspace.model.languages import profile_for
+from crdtspace.model.logentry import LogEntry
 
 DEFINITION_KINDS = ("function", "method", "class", "type", "constant", "variable")
 """Definition kinds (symbols.Definition.kind) whose removal can leave references dangling."""

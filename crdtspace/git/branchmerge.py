@@ -37,7 +37,7 @@ from crdtspace.git.gate import (
     write_commit,
 )
 from crdtspace.git.gitsync import apply_commit_range
-from crdtspace.model.document import import_client_id, import_commit
+from crdtspace.model.importing import import_client_id, import_commit
 from crdtspace.model.links import sync
 from crdtspace.model.replica import Replica
 from crdtspace.model.versions import new_doc

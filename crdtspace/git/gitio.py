@@ -19,7 +19,6 @@ import stat
 import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import git
@@ -27,6 +26,7 @@ from git.exc import BadName, BadObject
 
 from crdtspace.errors import GitStateError, PathError
 from crdtspace.git.gitbatch import blob_head, cat_blobs, list_tree, stderr_text
+from crdtspace.model.importing import TrackedFile
 
 __all__ = [
     "BINARY_CHECK_BYTES",
@@ -65,22 +65,6 @@ _CHUNK_MIN = 256
 
 _WORKSPACE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _HEX_SHA = re.compile(r"[0-9a-fA-F]{4,64}")
-
-
-@dataclass(frozen=True)
-class TrackedFile:
-    """One entry of a commit's tree: a file, a symbolic link or a submodule."""
-
-    path: str
-    """posix path relative to the repository root"""
-    mode: str
-    """git mode as a 6-digit octal string: "100644", "100755", "120000", "160000\""""
-    blob: str
-    """the blob's hex sha (for a submodule, the sha of the commit it points to)"""
-    text: str | None
-    """the decoded text, exactly (CRLF kept, a BOM kept as "\\ufeff"), or None when git-only"""
-    git_only_reason: str | None
-    """why the file is git-only, a short phrase for people; None when it has text"""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,7 +40,8 @@ from pycrdt import get_update as diff_update
 
 from crdtspace.errors import GitStateError, PathError, SyncError
 from crdtspace.git import gitio
-from crdtspace.model.document import Document, decode_state
+from crdtspace.model.document import Document
+from crdtspace.model.logentry import decode_state
 from crdtspace.model.replica import Replica
 
 __all__ = [

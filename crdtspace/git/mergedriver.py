@@ -37,9 +37,9 @@ from pathlib import Path, PurePosixPath
 
 from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Conflict, Side, profile_value
-from crdtspace.git.gitio import TrackedFile
-from crdtspace.model.document import Document, import_commit
+from crdtspace.model.document import Document
 from crdtspace.model.history import History
+from crdtspace.model.importing import TrackedFile, import_commit
 from crdtspace.model.languages import Profile, profile_for, profiles
 from crdtspace.model.layout import FileLayout, Span
 from crdtspace.model.links import sync

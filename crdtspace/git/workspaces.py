@@ -10,7 +10,7 @@ from typing import TypeVar
 from crdtspace.errors import StorageError
 from crdtspace.git import gitio
 from crdtspace.model.core import COMPACT_AFTER, replay
-from crdtspace.model.document import import_commit
+from crdtspace.model.importing import import_commit
 from crdtspace.model.replica import Replica
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc

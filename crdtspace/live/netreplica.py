@@ -65,7 +65,7 @@ from crdtspace.errors import AuthError, SyncError
 from crdtspace.git import gate
 from crdtspace.git.gate import GateReport
 from crdtspace.model.core import replay
-from crdtspace.model.document import decode_state
+from crdtspace.model.logentry import decode_state
 from crdtspace.model.replica import Replica
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc

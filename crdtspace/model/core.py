@@ -12,7 +12,8 @@ from pycrdt import Doc, TransactionEvent
 from pycrdt import get_update as diff_update
 
 from crdtspace.errors import DocumentError, StorageError, SyncError
-from crdtspace.model.document import Document, LogEntry, TextEdit, decode_state
+from crdtspace.model.document import Document
+from crdtspace.model.logentry import LogEntry, TextEdit, decode_state
 from crdtspace.model.rekey import Rekeyer
 from crdtspace.model.splicing import Splicer
 from crdtspace.model.storage import UpdateLog

@@ -1,4 +1,4 @@
-"""The CRDT document: its schema, deterministic import of a commit, and rendering.
+"""The CRDT document: its schema, and typed access to it (reading, rendering, the edit log).
 
 ::
 
@@ -32,136 +32,22 @@ it, `crdtspace conflicts` shows it).
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-from pycrdt import Array, Doc, Map, ReadTransaction, Snapshot, Text, Transaction
+from pycrdt import Array, Doc, Map, Text
 from pycrdt._pycrdt import Array as _CoreArray
 from pycrdt._pycrdt import Map as _CoreMap
 from pycrdt._pycrdt import Text as _CoreText
 
 from crdtspace.errors import NodeNotFound
-from crdtspace.git.gitio import TrackedFile
-from crdtspace.model.languages import profile_for, profiles
-from crdtspace.model.segment import Seg, segment_file
-
-FORMAT = 2
-"""2: the import records the snapshot of the imported state (`meta["base_version"]`)."""
-IMPORT_BATCH = 64
-"""Files per import transaction: huge pycrdt transactions are slow, tiny ones waste time."""
+from crdtspace.model.logentry import LogEntry
+from crdtspace.model.nodebuild import NodeBuilder
 
 
-TextEdit = tuple[str, int, str, str]
-"""One recorded change of a node text: (part, char offset, old text, new text)."""
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One edit of one node: who, what, and which entries it had seen (happened-before).
-
-    `edits` are the node's text changes in this entry, in order, each against the text the
-    previous one left; `base` holds the node's texts before them when the entry does not follow
-    exactly one other (a first edit, a create, or an edit that merged concurrent heads), so the
-    text after any entry can be rebuilt (see `history`). `state` is the replica's state
-    vector when the entry was written: entry b had seen entry a iff
-    ``b.state[a.client] > a.state[a.client]`` (for any two nodes, not just one log). `name` is
-    the node's name after the entry; `to` the container a move put it in.
-    """
-
-    id: str
-    agent: str
-    parents: tuple[str, ...]
-    op: str
-    description: str = ""
-    state: tuple[tuple[int, int], ...] = ()
-    name: str = ""
-    edits: tuple[TextEdit, ...] = ()
-    base: tuple[tuple[str, str], ...] | None = None
-    to: str = ""
-
-    @property
-    def client(self) -> int:
-        return int(self.id.partition(".")[0], 16)
-
-    def clock(self, client: int) -> int:
-        for c, k in self.state:
-            if c == client:
-                return k
-        return 0
-
-    def saw(self, other: LogEntry) -> bool:
-        """Whether this entry's writer had seen `other` (happened-before, across nodes)."""
-        if other.id in self.parents:
-            return True
-        client = other.client
-        return self.clock(client) > other.clock(client) > 0 or (
-            client == self.client and self.id != other.id and _counter(self) > _counter(other)
-        )
-
-    @classmethod
-    def from_value(cls, value: Any) -> LogEntry:
-        base = value.get("base")
-        return cls(
-            id=str(value["id"]),
-            agent=str(value["agent"]),
-            parents=tuple(str(p) for p in value.get("parents", ())),
-            op=str(value.get("op", "edit")),
-            description=str(value.get("desc", "")),
-            state=tuple((int(c), int(k)) for c, k in value.get("sv", ())),
-            name=str(value.get("name", "")),
-            edits=tuple((str(p), int(o), str(a), str(b)) for p, o, a, b in value.get("edits", ())),
-            base=None if base is None else tuple((str(p), str(t)) for p, t in base),
-            to=str(value.get("to", "")),
-        )
-
-    def to_value(self) -> dict[str, Any]:
-        value: dict[str, Any] = {
-            "id": self.id,
-            "agent": self.agent,
-            "parents": list(self.parents),
-            "op": self.op,
-        }
-        if self.description:
-            value["desc"] = self.description
-        if self.state:
-            value["sv"] = [list(pair) for pair in self.state]
-        if self.name:
-            value["name"] = self.name
-        if self.edits:
-            value["edits"] = [list(e) for e in self.edits]
-        if self.base is not None:
-            value["base"] = [list(pair) for pair in self.base]
-        if self.to:
-            value["to"] = self.to
-        return value
-
-
-def _counter(entry: LogEntry) -> int:
-    try:
-        return int(entry.id.partition(".")[2])
-    except ValueError:
-        return 0
-
-
-def decode_state(state: bytes) -> tuple[tuple[int, int], ...]:
-    """A yrs state vector (varint count, then client/clock varint pairs), sorted by client."""
-    values: list[int] = []
-    value = shift = 0
-    for byte in state:
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            values.append(value)
-            value = shift = 0
-    pairs = values[1:]
-    return tuple(sorted(zip(pairs[0::2], pairs[1::2], strict=False)))
-
-
-class Document:
-    """Typed access to one workspace's pycrdt Doc."""
+class Document(NodeBuilder):
+    """Typed access to one workspace's pycrdt Doc (creating nodes: `NodeBuilder`)."""
 
     def __init__(self, doc: Doc[Any]) -> None:
         self.doc = doc
@@ -618,103 +504,6 @@ class Document:
         self._broken.clear()
         self._strays = None
 
-    # -- creating nodes ------------------------------------------------------------------
-
-    def add_seg(self, seg: Seg, parent: str, new_id: Callable[[Seg, str], str]) -> str:
-        """Create the nodes of a segment tree (pre-order); returns the top node's id.
-
-        `new_id(seg, key_path)` names each node; key_path is its position in the tree
-        ("", "0", "0/3", ...), which makes imported ids deterministic.
-        """
-        return self._add_core(seg, parent, new_id)[0]
-
-    def _add_core(
-        self, seg: Seg, parent: str, new_id: Callable[[Seg, str], str]
-    ) -> tuple[str, Any | None]:
-        """`add_seg` through pycrdt's Rust core; returns the top id and its core map (or None).
-
-        pycrdt's Python layer costs about 30 µs per node (a transaction context, type checks
-        and a wrapper per value); an import creates ~90k nodes. The core calls made here are
-        exactly those pycrdt makes for `_add_slow`, in the same order, so both write the same
-        bytes (tested). Any failure to reach the core (pycrdt changed) takes the slow path.
-        """
-        with self.doc.transaction() as txn:
-            core = _core(self.nodes, txn)
-            if core is None:  # pragma: no cover - pycrdt changed
-                return self._add_slow(seg, parent, "", new_id), None
-            nodes, core_txn = core
-            return self._add_fast(seg, parent, "", new_id, nodes, core_txn)
-
-    def _add_fast(
-        self,
-        seg: Seg,
-        parent: str,
-        key: str,
-        new_id: Callable[[Seg, str], str],
-        nodes: Any,
-        txn: Any,
-    ) -> tuple[str, Any]:
-        nid = new_id(seg, key)
-        self._parent_cache[nid] = parent
-        if seg.text is not None:
-            node = nodes.insert_map_prelim(txn, nid)
-            node.insert(txn, "kind", seg.kind)
-            node.insert(txn, "name", seg.name)
-            node.insert(txn, "parent", parent)
-            node.insert_text_prelim(txn, "text").insert(txn, 0, seg.text)
-            node.insert_array_prelim(txn, "log")
-            return nid, node
-        prefix = f"{key}/" if key else ""
-        child_ids = [
-            self._add_fast(child, nid, f"{prefix}{i}", new_id, nodes, txn)[0]
-            for i, child in enumerate(seg.children)
-        ]
-        node = nodes.insert_map_prelim(txn, nid)
-        node.insert(txn, "kind", seg.kind)
-        node.insert(txn, "name", seg.name)
-        node.insert(txn, "parent", parent)
-        node.insert_text_prelim(txn, "head").insert(txn, 0, seg.head)
-        node.insert_text_prelim(txn, "tail").insert(txn, 0, seg.tail)
-        node.insert_array_prelim(txn, "log")
-        body = node.insert_array_prelim(txn, "body")
-        for i, child_id in enumerate(child_ids):
-            body.insert(txn, i, child_id)
-        return nid, node
-
-    def _add_slow(self, seg: Seg, parent: str, key: str, new_id: Callable[[Seg, str], str]) -> str:
-        """`add_seg` through pycrdt's public API: the reference the fast path must equal."""
-        nid = new_id(seg, key)
-        self._parent_cache[nid] = parent
-        fields: dict[str, Any] = {"kind": seg.kind, "name": seg.name, "parent": parent}
-        if seg.text is not None:
-            fields["text"] = Text(seg.text)
-            fields["log"] = Array()
-            self.nodes[nid] = Map(fields)
-            return nid
-        fields["head"] = Text(seg.head)
-        fields["tail"] = Text(seg.tail)
-        fields["log"] = Array()
-        prefix = f"{key}/" if key else ""
-        child_ids = [
-            self._add_slow(child, nid, f"{prefix}{i}", new_id)
-            for i, child in enumerate(seg.children)
-        ]
-        fields["body"] = Array(child_ids)
-        self.nodes[nid] = Map(fields)
-        return nid
-
-
-def _core(shared: Map[Any] | Array[Any], txn: Transaction) -> tuple[Any, Any] | None:
-    """A shared type's Rust object and the transaction's, or None if pycrdt's internals moved."""
-    if isinstance(txn, ReadTransaction):
-        return None
-    core_txn = getattr(txn, "_txn", None)
-    core = getattr(shared, "_integrated", None)
-    needed = ("insert", "insert_map_prelim", "insert_text_prelim", "insert_array_prelim")
-    if core_txn is None or core is None or not all(hasattr(core, m) for m in needed):
-        return None
-    return core, core_txn
-
 
 def ids_in(value: Any) -> list[Any]:
     """The items of a files entry or body: an Array's, a plain list's (as a peer may write it),
@@ -743,81 +532,3 @@ def read_list(array: Array[Any]) -> list[Any]:
             return json.loads(array.integrated.to_json(txn._txn))  # type: ignore[no-any-return]
     except (AttributeError, TypeError, ValueError, RecursionError):  # pragma: no cover
         return list(array)  # (pycrdt changed, or a peer nested lists too deep for json)
-
-
-def import_client_id(commit: str) -> int:
-    """The fixed client id of an import: every replica importing `commit` writes the same bytes.
-
-    The document format and every grammar's name@version are part of it: replicas that would
-    cut the commit differently (another grammar version) must not share a client id, or yrs
-    would take their different contents for the same items and they would silently diverge.
-    With different ids they merge as two imports, visibly (every file twice)."""
-    cuts = ",".join(sorted(p.key for p in profiles().values()))
-    digest = hashlib.blake2b(f"{commit}\0{FORMAT}\0{cuts}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "big") & ((1 << 53) - 1) or 1
-
-
-def import_id(commit: str, path: str, key: str, grammar: str) -> str:
-    digest = hashlib.blake2b(f"{commit}\0{path}\0{key}\0{grammar}".encode(), digest_size=8)
-    return digest.hexdigest()
-
-
-def import_commit(
-    commit: str,
-    files: Sequence[TrackedFile],
-    *,
-    progress: Callable[[int, int], None] | None = None,
-) -> bytes:
-    """Import a commit's tracked files into a fresh doc; returns its update (deterministic)."""
-    doc: Doc[Any] = Doc(client_id=import_client_id(commit), skip_gc=True)
-    document = Document(doc)
-    with doc.transaction(origin="import"):
-        document.meta["base"] = commit
-        document.meta["format"] = FORMAT
-    for start in range(0, len(files), IMPORT_BATCH):
-        batch = files[start : start + IMPORT_BATCH]
-        with doc.transaction(origin="import"):
-            for tracked in batch:
-                _import_file(document, commit, tracked)
-        if progress is not None:
-            progress(min(start + IMPORT_BATCH, len(files)), len(files))
-    # What a write with no known base starts from (versions): the commit as imported.
-    # (Taken outside any transaction: yrs would wait for itself.)
-    imported = bytes(Snapshot.from_doc(doc).encode())
-    with doc.transaction(origin="import"):
-        document.meta["base_version"] = imported
-    return doc.get_update()
-
-
-def _import_file(document: Document, commit: str, tracked: TrackedFile) -> None:
-    if tracked.text is None:
-        # A Map, not a plain dict: a dict becomes a yrs Any map whose encoding follows a
-        # HashMap's random order, which would make imports differ byte for byte.
-        document.gitonly[tracked.path] = Map(
-            {
-                "reason": tracked.git_only_reason or "not text",
-                "blob": tracked.blob,
-                "mode": tracked.mode,
-            }
-        )
-        return
-    cut = segment_file(tracked.path, tracked.text)
-    profile = profile_for(tracked.path) if cut.language else None
-    grammar = profile.key if profile is not None else "text"
-    root, root_map = document._add_core(
-        cut.root, "", lambda seg, key: import_id(commit, tracked.path, key, grammar)
-    )
-    with document.doc.transaction() as txn:
-        files = _core(document.files, txn)
-        if root_map is None or files is None:  # pragma: no cover - pycrdt changed
-            document.nodes[root]["path"] = tracked.path
-            if tracked.mode != "100644":
-                document.nodes[root]["mode"] = tracked.mode
-            document.files[tracked.path] = Array([root])
-            return
-        # The same core calls as the public-API lines above (tested byte for byte).
-        files_map, core_txn = files
-        root_map.insert(core_txn, "path", tracked.path)
-        if tracked.mode != "100644":
-            root_map.insert(core_txn, "mode", tracked.mode)
-        files_map.insert_array_prelim(core_txn, tracked.path).insert(core_txn, 0, root)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.document import Document
 from crdtspace.model.history import History, branches, concurrent, creation
+from crdtspace.model.logentry import LogEntry
 
 
 def grown_logs(document: Document, seen: dict[str, int]) -> list[str]:

@@ -15,7 +15,8 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crdtspace.model.document import Document, LogEntry
+from crdtspace.model.document import Document
+from crdtspace.model.logentry import LogEntry
 from crdtspace.model.textedit import diff
 
 Texts = dict[str, str]

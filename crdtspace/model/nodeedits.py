@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from crdtspace.errors import DocumentError, NodeNotFound
 from crdtspace.git import gitio
 from crdtspace.model.bases import Bases
-from crdtspace.model.rekey import Result, create_file, rekey_file
+from crdtspace.model.rekey import Result
+from crdtspace.model.rekeyfile import create_file, rekey_file
 from crdtspace.model.textedit import set_text
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ from crdtspace.errors import DocumentError, NodeNotFound
 from crdtspace.git import gitio
 from crdtspace.model import materialize
 from crdtspace.model.core import ReplicaCore
-from crdtspace.model.document import LogEntry
 from crdtspace.model.languages import profile_for
 from crdtspace.model.layout import FileLayout
+from crdtspace.model.logentry import LogEntry
 from crdtspace.model.segment import TEXT_KIND
 
 if TYPE_CHECKING:

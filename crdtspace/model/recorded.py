@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pycrdt import Array, Map
 
 from crdtspace.errors import DocumentError
-from crdtspace.model.document import TextEdit
+from crdtspace.model.logentry import TextEdit
 from crdtspace.model.nodeedits import NodeEdits
 from crdtspace.model.textedit import diff, set_text
 

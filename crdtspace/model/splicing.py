@@ -16,7 +16,8 @@ from typing import Any
 
 from crdtspace.model.document import Document
 from crdtspace.model.languages import Profile, profile_for
-from crdtspace.model.rekey import Rekeyer, rekey_children, rekey_slots
+from crdtspace.model.rekey import Rekeyer
+from crdtspace.model.rekeyfile import rekey_children, rekey_slots
 from crdtspace.model.textmap import FileIndex, Record
 
 DIRTY_SLOTS = 8

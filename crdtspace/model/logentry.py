@@ -1,0 +1,115 @@
+"""The edit log's entries: who changed a node, how, and which entries they had seen.
+
+`Document.log` reads a node's entries and `Document.append_log` writes them (the schema is in
+`crdtspace.model.document`); `decode_state` reads the yrs state vectors the entries carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TextEdit = tuple[str, int, str, str]
+"""One recorded change of a node text: (part, char offset, old text, new text)."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One edit of one node: who, what, and which entries it had seen (happened-before).
+
+    `edits` are the node's text changes in this entry, in order, each against the text the
+    previous one left; `base` holds the node's texts before them when the entry does not follow
+    exactly one other (a first edit, a create, or an edit that merged concurrent heads), so the
+    text after any entry can be rebuilt (see `history`). `state` is the replica's state
+    vector when the entry was written: entry b had seen entry a iff
+    ``b.state[a.client] > a.state[a.client]`` (for any two nodes, not just one log). `name` is
+    the node's name after the entry; `to` the container a move put it in.
+    """
+
+    id: str
+    agent: str
+    parents: tuple[str, ...]
+    op: str
+    description: str = ""
+    state: tuple[tuple[int, int], ...] = ()
+    name: str = ""
+    edits: tuple[TextEdit, ...] = ()
+    base: tuple[tuple[str, str], ...] | None = None
+    to: str = ""
+
+    @property
+    def client(self) -> int:
+        return int(self.id.partition(".")[0], 16)
+
+    def clock(self, client: int) -> int:
+        for c, k in self.state:
+            if c == client:
+                return k
+        return 0
+
+    def saw(self, other: LogEntry) -> bool:
+        """Whether this entry's writer had seen `other` (happened-before, across nodes)."""
+        if other.id in self.parents:
+            return True
+        client = other.client
+        return self.clock(client) > other.clock(client) > 0 or (
+            client == self.client and self.id != other.id and _counter(self) > _counter(other)
+        )
+
+    @classmethod
+    def from_value(cls, value: Any) -> LogEntry:
+        base = value.get("base")
+        return cls(
+            id=str(value["id"]),
+            agent=str(value["agent"]),
+            parents=tuple(str(p) for p in value.get("parents", ())),
+            op=str(value.get("op", "edit")),
+            description=str(value.get("desc", "")),
+            state=tuple((int(c), int(k)) for c, k in value.get("sv", ())),
+            name=str(value.get("name", "")),
+            edits=tuple((str(p), int(o), str(a), str(b)) for p, o, a, b in value.get("edits", ())),
+            base=None if base is None else tuple((str(p), str(t)) for p, t in base),
+            to=str(value.get("to", "")),
+        )
+
+    def to_value(self) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "id": self.id,
+            "agent": self.agent,
+            "parents": list(self.parents),
+            "op": self.op,
+        }
+        if self.description:
+            value["desc"] = self.description
+        if self.state:
+            value["sv"] = [list(pair) for pair in self.state]
+        if self.name:
+            value["name"] = self.name
+        if self.edits:
+            value["edits"] = [list(e) for e in self.edits]
+        if self.base is not None:
+            value["base"] = [list(pair) for pair in self.base]
+        if self.to:
+            value["to"] = self.to
+        return value
+
+
+def _counter(entry: LogEntry) -> int:
+    try:
+        return int(entry.id.partition(".")[2])
+    except ValueError:
+        return 0
+
+
+def decode_state(state: bytes) -> tuple[tuple[int, int], ...]:
+    """A yrs state vector (varint count, then client/clock varint pairs), sorted by client."""
+    values: list[int] = []
+    value = shift = 0
+    for byte in state:
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            values.append(value)
+            value = shift = 0
+    pairs = values[1:]
+    return tuple(sorted(zip(pairs[0::2], pairs[1::2], strict=False)))
