@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from crdtspace.conflicts import symbols as sym
 from crdtspace.conflicts.findings import (
     BROKEN,
     CONFLICT,
@@ -39,6 +38,16 @@ from crdtspace.conflicts.findings import (
     profile_flag,
 )
 from crdtspace.conflicts.modulepaths import module_candidates
+from crdtspace.conflicts.symbols import file_symbols, fragment_symbols, reports_unresolved
+from crdtspace.conflicts.symboltable import (
+    Definition,
+    FileSymbols,
+    Import,
+    Reference,
+    Resolution,
+    Signature,
+    resolve,
+)
 from crdtspace.model.document import LogEntry
 from crdtspace.model.history import Texts, render_texts
 from crdtspace.model.languages import profile_for
@@ -67,7 +76,7 @@ class Use:
     name: str
     path: str
     nid: str
-    reference: sym.Reference
+    reference: Reference
 
 
 def _package_scope(language: str) -> bool:
@@ -86,8 +95,8 @@ class Semantics:
     ) -> None:
         self.ctx = ctx
         self.edited = edited
-        self._symbols: dict[str, sym.FileSymbols | None] = {}
-        self._fragments: dict[tuple[str, str], sym.FileSymbols | None] = {}
+        self._symbols: dict[str, FileSymbols | None] = {}
+        self._fragments: dict[tuple[str, str], FileSymbols | None] = {}
         # (node, log length) -> whether its log changes a signature: kept across analyses
         self._memo = memo if memo is not None else {}
         self._paths = set(ctx.document.paths())
@@ -110,22 +119,22 @@ class Semantics:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def symbols(self, path: str) -> sym.FileSymbols | None:
+    def symbols(self, path: str) -> FileSymbols | None:
         if path not in self._symbols:
             if path not in self.ctx.document.files or profile_for(path) is None:
                 self._symbols[path] = None
             else:
-                self._symbols[path] = sym.file_symbols(path, self.ctx.layout(path).text)
+                self._symbols[path] = file_symbols(path, self.ctx.layout(path).text)
         return self._symbols[path]
 
-    def fragment(self, path: str, text: str) -> sym.FileSymbols | None:
+    def fragment(self, path: str, text: str) -> FileSymbols | None:
         profile = profile_for(path)
         if profile is None:
             return None
         key = (profile.name, text)
         if key not in self._fragments:
             try:
-                self._fragments[key] = sym.fragment_symbols(profile.name, text)
+                self._fragments[key] = fragment_symbols(profile.name, text)
             except ValueError:  # the language has no symbols query: nothing to compare
                 self._fragments[key] = None
         return self._fragments[key]
@@ -165,7 +174,7 @@ class Semantics:
                 if name not in kept:
                     yield Removal(name, path, nid, entry, "import", module=imported.module)
 
-    def _bound(self, path: str, texts: Texts) -> dict[str, sym.Import]:
+    def _bound(self, path: str, texts: Texts) -> dict[str, Import]:
         fragment = self.fragment(path, render_texts(texts))
         return {i.alias: i for i in fragment.imports} if fragment else {}
 
@@ -228,7 +237,7 @@ class Semantics:
         heads = self.ctx.history.node_log(nid).heads
         texts = [self.ctx.history.before(nid, e) for e in roots]
         texts += [self.ctx.history.after(nid, h) for h in heads]
-        signatures: dict[str, set[sym.Signature]] = {}
+        signatures: dict[str, set[Signature]] = {}
         for version in texts:
             fragment = self.fragment(path, render_texts(version))
             for definition in fragment.definitions if fragment else ():
@@ -241,19 +250,19 @@ class Semantics:
         return any(e.op == "create" or any(part == "name" for part, *_ in e.edits) for e in entries)
 
     @functools.cached_property
-    def _uses(self) -> list[tuple[Use, sym.Resolution]]:
+    def _uses(self) -> list[tuple[Use, Resolution]]:
         return self._find_uses()
 
-    def uses(self) -> list[tuple[Use, sym.Resolution]]:
+    def uses(self) -> list[tuple[Use, Resolution]]:
         return self._uses
 
-    def _find_uses(self) -> list[tuple[Use, sym.Resolution]]:
+    def _find_uses(self) -> list[tuple[Use, Resolution]]:
         """References in edited files, plus those naming a removed definition anywhere."""
         paths = {self.ctx.home(n) for n in self.edited}
         removed = set(self.removals)
         if removed:
             paths |= {p for p in sorted(self._paths) if self._mentions(p, removed)}
-        out: list[tuple[Use, sym.Resolution]] = []
+        out: list[tuple[Use, Resolution]] = []
         for path in sorted(p for p in paths if p and p in self.ctx.document.files):
             symbols = self.symbols(path)
             if symbols is None:
@@ -267,7 +276,7 @@ class Semantics:
                 if nid is None:
                     continue
                 use = Use(reference.name, path, nid, reference)
-                out.append((use, sym.resolve(symbols, reference)))
+                out.append((use, resolve(symbols, reference)))
         return out
 
     def dangling(self) -> list[Conflict]:
@@ -278,7 +287,7 @@ class Semantics:
                 out.setdefault(found.id, found)
         return list(out.values())
 
-    def _dangling(self, use: Use, resolution: sym.Resolution) -> Conflict | None:
+    def _dangling(self, use: Use, resolution: Resolution) -> Conflict | None:
         status = resolution.status
         severity = "certain"
         if status == "imported" and resolution.imported is not None:
@@ -352,14 +361,14 @@ class Semantics:
         module (by a rename that updated its callers): the definition's removal is the cause."""
         if removal.how != "import" or not removal.module:
             return removal
-        module = sym.Import(removal.module, removal.name, removal.name, "", 0, 0)
+        module = Import(removal.module, removal.name, removal.name, "", 0, 0)
         causes = self._removals_in(removal.name, self._module_files(importer, module))
         causes = [c for c in causes if c.how != "import"]
         return causes[0] if causes else removal
 
     def _unbound(self, use: Use) -> bool:
         """Whether the language reports unbound names as "unresolved" itself (Python)."""
-        return sym.reports_unresolved(use.path)
+        return reports_unresolved(use.path)
 
     def _defined_in(self, path: str, name: str) -> bool:
         symbols = self.symbols(path)
@@ -387,7 +396,7 @@ class Semantics:
                 return True
         return False
 
-    def _module_files(self, importer: str, imported: sym.Import) -> list[str]:
+    def _module_files(self, importer: str, imported: Import) -> list[str]:
         profile = profile_for(importer)
         if profile is None:
             return []
@@ -400,7 +409,7 @@ class Semantics:
                 out.append(candidate)
         return sorted(set(out))
 
-    def _import_holds(self, importer: str, imported: sym.Import) -> bool:
+    def _import_holds(self, importer: str, imported: Import) -> bool:
         """Whether `from m import name` still finds `name` (True when m is not in the repo)."""
         if imported.name is None or imported.star:
             return True
@@ -435,9 +444,7 @@ class Semantics:
                 out.setdefault(found.id, found)
         return list(out.values())
 
-    def _callee(
-        self, use: Use, resolution: sym.Resolution
-    ) -> tuple[sym.Definition | None, str | None]:
+    def _callee(self, use: Use, resolution: Resolution) -> tuple[Definition | None, str | None]:
         if resolution.status == "defined" and resolution.definition is not None:
             if self._overloaded(use.path, resolution.definition):
                 return None, None
@@ -463,7 +470,7 @@ class Semantics:
                     return defs[0], path
         return None, None
 
-    def _overloaded(self, path: str, definition: sym.Definition) -> bool:
+    def _overloaded(self, path: str, definition: Definition) -> bool:
         symbols = self.symbols(path)
         if symbols is None:
             return True
@@ -474,7 +481,7 @@ class Semantics:
         ]
         return len(same) > 1
 
-    def _signature(self, use: Use, definition: sym.Definition, home: str) -> Conflict | None:
+    def _signature(self, use: Use, definition: Definition, home: str) -> Conflict | None:
         layout = self.ctx.layout(home)
         holder = layout.unit_at(definition.start)
         if holder is None:
@@ -522,7 +529,7 @@ class Semantics:
                 out.append(entry)
         return sorted(out, key=lambda e: e.id)
 
-    def _signature_of(self, path: str, texts: Texts, name: str) -> sym.Signature | None:
+    def _signature_of(self, path: str, texts: Texts, name: str) -> Signature | None:
         fragment = self.fragment(path, render_texts(texts))
         if fragment is None:
             return None
@@ -544,9 +551,9 @@ class Semantics:
                 out.setdefault(found.id, found)
         return list(out.values())
 
-    def _duplicates_in(self, path: str, symbols: sym.FileSymbols) -> Iterable[Conflict]:
+    def _duplicates_in(self, path: str, symbols: FileSymbols) -> Iterable[Conflict]:
         layout = self.ctx.layout(path)
-        groups: dict[tuple[str, str], list[tuple[sym.Definition, str]]] = {}
+        groups: dict[tuple[str, str], list[tuple[Definition, str]]] = {}
         for definition in symbols.definitions:
             if definition.kind not in DEFINITION_KINDS:
                 continue
@@ -561,7 +568,7 @@ class Semantics:
             if found is not None:
                 yield found
 
-    def _allowed_twice(self, defs: list[sym.Definition], path: str) -> bool:
+    def _allowed_twice(self, defs: list[Definition], path: str) -> bool:
         """Overloads (different signatures in Java/TypeScript), @overload, property setters,
         and plain re-assignments of a variable are not duplicates."""
         kinds = {d.kind for d in defs}
