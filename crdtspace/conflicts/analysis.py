@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from crdtspace.conflicts.documentsymbols import WordIndex
 from crdtspace.conflicts.findings import (
     BROKEN,
     CONFLICT,
@@ -32,7 +33,7 @@ from crdtspace.conflicts.findings import (
     make,
     node_findings,
 )
-from crdtspace.conflicts.semantics import Semantics, WordIndex
+from crdtspace.conflicts.semantics import Semantics
 from crdtspace.model.document import Document, LogEntry
 from crdtspace.model.languages import profile_for
 
