@@ -10,15 +10,8 @@ from pathlib import Path
 import pytest
 
 from crdtspace.conflicts.modulepaths import module_candidates
-from crdtspace.conflicts.symbols import (
-    Call,
-    FileSymbols,
-    Reference,
-    Signature,
-    file_symbols,
-    fragment_symbols,
-    resolve,
-)
+from crdtspace.conflicts.symbols import file_symbols, fragment_symbols
+from crdtspace.conflicts.symboltable import Call, FileSymbols, Reference, Signature, resolve
 
 
 def symbols(path: str, text: str) -> FileSymbols:

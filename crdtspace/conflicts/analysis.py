@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from crdtspace.conflicts.documentsymbols import WordIndex
 from crdtspace.conflicts.findings import (
     BROKEN,
     CONFLICT,
@@ -31,7 +32,7 @@ from crdtspace.conflicts.findings import (
     make,
     node_findings,
 )
-from crdtspace.conflicts.semantics import Semantics, WordIndex
+from crdtspace.conflicts.semantics import Semantics
 from crdtspace.model.document import Document
 from crdtspace.model.history import branches, concurrent, creation
 from crdtspace.model.languages import profile_for

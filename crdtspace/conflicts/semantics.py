@@ -1,6 +1,7 @@
 """Semantic conflicts: merged code that parses but no longer fits together.
 
-From the symbols of the merged files (`crdtspace.conflicts.symbols`) and the node logs:
+From the symbols of the merged files (`crdtspace.conflicts.symbols`, read once per analysis by
+`crdtspace.conflicts.documentsymbols`) and the node logs:
 
 - a reference that no longer resolves, whose definition (or import) one side removed or renamed:
   ``dangling-reference`` / ``import-removed`` when the side that added the reference had not
@@ -19,30 +20,36 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
-from crdtspace.conflicts import symbols as sym
+from crdtspace.conflicts.documentsymbols import DocumentSymbols
 from crdtspace.conflicts.findings import (
     BROKEN,
     CONFLICT,
     POSSIBLE,
     Conflict,
-    Context,
     Side,
     make,
     named_first,
     overloads_allowed,
-    profile_flag,
 )
-from crdtspace.conflicts.modulepaths import module_candidates
+from crdtspace.conflicts.symbols import reports_unresolved
+from crdtspace.conflicts.symboltable import (
+    Definition,
+    FileSymbols,
+    Import,
+    Reference,
+    Resolution,
+    Signature,
+    resolve,
+)
 from crdtspace.model.history import Texts, concurrent, creation, render_texts
 from crdtspace.model.languages import profile_for
 from crdtspace.model.logentry import LogEntry
 
 DEFINITION_KINDS = ("function", "method", "class", "type", "constant", "variable")
-"""Definition kinds (symbols.Definition.kind) whose removal can leave references dangling."""
+"""Definition kinds (symboltable.Definition.kind) whose removal can leave references dangling."""
 
 
 @dataclass(frozen=True)
@@ -65,72 +72,11 @@ class Use:
     name: str
     path: str
     nid: str
-    reference: sym.Reference
+    reference: Reference
 
 
-def _package_scope(language: str) -> bool:
-    return profile_flag(language, "package_scope")
-
-
-class Semantics:
+class Semantics(DocumentSymbols):
     """One semantic analysis of a document state (see the module docstring)."""
-
-    def __init__(
-        self,
-        ctx: Context,
-        edited: list[str],
-        memo: dict[tuple[str, int], bool] | None = None,
-        words: WordIndex | None = None,
-    ) -> None:
-        self.ctx = ctx
-        self.edited = edited
-        self._symbols: dict[str, sym.FileSymbols | None] = {}
-        self._fragments: dict[tuple[str, str], sym.FileSymbols | None] = {}
-        # (node, log length) -> whether its log changes a signature: kept across analyses
-        self._memo = memo if memo is not None else {}
-        self._paths = set(ctx.document.paths())
-        self._words = words if words is not None else WordIndex()
-        self._by_file: dict[str, list[str]] = {}
-        for nid in edited:
-            home = ctx.home(nid)
-            if home:
-                self._by_file.setdefault(home, []).append(nid)
-
-    def _mentions(self, path: str, names: set[str]) -> bool:
-        if profile_for(path) is None:
-            return False
-        key = tuple(
-            (n, len(self.ctx.history.node_log(n).entries)) for n in self._by_file.get(path, ())
-        )
-        return not self._words.words(path, key, lambda: self.ctx.layout(path).text).isdisjoint(
-            names
-        )
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def symbols(self, path: str) -> sym.FileSymbols | None:
-        if path not in self._symbols:
-            if path not in self.ctx.document.files or profile_for(path) is None:
-                self._symbols[path] = None
-            else:
-                self._symbols[path] = sym.file_symbols(path, self.ctx.layout(path).text)
-        return self._symbols[path]
-
-    def fragment(self, path: str, text: str) -> sym.FileSymbols | None:
-        profile = profile_for(path)
-        if profile is None:
-            return None
-        key = (profile.name, text)
-        if key not in self._fragments:
-            try:
-                self._fragments[key] = sym.fragment_symbols(profile.name, text)
-            except ValueError:  # the language has no symbols query: nothing to compare
-                self._fragments[key] = None
-        return self._fragments[key]
-
-    def before_after(self, nid: str, entry: LogEntry) -> tuple[Texts, Texts]:
-        history = self.ctx.history
-        return history.before(nid, entry), history.after(nid, entry.id)
 
     # -- who removed a name ----------------------------------------------------------------
 
@@ -163,7 +109,7 @@ class Semantics:
                 if name not in kept:
                     yield Removal(name, path, nid, entry, "import", module=imported.module)
 
-    def _bound(self, path: str, texts: Texts) -> dict[str, sym.Import]:
+    def _bound(self, path: str, texts: Texts) -> dict[str, Import]:
         fragment = self.fragment(path, render_texts(texts))
         return {i.alias: i for i in fragment.imports} if fragment else {}
 
@@ -226,7 +172,7 @@ class Semantics:
         heads = self.ctx.history.node_log(nid).heads
         texts = [self.ctx.history.before(nid, e) for e in roots]
         texts += [self.ctx.history.after(nid, h) for h in heads]
-        signatures: dict[str, set[sym.Signature]] = {}
+        signatures: dict[str, set[Signature]] = {}
         for version in texts:
             fragment = self.fragment(path, render_texts(version))
             for definition in fragment.definitions if fragment else ():
@@ -239,19 +185,19 @@ class Semantics:
         return any(e.op == "create" or any(part == "name" for part, *_ in e.edits) for e in entries)
 
     @functools.cached_property
-    def _uses(self) -> list[tuple[Use, sym.Resolution]]:
+    def _uses(self) -> list[tuple[Use, Resolution]]:
         return self._find_uses()
 
-    def uses(self) -> list[tuple[Use, sym.Resolution]]:
+    def uses(self) -> list[tuple[Use, Resolution]]:
         return self._uses
 
-    def _find_uses(self) -> list[tuple[Use, sym.Resolution]]:
+    def _find_uses(self) -> list[tuple[Use, Resolution]]:
         """References in edited files, plus those naming a removed definition anywhere."""
         paths = {self.ctx.home(n) for n in self.edited}
         removed = set(self.removals)
         if removed:
             paths |= {p for p in sorted(self._paths) if self._mentions(p, removed)}
-        out: list[tuple[Use, sym.Resolution]] = []
+        out: list[tuple[Use, Resolution]] = []
         for path in sorted(p for p in paths if p and p in self.ctx.document.files):
             symbols = self.symbols(path)
             if symbols is None:
@@ -265,7 +211,7 @@ class Semantics:
                 if nid is None:
                     continue
                 use = Use(reference.name, path, nid, reference)
-                out.append((use, sym.resolve(symbols, reference)))
+                out.append((use, resolve(symbols, reference)))
         return out
 
     def dangling(self) -> list[Conflict]:
@@ -276,7 +222,7 @@ class Semantics:
                 out.setdefault(found.id, found)
         return list(out.values())
 
-    def _dangling(self, use: Use, resolution: sym.Resolution) -> Conflict | None:
+    def _dangling(self, use: Use, resolution: Resolution) -> Conflict | None:
         status = resolution.status
         severity = "certain"
         if status == "imported" and resolution.imported is not None:
@@ -350,70 +296,19 @@ class Semantics:
         module (by a rename that updated its callers): the definition's removal is the cause."""
         if removal.how != "import" or not removal.module:
             return removal
-        module = sym.Import(removal.module, removal.name, removal.name, "", 0, 0)
+        module = Import(removal.module, removal.name, removal.name, "", 0, 0)
         causes = self._removals_in(removal.name, self._module_files(importer, module))
         causes = [c for c in causes if c.how != "import"]
         return causes[0] if causes else removal
 
     def _unbound(self, use: Use) -> bool:
         """Whether the language reports unbound names as "unresolved" itself (Python)."""
-        return sym.reports_unresolved(use.path)
-
-    def _defined_in(self, path: str, name: str) -> bool:
-        symbols = self.symbols(path)
-        return symbols is not None and any(d.name == name for d in symbols.definitions)
+        return reports_unresolved(use.path)
 
     def _removals_in(self, name: str, paths: Iterable[str]) -> list[Removal]:
         wanted = set(paths)
         found = [r for r in self.removals.get(name, []) if r.path in wanted]
         return sorted(found, key=lambda r: (r.path, r.nid, r.entry.id))
-
-    def _scope_files(self, path: str) -> list[str]:
-        profile = profile_for(path)
-        if profile is not None and _package_scope(profile.name):
-            return _siblings(self.ctx.document.paths(), path)
-        return [path]
-
-    def _package_defines(self, path: str, name: str) -> bool:
-        """Go/Java: another file of the same directory defines the name at top level."""
-        profile = profile_for(path)
-        if profile is None or not _package_scope(profile.name):
-            return False
-        for other in _siblings(self.ctx.document.paths(), path):
-            symbols = self.symbols(other) if other != path else None
-            if symbols and any(d.name == name and not d.scope for d in symbols.definitions):
-                return True
-        return False
-
-    def _module_files(self, importer: str, imported: sym.Import) -> list[str]:
-        profile = profile_for(importer)
-        if profile is None:
-            return []
-        files = self._paths
-        out: list[str] = []
-        for candidate in module_candidates(profile.name, importer, imported.module):
-            if candidate.endswith("/"):
-                out.extend(p for p in files if _folder(p) == candidate)
-            elif candidate in files:
-                out.append(candidate)
-        return sorted(set(out))
-
-    def _import_holds(self, importer: str, imported: sym.Import) -> bool:
-        """Whether `from m import name` still finds `name` (True when m is not in the repo)."""
-        if imported.name is None or imported.star:
-            return True
-        files = self._module_files(importer, imported)
-        if not files:
-            return True
-        for path in files:
-            symbols = self.symbols(path)
-            if symbols is None or symbols.has_errors:
-                return True
-            if any(d.name == imported.name and not d.scope for d in symbols.definitions):
-                return True
-            if any(i.alias == imported.name or i.star for i in symbols.imports if not i.scope):
-                return True
-        return False
 
     # -- signatures ------------------------------------------------------------------------
 
@@ -433,9 +328,7 @@ class Semantics:
                 out.setdefault(found.id, found)
         return list(out.values())
 
-    def _callee(
-        self, use: Use, resolution: sym.Resolution
-    ) -> tuple[sym.Definition | None, str | None]:
+    def _callee(self, use: Use, resolution: Resolution) -> tuple[Definition | None, str | None]:
         if resolution.status == "defined" and resolution.definition is not None:
             if self._overloaded(use.path, resolution.definition):
                 return None, None
@@ -461,18 +354,7 @@ class Semantics:
                     return defs[0], path
         return None, None
 
-    def _overloaded(self, path: str, definition: sym.Definition) -> bool:
-        symbols = self.symbols(path)
-        if symbols is None:
-            return True
-        same = [
-            d
-            for d in symbols.definitions
-            if d.name == definition.name and d.scope == definition.scope
-        ]
-        return len(same) > 1
-
-    def _signature(self, use: Use, definition: sym.Definition, home: str) -> Conflict | None:
+    def _signature(self, use: Use, definition: Definition, home: str) -> Conflict | None:
         layout = self.ctx.layout(home)
         holder = layout.unit_at(definition.start)
         if holder is None:
@@ -520,7 +402,7 @@ class Semantics:
                 out.append(entry)
         return sorted(out, key=lambda e: e.id)
 
-    def _signature_of(self, path: str, texts: Texts, name: str) -> sym.Signature | None:
+    def _signature_of(self, path: str, texts: Texts, name: str) -> Signature | None:
         fragment = self.fragment(path, render_texts(texts))
         if fragment is None:
             return None
@@ -542,9 +424,9 @@ class Semantics:
                 out.setdefault(found.id, found)
         return list(out.values())
 
-    def _duplicates_in(self, path: str, symbols: sym.FileSymbols) -> Iterable[Conflict]:
+    def _duplicates_in(self, path: str, symbols: FileSymbols) -> Iterable[Conflict]:
         layout = self.ctx.layout(path)
-        groups: dict[tuple[str, str], list[tuple[sym.Definition, str]]] = {}
+        groups: dict[tuple[str, str], list[tuple[Definition, str]]] = {}
         for definition in symbols.definitions:
             if definition.kind not in DEFINITION_KINDS:
                 continue
@@ -559,7 +441,7 @@ class Semantics:
             if found is not None:
                 yield found
 
-    def _allowed_twice(self, defs: list[sym.Definition], path: str) -> bool:
+    def _allowed_twice(self, defs: list[Definition], path: str) -> bool:
         """Overloads (different signatures in Java/TypeScript), @overload, property setters,
         and plain re-assignments of a variable are not duplicates."""
         kinds = {d.kind for d in defs}
@@ -635,34 +517,3 @@ def _line_at(text: str, offset: int) -> str:
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     return text[start : end if end >= 0 else len(text)].strip()
-
-
-def _siblings(paths: Iterable[str], path: str) -> list[str]:
-    folder = PurePosixPath(path).parent
-    suffix = PurePosixPath(path).suffix
-    return sorted(
-        p for p in paths if PurePosixPath(p).parent == folder and PurePosixPath(p).suffix == suffix
-    )
-
-
-_WORD = re.compile(r"[A-Za-z_$][\w$]*")
-
-
-class WordIndex:
-    """The identifiers each file mentions, kept across analyses: a file's text only changes
-    through its edited nodes, so the words of a file stay valid while their logs do not grow."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, tuple[tuple[tuple[str, int], ...], frozenset[str]]] = {}
-
-    def words(
-        self, path: str, key: tuple[tuple[str, int], ...], text: Callable[[], str]
-    ) -> frozenset[str]:
-        held = self._held.get(path)
-        if held is None or held[0] != key:
-            held = self._held[path] = (key, frozenset(_WORD.findall(text())))
-        return held[1]
-
-
-def _folder(path: str) -> str:
-    return f"{PurePosixPath(path).parent.as_posix()}/"

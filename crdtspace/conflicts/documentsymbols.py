@@ -1,0 +1,182 @@
+"""The files of a document state as the semantic checks read them: symbols parsed once per state.
+
+`DocumentSymbols` holds what one analysis (`crdtspace.conflicts.semantics.Semantics`) reads: each
+file's symbols and each node text's fragment symbols, parsed at most once; whether a file mentions
+a name at all (through the `WordIndex`, kept across analyses, without parsing); and which files a
+name may be defined in (a Go or Java package's sibling files, an import's module files).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import PurePosixPath
+
+from crdtspace.conflicts.findings import Context, profile_flag
+from crdtspace.conflicts.modulepaths import module_candidates
+from crdtspace.conflicts.symbols import file_symbols, fragment_symbols
+from crdtspace.conflicts.symboltable import Definition, FileSymbols, Import
+from crdtspace.model.history import Texts
+from crdtspace.model.languages import profile_for
+from crdtspace.model.logentry import LogEntry
+
+
+def _package_scope(language: str) -> bool:
+    return profile_flag(language, "package_scope")
+
+
+class DocumentSymbols:
+    """The files of one document state as the semantic checks read them (see the module
+    docstring)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        edited: list[str],
+        memo: dict[tuple[str, int], bool] | None = None,
+        words: WordIndex | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.edited = edited
+        self._symbols: dict[str, FileSymbols | None] = {}
+        self._fragments: dict[tuple[str, str], FileSymbols | None] = {}
+        # (node, log length) -> whether its log changes a signature: kept across analyses
+        self._memo = memo if memo is not None else {}
+        self._paths = set(ctx.document.paths())
+        self._words = words if words is not None else WordIndex()
+        self._by_file: dict[str, list[str]] = {}
+        for nid in edited:
+            home = ctx.home(nid)
+            if home:
+                self._by_file.setdefault(home, []).append(nid)
+
+    def _mentions(self, path: str, names: set[str]) -> bool:
+        if profile_for(path) is None:
+            return False
+        key = tuple(
+            (n, len(self.ctx.history.node_log(n).entries)) for n in self._by_file.get(path, ())
+        )
+        return not self._words.words(path, key, lambda: self.ctx.layout(path).text).isdisjoint(
+            names
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def symbols(self, path: str) -> FileSymbols | None:
+        if path not in self._symbols:
+            if path not in self.ctx.document.files or profile_for(path) is None:
+                self._symbols[path] = None
+            else:
+                self._symbols[path] = file_symbols(path, self.ctx.layout(path).text)
+        return self._symbols[path]
+
+    def fragment(self, path: str, text: str) -> FileSymbols | None:
+        profile = profile_for(path)
+        if profile is None:
+            return None
+        key = (profile.name, text)
+        if key not in self._fragments:
+            try:
+                self._fragments[key] = fragment_symbols(profile.name, text)
+            except ValueError:  # the language has no symbols query: nothing to compare
+                self._fragments[key] = None
+        return self._fragments[key]
+
+    def before_after(self, nid: str, entry: LogEntry) -> tuple[Texts, Texts]:
+        history = self.ctx.history
+        return history.before(nid, entry), history.after(nid, entry.id)
+
+    # -- where a name is defined -----------------------------------------------------------
+
+    def _defined_in(self, path: str, name: str) -> bool:
+        symbols = self.symbols(path)
+        return symbols is not None and any(d.name == name for d in symbols.definitions)
+
+    def _scope_files(self, path: str) -> list[str]:
+        profile = profile_for(path)
+        if profile is not None and _package_scope(profile.name):
+            return _siblings(self.ctx.document.paths(), path)
+        return [path]
+
+    def _package_defines(self, path: str, name: str) -> bool:
+        """Go/Java: another file of the same directory defines the name at top level."""
+        profile = profile_for(path)
+        if profile is None or not _package_scope(profile.name):
+            return False
+        for other in _siblings(self.ctx.document.paths(), path):
+            symbols = self.symbols(other) if other != path else None
+            if symbols and any(d.name == name and not d.scope for d in symbols.definitions):
+                return True
+        return False
+
+    def _module_files(self, importer: str, imported: Import) -> list[str]:
+        profile = profile_for(importer)
+        if profile is None:
+            return []
+        files = self._paths
+        out: list[str] = []
+        for candidate in module_candidates(profile.name, importer, imported.module):
+            if candidate.endswith("/"):
+                out.extend(p for p in files if _folder(p) == candidate)
+            elif candidate in files:
+                out.append(candidate)
+        return sorted(set(out))
+
+    def _import_holds(self, importer: str, imported: Import) -> bool:
+        """Whether `from m import name` still finds `name` (True when m is not in the repo)."""
+        if imported.name is None or imported.star:
+            return True
+        files = self._module_files(importer, imported)
+        if not files:
+            return True
+        for path in files:
+            symbols = self.symbols(path)
+            if symbols is None or symbols.has_errors:
+                return True
+            if any(d.name == imported.name and not d.scope for d in symbols.definitions):
+                return True
+            if any(i.alias == imported.name or i.star for i in symbols.imports if not i.scope):
+                return True
+        return False
+
+    def _overloaded(self, path: str, definition: Definition) -> bool:
+        symbols = self.symbols(path)
+        if symbols is None:
+            return True
+        same = [
+            d
+            for d in symbols.definitions
+            if d.name == definition.name and d.scope == definition.scope
+        ]
+        return len(same) > 1
+
+
+def _siblings(paths: Iterable[str], path: str) -> list[str]:
+    folder = PurePosixPath(path).parent
+    suffix = PurePosixPath(path).suffix
+    return sorted(
+        p for p in paths if PurePosixPath(p).parent == folder and PurePosixPath(p).suffix == suffix
+    )
+
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+class WordIndex:
+    """The identifiers each file mentions, kept across analyses: a file's text only changes
+    through its edited nodes, so the words of a file stay valid while their logs do not grow."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[tuple[tuple[str, int], ...], frozenset[str]]] = {}
+
+    def words(
+        self, path: str, key: tuple[tuple[str, int], ...], text: Callable[[], str]
+    ) -> frozenset[str]:
+        held = self._held.get(path)
+        if held is None or held[0] != key:
+            held = self._held[path] = (key, frozenset(_WORD.findall(text())))
+        return held[1]
+
+
+def _folder(path: str) -> str:
+    return f"{PurePosixPath(path).parent.as_posix()}/"
