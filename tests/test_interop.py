@@ -31,8 +31,8 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Map, Provider, Text
 
+from crdtspace.live.access import token_for
 from crdtspace.live.netreplica import NetworkReplica
-from crdtspace.live.server import token_for
 from crdtspace.testing import WebsocketChannel
 from crdtspace.workspace import Workspace
 

@@ -25,8 +25,9 @@ from typer.testing import CliRunner
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.git.gate import behind
+from crdtspace.live.access import fetch_status
 from crdtspace.live.netreplica import NetworkReplica, room_url
-from crdtspace.live.server import fetch_status, running_server
+from crdtspace.live.server import running_server
 from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
 

@@ -32,7 +32,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from crdtspace import Workspace
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, SyncError
-from crdtspace.live.server import fetch_status, running_server, token_for
+from crdtspace.live.access import fetch_status, token_for
+from crdtspace.live.server import running_server
 from crdtspace.testing import WebsocketChannel, make_repo
 
 TOKEN = "s3cret-token"

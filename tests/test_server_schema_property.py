@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from crdtspace import Workspace
-from crdtspace.live.server import Server, _Hostile
+from crdtspace.live.protocol import Hostile as _Hostile
+from crdtspace.live.server import Server
 from crdtspace.model.versions import new_doc
 from crdtspace.testing import make_repo
 from tests.test_robust_readers import APP, FILES, edits, shaped

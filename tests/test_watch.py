@@ -16,7 +16,8 @@ import pytest
 
 from crdtspace import sync
 from crdtspace.errors import CrdtspaceError, PathError, VersionError
-from crdtspace.live.watch import Watcher, WatchEvent
+from crdtspace.live.disk import WatchEvent
+from crdtspace.live.watch import Watcher
 from crdtspace.testing import make_repo
 from crdtspace.workspace import Workspace
 

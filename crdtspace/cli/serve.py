@@ -17,7 +17,8 @@ import typer
 
 from crdtspace.cli.common import app, context, err, handled, out, scrub
 from crdtspace.errors import SyncError
-from crdtspace.live.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server, bind_socket
+from crdtspace.live.access import bind_socket
+from crdtspace.live.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

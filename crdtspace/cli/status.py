@@ -60,15 +60,15 @@ def status(
 
 def server_status(ctx: typer.Context, url: str, token: str | None, as_json: bool) -> None:
     """`status --server URL`: what a running server says (clients, state vectors, claims)."""
-    from crdtspace.live import server as sync_server
+    from crdtspace.live import access
 
     options = cli_context(ctx)
     secrets = [token]  # the token never shows in an error, the one read from the file neither
     with handled(secrets):
         if token is None:
-            token = sync_server.token_for(options.repo, options.workspace)
+            token = access.token_for(options.repo, options.workspace)
             secrets.append(token)
-        info = sync_server.fetch_status(url, token)
+        info = access.fetch_status(url, token)
     if as_json:
         print_json(info)
         return

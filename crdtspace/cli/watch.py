@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, open_workspace, out
-from crdtspace.live.watch import Watcher, WatchEvent
+from crdtspace.live.disk import WatchEvent
+from crdtspace.live.watch import Watcher
 
 _VERBS = {
     "saved": "saved",

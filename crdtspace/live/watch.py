@@ -77,123 +77,35 @@ editing) must hold it too. A save merged from a fork reaches the workspace's lis
 local update (`Workspace.adopt`), so in-memory `Link`s and a networked replica's sender forward
 it at once. `stop()` scans the tree once more, so no save is lost. `tick()` does one
 synchronous pass, for tests and for callers with their own loop.
+
+Here: the `Watcher`'s threads, its passes and how it reconciles the two sides. What it keeps of
+each path and how it reads both sides is `crdtspace.live.watchstate`; writing files, telling
+text from binary and `WatchEvent`, `crdtspace.live.disk`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import watchfiles
 
 from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.conflicts.findings import Conflict
-from crdtspace.errors import CrdtspaceError, DocumentError, PathError
+from crdtspace.errors import DocumentError, PathError
 from crdtspace.git import gitio
-from crdtspace.model import materialize
-from crdtspace.model.replica import Replica
+from crdtspace.live.disk import Binary, WatchEvent, atomic_write, not_ours
+from crdtspace.live.watchstate import WatchState
 from crdtspace.model.versions import VersionError
 
-__all__ = ["Binary", "WatchEvent", "Watcher"]
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)  # read once, at import (os.umask has no read-only form)
-
-EMPTY_QUIET = 0.25
-"""Seconds a file found empty must stay so before the emptying counts as a save."""
-
-TEMP_MARK = ".crdtspace-tmp"
-"""In the name of the temporary files of atomic writes (never mirrored)."""
+__all__ = ["Watcher"]
 
 
-@dataclass(frozen=True)
-class Binary:
-    """A file on disk that stays git-only: why."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class WatchEvent:
-    """One thing the watcher did or noticed.
-
-    `kind` is one of: ``saved`` (an editor save became an edit), ``created``, ``removed`` (a
-    file new or deleted on disk, now in or out of the workspace), ``written`` and ``deleted``
-    (a remote change written to disk; also the merge of a save written back), ``merged`` (a
-    save made from a version the workspace has changed the file since, merged with those
-    remote edits cleanly), ``conflict`` (the same, with overlapping changes: `conflicts`, the
-    new open conflicts the editor is part of; or, with `method` ``keep``, a file deleted on
-    one side and edited on the other, kept), ``refused`` (a save the workspace did not take,
-    e.g. one that changed an open overlap's conflict block but kept its markers: `detail` says
-    why; the file is left as saved), ``skipped`` (a file left to git: `detail` says why).
-    """
-
-    kind: str
-    path: str
-    detail: str = ""
-    method: str = ""
-    conflicts: tuple[Conflict, ...] = ()
-    at: float = field(default_factory=time.monotonic, compare=False)
-
-
-Disk = str | None | Binary
-
-
-class Watcher:
+class Watcher(WatchState):
     """Keeps a workspace and its working tree in sync, both ways."""
-
-    def __init__(
-        self,
-        workspace: Replica,
-        root: Path | str | None = None,
-        *,
-        agent: str | None = None,
-        step_ms: int = 15,
-        debounce_ms: int = 400,
-        settle: float = 0.005,
-        size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
-    ) -> None:
-        if root is None:
-            if workspace.root is None:
-                raise PathError("The workspace has no repository root; give the watcher one.")
-            root = workspace.root
-        self.workspace = workspace
-        self.root = Path(root).resolve()
-        self.agent = agent or f"editor:{_user_name(self.root)}"
-        self.step_ms = step_ms
-        self.debounce_ms = debounce_ms
-        self.settle = settle
-        self.size_limit = size_limit
-        # A networked replica merges incoming updates under its own lock: share it, so that a
-        # tick (read disk, render, write) is atomic with respect to them.
-        lock = getattr(workspace, "lock", None)
-        self.lock: Any = lock if lock is not None else threading.RLock()
-        self.events: list[WatchEvent] = []
-        self.errors: list[str] = []
-        self._known: dict[str, str | None] = {}
-        self._versions: dict[str, str | None] = {}
-        self._origin: str | None = None
-        self._named: set[str] = set()  # conflicts a `conflict` event named
-        self._held: set[str] = set()
-        self._retry: set[str] = set()
-        self._refused: dict[str, str] = {}  # path -> the saved text the workspace refused
-        self._live = False
-        self._own = False
-        self._primed = False
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._subscriptions: list[tuple[Any, Any]] = []
-        self._touched_nodes: set[str] = set()
-        self._touched_files: set[str] = set()
 
     # -- running ---------------------------------------------------------------------------
 
@@ -220,45 +132,12 @@ class Watcher:
             self.tick(None)
             self.close()
 
-    def close(self) -> None:
-        """Stop observing the workspace (a later `tick` starts over, as the first one)."""
-        with self.lock:
-            for shared, subscription in self._subscriptions:
-                shared.unobserve(subscription)
-            self._subscriptions.clear()
-            self._primed = False
-
     def __enter__(self) -> Watcher:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _observe(self) -> None:
-        """Note which nodes and files a transaction changes (resolved to paths in a tick): a
-        remote edit costs a render of its own files, not of the whole workspace."""
-        document = self.workspace.document
-        self._subscriptions = [
-            (document.nodes, document.nodes.observe_deep(self._on_nodes)),
-            (document.files, document.files.observe(self._on_files)),
-        ]
-
-    def _on_nodes(self, events: list[Any]) -> None:
-        if self._own:  # a save of ours: the texts it wrote are known already
-            return
-        for event in events:
-            if event.path:
-                self._touched_nodes.add(str(event.path[0]))
-            else:
-                self._touched_nodes.update(str(key) for key in event.keys)
-        self._wake.set()
-
-    def _on_files(self, event: Any) -> None:
-        if self._own:
-            return
-        self._touched_files.update(str(key) for key in event.keys)
-        self._wake.set()
 
     def _follow_disk(self) -> None:
         try:
@@ -269,7 +148,7 @@ class Watcher:
     def _watch_files(self) -> None:
         changes_seen = watchfiles.watch(
             self.root,
-            watch_filter=_not_ours,
+            watch_filter=not_ours,
             debounce=self.debounce_ms,
             step=self.step_ms,
             stop_event=self._stop,
@@ -359,14 +238,8 @@ class Watcher:
             if text in (self._known[relative], self._refused.get(relative)):
                 # (refused: the file holds what the session saved, as a refused disk save does)
                 target = gitio.safe_target(self.root, relative)
-                _atomic_write(target, text, self.workspace.document.mode(relative))
+                atomic_write(target, text, self.workspace.document.mode(relative))
             return self.events[first:]
-
-    def _relative(self, path: str | Path) -> str:
-        relative = gitio.safe_relpath(self.root, str(path))
-        if relative in self.workspace.document.gitonly:
-            raise PathError(f"{relative!r} is kept in git only; the watcher leaves it alone.")
-        return relative
 
     def _prime(self) -> None:
         workspace = self.workspace
@@ -388,103 +261,6 @@ class Watcher:
                 self._versions[path] = commit or None
         self._primed = True
         self._observe()
-
-    def _text(self, path: str) -> str | None:
-        """The workspace's text of `path` as the disk mirrors it (None: not a file of the
-        workspace): the materialized view, where a node in an open overlap shows both sides
-        and their base between git-style markers (`crdtspace.model.materialize`), as `render` reads
-        it, but not noted as anybody's read."""
-        document = self.workspace.document
-        if path not in document.files:
-            return None
-        return materialize.render(document, path, materialize.in_file(document, path))
-
-    def _texts(self) -> dict[str, str]:
-        """`_text` of every file of the workspace (only the files with a node that has
-        concurrent heads are looked at for overlaps)."""
-        document = self.workspace.document
-        contested = {
-            document.path_of(nid)
-            for nid in document.edited_nodes()
-            if document.has_node(nid) and len(document.heads(nid)) > 1
-        }
-        return {
-            path: materialize.render(document, path, materialize.in_file(document, path))
-            if path in contested
-            else document.render(path)
-            for path in self.workspace.paths()
-        }
-
-    def _commit_version(self) -> str:
-        """The version of the workspace's base commit ("" when it records none)."""
-        try:
-            return self.workspace.commit_version()
-        except CrdtspaceError:
-            return ""
-
-    def _base_reader(self) -> Callable[[str], str | None]:
-        """The text of a file in the workspace's base commit (None: absent, or not text)."""
-        base = str(self.workspace.document.meta.get("base", ""))
-        try:
-            repo = gitio.open_repo(self.root)
-            entries = gitio.tree_entries(repo, base) if base else {}
-        except CrdtspaceError:
-            entries = {}
-
-        def read(path: str) -> str | None:
-            if path not in entries:
-                return None
-            return gitio.classify(gitio.blob_text(repo, entries[path][1]))[0]
-
-        return read
-
-    def _scan(self) -> set[str]:
-        listed = _git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-        found = {p for p in listed.split("\0") if p}
-        return found | set(self.workspace.paths()) | set(self._known)
-
-    def _reported(self, paths: Iterable[str | Path]) -> set[str]:
-        relative: set[str] = set()
-        for path in paths:
-            absolute = path if os.path.isabs(path) else str(self.root / path)
-            if TEMP_MARK in os.path.basename(absolute):
-                continue
-            try:
-                rel = gitio.safe_relpath(self.root, str(absolute))
-            except PathError:
-                continue
-            if os.path.isdir(absolute):
-                relative |= self._files_under(rel)
-            else:
-                relative.add(rel)
-                prefix = rel + "/"  # a folder deleted or renamed away
-                relative |= {p for p in self._known if p.startswith(prefix)}
-        known = set(self.workspace.paths()) | set(self._known)
-        return (relative & known) | self._not_ignored(relative - known)
-
-    def _files_under(self, folder: str) -> set[str]:
-        found: set[str] = set()
-        for directory, dirs, files in os.walk(self.root / folder):
-            dirs[:] = [d for d in dirs if d != ".git"]
-            for name in files:
-                if TEMP_MARK not in name:
-                    found.add(Path(directory, name).relative_to(self.root).as_posix())
-        prefix = folder + "/"
-        return found | {p for p in self._known if p.startswith(prefix)}
-
-    def _not_ignored(self, paths: set[str]) -> set[str]:
-        if not paths:
-            return set()
-        ignored = _git(self.root, "check-ignore", "--stdin", "-z", stdin="\0".join(paths) + "\0")
-        return paths - set(ignored.split("\0"))
-
-    def _changed_in_workspace(self) -> set[str]:
-        """Files a transaction not ours touched since the last tick (their texts are compared
-        with the bases in `_reconcile`)."""
-        nodes, self._touched_nodes = self._touched_nodes, set()
-        files, self._touched_files = self._touched_files, set()
-        path_of = self.workspace.document.path_of
-        return files | {p for p in map(path_of, nodes) if p is not None}
 
     # -- reconciling -----------------------------------------------------------------------
 
@@ -522,53 +298,6 @@ class Watcher:
                 self._keep(path, crdt, disk)
             else:
                 self._race(path, disk)
-
-    def _maybe_mid_write(self, path: str, disk: str) -> bool:
-        """In background mode, a file modified less than a step ago may be half written (an
-        editor truncating, then writing): it is looked at again a step later, not read now.
-        (A batch from watchfiles comes a step after the last change; this guards the reads
-        the other thread makes in between.) A file found empty waits longer, EMPTY_QUIET: a
-        writer that truncated it may be stalled before its write (seen with a writer thread
-        starved of the GIL for 50 ms), and a file emptied on purpose is rare."""
-        if not self._live:
-            return False
-        try:
-            age = time.time() - (self.root / path).stat().st_mtime
-        except OSError:
-            return False
-        quiet = self.step_ms / 1000 if disk else max(EMPTY_QUIET, self.step_ms / 1000)
-        if age < quiet:  # (a time in the future: a clock step; recent too)
-            self._retry.add(path)
-            return True
-        return False
-
-    def _read(self, path: str) -> Disk:
-        target = self.root / path
-        try:
-            if target.is_symlink() or not target.is_file():
-                return Binary("not a regular file") if target.exists() else None
-            data = target.read_bytes()
-        except FileNotFoundError:
-            return None
-        text, reason = gitio.classify(data, self.size_limit)
-        return Binary(reason or "not text") if text is None else text
-
-    def _hold(self, path: str, disk: Binary) -> None:
-        if path not in self._held:
-            self._held.add(path)
-            self.events.append(WatchEvent("skipped", path, disk.reason))
-
-    def _note_version(self, path: str, version: str) -> None:
-        """`version` is a version at which the workspace rendered the base of `path`. Noted as
-        the editor's read of the file too: that is what it is, and a version an agent's last
-        read names is never pruned from the store."""
-        self._versions[path] = version
-        self.workspace.versions.note_read(self.agent, path, version)
-
-    def _base_version(self, path: str) -> str | None:
-        """The version of the base of `path` (None: not known, or no longer kept)."""
-        version = self._versions.get(path, self._origin)
-        return version if version is not None and version in self.workspace.versions else None
 
     def _save(self, path: str, disk: str | None, base: str, *, raced: bool = False) -> bool:
         """An editor save made from the version `base` of the workspace: only the editor's
@@ -646,7 +375,7 @@ class Watcher:
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()
         else:
-            _atomic_write(target, text, self.workspace.document.mode(path))
+            atomic_write(target, text, self.workspace.document.mode(path))
         self._known[path] = text
         self._note_version(path, self.workspace.version())
         self.events.append(WatchEvent(kind, path))
@@ -690,49 +419,3 @@ class Watcher:
 
 def _concerns(conflict: Conflict, path: str) -> bool:
     return any(place.path == path for place in conflict.places)
-
-
-def _atomic_write(target: Path, text: str, git_mode: str) -> None:
-    """Write through a temporary file in the same folder and `os.replace` (keeping the mode)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o755 if git_mode == gitio.MODE_EXECUTABLE else 0o644
-        mode &= ~_UMASK
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_MARK, dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
-def _not_ours(change: watchfiles.Change, path: str) -> bool:
-    """watchfiles filter: nothing under .git, none of our temporary files."""
-    parts = Path(path).parts
-    return ".git" not in parts and TEMP_MARK not in parts[-1]
-
-
-def _git(root: Path, *args: str, stdin: str | None = None) -> str:
-    completed = subprocess.run(
-        ["git", "-C", str(root), *args],
-        input=stdin.encode("utf-8") if stdin is not None else None,
-        capture_output=True,
-        check=False,
-    )
-    if completed.returncode not in (0, 1):  # check-ignore: 1 means "nothing ignored"
-        stderr = completed.stderr.decode("utf-8", "replace").strip()
-        raise OSError(f"git {args[0]} failed: {stderr}")
-    return completed.stdout.decode("utf-8", "surrogateescape")
-
-
-def _user_name(root: Path) -> str:
-    try:
-        return gitio.user_name(gitio.open_repo(root))
-    except CrdtspaceError:
-        return os.environ.get("USER", "") or "anonymous"
