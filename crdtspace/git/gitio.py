@@ -27,6 +27,7 @@ from git.exc import BadName, BadObject
 from crdtspace.errors import GitStateError, PathError
 from crdtspace.git.gitbatch import blob_head, cat_blobs, list_tree, stderr_text
 from crdtspace.model.importing import TrackedFile
+from crdtspace.model.paths import DEFAULT_SIZE_LIMIT, safe_relpath
 
 __all__ = [
     "BINARY_CHECK_BYTES",
@@ -46,9 +47,6 @@ __all__ = [
     "tree_problems",
     "user_name",
 ]
-
-DEFAULT_SIZE_LIMIT: int = 1 << 20
-"""1 MiB: bigger text files stay git-only."""
 
 BINARY_CHECK_BYTES = 8000
 """Like git, a file is binary when its first 8000 bytes hold a NUL byte."""
@@ -312,78 +310,6 @@ def _read_blobs(repo: git.Repo, shas: list[str]) -> dict[str, bytes]:
         for part in pool.map(lambda chunk: dict(cat_blobs(repo, chunk)), chunks):
             contents.update(part)
     return contents
-
-
-# ---------------------------------------------------------------------------------------------
-# Paths
-
-
-def safe_relpath(root: Path | None, path: str) -> str:
-    """A posix path relative to the repository root, or PathError.
-
-    An absolute path must lie inside ``root`` (symbolic links in the directories above it are
-    resolved, so /tmp and /private/tmp agree; the last component is never followed). A relative
-    path is taken from the repository root. ``.`` and ``..`` are folded lexically; a path that
-    leaves the root, is empty, names the root itself, goes into ``.git`` or holds a NUL byte is
-    refused, and so is one that goes through a symbolic link inside ``root``.
-    """
-    if "\0" in path:
-        raise PathError(f"The path {path!r} contains a NUL byte.")
-    if not path:
-        raise PathError("The path '' is empty.", hint="name a file in the repository")
-    relative: str
-    if os.path.isabs(path):
-        if root is None:
-            raise PathError(
-                f"The path {path!r} is absolute; give it relative to the repository root."
-            )
-        inside = _inside(Path(root), path)
-        if inside is None:
-            raise PathError(f"The path {path!r} is outside the repository.")
-        relative = inside
-    else:
-        relative = path
-    parts: list[str] = []
-    for part in relative.replace(os.sep, "/").split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not parts:
-                raise PathError(f"The path {path!r} is outside the repository.")
-            parts.pop()
-            continue
-        parts.append(part)
-    if not parts:
-        raise PathError(
-            f"The path {path!r} names the repository root, not a file.",
-            hint="name a file in the repository",
-        )
-    if any(part.lower() == ".git" for part in parts):
-        raise PathError(f"The path {path!r} points into .git, which crdtspace never edits.")
-    if root is not None:
-        # Like git: a path may not go through a symbolic link (it could lead anywhere).
-        directory = Path(root)
-        for part in parts[:-1]:
-            directory = directory / part
-            if directory.is_symlink():
-                raise PathError(f"The path {path!r} is beyond a symbolic link.")
-    return "/".join(parts)
-
-
-def _inside(root: Path, path: str) -> str | None:
-    """``path`` (absolute) relative to ``root``, or None when it lies outside."""
-    lexical = Path(os.path.normpath(path))
-    roots = [Path(os.path.normpath(root)), root.resolve()]
-    # Resolve the directories above the last component (not the component itself: a tracked
-    # symbolic link is a file of the repository, whatever it points to).
-    candidates = [lexical, lexical.parent.resolve() / lexical.name]
-    for candidate in candidates:
-        for base in roots:
-            if candidate == base:
-                return "."
-            if candidate.is_relative_to(base):
-                return candidate.relative_to(base).as_posix()
-    return None
 
 
 # -- trees and paths that must not be written ------------------------------------------------

@@ -6,8 +6,8 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from crdtspace.errors import DocumentError, NodeNotFound
-from crdtspace.git import gitio
 from crdtspace.model.bases import Bases
+from crdtspace.model.paths import DEFAULT_SIZE_LIMIT
 from crdtspace.model.rekey import Result
 from crdtspace.model.rekeyfile import create_file, rekey_file
 from crdtspace.model.textedit import set_text
@@ -199,10 +199,10 @@ class NodeEdits(Bases):
         where both changed the same lines, the conflict layer reports an overlap."""
         relative = self._new_path(path)
         size = len(text.encode("utf-8", "surrogateescape"))
-        if size > gitio.DEFAULT_SIZE_LIMIT:
+        if size > DEFAULT_SIZE_LIMIT:
             raise DocumentError(
                 f"{relative!r}: {size:,} bytes is over the workspace's size limit of "
-                f"{gitio.DEFAULT_SIZE_LIMIT:,} bytes.",
+                f"{DEFAULT_SIZE_LIMIT:,} bytes.",
                 hint="files that large stay git-only: change it in git",
             )
         if relative in self.document.gitonly:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crdtspace.errors import DocumentError, NodeNotFound
-from crdtspace.git import gitio
 from crdtspace.model import materialize
 from crdtspace.model.core import ReplicaCore
 from crdtspace.model.languages import profile_for
 from crdtspace.model.layout import FileLayout
 from crdtspace.model.logentry import LogEntry
+from crdtspace.model.paths import safe_relpath
 from crdtspace.model.segment import TEXT_KIND
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class Reads(ReplicaCore):
     def _path(self, path: str) -> str:
         if path in self.document.files:
             return path
-        relative = gitio.safe_relpath(self.root, path)
+        relative = safe_relpath(self.root, path)
         if relative in self.document.files:
             return relative
         if relative in self.document.gitonly:
@@ -273,7 +273,7 @@ class Reads(ReplicaCore):
         if path in self.document.files:
             return path
         if self.root is not None:
-            return gitio.safe_relpath(self.root, path)
+            return safe_relpath(self.root, path)
         if path.startswith(("/", "../")) or "/../" in path or path.startswith(".git/"):
             raise DocumentError(f"The path {path!r} is outside the repository.")
         return path
