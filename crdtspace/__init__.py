@@ -2,7 +2,8 @@
 
 One `Workspace` is one replica of a shared pycrdt document in which every file is a tree of
 syntax units (functions, classes, statements) keyed by stable ids, so concurrent edits to
-different units merge by construction.
+different units merge by construction. `Workspace` is the model's `Replica` with the
+conveniences of every layer above it (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from crdtspace.model.links import Link, connect, sync
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.reads import GitOnlyFile, Outline, OutlineEntry, Reading, Status
 from crdtspace.model.rekey import Result
+from crdtspace.model.replica import Replica
 from crdtspace.model.segment import Seg, Segmentation, segment_file
 from crdtspace.workspace import Workspace
 
@@ -58,6 +60,7 @@ __all__ = [
     "Place",
     "Profile",
     "Reading",
+    "Replica",
     "Result",
     "Seg",
     "Segmentation",

@@ -27,3 +27,11 @@ def test_versions_are_public() -> None:
     for name in ("Reading", "Outline", "VersionError"):
         assert name in crdtspace.__all__
     assert issubclass(crdtspace.VersionError, crdtspace.DocumentError)
+
+
+def test_the_facade_is_a_replica() -> None:
+    """`Workspace` is the model's `Replica` with the conveniences of the layers above it."""
+    assert issubclass(crdtspace.Workspace, crdtspace.Replica)
+    for name in ("analysis", "conflicts", "resolve_conflict", "commit", "sync_git", "connect"):
+        assert hasattr(crdtspace.Workspace, name)
+        assert not hasattr(crdtspace.Replica, name), name

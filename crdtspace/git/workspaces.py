@@ -1,5 +1,8 @@
-"""A repository's workspaces: a replica made from a commit, the durable workspace created and
-opened under `.git/crdtspace/<name>/`."""
+"""A repository's workspaces: replicas made from a commit, durable ones created and opened.
+
+A durable workspace lives under `.git/crdtspace/<name>/` (its update log, versions, sessions).
+Each function takes the class to make (`Replica`, or the `Workspace` façade).
+"""
 
 from __future__ import annotations
 

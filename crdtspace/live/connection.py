@@ -1,6 +1,8 @@
-"""A networked replica's connection: one asyncio loop on a daemon thread that keeps a websocket
-to the server, syncs both ways (the Yjs protocol), publishes awareness and reconnects with
-backoff."""
+"""A networked replica's connection: a websocket to the server, kept on a thread of its own.
+
+One asyncio loop on a daemon thread syncs both ways (the Yjs protocol), publishes awareness and
+reconnects with backoff.
+"""
 
 from __future__ import annotations
 

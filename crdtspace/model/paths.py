@@ -1,6 +1,8 @@
-"""Paths in the workspace: every path an agent gives is made relative to the repository root,
-or refused (outside it, into `.git`, through a symbolic link); and the size past which a file
-stays in git only."""
+"""Paths in the workspace: relative to the repository root, or refused; and the size limit.
+
+Every path an agent gives is made relative to the root, or refused (outside it, into `.git`,
+through a symbolic link); a file past the size limit stays in git only.
+"""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ class Replica(Sessions):
                 "This workspace predates versions: writes with no known base are based on its "
                 "state now until the next commit through the gate or sync-git.",
                 CrdtspaceWarning,
-                stacklevel=3,
+                stacklevel=4,  # (the caller of Workspace.open)
             )
             state = snapshot(doc)
             with ws.transaction("versions"):
