@@ -58,8 +58,10 @@ class Workspace(Replica):
         size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
         progress: Callable[[int, int], None] | None = None,
         force: bool = False,
+        lock_wait: float = 0.0,
     ) -> Workspace:
-        """Create the durable workspace of a repository from a commit."""
+        """Create the durable workspace of a repository from a commit (`lock_wait`: seconds
+        to queue while another process holds it)."""
         return workspaces.init_workspace(
             cls,
             repo_path,
@@ -69,6 +71,7 @@ class Workspace(Replica):
             size_limit=size_limit,
             progress=progress,
             force=force,
+            lock_wait=lock_wait,
         )
 
     @classmethod
@@ -78,9 +81,13 @@ class Workspace(Replica):
         *,
         agent: str | None = None,
         workspace: str = "default",
+        lock_wait: float = 0.0,
     ) -> Workspace:
-        """Open a durable workspace: every recorded update is applied (a torn tail is dropped)."""
-        return workspaces.open_workspace(cls, repo_path, agent=agent, workspace=workspace)
+        """Open a durable workspace: every recorded update is applied (a torn tail is dropped).
+        `lock_wait`: seconds to queue while another process holds it."""
+        return workspaces.open_workspace(
+            cls, repo_path, agent=agent, workspace=workspace, lock_wait=lock_wait
+        )
 
     @classmethod
     def connect(cls, url: str, token: str, *, agent: str, **options: Any) -> Workspace:

@@ -8,6 +8,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -641,3 +643,29 @@ def test_one_corruption_never_yields_a_wrong_record(
             assert repaired == items[:complete]
         else:
             assert repaired == items[:hit] + items[hit + 1 :]
+
+
+def test_a_log_queues_for_the_lock_while_another_holds_it(tmp_path: Path) -> None:
+    first = UpdateLog(tmp_path)
+    first.append(b"one")
+    threading.Timer(0.3, first.close).start()
+    second = UpdateLog(tmp_path, wait=10)
+    started = time.monotonic()
+    assert second.load().records == [b"one"]  # got the lock once the first let it go
+    assert 0.2 < time.monotonic() - started < 5
+    second.append(b"two")
+    second.close()
+    assert load(tmp_path) == [b"one", b"two"]
+
+
+def test_a_queued_log_gives_up_naming_the_holder(tmp_path: Path) -> None:
+    first = UpdateLog(tmp_path)
+    first.append(b"one")
+    started = time.monotonic()
+    with pytest.raises(StorageError, match=r"in use by another process \(pid \d+: ") as info:
+        UpdateLog(tmp_path, wait=0.3).load()
+    assert time.monotonic() - started >= 0.25
+    assert "waited 0.3 s" in info.value.message
+    assert "CRDTSPACE_LOCK_WAIT" in (info.value.hint or "")
+    first.close()
+    assert load(tmp_path) == [b"one"]

@@ -33,6 +33,9 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 AGENT_ENV = "CRDTSPACE_AGENT"
+LOCK_WAIT_ENV = "CRDTSPACE_LOCK_WAIT"
+LOCK_WAIT = 30.0
+"""Seconds a command queues by default for a workspace another command holds."""
 """The environment variable naming the agent when --agent is not given (like GIT_AUTHOR_NAME)."""
 
 AgentOption = Annotated[
@@ -154,7 +157,25 @@ def agent_name(agent: str | None = None) -> str | None:
 def open_workspace(ctx: typer.Context, agent: str | None = None) -> Workspace:
     """The repository's durable workspace, acting as `agent_name(agent)`."""
     options = context(ctx)
-    return Workspace.open(options.repo, agent=agent_name(agent), workspace=options.workspace)
+    return Workspace.open(
+        options.repo,
+        agent=agent_name(agent),
+        workspace=options.workspace,
+        lock_wait=lock_wait(),
+    )
+
+
+def lock_wait() -> float:
+    """Seconds a command queues for a workspace another process holds: $CRDTSPACE_LOCK_WAIT,
+    else LOCK_WAIT."""
+    raw = os.environ.get(LOCK_WAIT_ENV, "")
+    try:
+        return max(0.0, float(raw)) if raw.strip() else LOCK_WAIT
+    except ValueError:
+        raise CrdtspaceError(
+            f"${LOCK_WAIT_ENV} is {raw!r}, not a number of seconds.",
+            hint=f"e.g. {LOCK_WAIT_ENV}=30",
+        ) from None
 
 
 def absolute(ctx: typer.Context, path: str) -> str:

@@ -13,6 +13,7 @@ from crdtspace.cli.common import (
     app,
     context,
     handled,
+    lock_wait,
     out,
     print_json,
 )
@@ -46,6 +47,7 @@ def init(
             size_limit=size_limit,
             progress=update,
             force=force,
+            lock_wait=lock_wait(),
         )
     with workspace:
         status = workspace.status()

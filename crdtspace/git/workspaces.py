@@ -51,10 +51,12 @@ def init_workspace(
     size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
+    lock_wait: float = 0.0,
 ) -> R:
-    """Create the durable workspace of a repository from a commit."""
+    """Create the durable workspace of a repository from a commit (`lock_wait`: seconds to
+    queue while another process holds the workspace)."""
     repo = gitio.open_repo(Path(repo_path))
-    log = UpdateLog(gitio.state_dir(repo, workspace))
+    log = UpdateLog(gitio.state_dir(repo, workspace), wait=lock_wait)
     if log.path.exists() and log.path.stat().st_size > 0 and not force:
         raise StorageError(
             f"A workspace {workspace!r} already exists in this repository.",
@@ -81,10 +83,12 @@ def open_workspace(
     *,
     agent: str | None = None,
     workspace: str = "default",
+    lock_wait: float = 0.0,
 ) -> R:
-    """Open a durable workspace: every recorded update is applied (a torn tail is dropped)."""
+    """Open a durable workspace: every recorded update is applied (a torn tail is dropped).
+    `lock_wait`: seconds to queue while another process holds it."""
     repo = gitio.open_repo(Path(repo_path))
-    log = UpdateLog(gitio.state_dir(repo, workspace))
+    log = UpdateLog(gitio.state_dir(repo, workspace), wait=lock_wait)
     try:
         loaded = log.load()
         if not loaded.records:

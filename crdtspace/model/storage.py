@@ -52,6 +52,7 @@ import errno
 import fcntl
 import os
 import struct
+import sys
 import time
 import warnings
 import zlib
@@ -65,6 +66,9 @@ from crdtspace.model.logscan import MAGIC, MAX_RECORD, DroppedRange, salvage, sc
 
 LOG_NAME = "updates.log"
 LOCK_NAME = "lock"
+LOCK_POLL_MIN = 0.005
+LOCK_POLL_MAX = 0.1
+"""Seconds between tries for a lock another process holds: doubled from the first to the second."""
 
 _RESTORE_HINT = (
     "restore the directory from a backup, or rebuild it from git with `crdtspace init --force`"
@@ -118,8 +122,10 @@ def repair_log(directory: Path, *, dry_run: bool = False) -> RepairReport:
 class UpdateLog:
     """`directory / "updates.log"`: nothing is created until the first write."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, wait: float = 0.0) -> None:
         self.directory = Path(directory)
+        self.wait = wait
+        """Seconds to queue for the lock while another process holds it (0: fail at once)."""
         self.path = self.directory / LOG_NAME
         self._lock_fd: int | None = None
         self._fd: int | None = None
@@ -415,17 +421,31 @@ class UpdateLog:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as e:
             raise self._error("create the lock file of", e) from e
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            os.close(fd)
-            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise StorageError(
-                    f"The workspace at {self.directory} is in use by another process.",
-                    hint="close the other crdtspace process, or wait for it to finish",
-                ) from e
-            raise self._error("lock", e) from e
+        deadline = time.monotonic() + max(0.0, self.wait)
+        pause = LOCK_POLL_MIN
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise self._error("lock", e) from e
+                if time.monotonic() + pause > deadline:
+                    holder = _holder(fd)
+                    os.close(fd)
+                    waited = f" (waited {self.wait:g} s)" if self.wait > 0 else ""
+                    raise StorageError(
+                        f"The workspace at {self.directory} is in use by another process"
+                        f"{holder}{waited}.",
+                        hint="close the other crdtspace process, or wait for it to finish"
+                        if not waited
+                        else "wait longer (CRDTSPACE_LOCK_WAIT=SECONDS), or stop that process",
+                    ) from e
+                time.sleep(pause)
+                pause = min(pause * 2, LOCK_POLL_MAX)
         self._lock_fd = fd
+        _note_holder(fd)
 
     def _tmp_path(self) -> Path:
         return self.path.with_name(LOG_NAME + ".tmp")
@@ -479,3 +499,23 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _note_holder(fd: int) -> None:
+    """Write who holds the lock into the lock file (for the message of those who wait)."""
+    program = os.path.basename(sys.argv[0]) if sys.argv else "python"
+    if program in ("__main__.py", "-m"):  # (`python -m crdtspace ...`)
+        program = "crdtspace"
+    command = " ".join([program, *sys.argv[1:]])[:160]
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(errors="replace"), 0)
+
+
+def _holder(fd: int) -> str:
+    """": pid N, COMMAND" from the lock file, or "" when it says nothing readable."""
+    with contextlib.suppress(OSError, ValueError):
+        pid, _, command = os.pread(fd, 512, 0).decode(errors="replace").strip().partition(" ")
+        if pid.isdigit():
+            return f" (pid {int(pid)}: {command.strip() or 'unknown'})"
+    return ""
