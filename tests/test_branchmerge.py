@@ -185,3 +185,24 @@ def test_clashing_client_ids_move_to_free_ones_in_a_fixed_order(
     assert len(set(ids)) == 3
     assert import_client_id(base) not in ids
     assert ids[::-1] == branch_client_ids(base, sides[::-1])
+
+
+def test_a_merge_leaves_the_workspace_at_its_merge_commit(repo: Path) -> None:
+    """After `crdtspace merge` the workspace stands at the merge commit: the next commit
+    through the gate works without a `sync-git` first."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["-C", str(repo), "init"]).exit_code == 0
+    on_branch(repo, "feature-a", {"lib.py": LIB.replace("split()", "split(',')")}, "commas")
+    result = runner.invoke(app, ["-C", str(repo), "merge", "feature-a", "--no-check", "--json"])
+    assert result.exit_code == 0, result.output
+    merged = json.loads(result.stdout)
+    assert merged["workspace"] == merged["commit"] == git(repo, "rev-parse", "HEAD").strip()
+    shown = runner.invoke(app, ["-C", str(repo), "show", "lib.py"])
+    assert "split(',')" in shown.stdout
+    doubled = MAIN.replace("count(text)\n", "count(text) * 2\n")
+    wrote = runner.invoke(app, ["-C", str(repo), "write", "main.py", "--agent", "al"], doubled)
+    assert wrote.exit_code == 0, wrote.output
+    committed = runner.invoke(app, ["-C", str(repo), "commit", "-m", "x2", "--no-check"])
+    assert committed.exit_code == 0, committed.output
+    assert git(repo, "show", "HEAD:main.py") == doubled
+    assert git(repo, "show", "HEAD:lib.py") == LIB.replace("split()", "split(',')")

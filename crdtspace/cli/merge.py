@@ -15,6 +15,7 @@ from crdtspace.cli.common import (
     app,
     context,
     err,
+    lock_wait,
     out,
     print_json,
 )
@@ -50,6 +51,8 @@ def merge(
             run_the_check=not no_check,
             dry_run=dry_run,
             progress=say,
+            workspace=context(ctx).workspace,
+            lock_wait=lock_wait(),
         )
     except CrdtspaceError as exc:
         err.print(f"error: {exc}", markup=False)
@@ -63,6 +66,7 @@ def merge(
                 "clean": report.clean,
                 "commit": report.commit,
                 "files": report.files,
+                "workspace": report.workspace.new_base if report.workspace else None,
                 "steps": [asdict(step) for step in report.gate.steps],
                 **analysis_json(report.analysis),
             }

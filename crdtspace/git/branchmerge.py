@@ -36,10 +36,12 @@ from crdtspace.git.gate import (
     snapshot,
     write_commit,
 )
-from crdtspace.git.gitsync import apply_commit_range
+from crdtspace.git.gitsync import SyncReport, apply_commit_range, sync_git
+from crdtspace.git.workspaces import open_workspace
 from crdtspace.model.importing import import_client_id, import_commit
 from crdtspace.model.links import sync
 from crdtspace.model.replica import Replica
+from crdtspace.model.storage import LOG_NAME
 from crdtspace.model.versions import new_doc
 
 
@@ -54,6 +56,8 @@ class MergeReport:
     gate: GateReport = field(default_factory=GateReport)
     commit: str | None = None
     files: list[str] = field(default_factory=list)
+    workspace: SyncReport | None = None
+    """What the durable workspace took in to stand at the merge commit (None: no workspace)."""
 
     @property
     def clean(self) -> bool:
@@ -69,8 +73,12 @@ def merge_branches(
     run_the_check: bool = True,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
+    workspace: str | None = None,
+    lock_wait: float = 0.0,
 ) -> MergeReport:
-    """Merge `branches` into the current branch (see the module docstring)."""
+    """Merge `branches` into the current branch (see the module docstring). With `workspace`
+    (a durable workspace's name), that workspace, when the repository has one, takes in the
+    merge commit afterwards (`sync_git`), so that it stands at the commit the merge made."""
     say = progress or (lambda _text: None)
     repo = gitio.open_repo(Path(repo_path))
     try:
@@ -122,9 +130,23 @@ def merge_branches(
         report.commit = sha
         report.gate.add("commit", True, f"{sha[:10]} on {report.branch}")
         follow_checkout(repo, report.branch, head, sha, report.gate)
+        if workspace is not None:
+            report.workspace = _follow_workspace(repo, workspace, lock_wait, report.gate)
         return report
     finally:
         repo.close()
+
+
+def _follow_workspace(
+    repo: git.Repo, name: str, lock_wait: float, gate: GateReport
+) -> SyncReport | None:
+    """The durable workspace named `name`, if there is one, takes in the new commit."""
+    if not (gitio.state_dir(repo, name) / LOG_NAME).is_file():
+        return None
+    with open_workspace(Replica, gitio.repo_root(repo), workspace=name, lock_wait=lock_wait) as ws:
+        synced = sync_git(ws)
+    gate.add("workspace", True, f"workspace {name!r} at {synced.new_base[:10]}")
+    return synced
 
 
 def _merge_base(repo: git.Repo, commits: list[str]) -> str:

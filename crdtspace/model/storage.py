@@ -513,7 +513,7 @@ def _note_holder(fd: int) -> None:
 
 
 def _holder(fd: int) -> str:
-    """": pid N, COMMAND" from the lock file, or "" when it says nothing readable."""
+    """The holder named in the lock file (` (pid N: COMMAND)`), or "" when it says nothing."""
     with contextlib.suppress(OSError, ValueError):
         pid, _, command = os.pread(fd, 512, 0).decode(errors="replace").strip().partition(" ")
         if pid.isdigit():
