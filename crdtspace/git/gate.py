@@ -240,9 +240,11 @@ def run_check(
     *,
     removed: Sequence[str] = (),
     timeout: float = CHECK_TIMEOUT,
+    output: list[str] | None = None,
 ) -> bool:
     """Run `command` in a temporary worktree of `base` holding the rendered files (`removed`:
-    files of the base the workspace no longer has)."""
+    files of the base the workspace no longer has); `output`, when given, gets what the command
+    printed (stdout, then stderr)."""
     with tempfile.TemporaryDirectory(prefix="crdtspace-check-") as scratch:
         tree = Path(scratch) / "tree"
         try:
@@ -271,6 +273,8 @@ def run_check(
                 return report.add("check", False, f"`{command}` could not start: {error}")
         finally:
             repo.git.worktree("remove", "--force", str(tree))
+    if output is not None:
+        output.append(done.stdout + done.stderr)
     if done.returncode != 0:
         tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
         return report.add(

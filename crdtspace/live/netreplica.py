@@ -83,6 +83,8 @@ class Claim:
     path: str
     name: str
     expires: float
+    note: str = ""
+    """What the claimer said it is doing (may be empty)."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class NetworkReplica(Replica):
         """The room's address, without the token (for messages)."""
         self._token = parse_qs(urlsplit(url).query).get("token", [""])[0]
         self.awareness = Awareness(doc)
-        self._claims: dict[str, tuple[str, float]] = {}
+        self._claims: dict[str, tuple[str, float, str]] = {}
         self._violations: list[ClaimViolation] = []
         self._violation_keys: set[tuple[str, str, float]] = set()
         self._connection = Connection(self, heartbeat=heartbeat, peer_timeout=peer_timeout)
@@ -206,15 +208,24 @@ class NetworkReplica(Replica):
 
     # -- presence and claims -------------------------------------------------------------
 
-    def claim(self, ref: str, ttl: float = 60.0) -> Claim:
+    def rename(self, agent: str) -> None:
+        """Edit from now on as `agent`, and show the peers that name."""
+        self.agent = agent
+        self._connection.publish()
+
+    def present(self) -> set[str]:
+        """The names of the agents connected besides this one."""
+        return {peer.agent for peer in self.peers()}
+
+    def claim(self, ref: str, ttl: float = 60.0, *, note: str = "") -> Claim:
         """Tell the other agents this one is about to edit `ref` (a node or a file) for `ttl`
-        seconds; claiming again extends it."""
+        seconds, with a `note` on what for; claiming again extends it."""
         path, nid = self.resolve(ref)
         key = nid or ""
         expires = time.time() + ttl
-        self._claims[f"{path}::{key}"] = (key, expires)
+        self._claims[f"{path}::{key}"] = (key, expires, note[:200])
         self._connection.publish()
-        return Claim(self.agent, key, path, self._name(key), expires)
+        return Claim(self.agent, key, path, self._name(key), expires, note[:200])
 
     def release(self, ref: str) -> None:
         """Withdraw a claim (nothing happens if there was none)."""
@@ -226,8 +237,8 @@ class NetworkReplica(Replica):
         """This replica's own live claims."""
         now = time.time()
         return [
-            Claim(self.agent, node, key.partition("::")[0], self._name(node), until)
-            for key, (node, until) in sorted(self._claims.items())
+            Claim(self.agent, node, key.partition("::")[0], self._name(node), until, note)
+            for key, (node, until, note) in sorted(self._claims.items())
             if until > now
         ]
 
@@ -266,8 +277,10 @@ class NetworkReplica(Replica):
             node = str(item.get("node", ""))
             path = str(item.get("path", ""))
             until = item.get("until")
+            note = item.get("note")
             if isinstance(until, int | float):
-                out.append(Claim(agent, node, path, self._name(node), float(until)))
+                said = note[:200] if isinstance(note, str) else ""
+                out.append(Claim(agent, node, path, self._name(node), float(until), said))
         return out
 
     def _name(self, nid: str) -> str:
@@ -278,8 +291,8 @@ class NetworkReplica(Replica):
     def _local_state(self) -> dict[str, Any]:
         now = time.time()
         claims = [
-            {"node": node, "path": key.partition("::")[0], "until": until}
-            for key, (node, until) in sorted(self._claims.items())
+            {"node": node, "path": key.partition("::")[0], "until": until, "note": note}
+            for key, (node, until, note) in sorted(self._claims.items())
             if until > now
         ]
         return {"agent": self.agent, "state": self.state().hex(), "claims": claims}
