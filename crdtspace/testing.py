@@ -1,5 +1,6 @@
-"""Real git repositories for tests, the demo and benchmarks, made with the git CLI; and a
-websocket client connection as a pycrdt Channel, for clients of `crdtspace serve`.
+"""Real git repositories for tests, the demo and benchmarks, made with the git CLI; a
+websocket client connection as a pycrdt Channel, for clients of `crdtspace serve`; and a fake
+Claude Messages API (`FakeMessagesAPI`) that scripts the model's turns.
 
 Nothing here depends on the caller's git configuration: every repository gets its identity,
 ``commit.gpgsign=false`` and ``core.autocrlf=false`` in its own config, and every git command
@@ -9,14 +10,25 @@ runs with ``init.defaultBranch=main`` and signing off. Files are written as byte
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GitFailed", "WebsocketChannel", "commit_files", "git", "make_repo"]
+__all__ = [
+    "FakeMessagesAPI",
+    "GitFailed",
+    "ToolCall",
+    "Turn",
+    "WebsocketChannel",
+    "commit_files",
+    "git",
+    "make_repo",
+]
 
 # Settings that make git behave the same whatever the user's global configuration says.
 _SETTINGS = (
@@ -148,3 +160,225 @@ class WebsocketChannel:
     async def recv(self) -> bytes:
         message = await self._websocket.recv()
         return message.encode() if isinstance(message, str) else bytes(message)
+
+
+# -- a fake Claude API --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A turn's request to run a tool (the model's `tool_use` block)."""
+
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One scripted answer of the model: a text and tool calls (`stop_reason` "tool_use" when
+    there are calls, else "end_turn")."""
+
+    text: str = ""
+    calls: tuple[ToolCall, ...] = ()
+
+
+class FakeMessagesAPI:
+    """The Claude Messages API (``POST /v1/messages``, streamed or not) served on 127.0.0.1
+    from a script, so that the real anthropic SDK and the real Claude Code CLI run offline.
+
+    Requests that offer a tool named in the script get the script's next turn (then "Done."
+    turns); any other request (a client's side requests: titles, summaries) gets a short
+    text. Every request body is kept in `requests`, in order, for the test to read what the
+    model would have seen (tool results included)."""
+
+    def __init__(self, script: list[Turn], *, api_key: str = "test-key") -> None:
+        import http.server
+        import threading
+
+        self.script = list(script)
+        self.api_key = api_key
+        self.requests: list[dict[str, Any]] = []
+        self.scripted: list[dict[str, Any]] = []
+        self.refused: list[str] = []
+        self._lock = threading.Lock()
+        self._next = 0
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                key = self.headers.get("x-api-key") or self.headers.get("authorization") or ""
+                if api.api_key not in key:
+                    api.refused.append(self.path)
+                    self._json(
+                        401,
+                        {
+                            "type": "error",
+                            "error": {
+                                "type": "authentication_error",
+                                "message": "invalid x-api-key",
+                            },
+                        },
+                    )
+                    return
+                if not self.path.split("?")[0].endswith("/v1/messages"):
+                    self._json(
+                        404,
+                        {
+                            "type": "error",
+                            "error": {"type": "not_found_error", "message": self.path},
+                        },
+                    )
+                    return
+                body = json.loads(raw or b"{}")
+                message = api._answer(body)
+                if body.get("stream"):
+                    self._stream(message)
+                else:
+                    self._json(200, message)
+
+            def _json(self, status: int, value: dict[str, Any]) -> None:
+                data = json.dumps(value).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, message: dict[str, Any]) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("cache-control", "no-cache")
+                self.send_header("connection", "close")
+                self.end_headers()
+                for event in _stream_events(message):
+                    self.wfile.write(
+                        f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+                    )
+                self.wfile.flush()
+                self.close_connection = True
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeMessagesAPI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        offered = {str(t.get("name", "")) for t in body.get("tools") or [] if isinstance(t, dict)}
+        named = {c.name for turn in self.script for c in turn.calls}
+        with self._lock:
+            self.requests.append(body)
+            if not (named & offered) and named:
+                return _message(Turn(text="ok"), 0)
+            self.scripted.append(body)
+            turn = self.script[self._next] if self._next < len(self.script) else Turn("Done.")
+            self._next += 1
+            return _message(turn, self._next)
+
+    def tool_results(self) -> list[str]:
+        """The text of every tool result the client sent back, in order."""
+        out: list[str] = []
+        for body in self.scripted:
+            for message in body.get("messages", [])[-1:]:
+                content = message.get("content")
+                for block in content if isinstance(content, list) else []:
+                    if isinstance(block, dict) and block.get("type") == "tool_result":
+                        out.append(_block_text(block.get("content")))
+        return out
+
+
+def _block_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return ""
+
+
+def _message(turn: Turn, number: int) -> dict[str, Any]:
+    content: list[dict[str, Any]] = []
+    if turn.text:
+        content.append({"type": "text", "text": turn.text})
+    for index, call in enumerate(turn.calls):
+        content.append(
+            {
+                "type": "tool_use",
+                "id": f"toolu_{number:03d}_{index}",
+                "name": call.name,
+                "input": call.input,
+            }
+        )
+    return {
+        "id": f"msg_{number:04d}",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-fake",
+        "content": content,
+        "stop_reason": "tool_use" if turn.calls else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 10},
+    }
+
+
+def _stream_events(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The server-sent events of a streamed message, as the Messages API sends them."""
+    start = {**message, "content": [], "stop_reason": None}
+    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            events.append(
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "text", "text": ""},
+                }
+            )
+            events.append(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": block["text"]},
+                }
+            )
+        else:
+            events.append(
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {**block, "input": {}},
+                }
+            )
+            events.append(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {
+                        "type": "input_json_delta",
+                        "partial_json": json.dumps(block["input"]),
+                    },
+                }
+            )
+        events.append({"type": "content_block_stop", "index": index})
+    events.append(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": 10},
+        }
+    )
+    events.append({"type": "message_stop"})
+    return events
