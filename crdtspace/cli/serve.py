@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
@@ -19,6 +21,7 @@ from crdtspace.cli.common import app, context, err, handled, out, scrub
 from crdtspace.errors import SyncError
 from crdtspace.live.access import bind_socket
 from crdtspace.live.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server
+from crdtspace.live.service import announce, service_state_dir, withdraw
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -44,13 +47,23 @@ def serve(
     show_token: Annotated[
         bool, typer.Option("--show-token", help="Print the token clients need.")
     ] = False,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--idle-timeout",
+            min=0,
+            help="Stop after this many seconds with no client and no request (0: never).",
+        ),
+    ] = 0.0,
 ) -> None:
-    """Serve the workspace over websockets until SIGINT or SIGTERM; every update is durable
-    before any client sees it relayed."""
+    """Serve the workspace over websockets until SIGINT or SIGTERM (or --idle-timeout); every
+    update is durable before any client sees it relayed. While it runs, the service is
+    announced in .git/crdtspace/<workspace>/service.json."""
     options = context(ctx)
     secrets = [token]
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     with _stop_signals() as stop, handled(secrets), _scrubbed_logs(secrets):
+        state_dir = service_state_dir(options.repo, options.workspace)  # (announced there)
         server = Server(
             options.repo,
             workspace=options.workspace,
@@ -58,6 +71,7 @@ def serve(
             host=host,
             port=port,
             max_update=max_update,
+            idle_timeout=idle_timeout,
         )
         secrets.append(server.token)
         try:
@@ -67,7 +81,9 @@ def serve(
             raise
         for warning in server.warnings:
             err.print(f"[bold red]WARNING[/]: {warning}")
-        anyio.run(_serve, server, sock, show_token, stop)
+        anyio.run(_serve, server, sock, show_token, stop, state_dir)
+    if server.stopped_idle:
+        out.print(f"no client for {idle_timeout:g} s")
     out.print("stopped; the workspace is closed and its log flushed")
 
 
@@ -127,12 +143,21 @@ def _scrubbed_logs(secrets: list[str | None]) -> Iterator[None]:
             handler.removeFilter(scrubber)
 
 
-async def _serve(server: Server, sock: socket.socket, show_token: bool, stop: _Stop) -> None:
+async def _serve(
+    server: Server, sock: socket.socket, show_token: bool, stop: _Stop, state_dir: Path
+) -> None:
     shutdown = anyio.Event()
     loop = asyncio.get_running_loop()
     _quiet_cancelled_connections(shutdown)
 
     def ready(port: int) -> None:
+        announce(
+            state_dir,
+            host=server.host,
+            port=port,
+            workspace=server.workspace_name,
+            token=server.token,
+        )
         out.print(f"serving {server.url}", markup=False)
         if show_token:
             out.print(f"token {server.token}", markup=False)
@@ -150,6 +175,7 @@ async def _serve(server: Server, sock: socket.socket, show_token: bool, stop: _S
             shutdown.set()
         await server.serve(shutdown.wait, sock=sock, ready=ready)
     finally:
+        withdraw(state_dir, os.getpid())  # (only ours: a later service's is left alone)
         if on_main_thread:
             for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)  # (back to Python's defaults: take them again)

@@ -85,11 +85,19 @@ class Server(HomeReplica):
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         max_update: int = DEFAULT_MAX_UPDATE,
+        idle_timeout: float = 0.0,
     ) -> None:
         self.token = token or os.environ.get("CRDTSPACE_TOKEN") or token_for(repo_path, workspace)
         self.host = host
         self.port = port
         self.max_update = max_update
+        self.idle_timeout = idle_timeout
+        """Seconds with no connected client and no HTTP request after which `serve` stops by
+        itself, as if asked to (0: never)."""
+        self.last_activity = time.monotonic()
+        """When a client last connected or left, or an HTTP request came (monotonic)."""
+        self.stopped_idle = False
+        """Set when `serve` stopped because of `idle_timeout`."""
         self.room_path = f"/{workspace}"
         self.warnings: list[str] = []
         if not is_loopback(host):
@@ -137,7 +145,9 @@ class Server(HomeReplica):
         sock: socket.socket | None = None,
         ready: Callable[[int], None] | None = None,
     ) -> None:
-        """Listen until `shutdown()` returns; `ready(port)` is called once listening."""
+        """Listen until `shutdown()` returns (or, with `idle_timeout`, until no client has
+        connected nor any request come for that long); `ready(port)` is called once
+        listening."""
         from hypercorn.asyncio import serve as hypercorn_serve
         from hypercorn.config import Config
 
@@ -160,7 +170,7 @@ class Server(HomeReplica):
             app: Any = self.app  # hypercorn's ASGI types are TypedDicts; ours are plain dicts
 
             async def stop() -> None:
-                await shutdown()
+                await self._until_stop(shutdown)
                 self._draining = True
                 # Close each connection ourselves ("going away"): hypercorn would otherwise
                 # wait its graceful timeout, then drop them with an internal error.
@@ -169,6 +179,36 @@ class Server(HomeReplica):
                         await channel.close(1001)
 
             await hypercorn_serve(app, config, shutdown_trigger=stop, mode="asgi")
+
+    async def _until_stop(self, shutdown: Callable[[], Awaitable[Any]]) -> None:
+        """Return when `shutdown()` does, or when the server has been idle too long."""
+        if self.idle_timeout <= 0:
+            await shutdown()
+            return
+        async with anyio.create_task_group() as group:
+
+            async def asked() -> None:
+                await shutdown()
+                group.cancel_scope.cancel()
+
+            async def idle() -> None:
+                await self._until_idle()
+                self.stopped_idle = True
+                group.cancel_scope.cancel()
+
+            group.start_soon(asked)
+            group.start_soon(idle)
+
+    async def _until_idle(self) -> None:
+        """Return once no client has been connected nor any request come for `idle_timeout`."""
+        while True:
+            left = self.idle_timeout - (time.monotonic() - self.last_activity)
+            if self._peers:
+                left = self.idle_timeout
+            elif left <= 0:
+                LOG.info("No client for %g s: stopping.", self.idle_timeout)
+                return
+            await anyio.sleep(min(max(left, 0.05), 1.0))
 
     @property
     def url(self) -> str:
@@ -253,6 +293,7 @@ class Server(HomeReplica):
         )
 
     async def _http(self, scope: dict[str, Any], send: Callable[..., Awaitable[None]]) -> None:
+        self.last_activity = time.monotonic()
         if scope["path"].rstrip("/") not in ("/status", "/health"):
             code, body = 404, {"error": "not found; try GET /status"}
         elif not self._authorized(scope):
@@ -288,6 +329,7 @@ class Server(HomeReplica):
         agent = (query.get("agent") or [f"client-{self._numbers}"])[0]
         peer = Peer(self._numbers, address, agent, time.time())
         self._peers[peer.number] = peer
+        self.last_activity = time.monotonic()
         channel = GuardedChannel(self, peer, receive, send)
         self._channels.add(channel)
         try:
@@ -295,6 +337,7 @@ class Server(HomeReplica):
         finally:
             del self._peers[peer.number]
             self._channels.discard(channel)
+            self.last_activity = time.monotonic()
         await channel.close()
 
 
@@ -419,10 +462,18 @@ def running_server(
     host: str = "127.0.0.1",
     port: int = 0,
     max_update: int = DEFAULT_MAX_UPDATE,
+    idle_timeout: float = 0.0,
 ) -> Iterator[Server]:
-    """A server in a background thread (its own event loop), stopped on exit: for tests."""
+    """A server in a background thread (its own event loop), stopped on exit: for tests.
+    (With `idle_timeout` it may stop by itself before: see `Server.stopped_idle`.)"""
     server = Server(
-        repo_path, workspace=workspace, token=token, host=host, port=port, max_update=max_update
+        repo_path,
+        workspace=workspace,
+        token=token,
+        host=host,
+        port=port,
+        max_update=max_update,
+        idle_timeout=idle_timeout,
     )
     sock = bind_socket(host, port)
     server.port = sock.getsockname()[1]
@@ -451,8 +502,9 @@ def running_server(
     try:
         yield server
     finally:
-        if stop:
-            stop[0]()
+        if stop and thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # (its loop ended meanwhile: idle)
+                stop[0]()
         thread.join(15)
         if failure:
             raise SyncError(f"The server failed: {failure[0]}") from failure[0]
