@@ -35,3 +35,21 @@ def test_the_facade_is_a_replica() -> None:
     for name in ("analysis", "conflicts", "resolve_conflict", "commit", "sync_git", "connect"):
         assert hasattr(crdtspace.Workspace, name)
         assert not hasattr(crdtspace.Replica, name), name
+
+
+def test_importing_the_package_loads_no_library_until_a_name_is_used() -> None:
+    """A command through the workspace service imports only what it needs: the public names
+    load on first use."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, crdtspace, crdtspace.cli.remote\n"
+        "heavy = [m for m in ('pycrdt', 'git', 'tree_sitter', 'typer', 'rich', 'websockets')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+        "from crdtspace import Workspace, sync\n"
+        "print(Workspace.__name__, sync.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["", "Workspace sync"]

@@ -2,30 +2,53 @@
 
 from __future__ import annotations
 
-from crdtspace.cli import (
-    commit,
-    conflicts,
-    connect,
-    demo,
-    hooks,
-    init,
-    log,
-    mcp,
-    merge,
-    merge_driver,
-    outline,
-    render,
-    repair,
-    resolve,
-    serve,
-    show,
-    state,
-    status,
-    sync_git,
-    watch,
-    write,
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crdtspace.cli.common import app
+
+COMMANDS = (
+    "commit",
+    "conflicts",
+    "connect",
+    "demo",
+    "hooks",
+    "init",
+    "log",
+    "mcp",
+    "merge",
+    "merge_driver",
+    "outline",
+    "render",
+    "repair",
+    "resolve",
+    "serve",
+    "show",
+    "state",
+    "status",
+    "sync_git",
+    "watch",
+    "write",
 )
-from crdtspace.cli.common import app
+"""The modules of the commands: each registers itself on `app` when imported."""
+
+
+def load() -> Any:
+    """The typer app with every command registered."""
+    for name in COMMANDS:
+        importlib.import_module(f"crdtspace.cli.{name}")
+    return importlib.import_module("crdtspace.cli.common").app
+
+
+def __getattr__(name: str) -> Any:  # (PEP 562: the commands load on first use)
+    if name == "app":
+        return load()
+    if name in COMMANDS:
+        return importlib.import_module(f"crdtspace.cli.{name}")
+    raise AttributeError(f"module 'crdtspace.cli' has no attribute {name!r}")
+
 
 __all__ = [
     "app",
@@ -55,4 +78,11 @@ __all__ = [
 
 
 def main() -> None:
-    app()
+    """The `crdtspace` command: through the workspace service when one runs (fast: see
+    `crdtspace.cli.remote`), else here."""
+    from crdtspace.cli import remote
+
+    code = remote.run(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    load()(prog_name="crdtspace")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -151,11 +152,26 @@ def agent_name(agent: str | None = None) -> str | None:
     default, git's user.name). Every command that names an agent asks this."""
     if agent is not None and agent.strip():
         return agent
+    served = SERVED_AGENT.get()
+    if served is not None:
+        return served.strip() or None
     return os.environ.get(AGENT_ENV, "").strip() or None
 
 
-def open_workspace(ctx: typer.Context, agent: str | None = None) -> Workspace:
-    """The repository's durable workspace, acting as `agent_name(agent)`."""
+SERVED: contextvars.ContextVar[Workspace | None] = contextvars.ContextVar("served", default=None)
+"""The workspace service's own replica, while the service runs a command for a client."""
+SERVED_AGENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("agent", default=None)
+"""The client's $CRDTSPACE_AGENT, while the service runs its command."""
+
+
+def open_workspace(
+    ctx: typer.Context, agent: str | None = None
+) -> AbstractContextManager[Workspace]:
+    """The repository's durable workspace, acting as `agent_name(agent)` (to use in `with`):
+    in the workspace service, its own replica, lent for the command."""
+    served = SERVED.get()
+    if served is not None:
+        return _lent(served, agent_name(agent) or served.agent)
     options = context(ctx)
     return Workspace.open(
         options.repo,
@@ -163,6 +179,12 @@ def open_workspace(ctx: typer.Context, agent: str | None = None) -> Workspace:
         workspace=options.workspace,
         lock_wait=lock_wait(),
     )
+
+
+@contextmanager
+def _lent(workspace: Workspace, agent: str) -> Iterator[Workspace]:
+    with workspace.kept_open(), workspace.acting_as(agent):
+        yield workspace
 
 
 def lock_wait() -> float:

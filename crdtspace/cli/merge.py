@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from crdtspace.cli.common import (
+    SERVED,
     CheckOption,
     JsonOption,
     NoCheckOption,
@@ -51,9 +52,12 @@ def merge(
             run_the_check=not no_check,
             dry_run=dry_run,
             progress=say,
-            workspace=context(ctx).workspace,
+            workspace=None if SERVED.get() is not None else context(ctx).workspace,
             lock_wait=lock_wait(),
         )
+        served = SERVED.get()
+        if served is not None and report.commit is not None:  # (run by the service)
+            report.workspace = served.sync_git()
     except CrdtspaceError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None

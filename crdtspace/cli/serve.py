@@ -17,11 +17,13 @@ from typing import Annotated, Any
 import anyio
 import typer
 
+from crdtspace.cli import served
 from crdtspace.cli.common import app, context, err, handled, out, scrub
 from crdtspace.errors import SyncError
 from crdtspace.live.access import bind_socket
 from crdtspace.live.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server
 from crdtspace.live.service import announce, service_state_dir, withdraw
+from crdtspace.workspace import Workspace
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -72,6 +74,8 @@ def serve(
             port=port,
             max_update=max_update,
             idle_timeout=idle_timeout,
+            replica_class=Workspace,
+            commands=served.run,
         )
         secrets.append(server.token)
         try:

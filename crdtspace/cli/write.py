@@ -79,11 +79,12 @@ def write(
                     },
                 }
             relative = workspace.resolve(absolute(ctx, path))[0]
-            version = workspace.versions.last_read(workspace.agent, relative)
+            who = workspace.agent
+            version = workspace.versions.last_read(who, relative)
     if as_json:
-        print_json({"path": relative, **info, "agent": workspace.agent, "version": version})
+        print_json({"path": relative, **info, "agent": who, "version": version})
         return
-    tail = f" (version {version} for {workspace.agent})"
+    tail = f" (version {version} for {who})"
     if sep:
         out.print(f"{relative}::{node}: replaced node {info['node']}{tail}", markup=False)
         return

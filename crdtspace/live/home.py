@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -28,6 +29,8 @@ from crdtspace.live.protocol import Hostile
 from crdtspace.model import schema
 from crdtspace.model.replica import Replica
 from crdtspace.model.versions import new_doc
+
+T = TypeVar("T")
 
 __all__ = ["LOG", "RAW_SESSION", "SERVER_AGENT", "HomeReplica", "Peer", "Rejection"]
 
@@ -106,12 +109,17 @@ def _below_another(path: str, entries: set[str]) -> None:
 class HomeReplica:
     """The workspace's home replica: the document peers' updates go into once checked."""
 
-    def __init__(self, repo_path: Path | str, workspace: str) -> None:
+    def __init__(
+        self, repo_path: Path | str, workspace: str, replica_class: type[Replica] = Replica
+    ) -> None:
         self.workspace_name = workspace
         self.rejections: list[Rejection] = []
         self.workspace = workspaces.open_workspace(
-            Replica, repo_path, agent=SERVER_AGENT, workspace=workspace
+            replica_class, repo_path, agent=SERVER_AGENT, workspace=workspace
         )
+        self.workspace_lock = threading.RLock()
+        """Held by whatever changes the home replica off the event loop: the committer's
+        batches, and the commands the service runs for the CLI (`call`)."""
         self.room_doc: Doc[Any] = new_doc()
         self.room_doc.apply_update(self.workspace.update_since())
         self._scratch = self._new_scratch()
@@ -317,7 +325,17 @@ class HomeReplica:
                 done.set()
             self._relay_local()
 
+    def call(self, work: Callable[[Replica], T]) -> T:
+        """Run `work` on the home replica, between the committer's batches (from a worker
+        thread; its local edits are relayed by the caller's `_relay_local`)."""
+        with self.workspace_lock:
+            return work(self.workspace)
+
     def _apply(self, update: bytes, raw: dict[str, str], logged: set[str]) -> None:
+        with self.workspace_lock:
+            self._apply_unlocked(update, raw, logged)
+
+    def _apply_unlocked(self, update: bytes, raw: dict[str, str], logged: set[str]) -> None:
         """Apply a batch, logging on their clients' behalf the text changes that came with no
         log entry (a plain Yjs client typing into a node), so every change has an author and
         the conflict layer weighs it like any other edit.
@@ -343,6 +361,10 @@ class HomeReplica:
 
     def _end_raw_sessions(self, every: bool) -> None:
         """End the raw-edit sessions older than RAW_SESSION seconds (`every`: all of them)."""
+        with self.workspace_lock:
+            self._end_raw_sessions_unlocked(every)
+
+    def _end_raw_sessions_unlocked(self, every: bool) -> None:
         now = time.monotonic()
         for nid, (_, _, began) in sorted(self._raw_sessions.items()):
             if every or now - began >= RAW_SESSION:

@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import anyio
+import anyio.to_thread
 from pycrdt import Map, YMessageType, YSyncMessageType
 from pycrdt.websocket import WebsocketServer, YRoom
 
@@ -62,8 +63,14 @@ from crdtspace.live.protocol import (
     read_bytes,
     state_hex,
 )
+from crdtspace.model.replica import Replica
 
 __all__ = ["DEFAULT_MAX_UPDATE", "DEFAULT_PORT", "Server", "running_server"]
+
+CommandRunner = Callable[[Replica, dict[str, Any]], dict[str, Any]]
+"""Runs one client's command line on the home replica: the request ``{"argv": [...],
+"stdin": str | None, "agent": str | None, "columns": int | None}``, the answer ``{"code": int,
+"stdout": str, "stderr": str}`` (see `crdtspace.cli.served`)."""
 
 DEFAULT_PORT = 8765
 DEFAULT_MAX_UPDATE = 8 * 1024 * 1024
@@ -86,7 +93,11 @@ class Server(HomeReplica):
         port: int = DEFAULT_PORT,
         max_update: int = DEFAULT_MAX_UPDATE,
         idle_timeout: float = 0.0,
+        replica_class: type[Replica] = Replica,
+        commands: CommandRunner | None = None,
     ) -> None:
+        self.commands = commands
+        """Runs a command line for a client on the home replica (``POST /cli``); None: refused."""
         self.token = token or os.environ.get("CRDTSPACE_TOKEN") or token_for(repo_path, workspace)
         self.host = host
         self.port = port
@@ -105,7 +116,7 @@ class Server(HomeReplica):
                 f"The server listens on {host}, not on loopback: anyone who can reach this "
                 "address and has the token can read and edit the workspace."
             )
-        super().__init__(repo_path, workspace)
+        super().__init__(repo_path, workspace, replica_class)
         self._peers: dict[int, Peer] = {}
         self._channels: set[GuardedChannel] = set()
         self._numbers = 0
@@ -280,7 +291,10 @@ class Server(HomeReplica):
         if scope["type"] == "websocket":
             await self._websocket(scope, receive, send)
         elif scope["type"] == "http":
-            await self._http(scope, send)
+            if scope["path"].rstrip("/") == "/cli" and scope.get("method") == "POST":
+                await self._cli(scope, receive, send)
+            else:
+                await self._http(scope, send)
         elif scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
@@ -301,6 +315,47 @@ class Server(HomeReplica):
         else:
             code, body = 200, self.status()
         data = json.dumps(body).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
+        await send({"type": "http.response.start", "status": code, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _cli(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        """``POST /cli``: a command line run on the home replica for a client that found the
+        service (its JSON request and answer: see `CommandRunner`)."""
+        self.last_activity = time.monotonic()
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > self.max_update:
+                code, answer = 413, {"error": "the request is too large"}
+                break
+            if not message.get("more_body"):
+                code, answer = 200, {}
+                break
+        if code == 200 and not self._authorized(scope):
+            code, answer = 401, {"error": "a valid token is required"}
+        elif code == 200 and (self.commands is None or self._draining):
+            code, answer = 503, {"error": "this service runs no commands"}
+        elif code == 200:
+            try:
+                request = json.loads(body)
+                if not isinstance(request, dict):
+                    raise ValueError("not an object")
+            except ValueError as exc:
+                code, answer = 400, {"error": f"not a JSON request: {exc}"}
+            else:
+                runner = self.commands
+                assert runner is not None
+                answer = await anyio.to_thread.run_sync(self.call, lambda ws: runner(ws, request))
+                self._relay_local()
+        self.last_activity = time.monotonic()
+        data = json.dumps(answer).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": data})

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from crdtspace.errors import AuthError, StorageError, SyncError
-from crdtspace.git import gitio
 from crdtspace.model.storage import LOG_NAME
 
 __all__ = [
@@ -77,6 +76,8 @@ class Service:
 
 def service_state_dir(repo_path: Path | str, workspace: str = "default") -> Path:
     """The workspace's state folder, ``.git/crdtspace/<workspace>`` (not created here)."""
+    from crdtspace.git import gitio  # (here: a command that finds a service imports no git)
+
     repo = gitio.open_repo(Path(repo_path))
     try:
         return gitio.state_dir(repo, workspace)
@@ -189,6 +190,11 @@ def find_service(repo_path: Path | str = ".", workspace: str = "default") -> Ser
     AuthError when the running service took a token of its own (not the workspace's token
     file) and $CRDTSPACE_TOKEN does not give it."""
     return _find(service_state_dir(repo_path, workspace), workspace)
+
+
+def find_in(state_dir: Path, workspace: str) -> Service | None:
+    """`find_service` for a state folder already known (``.git/crdtspace/<workspace>``)."""
+    return _find(state_dir, workspace)
 
 
 def _find(state_dir: Path, workspace: str) -> Service | None:

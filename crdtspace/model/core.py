@@ -140,14 +140,27 @@ class ReplicaCore:
         self._changes = 0
         self._pending_reads: list[tuple[str, str]] = []
         self._read_marks: dict[int, str] = {}
+        self._kept_open = 0
         self._subscription = doc.observe(self._on_transaction)
         self._note_session()
 
     def close(self) -> None:
+        if self._kept_open:
+            return
         self.flush()
         self.doc.unobserve(self._subscription)
         if self._log is not None:
             self._log.close()
+
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """Inside, `close()` does nothing: the replica lent to code that closes what it
+        opens (a command run by the workspace service on its own replica)."""
+        self._kept_open += 1
+        try:
+            yield
+        finally:
+            self._kept_open -= 1
 
     def _note_session(self) -> None:
         if self._log is None:

@@ -1,0 +1,137 @@
+"""The command line through a running workspace service: while `crdtspace serve` holds the
+workspace, commands run in it (found through its announcement) instead of failing on the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crdtspace import Workspace
+from crdtspace.live.service import find_service
+from crdtspace.testing import git, make_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = 4
+SOURCE = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(FUNCTIONS))
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "CRDTSPACE_AGENT": "", **extra}
+
+
+def command(
+    repo: Path, *args: str, stdin: str | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crdtspace", "-C", str(repo), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env(**extra),
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Path]:
+    repo = make_repo(tmp_path / "repo", {"app.py": SOURCE})
+    assert command(repo, "init").returncode == 0
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crdtspace", "-C", str(repo), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
+    deadline = time.monotonic() + 30
+    while find_service(repo) is None:
+        assert server.poll() is None, server.communicate()
+        assert time.monotonic() < deadline, "the service did not announce itself"
+        time.sleep(0.05)
+    yield repo
+    server.send_signal(signal.SIGTERM)
+    server.communicate(timeout=30)
+
+
+def test_reads_and_writes_go_through_the_service(served: Path) -> None:
+    repo = served
+    status = command(repo, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["files"] == 1
+    shown = command(repo, "show", "app.py::f1")
+    assert shown.stdout == "\n\ndef f1(x):\n    return x + 1\n"
+    new = SOURCE.replace("x + 2", "x + 20")
+    written = command(repo, "write", "app.py", stdin=new, CRDTSPACE_AGENT="zed")
+    assert written.returncode == 0, written.stderr
+    assert "1 edited" in written.stdout
+    assert "for zed" in written.stdout
+    node = command(repo, "write", "app.py::f3", stdin="\n\ndef f3(x):\n    return x + 30\n")
+    assert node.returncode == 0, node.stderr
+    outline = command(repo, "outline", "app.py", "--json")
+    assert [n["name"] for n in json.loads(outline.stdout)["nodes"]] == ["f0", "f1", "f2", "f3"]
+    log = json.loads(command(repo, "log", "app.py", "--json").stdout)
+    assert {(e["name"], e["agent"]) for e in log} >= {("f2", "zed")}
+    assert command(repo, "conflicts").returncode == 0
+    missing = command(repo, "show", "nope.py")
+    assert missing.returncode == 4
+    assert missing.stderr.startswith("error:")
+    # the service's peers see the edits: they were made on its replica
+    service = find_service(repo)
+    assert service is not None
+    with Workspace.connect(service.url, service.token, agent="peer") as peer:
+        assert peer.render("app.py") == new.replace("x + 3", "x + 30")
+    committed = command(repo, "commit", "-m", "through the service", "--no-check")
+    assert committed.returncode == 0, committed.stderr + committed.stdout
+    assert git(repo, "show", "HEAD:app.py") == new.replace("x + 3", "x + 30")
+
+
+def test_many_commands_at_once_none_fails_on_the_lock(served: Path) -> None:
+    repo = served
+    runs = []
+    for i in range(FUNCTIONS):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crdtspace", "-C", str(repo), "write", "app.py"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env(CRDTSPACE_AGENT=f"agent{i}"),
+        )
+        runs.append((process, SOURCE.replace(f"x + {i}\n", f"x + {(i + 1) * 100}\n")))
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "crdtspace", "-C", str(repo), command_name],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env(),
+        )
+        for command_name in ("status", "conflicts")
+    ]
+    for process, text in runs:
+        _, err = process.communicate(text, timeout=120)
+        assert process.returncode == 0, err
+    for process in readers:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    shown = command(repo, "show", "app.py")
+    assert shown.stdout == "".join(
+        f"def f{i}(x):\n    return x + {(i + 1) * 100}\n\n\n" for i in range(FUNCTIONS)
+    )
+
+
+def test_without_the_service_the_command_queues_for_the_lock(served: Path) -> None:
+    done = command(repo := served, "status", CRDTSPACE_SERVICE="0", CRDTSPACE_LOCK_WAIT="0.3")
+    assert done.returncode == 5
+    assert "in use by another process" in done.stderr
+    assert "serve" in done.stderr  # the holder, named
+    assert command(repo, "status").returncode == 0
