@@ -135,3 +135,46 @@ def test_without_the_service_the_command_queues_for_the_lock(served: Path) -> No
     assert "in use by another process" in done.stderr
     assert "serve" in done.stderr  # the holder, named
     assert command(repo, "status").returncode == 0
+
+
+def test_status_names_who_is_here_their_claims_changes_and_conflicts(served: Path) -> None:
+    repo = served
+    service = find_service(repo)
+    assert service is not None
+    with Workspace.connect(service.url, service.token, agent="peer") as peer:
+        peer.claim("app.py::f1", ttl=60, note="renaming it")  # type: ignore[attr-defined]
+        peer.replace("app.py::f2", "\n\ndef f2(x):\n    return x + 22\n")
+        assert peer.wait_sent()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while True:
+            info = json.loads(command(repo, "status", "--json").stdout)
+            if info["claims"] and info["changed"]:
+                break
+            assert time.monotonic() < deadline, info
+            time.sleep(0.1)
+        assert info["present"] == ["peer"]
+        assert info["claims"][0]["agent"] == "peer"
+        assert info["claims"][0]["note"] == "renaming it"
+        assert info["changed"] == {"app.py": ["peer"]}
+        assert info["conflicts"] == []
+        text = command(repo, "status").stdout
+        assert "here now      peer" in text
+        assert "peer claims app.py::" in text
+        assert "(renaming it)" in text
+        assert "  app.py by peer" in text
+
+
+def test_status_live_refreshes_until_interrupted(served: Path) -> None:
+    live = subprocess.Popen(
+        [sys.executable, "-m", "crdtspace", "-C", str(served), "status", "--live"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
+    time.sleep(3)
+    live.send_signal(signal.SIGINT)
+    out, err = live.communicate(timeout=30)
+    assert live.returncode == 0, err
+    assert "changed       0 file(s) since the base commit" in out
+    assert command(served, "status").returncode == 0  # the service was never held by it

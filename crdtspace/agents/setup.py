@@ -40,7 +40,9 @@ def join(
     service = ensure_service(repo, workspace, idle_timeout=idle_timeout)
     root = gitio.repo_root(gitio.open_repo(Path(repo)))
     name = agent or _slug(client or "agent")
-    replica = Workspace.connect(service.url, service.token, agent=name, root=root)
+    replica = Workspace.connect(
+        service.url, service.token, agent=name, root=root, workspace=service.workspace
+    )
     live = networked(replica)
     if live is not None:
         time.sleep(PRESENCE_WAIT)  # (the others' presence arrives just after the first sync)

@@ -208,7 +208,7 @@ def status(session: Session, args: dict[str, Any]) -> str:
             lines.append(f"  {claim.agent} claims {_claim_place(claim)}")
         for claim in live.my_claims():
             lines.append(f"  you claim {_claim_place(claim)}")
-    changed = _changed_files(ws)
+    changed = list(ws.changed_files().items())
     if changed:
         lines.append("Changed since the base commit:")
         lines += [f"  {path} by {', '.join(agents)}" for path, agents in changed]
@@ -218,26 +218,6 @@ def status(session: Session, args: dict[str, Any]) -> str:
     lines.append(f"Open conflicts: {len(conflicts)}" + (":" if conflicts else "."))
     lines += [f"  {describe(c)}" for c in conflicts]
     return "\n".join(lines)
-
-
-def _changed_files(ws: Workspace) -> list[tuple[str, list[str]]]:
-    """Files with edits since the last commit, and who made them."""
-    done: dict[int, int] = {}
-    for pair in ws.document.meta.get("committed", []) or []:
-        try:
-            client, clock = pair
-            done[int(client)] = int(clock)
-        except (TypeError, ValueError):
-            continue
-    by_path: dict[str, set[str]] = {}
-    for nid in ws.document.edited_nodes():
-        if not ws.document.has_node(nid):
-            continue
-        path = ws.document.path_of(nid)
-        for entry in ws.document.log(nid):
-            if path is not None and entry.clock(entry.client) >= done.get(entry.client, 0):
-                by_path.setdefault(path, set()).add(entry.agent)
-    return [(path, sorted(agents)) for path, agents in sorted(by_path.items())]
 
 
 def list_files(session: Session, args: dict[str, Any]) -> str:

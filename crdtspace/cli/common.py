@@ -162,6 +162,10 @@ SERVED: contextvars.ContextVar[Workspace | None] = contextvars.ContextVar("serve
 """The workspace service's own replica, while the service runs a command for a client."""
 SERVED_AGENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("agent", default=None)
 """The client's $CRDTSPACE_AGENT, while the service runs its command."""
+SERVED_STATUS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "service", default=None
+)
+"""What the service says of itself (`Server.status`: clients, claims), while it runs a command."""
 
 
 def open_workspace(

@@ -22,6 +22,9 @@ SERVED = frozenset(
      "merge", "render"}
 )  # fmt: skip
 """Commands the service runs: the ones that read or edit the workspace and end."""
+LOCAL_FLAGS = frozenset({"--help", "--live", "--edit"})
+"""Flags that keep a command here: help, and the ones that keep a terminal (an editor, a live
+view)."""
 TIMEOUT = 900.0
 """Seconds to wait for the service's answer (a commit runs the project's check)."""
 SERVICE_ENV = "CRDTSPACE_SERVICE"
@@ -36,7 +39,7 @@ def run(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     repo, workspace, command, rest = parsed
-    if command not in SERVED or "--help" in rest or (command == "resolve" and "--edit" in rest):
+    if command not in SERVED or any(flag in rest for flag in LOCAL_FLAGS):
         return None
     found = _service(repo, workspace)
     if found is None:
@@ -61,6 +64,24 @@ def run(argv: list[str]) -> int | None:
     sys.stdout.flush()
     code = answer.get("code", 1)
     return code if isinstance(code, int) else 1
+
+
+def ask(argv: list[str]) -> dict[str, object] | None:
+    """The service's answer to `argv` (code, stdout, stderr) without printing it; None when no
+    service runs or it cannot be reached."""
+    parsed = _split(argv)
+    if parsed is None:
+        return None
+    repo, workspace, command, rest = parsed
+    found = _service(repo, workspace)
+    if found is None:
+        return None
+    service, name = found
+    request: dict[str, object] = {
+        "argv": ["-C", str(repo), "--workspace", name, command, *rest],
+        "stdin": None,
+    }
+    return _post(service, request)
 
 
 def _split(argv: list[str]) -> tuple[Path, str | None, str, list[str]] | None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from crdtspace.cli.common import SERVED, SERVED_AGENT
+from crdtspace.cli.common import SERVED, SERVED_AGENT, SERVED_STATUS
+from crdtspace.cli.remote import LOCAL_FLAGS
 from crdtspace.model.replica import Replica
 from crdtspace.workspace import Workspace
 
@@ -25,6 +26,8 @@ def run(replica: Replica, request: dict[str, Any]) -> dict[str, Any]:
     argv = request.get("argv")
     if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
         return {"code": 2, "stdout": "", "stderr": "error: the request has no command line\n"}
+    if any(flag in argv for flag in LOCAL_FLAGS):
+        return {"code": 2, "stdout": "", "stderr": "error: run that command in a terminal\n"}
     if not isinstance(replica, Workspace):
         return {"code": 2, "stdout": "", "stderr": "error: this service runs no commands\n"}
     stdin = request.get("stdin")
@@ -35,6 +38,8 @@ def run(replica: Replica, request: dict[str, Any]) -> dict[str, Any]:
     data = stdin.encode("utf-8", "surrogateescape") if isinstance(stdin, str) else b""
     served = SERVED.set(replica)
     named = SERVED_AGENT.set(agent if isinstance(agent, str) else None)
+    service = request.get("service")
+    told = SERVED_STATUS.set(service if isinstance(service, dict) else None)
     saved_stdin = sys.stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
     try:
@@ -44,6 +49,7 @@ def run(replica: Replica, request: dict[str, Any]) -> dict[str, Any]:
         sys.stdin = saved_stdin
         SERVED.reset(served)
         SERVED_AGENT.reset(named)
+        SERVED_STATUS.reset(told)
     return {"code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 

@@ -352,6 +352,7 @@ class Server(HomeReplica):
             else:
                 runner = self.commands
                 assert runner is not None
+                request["service"] = self.status()  # (who is here: for `status`)
                 answer = await anyio.to_thread.run_sync(self.call, lambda ws: runner(ws, request))
                 self._relay_local()
         self.last_activity = time.monotonic()

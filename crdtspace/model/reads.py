@@ -253,6 +253,26 @@ class Reads(ReplicaCore):
             state_dir=str(self._log.path.parent) if self._log is not None else None,
         )
 
+    def changed_files(self) -> dict[str, list[str]]:
+        """The files with edits since the last commit through the gate (or the import), and
+        the agents who made them."""
+        done: dict[int, int] = {}
+        for pair in self.document.meta.get("committed", []) or []:
+            try:  # (a peer's malformed value counts as nothing committed)
+                client, clock = pair
+                done[int(client)] = int(clock)
+            except (TypeError, ValueError):
+                continue
+        by_path: dict[str, set[str]] = {}
+        for nid in self.document.edited_nodes():
+            path = self.document.path_of(nid) if self.document.has_node(nid) else None
+            if path is None:
+                continue
+            for entry in self.document.log(nid):
+                if entry.clock(entry.client) >= done.get(entry.client, 0):
+                    by_path.setdefault(path, set()).add(entry.agent)
+        return {path: sorted(agents) for path, agents in sorted(by_path.items())}
+
     def _path_of_ref(self, ref: str) -> str:
         """The file a reference names, even when the node it names is gone or renamed now."""
         if "::" in ref:
