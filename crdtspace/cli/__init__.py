@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from crdtspace.cli.common import app
 
 COMMANDS = (
+    "claims",
     "commit",
     "conflicts",
     "connect",
@@ -52,6 +53,7 @@ def __getattr__(name: str) -> Any:  # (PEP 562: the commands load on first use)
 
 __all__ = [
     "app",
+    "claims",
     "commit",
     "conflicts",
     "connect",

@@ -22,6 +22,7 @@ from crdtspace.cli.common import (
 )
 from crdtspace.cli.common import context as cli_context
 from crdtspace.errors import CrdtspaceError
+from crdtspace.model import claims as board
 
 
 @app.command()
@@ -67,10 +68,15 @@ def status_info(ctx: typer.Context) -> dict[str, Any]:
              "agents": list(c.agents), "message": c.message}
             for c in workspace.conflicts()
         ]  # fmt: skip
+        info["claims"] = [
+            {"agent": c.agent, "path": c.path, "node": c.node, "name": c.name,
+             "until": c.expires, "note": c.note}
+            for c in board.in_document(workspace)
+        ]  # fmt: skip
     service = SERVED_STATUS.get()
     if service is not None:
         info["present"] = sorted({str(c.get("agent", "")) for c in service.get("clients", [])})
-        info["claims"] = _claims(service)
+        info["claims"] += _claims(service)
     return info
 
 
@@ -93,10 +99,13 @@ def _text(info: dict[str, Any]) -> str:
     ]
     if "present" in info:
         lines.append(f"here now      {', '.join(info['present']) or '(nobody connected)'}")
-        for claim in info.get("claims", []):
+    if info.get("claims"):
+        lines.append(f"claims        {len(info['claims'])}:")
+        for claim in info["claims"]:
             until = time.strftime("%H:%M:%S", time.localtime(float(claim.get("until", 0))))
             note = f" ({claim['note']})" if claim.get("note") else ""
-            where = f"{claim.get('path', '')}::{claim.get('node', '')}".rstrip(":")
+            node = claim.get("name") or claim.get("node") or ""
+            where = f"{claim.get('path', '')}::{node}".rstrip(":")
             lines.append(f"  {claim['agent']} claims {where} until {until}{note}")
     if info["plain_text"]:
         lines.append(f"plain text    {len(info['plain_text'])}: {', '.join(info['plain_text'])}")

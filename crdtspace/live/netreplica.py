@@ -53,6 +53,8 @@ from crdtspace.errors import AuthError, SyncError
 from crdtspace.git import gate
 from crdtspace.git.gate import GateReport
 from crdtspace.live.connection import Connection
+from crdtspace.model import claims
+from crdtspace.model.claims import Claim
 from crdtspace.model.core import replay
 from crdtspace.model.logentry import decode_state
 from crdtspace.model.replica import Replica
@@ -72,19 +74,6 @@ HEARTBEAT = 10.0
 PEER_TIMEOUT = 30.0
 """Seconds without an awareness message after which a peer is taken as gone (as in Yjs)."""
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class Claim:
-    """An agent's advisory claim on a node (`node` is "" for a whole file) until `expires`."""
-
-    agent: str
-    node: str
-    path: str
-    name: str
-    expires: float
-    note: str = ""
-    """What the claimer said it is doing (may be empty)."""
 
 
 @dataclass(frozen=True)
@@ -234,17 +223,20 @@ class NetworkReplica(Replica):
             self._connection.publish()
 
     def my_claims(self) -> list[Claim]:
-        """This replica's own live claims."""
+        """This replica's own live claims (and its agent's in the document)."""
         now = time.time()
-        return [
+        mine = [
             Claim(self.agent, node, key.partition("::")[0], self._name(node), until, note)
             for key, (node, until, note) in sorted(self._claims.items())
             if until > now
         ]
+        return mine + [c for c in claims.in_document(self) if c.agent == self.agent]
 
     def claims(self) -> list[Claim]:
-        """Other agents' live claims (expired ones dropped), by path, node and agent."""
+        """Other agents' live claims (expired ones dropped), by path, node and agent: those
+        their replicas publish, and those the document holds (`crdtspace.model.claims`)."""
         found = [claim for peer in self.peers() for claim in peer.claims]
+        found += [c for c in claims.in_document(self) if c.agent != self.agent]
         return sorted(found, key=lambda c: (c.path, c.node, c.agent))
 
     def peers(self) -> list[Peer]:
