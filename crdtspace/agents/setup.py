@@ -51,7 +51,7 @@ def join(
         number = 1
         while f"{name}-{number}" in present:
             number += 1
-        live.rename(f"{name}-{number}")
+        live.rename_agent(f"{name}-{number}")
     return Session(replica, replica.agent, check=check)
 
 

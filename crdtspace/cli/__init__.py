@@ -22,6 +22,7 @@ COMMANDS = (
     "merge",
     "merge_driver",
     "outline",
+    "remove",
     "render",
     "repair",
     "resolve",

@@ -197,7 +197,7 @@ class NetworkReplica(Replica):
 
     # -- presence and claims -------------------------------------------------------------
 
-    def rename(self, agent: str) -> None:
+    def rename_agent(self, agent: str) -> None:
         """Edit from now on as `agent`, and show the peers that name."""
         self.agent = agent
         self._connection.publish()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+from pycrdt import Array
+
 from crdtspace.errors import DocumentError, NodeNotFound
 from crdtspace.model.bases import Bases
+from crdtspace.model.languages import profile_for
 from crdtspace.model.paths import DEFAULT_SIZE_LIMIT
 from crdtspace.model.rekey import Result
 from crdtspace.model.rekeyfile import create_file, rekey_file
@@ -243,6 +246,30 @@ class NodeEdits(Bases):
                 self._touch(root, "delete")
             del self.document.files[path]
             self._typing.structure_changed(path)
+
+    def rename(
+        self, path: str, new_path: str, *, description: str = "rename", agent: str | None = None
+    ) -> None:
+        """Give a file a new path. Its nodes stay, with their keys and history, when both paths
+        are of one language; else the text is written anew as the new path's units."""
+        old, new = self._path(path), self._new_path(new_path)
+        if new in self.document.files or new in self.document.gitonly:
+            raise DocumentError(f"{new!r} exists already.", hint="remove it first, or pick another")
+        old_profile, new_profile = profile_for(old), profile_for(new)
+        same = (old_profile and old_profile.name) == (new_profile and new_profile.name)
+        with self.acting_as(agent or self.agent), self.transaction(description):
+            if not same:
+                self._write(new, self.document.render(old))
+                self.remove(old, description=description)
+                return
+            roots = self.document.roots(old)
+            self.document.files[new] = Array(roots)
+            del self.document.files[old]
+            for root in roots:
+                self.document.node(root)["path"] = new
+                self._touch(root, "move")
+            self._typing.structure_changed(old)
+            self._typing.structure_changed(new)
 
     def splice(self, path: str, offset: int, delete: int = 0, insert: str = "") -> None:
         """An editor's character edit at a character offset of a file.

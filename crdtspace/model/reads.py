@@ -173,7 +173,7 @@ class Reads(ReplicaCore):
             reason = _field(self.document.gitonly.get(relative), "reason")
             raise DocumentError(f"{relative!r} is kept in git only: {reason}.")
         raise NodeNotFound(
-            f"There is no file {path!r} in the workspace.", hint="`crdtspace status` lists them"
+            f"There is no file {relative!r} in the workspace.", hint="`crdtspace status` lists them"
         )
 
     def outline(self, path: str, *, agent: str | None = None) -> Outline:
