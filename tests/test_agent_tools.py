@@ -106,7 +106,7 @@ def test_errors_are_tool_errors_with_one_sentence(ws: Workspace) -> None:
         ("read", {"ref": "nope.py"}),
         ("read", {}),
         ("search", {"pattern": "("}),
-        ("claim", {"refs": "app.py::f"}),
+        ("claim", {"refs": "app.py::f", "ttl": -1}),
         ("nosuchtool", {}),
     )
     assert all(error for error, _ in results), results
@@ -117,7 +117,7 @@ def test_errors_are_tool_errors_with_one_sentence(ws: Workspace) -> None:
     assert "no file 'nope.py'" in texts[2]
     assert "needs the argument 'ref'" in texts[3]
     assert "not a regular expression" in texts[4]
-    assert "live workspace" in texts[5]
+    assert "'ttl' must be a positive number" in texts[5]
     assert "nosuchtool" in texts[6]
     assert all("\n" not in t and "Traceback" not in t for t in texts)
     assert ws.render("app.py") == APP  # nothing changed
@@ -208,3 +208,24 @@ def test_run_check_and_commit_through_the_gate(ws: Workspace, repo: Path) -> Non
     assert "SyntaxError" in failed
     assert refused.startswith("Not committed.")
     assert "FAIL" in refused
+
+
+def test_claims_without_a_connection_are_held_in_the_document(ws: Workspace) -> None:
+    alice, bob = Session(ws, "alice"), Session(ws, "bob")
+    (_, claimed), (_, listed) = calls(
+        alice, ("claim", {"refs": ["app.py::f"], "note": "faster"}), ("claims", {})
+    )
+    assert claimed.startswith("Claimed app.py::f until ")
+    assert "alice claims app.py::f until " in listed
+    assert "(faster)" in listed
+    (_, also), (_, outline) = calls(
+        bob, ("claim", {"refs": "app.py::f"}), ("outline", {"path": "app.py"})
+    )
+    assert "also claimed by alice" in also
+    assert "claimed by alice, bob" in outline
+    ((_, news),) = calls(alice, ("list_files", {}))
+    assert "bob also claims app.py::f (you claimed app.py::f)" in news
+    calls(alice, ("release", {"refs": "app.py::f"}))
+    ((_, left),) = calls(bob, ("claims", {}))
+    assert "alice" not in left
+    assert "bob claims app.py::f" in left

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from crdtspace.errors import CrdtspaceError
 from crdtspace.git import gate, gitio
 from crdtspace.live.netreplica import NetworkReplica
+from crdtspace.model import claims as board
+from crdtspace.model.claims import Claim
 from crdtspace.model.history import render_texts
 
 if TYPE_CHECKING:
@@ -93,14 +95,12 @@ class Session:
             lines.append(f"{theirs.agent} also claims {_claim_place(theirs)} (you claimed {mine})")
         return "\n".join(lines)
 
-    def _crossing_claims(self) -> list[tuple[str, Any]]:
-        ws = networked(self.workspace)
-        if ws is None:
-            return []
-        mine = {(c.path, c.node): _claim_place(c) for c in ws.my_claims()}
+    def _crossing_claims(self) -> list[tuple[str, Claim]]:
+        every = all_claims(self)
+        mine = {(c.path, c.node): _claim_place(c) for c in every if c.agent == self.agent}
         return [
             (mine[(c.path, c.node)], c)
-            for c in ws.claims()
+            for c in every
             if (c.path, c.node) in mine and c.agent != self.agent
         ]
 
@@ -204,10 +204,9 @@ def status(session: Session, args: dict[str, Any]) -> str:
         peers = live.peers()
         names = sorted({p.agent for p in peers})
         lines.append("Agents here: " + (", ".join(names) if names else "none but you") + ".")
-        for claim in live.claims():
-            lines.append(f"  {claim.agent} claims {_claim_place(claim)}")
-        for claim in live.my_claims():
-            lines.append(f"  you claim {_claim_place(claim)}")
+    for claim in all_claims(session):
+        who = "you" if claim.agent == session.agent else claim.agent
+        lines.append(f"  {who} claim{'' if who == 'you' else 's'} {_claim_place(claim)}")
     changed = list(ws.changed_files().items())
     if changed:
         lines.append("Changed since the base commit:")
@@ -255,10 +254,8 @@ def outline(session: Session, args: dict[str, Any]) -> str:
     path = _text(args["path"], "path")
     entries = ws.outline(path, agent=session.agent)
     claimed: dict[str, list[str]] = {}
-    live = networked(ws)
-    if live is not None:
-        for claim in [*live.claims(), *live.my_claims()]:
-            claimed.setdefault(claim.node, []).append(claim.agent)
+    for claim in all_claims(session):
+        claimed.setdefault(claim.node, []).append(claim.agent)
     lines = [f"{path} (version {entries.version}): key  kind  name  lines  last editor"]
     for e in entries:
         name = e.qualname or e.name or "-"
@@ -449,43 +446,54 @@ def move_node(session: Session, args: dict[str, Any]) -> str:
 # -- claims, conflicts, the check and the gate -----------------------------------------------
 
 
-def _live(session: Session) -> NetworkReplica:
+def all_claims(session: Session) -> list[Claim]:
+    """Every live claim: a networked replica's own and its peers', and those the document
+    holds (`crdtspace.model.claims`: agents with no connection of their own)."""
     live = networked(session.workspace)
-    if live is None:
-        raise ToolError("Claims need a live workspace: this one is not connected to a service.")
-    return live
+    if live is not None:
+        return [*live.my_claims(), *live.claims()]
+    return board.in_document(session.workspace)
 
 
 def claim(session: Session, args: dict[str, Any]) -> str:
-    ws = _live(session)
+    ws = session.workspace
+    live = networked(ws)
     ttl = args.get("ttl", 300)
     if not isinstance(ttl, int | float) or ttl <= 0:
         raise ToolError("'ttl' must be a positive number of seconds.")
     note = _optional(args, "note") or ""
     lines = []
     for ref in _refs(args["refs"]):
-        made = ws.claim(ref, ttl=float(ttl), note=note)
+        if live is not None:
+            made = live.claim(ref, ttl=float(ttl), note=note)
+        else:
+            made = board.hold(ws, ref, agent=session.agent, ttl=float(ttl), note=note)
         until = time.strftime("%H:%M:%S", time.localtime(made.expires))
-        others = [c for c in ws.claims() if (c.path, c.node) == (made.path, made.node)]
-        also = "; also claimed by " + ", ".join(c.agent for c in others) if others else ""
+        others = [
+            c.agent
+            for c in all_claims(session)
+            if (c.path, c.node) == (made.path, made.node) and c.agent != session.agent
+        ]
+        also = "; also claimed by " + ", ".join(others) if others else ""
         lines.append(f"Claimed {_claim_place(made)} until {until}{also}.")
     return "\n".join(lines)
 
 
 def release(session: Session, args: dict[str, Any]) -> str:
-    ws = _live(session)
+    live = networked(session.workspace)
     refs = _refs(args["refs"])
     for ref in refs:
-        ws.release(ref)
+        if live is not None:
+            live.release(ref)
+        board.drop(session.workspace, ref, agent=session.agent)
     return f"Released {', '.join(refs)}."
 
 
 def claims(session: Session, args: dict[str, Any]) -> str:
-    ws = _live(session)
     lines = []
-    for c in [*ws.my_claims(), *ws.claims()]:
+    for c in all_claims(session):
         until = time.strftime("%H:%M:%S", time.localtime(c.expires))
-        note = f" ({c.note})" if getattr(c, "note", "") else ""
+        note = f" ({c.note})" if c.note else ""
         lines.append(f"{c.agent} claims {_claim_place(c)} until {until}{note}")
     return "\n".join(lines) if lines else "No live claim."
 
