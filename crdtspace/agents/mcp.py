@@ -9,8 +9,9 @@ MCP tool error (`isError`) with one sentence.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -19,6 +20,8 @@ from mcp.server import Server
 
 from crdtspace import __version__
 from crdtspace.agents.tools import TOOLS, Session, ToolError
+from crdtspace.live.server import Mount
+from crdtspace.live.server import Server as LiveServer
 
 INSTRUCTIONS = (
     "A crdtspace workspace: several agents edit this repository at once. Read before you edit "
@@ -61,8 +64,23 @@ def tool_list() -> list[types.Tool]:
     ]
 
 
-def server(sessions: Sessions) -> Server[Any]:
-    """An MCP server whose tools run on the session `sessions` gives."""
+Caller = Callable[[Any, str, dict[str, Any]], Awaitable[str]]
+"""Runs one tool call (the request's context, the tool's name, its arguments): its text, or a
+`ToolError`."""
+
+
+def on_sessions(sessions: Sessions) -> Caller:
+    """Tool calls run on the one session of a connection (stdio, in process)."""
+
+    async def call(ctx: Any, name: str, arguments: dict[str, Any]) -> str:
+        return await anyio.to_thread.run_sync(sessions.call, _client_name(ctx), name, arguments)
+
+    return call
+
+
+def server(sessions: Sessions | Caller) -> Server[Any]:
+    """An MCP server whose tools run on the session `sessions` gives (or through a caller)."""
+    caller = on_sessions(sessions) if isinstance(sessions, Sessions) else sessions
 
     async def list_tools(
         ctx: Any, params: types.PaginatedRequestParams | None
@@ -70,11 +88,8 @@ def server(sessions: Sessions) -> Server[Any]:
         return types.ListToolsResult(tools=tool_list())
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        client = _client_name(ctx)
         try:
-            text = await anyio.to_thread.run_sync(
-                sessions.call, client, params.name, dict(params.arguments or {})
-            )
+            text = await caller(ctx, params.name, dict(params.arguments or {}))
         except ToolError as error:
             return _result(error.message, error=True)
         except Exception as error:  # a bug must not take the agent's server down
@@ -114,3 +129,77 @@ async def serve_stdio(sessions: Sessions) -> None:
             await app.run(read_stream, write_stream, app.create_initialization_options())
     finally:
         sessions.close()
+
+
+# -- MCP over HTTP, on the workspace service ---------------------------------------------------
+
+AGENT_HEADER = "x-crdtspace-agent"
+
+
+def http_mount(service: LiveServer, *, check: str | None = None) -> Mount:
+    """MCP over streamable HTTP at ``/mcp`` on the workspace service, for clients that connect
+    by URL: the agent is named by the ``X-Crdtspace-Agent`` header or the path
+    (``/mcp/<agent>``), the workspace's token is required (``Authorization: Bearer``), and the
+    tools run on the service's own replica, one call at a time between its other work."""
+    from mcp.server.streamable_http_manager import (
+        StreamableHTTPASGIApp,
+        StreamableHTTPSessionManager,
+    )
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    sessions: dict[str, Session] = {}
+
+    async def call(ctx: Any, name: str, arguments: dict[str, Any]) -> str:
+        agent = _header(ctx, AGENT_HEADER) or "http-agent"
+
+        def work(replica: Any) -> str:
+            session = sessions.get(agent)
+            if session is None:
+                session = sessions[agent] = Session(replica, agent, check=check)
+            return session.call(name, arguments)
+
+        try:
+            return await anyio.to_thread.run_sync(service.call, work)
+        finally:
+            service.relay()
+
+    manager = StreamableHTTPSessionManager(
+        app=server(call),
+        security_settings=TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        ),
+    )
+    inner = StreamableHTTPASGIApp(manager)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if not service.authorized(scope):
+            await _refuse(send, 401, "a valid token is required")
+            return
+        path = str(scope["path"])
+        rest = path[len("/mcp") :].strip("/")
+        headers = list(scope.get("headers") or [])
+        if rest:  # /mcp/<agent>
+            headers = [(k, v) for k, v in headers if k.lower() != AGENT_HEADER.encode()]
+            headers.append((AGENT_HEADER.encode(), rest.encode()))
+        await inner(
+            {**scope, "path": "/mcp", "raw_path": b"/mcp", "headers": headers}, receive, send
+        )
+
+    return Mount("/mcp", app, manager.run)
+
+
+def _header(ctx: Any, name: str) -> str | None:
+    headers = getattr(getattr(ctx, "request", None), "headers", None)
+    if headers is None:
+        return None
+    value = headers.get(name)
+    return str(value) if value else None
+
+
+async def _refuse(send: Any, status: int, message: str) -> None:
+    data = json.dumps({"error": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})

@@ -78,6 +78,9 @@ def serve(
             commands=served.run,
         )
         secrets.append(server.token)
+        from crdtspace.agents.mcp import http_mount
+
+        server.mounts.append(http_mount(server))  # MCP over HTTP at /mcp
         try:
             sock = bind_socket(host, port)  # here, so that a port in use is one clear error
         except SyncError:

@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -66,6 +67,16 @@ from crdtspace.live.protocol import (
 from crdtspace.model.replica import Replica
 
 __all__ = ["DEFAULT_MAX_UPDATE", "DEFAULT_PORT", "Server", "running_server"]
+
+@dataclass(frozen=True)
+class Mount:
+    """Another ASGI application the server serves under `prefix` (e.g. MCP at ``/mcp``), with
+    what must run while the server does (`lifespan`)."""
+
+    prefix: str
+    app: Callable[..., Awaitable[None]]
+    lifespan: Callable[[], contextlib.AbstractAsyncContextManager[Any]]
+
 
 CommandRunner = Callable[[Replica, dict[str, Any]], dict[str, Any]]
 """Runs one client's command line on the home replica: the request ``{"argv": [...],
@@ -97,6 +108,8 @@ class Server(HomeReplica):
         commands: CommandRunner | None = None,
     ) -> None:
         self.commands = commands
+        self.mounts: list[Mount] = []
+        """Other applications served beside the room (each with the token required of it)."""
         """Runs a command line for a client on the home replica (``POST /cli``); None: refused."""
         self.token = token or os.environ.get("CRDTSPACE_TOKEN") or token_for(repo_path, workspace)
         self.host = host
@@ -141,7 +154,10 @@ class Server(HomeReplica):
                 await self._websockets.start_room(self.room)
                 group.start_soon(self._committer)
                 try:
-                    yield self
+                    async with contextlib.AsyncExitStack() as stack:
+                        for mount in self.mounts:
+                            await stack.enter_async_context(mount.lifespan())
+                        yield self
                 finally:
                     self._stopping = True
                     self._wake.set()
@@ -291,7 +307,12 @@ class Server(HomeReplica):
         if scope["type"] == "websocket":
             await self._websocket(scope, receive, send)
         elif scope["type"] == "http":
-            if scope["path"].rstrip("/") == "/cli" and scope.get("method") == "POST":
+            path = str(scope["path"])
+            mount = next((m for m in self.mounts if (path + "/").startswith(m.prefix + "/")), None)
+            if mount is not None:
+                self.last_activity = time.monotonic()
+                await mount.app(scope, receive, send)
+            elif scope["path"].rstrip("/") == "/cli" and scope.get("method") == "POST":
                 await self._cli(scope, receive, send)
             else:
                 await self._http(scope, send)
@@ -318,6 +339,14 @@ class Server(HomeReplica):
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": data})
+
+    def authorized(self, scope: dict[str, Any]) -> bool:
+        """Whether a request presents the workspace's token (for mounted applications)."""
+        return self._authorized(scope)
+
+    def relay(self) -> None:
+        """Pass the home replica's own edits on to the room (after `call`)."""
+        self._relay_local()
 
     async def _cli(
         self,
