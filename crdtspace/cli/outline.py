@@ -6,7 +6,6 @@ import dataclasses
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from crdtspace.cli.common import (
     AgentOption,
@@ -16,6 +15,7 @@ from crdtspace.cli.common import (
     handled,
     open_workspace,
     out,
+    plain_table,
     print_json,
 )
 
@@ -42,17 +42,15 @@ def outline(
             }
         )
         return
-    table = Table(box=None, pad_edge=False)
-    for column in ("key", "kind", "name", "lines", "last editor"):
-        table.add_column(column)
-    for entry in entries:
-        indent = "  " * max(entry.depth - 1, 0)
-        table.add_row(
+    rows = [
+        (
             entry.key,
             entry.kind,
-            indent + (entry.name or "·"),
+            "  " * max(entry.depth - 1, 0) + (entry.name or "·"),
             f"{entry.start_line}-{entry.end_line}",
             entry.last_editor,
         )
-    out.print(table)
+        for entry in entries
+    ]
+    out.print(plain_table(("key", "kind", "name", "lines", "last editor"), rows), markup=False)
     out.print(f"{relative} at version {version}", markup=False)

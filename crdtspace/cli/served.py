@@ -9,11 +9,12 @@ client side.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import sys
 from typing import Any
 
-import click
+import typer
 
 from crdtspace.cli.common import SERVED, SERVED_AGENT, SERVED_STATUS
 from crdtspace.cli.remote import LOCAL_FLAGS
@@ -32,8 +33,6 @@ def run(replica: Replica, request: dict[str, Any]) -> dict[str, Any]:
         return {"code": 2, "stdout": "", "stderr": "error: this service runs no commands\n"}
     stdin = request.get("stdin")
     agent = request.get("agent")
-    from crdtspace.cli import app  # (every command registered)
-
     stdout, stderr = io.StringIO(), io.StringIO()
     data = stdin.encode("utf-8", "surrogateescape") if isinstance(stdin, str) else b""
     served = SERVED.set(replica)
@@ -44,7 +43,7 @@ def run(replica: Replica, request: dict[str, Any]) -> dict[str, Any]:
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = _invoke(app, argv)
+            code = _invoke(_command(), argv)
     finally:
         sys.stdin = saved_stdin
         SERVED.reset(served)
@@ -53,15 +52,29 @@ def run(replica: Replica, request: dict[str, Any]) -> dict[str, Any]:
     return {"code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 
-def _invoke(app: Any, argv: list[str]) -> int:
+@functools.cache
+def _command() -> Any:
+    """The command line as one click command, built once (typer rebuilds it on every call)."""
+    import typer.main
+
+    from crdtspace.cli import load
+
+    return typer.main.get_command(load())
+
+
+def _invoke(command: Any, argv: list[str]) -> int:
     try:
-        result = app(args=argv, prog_name="crdtspace", standalone_mode=False)
-    except click.exceptions.Exit as done:
+        result = command.main(args=argv, prog_name="crdtspace", standalone_mode=False)
+    except typer.Exit as done:
         return int(done.exit_code)
-    except click.ClickException as error:
-        error.show()
-        return int(error.exit_code)
-    except click.exceptions.Abort:
+    except typer.TyperException as error:  # (typer's click: usage errors and the like)
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"error: {error}", file=sys.stderr)
+        return int(getattr(error, "exit_code", 2))
+    except typer.Abort:
         print("Aborted.", file=sys.stderr)
         return 1
     except SystemExit as done:
