@@ -137,11 +137,17 @@ class Workspace(Replica):
         wait: float = 0.0,
         allow_behind: bool = False,
         run_check: bool = True,
+        silent_after: float | None = None,
     ) -> GateReport:
-        """Commit the current state to the branch through the gate (see `crdtspace.git.gate`)."""
-        from crdtspace.git import gate
+        """Commit the current state to the branch through the gate (see `crdtspace.git.gate`);
+        `silent_after`: seconds after which a replica not heard of stops blocking (default
+        `crdtspace.git.presence.SILENT_AFTER`)."""
+        from crdtspace.git import gate, presence
 
-        options = gate.GateOptions(message, check, wait, allow_behind, run_check)
+        quiet = presence.SILENT_AFTER if silent_after is None else silent_after
+        options = gate.GateOptions(
+            message, check, wait, allow_behind, run_check, silent_after=quiet
+        )
         return gate.commit(self, options)
 
     def sync_git(self) -> SyncReport:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from crdtspace.cli.common import (
+    SERVED_STATUS,
     AgentOption,
     CheckOption,
     JsonOption,
@@ -20,9 +21,43 @@ from crdtspace.cli.common import (
 )
 from crdtspace.git.gate import GateOptions, Step
 from crdtspace.git.gate import commit as run_gate
+from crdtspace.git.presence import SILENT_AFTER, Connected
+from crdtspace.model.logentry import decode_state
 
 LAST_STEPS = ("commit", "worktree")
 """Steps shown when the gate returns rather than as they come (see `progress` below)."""
+
+SilentAfterOption = Annotated[
+    float,
+    typer.Option(
+        "--silent-after",
+        metavar="SECONDS",
+        help="Stop waiting for a replica not heard of for this long (it is silent).",
+    ),
+]
+
+
+def served_peers() -> tuple[Connected, ...] | None:
+    """The clients connected to the workspace service running this command (its status: each
+    client's ids and published state vector), for the gate; None when not run by a service."""
+    status = SERVED_STATUS.get()
+    if status is None:
+        return None
+    found: list[Connected] = []
+    clients: Any = status.get("clients")
+    for client in clients if isinstance(clients, list) else []:
+        if not isinstance(client, dict):
+            continue
+        try:
+            state = dict(decode_state(bytes.fromhex(str(client.get("state_vector") or ""))))
+        except ValueError:
+            state = {}
+        agent = str(client.get("agent") or "")
+        ids = client.get("client_ids")
+        for number in ids if isinstance(ids, list) else []:
+            if isinstance(number, int):
+                found.append(Connected(number, agent, state))
+    return tuple(found)
 
 
 @app.command()
@@ -38,6 +73,7 @@ def commit(
         bool,
         typer.Option("--allow-behind", help="Commit without the edits of replicas behind."),
     ] = False,
+    silent_after: SilentAfterOption = SILENT_AFTER,
     agent: AgentOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -46,7 +82,9 @@ def commit(
     Checks convergence, conflicts and broken code, syntax, then the project's check command in
     a temporary worktree; writes the commit with the contributing agents as co-authors, moves
     the branch by compare-and-swap, and brings the index and working tree along wherever they
-    hold no uncommitted work (paths left alone are named)."""
+    hold no uncommitted work (paths left alone are named). Replicas that closed cleanly are
+    never waited for; one not heard of for --silent-after seconds is silent and no longer
+    waited for (`crdtspace replicas` lists them)."""
 
     shown: list[Step] = []
 
@@ -63,7 +101,16 @@ def commit(
             show(step)
 
     with handled(), open_workspace(ctx, agent) as workspace:
-        options = GateOptions(message, check, wait, allow_behind, not no_check, progress)
+        options = GateOptions(
+            message,
+            check,
+            wait,
+            allow_behind,
+            not no_check,
+            progress,
+            silent_after=silent_after,
+            connected=served_peers(),
+        )
         report = run_gate(workspace, options)
     for step in report.steps:  # those the gate reports without calling back: "no check
         if not any(step is seen for seen in shown):  # configured", "nothing to commit"

@@ -5,10 +5,13 @@ refusal (a refused commit changes nothing):
 
 1. convergence: every replica known from the document has reported having seen every edit
    (`Replica.report()`, written when replicas sync), or is an earlier session of this
-   durable workspace (its edits are all in the local log);
+   durable workspace (its edits are all in the local log), or finished (closed cleanly: only
+   its edits must be here), or came through a git state exchange, or was forgotten
+   (`crdtspace.git.presence` says how each one is judged); connected peers are judged by the
+   state vector they publish (`peer_states`); one not heard of for `silent_after` seconds is
+   silent and no longer waited for (its edits that are not here are named);
    behind or silent ones are named, the gate waits up to `wait` seconds, then refuses, or with
-   `allow_behind` commits without them; a networked replica's connected peers are judged by
-   the state vector they publish instead (`peer_states`);
+   `allow_behind` commits without them;
 2. no open conflicts and no broken code (`conflicts.analysis`), every file parses where its
    language parses (unless it did not parse in the base commit either);
 3. the project's check command (`[tool.crdtspace] check` in the rendered pyproject.toml, or
@@ -31,7 +34,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +47,7 @@ from gitdb.base import IStream  # type: ignore[import-untyped]  # gitdb ships no
 from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.errors import GitStateError, PathError
 from crdtspace.git import gitio
+from crdtspace.git.presence import SILENT_AFTER, Connected, Presence, replicas
 from crdtspace.git.worktree import follow
 from crdtspace.model import versions
 from crdtspace.model.languages import profile_for
@@ -88,28 +92,17 @@ class GateReport:
 # -- 1. convergence --------------------------------------------------------------------------
 
 
-def behind(ws: Replica) -> list[str]:
-    """Replicas known from the document that have not reported seeing every edit: named
-    `agent (client id)`, with `silent` when they never reported at all."""
-    needed = ws.document.needed_state()
-    reports = ws.document.reports()
-    earlier_sessions = ws.local_sessions()
-    peers = peer_states(ws)
-    out = []
-    for client, name in sorted(ws.document.replicas().items()):
-        if client == ws.client_id or client in earlier_sessions or name in peers:
-            continue  # (a connected peer is judged below, by its live state vector)
-        seen = reports.get(client)
-        if seen is None:
-            if client in needed:  # one that never edited holds nothing the gate could miss
-                out.append(f"{name} ({client:x}, silent)")
-            continue
-        if any(seen.get(c, 0) < k for c, k in needed.items() if c != client):
-            out.append(f"{name} ({client:x}, behind)")
-    for agent, state in sorted(peers.items()):
-        if any(state.get(c, 0) < k for c, k in needed.items()):
-            out.append(f"{agent} (connected, behind)")
-    return out
+def behind(
+    ws: Replica,
+    *,
+    silent_after: float = SILENT_AFTER,
+    connected: Iterable[Connected] | None = None,
+) -> list[str]:
+    """The replicas the gate waits for (`crdtspace.git.presence`), named as it names them:
+    `agent (client id, behind|silent, last heard ...)`, a connected one `agent (connected,
+    behind)`."""
+    survey = replicas(ws, silent_after=silent_after, connected=connected)
+    return [p.label for p in survey if p.blocking]
 
 
 def peer_states(ws: Replica) -> dict[str, dict[int, int]]:
@@ -119,23 +112,62 @@ def peer_states(ws: Replica) -> dict[str, dict[int, int]]:
     return dict(provider()) if callable(provider) else {}
 
 
-def check_convergence(ws: Replica, report: GateReport, *, wait: float, allow_behind: bool) -> bool:
+def check_convergence(
+    ws: Replica,
+    report: GateReport,
+    *,
+    wait: float,
+    allow_behind: bool,
+    silent_after: float = SILENT_AFTER,
+    connected: Iterable[Connected] | None = None,
+) -> bool:
     deadline = time.monotonic() + max(0.0, wait)
-    lagging = behind(ws)
-    while lagging and time.monotonic() < deadline:
+    peers = None if connected is None else list(connected)
+    survey = replicas(ws, silent_after=silent_after, connected=peers)
+    while any(p.blocking for p in survey) and time.monotonic() < deadline:
         time.sleep(0.2)
-        lagging = behind(ws)
+        survey = replicas(ws, silent_after=silent_after, connected=peers)
+    lagging = [p for p in survey if p.blocking]
+    notes = _convergence_notes(survey)
     if not lagging:
         known = len(ws.document.replicas())
-        return report.add("convergence", True, f"{known} replica(s) known, none behind")
-    names = ", ".join(lagging)
+        counts = _counts(survey)
+        return report.add(
+            "convergence", True, f"{known} replica(s) known, none behind{counts}{notes}"
+        )
+    names = ", ".join(p.label for p in lagging)
     if allow_behind:
-        return report.add("convergence", True, f"committing without the unseen edits of: {names}")
-    return report.add(
-        "convergence",
-        False,
-        f"not converged: {names}; sync them, wait (--wait), or --allow-behind",
-    )
+        return report.add(
+            "convergence", True, f"committing without the unseen edits of: {names}{notes}"
+        )
+    hint = "sync them, wait (--wait), or --allow-behind"
+    if any(not p.connected for p in lagging):
+        hint += (
+            f"; one not heard of for {silent_after:g} s stops blocking (--silent-after), "
+            "or drop it with `crdtspace replicas forget ID`"
+        )
+    return report.add("convergence", False, f"not converged: {names}; {hint}{notes}")
+
+
+def _counts(survey: list[Presence]) -> str:
+    """`` (2 live, 1 finished)``: the replicas besides this one, by state."""
+    counts: dict[str, int] = {}
+    for p in survey:
+        if p.state != "this":
+            counts[p.state] = counts.get(p.state, 0) + 1
+    return f" ({', '.join(f'{n} {s}' for s, n in counts.items())})" if counts else ""
+
+
+def _convergence_notes(survey: list[Presence]) -> str:
+    """The replicas the gate stopped waiting for, and edits known to be missing."""
+    notes = []
+    gave_up = [p.label for p in survey if p.gave_up]
+    if gave_up:
+        notes.append("not waited for (silent): " + ", ".join(gave_up))
+    unseen = [p.label for p in survey if p.unseen and not p.blocking and not p.gave_up]
+    if unseen:
+        notes.append("edits not here: " + ", ".join(unseen))
+    return "".join(f"; {note}" for note in notes)
 
 
 # -- 2. conflicts and syntax -----------------------------------------------------------------
@@ -453,6 +485,11 @@ class GateOptions:
     allow_behind: bool = False
     run_check: bool = True
     progress: Callable[[Step], None] | None = None
+    silent_after: float = SILENT_AFTER
+    """Seconds after which a replica not heard of stops blocking (see `crdtspace.git.presence`)."""
+    connected: tuple[Connected, ...] | None = None
+    """Peers seen connected by whoever runs the gate (a workspace service's clients), besides
+    those a networked replica sees itself."""
 
 
 def commit(ws: Replica, options: GateOptions) -> GateReport:
@@ -474,7 +511,12 @@ def commit(ws: Replica, options: GateOptions) -> GateReport:
         base = repo.commit(base_sha)
         checks: list[Callable[[], bool]] = [
             lambda: check_convergence(
-                ws, report, wait=options.wait, allow_behind=options.allow_behind
+                ws,
+                report,
+                wait=options.wait,
+                allow_behind=options.allow_behind,
+                silent_after=options.silent_after,
+                connected=options.connected,
             ),
             lambda: check_conflicts(ws, report, sorted(snap.changed)),
         ]

@@ -20,7 +20,9 @@ A state that arrives from a remote is checked before it reaches the workspace: i
 be complete, be a crdtspace document and share history with the local one. It is applied into
 a scratch copy first, so a bad remote state never damages the local workspace
 (:class:`~crdtspace.errors.SyncError`); a failing git command is a
-:class:`~crdtspace.errors.GitStateError`.
+:class:`~crdtspace.errors.GitStateError`. The replicas whose edits a merged state brought are
+noted in the workspace (`Replica.note_exchanged`, kept locally, not in the document): the
+commit gate takes them as covered by the exchange instead of waiting for them to report.
 """
 
 from __future__ import annotations
@@ -397,8 +399,21 @@ def _merge(workspace: Replica, update: bytes, remote: Doc[Any]) -> bool:
     except Exception as exc:  # pycrdt raises plain exceptions for malformed input
         raise SyncError(f"The state cannot be merged into this workspace: {exc}.") from None
     if new:
+        before = dict(decode_state(workspace.state()))
         workspace.apply_update(update)
+        workspace.note_exchanged(_arrived(remote, before))
     return new
+
+
+def _arrived(remote: Doc[Any], before: dict[int, int]) -> dict[int, int]:
+    """The replicas (they edited) whose edits a merged state brought, with their clocks in
+    it: the commit gate takes them as covered by the exchange (`Replica.exchanged`)."""
+    editors = Document(remote).replicas()
+    return {
+        client: clock
+        for client, clock in decode_state(bytes(remote.get_state()))
+        if client in editors and clock > before.get(client, 0)
+    }
 
 
 # ---------------------------------------------------------------------------------------------

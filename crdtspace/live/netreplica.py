@@ -52,6 +52,7 @@ from pycrdt import (
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.git import gate
 from crdtspace.git.gate import GateReport
+from crdtspace.git.presence import SILENT_AFTER
 from crdtspace.live.connection import Connection
 from crdtspace.model import claims
 from crdtspace.model.claims import Claim
@@ -73,6 +74,11 @@ HEARTBEAT = 10.0
 """Seconds between renewals of a replica's awareness state (Yjs renews every 15 s)."""
 PEER_TIMEOUT = 30.0
 """Seconds without an awareness message after which a peer is taken as gone (as in Yjs)."""
+REPORT_REFRESH = 60.0
+"""Seconds after which a connected replica reports again even when it saw nothing new (the
+time in its report tells the gate when it was last heard of: see `crdtspace.git.presence`)."""
+FINAL_REPORT_WAIT = 5.0
+"""Seconds `close()` waits for the replica's last report (it is finished) to be sent."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -111,6 +117,8 @@ def _locked(method: F) -> F:
 class NetworkReplica(Replica):
     """A replica synced live with a Yjs server; see the module docstring for the rules."""
 
+    networked = True  # (its reports say so: one not in awareness any more is silent)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _lock_public_methods(cls)  # (a subclass's own methods, and its other bases')
@@ -139,6 +147,7 @@ class NetworkReplica(Replica):
         self._connection = Connection(self, heartbeat=heartbeat, peer_timeout=peer_timeout)
         self._stop_listening = self.subscribe(self._connection.send_update)
         self._closed = False
+        self._reported = 0.0  # (time.monotonic() of the last look at the report)
 
     # -- the connection ----------------------------------------------------------------------
 
@@ -187,10 +196,14 @@ class NetworkReplica(Replica):
         self._connection.drop()
 
     def close(self) -> None:
-        """Leave: tell the peers (awareness removed), stop the connection, close the log."""
+        """Leave: record in the document that this replica is finished (`finish`: the gate
+        then never waits for it) and wait for that to be sent, tell the peers (awareness
+        removed), stop the connection, close the log."""
         if self._closed:
             return
         self._closed = True
+        if self.finish() and self.connected:
+            self.wait_sent(FINAL_REPORT_WAIT)
         self._connection.stop()
         self._stop_listening()
         super().close()
@@ -280,7 +293,21 @@ class NetworkReplica(Replica):
             return str(self.document.node(nid).get("name", ""))
         return ""
 
+    def _report_when_due(self) -> None:
+        """While connected (each awareness publication asks): report what this replica has
+        seen (`report`) at once the first time, then at most once a heartbeat when it changed,
+        and every `REPORT_REFRESH` seconds anyway."""
+        if self._closed or not self.connected:
+            return
+        now = time.monotonic()
+        first = str(self.client_id) not in self.document.reports_map
+        if not first and now - self._reported < self._connection.heartbeat:
+            return
+        self._reported = now
+        self.report(refresh=REPORT_REFRESH)
+
     def _local_state(self) -> dict[str, Any]:
+        self._report_when_due()
         now = time.time()
         claims = [
             {"node": node, "path": key.partition("::")[0], "until": until, "note": note}
@@ -330,17 +357,23 @@ class NetworkReplica(Replica):
         wait: float = 0.0,
         allow_behind: bool = False,
         run_check: bool = True,
+        silent_after: float | None = None,
     ) -> GateReport:
         """Commit through the gate (see `crdtspace.git.gate`); the wait for peers to catch up
-        happens without the lock, so that their updates and awareness keep arriving."""
+        happens without the lock, so that their updates and awareness keep arriving.
+        `silent_after`: seconds after which a replica not heard of stops blocking (default
+        `crdtspace.git.presence.SILENT_AFTER`)."""
+        quiet = SILENT_AFTER if silent_after is None else silent_after
         deadline = time.monotonic() + max(0.0, wait)
         while time.monotonic() < deadline:
             with self.lock:
-                if not gate.behind(self):
+                if not gate.behind(self, silent_after=quiet):
                     break
             time.sleep(0.05)
         with self.lock:
-            options = gate.GateOptions(message, check, 0.0, allow_behind, run_check)
+            options = gate.GateOptions(
+                message, check, 0.0, allow_behind, run_check, silent_after=quiet
+            )
             return gate.commit(self, options)
 
     @contextmanager
