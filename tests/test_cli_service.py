@@ -178,3 +178,57 @@ def test_status_live_refreshes_until_interrupted(served: Path) -> None:
     assert live.returncode == 0, err
     assert "changed       0 file(s) since the base commit" in out
     assert command(served, "status").returncode == 0  # the service was never held by it
+
+
+def test_commands_while_serve_and_watch_run(served: Path) -> None:
+    """watch joins the service: the terminal's commands, many at once, and the editor's saves
+    all land, none waits for a lock."""
+    repo = served
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "crdtspace", "-C", str(repo), "watch", "--agent", "editor:ed"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "here now      editor:ed" not in command(repo, "status").stdout:
+            assert watcher.poll() is None, watcher.communicate()
+            assert time.monotonic() < deadline, "watch did not join the service"
+            time.sleep(0.2)
+        writers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "crdtspace", "-C", str(repo), "write", "app.py"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env(CRDTSPACE_AGENT=f"agent{i}"),
+            )
+            for i in range(2)
+        ]
+        for i, process in enumerate(writers):
+            text = SOURCE.replace(f"x + {i}\n", f"x + {(i + 1) * 100}\n")
+            _, err = process.communicate(text, timeout=120)
+            assert process.returncode == 0, err
+        # the terminal's edits reach the working tree through watch
+        deadline = time.monotonic() + 30
+        while "x + 200" not in (repo / "app.py").read_text():
+            assert time.monotonic() < deadline, (repo / "app.py").read_text()
+            time.sleep(0.1)
+        # an editor's save becomes an edit the terminal sees
+        saved = (repo / "app.py").read_text().replace("x + 3\n", "x + 33\n")
+        (repo / "app.py").write_text(saved)
+        deadline = time.monotonic() + 30
+        while "x + 33" not in command(repo, "show", "app.py").stdout:
+            assert time.monotonic() < deadline, "the save did not reach the workspace"
+            time.sleep(0.1)
+        shown = command(repo, "show", "app.py").stdout
+        assert "x + 100" in shown
+        assert "x + 200" in shown
+        assert "x + 33" in shown
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        watcher.communicate(timeout=30)
+    assert watcher.returncode == 0
