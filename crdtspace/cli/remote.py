@@ -19,7 +19,7 @@ from pathlib import Path
 
 SERVED = frozenset(
     {"status", "show", "outline", "log", "conflicts", "write", "resolve", "commit", "sync-git",
-     "merge", "render", "claim", "release", "claims", "rm", "mv"}
+     "merge", "render", "claim", "release", "claims", "rm", "mv", "replicas"}
 )  # fmt: skip
 """Commands the service runs: the ones that read or edit the workspace and end."""
 LOCAL_FLAGS = frozenset({"--help", "--live", "--edit"})

@@ -68,6 +68,7 @@ from crdtspace.model.replica import Replica
 
 __all__ = ["DEFAULT_MAX_UPDATE", "DEFAULT_PORT", "Server", "running_server"]
 
+
 @dataclass(frozen=True)
 class Mount:
     """Another ASGI application the server serves under `prefix` (e.g. MCP at ``/mcp``), with

@@ -16,7 +16,11 @@
     meta   : Map  base (commit), format
     edited : Map  node id -> true             nodes with log entries since the base commit
     resolutions: Map  "<conflict>/<entry>" -> entry   who resolved which conflict how
-    reports: Map  client id -> {agent, seen}  the edits each replica last said it had seen
+    reports: Map  client id -> {agent, seen, at, made, done, net}  what each replica last said
+                  it had seen, when, its own last clock, whether it finished, whether it is
+                  networked; "forget:<client>" -> {at}: a replica the gate no longer waits for
+    claims : Map  "<path>::<node>|<agent>" -> {agent, path, node, until, note}  claims held
+                  in the document (see `crdtspace.model.claims`)
 
 A node renders where its ``parent`` says: after a concurrent move + move the id sits in two
 bodies, and the one its (last-writer-wins) parent names is the place it renders, once.
