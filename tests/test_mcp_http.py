@@ -19,10 +19,13 @@ from mcp.client.streamable_http import streamable_http_client
 
 from crdtspace import Workspace
 from crdtspace.live.service import Service, find_service
-from crdtspace.testing import make_repo
+from crdtspace.testing import git, make_repo
+from tests.mcp_scenario import APP as SCENARIO_APP
+from tests.mcp_scenario import MERGED, three_agents
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n"
+CHECK = '[tool.crdtspace]\ncheck = "python -c \\"import app\\""\n'
 
 
 @pytest.fixture
@@ -88,3 +91,43 @@ def test_a_wrong_token_is_refused(service: Service) -> None:
         json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
     )
     assert response.status_code == 401
+
+
+def test_three_agents_over_http_claim_edit_conflict_resolve_and_commit(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(
+        tmp_path / "repo3",
+        {"app.py": SCENARIO_APP, "pyproject.toml": CHECK},
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    init = [sys.executable, "-m", "crdtspace", "-C", str(repo), "init"]
+    assert subprocess.run(init, capture_output=True, env=env, check=False).returncode == 0
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crdtspace", "-C", str(repo), "serve", "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (service := find_service(repo)) is None:
+            assert server.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        bearer = {"Authorization": f"Bearer {service.token}"}
+
+        async def main() -> None:
+            async with (
+                httpx2.AsyncClient(headers=bearer) as http,
+                Client(streamable_http_client(f"{service.http}/mcp/alice", http_client=http)) as a,
+                Client(streamable_http_client(f"{service.http}/mcp/bob", http_client=http)) as b,
+                Client(streamable_http_client(f"{service.http}/mcp/carol", http_client=http)) as c,
+            ):
+                await three_agents(a, b, c, presence=False)
+
+        anyio.run(main)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert git(repo, "show", "HEAD:app.py") == MERGED

@@ -104,9 +104,12 @@ class Session:
             if (c.path, c.node) in mine and c.agent != self.agent
         ]
 
-    def edited(self, what: str, path: str, before: set[str], violations: int) -> str:
+    def edited(
+        self, what: str, path: str, before: set[str], violations: int, node: str | None = None
+    ) -> str:
         """An edit tool's result: what changed, the conflicts it made or touched, the claims it
-        crossed."""
+        crossed (a networked replica notes them as it edits; else the document's claims on
+        `node`, or on the file, are looked at)."""
         lines = [what]
         for conflict in self.workspace.conflicts():
             made = conflict.id not in before
@@ -118,6 +121,10 @@ class Session:
             for v in live.claim_violations()[violations:]:
                 place = f"{v.path}::{v.name or v.node}"
                 lines.append(f"Crossed a claim: {v.claimed_by} claimed {place}.")
+            return "\n".join(lines)
+        for c in board.in_document(self.workspace):
+            if c.agent != self.agent and c.path == path and c.node in ("", node or ""):
+                lines.append(f"Crossed a claim: {c.agent} claimed {_claim_place(c)}.")
         return "\n".join(lines)
 
 
@@ -364,13 +371,14 @@ def edit(session: Session, args: dict[str, Any]) -> str:
     base = _optional(args, "base")
     if not old:
         raise ToolError("'old' is empty: quote the exact text to replace.")
+    keyed = _by_key(ws, ref)  # (a name is looked up once, not at every step)
     if base is None:
-        seen = ws.read(ref, agent=session.agent)
+        seen = ws.read(keyed, agent=session.agent)
         base = seen.version
     else:
         forked = ws.fork_at(base, agent=session.agent)
         try:
-            seen = forked.read(ref)
+            seen = forked.read(keyed)
         finally:
             forked.close()
     count = seen.count(old)
@@ -380,14 +388,26 @@ def edit(session: Session, args: dict[str, Any]) -> str:
         raise ToolError(f"The text to replace was {where} {ref} at version {base}: {hint}.")
     text = str(seen).replace(old, new, 1)
     before, violations = _conflict_ids(ws), _violations(ws)
-    path, nid = ws.resolve(ref)
+    path, nid = ws.resolve(keyed)
     if nid is None:
         ws.write(path, text, description="edit", base=base, agent=session.agent)
     else:
-        ws.replace(ref, text, description="edit", base=base, agent=session.agent)
+        ws.replace(keyed, text, description="edit", base=base, agent=session.agent)
     version = ws.version()
     what = f"Edited {ref} (version {version})."
-    return session.edited(what, path, before, violations)
+    return session.edited(what, path, before, violations, nid)
+
+
+def _by_key(ws: Workspace, ref: str) -> str:
+    """`PATH::KEY` for a node named by its qualified name (keys are found at once; names take
+    a layout of the file), or `ref` as it is."""
+    if "::" not in ref:
+        return ref
+    try:
+        path, nid = ws.resolve(ref)
+    except CrdtspaceError:
+        return ref  # (gone now: it may be there at the base version)
+    return f"{path}::{nid}" if nid else path
 
 
 def write_file(session: Session, args: dict[str, Any]) -> str:
@@ -408,10 +428,10 @@ def replace_node(session: Session, args: dict[str, Any]) -> str:
     ws = session.workspace
     ref, text = _text(args["ref"], "ref"), _text(args["text"], "text")
     before, violations = _conflict_ids(ws), _violations(ws)
-    path, _ = ws.resolve(ref)
+    path, nid = ws.resolve(ref)
     key = ws.replace(ref, text, base=_optional(args, "base"), agent=session.agent)
     what = f"Replaced {ref} (key {key}, version {ws.version()})."
-    return session.edited(what, path, before, violations)
+    return session.edited(what, path, before, violations, nid)
 
 
 def insert_node(session: Session, args: dict[str, Any]) -> str:
