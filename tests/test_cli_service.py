@@ -232,3 +232,33 @@ def test_commands_while_serve_and_watch_run(served: Path) -> None:
         watcher.send_signal(signal.SIGTERM)
         watcher.communicate(timeout=30)
     assert watcher.returncode == 0
+
+
+def test_resolve_edit_reads_and_resolves_through_the_service(served: Path, tmp_path: Path) -> None:
+    repo = served
+    show = json.loads(command(repo, "show", "app.py::f1", "--json").stdout)
+    one = show["text"].replace("x + 1", "x + 10")
+    two = show["text"].replace("x + 1", "x + 11")
+    base = show["version"]
+    for agent, text in (("ann", one), ("bo", two)):
+        done = command(
+            repo, "write", "app.py::f1", "--base", base, stdin=text, CRDTSPACE_AGENT=agent
+        )
+        assert done.returncode == 0, done.stderr
+    conflicts = json.loads(command(repo, "conflicts", "--json").stdout)["conflicts"]
+    assert [c["kind"] for c in conflicts] == ["overlap"]
+    editor = tmp_path / "editor.sh"  # keeps bo's side: drops the markers and ann's lines
+    editor.write_text(
+        "#!/bin/sh\n"
+        "python3 - \"$1\" <<'PY'\n"
+        "import sys\n"
+        "text = open(sys.argv[1]).read()\n"
+        "open(sys.argv[1], 'w').write(text.split('=======\\n')[1].split('>>>>>>>')[0])\n"
+        "PY\n"
+    )
+    editor.chmod(0o755)
+    resolved = command(repo, "resolve", conflicts[0]["id"], "--edit", EDITOR=str(editor))
+    assert resolved.returncode == 0, resolved.stderr
+    assert resolved.stdout.startswith("resolved ")
+    assert command(repo, "conflicts").returncode == 0
+    assert "x + 11" in command(repo, "show", "app.py::f1").stdout
