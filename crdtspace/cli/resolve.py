@@ -42,7 +42,7 @@ def resolve(
     ways = sum(1 for way in (take is not None, edit, source is not None) if way)
     with handled():
         if ways != 1:
-            raise DocumentError("Say how to resolve, one way: --take AGENT, --edit or --from FILE.")
+            raise DocumentError("Say how to resolve: --take AGENT or --edit (or --from FILE), one.")
         if edit and SERVED.get() is None and _edit_through_service(ctx, conflict_id, agent):
             return
     with handled(), open_workspace(ctx, agent) as workspace:
