@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import anyio
 from mcp import Client
+
+from crdtspace.live.service import Service, find_service
+from crdtspace.testing import make_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 APP = (
     "def f(x):\n    return x + 1\n\n\n"
     "def g(x):\n    return x * 2\n\n\n"
     "def h(x):\n    return x - 3\n"
 )
+CHECK = '[tool.crdtspace]\ncheck = "python -c \\"import app\\""\n'
+"""A pyproject.toml whose check imports app.py."""
 MERGED = (
     APP.replace("x + 1", "x + 10")
     .replace("def f(x):", "def f(x):  # ok")
@@ -20,6 +33,47 @@ MERGED = (
     .replace("x - 3", "x - 30")
 )
 """The file after the scenario."""
+
+
+def workspace_repo(root: Path, files: dict[str, str | bytes | None]) -> Path:
+    """A repository with a crdtspace workspace, made by the command line."""
+    make_repo(root, files)
+    done = subprocess.run(
+        [sys.executable, "-m", "crdtspace", "-C", str(root), "init"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def start_service(repo: Path) -> tuple[subprocess.Popen[bytes], Service]:
+    """`crdtspace serve` on a free port, once it has announced itself."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crdtspace", "-C", str(repo), "serve", "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
+    deadline = time.monotonic() + 30
+    while (found := find_service(repo)) is None:
+        assert server.poll() is None, "serve stopped"
+        assert time.monotonic() < deadline, "serve did not announce itself"
+        time.sleep(0.05)
+    return server, found
+
+
+def stop_service(repo: Path) -> None:
+    """Stop the workspace's service, if one runs (one an agent started, detached)."""
+    service = find_service(repo)
+    if service is None:
+        return
+    os.kill(service.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while find_service(repo) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 async def text(client: Client, tool: str, **args: object) -> str:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,8 @@ import pytest
 
 from crdtspace import Workspace
 from crdtspace.live.service import find_service
-from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, make_repo
+from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn
+from tests.mcp_scenario import stop_service, workspace_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n"
@@ -38,22 +37,9 @@ pytestmark = pytest.mark.skipif(CLAUDE is None, reason="the claude-agent-sdk whe
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Path]:
-    root = make_repo(tmp_path / "repo", {"app.py": APP})
-    done = subprocess.run(
-        [sys.executable, "-m", "crdtspace", "-C", str(root), "init"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    root = workspace_repo(tmp_path / "repo", {"app.py": APP})
     yield root
-    service = find_service(root)
-    if service is not None:
-        os.kill(service.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while find_service(root) is not None and time.monotonic() < deadline:
-            time.sleep(0.05)
+    stop_service(root)
 
 
 def run_claude(repo: Path, api: FakeMessagesAPI, home: Path, tools: list[str]) -> dict[str, object]:

@@ -3,11 +3,7 @@ agents named by header or path, the token required, the tools run on the service
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,33 +14,18 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from crdtspace import Workspace
-from crdtspace.live.service import Service, find_service
-from crdtspace.testing import git, make_repo
+from crdtspace.live.service import Service
+from crdtspace.testing import git
 from tests.mcp_scenario import APP as SCENARIO_APP
-from tests.mcp_scenario import MERGED, three_agents
+from tests.mcp_scenario import CHECK, MERGED, start_service, three_agents, workspace_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n"
-CHECK = '[tool.crdtspace]\ncheck = "python -c \\"import app\\""\n'
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Service]:
-    repo = make_repo(tmp_path / "repo", {"app.py": APP})
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    init = [sys.executable, "-m", "crdtspace", "-C", str(repo), "init"]
-    assert subprocess.run(init, capture_output=True, env=env, check=False).returncode == 0
-    server = subprocess.Popen(
-        [sys.executable, "-m", "crdtspace", "-C", str(repo), "serve", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while (found := find_service(repo)) is None:
-        assert server.poll() is None
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    server, found = start_service(workspace_repo(tmp_path / "repo", {"app.py": APP}))
     yield found
     server.send_signal(signal.SIGTERM)
     server.communicate(timeout=30)
@@ -96,25 +77,9 @@ def test_a_wrong_token_is_refused(service: Service) -> None:
 def test_three_agents_over_http_claim_edit_conflict_resolve_and_commit(
     tmp_path: Path,
 ) -> None:
-    repo = make_repo(
-        tmp_path / "repo3",
-        {"app.py": SCENARIO_APP, "pyproject.toml": CHECK},
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    init = [sys.executable, "-m", "crdtspace", "-C", str(repo), "init"]
-    assert subprocess.run(init, capture_output=True, env=env, check=False).returncode == 0
-    server = subprocess.Popen(
-        [sys.executable, "-m", "crdtspace", "-C", str(repo), "serve", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    repo = workspace_repo(tmp_path / "repo3", {"app.py": SCENARIO_APP, "pyproject.toml": CHECK})
+    server, service = start_service(repo)
     try:
-        deadline = time.monotonic() + 30
-        while (service := find_service(repo)) is None:
-            assert server.poll() is None
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
         bearer = {"Authorization": f"Bearer {service.token}"}
 
         async def main() -> None:

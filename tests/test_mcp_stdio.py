@@ -5,10 +5,7 @@ results, resolve, run the check and commit through the gate."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,37 +14,17 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from crdtspace.live.service import find_service
-from crdtspace.testing import git, make_repo
-from tests.mcp_scenario import APP, MERGED, text, three_agents
+from crdtspace.testing import git
+from tests.mcp_scenario import APP, CHECK, MERGED, stop_service, text, three_agents, workspace_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Path]:
-    root = make_repo(
-        tmp_path / "repo",
-        {
-            "app.py": APP,
-            "pyproject.toml": '[tool.crdtspace]\ncheck = "python -c \\"import app\\""\n',
-        },
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "crdtspace", "-C", str(root), "init"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    root = workspace_repo(tmp_path / "repo", {"app.py": APP, "pyproject.toml": CHECK})
     yield root
-    service = find_service(root)
-    if service is not None:
-        os.kill(service.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while find_service(root) is not None and time.monotonic() < deadline:
-            time.sleep(0.05)
+    stop_service(root)
 
 
 def agent(repo: Path, name: str | None) -> Client:

@@ -53,33 +53,7 @@ def __getattr__(name: str) -> Any:  # (PEP 562: the commands load on first use)
     raise AttributeError(f"module 'crdtspace.cli' has no attribute {name!r}")
 
 
-__all__ = [
-    "app",
-    "claims",
-    "commit",
-    "conflicts",
-    "connect",
-    "demo",
-    "hooks",
-    "init",
-    "log",
-    "main",
-    "mcp",
-    "merge",
-    "merge_driver",
-    "outline",
-    "render",
-    "repair",
-    "replicas",
-    "resolve",
-    "serve",
-    "show",
-    "state",
-    "status",
-    "sync_git",
-    "watch",
-    "write",
-]
+__all__ = ["COMMANDS", "app", "load", "main"]  # (and each command module, by its name)
 
 
 def main() -> None:
