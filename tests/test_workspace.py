@@ -307,3 +307,21 @@ def test_live_link_delivers_and_pauses(repo: Path) -> None:
     link.resume()
     assert a.render_all() == b.render_all()
     link.close()
+
+
+def test_a_qualified_name_resolves_as_the_outline_names_it(tmp_path: Path) -> None:
+    """Names are found by walking the nodes' names (no rendering); the first in file order,
+    as in the outline, wins; a node under an unnamed container goes by its own name."""
+    source = (
+        "def f():\n    pass\n\n\n"
+        "class A:\n    def f(self):\n        pass\n\n    class B:\n        def g(self):\n"
+        "            pass\n\n\n"
+        "def f():\n    return 2\n"
+    )
+    ws = Workspace.from_commit(make_repo(tmp_path / "repo", {"m.py": source}), agent="t")
+    for entry in ws.outline("m.py"):
+        if entry.qualname:
+            first = next(e for e in ws.outline("m.py") if e.qualname == entry.qualname)
+            assert ws.resolve(f"m.py::{entry.qualname}") == ("m.py", first.key)
+    assert ws.read("m.py::A.B.g").endswith("def g(self):\n            pass\n")
+    assert ws.read("m.py::f") == "def f():\n    pass\n"

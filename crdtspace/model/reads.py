@@ -147,7 +147,10 @@ class Reads(ReplicaCore):
             path = self._path(path)
             if name in self.document.nodes and self.document.path_of(name) == path:
                 return path, name
-            for entry in self._outline_entries(path):
+            found = self._named(path, name) if name else None
+            if found is not None:
+                return path, found
+            for entry in self._outline_entries(path) if not name else ():
                 if entry.qualname == name:
                     return path, entry.key
             raise NodeNotFound(
@@ -162,6 +165,30 @@ class Reads(ReplicaCore):
                 raise NodeNotFound(f"The node {ref!r} was deleted.")
             return path_of, ref
         return self._path(ref), None
+
+    def _named(self, path: str, name: str) -> str | None:
+        """The first node, in file order, whose qualified name is `name`: found by the nodes'
+        names alone, with the rule of `FileLayout` (a container's children are named after it
+        unless it is the file or unnamed), rendering no text."""
+        document = self.document
+        seen: set[str] = set()
+        stack: list[tuple[str, int, str]] = [(r, 0, "") for r in reversed(document.roots(path))]
+        while stack:
+            nid, depth, prefix = stack.pop()
+            if nid in seen:
+                continue
+            seen.add(nid)
+            node = document.node(nid)
+            own = str(node["name"])
+            qualname = f"{prefix}.{own}" if prefix and own else own
+            if depth and qualname == name:
+                return nid
+            if "text" in node:
+                continue
+            children = document.children(nid)
+            children.reverse()
+            stack.extend((child, depth + 1, qualname if depth else "") for child in children)
+        return None
 
     def _path(self, path: str) -> str:
         if path in self.document.files:
