@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -191,11 +192,22 @@ class FakeMessagesAPI:
     text. Every request body is kept in `requests`, in order, for the test to read what the
     model would have seen (tool results included)."""
 
-    def __init__(self, script: list[Turn], *, api_key: str = "test-key") -> None:
+    def __init__(
+        self,
+        script: list[Turn],
+        *,
+        api_key: str = "test-key",
+        by_agent: dict[str, list[Turn]] | None = None,
+        delay: float = 0.0,
+    ) -> None:
         import http.server
         import threading
 
         self.script = list(script)
+        self.by_agent = {name: list(turns) for name, turns in (by_agent or {}).items()}
+        """Scripts by agent: a request whose system prompt says "You are NAME." gets NAME's."""
+        self.delay = delay
+        """Seconds to wait before answering (a model that is slow, or not answering)."""
         self.api_key = api_key
         self.requests: list[dict[str, Any]] = []
         self.scripted: list[dict[str, Any]] = []
@@ -238,6 +250,8 @@ class FakeMessagesAPI:
                     return
                 body = json.loads(raw or b"{}")
                 message = api._answer(body)
+                if api.delay:
+                    time.sleep(api.delay)
                 if body.get("stream"):
                     self._stream(message)
                 else:
@@ -280,8 +294,14 @@ class FakeMessagesAPI:
     def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
         offered = {str(t.get("name", "")) for t in body.get("tools") or [] if isinstance(t, dict)}
         named = {c.name for turn in self.script for c in turn.calls}
+        system = json.dumps(body.get("system", ""))
         with self._lock:
             self.requests.append(body)
+            for agent, turns in self.by_agent.items():
+                if f"You are {agent}." in system:
+                    self.scripted.append(body)
+                    turn = turns.pop(0) if turns else Turn("Done.")
+                    return _message(turn, len(self.scripted))
             if not (named & offered) and named:
                 return _message(Turn(text="ok"), 0)
             self.scripted.append(body)

@@ -410,6 +410,15 @@ def _by_key(ws: Workspace, ref: str) -> str:
     return f"{path}::{nid}" if nid else path
 
 
+def _child(container: str, after: str | None) -> str | None:
+    """A child named by its own name inside a class (`after="save"` in `m.py::Store`) as the
+    workspace names it (`Store.save`)."""
+    named = container.partition("::")[2]
+    if after is None or not named or "::" in after or after.startswith(named + "."):
+        return after
+    return f"{named}.{after}"
+
+
 def write_file(session: Session, args: dict[str, Any]) -> str:
     ws = session.workspace
     path, text = _text(args["path"], "path"), _text(args["text"], "text")
@@ -437,7 +446,7 @@ def replace_node(session: Session, args: dict[str, Any]) -> str:
 def insert_node(session: Session, args: dict[str, Any]) -> str:
     ws = session.workspace
     container, text = _text(args["container"], "container"), _text(args["text"], "text")
-    after = _optional(args, "after")
+    after = _child(container, _optional(args, "after"))
     before, violations = _conflict_ids(ws), _violations(ws)
     path, _ = ws.resolve(container)
     keys = ws.insert(container, after, text, agent=session.agent)
@@ -459,7 +468,7 @@ def move_node(session: Session, args: dict[str, Any]) -> str:
     ref, container = _text(args["ref"], "ref"), _text(args["container"], "container")
     before, violations = _conflict_ids(ws), _violations(ws)
     path, _ = ws.resolve(ref)
-    ws.move(ref, container, _optional(args, "after"), agent=session.agent)
+    ws.move(ref, container, _child(container, _optional(args, "after")), agent=session.agent)
     return session.edited(f"Moved {ref} into {container}.", path, before, violations)
 
 

@@ -27,6 +27,7 @@ COMMANDS = (
     "repair",
     "replicas",
     "resolve",
+    "run",
     "serve",
     "show",
     "state",

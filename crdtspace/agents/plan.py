@@ -1,0 +1,170 @@
+"""A run's plan: the agents, their tasks and budgets, the check, read from a TOML file.
+
+    check = "python -m pytest -q"          # the project's check (default: pyproject's)
+    message = "Inventory: search and tests" # the gate commit's message
+
+    [[agent]]
+    name = "alice"
+    task = "Add a search function to inventory/store.py."
+    # model = "...", system = "...", turns = 30, tokens = 200000, seconds = 600
+
+    [[agent]]
+    name = "bob"
+    script = "tasks/bob.toml"               # a scripted agent: tool calls, no model
+
+A script is a list of steps, ``[[step]] tool = "read"  args = { ref = "..." }  wait = 0.1``;
+the text ``{version}`` in an argument is the version the agent's last result named (a read or
+an edit gives one). Every agent gets the same tools (`crdtspace.agents.tools`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crdtspace.errors import CrdtspaceError
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_TURNS = 30
+DEFAULT_TOKENS = 200_000
+DEFAULT_SECONDS = 600.0
+
+
+class PlanError(CrdtspaceError):
+    """A plan or a script that cannot be run as written."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one agent may spend before it is stopped."""
+
+    turns: int = DEFAULT_TURNS
+    tokens: int = DEFAULT_TOKENS
+    seconds: float = DEFAULT_SECONDS
+
+
+@dataclass(frozen=True)
+class Step:
+    """One tool call of a scripted agent, after `wait` seconds."""
+
+    tool: str
+    args: dict[str, Any]
+    wait: float = 0.0
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    """One agent: a Claude model with a task, or a script of tool calls."""
+
+    name: str
+    task: str = ""
+    model: str = DEFAULT_MODEL
+    system: str = ""
+    script: tuple[Step, ...] | None = None
+    budget: Budget = field(default_factory=Budget)
+
+    @property
+    def kind(self) -> str:
+        return "script" if self.script is not None else "claude"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `crdtspace run` does."""
+
+    agents: tuple[AgentPlan, ...]
+    check: str | None = None
+    message: str = "Work of several agents (crdtspace run)"
+
+
+def load_plan(path: Path | str) -> Plan:
+    """The plan in the TOML file at `path` (scripts named relative to it)."""
+    path = Path(path)
+    data = _toml(path)
+    agents = data.get("agent")
+    if not isinstance(agents, list) or not agents:
+        raise PlanError(f"{path} names no agent.", hint="add an [[agent]] with a name and a task")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise PlanError(f"{path}: [defaults] must be a table.")
+    made: list[AgentPlan] = []
+    for index, entry in enumerate(agents):
+        if not isinstance(entry, dict):
+            raise PlanError(f"{path}: agent {index + 1} is not a table.")
+        made.append(_agent(path, {**defaults, **entry}, index))
+    names = [a.name for a in made]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PlanError(f"{path}: the agent name {twice[0]!r} is used twice.")
+    check = data.get("check")
+    message = data.get("message", Plan.message)
+    if check is not None and not isinstance(check, str):
+        raise PlanError(f"{path}: check must be a command line (a string).")
+    if not isinstance(message, str) or not message.strip():
+        raise PlanError(f"{path}: message must be a non-empty string.")
+    return Plan(tuple(made), check, message)
+
+
+def _agent(path: Path, entry: dict[str, Any], index: int) -> AgentPlan:
+    name = entry.get("name") or f"agent-{index + 1}"
+    if not isinstance(name, str) or not name.strip():
+        raise PlanError(f"{path}: agent {index + 1} has no name.")
+    budget = Budget(
+        turns=_number(path, name, entry, "turns", DEFAULT_TURNS, int),
+        tokens=_number(path, name, entry, "tokens", DEFAULT_TOKENS, int),
+        seconds=_number(path, name, entry, "seconds", DEFAULT_SECONDS, float),
+    )
+    script = entry.get("script")
+    task = entry.get("task", "")
+    if script is None and not (isinstance(task, str) and task.strip()):
+        raise PlanError(f"{path}: agent {name!r} has neither a task nor a script.")
+    steps = None if script is None else load_script(path.parent / str(script))
+    return AgentPlan(
+        name=name,
+        task=str(task),
+        model=str(entry.get("model", DEFAULT_MODEL)),
+        system=str(entry.get("system", "")),
+        script=steps,
+        budget=budget,
+    )
+
+
+def _number(
+    path: Path, name: str, entry: dict[str, Any], key: str, default: Any, kind: type
+) -> Any:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise PlanError(f"{path}: agent {name!r}: {key} must be a positive number.")
+    return kind(value)
+
+
+def load_script(path: Path) -> tuple[Step, ...]:
+    """A scripted agent's steps."""
+    data = _toml(path)
+    steps = data.get("step")
+    if not isinstance(steps, list) or not steps:
+        raise PlanError(f"{path} has no [[step]].")
+    out = []
+    for index, step in enumerate(steps):
+        tool, args, wait = step.get("tool"), step.get("args", {}), step.get("wait", 0.0)
+        if not isinstance(tool, str) or not isinstance(args, dict):
+            raise PlanError(f"{path}: step {index + 1} needs a tool (a name) and args (a table).")
+        if isinstance(wait, bool) or not isinstance(wait, int | float) or wait < 0:
+            raise PlanError(f"{path}: step {index + 1}: wait must be seconds (0 or more).")
+        out.append(Step(tool, dict(args), float(wait)))
+    return tuple(out)
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"There is no file {str(path)!r}.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PlanError(f"{path} cannot be read: {error}.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError(f"{path} is not valid TOML: {error}.") from None

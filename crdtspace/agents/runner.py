@@ -1,0 +1,313 @@
+"""`Runner`: several agents on one workspace at once, from a plan to one gate commit.
+
+Every agent is a `Session` on the workspace (the tools of `crdtspace.agents.tools`, called in
+process) and runs in one asyncio loop: a Claude agent through the anthropic SDK's
+`AsyncAnthropic` (the tool loop; prompt caching on the system prompt and the tools; the SDK's
+retries with backoff on 429 and 529), a scripted agent from its steps. Failure detectors: an
+agent that spends its budget (turns, tokens, seconds), whose model stops answering, or that
+crashes is stopped, its claims released, its edits kept and named in the report; the others go
+on. When all are done the gate commits (every agent that edited a co-author) or says why not.
+Each run keeps its transcripts under ``.git/crdtspace/<workspace>/runs/<id>/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crdtspace.agents.mcp import INSTRUCTIONS
+from crdtspace.agents.plan import AgentPlan, Plan
+from crdtspace.agents.tools import TOOLS, Session, ToolError
+from crdtspace.errors import CrdtspaceError
+from crdtspace.model import claims as board
+from crdtspace.workspace import Workspace
+
+API_KEY_ENV = "ANTHROPIC_API_KEY"
+MAX_TOKENS = 4096
+"""Output tokens one model turn may take."""
+CALL_TIMEOUT = 120.0
+"""Seconds one model call may take before the agent is taken as not answering."""
+RUNS_DIR = "runs"
+_VERSION = re.compile(r"\bversion (v[0-9a-f]{16})\b")
+_CONFLICT = re.compile(r"^([0-9a-f]{10}) \(", re.M)
+
+
+class RunError(CrdtspaceError):
+    """A run that cannot start (no API key for a Claude agent, a workspace with no folder)."""
+
+
+@dataclass
+class AgentReport:
+    """What one agent did, and how it ended."""
+
+    name: str
+    kind: str
+    state: str = "waiting"
+    """waiting, working, done, or why it was stopped (budget, not answering, crashed)."""
+    turns: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    last_tool: str = ""
+    files: list[str] = field(default_factory=list)
+    """The files it edited."""
+
+
+@dataclass
+class RunReport:
+    """A run: its agents, the gate's steps, the commit (None when the gate refused)."""
+
+    id: str
+    agents: list[AgentReport]
+    commit: str | None = None
+    gate: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    transcripts: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.commit is not None
+
+
+Event = dict[str, Any]
+
+
+class Runner:
+    """Runs a `Plan` on a workspace (see the module docstring)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        plan: Plan,
+        *,
+        on_event: Callable[[Event], None] | None = None,
+        client: Any = None,
+        call_timeout: float = CALL_TIMEOUT,
+    ) -> None:
+        self.workspace = workspace
+        self.plan = plan
+        self.on_event = on_event or (lambda _event: None)
+        self._client = client
+        self.call_timeout = call_timeout
+        self.id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self.reports = {a.name: AgentReport(a.name, a.kind) for a in plan.agents}
+        self.folder = self._folder()
+
+    def _folder(self) -> Path | None:
+        log = getattr(self.workspace, "_log", None)
+        if log is None:
+            return None
+        folder = Path(log.path.parent) / RUNS_DIR / self.id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    # -- the run -------------------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        """Run every agent to its end, then the gate."""
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> RunReport:
+        owned = any(a.kind == "claude" for a in self.plan.agents) and self._client is None
+        if owned:
+            self._client = _anthropic_client()
+        self._event({"type": "run", "id": self.id, "agents": [a.name for a in self.plan.agents]})
+        try:
+            await asyncio.gather(*(self._agent(a) for a in self.plan.agents))
+        finally:
+            if owned:
+                await self._client.close()  # (its connections, a timed-out one too)
+        return self._finish()
+
+    async def _agent(self, plan: AgentPlan) -> None:
+        report = self.reports[plan.name]
+        report.state = "working"
+        session = Session(self.workspace, plan.name, check=self.plan.check)
+        self._event({"type": "agent", "agent": plan.name, "state": "working"})
+        try:
+            work = (
+                self._script(plan, session)
+                if plan.script is not None
+                else self._claude(plan, session)
+            )
+            await asyncio.wait_for(work, timeout=plan.budget.seconds)
+            if report.state == "working":
+                report.state = "done"
+        except TimeoutError:
+            report.state = f"stopped: over its {plan.budget.seconds:g} s"
+        except _Stopped as stop:
+            report.state = f"stopped: {stop}"
+        except Exception as error:  # an agent's crash must not end the others
+            report.state = f"crashed: {type(error).__name__}: {error}"
+        finally:
+            self._release(plan.name)
+            report.files = sorted(
+                path for path, agents in self.workspace.changed_files().items()
+                if plan.name in agents
+            )  # fmt: skip
+            self._event({"type": "agent", "agent": plan.name, "state": report.state})
+
+    def _release(self, agent: str) -> None:
+        """An agent's claims, withdrawn when it ends (however it ends)."""
+        for claim in board.in_document(self.workspace):
+            if claim.agent == agent:
+                ref = f"{claim.path}::{claim.node}" if claim.node else claim.path
+                try:
+                    board.drop(self.workspace, ref, agent=agent)
+                except CrdtspaceError:
+                    continue
+
+    def _call(
+        self, plan: AgentPlan, session: Session, tool: str, args: dict[str, Any]
+    ) -> tuple[str, bool]:
+        """One tool call: its text and whether it is an error (told to the agent, not raised)."""
+        report = self.reports[plan.name]
+        report.tool_calls += 1
+        report.last_tool = tool
+        self._event({"type": "tool_call", "agent": plan.name, "tool": tool, "args": args})
+        try:
+            text, error = session.call(tool, args), False
+        except ToolError as failure:
+            text, error = failure.message, True
+            report.tool_errors += 1
+        self._event(
+            {"type": "tool_result", "agent": plan.name, "tool": tool, "error": error, "text": text}
+        )
+        return text, error
+
+    async def _script(self, plan: AgentPlan, session: Session) -> None:
+        seen = {"version": "", "conflict": ""}
+        for step in plan.script or ():
+            self._turn(plan)
+            if step.wait:
+                await asyncio.sleep(step.wait)
+            args = {k: _fill(v, seen) for k, v in step.args.items()}
+            text, _ = self._call(plan, session, step.tool, args)
+            for key, pattern in (("version", _VERSION), ("conflict", _CONFLICT)):
+                found = pattern.search(text)
+                seen[key] = found.group(1) if found else seen[key]
+            await asyncio.sleep(0)  # (the other agents' turn)
+
+    async def _claude(self, plan: AgentPlan, session: Session) -> None:
+        report = self.reports[plan.name]
+        tools = [
+            {"name": t.name, "description": t.description, "input_schema": t.schema}
+            for t in TOOLS.values()
+        ]
+        tools[-1] = {**tools[-1], "cache_control": {"type": "ephemeral"}}
+        system = [
+            {
+                "type": "text",
+                "text": f"You are {plan.name}. {INSTRUCTIONS}"
+                + (f"\n\n{plan.system}" if plan.system else ""),
+                "cache_control": {"type": "ephemeral"},
+            }
+        ]
+        messages: list[dict[str, Any]] = [{"role": "user", "content": plan.task}]
+        while True:
+            self._turn(plan)
+            try:
+                response = await asyncio.wait_for(
+                    self._client.messages.create(
+                        model=plan.model,
+                        max_tokens=MAX_TOKENS,
+                        system=system,
+                        tools=tools,
+                        messages=messages,
+                    ),
+                    timeout=self.call_timeout,
+                )
+            except TimeoutError:
+                raise _Stopped(f"its model did not answer within {self.call_timeout:g} s") from None
+            usage = response.usage
+            report.input_tokens += int(getattr(usage, "input_tokens", 0) or 0)
+            report.output_tokens += int(getattr(usage, "output_tokens", 0) or 0)
+            content = [block.model_dump(exclude_none=True) for block in response.content]
+            messages.append({"role": "assistant", "content": content})
+            self._event({"type": "message", "agent": plan.name, "content": content})
+            if report.input_tokens + report.output_tokens > plan.budget.tokens:
+                raise _Stopped(f"over its {plan.budget.tokens} tokens")
+            calls = [b for b in response.content if getattr(b, "type", "") == "tool_use"]
+            if response.stop_reason != "tool_use" or not calls:
+                return
+            results = []
+            for call in calls:
+                text, error = self._call(plan, session, call.name, dict(call.input or {}))
+                results.append(
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": call.id,
+                        "content": text,
+                        "is_error": error,
+                    }
+                )
+                await asyncio.sleep(0)
+            messages.append({"role": "user", "content": results})
+
+    def _turn(self, plan: AgentPlan) -> None:
+        report = self.reports[plan.name]
+        if report.turns >= plan.budget.turns:
+            raise _Stopped(f"over its {plan.budget.turns} turns")
+        report.turns += 1
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def _finish(self) -> RunReport:
+        report = RunReport(self.id, list(self.reports.values()))
+        report.conflicts = [f"{c.id} {c.kind}: {c.message}" for c in self.workspace.conflicts()]
+        edited = any(r.files for r in report.agents)
+        if edited and self.workspace.root is not None:
+            gate = self.workspace.commit(self.plan.message, check=self.plan.check)
+            report.commit = gate.commit
+            report.gate = [f"{'ok' if s.ok else 'FAIL'} {s.name}: {s.detail}" for s in gate.steps]
+        elif not edited:
+            report.gate = ["nothing to commit: no agent edited"]
+        if self.folder is not None:
+            report.transcripts = str(self.folder)
+            (self.folder / "report.json").write_text(json.dumps(asdict(report), indent=2))
+        self._event({"type": "end", "commit": report.commit, "gate": report.gate})
+        return report
+
+    def _event(self, event: Event) -> None:
+        event = {"t": round(time.time(), 3), **event}
+        if self.folder is not None:
+            name = str(event.get("agent") or "run")
+            with open(self.folder / f"{name}.jsonl", "a", encoding="utf-8") as out:
+                out.write(json.dumps(event, default=str) + "\n")
+        self.on_event(event)
+
+
+class _Stopped(Exception):
+    """An agent stopped by a failure detector (its budget, a model not answering)."""
+
+
+def _fill(value: Any, seen: dict[str, str]) -> Any:
+    """A script's argument with ``{version}`` and ``{conflict}`` replaced by the last ones its
+    agent's results named."""
+    if isinstance(value, str):
+        for key, found in seen.items():
+            value = value.replace("{" + key + "}", found)
+        return value
+    if isinstance(value, list):
+        return [_fill(v, seen) for v in value]
+    return value
+
+
+def _anthropic_client() -> Any:
+    if not os.environ.get(API_KEY_ENV):
+        raise RunError(
+            f"Claude agents need an API key: set ${API_KEY_ENV}.",
+            hint="or give every agent a script to run offline",
+        )
+    from anthropic import AsyncAnthropic
+
+    return AsyncAnthropic(max_retries=4)  # (429 and 529 are retried with backoff)
