@@ -231,3 +231,21 @@ def test_plans_that_cannot_run_are_clear_errors(tmp_path: Path) -> None:
     for name in ("alice", "bob", "carol"):
         shutil.copy(PLAN.parent / "tasks" / f"{name}.toml", tmp_path / "tasks")
     assert [a.kind for a in load_plan(tmp_path / "ok.toml").agents] == ["script"] * 3
+
+
+def test_runs_lists_and_shows_what_run_kept(repo: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["-C", str(repo), "runs"]).output.startswith("no run yet")
+    assert runner.invoke(app, ["-C", str(repo), "run", str(PLAN)]).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["-C", str(repo), "runs", "--json"]).output)
+    (run,) = listed
+    assert [a["state"] for a in run["agents"]] == ["done", "done", "done"]
+    table = runner.invoke(app, ["-C", str(repo), "runs"]).output
+    assert run["id"] in table
+    assert "alice done, bob done, carol done" in table
+    shown = runner.invoke(app, ["-C", str(repo), "runs", "show", run["id"][:12]]).output
+    assert f"run {run['id']}: committed {run['commit'][:10]}" in shown
+    assert "carol        done: 5 tool calls" in shown
+    missing = runner.invoke(app, ["-C", str(repo), "runs", "show", "nope"])
+    assert missing.exit_code != 0
+    assert "No run matches 'nope'" in missing.output

@@ -28,6 +28,7 @@ COMMANDS = (
     "replicas",
     "resolve",
     "run",
+    "runs",
     "serve",
     "show",
     "state",
