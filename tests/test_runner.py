@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from crdtspace.agents.runner import RunError, Runner
 from crdtspace.cli import app
 from crdtspace.model import claims
 from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git, make_repo
+from tests.mcp_scenario import start_service
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sample-repo"
@@ -249,3 +251,17 @@ def test_runs_lists_and_shows_what_run_kept(repo: Path) -> None:
     missing = runner.invoke(app, ["-C", str(repo), "runs", "show", "nope"])
     assert missing.exit_code != 0
     assert "No run matches 'nope'" in missing.output
+
+
+def test_a_run_joins_the_workspace_service_when_one_runs(repo: Path) -> None:
+    server, _service = start_service(repo)
+    try:
+        result = CliRunner().invoke(app, ["-C", str(repo), "run", str(PLAN)])
+        assert result.exit_code == 0, result.output
+        assert "ok   commit" in result.output or "ok commit" in result.output
+        assert "test_find_by_part_of_a_name" in git(repo, "show", "HEAD:tests/test_store.py")
+        listed = CliRunner().invoke(app, ["-C", str(repo), "runs", "--json"]).output
+        assert json.loads(listed)[0]["commit"] == git(repo, "rev-parse", "HEAD").strip()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)

@@ -92,6 +92,7 @@ class Runner:
         on_event: Callable[[Event], None] | None = None,
         client: Any = None,
         call_timeout: float = CALL_TIMEOUT,
+        state_dir: Path | None = None,
     ) -> None:
         self.workspace = workspace
         self.plan = plan
@@ -100,13 +101,17 @@ class Runner:
         self.call_timeout = call_timeout
         self.id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self.reports = {a.name: AgentReport(a.name, a.kind) for a in plan.agents}
-        self.folder = self._folder()
+        self.folder = self._folder(state_dir)
 
-    def _folder(self) -> Path | None:
+    def _folder(self, state_dir: Path | None) -> Path | None:
+        """Where the run's transcripts go: `state_dir` (the workspace's folder), else the
+        durable workspace's own; none for an in-memory one."""
         log = getattr(self.workspace, "_log", None)
-        if log is None:
-            return None
-        folder = Path(log.path.parent) / RUNS_DIR / self.id
+        if state_dir is None:
+            if log is None:
+                return None
+            state_dir = Path(log.path.parent)
+        folder = state_dir / RUNS_DIR / self.id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
