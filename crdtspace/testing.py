@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Mapping
@@ -181,6 +182,8 @@ class Turn:
 
     text: str = ""
     calls: tuple[ToolCall, ...] = ()
+    wait: float = 0.0
+    """Seconds the model "thinks" before this answer."""
 
 
 class FakeMessagesAPI:
@@ -249,9 +252,9 @@ class FakeMessagesAPI:
                     )
                     return
                 body = json.loads(raw or b"{}")
-                message = api._answer(body)
-                if api.delay:
-                    time.sleep(api.delay)
+                message, wait = api._answer(body)
+                if api.delay or wait:
+                    time.sleep(api.delay + wait)
                 if body.get("stream"):
                     self._stream(message)
                 else:
@@ -291,7 +294,7 @@ class FakeMessagesAPI:
         self._server.shutdown()
         self._server.server_close()
 
-    def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, body: dict[str, Any]) -> tuple[dict[str, Any], float]:
         offered = {str(t.get("name", "")) for t in body.get("tools") or [] if isinstance(t, dict)}
         named = {c.name for turn in self.script for c in turn.calls}
         system = json.dumps(body.get("system", ""))
@@ -301,13 +304,13 @@ class FakeMessagesAPI:
                 if f"You are {agent}." in system:
                     self.scripted.append(body)
                     turn = turns.pop(0) if turns else Turn("Done.")
-                    return _message(turn, len(self.scripted))
+                    return _message(_filled(turn, body), len(self.scripted)), turn.wait
             if not (named & offered) and named:
-                return _message(Turn(text="ok"), 0)
+                return _message(Turn(text="ok"), 0), 0.0
             self.scripted.append(body)
             turn = self.script[self._next] if self._next < len(self.script) else Turn("Done.")
             self._next += 1
-            return _message(turn, self._next)
+            return _message(_filled(turn, body), self._next), turn.wait
 
     def tool_results(self) -> list[str]:
         """The text of every tool result the client sent back, in order."""
@@ -319,6 +322,27 @@ class FakeMessagesAPI:
                     if isinstance(block, dict) and block.get("type") == "tool_result":
                         out.append(_block_text(block.get("content")))
         return out
+
+
+_VERSION = re.compile(r"\bversion (v[0-9a-f]{16})\b")
+
+
+_CONFLICT = re.compile(r"\b([0-9a-f]{10}) \(\w")
+
+
+def _filled(turn: Turn, body: dict[str, Any]) -> Turn:
+    """The turn with ``{version}`` and ``{conflict}`` in its calls' arguments replaced by the
+    last version and conflict id the conversation named (what a model would copy)."""
+    said = json.dumps(body.get("messages", []))
+    calls = []
+    for call in turn.calls:
+        text = json.dumps(call.input)
+        for key, pattern in (("version", _VERSION), ("conflict", _CONFLICT)):
+            found = pattern.findall(said)
+            if found:
+                text = text.replace("{" + key + "}", found[-1])
+        calls.append(ToolCall(call.name, json.loads(text)))
+    return Turn(turn.text, tuple(calls), turn.wait)
 
 
 def _block_text(content: Any) -> str:

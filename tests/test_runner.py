@@ -265,3 +265,47 @@ def test_a_run_joins_the_workspace_service_when_one_runs(repo: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
+
+
+def test_agents_in_a_conflict_are_asked_to_resolve_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two Claude agents change one line from the same read; when each would stop, the runner
+    asks it to settle the conflicts on its edits: alice takes bob's side, the gate commits."""
+    ref = f"{STORE}::Inventory.remove"
+    old = "only {item.quantity} of {sku} in stock"
+
+    def edit(new: str) -> ToolCall:
+        return ToolCall("edit", {"ref": ref, "old": old, "new": new, "base": "{version}"})
+
+    by_agent = {
+        "alice": [
+            Turn("", (ToolCall("read", {"ref": ref}),)),
+            Turn("", (edit("{sku}: short"),), wait=0.4),
+            Turn("Done."),
+            Turn("", (ToolCall("conflicts", {}),)),
+            Turn("", (ToolCall("resolve", {"id": "{conflict}", "take": "bob"}),)),
+            Turn("Took bob's wording."),
+        ],
+        "bob": [
+            Turn("", (ToolCall("read", {"ref": ref}),)),
+            Turn("", (edit("{sku}: not enough in stock"),), wait=0.1),
+            Turn("Done."),
+            Turn("I leave it to alice.", wait=1.0),
+        ],
+    }
+    plan = Plan(
+        (AgentPlan("alice", task="Reword the error."), AgentPlan("bob", task="Reword it too.")),
+        message="One wording",
+    )
+    with FakeMessagesAPI([], by_agent=by_agent) as api:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", api.api_key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+        with Workspace.open(repo, agent="runner") as ws:
+            report = Runner(ws, plan).run()
+    assert report.ok, (report.gate, report.conflicts)
+    assert [a.state for a in report.agents] == ["done", "done"]
+    asked = [b for b in api.scripted if "these conflicts involve your edits" in json.dumps(b)]
+    assert asked  # the question went to the model, naming the conflict
+    assert "(overlap)" in json.dumps(asked[0]["messages"][-1])
+    assert "{sku}: not enough in stock" in git(repo, "show", f"HEAD:{STORE}")

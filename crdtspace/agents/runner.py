@@ -218,6 +218,7 @@ class Runner:
             }
         ]
         messages: list[dict[str, Any]] = [{"role": "user", "content": plan.task}]
+        asked: set[str] = set()
         while True:
             self._turn(plan)
             try:
@@ -243,7 +244,17 @@ class Runner:
                 raise _Stopped(f"over its {plan.budget.tokens} tokens")
             calls = [b for b in response.content if getattr(b, "type", "") == "tool_use"]
             if response.stop_reason != "tool_use" or not calls:
-                return
+                pending = [
+                    c
+                    for c in self.workspace.conflicts()
+                    if plan.name in c.agents and c.id not in asked
+                ]
+                if not pending:
+                    return
+                asked.update(c.id for c in pending)  # (asked once: then it is left open)
+                self._event({"type": "asked", "agent": plan.name, "conflicts": sorted(asked)})
+                messages.append({"role": "user", "content": _ASK + _listed(pending)})
+                continue
             results = []
             for call in calls:
                 text, error = self._call(plan, session, call.name, dict(call.input or {}))
@@ -289,6 +300,18 @@ class Runner:
             with open(self.folder / f"{name}.jsonl", "a", encoding="utf-8") as out:
                 out.write(json.dumps(event, default=str) + "\n")
         self.on_event(event)
+
+
+_ASK = (
+    "Before you stop: these conflicts involve your edits. Look at both sides (the conflicts "
+    "tool), agree with the other agent's change where you can, and resolve them (the resolve "
+    "tool: take a side, or give the merged text). Leave one open only if you cannot decide; "
+    "it is then reported, never picked silently.\n"
+)
+
+
+def _listed(conflicts: list[Any]) -> str:
+    return "\n".join(f"- {c.id} ({c.kind}) {c.message}" for c in conflicts)
 
 
 class _Stopped(Exception):
