@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -280,9 +280,9 @@ class Reads(ReplicaCore):
             state_dir=str(self._log.path.parent) if self._log is not None else None,
         )
 
-    def changed_files(self) -> dict[str, list[str]]:
-        """The files with edits since the last commit through the gate (or the import), and
-        the agents who made them."""
+    def edits_since_commit(self) -> Iterator[tuple[str | None, str]]:
+        """(the file, or None for a node no longer in one; the agent) of every log entry made
+        since the last commit through the gate (or the import)."""
         done: dict[int, int] = {}
         for pair in self.document.meta.get("committed", []) or []:
             try:  # (a peer's malformed value counts as nothing committed)
@@ -290,14 +290,21 @@ class Reads(ReplicaCore):
                 done[int(client)] = int(clock)
             except (TypeError, ValueError):
                 continue
-        by_path: dict[str, set[str]] = {}
         for nid in self.document.edited_nodes():
-            path = self.document.path_of(nid) if self.document.has_node(nid) else None
-            if path is None:
+            if not self.document.has_node(nid):
                 continue
+            path = self.document.path_of(nid)
             for entry in self.document.log(nid):
                 if entry.clock(entry.client) >= done.get(entry.client, 0):
-                    by_path.setdefault(path, set()).add(entry.agent)
+                    yield path, entry.agent
+
+    def changed_files(self) -> dict[str, list[str]]:
+        """The files with edits since the last commit through the gate (or the import), and
+        the agents who made them."""
+        by_path: dict[str, set[str]] = {}
+        for path, agent in self.edits_since_commit():
+            if path is not None:
+                by_path.setdefault(path, set()).add(agent)
         return {path: sorted(agents) for path, agents in sorted(by_path.items())}
 
     def _path_of_ref(self, ref: str) -> str:

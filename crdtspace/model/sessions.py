@@ -202,21 +202,7 @@ class Sessions(Recorded):
 
     def contributors(self) -> list[str]:
         """Agents with edits since the last commit through the gate (or since the import)."""
-        done: dict[int, int] = {}
-        for pair in self.document.meta.get("committed", []) or []:
-            try:  # (a peer's malformed value counts as nothing committed)
-                client, clock = pair
-                done[int(client)] = int(clock)
-            except (TypeError, ValueError):
-                continue
-        names: set[str] = set()
-        for nid in self.document.edited_nodes():
-            if not self.document.has_node(nid):
-                continue
-            for entry in self.document.log(nid):
-                if entry.clock(entry.client) >= done.get(entry.client, 0):
-                    names.add(entry.agent)
-        return sorted(names)
+        return sorted({agent for _, agent in self.edits_since_commit()})
 
     def committed(self, commit: str, *, state: bytes | None = None) -> None:
         """Record that the current state is now commit `commit` of the branch (the new base);
