@@ -67,7 +67,7 @@ def list_claims(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with handled(), open_workspace(ctx) as workspace:
         found = board.in_document(workspace)
     if as_json:
-        print_json([_json(c) for c in found])
+        print_json([claim_json(c) for c in found])
         return
     if not found:
         out.print("no live claim")
@@ -76,7 +76,8 @@ def list_claims(ctx: typer.Context, as_json: JsonOption = False) -> None:
         out.print(f"{c.agent} claims {_place(c)} until {_time(c.expires)}{note}", markup=False)
 
 
-def _json(claim: Claim) -> dict[str, object]:
+def claim_json(claim: Claim) -> dict[str, object]:
+    """A claim as `claims --json` and `status --json` print it."""
     return {
         "agent": claim.agent,
         "path": claim.path,

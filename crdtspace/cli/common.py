@@ -186,6 +186,21 @@ def open_workspace(
     )
 
 
+def joined_or_opened(ctx: typer.Context, agent: str) -> AbstractContextManager[Workspace]:
+    """For a long-running command (watch, run): the workspace service's workspace, joined as a
+    networked replica named `agent` when a service runs (commands typed meanwhile go on);
+    else the workspace opened here."""
+    from crdtspace.live.service import find_service
+
+    options = context(ctx)
+    service = find_service(options.repo, options.workspace)
+    if service is None:
+        return open_workspace(ctx)
+    return Workspace.connect(
+        service.url, service.token, agent=agent, root=options.repo, workspace=service.workspace
+    )
+
+
 @contextmanager
 def _lent(workspace: Workspace, agent: str) -> Iterator[Workspace]:
     with workspace.kept_open(), workspace.acting_as(agent):

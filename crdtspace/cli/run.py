@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from crdtspace.cli.common import JsonOption, app, context, handled, open_workspace, out
-from crdtspace.workspace import Workspace
+from crdtspace.cli.common import JsonOption, app, context, handled, joined_or_opened, out
+from crdtspace.live.service import service_state_dir
 
 
 @app.command()
@@ -36,8 +35,10 @@ def run(
 
     with handled():
         plan = load_plan(plan_file)
-        with _workspace(ctx) as workspace:
-            report = Runner(workspace, plan, on_event=show, state_dir=_state_dir(ctx)).run()
+        options = context(ctx)
+        state_dir = service_state_dir(options.repo, options.workspace)
+        with joined_or_opened(ctx, "run") as workspace:
+            report = Runner(workspace, plan, on_event=show, state_dir=state_dir).run()
     if not as_json:
         for agent in report.agents:
             files = ", ".join(agent.files) or "no file"
@@ -71,28 +72,3 @@ def _line(event: dict[str, Any]) -> str:
     if kind == "agent" and event.get("state") != "working":
         return f"{event['agent']:12} {event['state']}"
     return ""
-
-
-def _workspace(ctx: typer.Context) -> AbstractContextManager[Workspace]:
-    """The workspace service's, joined as a networked replica when one runs (the other agents
-    and the terminal keep working meanwhile); else the workspace opened here."""
-    from crdtspace.live.service import find_service
-
-    options = context(ctx)
-    service = find_service(options.repo, options.workspace)
-    if service is None:
-        return open_workspace(ctx)
-    return Workspace.connect(
-        service.url, service.token, agent="run", root=options.repo, workspace=service.workspace
-    )
-
-
-def _state_dir(ctx: typer.Context) -> Path:
-    from crdtspace.git import gitio
-
-    options = context(ctx)
-    repo = gitio.open_repo(options.repo)
-    try:
-        return gitio.state_dir(repo, options.workspace)
-    finally:
-        repo.close()

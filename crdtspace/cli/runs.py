@@ -21,14 +21,10 @@ app.add_typer(runs_app, name="runs")
 
 
 def _folder(ctx: typer.Context) -> Path:
-    from crdtspace.git import gitio
+    from crdtspace.live.service import service_state_dir
 
     options = context(ctx)
-    repo = gitio.open_repo(options.repo)
-    try:
-        return gitio.state_dir(repo, options.workspace) / "runs"
-    finally:
-        repo.close()
+    return service_state_dir(options.repo, options.workspace) / "runs"
 
 
 def _report(folder: Path) -> dict[str, Any] | None:

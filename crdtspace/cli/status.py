@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crdtspace.cli.claims import claim_json
 from crdtspace.cli.common import (
     SERVED_STATUS,
     JsonOption,
@@ -68,11 +69,7 @@ def status_info(ctx: typer.Context) -> dict[str, Any]:
              "agents": list(c.agents), "message": c.message}
             for c in workspace.conflicts()
         ]  # fmt: skip
-        info["claims"] = [
-            {"agent": c.agent, "path": c.path, "node": c.node, "name": c.name,
-             "until": c.expires, "note": c.note}
-            for c in board.in_document(workspace)
-        ]  # fmt: skip
+        info["claims"] = [claim_json(c) for c in board.in_document(workspace)]
     service = SERVED_STATUS.get()
     if service is not None:
         info["present"] = sorted({str(c.get("agent", "")) for c in service.get("clients", [])})

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import signal
 import time
-from contextlib import AbstractContextManager
 from types import FrameType
 from typing import Annotated
 
 import typer
 
-from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, open_workspace, out
+from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, joined_or_opened, out
 from crdtspace.live.disk import WatchEvent
 from crdtspace.live.watch import Watcher
-from crdtspace.workspace import Workspace
 
 _VERBS = {
     "saved": "saved",
@@ -47,7 +45,7 @@ def watch(
     Files saved in an editor become edits by editor:<user>; edits from other replicas are
     written to the files. Files ignored by git and binary files are left alone."""
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly on SIGTERM, as on Ctrl-C
-    with handled(), _workspace(ctx, agent) as workspace:
+    with handled(), joined_or_opened(ctx, agent_name(agent) or "watch") as workspace:
         watcher = Watcher(workspace, context(ctx).repo, agent=agent_name(agent), step_ms=step)
         watcher.start()
         out.print(f"watching {watcher.root} as {watcher.agent} (Ctrl-C stops)")
@@ -86,22 +84,3 @@ def _line(event: WatchEvent) -> str:
     for conflict in event.conflicts:
         line += f"\n  {conflict.kind}: {conflict.message} [{conflict.id[:8]}]"
     return line
-
-
-def _workspace(ctx: typer.Context, agent: str | None) -> AbstractContextManager[Workspace]:
-    """The workspace service's, joined as a networked replica when one runs (so the commands
-    typed meanwhile go to the service, none waits for this one's lock); else the workspace
-    opened here."""
-    from crdtspace.live.service import find_service
-
-    options = context(ctx)
-    service = find_service(options.repo, options.workspace)
-    if service is None:
-        return open_workspace(ctx)
-    return Workspace.connect(
-        service.url,
-        service.token,
-        agent=agent_name(agent) or "watch",
-        root=options.repo,
-        workspace=service.workspace,
-    )
