@@ -12,6 +12,19 @@
     name = "bob"
     script = "tasks/bob.toml"               # a scripted agent: tool calls, no model
 
+    [[agent]]
+    name = "carol"
+    command = "claude -p {task}"            # an external program, in a worktree of its own
+    task = "Add tests for search."          # (mcp = false: it does not speak MCP)
+
+    tasks = ["Document search.", "..."]     # a shared list: agents with no task of their own
+                                            # take the next one not taken (claimed in the
+                                            # document, so never by two agents)
+
+An agent with both a task and a script runs its script unless the run is asked for Claude
+agents (`load_plan(path, agents="claude")`, ``crdtspace run --agents claude``), which runs
+every agent that is not a command on its task; ``agents="script"`` refuses an agent that would
+need a model (offline runs).
 A script is a list of steps, ``[[step]] tool = "read"  args = { ref = "..." }  wait = 0.1``;
 the text ``{version}`` in an argument is the version the agent's last result named (a read or
 an edit gives one). Every agent gets the same tools (`crdtspace.agents.tools`).
@@ -66,9 +79,15 @@ class AgentPlan:
     system: str = ""
     script: tuple[Step, ...] | None = None
     budget: Budget = field(default_factory=Budget)
+    command: str | None = None
+    """An external program run in a worktree of its own (`crdtspace.agents.external`)."""
+    mcp: bool = True
+    """Whether the external program speaks MCP (it is then given the workspace's tools)."""
 
     @property
     def kind(self) -> str:
+        if self.command is not None:
+            return "command"
         return "script" if self.script is not None else "claude"
 
 
@@ -79,23 +98,35 @@ class Plan:
     agents: tuple[AgentPlan, ...]
     check: str | None = None
     message: str = "Work of several agents (crdtspace run)"
+    tasks: tuple[str, ...] = ()
+    """The shared task list: an agent with no task of its own takes the next one not taken."""
 
 
-def load_plan(path: Path | str) -> Plan:
-    """The plan in the TOML file at `path` (scripts named relative to it)."""
+AGENT_MODES = ("plan", "claude", "script")
+"""How `load_plan` runs an agent that has both a task and a script (see the module)."""
+
+
+def load_plan(path: Path | str, *, agents: str = "plan") -> Plan:
+    """The plan in the TOML file at `path` (scripts named relative to it); `agents` is one of
+    `AGENT_MODES`."""
+    if agents not in AGENT_MODES:
+        raise PlanError(f"Unknown agent mode {agents!r}: use one of {', '.join(AGENT_MODES)}.")
     path = Path(path)
     data = _toml(path)
-    agents = data.get("agent")
-    if not isinstance(agents, list) or not agents:
+    tasks = data.get("tasks", [])
+    if not isinstance(tasks, list) or not all(isinstance(t, str) and t.strip() for t in tasks):
+        raise PlanError(f"{path}: tasks must be a list of non-empty strings.")
+    entries = data.get("agent")
+    if not isinstance(entries, list) or not entries:
         raise PlanError(f"{path} names no agent.", hint="add an [[agent]] with a name and a task")
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise PlanError(f"{path}: [defaults] must be a table.")
     made: list[AgentPlan] = []
-    for index, entry in enumerate(agents):
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise PlanError(f"{path}: agent {index + 1} is not a table.")
-        made.append(_agent(path, {**defaults, **entry}, index))
+        made.append(_agent(path, {**defaults, **entry}, index, agents, bool(tasks)))
     names = [a.name for a in made]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -106,10 +137,12 @@ def load_plan(path: Path | str) -> Plan:
         raise PlanError(f"{path}: check must be a command line (a string).")
     if not isinstance(message, str) or not message.strip():
         raise PlanError(f"{path}: message must be a non-empty string.")
-    return Plan(tuple(made), check, message)
+    return Plan(tuple(made), check, message, tuple(tasks))
 
 
-def _agent(path: Path, entry: dict[str, Any], index: int) -> AgentPlan:
+def _agent(
+    path: Path, entry: dict[str, Any], index: int, mode: str, shared: bool
+) -> AgentPlan:
     name = entry.get("name") or f"agent-{index + 1}"
     if not isinstance(name, str) or not name.strip():
         raise PlanError(f"{path}: agent {index + 1} has no name.")
@@ -118,11 +151,23 @@ def _agent(path: Path, entry: dict[str, Any], index: int) -> AgentPlan:
         tokens=_number(path, name, entry, "tokens", DEFAULT_TOKENS, int),
         seconds=_number(path, name, entry, "seconds", DEFAULT_SECONDS, float),
     )
-    script = entry.get("script")
+    script, command = entry.get("script"), entry.get("command")
     task = entry.get("task", "")
-    if script is None and not (isinstance(task, str) and task.strip()):
+    has_task = isinstance(task, str) and bool(task.strip())
+    if command is not None and (not isinstance(command, str) or not command.strip()):
+        raise PlanError(f"{path}: agent {name!r}: command must be a command line (a string).")
+    if mode == "claude" and command is None:
+        script = None
+    if mode == "script" and script is None and command is None:
+        raise PlanError(f"{path}: agent {name!r} has no script to run offline.")
+    if script is None and command is None and not has_task and not shared:
         raise PlanError(f"{path}: agent {name!r} has neither a task nor a script.")
+    if command is not None and script is not None:
+        raise PlanError(f"{path}: agent {name!r} has both a script and a command: pick one.")
     steps = None if script is None else load_script(path.parent / str(script))
+    mcp = entry.get("mcp", True)
+    if not isinstance(mcp, bool):
+        raise PlanError(f"{path}: agent {name!r}: mcp must be true or false.")
     return AgentPlan(
         name=name,
         task=str(task),
@@ -130,6 +175,8 @@ def _agent(path: Path, entry: dict[str, Any], index: int) -> AgentPlan:
         system=str(entry.get("system", "")),
         script=steps,
         budget=budget,
+        command=command,
+        mcp=mcp,
     )
 
 

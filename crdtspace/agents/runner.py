@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crdtspace.agents import external
 from crdtspace.agents.mcp import INSTRUCTIONS
 from crdtspace.agents.plan import AgentPlan, Plan
 from crdtspace.agents.tools import TOOLS, Session, ToolError
@@ -79,6 +80,11 @@ class RunReport:
 
 
 Event = dict[str, Any]
+"""What a run tells as it goes (to `on_event`, and to the transcripts), each with its time
+``t``: ``run`` (id, agents), ``agent`` (agent, state), ``tool_call`` (agent, tool, args),
+``tool_result`` (agent, tool, error, text), ``message`` (agent, model, content, usage: the
+agent's input and output tokens so far), ``asked`` (agent, conflicts), ``conflicts`` (open: the
+open conflicts, each id, kind, agents, message, when they change), ``end`` (commit, gate)."""
 
 
 class Runner:
@@ -102,6 +108,7 @@ class Runner:
         self.id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self.reports = {a.name: AgentReport(a.name, a.kind) for a in plan.agents}
         self.folder = self._folder(state_dir)
+        self._open: tuple[str, ...] = ()
 
     def _folder(self, state_dir: Path | None) -> Path | None:
         """Where the run's transcripts go: `state_dir` (the workspace's folder), else the
@@ -139,11 +146,12 @@ class Runner:
         session = Session(self.workspace, plan.name, check=self.plan.check)
         self._event({"type": "agent", "agent": plan.name, "state": "working"})
         try:
-            work = (
-                self._script(plan, session)
-                if plan.script is not None
-                else self._claude(plan, session)
-            )
+            if plan.command is not None:
+                work = external.run_command(self, plan, session)
+            elif plan.script is not None:
+                work = self._script(plan, session)
+            else:
+                work = self._claude(plan, session)
             await asyncio.wait_for(work, timeout=plan.budget.seconds)
             if report.state == "working":
                 report.state = "done"
@@ -187,7 +195,21 @@ class Runner:
         self._event(
             {"type": "tool_result", "agent": plan.name, "tool": tool, "error": error, "text": text}
         )
+        self._conflicts_changed()
         return text, error
+
+    def _conflicts_changed(self) -> None:
+        """A ``conflicts`` event when the open conflicts are not the ones last told."""
+        found = self.workspace.conflicts()
+        ids = tuple(sorted(c.id for c in found))
+        if ids == self._open:
+            return
+        self._open = ids
+        listed = [
+            {"id": c.id, "kind": c.kind, "agents": list(c.agents), "message": c.message}
+            for c in found
+        ]
+        self._event({"type": "conflicts", "open": listed})
 
     async def _script(self, plan: AgentPlan, session: Session) -> None:
         seen = {"version": "", "conflict": ""}
@@ -239,7 +261,15 @@ class Runner:
             report.output_tokens += int(getattr(usage, "output_tokens", 0) or 0)
             content = [block.model_dump(exclude_none=True) for block in response.content]
             messages.append({"role": "assistant", "content": content})
-            self._event({"type": "message", "agent": plan.name, "content": content})
+            self._event(
+                {
+                    "type": "message",
+                    "agent": plan.name,
+                    "model": plan.model,
+                    "content": content,
+                    "usage": {"input": report.input_tokens, "output": report.output_tokens},
+                }
+            )
             if report.input_tokens + report.output_tokens > plan.budget.tokens:
                 raise _Stopped(f"over its {plan.budget.tokens} tokens")
             calls = [b for b in response.content if getattr(b, "type", "") == "tool_use"]
