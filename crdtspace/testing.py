@@ -10,6 +10,7 @@ runs with ``init.defaultBranch=main`` and signing off. Files are written as byte
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -184,6 +185,9 @@ class Turn:
     calls: tuple[ToolCall, ...] = ()
     wait: float = 0.0
     """Seconds the model "thinks" before this answer."""
+    status: int = 200
+    """An HTTP error instead of an answer (529 overloaded, 429 rate limited, 500), with a
+    ``retry-after-ms`` of 10 ms: the client's retries take the next turn."""
 
 
 class FakeMessagesAPI:
@@ -255,14 +259,21 @@ class FakeMessagesAPI:
                 message, wait = api._answer(body)
                 if api.delay or wait:
                     time.sleep(api.delay + wait)
-                if body.get("stream"):
+                status = int(message.pop("_status", 200))
+                if status != 200:
+                    self._json(status, _error(status), {"retry-after-ms": "10"})
+                elif body.get("stream"):
                     self._stream(message)
                 else:
                     self._json(200, message)
 
-            def _json(self, status: int, value: dict[str, Any]) -> None:
+            def _json(
+                self, status: int, value: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(value).encode()
                 self.send_response(status)
+                for name, header in (headers or {}).items():
+                    self.send_header(name, header)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
@@ -330,6 +341,14 @@ _VERSION = re.compile(r"\bversion (v[0-9a-f]{16})\b")
 _CONFLICT = re.compile(r"\b([0-9a-f]{10}) \(\w")
 
 
+_ERRORS = {429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
+
+
+def _error(status: int) -> dict[str, Any]:
+    kind = _ERRORS.get(status, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": f"{kind} (a scripted {status})"}}
+
+
 def _filled(turn: Turn, body: dict[str, Any]) -> Turn:
     """The turn with ``{version}`` and ``{conflict}`` in its calls' arguments replaced by the
     last version and conflict id the conversation named (what a model would copy)."""
@@ -342,7 +361,7 @@ def _filled(turn: Turn, body: dict[str, Any]) -> Turn:
             if found:
                 text = text.replace("{" + key + "}", found[-1])
         calls.append(ToolCall(call.name, json.loads(text)))
-    return Turn(turn.text, tuple(calls), turn.wait)
+    return dataclasses.replace(turn, calls=tuple(calls))
 
 
 def _block_text(content: Any) -> str:
@@ -375,6 +394,7 @@ def _message(turn: Turn, number: int) -> dict[str, Any]:
         "stop_reason": "tool_use" if turn.calls else "end_turn",
         "stop_sequence": None,
         "usage": {"input_tokens": 10, "output_tokens": 10},
+        **({"_status": turn.status} if turn.status != 200 else {}),
     }
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ MAX_TOKENS = 4096
 """Output tokens one model turn may take."""
 CALL_TIMEOUT = 120.0
 """Seconds one model call may take before the agent is taken as not answering."""
+SETTLE_MARGIN = 5.0
+"""Seconds of its budget an agent keeps when it waits for another to settle a conflict first,
+to be asked about what is left."""
 RUNS_DIR = "runs"
 _VERSION = re.compile(r"\bversion (v[0-9a-f]{16})\b")
 _CONFLICT = re.compile(r"^([0-9a-f]{10}) \(", re.M)
@@ -61,6 +65,8 @@ class AgentReport:
     last_tool: str = ""
     files: list[str] = field(default_factory=list)
     """The files it edited."""
+    tasks: list[str] = field(default_factory=list)
+    """The tasks it worked on: its own, or those it took from the plan's shared list."""
 
 
 @dataclass
@@ -109,6 +115,12 @@ class Runner:
         self.reports = {a.name: AgentReport(a.name, a.kind) for a in plan.agents}
         self.folder = self._folder(state_dir)
         self._open: tuple[str, ...] = ()
+        self._second: dict[str, str] = {}
+        """Conflict id -> the agent whose call made it appear (whose edit came second)."""
+        self._deadlines: dict[str, float] = {}
+        self._settled = {a.name: asyncio.Event() for a in plan.agents}
+        """Set once an agent has been asked about the conflicts where it edited second (or
+        has ended): the first editors of those wait for it before they are asked."""
 
     def _folder(self, state_dir: Path | None) -> Path | None:
         """Where the run's transcripts go: `state_dir` (the workspace's folder), else the
@@ -143,9 +155,18 @@ class Runner:
     async def _agent(self, plan: AgentPlan) -> None:
         report = self.reports[plan.name]
         report.state = "working"
+        self._deadlines[plan.name] = asyncio.get_running_loop().time() + plan.budget.seconds
         session = Session(self.workspace, plan.name, check=self.plan.check)
         self._event({"type": "agent", "agent": plan.name, "state": "working"})
         try:
+            if plan.script is None and not plan.task.strip():
+                task = self._take_task(plan.name)
+                if task is None:
+                    report.state = "done: no task left"
+                    return
+                plan = replace(plan, task=task)
+            elif plan.task.strip():
+                report.tasks.append(plan.task)
             if plan.command is not None:
                 work = external.run_command(self, plan, session)
             elif plan.script is not None:
@@ -162,12 +183,23 @@ class Runner:
         except Exception as error:  # an agent's crash must not end the others
             report.state = f"crashed: {type(error).__name__}: {error}"
         finally:
+            self._settled[plan.name].set()
             self._release(plan.name)
             report.files = sorted(
                 path for path, agents in self.workspace.changed_files().items()
                 if plan.name in agents
             )  # fmt: skip
             self._event({"type": "agent", "agent": plan.name, "state": report.state})
+
+    def _take_task(self, agent: str) -> str | None:
+        """The next task of the plan's shared list no agent has taken, taken for `agent` (in
+        the document: two agents never take the same one); None when none is left."""
+        for index, task in enumerate(self.plan.tasks):
+            if board.take_task(self.workspace, f"{self.id}/{index}", agent=agent, task=task):
+                self.reports[agent].tasks.append(task)
+                self._event({"type": "task", "agent": agent, "task": task})
+                return task
+        return None
 
     def _release(self, agent: str) -> None:
         """An agent's claims, withdrawn when it ends (however it ends)."""
@@ -195,15 +227,19 @@ class Runner:
         self._event(
             {"type": "tool_result", "agent": plan.name, "tool": tool, "error": error, "text": text}
         )
-        self._conflicts_changed()
+        self._conflicts_changed(plan.name)
         return text, error
 
-    def _conflicts_changed(self) -> None:
-        """A ``conflicts`` event when the open conflicts are not the ones last told."""
+    def _conflicts_changed(self, agent: str) -> None:
+        """A ``conflicts`` event when the open conflicts are not the ones last told; a new one
+        is noted as made by `agent`'s call (its edit came second)."""
         found = self.workspace.conflicts()
         ids = tuple(sorted(c.id for c in found))
         if ids == self._open:
             return
+        for conflict in found:
+            if conflict.id not in self._open and agent in conflict.agents:
+                self._second.setdefault(conflict.id, agent)
         self._open = ids
         listed = [
             {"id": c.id, "kind": c.kind, "agents": list(c.agents), "message": c.message}
@@ -274,16 +310,19 @@ class Runner:
                 raise _Stopped(f"over its {plan.budget.tokens} tokens")
             calls = [b for b in response.content if getattr(b, "type", "") == "tool_use"]
             if response.stop_reason != "tool_use" or not calls:
-                pending = [
-                    c
-                    for c in self.workspace.conflicts()
-                    if plan.name in c.agents and c.id not in asked
-                ]
-                if not pending:
+                pending = await self._to_settle(plan.name, asked)
+                if pending:
+                    asked.update(c.id for c in pending)  # (asked once: then left open)
+                    self._event(
+                        {"type": "asked", "agent": plan.name, "conflicts": [c.id for c in pending]}
+                    )
+                    messages.append({"role": "user", "content": _ASK + _listed(pending)})
+                    continue
+                task = self._take_task(plan.name)
+                if task is None:
                     return
-                asked.update(c.id for c in pending)  # (asked once: then it is left open)
-                self._event({"type": "asked", "agent": plan.name, "conflicts": sorted(asked)})
-                messages.append({"role": "user", "content": _ASK + _listed(pending)})
+                messages = [{"role": "user", "content": task}]  # (a new conversation)
+                asked.clear()
                 continue
             results = []
             for call in calls:
@@ -298,6 +337,39 @@ class Runner:
                 )
                 await asyncio.sleep(0)
             messages.append({"role": "user", "content": results})
+
+    async def _to_settle(self, agent: str, asked: set[str]) -> list[Any]:
+        """The open conflicts on `agent`'s edits to ask it about before it stops: first those
+        where its edit came second; then, once every other agent has been asked about those
+        where its own edit came second (or has ended), the ones they left open and any new
+        ones. An agent waiting for the others is ``idle``; it waits at most until
+        `SETTLE_MARGIN` seconds before its budget ends, then stops with nothing asked (what is
+        open is reported)."""
+
+        def pending() -> list[Any]:
+            found = self.workspace.conflicts()
+            return [c for c in found if agent in c.agents and c.id not in asked]
+
+        second = [c for c in pending() if self._second.get(c.id, agent) == agent]
+        if second:
+            return second
+        self._settled[agent].set()
+        others = [e for name, e in self._settled.items() if name != agent and not e.is_set()]
+        if others:
+            report = self.reports[agent]
+            report.state = "idle"
+            self._event({"type": "agent", "agent": agent, "state": "idle"})
+            loop = asyncio.get_running_loop()
+            left = self._deadlines.get(agent, math.inf) - loop.time() - SETTLE_MARGIN
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(e.wait() for e in others)), max(0.0, left)
+                )
+            except TimeoutError:
+                return []
+            finally:
+                report.state = "working"
+        return pending()
 
     def _turn(self, plan: AgentPlan) -> None:
         report = self.reports[plan.name]

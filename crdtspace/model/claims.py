@@ -100,3 +100,28 @@ def name_of(replica: Replica, nid: str) -> str:
     if nid and replica.document.has_node(nid):
         return str(replica.document.node(nid).get("name", ""))
     return ""
+
+
+TASKS_ROOT = "tasks"
+"""The document's map of tasks taken from a run's shared list: key -> who took it."""
+
+
+def take_task(replica: Replica, key: str, *, agent: str, task: str = "") -> bool:
+    """Take the task `key` for `agent`, in the document; False when it was already taken (by
+    anyone, on any replica this one has heard from)."""
+    taken: Map[Any] = replica.doc.get(TASKS_ROOT, type=Map)
+    if key in taken:
+        return False
+    with replica.transaction(f"take task {key}"):
+        taken[key] = {"agent": agent, "task": task[:NOTE_LIMIT], "at": time.time()}
+    return True
+
+
+def tasks_taken(replica: Replica, prefix: str = "") -> dict[str, str]:
+    """Who took each task whose key starts with `prefix`."""
+    taken: Map[Any] = replica.doc.get(TASKS_ROOT, type=Map)
+    out = {}
+    for key, value in taken.items():
+        if key.startswith(prefix) and isinstance(value, dict | Map):
+            out[key] = str(value.get("agent", ""))
+    return out
