@@ -146,40 +146,6 @@ def test_errors_are_one_line_and_non_zero(repo: Path, tmp_path: Path) -> None:
     assert "no-such-rev" in err
 
 
-def test_demo_runs_and_reports(tmp_path: Path) -> None:
-    code, out, err = run(tmp_path, "demo", "--json")
-    assert code == 0, err
-    report = json.loads(out)
-    assert report["converged"]
-    assert report["identical_imports"]
-    assert report["renamed_key_kept"]
-    assert report["reopened_equal"]
-    editors = {e["name"]: e["last_editor"] for e in report["outline"]}
-    assert editors["Inventory.add"] == "alice, bob"
-    assert editors["parse_record"] == "bob"
-    assert editors["restock"] == "alice"
-    assert "+def parse_record" in report["diff"]
-    assert "\n-\n" not in report["diff"]  # no blank line lost between units
-    kinds = {c["kind"] for c in report["conflicts"]}
-    assert "dangling-reference" in kinds  # alice's restock() calls what bob renamed
-    assert report["resolved"]
-    assert report["refused_early"]  # the gate refused while the conflict was open
-    assert report["commit"]
-    assert [g["name"] for g in report["gate"]] == [
-        "convergence",
-        "conflicts",
-        "tree",
-        "syntax",
-        "check",
-        "commit",
-        "worktree",
-    ]
-    assert "unittest" in report["gate"][4]["detail"]
-    for agent in ("alice", "bob", "carol"):
-        assert f"Co-authored-by: {agent} <" in report["git_log"]
-    assert "parse_record(line)" in report["diff"]
-
-
 def test_a_real_subprocess(repo: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "crdtspace", "-C", str(repo)]

@@ -21,7 +21,7 @@ RANK = {
     "agents": 6,
     "cli": 7,
     "testing": 7,
-    "demo": 7,
+    "example": 7,
     "__init__": 8,
     "__main__": 8,
 }

@@ -25,9 +25,10 @@ An agent with both a task and a script runs its script unless the run is asked f
 agents (`load_plan(path, agents="claude")`, ``crdtspace run --agents claude``), which runs
 every agent that is not a command on its task; ``agents="script"`` refuses an agent that would
 need a model (offline runs).
-A script is a list of steps, ``[[step]] tool = "read"  args = { ref = "..." }  wait = 0.1``;
-the text ``{version}`` in an argument is the version the agent's last result named (a read or
-an edit gives one). Every agent gets the same tools (`crdtspace.agents.tools`).
+A script is a list of steps, ``[[step]] tool = "read"  args = { ref = "..." }  wait = 0.1``
+(and ``until = "TEXT"``: call again until the result holds TEXT); the text ``{version}`` in an
+argument is the version the agent's last result named (a read or an edit gives one), and
+``{conflict}`` the last conflict id. Every agent gets the same tools (`crdtspace.agents.tools`).
 """
 
 from __future__ import annotations
@@ -62,11 +63,18 @@ class Budget:
 
 @dataclass(frozen=True)
 class Step:
-    """One tool call of a scripted agent, after `wait` seconds."""
+    """One tool call of a scripted agent, after `wait` seconds; with `until`, the call is
+    made again (every `POLL` seconds, within the agent's budget) until its result holds that
+    text (a script waiting for another agent's edit or conflict)."""
 
     tool: str
     args: dict[str, Any]
     wait: float = 0.0
+    until: str = ""
+
+
+POLL = 0.05
+"""Seconds between the calls of a step that waits `until` its result says something."""
 
 
 @dataclass(frozen=True)
@@ -198,11 +206,14 @@ def load_script(path: Path) -> tuple[Step, ...]:
     out = []
     for index, step in enumerate(steps):
         tool, args, wait = step.get("tool"), step.get("args", {}), step.get("wait", 0.0)
+        until = step.get("until", "")
         if not isinstance(tool, str) or not isinstance(args, dict):
             raise PlanError(f"{path}: step {index + 1} needs a tool (a name) and args (a table).")
+        if not isinstance(until, str):
+            raise PlanError(f"{path}: step {index + 1}: until must be a text.")
         if isinstance(wait, bool) or not isinstance(wait, int | float) or wait < 0:
             raise PlanError(f"{path}: step {index + 1}: wait must be seconds (0 or more).")
-        out.append(Step(tool, dict(args), float(wait)))
+        out.append(Step(tool, dict(args), float(wait), until))
     return tuple(out)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from crdtspace.agents import external
 from crdtspace.agents.mcp import INSTRUCTIONS
-from crdtspace.agents.plan import AgentPlan, Plan
+from crdtspace.agents.plan import POLL, AgentPlan, Plan
 from crdtspace.agents.tools import TOOLS, Session, ToolError
 from crdtspace.errors import CrdtspaceError
 from crdtspace.model import claims as board
@@ -255,6 +255,9 @@ class Runner:
                 await asyncio.sleep(step.wait)
             args = {k: _fill(v, seen) for k, v in step.args.items()}
             text, _ = self._call(plan, session, step.tool, args)
+            while step.until and step.until not in text:
+                await asyncio.sleep(POLL)  # (within the agent's seconds)
+                text, _ = self._call(plan, session, step.tool, args)
             for key, pattern in (("version", _VERSION), ("conflict", _CONFLICT)):
                 found = pattern.search(text)
                 seen[key] = found.group(1) if found else seen[key]

@@ -14,7 +14,6 @@ COMMANDS = (
     "commit",
     "conflicts",
     "connect",
-    "demo",
     "hooks",
     "init",
     "log",
