@@ -12,6 +12,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # (imported when first used: a command through the service imports none)
+    from crdtspace.agents.plan import AgentPlan, Budget, Plan, Step, load_plan
+    from crdtspace.agents.runner import AgentReport, Runner, RunReport
+    from crdtspace.agents.tools import Session
     from crdtspace.conflicts.analysis import Analyzer
     from crdtspace.conflicts.findings import Analysis, Conflict, Place, Side
     from crdtspace.errors import (
@@ -41,9 +44,12 @@ if TYPE_CHECKING:  # (imported when first used: a command through the service im
     from crdtspace.workspace import Workspace
 
 _HOMES = {
+    "AgentPlan": "crdtspace.agents.plan",
+    "AgentReport": "crdtspace.agents.runner",
     "Analysis": "crdtspace.conflicts.findings",
     "Analyzer": "crdtspace.conflicts.analysis",
     "AuthError": "crdtspace.errors",
+    "Budget": "crdtspace.agents.plan",
     "Conflict": "crdtspace.conflicts.findings",
     "CrdtspaceError": "crdtspace.errors",
     "CrdtspaceWarning": "crdtspace.errors",
@@ -60,14 +66,19 @@ _HOMES = {
     "OutlineEntry": "crdtspace.model.reads",
     "PathError": "crdtspace.errors",
     "Place": "crdtspace.conflicts.findings",
+    "Plan": "crdtspace.agents.plan",
     "Profile": "crdtspace.model.languages",
     "Reading": "crdtspace.model.reads",
     "Replica": "crdtspace.model.replica",
     "Result": "crdtspace.model.rekey",
+    "RunReport": "crdtspace.agents.runner",
+    "Runner": "crdtspace.agents.runner",
     "Seg": "crdtspace.model.segment",
     "Segmentation": "crdtspace.model.segment",
+    "Session": "crdtspace.agents.tools",
     "Side": "crdtspace.conflicts.findings",
     "Status": "crdtspace.model.reads",
+    "Step": "crdtspace.agents.plan",
     "StorageError": "crdtspace.errors",
     "SyncError": "crdtspace.errors",
     "SyncReport": "crdtspace.git.gitsync",
@@ -75,6 +86,7 @@ _HOMES = {
     "Workspace": "crdtspace.workspace",
     "connect": "crdtspace.model.links",
     "import_commit": "crdtspace.model.importing",
+    "load_plan": "crdtspace.agents.plan",
     "merge_branches": "crdtspace.git.branchmerge",
     "profile_for": "crdtspace.model.languages",
     "profiles": "crdtspace.model.languages",
@@ -96,9 +108,12 @@ def __getattr__(name: str) -> Any:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AgentPlan",
+    "AgentReport",
     "Analysis",
     "Analyzer",
     "AuthError",
+    "Budget",
     "Conflict",
     "CrdtspaceError",
     "CrdtspaceWarning",
@@ -115,14 +130,19 @@ __all__ = [
     "OutlineEntry",
     "PathError",
     "Place",
+    "Plan",
     "Profile",
     "Reading",
     "Replica",
     "Result",
+    "RunReport",
+    "Runner",
     "Seg",
     "Segmentation",
+    "Session",
     "Side",
     "Status",
+    "Step",
     "StorageError",
     "SyncError",
     "SyncReport",
@@ -131,6 +151,7 @@ __all__ = [
     "__version__",
     "connect",
     "import_commit",
+    "load_plan",
     "merge_branches",
     "profile_for",
     "profiles",
