@@ -37,7 +37,7 @@ PRICES: dict[str, tuple[float, float]] = {
 """USD per million tokens (input, output) by model family: Anthropic's list prices, for an
 estimate only (cache reads and writes, batch discounts and price changes are not counted)."""
 _MODEL = re.compile(
-    r"claude-(?:(\d+)(?:-(\d)(?!\d))?-)?(opus|sonnet|haiku)(?:-(\d+)(?:-(\d{1,2})(?!\d))?)?"
+    r"claude-(?:(\d+)(?:-(\d)(?!\d))?-)?(opus|sonnet|haiku)(?:-(\d{1,2})(?!\d)(?:-(\d{1,2})(?!\d))?)?"
 )
 
 
