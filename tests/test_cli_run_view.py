@@ -208,11 +208,11 @@ def test_the_plain_log_has_no_markup_and_one_line_per_tool_call(
         for line in (folder / f"{agent}.jsonl").read_text().splitlines()
         if json.loads(line)["type"] == "tool_call"
     ]
-    assert len(calls) == 10
+    assert len(calls) == 14
     lines = result.output.splitlines()
     for event in calls:
         assert lines.count(log_line(event)) == 1, log_line(event)
-    assert "carol        resolve " in result.output
+    assert "carol        run_check" in result.output
     assert "gate  ok commit:" in result.output  # (the summary after the run stays)
 
 
@@ -240,13 +240,13 @@ def test_json_prints_one_event_per_line(repo: Path, not_a_terminal: None) -> Non
     assert events[0]["type"] == "run"
     assert events[-1]["type"] == "end"
     assert all("t" in e for e in events)
-    assert sum(e["type"] == "tool_call" for e in events) == 10
+    assert sum(e["type"] == "tool_call" for e in events) == 14
 
 
 def test_agents_script_runs_the_example_offline(repo: Path, not_a_terminal: None) -> None:
     result = CliRunner().invoke(app, ["-C", str(repo), "run", "--agents", "script", str(PLAN)])
     assert result.exit_code == 0, result.output
-    assert "carol        done: 5 tool calls" in result.output
+    assert "carol        done: 4 tool calls" in result.output
 
 
 def test_an_unknown_agent_mode_is_a_clear_error(repo: Path) -> None:

@@ -318,3 +318,36 @@ def test_agents_in_a_conflict_are_asked_to_resolve_it(
     assert asked  # the question went to the model, naming the conflict
     assert "(overlap)" in json.dumps(asked[0]["messages"][-1])
     assert "{sku}: not enough in stock" in git(repo, "show", f"HEAD:{STORE}")
+
+
+def test_run_example_is_the_quick_start(tmp_path: Path) -> None:
+    """`crdtspace run --example`: a fresh copy of the example repository, the example plan,
+    one commit with three co-authors, `git log -1` shown."""
+    keep = tmp_path / "kept"
+    result = CliRunner().invoke(app, ["run", "--example", "--keep", str(keep), "--plain"])
+    assert result.exit_code == 0, result.output
+    repo = keep / "sample-repo"
+    assert f"the example repository: {repo.resolve()}" in result.output
+    assert "$ git log -1 --stat" in result.output
+    body = git(repo, "log", "-1", "--format=%B")
+    for agent in ("alice", "bob", "carol"):
+        assert f"Co-authored-by: {agent} <" in body
+    assert "inventory.add(parse_record(line))" in git(repo, "show", f"HEAD:{STORE}")
+    again = CliRunner().invoke(app, ["run", "--example", "--keep", str(keep)])
+    assert again.exit_code == 2
+    assert "is not empty" in " ".join(again.output.replace("│", " ").split())
+
+
+def test_run_needs_a_plan_or_the_example(tmp_path: Path) -> None:
+    for args in (["run"], ["run", "--example", str(PLAN)], ["run", str(PLAN), "--keep", "x"]):
+        result = CliRunner().invoke(app, ["-C", str(tmp_path), *args])
+        assert result.exit_code == 2, args
+
+
+def test_the_example_plan_gives_claude_agents_the_same_tasks() -> None:
+    scripted, claude = load_plan(PLAN), load_plan(PLAN, agents="claude")
+    assert [a.kind for a in scripted.agents] == ["script"] * 3
+    assert [a.kind for a in claude.agents] == ["claude"] * 3
+    assert [a.task for a in claude.agents] == [a.task for a in scripted.agents]
+    assert "restock" in claude.agents[0].task
+    assert "parse_record" in claude.agents[1].task

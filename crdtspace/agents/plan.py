@@ -148,9 +148,7 @@ def load_plan(path: Path | str, *, agents: str = "plan") -> Plan:
     return Plan(tuple(made), check, message, tuple(tasks))
 
 
-def _agent(
-    path: Path, entry: dict[str, Any], index: int, mode: str, shared: bool
-) -> AgentPlan:
+def _agent(path: Path, entry: dict[str, Any], index: int, mode: str, shared: bool) -> AgentPlan:
     name = entry.get("name") or f"agent-{index + 1}"
     if not isinstance(name, str) or not name.strip():
         raise PlanError(f"{path}: agent {index + 1} has no name.")

@@ -215,20 +215,42 @@ class Runner:
         self, plan: AgentPlan, session: Session, tool: str, args: dict[str, Any]
     ) -> tuple[str, bool]:
         """One tool call: its text and whether it is an error (told to the agent, not raised)."""
-        report = self.reports[plan.name]
+        self._calling(plan.name, tool, args)
+        text, error = self._run_tool(session, tool, args)
+        self._called(plan.name, tool, text, error)
+        return text, error
+
+    async def _poll(
+        self, plan: AgentPlan, session: Session, tool: str, args: dict[str, Any], until: str
+    ) -> str:
+        """A scripted call made again every `POLL` seconds until its result holds `until` (or
+        is an error): one call in the report and the events, with the last result."""
+        self._calling(plan.name, tool, args)
+        text, error = self._run_tool(session, tool, args)
+        while not error and until not in text:
+            await asyncio.sleep(POLL)
+            text, error = self._run_tool(session, tool, args)
+        self._called(plan.name, tool, text, error)
+        return text
+
+    def _calling(self, agent: str, tool: str, args: dict[str, Any]) -> None:
+        report = self.reports[agent]
         report.tool_calls += 1
         report.last_tool = tool
-        self._event({"type": "tool_call", "agent": plan.name, "tool": tool, "args": args})
+        self._event({"type": "tool_call", "agent": agent, "tool": tool, "args": args})
+
+    def _run_tool(self, session: Session, tool: str, args: dict[str, Any]) -> tuple[str, bool]:
         try:
-            text, error = session.call(tool, args), False
+            return session.call(tool, args), False
         except ToolError as failure:
-            text, error = failure.message, True
-            report.tool_errors += 1
+            return failure.message, True
+
+    def _called(self, agent: str, tool: str, text: str, error: bool) -> None:
+        self.reports[agent].tool_errors += error
         self._event(
-            {"type": "tool_result", "agent": plan.name, "tool": tool, "error": error, "text": text}
+            {"type": "tool_result", "agent": agent, "tool": tool, "error": error, "text": text}
         )
-        self._conflicts_changed(plan.name)
-        return text, error
+        self._conflicts_changed(agent)
 
     def _conflicts_changed(self, agent: str) -> None:
         """A ``conflicts`` event when the open conflicts are not the ones last told; a new one
@@ -254,9 +276,9 @@ class Runner:
             if step.wait:
                 await asyncio.sleep(step.wait)
             args = {k: _fill(v, seen) for k, v in step.args.items()}
-            text, _ = self._call(plan, session, step.tool, args)
-            while step.until and step.until not in text:
-                await asyncio.sleep(POLL)  # (within the agent's seconds)
+            if step.until:
+                text = await self._poll(plan, session, step.tool, args, step.until)
+            else:
                 text, _ = self._call(plan, session, step.tool, args)
             for key, pattern in (("version", _VERSION), ("conflict", _CONFLICT)):
                 found = pattern.search(text)
@@ -365,9 +387,7 @@ class Runner:
             loop = asyncio.get_running_loop()
             left = self._deadlines.get(agent, math.inf) - loop.time() - SETTLE_MARGIN
             try:
-                await asyncio.wait_for(
-                    asyncio.gather(*(e.wait() for e in others)), max(0.0, left)
-                )
+                await asyncio.wait_for(asyncio.gather(*(e.wait() for e in others)), max(0.0, left))
             except TimeoutError:
                 return []
             finally:

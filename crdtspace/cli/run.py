@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,12 +16,15 @@ from crdtspace.agents.plan import AGENT_MODES
 from crdtspace.cli.common import JsonOption, app, context, handled, joined_or_opened, out
 from crdtspace.cli.runview import JsonLines, LiveView, PlainLog, RunBoard
 from crdtspace.live.service import service_state_dir
+from crdtspace.workspace import Workspace
 
 
 @app.command()
 def run(
     ctx: typer.Context,
-    plan_file: Annotated[Path, typer.Argument(help="The plan (TOML): agents, tasks, check.")],
+    plan_file: Annotated[
+        Path | None, typer.Argument(help="The plan (TOML): agents, tasks, check.")
+    ] = None,
     agents: Annotated[
         str,
         typer.Option(
@@ -31,6 +36,17 @@ def run(
     plain: Annotated[
         bool, typer.Option("--plain", help="A plain log, one line per event, even on a terminal.")
     ] = False,
+    example: Annotated[
+        bool,
+        typer.Option(
+            "--example",
+            help="Run the example plan (examples/run) in a new copy of the example repository.",
+        ),
+    ] = False,
+    keep: Annotated[
+        Path | None,
+        typer.Option("--keep", help="With --example: make the copy in this (new or empty) folder."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a plan's agents at once on the workspace (Claude agents need $ANTHROPIC_API_KEY;
@@ -41,13 +57,36 @@ def run(
     from crdtspace.agents.plan import load_plan
     from crdtspace.agents.runner import Runner
 
-    with handled():
+    if (plan_file is None) == (not example):
+        raise typer.BadParameter("give a plan, or --example (not both)", param_hint="PLAN_FILE")
+    if keep is not None and not example:
+        raise typer.BadParameter("only with --example", param_hint="--keep")
+    with handled(), _example_folder(example, keep) as folder:
+        if folder is not None:
+            from crdtspace.example import example_plan, make_example
+
+            repo, plan_file = make_example(folder), example_plan()
+            opened: AbstractContextManager[Workspace] = Workspace.open(repo, agent="runner")
+            state_dir = service_state_dir(repo, "default")
+            if not as_json:
+                out.print(f"the example repository: {repo}", markup=False)
+        else:
+            options = context(ctx)
+            opened = joined_or_opened(ctx, "run")
+            state_dir = service_state_dir(options.repo, options.workspace)
+        assert plan_file is not None
         plan = load_plan(plan_file, agents=agents)
-        options = context(ctx)
-        state_dir = service_state_dir(options.repo, options.workspace)
         show, view = _view({a.name: a.kind for a in plan.agents}, as_json=as_json, plain=plain)
-        with joined_or_opened(ctx, "run") as workspace, view:
+        with opened as workspace, view:
             report = Runner(workspace, plan, on_event=show, state_dir=state_dir).run()
+        last = ""
+        if folder is not None and report.ok and not as_json:
+            last = subprocess.run(
+                ["git", "-C", str(repo), "log", "-1", "--stat", "--format=%h %s%n%n%b"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.rstrip()
     if not as_json:
         for agent in report.agents:
             files = ", ".join(agent.files) or "no file"
@@ -61,11 +100,32 @@ def run(
         for step in report.gate:
             out.print(f"gate  {step}", markup=False)
         if report.transcripts:
-            out.print(f"transcripts in {report.transcripts}", markup=False)
+            gone = " (removed with it: --keep DIR keeps them)" if example and keep is None else ""
+            out.print(f"transcripts in {report.transcripts}{gone}", markup=False)
+        if last:
+            out.print(f"\n$ git log -1 --stat\n{last}", markup=False)
     if not report.ok:
         if not as_json:
             out.print("not committed: see `crdtspace conflicts`, then `crdtspace commit`")
         raise typer.Exit(1)
+
+
+@contextmanager
+def _example_folder(example: bool, keep: Path | None) -> Iterator[Path | None]:
+    """Where --example makes its repository: --keep's folder (kept), else a temporary one;
+    None without --example."""
+    if not example:
+        yield None
+        return
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="crdtspace-example-") as scratch:
+            yield Path(scratch)
+        return
+    keep = keep.absolute()
+    if keep.exists() and any(keep.iterdir()):
+        raise typer.BadParameter(f"{keep} is not empty", param_hint="--keep")
+    keep.mkdir(parents=True, exist_ok=True)
+    yield keep
 
 
 def _view(
