@@ -89,21 +89,20 @@ def run(env: dict[str, str], argv: list[str], cwd: Path | None = None) -> float:
 
 
 class Commits:
-    """The two kinds of commit, each on a file of its own, alternating its content."""
+    """The two kinds of commit, each adding a function to a file no commit edited before (a
+    node edited again and again, through the workspace and back from git, is another story)."""
 
     def __init__(self, root: Path, env: dict[str, str], files: list[str]) -> None:
         self.root, self.env = root, env
-        self.through, self.by_hand = files[0], files[1]
-        self.count = 0
+        self.files = list(files)
 
-    def _next_text(self, path: str) -> str:
-        self.count += 1
+    def _next_text(self) -> tuple[str, str]:
+        path = self.files.pop(0)
         text = (self.root / path).read_text(encoding="utf-8")
-        base = text.split(f"\n\ndef {EDITED}", 1)[0].rstrip("\n") + "\n"
-        return base + f"\n\ndef {EDITED}():\n    return {self.count}\n"
+        return path, text.rstrip("\n") + f"\n\n\ndef {EDITED}():\n    return 1\n"
 
     def with_hooks(self) -> float:
-        text = self._next_text(self.through)
+        self.through, text = self._next_text()
         with Workspace.open(self.root, agent="bench") as ws:
             ws.read(self.through)  # (the write's base: the current state, not a stale read)
             ws.write(self.through, text)
@@ -114,7 +113,7 @@ class Commits:
         return took
 
     def without_hooks(self) -> float:
-        text = self._next_text(self.by_hand)
+        self.by_hand, text = self._next_text()
         (self.root / self.by_hand).write_text(text, encoding="utf-8")
         subprocess.run(["git", "-C", str(self.root), "add", self.by_hand], check=True)
         off = {**self.env, "CRDTSPACE_HOOKS": "0"}
@@ -190,7 +189,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="crdtspace-startup-") as tmp:
         root = build(Path(tmp), package)
         largest = sorted(files, key=lambda f: -len(files[f]))
-        commits = Commits(root, env, [largest[0], largest[1]])
+        commits = Commits(root, env, largest[: 2 * (args.runs + 1)])
         progress(f"{package}: {len(files)} files, {lines:,} lines; crdtspace of {args.source}")
         times = rounds(cases(root, env, commits), args.runs)
     report(
