@@ -38,12 +38,41 @@ COMMANDS = (
 )
 """The modules of the commands: each registers itself on `app` when imported."""
 
+NAMES = {
+    "agents": "mcp",
+    "claim": "claims",
+    "hook": "hooks",
+    "merge-driver": "merge_driver",
+    "mv": "remove",
+    "pull": "state",
+    "push": "state",
+    "release": "claims",
+    "rm": "remove",
+    "sync-git": "sync_git",
+}
+"""The commands whose module is not named after them (a test checks this against `load()`)."""
 
-def load() -> Any:
-    """The typer app with every command registered."""
-    for name in COMMANDS:
-        importlib.import_module(f"crdtspace.cli.{name}")
-    return importlib.import_module("crdtspace.cli.common").app
+
+def load(command: str | None = None) -> Any:
+    """The typer app with every command registered, or only `command` when it names one (a
+    command, and its `--help`, import nothing the others need)."""
+    module = NAMES.get(command or "", command)
+    if module in COMMANDS:
+        importlib.import_module(f"crdtspace.cli.{module}")
+    app = importlib.import_module("crdtspace.cli.common").app
+    if command not in registered(app):  # (help, or not a command: typer lists them all)
+        for name in COMMANDS:
+            importlib.import_module(f"crdtspace.cli.{name}")
+    return app
+
+
+def registered(app: Any) -> set[str]:
+    """The names of the commands and command groups registered on the typer `app`."""
+    names = {
+        c.name or c.callback.__name__.lower().replace("_", "-") for c in app.registered_commands
+    }
+    names |= {g.name or g.typer_instance.info.name for g in app.registered_groups}
+    return names
 
 
 def __getattr__(name: str) -> Any:  # (PEP 562: the commands load on first use)
@@ -54,7 +83,8 @@ def __getattr__(name: str) -> Any:  # (PEP 562: the commands load on first use)
     raise AttributeError(f"module 'crdtspace.cli' has no attribute {name!r}")
 
 
-__all__ = ["COMMANDS", "app", "load", "main"]  # (and each command module, by its name)
+# (and each command module, by its name)
+__all__ = ["COMMANDS", "NAMES", "app", "load", "main", "registered"]
 
 
 def main() -> None:
@@ -65,4 +95,4 @@ def main() -> None:
     code = remote.run(sys.argv[1:])
     if code is not None:
         sys.exit(code)
-    load()(prog_name="crdtspace")
+    load(remote.command_of(sys.argv[1:]))(prog_name="crdtspace")

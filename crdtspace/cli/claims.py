@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,8 +18,9 @@ from crdtspace.cli.common import (
     print_json,
     split_ref,
 )
-from crdtspace.model import claims as board
-from crdtspace.model.claims import Claim
+
+if TYPE_CHECKING:
+    from crdtspace.model.claims import Claim
 
 
 @app.command()
@@ -32,6 +33,8 @@ def claim(
 ) -> None:
     """Claim files or nodes for a while: the other agents see it (in their tool results,
     `status` and `claims`). Advisory: nothing is locked."""
+    from crdtspace.model import claims as board
+
     with handled(), open_workspace(ctx, agent) as workspace:
         who = agent_name(agent) or workspace.agent
         for ref in refs:
@@ -54,6 +57,8 @@ def release(
     agent: AgentOption = None,
 ) -> None:
     """Withdraw your claims."""
+    from crdtspace.model import claims as board
+
     with handled(), open_workspace(ctx, agent) as workspace:
         who = agent_name(agent) or workspace.agent
         for ref in refs:
@@ -64,6 +69,8 @@ def release(
 @app.command(name="claims")
 def list_claims(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every live claim held in the workspace: agent, place, until when, note."""
+    from crdtspace.model import claims as board
+
     with handled(), open_workspace(ctx) as workspace:
         found = board.in_document(workspace)
     if as_json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,10 +19,11 @@ from crdtspace.cli.common import (
     out,
     print_json,
 )
-from crdtspace.git.gate import GateOptions, Step
-from crdtspace.git.gate import commit as run_gate
 from crdtspace.git.presence import SILENT_AFTER, Connected
 from crdtspace.model.logentry import decode_state
+
+if TYPE_CHECKING:
+    from crdtspace.git.gate import Step
 
 LAST_STEPS = ("commit", "worktree")
 """Steps shown when the gate returns rather than as they come (see `progress` below)."""
@@ -85,7 +86,8 @@ def commit(
     hold no uncommitted work (paths left alone are named). Replicas that closed cleanly are
     never waited for; one not heard of for --silent-after seconds is silent and no longer
     waited for (`crdtspace replicas` lists them)."""
-
+    from crdtspace.git.gate import GateOptions
+    from crdtspace.git.gate import commit as run_gate
     shown: list[Step] = []
 
     def show(step: Step) -> None:

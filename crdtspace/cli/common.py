@@ -12,16 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 from urllib.parse import quote
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crdtspace.errors import CrdtspaceError, CrdtspaceWarning
-from crdtspace.git import gitio
-from crdtspace.workspace import Workspace
+
+if TYPE_CHECKING:  # (imported where used: `--help` and the service's client start without them)
+    from crdtspace.workspace import Workspace
 
 app = typer.Typer(
     name="crdtspace",
@@ -29,6 +29,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain (click's) help: rich's imports markdown and pygments, a third of a `--help`.
+    rich_markup_mode=None,
 )
 
 out = Console(highlight=False, soft_wrap=True)
@@ -69,6 +71,8 @@ class Context:
     def workspace(self) -> str:
         """The workspace named, else the repository's (git config crdtspace.workspace, else
         "default")."""
+        from crdtspace.git import gitio
+
         return self.named or gitio.configured_workspace(self.repo)
 
 
@@ -177,6 +181,8 @@ def open_workspace(
     served = SERVED.get()
     if served is not None:
         return _lent(served, agent_name(agent) or served.agent)
+    from crdtspace.workspace import Workspace
+
     options = context(ctx)
     return Workspace.open(
         options.repo,
@@ -191,6 +197,7 @@ def joined_or_opened(ctx: typer.Context, agent: str) -> AbstractContextManager[W
     networked replica named `agent` when a service runs (commands typed meanwhile go on);
     else the workspace opened here."""
     from crdtspace.live.service import find_service
+    from crdtspace.workspace import Workspace
 
     options = context(ctx)
     service = find_service(options.repo, options.workspace)
@@ -256,6 +263,14 @@ def progress(description: str, *, enabled: bool = True) -> Iterator[Callable[[in
     if not enabled:
         yield lambda done, total: None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

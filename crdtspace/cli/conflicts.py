@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json
-from crdtspace.conflicts.findings import Analysis, Conflict
-from crdtspace.model.history import render_texts
-from crdtspace.workspace import Workspace
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from crdtspace.conflicts.findings import Analysis, Conflict
+    from crdtspace.workspace import Workspace
 
 
 @app.command()
@@ -41,6 +43,8 @@ def conflicts(
 
 
 def _table(items: list[Conflict]) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for column in ("id", "kind", "place", "agents", "explanation"):
         table.add_column(column, overflow="fold")
@@ -53,6 +57,8 @@ def _table(items: list[Conflict]) -> Table:
 
 def overlap_texts(workspace: Workspace, conflict: Conflict) -> dict[str, object] | None:
     """An overlap's base and each side's text of its node (None for other kinds)."""
+    from crdtspace.model.history import render_texts
+
     if conflict.kind != "overlap" or not conflict.places:
         return None
     found = workspace.overlap_sides(conflict.places[0].key)

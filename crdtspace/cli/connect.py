@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, out
-from crdtspace.live import netreplica
+
+if TYPE_CHECKING:
+    from crdtspace.live import netreplica
 
 Snapshot = tuple[tuple[str, ...], tuple[tuple[str, str, str, int], ...]]
 
@@ -56,6 +58,8 @@ def connect(
     name = agent_name(agent)
     if name is None:
         raise typer.BadParameter(f"name the agent with --agent NAME or ${AGENT_ENV}")
+    from crdtspace.live import netreplica
+
     with handled(secrets=[token]):
         replica = netreplica.connect(url, token, agent=name, workspace=workspace)
         try:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crdtspace.cli.common import JsonOption, app, context, err, handled, out, print_json
-from crdtspace.git import hookrun
-from crdtspace.git import hooks as library
+
+if TYPE_CHECKING:
+    from crdtspace.git import hooks as library
 
 hooks_app = typer.Typer(
     name="hooks",
     help="Install, remove or inspect crdtspace's git hooks and merge driver.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(hooks_app, name="hooks")
 
@@ -25,6 +27,8 @@ def install(ctx: typer.Context) -> None:
     """Install the hooks (chaining yours), the merge driver and the .gitattributes lines.
 
     Running it again refreshes them."""
+    from crdtspace.git import hooks as library
+
     with handled():
         report = library.install(context(ctx).repo, python=sys.executable)
     out.print(f"hooks in {report.hooks_dir}: {', '.join(report.installed) or 'none'}")
@@ -46,6 +50,8 @@ def uninstall(ctx: typer.Context) -> None:
     """Remove the hooks (putting yours back), the merge driver and the .gitattributes lines.
 
     Running it again does nothing."""
+    from crdtspace.git import hooks as library
+
     with handled():
         report = library.uninstall(context(ctx).repo)
     out.print(f"hooks in {report.hooks_dir}: removed {', '.join(report.removed) or 'none'}")
@@ -62,6 +68,8 @@ def hooks_status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Which hooks are installed, what they chain, the python they run, the merge driver.
 
     Exits with 1 when something is missing."""
+    from crdtspace.git import hooks as library
+
     with handled():
         info = library.status(context(ctx).repo)
     if as_json:
@@ -83,6 +91,8 @@ def hooks_status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def _describe(hook: library.HookState) -> str:
+    from crdtspace.git import hooks as library
+
     text = hook.state
     if hook.state == "installed":
         text += f", runs {hook.python}" + ("" if hook.python_exists else " (missing!)")
@@ -105,6 +115,8 @@ def hook(
 
     Exit codes: 0 go ahead, 10 open conflicts, 11 staged content differs from the workspace,
     12 the workspace is behind HEAD. Anything unexpected lets git go ahead, with a warning."""
+    from crdtspace.git import hookrun
+
     options = context(ctx)
     try:
         result = hookrun.run_hook(

@@ -18,8 +18,7 @@ from crdtspace.cli.common import (
     print_json,
 )
 from crdtspace.cli.common import progress as progress_bar
-from crdtspace.git import gitio
-from crdtspace.workspace import Workspace
+from crdtspace.model.paths import DEFAULT_SIZE_LIMIT
 
 
 @app.command()
@@ -33,10 +32,12 @@ def init(
     size_limit: Annotated[
         int,
         typer.Option("--size-limit", help="Text files bigger than this (bytes) stay git-only."),
-    ] = gitio.DEFAULT_SIZE_LIMIT,
+    ] = DEFAULT_SIZE_LIMIT,
     as_json: JsonOption = False,
 ) -> None:
     """Import a commit's tracked files into a new workspace under .git/crdtspace/."""
+    from crdtspace.workspace import Workspace
+
     options = context(ctx)
     with handled(), progress_bar("importing", enabled=not as_json) as update:
         workspace = Workspace.init(

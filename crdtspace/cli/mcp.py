@@ -9,7 +9,10 @@ import typer
 from crdtspace.cli.common import AGENT_ENV, app, context, handled, out
 
 agents_app = typer.Typer(
-    name="agents", help="What agents need to work in this workspace.", no_args_is_help=True
+    name="agents",
+    help="What agents need to work in this workspace.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(agents_app, name="agents")
 

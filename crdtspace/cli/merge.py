@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,7 +22,9 @@ from crdtspace.cli.common import (
 )
 from crdtspace.cli.conflicts import analysis_json
 from crdtspace.errors import CrdtspaceError
-from crdtspace.git.branchmerge import MergeReport, merge_branches
+
+if TYPE_CHECKING:
+    from crdtspace.git.branchmerge import MergeReport
 
 
 @app.command()
@@ -43,6 +45,8 @@ def merge(
     files. Exit 0 merged (a merge commit with every branch as a parent), 1 conflicts (nothing
     committed), 2 error."""
     say = (lambda _t: None) if as_json else (lambda text: err.print(f"• {text}", markup=False))
+    from crdtspace.git.branchmerge import merge_branches
+
     try:
         report = merge_branches(
             context(ctx).repo,

@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crdtspace.cli.common import app, err
-from crdtspace.git.mergedriver import MARKER_SIZE, MergeOutcome, merge_files
+
+if TYPE_CHECKING:
+    from crdtspace.git.mergedriver import MergeOutcome
+
+MARKER_SIZE = 7
+"""git's conflict marker length unless told (= crdtspace.git.mergedriver.MARKER_SIZE; not
+imported here, so that `--help` imports no model)."""
 
 UNREADABLE = 2
 """The exit status when a version cannot be read or the result written: an error, not a
@@ -50,6 +56,8 @@ def merge_driver(
         if any(t is None for t in texts):
             raise typer.Exit(_plain(base, current, other, marker_size, "a version is not text"))
         b, c, o = (t or "" for t in texts)
+        from crdtspace.git.mergedriver import merge_files
+
         outcome = merge_files(b, c, o, path, timeout=timeout, marker_size=marker_size)
         try:
             current.write_bytes(outcome.text.encode("utf-8", "surrogateescape"))

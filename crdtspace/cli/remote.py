@@ -10,7 +10,6 @@ cannot be reached. ``CRDTSPACE_SERVICE=0`` turns it off.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -82,6 +81,13 @@ def ask(argv: list[str]) -> dict[str, object] | None:
         "stdin": None,
     }
     return _post(service, request)
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command `argv` names (after the options before it), or None (help, no command, an
+    option this does not know)."""
+    parsed = _split(argv)
+    return parsed[2] if parsed is not None else None
 
 
 def _split(argv: list[str]) -> tuple[Path, str | None, str, list[str]] | None:
@@ -157,6 +163,8 @@ def _absolute(rest: list[str], repo: Path) -> list[str]:
 
 
 def _post(service: object, request: dict[str, object]) -> dict[str, object] | None:
+    import http.client  # (here: `--help` and commands run without a service never need it)
+
     http_url = str(getattr(service, "http", ""))
     token = str(getattr(service, "token", ""))
     netloc = http_url.split("://", 1)[-1].split("/", 1)[0]

@@ -21,7 +21,6 @@ from crdtspace.cli.common import (
 )
 from crdtspace.cli.common import progress as progress_bar
 from crdtspace.errors import DocumentError, PathError
-from crdtspace.git import gitio
 
 
 @app.command()
@@ -80,6 +79,8 @@ def render(
                 update(index + 1, len(selected))
         copied = 0
         if not paths:
+            from crdtspace.git import gitio
+
             repo = gitio.open_repo(context(ctx).repo)
             for item in workspace.git_only():
                 info = workspace.document.gitonly[item.path]
@@ -121,6 +122,8 @@ def _check_target(target: Path, root: Path | None, *, force: bool) -> None:
 def _write_file(out: Path, relative: str, data: bytes, mode: str) -> None:
     """One file of the tree under `out`: never through a link there, nor into `.git` (a link
     itself is replaced, never followed)."""
+    from crdtspace.git import gitio
+
     folder, _, name = relative.rpartition("/")
     path = (gitio.safe_target(out, folder) if folder else out) / name
     if mode != "120000":

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from crdtspace.cli.common import JsonOption, app, context, handled, out, print_json
-from crdtspace.git import gitio
 from crdtspace.model.storage import RepairReport, repair_log
 
 
@@ -24,6 +23,8 @@ def repair(
     (updates.log.damaged-<timestamp>) before the log is replaced atomically."""
     options = context(ctx)
     with handled():
+        from crdtspace.git import gitio
+
         directory = gitio.state_dir(gitio.open_repo(options.repo), options.workspace)
         report = repair_log(directory, dry_run=dry_run)
     if as_json:

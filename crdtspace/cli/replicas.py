@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,11 +18,15 @@ from crdtspace.cli.common import (
     print_json,
 )
 from crdtspace.git import presence
-from crdtspace.git.presence import SILENT_AFTER, Presence
+from crdtspace.git.presence import SILENT_AFTER
+
+if TYPE_CHECKING:
+    from crdtspace.git.presence import Presence
 
 replicas_app = typer.Typer(
     name="replicas",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
 app.add_typer(replicas_app, name="replicas")
 

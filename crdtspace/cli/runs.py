@@ -16,6 +16,7 @@ runs_app = typer.Typer(
     name="runs",
     help="The runs of `crdtspace run`: list them, or show one.",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
 app.add_typer(runs_app, name="runs")
 

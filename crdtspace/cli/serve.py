@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -12,18 +11,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
 import typer
 
-from crdtspace.cli import served
 from crdtspace.cli.common import app, context, err, handled, out, scrub
 from crdtspace.errors import SyncError
-from crdtspace.live.access import bind_socket
-from crdtspace.live.server import DEFAULT_MAX_UPDATE, DEFAULT_PORT, Server
-from crdtspace.live.service import announce, service_state_dir, withdraw
-from crdtspace.workspace import Workspace
+from crdtspace.live.service import (
+    DEFAULT_MAX_UPDATE,
+    DEFAULT_PORT,
+    announce,
+    service_state_dir,
+    withdraw,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+
+    from crdtspace.live.server import Server
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -61,6 +68,13 @@ def serve(
     """Serve the workspace over websockets until SIGINT or SIGTERM (or --idle-timeout); every
     update is durable before any client sees it relayed. While it runs, the service is
     announced in .git/crdtspace/<workspace>/service.json."""
+    import anyio
+
+    from crdtspace.cli import served
+    from crdtspace.live.access import bind_socket
+    from crdtspace.live.server import Server
+    from crdtspace.workspace import Workspace
+
     options = context(ctx)
     secrets = [token]
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
@@ -153,6 +167,10 @@ def _scrubbed_logs(secrets: list[str | None]) -> Iterator[None]:
 async def _serve(
     server: Server, sock: socket.socket, show_token: bool, stop: _Stop, state_dir: Path
 ) -> None:
+    import asyncio
+
+    import anyio
+
     shutdown = anyio.Event()
     loop = asyncio.get_running_loop()
     _quiet_cancelled_connections(shutdown)
@@ -195,6 +213,8 @@ def _quiet_cancelled_connections(shutdown: anyio.Event) -> None:
     cancelled connection task through the loop's exception handler: a `CancelledError`
     traceback for the shutdown working as meant. Those are dropped; anything else is
     reported as before."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     previous = loop.get_exception_handler()
 

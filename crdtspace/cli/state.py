@@ -19,7 +19,6 @@ from crdtspace.cli.common import (
     out,
     print_json,
 )
-from crdtspace.git import gitstate
 
 RemoteArgument = Annotated[
     str, typer.Argument(help="A git remote: its name, a URL or a path.", metavar="REMOTE")
@@ -57,6 +56,8 @@ def push(
     as_json: JsonOption = False,
 ) -> None:
     """Save the state on refs/crdtspace/<workspace> and push it, merging the remote's first."""
+    from crdtspace.git import gitstate
+
     report = _exchange(ctx, gitstate.push, remote, agent)
     if as_json:
         print_json(dataclasses.asdict(report))
@@ -84,6 +85,8 @@ def pull(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch the remote's state of this workspace and merge it in (a CRDT merge never fails)."""
+    from crdtspace.git import gitstate
+
     report = _exchange(ctx, gitstate.pull, remote, agent)
     if as_json:
         print_json(dataclasses.asdict(report))

@@ -23,7 +23,6 @@ from crdtspace.cli.common import (
 )
 from crdtspace.cli.common import context as cli_context
 from crdtspace.errors import CrdtspaceError
-from crdtspace.model import claims as board
 
 
 @app.command()
@@ -61,6 +60,8 @@ def status(
 
 def status_info(ctx: typer.Context) -> dict[str, Any]:
     """What `status --json` prints."""
+    from crdtspace.model import claims as board
+
     with open_workspace(ctx) as workspace:
         info = dataclasses.asdict(workspace.status())
         info["changed"] = workspace.changed_files()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 from crdtspace.cli.common import JsonOption, app, handled, open_workspace, out, print_json
-from crdtspace.git.gitsync import sync_git as run_sync
 
 
 @app.command("sync-git")
 def sync_git(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Apply the branch's new commits (a person's commit, a pull, a checkout) to the workspace."""
     with handled(), open_workspace(ctx) as workspace:
+        from crdtspace.git.gitsync import sync_git as run_sync
+
         report = run_sync(workspace)
     if as_json:
         print_json(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import signal
 import time
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crdtspace.cli.common import AGENT_ENV, agent_name, app, context, handled, joined_or_opened, out
-from crdtspace.live.disk import WatchEvent
-from crdtspace.live.watch import Watcher
+
+if TYPE_CHECKING:
+    from crdtspace.live.disk import WatchEvent
+    from crdtspace.live.watch import Watcher
 
 _VERBS = {
     "saved": "saved",
@@ -46,6 +48,8 @@ def watch(
     written to the files. Files ignored by git and binary files are left alone."""
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly on SIGTERM, as on Ctrl-C
     with handled(), joined_or_opened(ctx, agent_name(agent) or "watch") as workspace:
+        from crdtspace.live.watch import Watcher
+
         watcher = Watcher(workspace, context(ctx).repo, agent=agent_name(agent), step_ms=step)
         watcher.start()
         out.print(f"watching {watcher.root} as {watcher.agent} (Ctrl-C stops)")

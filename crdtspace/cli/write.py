@@ -20,7 +20,7 @@ from crdtspace.cli.common import (
     split_ref,
 )
 from crdtspace.errors import DocumentError
-from crdtspace.git import gitio
+from crdtspace.model.paths import DEFAULT_SIZE_LIMIT
 
 
 @app.command()
@@ -106,12 +106,12 @@ def _read_source(source: Path | None) -> str:
         except OSError as exc:
             raise DocumentError(f"Cannot read {source}: {exc.strerror}.") from exc
         where = str(source)
-    if len(data) > gitio.DEFAULT_SIZE_LIMIT:
+    if len(data) > DEFAULT_SIZE_LIMIT:
         # Refused before the workspace is opened: re-keying megabytes would take minutes, and
         # a file that large is one the workspace keeps git-only (init's --size-limit).
         raise DocumentError(
             f"The content from {where} is {len(data):,} bytes, over the workspace's size limit "
-            f"of {gitio.DEFAULT_SIZE_LIMIT:,} bytes; nothing was written.",
+            f"of {DEFAULT_SIZE_LIMIT:,} bytes; nothing was written.",
             hint="files that large stay git-only: change them with git and commit",
         )
     if b"\0" in data[:8000]:

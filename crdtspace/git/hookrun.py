@@ -29,14 +29,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from crdtspace.conflicts.analysis import analysis_of
-from crdtspace.conflicts.findings import Conflict
 from crdtspace.errors import CrdtspaceError
-from crdtspace.git import gitio, workspaces
+from crdtspace.git import gitio
 from crdtspace.git.hooks import HOOK_NAMES, hooks_disabled, run_git, worktree_root
-from crdtspace.model.replica import Replica
 from crdtspace.model.storage import LOG_NAME
+
+if TYPE_CHECKING:  # (imported by pre-commit only: a post hook's python just starts sync-git)
+    from crdtspace.conflicts.findings import Conflict
+    from crdtspace.model.replica import Replica
 
 __all__ = [
     "ALLOW",
@@ -104,6 +106,9 @@ def _has_workspace(root: Path, workspace: str) -> bool:
 
 
 def _pre_commit(root: Path, workspace: str, env: Mapping[str, str]) -> HookResult:
+    from crdtspace.git import workspaces
+    from crdtspace.model.replica import Replica
+
     try:
         ws = workspaces.open_workspace(Replica, root, workspace=workspace)
     except CrdtspaceError as exc:
@@ -118,6 +123,8 @@ def _pre_commit(root: Path, workspace: str, env: Mapping[str, str]) -> HookResul
 
 
 def _check(ws: Replica, root: Path, env: Mapping[str, str]) -> HookResult:
+    from crdtspace.conflicts.analysis import analysis_of
+
     analysis = analysis_of(ws)
     findings = [*analysis.conflicts, *analysis.broken]
     if findings:

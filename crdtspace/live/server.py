@@ -64,6 +64,7 @@ from crdtspace.live.protocol import (
     read_bytes,
     state_hex,
 )
+from crdtspace.live.service import DEFAULT_MAX_UPDATE, DEFAULT_PORT
 from crdtspace.model.replica import Replica
 
 __all__ = ["DEFAULT_MAX_UPDATE", "DEFAULT_PORT", "Server", "running_server"]
@@ -84,8 +85,6 @@ CommandRunner = Callable[[Replica, dict[str, Any]], dict[str, Any]]
 "stdin": str | None, "agent": str | None, "columns": int | None}``, the answer ``{"code": int,
 "stdout": str, "stderr": str}`` (see `crdtspace.cli.served`)."""
 
-DEFAULT_PORT = 8765
-DEFAULT_MAX_UPDATE = 8 * 1024 * 1024
 """Largest update (bytes) a client may send in one message; bigger ones close the connection."""
 
 

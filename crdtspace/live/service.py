@@ -49,6 +49,11 @@ SERVICE_LOG_NAME = "service.log"
 START_LOCK_NAME = "service.lock"
 """Held (flock) by whoever is starting a service, so that concurrent starters start one."""
 VERSION = 1
+DEFAULT_PORT = 8765
+"""The sync server's TCP port unless told (here, not in `server`: `serve --help` imports no
+server)."""
+DEFAULT_MAX_UPDATE = 8 * 1024 * 1024
+"""The largest update (bytes) a server takes from a peer unless told."""
 TOKEN_FILE = "token"  # (= access.TOKEN_NAME; not imported: access pulls in urllib's HTTP side)
 TOKEN_ENV = "CRDTSPACE_TOKEN"
 LOG_KEEP = 1024 * 1024
