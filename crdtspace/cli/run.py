@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,7 +16,9 @@ from crdtspace.agents.plan import AGENT_MODES
 from crdtspace.cli.common import JsonOption, app, context, handled, joined_or_opened, out
 from crdtspace.cli.runview import JsonLines, LiveView, PlainLog, RunBoard
 from crdtspace.live.service import service_state_dir
-from crdtspace.workspace import Workspace
+
+if TYPE_CHECKING:
+    from crdtspace.workspace import Workspace
 
 
 @app.command()
@@ -56,6 +58,7 @@ def run(
     cost) and the open conflicts; elsewhere, or with --plain, a plain log."""
     from crdtspace.agents.plan import load_plan
     from crdtspace.agents.runner import Runner
+    from crdtspace.workspace import Workspace
 
     if (plan_file is None) == (not example):
         raise typer.BadParameter("give a plan, or --example (not both)", param_hint="PLAN_FILE")
