@@ -3,7 +3,9 @@
 Every agent is a `Session` on the workspace (the tools of `crdtspace.agents.tools`, called in
 process) and runs in one asyncio loop: a Claude agent through the anthropic SDK's
 `AsyncAnthropic` (the tool loop; prompt caching on the system prompt and the tools; the SDK's
-retries with backoff on 429 and 529), a scripted agent from its steps. Failure detectors: an
+retries with backoff on 429 and 529), a scripted agent from its steps, an external agent (a
+command: Claude Code, codex, aider, any program) in a git worktree of its own kept in sync with
+the workspace, with the tools over MCP (`crdtspace.agents.external`). Failure detectors: an
 agent that spends its budget (turns, tokens, seconds), whose model stops answering, or that
 crashes is stopped, its claims released, its edits kept and named in the report; the others go
 on. When all are done the gate commits (every agent that edited a co-author) or says why not.
@@ -16,6 +18,7 @@ import asyncio
 import json
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -42,7 +45,8 @@ _CONFLICT = re.compile(r"^([0-9a-f]{10}) \(", re.M)
 
 
 class RunError(CrdtspaceError):
-    """A run that cannot start (no API key for a Claude agent, a workspace with no folder)."""
+    """A run that cannot start (no API key for a Claude agent, a workspace with no folder, an
+    external agent on a workspace with no repository)."""
 
 
 @dataclass
@@ -82,7 +86,8 @@ class RunReport:
 Event = dict[str, Any]
 """What a run tells as it goes (to `on_event`, and to the transcripts), each with its time
 ``t``: ``run`` (id, agents), ``agent`` (agent, state), ``tool_call`` (agent, tool, args),
-``tool_result`` (agent, tool, error, text), ``message`` (agent, model, content, usage: the
+``tool_result`` (agent, tool, error, text), ``process`` (agent, pid, tree: an external
+agent's program started), ``message`` (agent, model, content, usage: the
 agent's input and output tokens so far), ``asked`` (agent, conflicts), ``conflicts`` (open: the
 open conflicts, each id, kind, agents, message, when they change), ``end`` (commit, gate)."""
 
@@ -109,6 +114,10 @@ class Runner:
         self.reports = {a.name: AgentReport(a.name, a.kind) for a in plan.agents}
         self.folder = self._folder(state_dir)
         self._open: tuple[str, ...] = ()
+        lock = getattr(workspace, "lock", None)
+        self.lock: Any = lock if lock is not None else threading.RLock()
+        """Held for every use of the workspace while agents run: the watchers of external
+        agents touch it from their own threads."""
 
     def _folder(self, state_dir: Path | None) -> Path | None:
         """Where the run's transcripts go: `state_dir` (the workspace's folder), else the
@@ -130,6 +139,8 @@ class Runner:
 
     async def run_async(self) -> RunReport:
         owned = any(a.kind == "claude" for a in self.plan.agents) and self._client is None
+        if any(a.command is not None for a in self.plan.agents) and self.workspace.root is None:
+            raise RunError("External agents need a workspace with a repository to work in.")
         if owned:
             self._client = _anthropic_client()
         self._event({"type": "run", "id": self.id, "agents": [a.name for a in self.plan.agents]})
@@ -163,14 +174,17 @@ class Runner:
             report.state = f"crashed: {type(error).__name__}: {error}"
         finally:
             self._release(plan.name)
-            report.files = sorted(
-                path for path, agents in self.workspace.changed_files().items()
-                if plan.name in agents
-            )  # fmt: skip
+            with self.lock:
+                changed = self.workspace.changed_files()
+            report.files = sorted(path for path, agents in changed.items() if plan.name in agents)
             self._event({"type": "agent", "agent": plan.name, "state": report.state})
 
     def _release(self, agent: str) -> None:
         """An agent's claims, withdrawn when it ends (however it ends)."""
+        with self.lock:
+            self._release_claims(agent)
+
+    def _release_claims(self, agent: str) -> None:
         for claim in board.in_document(self.workspace):
             if claim.agent == agent:
                 ref = f"{claim.path}::{claim.node}" if claim.node else claim.path
@@ -188,14 +202,16 @@ class Runner:
         report.last_tool = tool
         self._event({"type": "tool_call", "agent": plan.name, "tool": tool, "args": args})
         try:
-            text, error = session.call(tool, args), False
+            with self.lock:
+                text, error = session.call(tool, args), False
         except ToolError as failure:
             text, error = failure.message, True
             report.tool_errors += 1
         self._event(
             {"type": "tool_result", "agent": plan.name, "tool": tool, "error": error, "text": text}
         )
-        self._conflicts_changed()
+        with self.lock:
+            self._conflicts_changed()
         return text, error
 
     def _conflicts_changed(self) -> None:
@@ -274,11 +290,9 @@ class Runner:
                 raise _Stopped(f"over its {plan.budget.tokens} tokens")
             calls = [b for b in response.content if getattr(b, "type", "") == "tool_use"]
             if response.stop_reason != "tool_use" or not calls:
-                pending = [
-                    c
-                    for c in self.workspace.conflicts()
-                    if plan.name in c.agents and c.id not in asked
-                ]
+                with self.lock:
+                    found = self.workspace.conflicts()
+                pending = [c for c in found if plan.name in c.agents and c.id not in asked]
                 if not pending:
                     return
                 asked.update(c.id for c in pending)  # (asked once: then it is left open)

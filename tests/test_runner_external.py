@@ -1,0 +1,222 @@
+"""External agents in `Runner` (`crdtspace.agents.external`): a program in a worktree of its own,
+kept in sync with the workspace, beside scripted and Claude agents; real git repositories and
+real processes, only the Claude API faked (`FakeMessagesAPI`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from crdtspace import Workspace
+from crdtspace.agents.plan import AgentPlan, Budget, Plan, Step
+from crdtspace.agents.runner import Event, RunError, Runner, RunReport
+from crdtspace.cli import app
+from crdtspace.testing import git, make_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "sample-repo"
+STORE = "inventory/store.py"
+PYTHON = sys.executable
+
+# A program that edits files the way an editor (or Claude Code's Edit tool) does: it reads the
+# file, waits until the other agent's edit has reached its copy, then reads the file again just
+# before it saves its change, and adds a new file.
+EDITOR = """\
+import sys, time
+from pathlib import Path
+
+path = Path("inventory/store.py")
+print("read", len(path.read_text()), "characters")
+deadline = time.time() + 20
+while "quantity.strip()" not in path.read_text():
+    if time.time() > deadline:
+        sys.exit("the other agent's edit never reached this tree")
+    time.sleep(0.05)
+text = path.read_text()
+path.write_text(text.replace("{i.quantity:5}", "{i.quantity:6}", 1))
+Path("docs").mkdir(exist_ok=True)
+Path("docs/columns.md").write_text("The quantity column is six wide.\\n")
+print("saved")
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    files = {str(p.relative_to(EXAMPLE)): p.read_bytes() for p in EXAMPLE.rglob("*") if p.is_file()}
+    root = make_repo(tmp_path / "repo", files)
+    assert CliRunner().invoke(app, ["-C", str(root), "init"]).exit_code == 0
+    return root
+
+
+def run(repo: Path, plan: Plan, events: list[Event] | None = None) -> RunReport:
+    with Workspace.open(repo, agent="runner") as ws:
+        return Runner(ws, plan, on_event=None if events is None else events.append).run()
+
+
+def agent(report: RunReport, name: str) -> Any:
+    return next(a for a in report.agents if a.name == name)
+
+
+def worktrees(repo: Path) -> list[str]:
+    listed = git(repo, "worktree", "list", "--porcelain").splitlines()
+    return [line.split(" ", 1)[1] for line in listed if line.startswith("worktree ")]
+
+
+def worker(wait: float = 0.3) -> AgentPlan:
+    """A scripted agent that edits `parse_line` of the store."""
+    edit = {"ref": f"{STORE}::parse_line", "old": "int(quantity)", "new": "int(quantity.strip())"}
+    return AgentPlan("worker", script=(Step("edit", edit, wait=wait),))
+
+
+def test_an_external_program_edits_beside_a_scripted_agent(repo: Path, tmp_path: Path) -> None:
+    editor = tmp_path / "editor.py"
+    editor.write_text(EDITOR)
+    plan = Plan(
+        (AgentPlan("ext", command=f"{PYTHON} {editor}", mcp=False), worker()),
+        message="Wider column, stripped quantity",
+    )
+    events: list[Event] = []
+    report = run(repo, plan, events)
+    assert report.ok, (report.gate, [a.state for a in report.agents])
+    assert [a.state for a in report.agents] == ["done", "done"]
+    assert agent(report, "ext").files == ["docs/columns.md", STORE]
+    assert agent(report, "worker").files == [STORE]
+    store = git(repo, "show", f"HEAD:{STORE}")
+    assert "{i.quantity:6}" in store
+    assert "int(quantity.strip())" in store
+    assert git(repo, "show", "HEAD:docs/columns.md") == "The quantity column is six wide.\n"
+    body = git(repo, "log", "-1", "--format=%B")
+    assert "Co-authored-by: ext <" in body
+    assert "Co-authored-by: worker <" in body
+    # the program ran in a worktree of its own, removed at the end; its output was kept
+    (started,) = [e for e in events if e["type"] == "process"]
+    assert started["agent"] == "ext"
+    assert not Path(started["tree"]).exists()
+    assert worktrees(repo) == [str(repo)]
+    output = Path(report.transcripts) / "ext.out"
+    assert output.read_text().splitlines()[-1] == "saved"
+
+
+def test_a_crashed_program_is_reported_and_the_others_commit(repo: Path) -> None:
+    plan = Plan(
+        (
+            AgentPlan("broken", command="echo working; echo 'it broke' >&2; exit 3"),
+            AgentPlan("missing", command="no-such-program-here --now", mcp=False),
+            worker(0.0),
+        ),
+        message="The worker's edit",
+    )
+    report = run(repo, plan)
+    assert agent(report, "broken").state == "crashed: ExternalError: exit 3: it broke"
+    missing = agent(report, "missing").state
+    assert missing.startswith("crashed: ExternalError: exit 127: ")
+    assert "no-such-program-here" in missing
+    assert missing.endswith("not found")
+    assert agent(report, "worker").state == "done"
+    assert report.ok
+    assert "int(quantity.strip())" in git(repo, "show", f"HEAD:{STORE}")
+    assert worktrees(repo) == [str(repo)]
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie nobody has reaped yet does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_program_that_never_ends_is_stopped_by_its_budget(repo: Path, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    command = (
+        "printf '\\nEdited before hanging.\\n' >> README.md; "
+        f"sleep 300 & echo $! > {pids}; echo $$ >> {pids}; wait"
+    )
+    plan = Plan(
+        (AgentPlan("hang", command=command, budget=Budget(seconds=1.5)), worker()),
+        message="Work of a stopped agent",
+    )
+    events: list[Event] = []
+    report = run(repo, plan, events)
+    assert agent(report, "hang").state == "stopped: over its 1.5 s"
+    assert agent(report, "worker").state == "done"
+    listed = [int(line) for line in pids.read_text().split()]
+    assert len(listed) == 2
+    assert not any(alive(pid) for pid in listed)  # the program and what it started
+    (started,) = [e for e in events if e["type"] == "process"]
+    assert started["pid"] in listed
+    assert not Path(started["tree"]).exists()
+    assert worktrees(repo) == [str(repo)]
+    # its edit stays, is named, and is in the commit
+    assert agent(report, "hang").files == ["README.md"]
+    assert report.ok
+    assert git(repo, "show", "HEAD:README.md").endswith("\nEdited before hanging.\n")
+    assert "Co-authored-by: hang <" in git(repo, "log", "-1", "--format=%B")
+
+
+def test_placeholders_and_environment(repo: Path, tmp_path: Path) -> None:
+    seen = tmp_path / "seen.json"
+    dump = (
+        "import json, os, sys; "
+        "json.dump({'argv': sys.argv[1:], 'cwd': os.getcwd(), "
+        "'env': {k: v for k, v in os.environ.items() if k.startswith('CRDTSPACE_')}}, "
+        f"open({str(seen)!r}, 'w'))"
+    )
+    script = tmp_path / "dump.py"
+    script.write_text(dump)
+    task = "Say 'hi' $HOME; then stop."
+    plan = Plan(
+        (
+            AgentPlan(
+                "mcp", task=task, command=f"{PYTHON} {script} {{task}} {{agent}} {{mcp_config}}"
+            ),
+        )
+    )
+    report = run(repo, plan)
+    assert report.agents[0].state == "done"
+    told = json.loads(seen.read_text())
+    config_path = told["env"]["CRDTSPACE_MCP_CONFIG"]
+    assert told["argv"] == [task, "mcp", config_path]
+    assert told["env"]["CRDTSPACE_AGENT"] == "mcp"
+    assert told["env"]["CRDTSPACE_TASK"] == task
+    token = told["env"]["CRDTSPACE_TOKEN"]
+    url = told["env"]["CRDTSPACE_MCP_URL"]
+    assert url.startswith("http://127.0.0.1:")
+    assert not Path(config_path).is_relative_to(told["cwd"])  # never in the worktree
+    assert not Path(config_path).exists()  # removed with it
+    assert not Path(told["cwd"]).exists()
+    assert len(token) > 20
+
+
+def test_an_agent_without_mcp_gets_no_config(repo: Path, tmp_path: Path) -> None:
+    seen = tmp_path / "env"
+    plan = Plan(
+        (
+            AgentPlan("plain", command=f"env > {seen}; ls -a > {seen}.ls", mcp=False),
+            AgentPlan("asks", command="cat {mcp_config}", mcp=False),
+        )
+    )
+    report = run(repo, plan)
+    assert agent(report, "plain").state == "done"
+    env = seen.read_text()
+    assert "CRDTSPACE_AGENT=plain" in env
+    assert "CRDTSPACE_MCP" not in env
+    assert "CRDTSPACE_TOKEN" not in env
+    assert "mcp.json" not in Path(f"{seen}.ls").read_text()
+    assert agent(report, "asks").state == (
+        "crashed: ExternalError: its command names {mcp_config}, but it has no MCP server "
+        "(mcp = false)."
+    )
+
+
+def test_external_agents_need_a_repository(repo: Path) -> None:
+    plan = Plan((AgentPlan("ext", command="true"),))
+    rootless = Workspace(Workspace.from_commit(repo, agent="a").copy_doc(), agent="runner")
+    with pytest.raises(RunError, match="External agents need a workspace with a repository"):
+        Runner(rootless, plan).run()
