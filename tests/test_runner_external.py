@@ -16,7 +16,7 @@ from crdtspace import Workspace
 from crdtspace.agents.plan import AgentPlan, Budget, Plan, Step
 from crdtspace.agents.runner import Event, RunError, Runner, RunReport
 from crdtspace.cli import app
-from crdtspace.testing import git, make_repo
+from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sample-repo"
@@ -220,3 +220,93 @@ def test_external_agents_need_a_repository(repo: Path) -> None:
     rootless = Workspace(Workspace.from_commit(repo, agent="a").copy_doc(), agent="runner")
     with pytest.raises(RunError, match="External agents need a workspace with a repository"):
         Runner(rootless, plan).run()
+
+
+def claude_binary() -> Path | None:
+    """The Claude Code CLI the claude-agent-sdk wheel ships, when it is installed."""
+    try:
+        import claude_agent_sdk
+    except ImportError:
+        return None
+    found = Path(claude_agent_sdk.__file__).parent / "_bundled" / "claude"
+    return found if found.is_file() else None
+
+
+CLAUDE = claude_binary()
+
+
+def turn(tool: str, **args: Any) -> Turn:
+    """A model's turn that calls one tool."""
+    return Turn("", (ToolCall(tool, args),))
+
+
+@pytest.mark.skipif(CLAUDE is None, reason="the Claude Code CLI of the claude-agent-sdk wheel")
+def test_claude_code_beside_a_claude_agent_in_one_run(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claude Code edits through the crdtspace MCP tools and with its own Read and Edit on a
+    file of its worktree; a Claude agent of the runner edits another function at the same
+    time; one commit has both."""
+    total = f"{STORE}::Inventory.total_value"
+    by_agent = {
+        "coder": [
+            turn("mcp__crdtspace__read", ref=total),
+            turn("mcp__crdtspace__edit", ref=total, old="return sum(", new="return round(sum("),
+            turn("mcp__crdtspace__edit", ref=total, old="values())", new="values()), 2)"),
+            turn("Read", file_path="{cwd}/README.md"),
+            turn(
+                "Edit",
+                file_path="{cwd}/README.md",
+                old_string="Two agents edit it at once.",
+                new_string="Several agents edit it at once.",
+            ),
+            Turn("Rounded, and the README says so."),
+        ],
+        "alice": [
+            turn("claim", refs=f"{STORE}::format_report"),
+            turn("edit", ref=f"{STORE}::format_report", old="{i.quantity:5}", new="{i.quantity:6}"),
+            Turn("Wider."),
+        ],
+    }
+    home = tmp_path / "home"
+    home.mkdir()
+    tools = "mcp__crdtspace__read,mcp__crdtspace__edit,Read,Edit"
+    command = (
+        f"HOME={home} ENABLE_TOOL_SEARCH=false CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 "
+        f"DISABLE_AUTOUPDATER=1 {CLAUDE} -p {{task}} --append-system-prompt 'You are {{agent}}.' "
+        f"--mcp-config {{mcp_config}} --strict-mcp-config --allowedTools {tools} "
+        "--output-format json"
+    )
+    plan = Plan(
+        (
+            AgentPlan("coder", task="Round the total; say so in the README.", command=command),
+            AgentPlan("alice", task="Widen the quantity column."),
+        ),
+        message="Rounded total, wider column",
+    )
+    events: list[Event] = []
+    with FakeMessagesAPI([], by_agent=by_agent) as api:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", api.api_key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+        report = run(repo, plan, events)
+    assert report.ok, (report.gate, [a.state for a in report.agents])
+    assert [a.state for a in report.agents] == ["done", "done"]
+    coder = agent(report, "coder")
+    assert coder.kind == "command"
+    assert coder.tool_calls == 3  # the MCP calls, counted as the runner's own
+    assert coder.files == ["README.md", STORE]
+    assert agent(report, "alice").files == [STORE]
+    store = git(repo, "show", f"HEAD:{STORE}")
+    assert "return round(sum(i.quantity * i.unit_price for i in self.items.values()), 2)" in store
+    assert "{i.quantity:6}" in store
+    assert "Several agents edit it at once." in git(repo, "show", "HEAD:README.md")
+    body = git(repo, "log", "-1", "--format=%B")
+    assert "Co-authored-by: coder <" in body
+    assert "Co-authored-by: alice <" in body
+    told = [e for e in events if e["type"] == "tool_call" and e["agent"] == "coder"]
+    assert [e["tool"] for e in told] == ["read", "edit", "edit"]
+    results = [e for e in events if e["type"] == "tool_result" and e["agent"] == "coder"]
+    assert not any(e["error"] for e in results)
+    output = (Path(report.transcripts) / "coder.out").read_text().strip().splitlines()
+    assert json.loads(output[-1])["result"] == "Rounded, and the README says so."
+    assert worktrees(repo) == [str(repo)]
