@@ -162,14 +162,8 @@ def test_a_program_that_never_ends_is_stopped_by_its_budget(repo: Path, tmp_path
 
 def test_placeholders_and_environment(repo: Path, tmp_path: Path) -> None:
     seen = tmp_path / "seen.json"
-    dump = (
-        "import json, os, sys; "
-        "json.dump({'argv': sys.argv[1:], 'cwd': os.getcwd(), "
-        "'env': {k: v for k, v in os.environ.items() if k.startswith('CRDTSPACE_')}}, "
-        f"open({str(seen)!r}, 'w'))"
-    )
     script = tmp_path / "dump.py"
-    script.write_text(dump)
+    script.write_text(DUMP.replace("SEEN", repr(str(seen))))
     task = "Say 'hi' $HOME; then stop."
     plan = Plan(
         (
@@ -192,6 +186,42 @@ def test_placeholders_and_environment(repo: Path, tmp_path: Path) -> None:
     assert not Path(config_path).exists()  # removed with it
     assert not Path(told["cwd"]).exists()
     assert len(token) > 20
+    assert told["refused"] == [401, 401]  # no token, a wrong one
+
+
+DUMP = """\
+import json, os, sys, urllib.error, urllib.request
+
+refused = []
+for token in (None, "wrong"):
+    request = urllib.request.Request(os.environ["CRDTSPACE_MCP_URL"], data=b"{}", method="POST")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    try:
+        urllib.request.urlopen(request, timeout=5)
+    except urllib.error.HTTPError as error:
+        refused.append(error.code)
+env = {k: v for k, v in os.environ.items() if k.startswith("CRDTSPACE_")}
+told = {"argv": sys.argv[1:], "cwd": os.getcwd(), "env": env, "refused": refused}
+json.dump(told, open(SEEN, "w"))
+"""
+
+
+def test_crdtspace_run_runs_a_command_agent(repo: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        'message = "A line from a command"\n'
+        "[[agent]]\n"
+        'name = "shell"\n'
+        'task = "Add a line."\n'
+        "command = \"printf 'Task: %s\\\\n' {task} >> README.md\"\n"
+        "mcp = false\n"
+    )
+    result = CliRunner().invoke(app, ["-C", str(repo), "run", str(plan)])
+    assert result.exit_code == 0, result.output
+    assert "shell        done: 0 tool calls (0 refused), 0 turns, edited README.md" in result.output
+    assert git(repo, "show", "HEAD:README.md").endswith("Task: Add a line.\n")
+    assert "Co-authored-by: shell <" in git(repo, "log", "-1", "--format=%B")
 
 
 def test_an_agent_without_mcp_gets_no_config(repo: Path, tmp_path: Path) -> None:

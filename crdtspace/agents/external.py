@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from crdtspace.agents.runner import Runner
     from crdtspace.agents.tools import Session
 
-__all__ = ["GRACE", "ExternalError", "command_line", "run_command"]
+__all__ = ["GRACE", "Endpoint", "ExternalError", "client_config", "command_line", "run_command"]
 
 GRACE = 2.0
 """Seconds a stopped program has between SIGTERM and SIGKILL."""
@@ -99,6 +99,8 @@ async def run_command(runner: Runner, plan: AgentPlan, session: Session) -> None
                 await _run_program(runner, plan, tree, scratch, endpoint)
         finally:
             await _settled(watcher.stop)
+            for error in watcher.errors:  # (kept by its threads; the last scan still ran)
+                LOG.warning("The worktree watcher of %s: %s", plan.name, error)
     finally:
         _remove_worktree(root, tree)
         shutil.rmtree(scratch, ignore_errors=True)
