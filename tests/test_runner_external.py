@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crdtspace import Workspace
+from crdtspace.agents import external
 from crdtspace.agents.plan import AgentPlan, Budget, Plan, Step
 from crdtspace.agents.runner import Event, RunError, Runner, RunReport
 from crdtspace.cli import app
@@ -132,26 +133,37 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_a_program_that_never_ends_is_stopped_by_its_budget(repo: Path, tmp_path: Path) -> None:
-    pids = tmp_path / "pids"
+def test_a_program_that_never_ends_is_stopped_by_its_budget(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(external, "GRACE", 0.3)
+    pids, stubborn = tmp_path / "pids", tmp_path / "stubborn"
     command = (
         "printf '\\nEdited before hanging.\\n' >> README.md; "
         f"sleep 300 & echo $! > {pids}; echo $$ >> {pids}; wait"
     )
+    deaf = f"trap '' TERM; sleep 300 & echo $! > {stubborn}; echo $$ >> {stubborn}; wait"
     plan = Plan(
-        (AgentPlan("hang", command=command, budget=Budget(seconds=1.5)), worker()),
+        (
+            AgentPlan("hang", command=command, budget=Budget(seconds=1.5)),
+            AgentPlan("deaf", command=deaf, mcp=False, budget=Budget(seconds=1.0)),
+            worker(),
+        ),
         message="Work of a stopped agent",
     )
     events: list[Event] = []
     report = run(repo, plan, events)
     assert agent(report, "hang").state == "stopped: over its 1.5 s"
+    assert agent(report, "deaf").state == "stopped: over its 1 s"  # (SIGKILL: it ignores TERM)
     assert agent(report, "worker").state == "done"
     listed = [int(line) for line in pids.read_text().split()]
-    assert len(listed) == 2
-    assert not any(alive(pid) for pid in listed)  # the program and what it started
-    (started,) = [e for e in events if e["type"] == "process"]
-    assert started["pid"] in listed
-    assert not Path(started["tree"]).exists()
+    others = [int(line) for line in stubborn.read_text().split()]
+    assert len(listed) == len(others) == 2
+    assert not any(alive(pid) for pid in listed + others)  # the programs and what they started
+    started = {e["agent"]: e for e in events if e["type"] == "process"}
+    assert started["hang"]["pid"] in listed
+    assert started["deaf"]["pid"] in others
+    assert not any(Path(e["tree"]).exists() for e in started.values())
     assert worktrees(repo) == [str(repo)]
     # its edit stays, is named, and is in the commit
     assert agent(report, "hang").files == ["README.md"]

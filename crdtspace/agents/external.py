@@ -176,7 +176,7 @@ async def _end_group(process: asyncio.subprocess.Process) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + GRACE
     while loop.time() < deadline:
-        if process.returncode is not None and not _signal(group, 0):
+        if process.returncode is not None and not _running(group):
             return
         await asyncio.sleep(0.05)
     _signal(group, signal.SIGKILL)
@@ -192,6 +192,26 @@ def _signal(group: int, number: int) -> bool:
     except PermissionError:  # (a member that changed its user: nothing more we may do)
         return False
     return True
+
+
+def _running(group: int) -> bool:
+    """Whether a process of the group still runs. A zombie does not: one left to an init that
+    does not reap (in a container) would otherwise count until SIGKILL."""
+    if not _signal(group, 0):
+        return False
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True  # (no /proc: take the group as running)
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # (gone meanwhile)
+        if fields[2] == str(group) and fields[0] != "Z":
+            return True
+    return False
 
 
 def _exit(code: int) -> str:
