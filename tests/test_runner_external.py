@@ -5,6 +5,7 @@ real processes, only the Claude API faked (`FakeMessagesAPI`)."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from crdtspace.agents.plan import AgentPlan, Budget, Plan, Step
 from crdtspace.agents.runner import Event, RunError, Runner, RunReport
 from crdtspace.cli import app
 from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git, make_repo
+from tests.mcp_scenario import start_service
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sample-repo"
@@ -352,3 +354,34 @@ def test_claude_code_beside_a_claude_agent_in_one_run(
     output = (Path(report.transcripts) / "coder.out").read_text().strip().splitlines()
     assert json.loads(output[-1])["result"] == "Rounded, and the README says so."
     assert worktrees(repo) == [str(repo)]
+
+
+def test_a_run_joined_to_the_service_syncs_an_external_agent(repo: Path, tmp_path: Path) -> None:
+    """The same two agents through `crdtspace run` while the workspace service runs: the run's
+    workspace is a networked replica, whose own lock the watcher and the tool calls share."""
+    (tmp_path / "editor.py").write_text(EDITOR)
+    (tmp_path / "worker.toml").write_text(
+        '[[step]]\ntool = "edit"\nwait = 0.3\n'
+        f'args = {{ ref = "{STORE}::parse_line", old = "int(quantity)", '
+        'new = "int(quantity.strip())" }\n'
+    )
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        'message = "Wider column, stripped quantity"\n'
+        f'[[agent]]\nname = "ext"\ncommand = "{PYTHON} {tmp_path / "editor.py"}"\nmcp = false\n'
+        '[[agent]]\nname = "worker"\nscript = "worker.toml"\n'
+    )
+    server, _service = start_service(repo)
+    try:
+        result = CliRunner().invoke(app, ["-C", str(repo), "run", str(plan)])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert result.exit_code == 0, result.output
+    store = git(repo, "show", f"HEAD:{STORE}")
+    assert "{i.quantity:6}" in store
+    assert "int(quantity.strip())" in store
+    assert "docs/columns.md" in git(repo, "show", "--name-only", "--format=", "HEAD")
+    body = git(repo, "log", "-1", "--format=%B")
+    assert "Co-authored-by: ext <" in body
+    assert "Co-authored-by: worker <" in body
