@@ -62,6 +62,8 @@ SERVER_STOP = 5.0
 """Seconds the MCP server has to close once its program has ended."""
 LOG = logging.getLogger(__name__)
 _MCP_ONLY = ("mcp_config", "mcp_url")
+_TOLD = {f"CRDTSPACE_{k}" for k in ("AGENT", "TASK", "MCP_CONFIG", "MCP_URL", "TOKEN")}
+"""The variables a program is given (an outer run's are not passed on)."""
 
 
 class ExternalError(CrdtspaceError):
@@ -93,8 +95,8 @@ async def run_command(runner: Runner, plan: AgentPlan, session: Session) -> None
     try:
         _add_worktree(root, tree, base)
         watcher = Watcher(runner.workspace, root=tree, agent=plan.name, lock=runner.lock)
-        await _settled(watcher.start)
         try:
+            await _settled(watcher.start)
             async with _served(runner, plan, session, scratch) as endpoint:
                 await _run_program(runner, plan, tree, scratch, endpoint)
         finally:
@@ -157,7 +159,7 @@ def command_line(command: str, values: dict[str, str], *, mcp: bool = True) -> s
 
 def _environment(values: dict[str, str], endpoint: Endpoint | None) -> dict[str, str]:
     # (GIT_DIR and the like, set when run from a hook, would point its git at another tree)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "CRDTSPACE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k not in _TOLD}
     env["CRDTSPACE_AGENT"] = values["agent"]
     env["CRDTSPACE_TASK"] = values["task"]
     if endpoint is not None:
