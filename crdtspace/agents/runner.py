@@ -214,6 +214,11 @@ class Runner:
             self._conflicts_changed()
         return text, error
 
+    def _conflicts(self) -> list[Any]:
+        """The open conflicts, read under the lock."""
+        with self.lock:
+            return list(self.workspace.conflicts())
+
     def _conflicts_changed(self) -> None:
         """A ``conflicts`` event when the open conflicts are not the ones last told."""
         found = self.workspace.conflicts()
@@ -290,9 +295,9 @@ class Runner:
                 raise _Stopped(f"over its {plan.budget.tokens} tokens")
             calls = [b for b in response.content if getattr(b, "type", "") == "tool_use"]
             if response.stop_reason != "tool_use" or not calls:
-                with self.lock:
-                    found = self.workspace.conflicts()
-                pending = [c for c in found if plan.name in c.agents and c.id not in asked]
+                pending = [
+                    c for c in self._conflicts() if plan.name in c.agents and c.id not in asked
+                ]
                 if not pending:
                     return
                 asked.update(c.id for c in pending)  # (asked once: then it is left open)
