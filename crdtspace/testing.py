@@ -341,6 +341,9 @@ _VERSION = re.compile(r"\bversion (v[0-9a-f]{16})\b")
 _CONFLICT = re.compile(r"\b([0-9a-f]{10}) \(\w")
 
 
+_CWD = re.compile(r"[Ww]orking directory: ([^\s\\\"]+)")
+
+
 _ERRORS = {429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
 
 
@@ -351,13 +354,19 @@ def _error(status: int) -> dict[str, Any]:
 
 def _filled(turn: Turn, body: dict[str, Any]) -> Turn:
     """The turn with ``{version}`` and ``{conflict}`` in its calls' arguments replaced by the
-    last version and conflict id the conversation named (what a model would copy)."""
+    last version and conflict id the conversation named (what a model would copy), and
+    ``{cwd}`` by the working directory the request names (as Claude Code's prompt does)."""
     said = json.dumps(body.get("messages", []))
+    everything = json.dumps(body.get("system", "")) + said
     calls = []
     for call in turn.calls:
         text = json.dumps(call.input)
-        for key, pattern in (("version", _VERSION), ("conflict", _CONFLICT)):
-            found = pattern.findall(said)
+        for key, pattern, where in (
+            ("version", _VERSION, said),
+            ("conflict", _CONFLICT, said),
+            ("cwd", _CWD, everything),
+        ):
+            found = pattern.findall(where)
             if found:
                 text = text.replace("{" + key + "}", found[-1])
         calls.append(ToolCall(call.name, json.loads(text)))

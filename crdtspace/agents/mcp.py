@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import mcp_types as types
@@ -22,6 +22,9 @@ from crdtspace import __version__
 from crdtspace.agents.tools import TOOLS, Session, ToolError
 from crdtspace.live.server import Mount
 from crdtspace.live.server import Server as LiveServer
+
+if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 INSTRUCTIONS = (
     "A crdtspace workspace: several agents edit this repository at once. Read before you edit "
@@ -141,11 +144,7 @@ def http_mount(service: LiveServer, *, check: str | None = None) -> Mount:
     by URL: the agent is named by the ``X-Crdtspace-Agent`` header or the path
     (``/mcp/<agent>``), the workspace's token is required (``Authorization: Bearer``), and the
     tools run on the service's own replica, one call at a time between its other work."""
-    from mcp.server.streamable_http_manager import (
-        StreamableHTTPASGIApp,
-        StreamableHTTPSessionManager,
-    )
-    from mcp.server.transport_security import TransportSecuritySettings
+    from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 
     sessions: dict[str, Session] = {}
 
@@ -163,14 +162,7 @@ def http_mount(service: LiveServer, *, check: str | None = None) -> Mount:
         finally:
             service.relay()
 
-    manager = StreamableHTTPSessionManager(
-        app=server(call),
-        security_settings=TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
-        ),
-    )
+    manager = loopback_manager(server(call))
     inner = StreamableHTTPASGIApp(manager)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -188,6 +180,22 @@ def http_mount(service: LiveServer, *, check: str | None = None) -> Mount:
         )
 
     return Mount("/mcp", app, manager.run)
+
+
+def loopback_manager(app: Server[Any]) -> StreamableHTTPSessionManager:
+    """A streamable HTTP session manager for `app` that answers only requests made to a
+    loopback address (DNS rebinding protection)."""
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    return StreamableHTTPSessionManager(
+        app=app,
+        security_settings=TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        ),
+    )
 
 
 def _header(ctx: Any, name: str) -> str | None:

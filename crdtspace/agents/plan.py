@@ -28,7 +28,9 @@ need a model (offline runs).
 A script is a list of steps, ``[[step]] tool = "read"  args = { ref = "..." }  wait = 0.1``
 (and ``until = "TEXT"``: call again until the result holds TEXT); the text ``{version}`` in an
 argument is the version the agent's last result named (a read or an edit gives one), and
-``{conflict}`` the last conflict id. Every agent gets the same tools (`crdtspace.agents.tools`).
+``{conflict}`` the last conflict id. Every agent gets the same tools (`crdtspace.agents.tools`),
+an external one over MCP; its command's placeholders (``{task}``, ``{agent}``,
+``{mcp_config}``, ``{mcp_url}``) are `crdtspace.agents.external`'s.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ POLL = 0.05
 
 @dataclass(frozen=True)
 class AgentPlan:
-    """One agent: a Claude model with a task, or a script of tool calls."""
+    """One agent: a Claude model with a task, a script of tool calls, or an external program
+    (a command) in a worktree of its own."""
 
     name: str
     task: str = ""

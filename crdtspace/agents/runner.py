@@ -3,7 +3,9 @@
 Every agent is a `Session` on the workspace (the tools of `crdtspace.agents.tools`, called in
 process) and runs in one asyncio loop: a Claude agent through the anthropic SDK's
 `AsyncAnthropic` (the tool loop; prompt caching on the system prompt and the tools; the SDK's
-retries with backoff on 429 and 529), a scripted agent from its steps. Failure detectors: an
+retries with backoff on 429 and 529), a scripted agent from its steps, an external agent (a
+command: Claude Code, codex, aider, any program) in a git worktree of its own kept in sync with
+the workspace, with the tools over MCP (`crdtspace.agents.external`). Failure detectors: an
 agent that spends its budget (turns, tokens, seconds), whose model stops answering, or that
 crashes is stopped, its claims released, its edits kept and named in the report; the others go
 on. When all are done the gate commits (every agent that edited a co-author) or says why not.
@@ -17,6 +19,7 @@ import json
 import math
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -46,7 +49,8 @@ _CONFLICT = re.compile(r"^([0-9a-f]{10}) \(", re.M)
 
 
 class RunError(CrdtspaceError):
-    """A run that cannot start (no API key for a Claude agent, a workspace with no folder)."""
+    """A run that cannot start (no API key for a Claude agent, a workspace with no folder, an
+    external agent on a workspace with no repository)."""
 
 
 @dataclass
@@ -88,7 +92,8 @@ class RunReport:
 Event = dict[str, Any]
 """What a run tells as it goes (to `on_event`, and to the transcripts), each with its time
 ``t``: ``run`` (id, agents), ``agent`` (agent, state), ``tool_call`` (agent, tool, args),
-``tool_result`` (agent, tool, error, text), ``message`` (agent, model, content, usage: the
+``tool_result`` (agent, tool, error, text), ``process`` (agent, pid, tree: an external
+agent's program started), ``message`` (agent, model, content, usage: the
 agent's input and output tokens so far), ``asked`` (agent, conflicts), ``conflicts`` (open: the
 open conflicts, each id, kind, agents, message, when they change), ``end`` (commit, gate)."""
 
@@ -121,6 +126,10 @@ class Runner:
         self._settled = {a.name: asyncio.Event() for a in plan.agents}
         """Set once an agent has been asked about the conflicts where it edited second (or
         has ended): the first editors of those wait for it before they are asked."""
+        lock = getattr(workspace, "lock", None)
+        self.lock: Any = lock if lock is not None else threading.RLock()
+        """Held for every use of the workspace while agents run: the watchers of external
+        agents touch it from their own threads."""
 
     def _folder(self, state_dir: Path | None) -> Path | None:
         """Where the run's transcripts go: `state_dir` (the workspace's folder), else the
@@ -142,6 +151,8 @@ class Runner:
 
     async def run_async(self) -> RunReport:
         owned = any(a.kind == "claude" for a in self.plan.agents) and self._client is None
+        if any(a.command is not None for a in self.plan.agents) and self.workspace.root is None:
+            raise RunError("External agents need a workspace with a repository to work in.")
         if owned:
             self._client = _anthropic_client()
         self._event({"type": "run", "id": self.id, "agents": [a.name for a in self.plan.agents]})
@@ -159,7 +170,8 @@ class Runner:
         session = Session(self.workspace, plan.name, check=self.plan.check)
         self._event({"type": "agent", "agent": plan.name, "state": "working"})
         try:
-            if plan.script is None and not plan.task.strip():
+            wants_task = plan.command is None or bool(self.plan.tasks)  # (a command may not)
+            if plan.script is None and not plan.task.strip() and wants_task:
                 task = self._take_task(plan.name)
                 if task is None:
                     report.state = "done: no task left"
@@ -185,17 +197,19 @@ class Runner:
         finally:
             self._settled[plan.name].set()
             self._release(plan.name)
-            report.files = sorted(
-                path for path, agents in self.workspace.changed_files().items()
-                if plan.name in agents
-            )  # fmt: skip
+            with self.lock:
+                changed = self.workspace.changed_files()
+            report.files = sorted(path for path, agents in changed.items() if plan.name in agents)
             self._event({"type": "agent", "agent": plan.name, "state": report.state})
 
     def _take_task(self, agent: str) -> str | None:
         """The next task of the plan's shared list no agent has taken, taken for `agent` (in
         the document: two agents never take the same one); None when none is left."""
         for index, task in enumerate(self.plan.tasks):
-            if board.take_task(self.workspace, f"{self.id}/{index}", agent=agent, task=task):
+            with self.lock:
+                key = f"{self.id}/{index}"
+                taken = board.take_task(self.workspace, key, agent=agent, task=task)
+            if taken:
                 self.reports[agent].tasks.append(task)
                 self._event({"type": "task", "agent": agent, "task": task})
                 return task
@@ -203,6 +217,10 @@ class Runner:
 
     def _release(self, agent: str) -> None:
         """An agent's claims, withdrawn when it ends (however it ends)."""
+        with self.lock:
+            self._release_claims(agent)
+
+    def _release_claims(self, agent: str) -> None:
         for claim in board.in_document(self.workspace):
             if claim.agent == agent:
                 ref = f"{claim.path}::{claim.node}" if claim.node else claim.path
@@ -241,7 +259,8 @@ class Runner:
 
     def _run_tool(self, session: Session, tool: str, args: dict[str, Any]) -> tuple[str, bool]:
         try:
-            return session.call(tool, args), False
+            with self.lock:
+                return session.call(tool, args), False
         except ToolError as failure:
             return failure.message, True
 
@@ -250,7 +269,13 @@ class Runner:
         self._event(
             {"type": "tool_result", "agent": agent, "tool": tool, "error": error, "text": text}
         )
-        self._conflicts_changed(agent)
+        with self.lock:
+            self._conflicts_changed(agent)
+
+    def _conflicts(self) -> list[Any]:
+        """The open conflicts, read under the lock."""
+        with self.lock:
+            return list(self.workspace.conflicts())
 
     def _conflicts_changed(self, agent: str) -> None:
         """A ``conflicts`` event when the open conflicts are not the ones last told; a new one
@@ -372,7 +397,7 @@ class Runner:
         open is reported)."""
 
         def pending() -> list[Any]:
-            found = self.workspace.conflicts()
+            found = self._conflicts()
             return [c for c in found if agent in c.agents and c.id not in asked]
 
         second = [c for c in pending() if self._second.get(c.id, agent) == agent]

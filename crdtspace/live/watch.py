@@ -70,13 +70,14 @@ in its history, and a ``conflict`` event says so.)
 Threads: `start()` runs two daemon threads, one fed by watchfiles (disk changes, debounced by
 its ``step``, then a short settle delay) and one woken when a transaction not ours changes
 nodes or files of the workspace (observers note which, so a remote edit costs a render of the
-files it touched, not of the workspace). Every tick holds `Watcher.lock`, which is the workspace's
-own ``lock`` when it has one (a networked replica merges incoming updates under it); code that
-touches a plain workspace from another thread while the watcher runs (applying updates,
-editing) must hold it too. A save merged from a fork reaches the workspace's listeners as a
-local update (`Workspace.adopt`), so in-memory `Link`s and a networked replica's sender forward
-it at once. `stop()` scans the tree once more, so no save is lost. `tick()` does one
-synchronous pass, for tests and for callers with their own loop.
+files it touched, not of the workspace). Every tick holds `Watcher.lock`: the ``lock`` it was
+given, else the workspace's own ``lock`` when it has one (a networked replica merges incoming
+updates under it), else one of its own; code that touches a plain workspace from another thread
+while the watcher runs (applying updates, editing) must hold it too. A save merged from a fork
+reaches the workspace's listeners as a local update (`Workspace.adopt`), so in-memory `Link`s
+and a networked replica's sender forward it at once. `stop()` scans the tree once more, so no
+save is lost. `tick()` does one synchronous pass, for tests and for callers with their own
+loop.
 
 Here: the `Watcher`'s threads, its passes and how it reconciles the two sides. What it keeps of
 each path and how it reads both sides is `crdtspace.live.watchstate`; writing files, telling

@@ -40,6 +40,7 @@ class WatchState:
         debounce_ms: int = 400,
         settle: float = 0.005,
         size_limit: int = gitio.DEFAULT_SIZE_LIMIT,
+        lock: Any = None,
     ) -> None:
         if root is None:
             if workspace.root is None:
@@ -53,8 +54,10 @@ class WatchState:
         self.settle = settle
         self.size_limit = size_limit
         # A networked replica merges incoming updates under its own lock: share it, so that a
-        # tick (read disk, render, write) is atomic with respect to them.
-        lock = getattr(workspace, "lock", None)
+        # tick (read disk, render, write) is atomic with respect to them. A caller that uses
+        # the workspace from other threads (`crdtspace.agents.runner`) gives its own.
+        if lock is None:
+            lock = getattr(workspace, "lock", None)
         self.lock: Any = lock if lock is not None else threading.RLock()
         self.events: list[WatchEvent] = []
         self.errors: list[str] = []
