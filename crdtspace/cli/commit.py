@@ -88,6 +88,7 @@ def commit(
     waited for (`crdtspace replicas` lists them)."""
     from crdtspace.git.gate import GateOptions
     from crdtspace.git.gate import commit as run_gate
+
     shown: list[Step] = []
 
     def show(step: Step) -> None:
