@@ -385,3 +385,59 @@ def test_a_run_joined_to_the_service_syncs_an_external_agent(repo: Path, tmp_pat
     body = git(repo, "log", "-1", "--format=%B")
     assert "Co-authored-by: ext <" in body
     assert "Co-authored-by: worker <" in body
+
+
+@pytest.mark.skipif(CLAUDE is None, reason="the Claude Code CLI of the claude-agent-sdk wheel")
+def test_claude_code_a_script_and_a_claude_agent_in_one_run(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three kinds at once: Claude Code (over MCP), a program that edits its files as an editor
+    does (it waits for the Claude agent's edit to reach its tree), and a Claude agent of the
+    runner; one commit, three co-authors."""
+    total = f"{STORE}::Inventory.total_value"
+    by_agent = {
+        "coder": [
+            turn("mcp__crdtspace__read", ref=total),
+            turn("mcp__crdtspace__edit", ref=total, old="return sum(", new="return round(sum("),
+            turn("mcp__crdtspace__edit", ref=total, old="values())", new="values()), 2)"),
+            Turn("Rounded."),
+        ],
+        "alice": [
+            turn(
+                "edit", ref=f"{STORE}::parse_line", old="int(quantity)", new="int(quantity.strip())"
+            ),
+            Turn("Stripped."),
+        ],
+    }
+    home = tmp_path / "home"
+    home.mkdir()
+    (tmp_path / "editor.py").write_text(EDITOR)
+    command = (
+        f"HOME={home} ENABLE_TOOL_SEARCH=false CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 "
+        f"DISABLE_AUTOUPDATER=1 {CLAUDE} -p {{task}} --append-system-prompt 'You are {{agent}}.' "
+        f"--mcp-config {{mcp_config}} --strict-mcp-config "
+        "--allowedTools mcp__crdtspace__read,mcp__crdtspace__edit --output-format json"
+    )
+    plan = Plan(
+        (
+            AgentPlan("coder", task="Round the total.", command=command),
+            AgentPlan("ext", command=f"{PYTHON} {tmp_path / 'editor.py'}", mcp=False),
+            AgentPlan("alice", task="Strip the quantity."),
+        ),
+        message="Rounded total, stripped quantity, wider column",
+    )
+    with FakeMessagesAPI([], by_agent=by_agent) as api:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", api.api_key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+        report = run(repo, plan)
+    assert report.ok, (report.gate, [a.state for a in report.agents])
+    assert [a.state for a in report.agents] == ["done", "done", "done"]
+    assert [a.kind for a in report.agents] == ["command", "command", "claude"]
+    store = git(repo, "show", f"HEAD:{STORE}")
+    assert "return round(sum(i.quantity * i.unit_price for i in self.items.values()), 2)" in store
+    assert "int(quantity.strip())" in store
+    assert "{i.quantity:6}" in store
+    body = git(repo, "log", "-1", "--format=%B")
+    for name in ("coder", "ext", "alice"):
+        assert f"Co-authored-by: {name} <" in body
+    assert worktrees(repo) == [str(repo)]
