@@ -1,16 +1,28 @@
-"""Keystroke throughput: `Workspace.splice()` on node texts beside one pycrdt Text.
+"""Keystroke throughput and document size: `Workspace.splice()` beside one pycrdt Text and Yjs.
 
-Two traces, each replayed through `splice()` (one transaction per editor burst: a trace
-transaction, or a synthetic burst) and, in the same run, into a single pycrdt Text holding the
-same file (character offsets converted to the UTF-8 byte offsets pycrdt Text expects):
+Real editing traces, each replayed through `splice()` (one transaction per trace transaction)
+and, in the same run, into a single pycrdt Text holding the same file (character offsets
+converted to the UTF-8 byte offsets pycrdt Text expects) and into one Yjs ``Y.Text`` in Node
+(``benchmarks/yjs_trace.mjs``, with the ``yjs`` package of ``tests/interop``: run
+``tests/interop/install``; without node or that package the Yjs columns say why they are
+empty). Sizes are the encoded documents (``get_update()``, ``Y.encodeStateAsUpdate``); a
+workspace keeps deleted text so that every version can be restored (``skip_gc``), so the size
+of one pycrdt Text that keeps it too is given as well (``text_kept_bytes``).
 
 1. ``rustcode``: a Rust source file typed from empty in VS Code, with multi-cursor edits and
-   refactorings (40,173 patches), replayed on ``src/lib.rs``. The rendered file must equal the
-   trace's ``endContent``, and the outline must equal that of a fresh import of it (so units
-   appeared while typing). Trace from the editing-traces collection by Joseph Gentle,
-   https://github.com/josephg/editing-traces, licensed CC BY 4.0 (benchmarks/data/README.md).
-2. ``synthetic``: seeded single-character splices in bursts at random places of a real
+   refactorings (40,173 patches), replayed on ``src/lib.rs`` (the Rust grammar: units appear
+   while typing). The rendered file must equal the trace's ``endContent``, and the outline
+   must equal that of a fresh import of it.
+2. ``sveltecomponent``: a Svelte component written in VS Code (19,749 patches), as plain text.
+3. ``automerge-paper``: M. Kleppmann writing a LaTeX paper (259,778 patches, one per
+   transaction), as plain text.
+4. ``synthetic``: seeded single-character splices in bursts at random places of a real
    standard-library file of 3,000+ lines (typing.py), 20% of them deletions.
+
+Traces from the editing-traces collection by Joseph Gentle,
+https://github.com/josephg/editing-traces, licensed CC BY 4.0 (benchmarks/data/README.md):
+``rustcode`` ships in ``benchmarks/data``, the others are read from ``--traces`` (default: the
+``shared/traces`` folder beside the checkout), and skipped with a note when absent.
 
 Persistence is off unless ``--persist`` (then every burst is appended and fsynced).
 """
@@ -20,6 +32,8 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import shutil
+import subprocess
 import sysconfig
 import tempfile
 import time
@@ -39,11 +53,40 @@ Patch = tuple[int, int, str]
 Burst = list[Patch]
 
 
-def rustcode() -> tuple[str, list[Burst], str]:
-    with gzip.open(ROOT / "benchmarks" / "data" / "rustcode.json.gz") as handle:
+TRACES = {"rustcode": "src/lib.rs", "sveltecomponent": "App.svelte", "automerge-paper": "paper.tex"}
+"""The real traces and the path each is typed into (.svelte and .tex have no grammar here)."""
+INTEROP = ROOT / "tests" / "interop" / "node_modules"
+
+
+def trace_file(name: str, folder: Path) -> Path | None:
+    for candidate in (ROOT / "benchmarks" / "data" / f"{name}.json.gz", folder / f"{name}.json.gz"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def load_trace(file: Path) -> tuple[str, list[Burst], str]:
+    with gzip.open(file) as handle:
         data = json.loads(handle.read())
     bursts = [[(int(p[0]), int(p[1]), str(p[2])) for p in t["patches"]] for t in data["txns"]]
     return str(data["startContent"]), bursts, str(data["endContent"])
+
+
+def run_yjs(file: Path) -> dict[str, Any] | str:
+    """The trace replayed into one Yjs Y.Text in Node; a string says why it was not."""
+    node = shutil.which("node")
+    if node is None:
+        return "node not found"
+    if not (INTEROP / "yjs").exists():
+        return "yjs not installed (run tests/interop/install)"
+    script = ROOT / "benchmarks" / "yjs_trace.mjs"
+    done = subprocess.run(
+        [node, str(script), str(file), str(INTEROP)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        return f"node failed: {done.stderr.strip()[-200:]}"
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def synthetic(text: str, ops: int, seed: int) -> tuple[list[Burst], str]:
@@ -81,9 +124,13 @@ def patches(bursts: list[Burst]) -> Iterator[Patch]:
         yield from burst
 
 
-def run_single_text(start: str, bursts: list[Burst]) -> tuple[float, str]:
-    """One pycrdt Text, one transaction per burst, with the offset conversion it needs."""
-    doc: Doc[Any] = Doc()
+def run_single_text(
+    start: str, bursts: list[Burst], *, keep: bool = False
+) -> tuple[float, str, int]:
+    """One pycrdt Text, one transaction per burst, with the offset conversion it needs
+    (`keep`: deleted text kept, as a workspace keeps it); returns the time, the text, the
+    encoded document's size."""
+    doc: Doc[Any] = Doc(skip_gc=keep)
     text = doc.get("t", type=Text)
     text += start
     mirror = start
@@ -99,7 +146,7 @@ def run_single_text(start: str, bursts: list[Burst]) -> tuple[float, str]:
                     text.insert(at, insert)
                 mirror = mirror[:pos] + insert + mirror[pos + delete :]
     elapsed = time.perf_counter() - began
-    return elapsed, str(text)
+    return elapsed, str(text), len(doc.get_update())
 
 
 def run_nodes(
@@ -139,7 +186,13 @@ def fresh_signature(path: str, text: str) -> list[tuple[int, str, str]]:
 
 
 def case(
-    name: str, path: str, start: str, bursts: list[Burst], end: str, persist: bool
+    name: str,
+    path: str,
+    start: str,
+    bursts: list[Burst],
+    end: str,
+    persist: bool,
+    trace: Path | None = None,
 ) -> dict[str, Any]:
     count = sum(len(b) for b in bursts)
     progress(f"{name}: {count:,} patches in {len(bursts):,} bursts through splice() ...")
@@ -147,12 +200,14 @@ def case(
         node_s, ws = run_nodes(Path(scratch), path, start, bursts, persist=persist)
         rendered = ws.render(path)
         signature = outline_signature(ws, path)
+        size = len(ws.doc.get_update())
         ws.close()
     progress(f"{name}: the same patches into one pycrdt Text ...")
-    text_s, single = run_single_text(start, bursts)
+    text_s, single, text_size = run_single_text(start, bursts)
+    _, _, kept_size = run_single_text(start, bursts, keep=True)
     fresh = fresh_signature(path, end)
     kinds = [k for _, k, _ in signature]
-    return {
+    out: dict[str, Any] = {
         "trace": name,
         "patches": count,
         "bursts": len(bursts),
@@ -160,12 +215,30 @@ def case(
         "node_patches_per_s": count / node_s,
         "single_text_patches_per_s": count / text_s,
         "ratio": text_s / node_s,
+    }
+    if trace is not None:
+        progress(f"{name}: the same patches into one Yjs Y.Text in Node ...")
+        yjs = run_yjs(trace)
+        if isinstance(yjs, str):
+            out["yjs"] = f"skipped: {yjs}"
+        else:
+            out["yjs_patches_per_s"] = yjs["patches"] / yjs["seconds"]
+            out["vs_yjs"] = out["node_patches_per_s"] / out["yjs_patches_per_s"]
+    out["doc_bytes"] = size
+    out["text_bytes"] = text_size
+    out["text_kept_bytes"] = kept_size
+    if trace is not None and "vs_yjs" in out and not isinstance(yjs, str):
+        out["yjs_bytes"] = yjs["size"]
+        out["size_vs_yjs"] = size / yjs["size"]
+        out["yjs_equals_end"] = yjs["equals_end"]
+    out |= {
         "render_equals_end": rendered == end and single == end,
         "outline_equals_fresh_import": signature == fresh,
         "units": len(signature),
         "functions": sum(k in {"function_item", "function_definition"} for k in kinds),
         "structs": sum(k == "struct_item" for k in kinds),
     }
+    return out
 
 
 def main() -> None:
@@ -173,18 +246,30 @@ def main() -> None:
     p.add_argument("--ops", type=int, default=200_000, help="synthetic splices (default 200k)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--persist", action="store_true", help="durable workspace, fsync per burst")
-    p.add_argument("--only", choices=["rustcode", "synthetic"], default=None)
+    p.add_argument("--only", choices=[*TRACES, "synthetic"], default=None)
+    p.add_argument(
+        "--traces",
+        type=Path,
+        default=ROOT.parent / "shared" / "traces",
+        help="folder of the editing traces (default: shared/traces beside the checkout)",
+    )
     args = p.parse_args()
     cases = []
-    if args.only in (None, "rustcode"):
-        start, bursts, end = rustcode()
-        cases.append(case("rustcode", "src/lib.rs", start, bursts, end, args.persist))
+    for name, path in TRACES.items():
+        if args.only not in (None, name):
+            continue
+        file = trace_file(name, args.traces)
+        if file is None:
+            progress(f"{name}: no {name}.json.gz in benchmarks/data or {args.traces}: skipped")
+            continue
+        start, bursts, end = load_trace(file)
+        cases.append(case(name, path, start, bursts, end, args.persist, file))
     if args.only in (None, "synthetic"):
         source = Path(sysconfig.get_paths()["stdlib"]) / "typing.py"
         text = source.read_text(encoding="utf-8")
         bursts, end = synthetic(text, args.ops, args.seed)
         cases.append(case("synthetic", "typing.py", text, bursts, end, args.persist))
-    report(cases, as_json=args.json, title="keystrokes: splice() on nodes vs one pycrdt Text")
+    report(cases, as_json=args.json, title="keystrokes: splice() on nodes vs one pycrdt Text, Yjs")
 
 
 if __name__ == "__main__":

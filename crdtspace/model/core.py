@@ -12,6 +12,7 @@ from pycrdt import Doc, TransactionEvent
 from pycrdt import get_update as diff_update
 
 from crdtspace.errors import DocumentError, StorageError, SyncError
+from crdtspace.model.coalesce import coalesce
 from crdtspace.model.document import Document
 from crdtspace.model.logentry import LogEntry, TextEdit, decode_state
 from crdtspace.model.rekey import Rekeyer
@@ -325,7 +326,7 @@ class ReplicaCore:
                 continue
             parents = self.document.heads(nid)
             node = self.document.node(nid)
-            edits = tuple(self._edits.get(nid, ()))
+            edits = coalesce(self._edits.get(nid, ()))  # a typing session's net change
             base: tuple[tuple[str, str], ...] | None = None
             if op == "create":
                 base = ()

@@ -36,7 +36,6 @@ it, `crdtspace conflicts` shows it).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,8 +45,11 @@ from pycrdt._pycrdt import Map as _CoreMap
 from pycrdt._pycrdt import Text as _CoreText
 
 from crdtspace.errors import NodeNotFound
+from crdtspace.model.logcache import LogCache, NodeEntries, read_list
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.nodebuild import NodeBuilder
+
+__all__ = ["Document", "ids_in", "read_list"]
 
 
 class Document(NodeBuilder):
@@ -69,8 +71,11 @@ class Document(NodeBuilder):
         self.reports_map: Map[Any] = doc.get("reports", type=Map)
         self._edited_known: set[str] = set()
         self._strays: dict[str, list[str]] | None = None
-        self._needed: dict[str, tuple[int, dict[int, int]]] = {}
-        self._heads: dict[str, tuple[str, ...]] = {}
+        self._needed: dict[str, tuple[NodeEntries, int, dict[int, int]]] = {}
+        # Each log entry decoded once (see crdtspace.model.logcache); `_unverified`: nodes
+        # whose decoded log is checked against the newest item after a remote update.
+        self.logs = LogCache()
+        self._unverified: set[str] = set()
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
         # wrappers stay valid; parents change only by our own moves or by remote updates.
@@ -395,38 +400,38 @@ class Document(NodeBuilder):
     # -- the edit log --------------------------------------------------------------------
 
     def log(self, nid: str) -> list[LogEntry]:
-        # Stored newest first (see append_log); returned oldest first. An entry that does not
-        # have the shape of one (a damaged or hostile peer's update) is left out, not fatal.
-        out = []
-        for value in reversed(read_list(self.node(nid)["log"])):
-            try:
-                out.append(LogEntry.from_value(value))
-            except (KeyError, TypeError, ValueError, AttributeError):
-                continue
-        return out
+        """A node's entries, oldest first. An item that does not have the shape of an entry
+        (a damaged or hostile peer's update) is left out, not fatal."""
+        return self.log_entries(nid).oldest_first()
+
+    def log_entries(self, nid: str) -> NodeEntries:
+        """A node's decoded log (`LogCache`: entries decoded once, heads, creation)."""
+        log = self._log_array(nid)
+        held = self.logs.get(nid, log)
+        if nid in self._unverified:
+            self._unverified.discard(nid)
+            if held.items and not self.logs.verified(held, log):
+                self.logs.forget(nid)
+                held = self.logs.get(nid, log)
+        return held
+
+    def _log_array(self, nid: str) -> Array[Any]:
+        log = self._log_cache.get(nid)
+        if log is None:
+            log = self._log_cache[nid] = self.node(nid)["log"]
+        return log
 
     def heads(self, nid: str) -> tuple[str, ...]:
-        """Entries of the node's log no other entry has seen: more than one = concurrent edits.
-
-        Cached until a remote update arrives (only those, and our own appends, change logs)."""
-        cached = self._heads.get(nid)
-        if cached is not None:
-            return cached
-        entries = self.log(nid)
-        seen = {p for e in entries for p in e.parents}
-        heads = tuple(sorted(e.id for e in entries if e.id not in seen))
-        self._heads[nid] = heads
-        return heads
+        """Entries of the node's log no other entry has seen: more than one = concurrent edits."""
+        return self.log_entries(nid).heads
 
     def append_log(self, nid: str, entry: LogEntry) -> None:
         # Prepended: a node's log items interleave (by clock) with its text's, so yrs cannot
         # squash them, and inserting at the end walks every item (O(n) per edit of a node
         # typed into for a long time); inserting at 0 is O(1).
-        log = self._log_cache.get(nid)
-        if log is None:
-            log = self._log_cache[nid] = self.node(nid)["log"]
+        log = self._log_array(nid)
         log.insert(0, entry.to_value())
-        self._heads[nid] = (entry.id,)
+        self.logs.appended(nid, len(log), entry)
         if entry.op in ("create", "delete"):
             self._strays = None
         self.mark_edited(nid)
@@ -469,16 +474,16 @@ class Document(NodeBuilder):
         return needed
 
     def _needed_by(self, nid: str) -> dict[int, int]:
-        # A log only grows: its clocks are read again only when its length changed.
-        length = len(self.node(nid)["log"])
-        held = self._needed.get(nid)
-        if held is not None and held[0] == length:
-            return held[1]
-        found: dict[int, int] = {}
-        for entry in self.log(nid):
+        # A log only grows: only the entries that arrived since the last call are read.
+        held = self.log_entries(nid)
+        known = self._needed.get(nid)
+        if known is None or known[0] is not held:
+            known = (held, 0, {})
+        _, done, found = known
+        for entry in held.arrivals[done:]:
             client = entry.client
             found[client] = max(found.get(client, 0), entry.clock(client) + 1)
-        self._needed[nid] = (length, found)
+        self._needed[nid] = (held, len(held.arrivals), found)
         return found
 
     def reports(self) -> dict[int, dict[int, int]]:
@@ -502,8 +507,9 @@ class Document(NodeBuilder):
         return out
 
     def forget_caches(self) -> None:
-        """Called after remote updates: cached heads and parents may be stale."""
-        self._heads.clear()
+        """Called after remote updates: cached parents may be stale, and decoded logs are
+        checked once against their newest item (a peer may have put another map there)."""
+        self._unverified = set(self.logs.nodes())
         self._parent_cache.clear()
         self._broken.clear()
         self._strays = None
@@ -522,17 +528,3 @@ def ids_in(value: Any) -> list[Any]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def read_list(array: Array[Any]) -> list[Any]:
-    """An Array's items as a list, read in one call.
-
-    Iterating a pycrdt Array costs one Rust call per item (about 4 µs); a body of 300 units is
-    read at every re-key. The integrated array's to_json reads it in one call (20x faster). It
-    is reached through pycrdt's private transaction handle, so any failure takes the slow path.
-    """
-    try:
-        with array.doc.transaction() as txn:
-            return json.loads(array.integrated.to_json(txn._txn))  # type: ignore[no-any-return]
-    except (AttributeError, TypeError, ValueError, RecursionError):  # pragma: no cover
-        return list(array)  # (pycrdt changed, or a peer nested lists too deep for json)

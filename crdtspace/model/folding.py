@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from crdtspace.model.document import Document
-from crdtspace.model.history import History, branches, concurrent, creation
+from crdtspace.model.history import History, concurrent, creation
 from crdtspace.model.logentry import LogEntry
 
 
@@ -24,16 +24,27 @@ def grown_logs(document: Document, seen: dict[str, int]) -> list[str]:
 
 def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
     """Of `nodes`, those whose heads all hold the same texts while the merged node does not:
-    (node, texts)."""
+    (node, texts).
+
+    Only the heads' texts are rebuilt, each from texts kept for an entry it builds on (see
+    `History.after`), so a merge costs the entries it brought, not the node's whole log; a
+    single head's texts are rebuilt too, so that a concurrent entry arriving later finds its
+    parent's. The fork, which may walk the log, is looked for only when the heads agree."""
     history = History(document)
     out = []
     for nid in nodes:
-        log = history.node_log(nid)
-        if len(log.heads) < 2:
+        held = document.log_entries(nid)
+        heads = held.heads
+        if len(heads) < 2:
+            if heads:
+                history.after(nid, heads[0])
             continue
-        fork, sides = branches(log, history)
-        first = sides[0].after
-        if any(s.deleted or s.after != first for s in sides) or first == fork:
+        if any(held.by_id[h].op == "delete" for h in heads):
+            continue
+        first = history.after(nid, heads[0])
+        if any(history.after(nid, h) != first for h in heads[1:]):
+            continue
+        if first == history.fork_texts(nid, heads):
             continue
         live = document.texts(nid)
         if any(live[part] != first.get(part, "") for part in live if part != "name"):

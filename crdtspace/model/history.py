@@ -83,33 +83,44 @@ class History:
         return log
 
     def after(self, nid: str, eid: str) -> Texts:
-        """The node's texts right after entry `eid`, as its writer saw them."""
+        """The node's texts right after entry `eid`, as its writer saw them.
+
+        Texts reached from a base (or from texts kept that way) are kept in the document's
+        log cache across analyses (`NodeEntries.remember`): the next entry then costs its own
+        edits. Texts reached through a parent this replica lacks, or a cycle, are not kept."""
         key = (nid, eid)
         cached = self._after.get(key)
         if cached is not None:
             return cached
-        log = self.node_log(nid)
+        kept = self.document.log_entries(nid)
+        entries = kept.by_id  # (the same entries as node_log's, without building it)
         chain: list[LogEntry] = []
         current: str | None = eid
         start: Texts = {}
+        whole = False  # the walk reached texts that are a pure function of the log
         visited: set[str] = set()  # (a peer's log may make an entry its own ancestor)
         while current is not None and current not in visited:
             visited.add(current)
+            if current in kept.after:
+                start, whole = dict(kept.after[current]), True
+                break
             if (nid, current) in self._after and current != eid:
                 start = dict(self._after[(nid, current)])
                 break
-            entry = log.entries.get(current)
+            entry = entries.get(current)
             if entry is None:
                 break  # a parent we do not hold: start from nothing (cannot happen once synced)
             chain.append(entry)
             if entry.base is not None or len(entry.parents) != 1:
-                start = dict(entry.base or ())
+                start, whole = dict(entry.base or ()), True
                 break
             current = entry.parents[0]
         texts = start
         for entry in reversed(chain):
             texts = apply_edits(texts, entry)
         self._after[key] = texts
+        if whole:
+            kept.remember(eid, texts)
         return texts
 
     def before(self, nid: str, entry: LogEntry) -> Texts:
@@ -276,10 +287,7 @@ def overlapping(fork: Texts, a: Texts, b: Texts) -> bool:
 
 def creation(history: History, nid: str) -> LogEntry | None:
     """The entry that created a node (None for a node imported from git)."""
-    for entry in history.node_log(nid).entries.values():
-        if entry.op == "create" and not entry.parents:
-            return entry
-    return None
+    return history.document.log_entries(nid).creation
 
 
 def concurrent(a: LogEntry, b: LogEntry) -> bool:

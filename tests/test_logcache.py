@@ -1,0 +1,153 @@
+"""The decoded log cache: a merge decodes only the entries it brought, whatever the log's
+length, and what the cache holds is what a fresh decode of the same document reads."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crdtspace import Workspace
+from crdtspace.model.document import Document
+from crdtspace.model.history import History
+from crdtspace.model.versions import new_doc
+from crdtspace.testing import make_repo
+
+SOURCE = "import os\n\n\ndef parse(line):\n    return line.split()\n\n\ndef other():\n    pass\n"
+AT = SOURCE.index("return") + len("return ")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("logcache") / "repo", {"app.py": SOURCE})
+
+
+def _key(ws: Workspace, name: str) -> str:
+    return next(e.key for e in ws.outline("app.py") if e.qualname == name)
+
+
+def _typed(ws: Workspace, text: str, at: int = AT) -> None:
+    """One splice, sealed: one log entry."""
+    ws.splice("app.py", at, 0, text)
+    ws.flush()
+
+
+def _fresh(ws: Workspace) -> Document:
+    """A document decoded from nothing, holding what `ws` holds."""
+    doc = new_doc()
+    doc.apply_update(ws.update_since())
+    return Document(doc)
+
+
+@pytest.mark.parametrize("length", [10, 300])
+def test_a_merge_decodes_only_the_entries_it_brings(repo: Path, length: int) -> None:
+    a = Workspace.from_commit(repo, agent="alice")
+    b = Workspace.from_commit(repo, agent="bob")
+    nid = _key(a, "parse")
+    for _ in range(length):
+        _typed(a, "x")
+    b.apply_update(a.update_since(b.state()))
+    assert len(b.document.log(nid)) == length
+    for _ in range(5):
+        before = b.document.logs.decoded
+        _typed(a, "y")
+        b.apply_update(a.update_since(b.state()))
+        assert b.document.logs.decoded - before == 1  # the new entry, not the log
+    assert b.render("app.py") == a.render("app.py")
+
+
+def test_own_entries_are_never_decoded(repo: Path) -> None:
+    a = Workspace.from_commit(repo, agent="alice")
+    nid = _key(a, "parse")
+    _typed(a, "x")
+    a.document.log(nid)
+    before = a.document.logs.decoded
+    for _ in range(20):
+        _typed(a, "x")
+    assert len(a.document.log(nid)) == 21
+    assert a.document.logs.decoded == before
+
+
+def test_texts_after_a_new_head_cost_its_own_edits(repo: Path) -> None:
+    # The fold rebuilds the new head's texts from its parent's, kept from the last merge: the
+    # chain behind it is not walked again.
+    a = Workspace.from_commit(repo, agent="alice")
+    b = Workspace.from_commit(repo, agent="bob")
+    nid = _key(a, "parse")
+    for _ in range(50):
+        _typed(a, "x")
+    b.apply_update(a.update_since(b.state()))
+    _typed(a, "y")
+    b.apply_update(a.update_since(b.state()))
+    head = b.document.heads(nid)[0]
+    assert head in b.document.log_entries(nid).after
+    parent = b.document.log_entries(nid).by_id[head].parents[0]
+    assert parent in b.document.log_entries(nid).after
+
+
+def _same_as_fresh(ws: Workspace) -> None:
+    fresh = _fresh(ws)
+    history, fresh_history = History(ws.document), History(fresh)
+    for nid in ws.document.edited_nodes():
+        if not ws.document.has_node(nid):
+            continue
+        assert ws.document.log(nid) == fresh.log(nid)
+        assert ws.document.heads(nid) == fresh.heads(nid)
+        entries = ws.document.log_entries(nid)
+        assert entries.creation == fresh.log_entries(nid).creation
+        for eid in entries.by_id:
+            assert history.after(nid, eid) == fresh_history.after(nid, eid)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32),
+    steps=st.integers(min_value=1, max_value=40),
+)
+def test_cached_logs_converge_with_a_fresh_decode(repo: Path, seed: int, steps: int) -> None:
+    """Three replicas type into the same two functions and exchange random samples of their
+    updates, shuffled and duplicated: each replica's cached logs, heads and texts are those of
+    a fresh decode, every replica ends with the same bytes and conflicts, and the log names
+    every typist."""
+    rnd = random.Random(seed)
+    workspaces = [Workspace.from_commit(repo, agent=f"agent{i}") for i in range(3)]
+    sent: list[bytes] = []
+    for ws in workspaces:
+        ws.subscribe(sent.append)
+    typists: set[str] = set()
+    for _ in range(steps):
+        actor = rnd.choice(workspaces)
+        text = actor.document.render("app.py")  # an editor splices the merged text itself
+        word = text.find(rnd.choice(["return ", "pass"]))
+        at = word + rnd.randint(0, 3) if word >= 0 else rnd.randint(0, len(text))
+        _typed(actor, rnd.choice(["a", "bc", " ", "é"]), at)
+        typists.add(actor.agent)
+        if rnd.random() < 0.5 and sent:
+            target = rnd.choice(workspaces)
+            for update in rnd.choices(sent, k=rnd.randint(1, len(sent))):
+                target.apply_update(update)
+            _same_as_fresh(target)
+    for ws in workspaces:
+        batch = sent + rnd.sample(sent, k=len(sent) // 2)
+        rnd.shuffle(batch)
+        for update in batch:
+            ws.apply_update(update)
+    for ws in workspaces:
+        _same_as_fresh(ws)
+    rendered = [ws.render_all() for ws in workspaces]
+    assert all(r == rendered[0] for r in rendered)
+    analyses = [ws.analysis() for ws in workspaces]
+    assert all(a == analyses[0] for a in analyses)
+    agents = {
+        e.agent
+        for nid in workspaces[0].document.edited_nodes()
+        for e in workspaces[0].document.log(nid)
+    }
+    assert typists <= agents
