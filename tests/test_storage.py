@@ -669,3 +669,19 @@ def test_a_queued_log_gives_up_naming_the_holder(tmp_path: Path) -> None:
     assert "CRDTSPACE_LOCK_WAIT" in (info.value.hint or "")
     first.close()
     assert load(tmp_path) == [b"one"]
+
+
+def test_held_by_names_the_holder_without_taking_the_lock(tmp_path: Path) -> None:
+    from crdtspace.model.storage import held_by
+
+    assert held_by(tmp_path) is None  # no log at all
+    log = UpdateLog(tmp_path)
+    log.load()  # (the lock is taken on first use)
+    try:
+        holder = held_by(tmp_path)
+        assert holder is not None
+        assert f"(pid {os.getpid()}:" in holder
+    finally:
+        log.close()
+    assert held_by(tmp_path) is None
+    UpdateLog(tmp_path).close()  # (held_by took nothing: the log opens again)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from crdtspace.errors import AuthError, StorageError, SyncError
-from crdtspace.model.storage import LOG_NAME
+from crdtspace.model.storage import LOG_NAME, held_by
 
 __all__ = [
     "ANNOUNCEMENT_NAME",
@@ -376,6 +376,13 @@ def _start(
             if time.monotonic() >= deadline:
                 with contextlib.suppress(OSError):  # it cleans up as on any SIGTERM
                     os.killpg(process.pid, signal.SIGTERM)
+                holder = held_by(state_dir)
+                if holder is not None and f"(pid {process.pid}:" not in holder:
+                    raise SyncError(  # (the reason it could not start, even before it said so)
+                        f"The workspace service cannot start: the workspace is in use by "
+                        f"another process{holder}.",
+                        hint="close that process, or wait for it to finish",
+                    )
                 raise SyncError(
                     f"The workspace service (pid {process.pid}) did not announce itself in "
                     f"time; it was asked to stop.{_tail(log_path, offset)}",

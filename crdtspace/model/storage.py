@@ -512,6 +512,24 @@ def _note_holder(fd: int) -> None:
         os.pwrite(fd, f"{os.getpid()} {command}\n".encode(errors="replace"), 0)
 
 
+def held_by(directory: Path) -> str | None:
+    """Who holds the workspace log in `directory` (`` (pid N: COMMAND)``, or "" when the lock
+    file does not say), or None when nobody does. Takes nothing: a lock it gets is let go."""
+    try:
+        fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return _holder(fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def _holder(fd: int) -> str:
     """The holder named in the lock file (` (pid N: COMMAND)`), or "" when it says nothing."""
     with contextlib.suppress(OSError, ValueError):
