@@ -46,7 +46,9 @@ from pycrdt._pycrdt import Map as _CoreMap
 from pycrdt._pycrdt import Text as _CoreText
 
 from crdtspace.errors import NodeNotFound
+from crdtspace.model import logtally
 from crdtspace.model.logentry import LogEntry
+from crdtspace.model.logtally import LogTally
 from crdtspace.model.nodebuild import NodeBuilder
 
 
@@ -71,6 +73,9 @@ class Document(NodeBuilder):
         self._strays: dict[str, list[str]] | None = None
         self._needed: dict[str, tuple[int, dict[int, int]]] = {}
         self._heads: dict[str, tuple[str, ...]] = {}
+        # Each node's log as last read (heads, creation), kept across remote updates: brought
+        # up to date from the entries added since (see logtally).
+        self._tallies: dict[str, LogTally] = {}
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
         # wrappers stay valid; parents change only by our own moves or by remote updates.
@@ -115,6 +120,7 @@ class Document(NodeBuilder):
                 self._broken[nid] = found
             self._node_cache.pop(nid, None)
             self._log_cache.pop(nid, None)
+            self._tallies.pop(nid, None)
             return found
         node, parent = found
         self._log_cache.pop(nid, None)  # (a peer may have put another map there)
@@ -412,11 +418,16 @@ class Document(NodeBuilder):
         cached = self._heads.get(nid)
         if cached is not None:
             return cached
-        entries = self.log(nid)
-        seen = {p for e in entries for p in e.parents}
-        heads = tuple(sorted(e.id for e in entries if e.id not in seen))
+        heads = self.tally(nid).heads
         self._heads[nid] = heads
         return heads
+
+    def tally(self, nid: str) -> LogTally:
+        """The node's log summed up (heads, creation entry), reading only what was added since
+        the last call (see `crdtspace.model.logtally`)."""
+        counted = logtally.tally(self.node(nid)["log"], self._tallies.get(nid))
+        self._tallies[nid] = counted
+        return counted
 
     def append_log(self, nid: str, entry: LogEntry) -> None:
         # Prepended: a node's log items interleave (by clock) with its text's, so yrs cannot

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from crdtspace.model.document import Document
-from crdtspace.model.history import History, branches, concurrent, creation
+from crdtspace.model.history import History, branches, concurrent
 from crdtspace.model.logentry import LogEntry
 
 
@@ -28,6 +28,8 @@ def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str,
     history = History(document)
     out = []
     for nid in nodes:
+        if len(document.heads(nid)) < 2:  # (one head: nothing concurrent to fold; cheap)
+            continue
         log = history.node_log(nid)
         if len(log.heads) < 2:
             continue
@@ -44,15 +46,14 @@ def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str,
 def duplicate_units(document: Document, nodes: Iterable[str]) -> list[str]:
     """In the containers of the created units among `nodes`: of units created at once with the
     same kind and text, all but the one with the smallest id (those to delete)."""
-    history = History(document)
-    created = [n for n in nodes if creation(history, n) is not None]
+    created = [n for n in nodes if document.tally(n).creation is not None]
     out: list[str] = []
     for container in sorted({document.parent(n) for n in created if document.parent(n)}):
         if not document.has_node(container) or document.path_of(container) is None:
             continue
         seen: dict[tuple[str, str], tuple[str, LogEntry]] = {}
         for child in document.children(container):
-            made = creation(history, child)
+            made = document.tally(child).creation
             if made is None:
                 continue
             key = (str(document.node(child)["kind"]), document.render_node(child))
