@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from crdtspace.live.netreplica import NetworkReplica
 
 AWARENESS_INTERVAL = 0.1
-"""Seconds between two awareness messages at most: a burst of edits publishes one state."""
+"""Seconds between two awareness messages at least: a burst of claims publishes one state."""
+STATE_QUIET = 0.05
+"""Seconds without an update sent or merged after which the new state vector is published: a
+stream of edits is not answered by every replica with an awareness message per update (each
+relayed to every peer), only once it pauses..."""
+STATE_LATEST = 1.0
+"""...or this many seconds after the state first moved, if edits never pause."""
 BACKOFF_MIN = 0.05
 BACKOFF_MAX = 5.0
 """Reconnection delays: doubled after each failure between these, with jitter."""
@@ -62,6 +68,11 @@ class Connection:
         self._loop = asyncio.new_event_loop()
         self._wake: asyncio.Event | None = None
         self._publish: asyncio.Event | None = None
+        self._urgent = True
+        """A publication that must not wait (claims, a newcomer, the heartbeat, connecting)."""
+        self._moved_at: float | None = None
+        """When the state vector first moved since the last publication (loop time)."""
+        self._last_move = 0.0
         self._changed: asyncio.Event | None = None
         self._socket: ClientConnection | None = None
         self._sending = False
@@ -80,6 +91,7 @@ class Connection:
             return  # offline: the next handshake's step 2 carries it (and the log keeps it)
         self._outbox.append(update)
         self._call(self._wake_sender)
+        self._call(self._state_moved)
 
     def publish(self) -> None:
         self._call(self._wake_publisher)
@@ -120,6 +132,16 @@ class Connection:
             self._wake.set()
 
     def _wake_publisher(self) -> None:
+        self._urgent = True
+        if self._publish is not None:
+            self._publish.set()
+
+    def _state_moved(self) -> None:
+        """An update was sent or merged: publish the new state vector once edits pause."""
+        now = self._loop.time()
+        if self._moved_at is None:
+            self._moved_at = now
+        self._last_move = now
         if self._publish is not None:
             self._publish.set()
 
@@ -241,7 +263,9 @@ class Connection:
         if kind == YSyncMessageType.SYNC_STEP2:
             self._was_synced = True
             self.synced.set()
-        self._call(self._wake_publisher)
+            self._call(self._wake_publisher)
+            return None
+        self._call(self._state_moved)
         return None
 
     def _handle_awareness(self, update: bytes) -> None:
@@ -274,13 +298,27 @@ class Connection:
 
     async def _awareness_loop(self, socket: ClientConnection) -> None:
         assert self._publish is not None
-        self._publish.set()
+        self._wake_publisher()
         while True:
             await self._publish.wait()
             self._publish.clear()
+            await self._until_due()
+            self._publish.clear()  # (what moved meanwhile is in the state read now)
+            self._urgent = False
+            self._moved_at = None
             update = await asyncio.to_thread(self._awareness_update)
             await socket.send(create_awareness_message(update))
             await asyncio.sleep(AWARENESS_INTERVAL)
+
+    async def _until_due(self) -> None:
+        """Return when a publication is due: at once when urgent, else (only the state moved)
+        once updates paused for STATE_QUIET, or STATE_LATEST after the state first moved."""
+        while not self._urgent and self._moved_at is not None:
+            due = min(self._last_move + STATE_QUIET, self._moved_at + STATE_LATEST)
+            wait = due - self._loop.time()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
 
     def _awareness_update(self, *, leave: bool = False) -> bytes:
         replica = self.replica
