@@ -70,6 +70,10 @@ class Connection:
         self._publish: asyncio.Event | None = None
         self._urgent = True
         """A publication that must not wait (claims, a newcomer, the heartbeat, connecting)."""
+        self._forced = True
+        """A publication to send even when it says what the last one said (a newcomer has not
+        seen it; the heartbeat renews it)."""
+        self._published: dict[str, Any] | None = None
         self._moved_at: float | None = None
         """When the state vector first moved since the last publication (loop time)."""
         self._last_move = 0.0
@@ -135,6 +139,10 @@ class Connection:
         self._urgent = True
         if self._publish is not None:
             self._publish.set()
+
+    def _force_publication(self) -> None:
+        self._forced = True
+        self._wake_publisher()
 
     def _state_moved(self) -> None:
         """An update was sent or merged: publish the new state vector once edits pause."""
@@ -282,7 +290,7 @@ class Connection:
             finally:
                 self.replica.awareness.unobserve(subscription)
         if any(client != self.replica.client_id for client in new):
-            self._call(self._wake_publisher)  # a newcomer: it has not seen this replica's state yet
+            self._call(self._force_publication)  # a newcomer: it has not seen this state yet
 
     async def _send_loop(self, socket: ClientConnection) -> None:
         assert self._wake is not None
@@ -298,15 +306,18 @@ class Connection:
 
     async def _awareness_loop(self, socket: ClientConnection) -> None:
         assert self._publish is not None
-        self._wake_publisher()
+        self._force_publication()
         while True:
             await self._publish.wait()
             self._publish.clear()
             await self._until_due()
             self._publish.clear()  # (what moved meanwhile is in the state read now)
+            forced, self._forced = self._forced, False
             self._urgent = False
             self._moved_at = None
-            update = await asyncio.to_thread(self._awareness_update)
+            update = await asyncio.to_thread(self._awareness_update, forced=forced)
+            if update is None:
+                continue  # (the same as the last one: a wake-up that read a change already sent)
             await socket.send(create_awareness_message(update))
             await asyncio.sleep(AWARENESS_INTERVAL)
 
@@ -318,18 +329,27 @@ class Connection:
             wait = due - self._loop.time()
             if wait <= 0:
                 return
-            await asyncio.sleep(wait)
+            assert self._publish is not None
+            self._publish.clear()  # (woken early by anything urgent, or by another update)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._publish.wait(), wait)
 
-    def _awareness_update(self, *, leave: bool = False) -> bytes:
+    def _awareness_update(self, *, leave: bool = False, forced: bool = True) -> bytes | None:
+        """The awareness message of this replica's state now; None when not `forced` and
+        it is what the last one said."""
         replica = self.replica
         with replica.lock:
-            replica.awareness.set_local_state(None if leave else replica._local_state())
+            state = None if leave else replica._local_state()
+            if not forced and state == self._published:
+                return None
+            self._published = state
+            replica.awareness.set_local_state(state)
             return replica.awareness.encode_awareness_update([replica.client_id])
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat)
-            self._wake_publisher()
+            self._force_publication()
             await asyncio.to_thread(self._drop_silent_peers)
 
     def _drop_silent_peers(self) -> None:
@@ -351,7 +371,9 @@ class Connection:
         if socket is None:
             return
         with suppress(Exception):
-            await socket.send(create_awareness_message(self._awareness_update(leave=True)))
+            farewell = self._awareness_update(leave=True)
+            assert farewell is not None
+            await socket.send(create_awareness_message(farewell))
         with suppress(Exception):
             await socket.close()
 
