@@ -7,17 +7,28 @@ A real server process (durable: every update is fsynced before it is relayed) an
   has it (p50/p99 to one peer, and p99 until every peer has it), all N clients connected.
 - sustained: every client types as fast as it can; edits/s until every client holds every edit.
 
+`--compare` measures, in one run, the same latency for (a) `crdtspace serve` with N crdtspace
+networked replicas (`Workspace.connect`, all in this process; one edits a node with `replace`)
+and (b) the standard Yjs websocket server (`@y/websocket-server`, `tests/interop/relay.mjs`)
+with N plain Yjs clients in one Node process (`benchmarks/yjs_sync.mjs`), in alternating rounds
+(the machine's load falls on both alike), and prints both and their ratio. Without node and
+npm (or the packages of `tests/interop/install`), the Yjs column is skipped with a note.
+
 Usage: python benchmarks/sync.py [--replicas 2,8,32] [--edits 300] [--burst 100] [--json]
+       python benchmarks/sync.py --compare [--replicas 8] [--edits 300] [--rounds 2] [--json]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -192,12 +203,199 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# -- side by side: crdtspace's networked replicas and plain Yjs clients ---------------------
+
+INTEROP = ROOT / "tests" / "interop"
+
+
+class Arrivals:
+    """When each peer replica first held each token, noted by an observer of its node's text
+    (it runs on the replica's connection thread, inside the merge of the update)."""
+
+    def __init__(self, peers: int) -> None:
+        self.peers = peers
+        self.pending = ""
+        self.arrived: dict[str, dict[int, float]] = {}
+        self.changed = threading.Condition()
+        self._texts: list[Text] = []  # (an observer lives as long as its Text object)
+
+    def watch(self, number: int, text: Text) -> None:
+        def seen(event: TextEvent) -> None:
+            now = time.perf_counter()
+            token = self.pending
+            if token and token in str(event.target):  # type: ignore[attr-defined]  # Rust
+                with self.changed:
+                    self.arrived.setdefault(token, {}).setdefault(number, now)
+                    self.changed.notify_all()
+
+        text.observe(seen)
+        self._texts.append(text)
+
+    def wait(self, token: str, timeout: float) -> dict[int, float]:
+        with self.changed:
+            if not self.changed.wait_for(
+                lambda: len(self.arrived.get(token, {})) >= self.peers, timeout
+            ):
+                raise SystemExit(f"the edit {token} did not reach every replica in {timeout} s")
+            return self.arrived[token]
+
+
+def crdtspace_latency(replicas: int, edits: int) -> dict[str, list[float]]:
+    """(a): `crdtspace serve` (durable) and `replicas` networked replicas in this process;
+    replica 0 edits a node (`replace`), one edit at a time; ms until the last replica has it
+    ("one") and until every other has it ("all")."""
+    from crdtspace import Workspace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        make_repo(repo)
+        process, url = start_server(repo)
+        connected: list[Any] = []
+        try:
+            for n in range(replicas):
+                connected.append(Workspace.connect(url, TOKEN, agent=f"agent-{n}"))
+            writer, peers = connected[0], connected[1:]
+            with writer.lock:
+                nid = writer.document.roots("notes.txt")[0]
+                text = str(writer.document.node(nid)["text"])
+            arrivals = Arrivals(len(peers))
+            for number, peer in enumerate(peers):
+                with peer.lock:
+                    arrivals.watch(number, peer.document.node(nid)["text"])
+            time.sleep(0.2)
+            one: list[float] = []
+            every: list[float] = []
+            for i in range(edits):
+                token = f"<{i}>"
+                text += token
+                arrivals.pending = token
+                start = time.perf_counter()
+                writer.replace(nid, text)
+                times = arrivals.wait(token, 10)
+                one.append((times[len(peers) - 1] - start) * 1000)
+                every.append((max(times.values()) - start) * 1000)
+            return {"one": one, "all": every}
+        finally:
+            for replica in connected:
+                replica.close()
+            process.terminate()
+            process.communicate(timeout=30)
+
+
+def yjs_missing() -> str | None:
+    """Why the Yjs column cannot run here (None: it can)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node and npm are not installed: the y-websocket column is skipped"
+    done = subprocess.run(
+        ["sh", str(INTEROP / "install")], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0 or not (INTEROP / "node_modules" / "y-websocket").is_dir():
+        return f"tests/interop/install failed: the y-websocket column is skipped\n{done.stderr}"
+    return None
+
+
+def yjs_latency(clients: int, edits: int) -> dict[str, list[float]]:
+    """(b): the Yjs websocket server (`tests/interop/relay.mjs`, its own process) and
+    `clients` Yjs clients in one Node process (`benchmarks/yjs_sync.mjs`)."""
+    relay = subprocess.Popen(
+        ["node", str(INTEROP / "relay.mjs"), "0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert relay.stdout is not None
+        line = relay.stdout.readline()
+        if not line.startswith("READY "):
+            raise SystemExit(f"the Yjs server did not start: {line!r}")
+        url = f"ws://127.0.0.1:{line.split()[1]}"
+        done = subprocess.run(
+            ["node", str(ROOT / "benchmarks" / "yjs_sync.mjs"), url, "bench", str(clients),
+             str(edits)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"benchmarks/yjs_sync.mjs failed:\n{done.stderr}")
+        result: dict[str, list[float]] = json.loads(done.stdout.splitlines()[-1])
+        return result
+    finally:
+        relay.terminate()
+        relay.communicate(timeout=30)
+
+
+def summary(samples: dict[str, list[float]]) -> dict[str, float]:
+    one, every = samples["one"], samples["all"]
+    return {
+        "p50 ms": statistics.median(one),
+        "p99 ms": statistics.quantiles(one, n=100)[98],
+        "all peers p99 ms": statistics.quantiles(every, n=100)[98],
+    }
+
+
+def fsync_floor(count: int = 200) -> dict[str, float]:
+    """What one small append and fsync costs in the temporary folder the server's log is in:
+    (a) relays nothing before it is durable, so no edit is visible sooner than this."""
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        fd = os.open(Path(tmp) / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for _ in range(count):
+                start = time.perf_counter()
+                os.write(fd, b"x" * 64)
+                os.fsync(fd)
+                times.append((time.perf_counter() - start) * 1000)
+        finally:
+            os.close(fd)
+    return {"p50 ms": statistics.median(times), "p99 ms": statistics.quantiles(times, n=100)[98]}
+
+
+def compare(replicas: int, edits: int, rounds: int, as_json: bool) -> None:
+    """Both columns, in alternating rounds, their samples pooled; then the ratio."""
+    missing = yjs_missing()
+    ours: dict[str, list[float]] = {"one": [], "all": []}
+    theirs: dict[str, list[float]] = {"one": [], "all": []}
+    for round_ in range(rounds):
+        progress(f"round {round_ + 1}/{rounds}: crdtspace serve + {replicas} replicas ...")
+        for key, values in crdtspace_latency(replicas, edits).items():
+            ours[key] += values
+        if missing is None:
+            progress(f"round {round_ + 1}/{rounds}: y-websocket + {replicas} Yjs clients ...")
+            for key, values in yjs_latency(replicas, edits).items():
+                theirs[key] += values
+    a: dict[str, Any] = {"system": f"crdtspace serve (durable) + {replicas} networked replicas"}
+    a.update(summary(ours))
+    cases: list[dict[str, Any]] = [a]
+    if missing is None:
+        b: dict[str, Any] = {"system": f"y-websocket server + {replicas} Yjs clients (Node)"}
+        b.update(summary(theirs))
+        ratio: dict[str, Any] = {"system": "ratio (a / b)"}
+        for key in ("p50 ms", "p99 ms", "all peers p99 ms"):
+            ratio[key] = f"{a[key] / b[key]:.1f}x"
+        cases += [b, ratio]
+    floor: dict[str, Any] = {"system": "one append + fsync here (the floor of (a): durable first)"}
+    floor.update(fsync_floor())
+    cases.append(floor)
+    title = f"edit visible at another replica, {edits} edits x {rounds} rounds, loopback"
+    report(cases, as_json=as_json, title=title)
+    if missing is not None:
+        progress(f"note: {missing}")
+
+
 def main() -> None:
     p = parser(__doc__ or "")
     p.add_argument("--replicas", default="2,8,32", help="comma-separated replica counts")
     p.add_argument("--edits", type=int, default=300, help="sequential edits for latency")
     p.add_argument("--burst", type=int, default=100, help="edits per replica, sustained")
+    p.add_argument("--compare", action="store_true", help="crdtspace vs y-websocket, side by side")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds of --compare")
     args = p.parse_args()
+    if args.compare:
+        replicas = int(args.replicas) if "," not in args.replicas else 8
+        compare(replicas, args.edits, args.rounds, args.json)
+        return
     cases = []
     for replicas in (int(n) for n in args.replicas.split(",")):
         with tempfile.TemporaryDirectory() as tmp:

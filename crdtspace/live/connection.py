@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from crdtspace.live.netreplica import NetworkReplica
 
 AWARENESS_INTERVAL = 0.1
-"""Seconds between two awareness messages at most: a burst of edits publishes one state."""
+"""Seconds between two awareness messages at least: a burst of claims publishes one state."""
+STATE_QUIET = 0.05
+"""Seconds without an update sent or merged after which the new state vector is published: a
+stream of edits is not answered by every replica with an awareness message per update (each
+relayed to every peer), only once it pauses..."""
+STATE_LATEST = 1.0
+"""...or this many seconds after the state first moved, if edits never pause."""
 BACKOFF_MIN = 0.05
 BACKOFF_MAX = 5.0
 """Reconnection delays: doubled after each failure between these, with jitter."""
@@ -62,6 +68,15 @@ class Connection:
         self._loop = asyncio.new_event_loop()
         self._wake: asyncio.Event | None = None
         self._publish: asyncio.Event | None = None
+        self._urgent = True
+        """A publication that must not wait (claims, a newcomer, the heartbeat, connecting)."""
+        self._forced = True
+        """A publication to send even when it says what the last one said (a newcomer has not
+        seen it; the heartbeat renews it)."""
+        self._published: dict[str, Any] | None = None
+        self._moved_at: float | None = None
+        """When the state vector first moved since the last publication (loop time)."""
+        self._last_move = 0.0
         self._changed: asyncio.Event | None = None
         self._socket: ClientConnection | None = None
         self._sending = False
@@ -80,6 +95,7 @@ class Connection:
             return  # offline: the next handshake's step 2 carries it (and the log keeps it)
         self._outbox.append(update)
         self._call(self._wake_sender)
+        self._call(self._state_moved)
 
     def publish(self) -> None:
         self._call(self._wake_publisher)
@@ -120,6 +136,20 @@ class Connection:
             self._wake.set()
 
     def _wake_publisher(self) -> None:
+        self._urgent = True
+        if self._publish is not None:
+            self._publish.set()
+
+    def _force_publication(self) -> None:
+        self._forced = True
+        self._wake_publisher()
+
+    def _state_moved(self) -> None:
+        """An update was sent or merged: publish the new state vector once edits pause."""
+        now = self._loop.time()
+        if self._moved_at is None:
+            self._moved_at = now
+        self._last_move = now
         if self._publish is not None:
             self._publish.set()
 
@@ -241,7 +271,9 @@ class Connection:
         if kind == YSyncMessageType.SYNC_STEP2:
             self._was_synced = True
             self.synced.set()
-        self._call(self._wake_publisher)
+            self._call(self._wake_publisher)
+            return None
+        self._call(self._state_moved)
         return None
 
     def _handle_awareness(self, update: bytes) -> None:
@@ -258,7 +290,7 @@ class Connection:
             finally:
                 self.replica.awareness.unobserve(subscription)
         if any(client != self.replica.client_id for client in new):
-            self._call(self._wake_publisher)  # a newcomer: it has not seen this replica's state yet
+            self._call(self._force_publication)  # a newcomer: it has not seen this state yet
 
     async def _send_loop(self, socket: ClientConnection) -> None:
         assert self._wake is not None
@@ -274,24 +306,50 @@ class Connection:
 
     async def _awareness_loop(self, socket: ClientConnection) -> None:
         assert self._publish is not None
-        self._publish.set()
+        self._force_publication()
         while True:
             await self._publish.wait()
             self._publish.clear()
-            update = await asyncio.to_thread(self._awareness_update)
+            await self._until_due()
+            self._publish.clear()  # (what moved meanwhile is in the state read now)
+            forced, self._forced = self._forced, False
+            self._urgent = False
+            self._moved_at = None
+            update = await asyncio.to_thread(self._awareness_update, forced=forced)
+            if update is None:
+                continue  # (the same as the last one: a wake-up that read a change already sent)
             await socket.send(create_awareness_message(update))
             await asyncio.sleep(AWARENESS_INTERVAL)
 
-    def _awareness_update(self, *, leave: bool = False) -> bytes:
+    async def _until_due(self) -> None:
+        """Return when a publication is due: at once when urgent, else (only the state moved)
+        once updates paused for STATE_QUIET, or STATE_LATEST after the state first moved."""
+        while not self._urgent and self._moved_at is not None:
+            due = min(self._last_move + STATE_QUIET, self._moved_at + STATE_LATEST)
+            wait = due - self._loop.time()
+            if wait <= 0:
+                return
+            assert self._publish is not None
+            self._publish.clear()  # (woken early by anything urgent, or by another update)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._publish.wait(), wait)
+
+    def _awareness_update(self, *, leave: bool = False, forced: bool = True) -> bytes | None:
+        """The awareness message of this replica's state now; None when not `forced` and
+        it is what the last one said."""
         replica = self.replica
         with replica.lock:
-            replica.awareness.set_local_state(None if leave else replica._local_state())
+            state = None if leave else replica._local_state()
+            if not forced and state == self._published:
+                return None
+            self._published = state
+            replica.awareness.set_local_state(state)
             return replica.awareness.encode_awareness_update([replica.client_id])
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat)
-            self._wake_publisher()
+            self._force_publication()
             await asyncio.to_thread(self._drop_silent_peers)
 
     def _drop_silent_peers(self) -> None:
@@ -313,7 +371,9 @@ class Connection:
         if socket is None:
             return
         with suppress(Exception):
-            await socket.send(create_awareness_message(self._awareness_update(leave=True)))
+            farewell = self._awareness_update(leave=True)
+            assert farewell is not None
+            await socket.send(create_awareness_message(farewell))
         with suppress(Exception):
             await socket.close()
 

@@ -191,6 +191,10 @@ class HomeReplica:
                         typed.add(str(path[0]))
                     elif path[1] == "log":
                         logged.add(str(path[0]))
+                        delta = event.delta if len(path) == 2 else ()
+                        if any("delete" in change for change in delta):
+                            # Logs only grow (replicas read new entries from the front: logcache).
+                            forged.append(f"deletes entries of the log of node {path[0]!r}")
                     if len(path) == 1 and isinstance(event, MapEvent):
                         keys = event.keys  # type: ignore[attr-defined]  # Rust
                         if "mode" in keys:

@@ -11,11 +11,15 @@
               committer: workspace.apply_update (validated, fsynced to updates.log)
                    │  (a burst from many clients is one merged record, one fsync)
                    ▼
-              YRoom (pycrdt-websocket): applies to the room's Doc, relays to every client
+              the room's Doc: applied, relayed in order to every other client (not back to
+                   │  its sender: it has it)
+                   ▼
+              YRoom (pycrdt-websocket): the handshake (sync step 1 and 2) and awareness
 
 An update is relayed (the only acknowledgement the Yjs protocol has) only once it is durable,
-so nothing a client saw echoed or relayed is lost to a kill -9. The room has its own Doc; the
-workspace's own edits (folds of identical changes) flow into it through `subscribe`.
+so nothing a client saw relayed is lost to a kill -9. The room has its own Doc; the
+workspace's own edits (folds of identical changes) flow into it through `subscribe`, and are
+relayed to every client.
 
 The token lives in ``.git/crdtspace/<workspace>/token`` (mode 0600), created on first use;
 clients pass it as ``?token=`` (all a browser or y-websocket client can do) or as an
@@ -36,6 +40,7 @@ import os
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -45,7 +50,7 @@ from urllib.parse import parse_qs
 
 import anyio
 import anyio.to_thread
-from pycrdt import Map, YMessageType, YSyncMessageType
+from pycrdt import Map, TransactionEvent, YMessageType, YSyncMessageType, create_update_message
 from pycrdt.websocket import WebsocketServer, YRoom
 
 from crdtspace.errors import SyncError
@@ -138,6 +143,9 @@ class Server(HomeReplica):
         self._draining = False
         """Set when a shutdown is asked for: connections stop taking updates (what was not
         relayed was not acknowledged; its client still holds it and sends it again)."""
+        self._sender: GuardedChannel | None = None
+        """The client whose update the room's Doc is taking (it is not sent back to it)."""
+        self.room_doc.observe(self._room_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -149,7 +157,9 @@ class Server(HomeReplica):
                 # Started and stopped by hand, never by cancelling this group: hypercorn's
                 # asyncio tasks and a cancelled anyio scope leak a CancelledError out of it.
                 await group.start(self._websockets.start)
-                self.room = YRoom(ydoc=self.room_doc, ready=True, log=LOG)
+                # Not "ready": the room never relays the Doc's updates itself (it would send
+                # each back to its sender too); `_room_changed` does.
+                self.room = YRoom(ydoc=self.room_doc, ready=False, log=LOG)
                 self._websockets.rooms[self.room_path] = self.room
                 await self._websockets.start_room(self.room)
                 group.start_soon(self._committer)
@@ -348,6 +358,21 @@ class Server(HomeReplica):
         """Pass the home replica's own edits on to the room (after `call`)."""
         self._relay_local()
 
+    def to_room(self, update: bytes, sender: GuardedChannel) -> None:
+        """A client's durable update into the room's Doc: relayed to every other client."""
+        self._sender = sender
+        try:
+            self.room_doc.apply_update(update)
+        finally:
+            self._sender = None
+
+    def _room_changed(self, event: TransactionEvent) -> None:
+        """Relay what changed the room's Doc, in order, to every client but its sender."""
+        message = create_update_message(event.update)
+        for channel in self._channels:
+            if channel is not self._sender:
+                channel.push(message)
+
     async def _cli(
         self,
         scope: dict[str, Any],
@@ -418,7 +443,12 @@ class Server(HomeReplica):
         channel = GuardedChannel(self, peer, receive, send)
         self._channels.add(channel)
         try:
-            await self._websockets.serve(channel)
+            async with anyio.create_task_group() as group:
+                group.start_soon(channel.pump)
+                try:
+                    await self._websockets.serve(channel)
+                finally:
+                    channel.stop_pump()
         finally:
             del self._peers[peer.number]
             self._channels.discard(channel)
@@ -442,6 +472,9 @@ class GuardedChannel:
         self._send = send
         self._close_code = 1000
         self._open = True
+        self._outbox: deque[bytes] = deque()
+        self._queued = anyio.Event()
+        self._pumping = True
 
     @property
     def path(self) -> str:
@@ -463,6 +496,23 @@ class GuardedChannel:
             except Exception:  # the peer went away while we relayed: the room drops it
                 self._open = False
 
+    def push(self, message: bytes) -> None:
+        """Queue a relayed update: sent after those queued before it (`pump`)."""
+        self._outbox.append(message)
+        self._queued.set()
+
+    async def pump(self) -> None:
+        """Send the queued updates, in order, until `stop_pump`."""
+        while self._pumping:
+            await self._queued.wait()
+            self._queued = anyio.Event()
+            while self._outbox and self._pumping:
+                await self.send(self._outbox.popleft())
+
+    def stop_pump(self) -> None:
+        self._pumping = False
+        self._queued.set()
+
     async def recv(self) -> bytes:
         while True:
             if self._server._draining:
@@ -474,13 +524,16 @@ class GuardedChannel:
             if event["type"] != "websocket.receive":
                 continue
             try:
-                return await self._admit(event)
+                message = await self._admit(event)
             except Hostile as exc:
                 self._server.reject(self._peer, exc.reason)
                 self._close_code = exc.code
                 raise
+            if message is not None:
+                return message
 
-    async def _admit(self, event: dict[str, Any]) -> bytes:
+    async def _admit(self, event: dict[str, Any]) -> bytes | None:
+        """The message for the room, or None when it was an update, durable and relayed now."""
         message = event.get("bytes")
         if message is None:
             raise Hostile("a text frame (the Yjs protocol is binary)")
@@ -494,7 +547,8 @@ class GuardedChannel:
             raise Hostile("an empty message")
         kind = message[0]
         if kind == YMessageType.SYNC:
-            await self._admit_sync(message)
+            if not await self._admit_sync(message):
+                return None
         elif kind == YMessageType.AWARENESS:
             payload, _ = read_bytes(message, 1)
             for client, state in awareness_states(payload):
@@ -506,7 +560,9 @@ class GuardedChannel:
             raise Hostile(f"an unknown message type {kind}")
         return message
 
-    async def _admit_sync(self, message: bytes) -> None:
+    async def _admit_sync(self, message: bytes) -> bool:
+        """Whether the room is to handle `message` (sync step 1); an update (step 2 or an
+        update) is checked, made durable, then applied to the room's Doc here (relayed)."""
         if len(message) < 2:
             raise Hostile("a sync message with no type")
         sub = message[1]
@@ -515,7 +571,7 @@ class GuardedChannel:
             raise Hostile("trailing bytes after a sync message")
         if sub == YSyncMessageType.SYNC_STEP1:
             check_state_vector(payload)
-            return
+            return True
         if sub not in (YSyncMessageType.SYNC_STEP2, YSyncMessageType.SYNC_UPDATE):
             raise Hostile(f"an unknown sync message type {sub}")
         unlogged, logged = self._server.check_update(payload)
@@ -524,6 +580,8 @@ class GuardedChannel:
         except SyncError as exc:
             self._server._rebuild_scratch()
             raise Hostile(str(exc)) from exc
+        self._server.to_room(payload, self)
+        return False
 
     async def close(self, code: int | None = None) -> None:
         """Close the websocket with `code` (default: why it ends: 1000, or the violation)."""

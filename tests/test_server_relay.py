@@ -1,0 +1,234 @@
+"""How the sync server relays (issue 16): a peer's update goes to every other client once it
+is durable, never back to its sender; a burst from several peers is all in the log before any
+of it is relayed; a networked replica does not answer every update with an awareness message;
+an update that deletes log entries is refused. No timed assertions: every check waits for an
+event that orders what it looks at."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import websockets
+from pycrdt import Array, Doc, Map, YMessageType, YSyncMessageType, create_update_message
+from pycrdt import read_message as read_payload
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from crdtspace import Workspace
+from crdtspace.live import connection
+from crdtspace.live.netreplica import connect
+from crdtspace.live.protocol import Hostile, awareness_states
+from crdtspace.live.server import Server, running_server
+from crdtspace.testing import make_repo
+from tests.test_server import TOKEN, _start, client, eventually, render, run
+
+APP = "def main():\n    return 0\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_repo(tmp_path / "repo", {"app.py": APP, "notes.txt": "start\n"})
+    Workspace.init(root, agent="setup").close()
+    return root
+
+
+def updates_of(repo: Path, agent: str, paths: list[str]) -> list[bytes]:
+    """One update per path: a replica of the base commit writing the file, one after another."""
+    replica = Workspace.from_commit(repo, agent=agent)
+    out = []
+    for path in paths:
+        before = replica.state()
+        replica.write(path, f"{path}\n")
+        out.append(replica.update_since(before))
+    return out
+
+
+def paths_in(update: bytes) -> set[str]:
+    doc: Doc[Any] = Doc()
+    doc.apply_update(update)
+    return set(doc.get("files", type=Map).keys())
+
+
+async def next_update(ws: ClientConnection) -> bytes:
+    """The payload of the next sync update (or step 2) the server sends on `ws`."""
+    while True:
+        message = await ws.recv()
+        assert isinstance(message, bytes)
+        if message[0] == YMessageType.SYNC and message[1] in (
+            YSyncMessageType.SYNC_STEP2,
+            YSyncMessageType.SYNC_UPDATE,
+        ):
+            payload = bytes(read_payload(message[2:]))
+            if payload != b"\x00\x00":
+                return payload
+
+
+def test_an_update_is_relayed_to_the_others_and_not_back_to_its_sender(repo: Path) -> None:
+    [mine] = updates_of(repo, "alice", ["a.txt"])
+    [theirs] = updates_of(repo, "bob", ["b.txt"])
+
+    async def main(url: str) -> None:
+        async with (
+            websockets.connect(f"{url}?token={TOKEN}") as alice,
+            websockets.connect(f"{url}?token={TOKEN}") as bob,
+        ):
+            with anyio.fail_after(20):
+                await alice.send(create_update_message(mine))
+                assert "a.txt" in paths_in(await next_update(bob))
+                await bob.send(create_update_message(theirs))
+                # The server relays to each client in order: had it sent alice's own update
+                # back, alice would get it before bob's, which it sent after it was relayed.
+                back = paths_in(await next_update(alice))
+                assert "b.txt" in back
+                assert "a.txt" not in back
+
+    with running_server(repo, token=TOKEN) as server:
+        run(lambda: main(server.url))
+
+
+def test_a_burst_from_several_peers_is_durable_before_any_is_relayed(repo: Path) -> None:
+    """Four peers send bursts with no pause (group commit: many share one fsync); the server is
+    killed mid-burst; every update an observer saw relayed is in the log on restart."""
+    names = ["alice", "bob", "carol", "dave"]
+    bursts = {n: updates_of(repo, n, [f"burst/{n}{i}.txt" for i in range(40)]) for n in names}
+    process, url = _start(repo)
+    seen: set[str] = set()
+    try:
+
+        async def main() -> None:
+            observer: Doc[Any] = Doc()
+            files = observer.get("files", type=Map)
+
+            async def write(name: str) -> None:
+                async with websockets.connect(f"{url}?token={TOKEN}") as ws:
+                    try:
+                        for update in bursts[name]:
+                            await ws.send(create_update_message(update))
+                    except ConnectionClosed:
+                        return
+                    await ws.wait_closed()  # the kill below closes it
+
+            async with client(url, observer), anyio.create_task_group() as group:
+                for name in names:
+                    group.start_soon(write, name)
+                await eventually(lambda: len(list(files.keys())) >= 2 + 30, timeout=60)
+                process.send_signal(signal.SIGKILL)
+                seen.update(files.keys())
+
+        run(main)
+    finally:
+        process.kill()
+        process.communicate()
+    assert len(seen) >= 32
+    with Workspace.open(repo, agent="check") as ws:
+        assert seen <= set(ws.paths())
+    process, url = _start(repo)
+    try:
+
+        async def check() -> None:
+            fresh: Doc[Any] = Doc()
+            async with client(url, fresh):
+                assert seen <= set(render(fresh))
+
+        run(check)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+
+
+@pytest.fixture
+def quiet_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replica's state vector waits a minute for a pause in the edits before it is
+    published: any awareness message it sends meanwhile was sent for another reason."""
+    monkeypatch.setattr(connection, "STATE_QUIET", 60.0)
+    monkeypatch.setattr(connection, "STATE_LATEST", 60.0)
+
+
+
+@pytest.mark.usefixtures("quiet_state")
+def test_a_replica_does_not_publish_its_awareness_for_every_update(repo: Path) -> None:
+    feed = updates_of(repo, "feeder", [f"fed/{i}.txt" for i in range(5)])
+    with running_server(repo, token=TOKEN) as server:
+        replica = connect(server.url, TOKEN, agent="watcher", heartbeat=600.0)
+        try:
+            mine = replica.client_id
+
+            async def main() -> list[dict[str, Any]]:
+                heard: list[dict[str, Any]] = []
+                async with (
+                    websockets.connect(f"{server.url}?token={TOKEN}") as observer,
+                    websockets.connect(f"{server.url}?token={TOKEN}") as feeder,
+                ):
+
+                    async def listen() -> None:
+                        async for message in observer:
+                            assert isinstance(message, bytes)
+                            if message[0] != YMessageType.AWARENESS:
+                                continue
+                            for who, state in awareness_states(bytes(read_payload(message[1:]))):
+                                if who == mine and isinstance(state, dict):
+                                    heard.append(state)
+
+                    async def hear(agent: str) -> int:
+                        while not any(h.get("agent") == agent for h in heard):
+                            await anyio.sleep(0.01)
+                        return next(i for i, h in enumerate(heard) if h.get("agent") == agent)
+
+                    async with anyio.create_task_group() as group:
+                        group.start_soon(listen)
+                        with anyio.fail_after(30):
+                            replica.rename_agent("before")  # published at once
+                            await hear("before")
+                            for number, update in enumerate(feed):
+                                await feeder.send(create_update_message(update))
+                                while f"fed/{number}.txt" not in replica.paths():
+                                    await anyio.sleep(0.01)
+                                # (longer than the pause between two publications: each
+                                # update merged could be published on its own)
+                                await anyio.sleep(connection.AWARENESS_INTERVAL * 2)
+                            replica.rename_agent("after")
+                            await hear("after")
+                        group.cancel_scope.cancel()
+                return heard
+
+            heard = run_for(main)
+        finally:
+            replica.close()
+    # What the replica published from its first "before" to its first "after": nothing for
+    # the 5 updates it merged meanwhile.
+    first = next(i for i, h in enumerate(heard) if h.get("agent") == "before")
+    last = next(i for i, h in enumerate(heard) if h.get("agent") == "after")
+    assert last == first + 1, heard[first : last + 1]
+
+
+def run_for(main: Any) -> Any:
+    out: list[Any] = []
+
+    async def wrapped() -> None:
+        out.append(await main())
+
+    anyio.run(wrapped)
+    return out[0]
+
+
+def test_an_update_deleting_log_entries_is_refused(repo: Path) -> None:
+    with Workspace.open(repo, agent="lead") as ws:
+        ws.write("app.py", APP.replace("0", "1"))
+    server = Server(repo, token=TOKEN)
+    try:
+        peer = Workspace(Doc(), agent="mallory")
+        peer.apply_update(server.workspace.update_since())
+        [nid] = [n for n in peer.document.edited_nodes() if len(peer.document.log(n))]
+        before = peer.state()
+        with peer.doc.transaction():
+            log = peer.document.node(nid)["log"]
+            assert isinstance(log, Array)
+            del log[0]
+        with pytest.raises(Hostile, match="deletes entries of the log"):
+            server.check_update(peer.update_since(before))
+    finally:
+        server.close()
