@@ -242,7 +242,9 @@ class Semantics(DocumentSymbols):
         not known, m gone from the one type of the package that had it, and no type left with
         an m, is a possible conflict (never a `broken`: old code is not second-guessed)."""
         owner = self.resolve_type(use.path, use.reference.receiver_type)
-        if owner == "-":
+        profile = profile_for(use.path)
+        config = language_config(profile.name) if profile is not None else None
+        if owner == "-" or config is None or use.name in config.inherited:
             return None
         if owner:
             info = self.type_info(use.path, owner)

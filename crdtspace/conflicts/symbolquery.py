@@ -40,6 +40,7 @@ class Config:
     trivia: frozenset[str]
     separator: str
     typed: bool  # variables, parameters and fields declare their types (receivers' types)
+    inherited: frozenset[str]  # members every type has (Java's Object methods, derivable traits)
 
 
 @functools.cache
@@ -74,6 +75,7 @@ def language_config(name: str) -> Config | None:
         trivia=frozenset(settings.get("trivia", [])) | {"comment"},
         separator=settings.get("symbols_separator", "."),
         typed=bool(settings.get("symbols_typed", False)),
+        inherited=frozenset(settings.get("symbols_inherited", [])),
     )
 
 
