@@ -8,12 +8,15 @@ name may be defined in (a Go or Java package's sibling files, an import's module
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from crdtspace.conflicts.findings import Context, profile_flag
 from crdtspace.conflicts.modulepaths import module_candidates
+from crdtspace.conflicts.symbolquery import language_config
 from crdtspace.conflicts.symbols import file_symbols, fragment_symbols
 from crdtspace.conflicts.symboltable import Definition, FileSymbols, Import
 from crdtspace.model.history import Texts
@@ -23,6 +26,19 @@ from crdtspace.model.logentry import LogEntry
 
 def _package_scope(language: str) -> bool:
     return profile_flag(language, "package_scope")
+
+
+@dataclass
+class TypeInfo:
+    """A type of the repository as the files that may define it say: its members and fields."""
+
+    files: list[str]
+    members: dict[str, list[tuple[Definition, str]]] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+    open: bool = False  # members may come from elsewhere (a superclass, a trait, an embedding)
+
+
+_CALLEE = re.compile(r"(?P<head>.+?)(?:::|\.)(?P<name>[\w$]+)")
 
 
 class DocumentSymbols:
@@ -45,6 +61,7 @@ class DocumentSymbols:
         self._paths = set(ctx.document.paths())
         self._words = words if words is not None else WordIndex()
         self._by_file: dict[str, list[str]] = {}
+        self._types: dict[tuple[str, str], TypeInfo | None] = {}
         for nid in edited:
             home = ctx.home(nid)
             if home:
@@ -106,6 +123,101 @@ class DocumentSymbols:
         for other in _siblings(self.ctx.document.paths(), path):
             symbols = self.symbols(other) if other != path else None
             if symbols and any(d.name == name and not d.scope for d in symbols.definitions):
+                return True
+        return False
+
+    # -- types of receivers (typed languages) ---------------------------------------------
+
+    def typed(self, path: str) -> bool:
+        """Whether the path's language declares types (the profile's `symbols_typed`)."""
+        profile = profile_for(path)
+        config = language_config(profile.name) if profile is not None else None
+        return config is not None and config.typed
+
+    def _type_files(self, path: str, name: str) -> list[str]:
+        """The files that may define type `name` seen from `path`: its package, the module of
+        an import binding the name, and (Rust) the crate's files that mention it."""
+        files = dict.fromkeys(self._scope_files(path))
+        symbols = self.symbols(path)
+        for imported in symbols.imports if symbols is not None else ():
+            if imported.alias == name and imported.name is not None:
+                files.update(dict.fromkeys(self._module_files(path, imported)))
+        if path.endswith(".rs"):
+            marker = path.rfind("src/")
+            root = path[: marker + 4] if marker >= 0 else posixpath.dirname(path)
+            for other in sorted(self._paths):
+                crate = other.endswith(".rs") and other.startswith(root)
+                if crate and other not in files and self._mentions(other, {name}):
+                    files[other] = None
+        return list(files)
+
+    def type_info(self, path: str, name: str) -> TypeInfo | None:
+        """Type `name` as seen from `path`; None when no file it may be in defines it."""
+        key = (path, name)
+        if key not in self._types:
+            self._types[key] = self._type_info(path, name)
+        return self._types[key]
+
+    def _type_info(self, path: str, name: str) -> TypeInfo | None:
+        info = TypeInfo(self._type_files(path, name))
+        defined = False
+        for other in info.files:
+            symbols = self.symbols(other)
+            if symbols is None:
+                continue
+            for d in symbols.definitions:
+                if d.name == name and d.kind in ("class", "type"):
+                    defined = True
+                if d.scope == name or d.scope.endswith("." + name):
+                    info.members.setdefault(d.name, []).append((d, other))
+            for (owner, member), kind in symbols.fields.items():
+                if owner == name:
+                    info.fields.setdefault(member, kind)
+            info.open = info.open or name in symbols.open_types
+        return info if defined else None
+
+    def resolve_type(self, path: str, expr: str, depth: int = 0) -> str:
+        """A receiver type as `Reference.receiver_type` writes it, made a type of the
+        repository: its name; "-" a type from elsewhere; "" not known."""
+        if not expr or expr == "-" or depth > 4:
+            return expr if expr == "-" else ""
+        if expr.startswith("field:"):
+            base, _, member = expr[len("field:") :].rpartition(".")
+            owner = self.resolve_type(path, base, depth + 1)
+            info = self.type_info(path, owner) if owner and owner != "-" else None
+            if info is None:
+                return owner if owner in ("", "-") else ""
+            declared = info.fields.get(member)
+            return self.resolve_type(path, declared, depth + 1) if declared else ""
+        if expr.startswith("call:"):
+            return self._returned(path, expr[len("call:") :], depth)
+        return expr if self.type_info(path, expr) is not None else "-"
+
+    def _returned(self, path: str, callee: str, depth: int) -> str:
+        """The type a call returns: `f`, `T.f` / `T::f` (a static or associated function)."""
+        match = _CALLEE.fullmatch(callee)
+        if match is None:
+            candidates = []
+            for other in self._scope_files(path):
+                symbols = self.symbols(other)
+                defs = symbols.definitions if symbols is not None else ()
+                candidates += [d for d in defs if d.name == callee and not d.scope]
+        else:
+            owner = self.resolve_type(path, match["head"], depth + 1)
+            info = self.type_info(path, owner) if owner and owner != "-" else None
+            if info is None:  # (another type's method may return one of ours: not known)
+                return ""
+            candidates = [d for d, _ in info.members.get(match["name"], [])]
+        kinds = {d.returns for d in candidates}
+        if len(kinds) != 1:
+            return ""
+        return self.resolve_type(path, kinds.pop(), depth + 1)
+
+    def any_member(self, paths: Iterable[str], name: str) -> bool:
+        """Whether some type defined in these files has a member `name`."""
+        for path in paths:
+            symbols = self.symbols(path)
+            if symbols and any(d.name == name and d.scope for d in symbols.definitions):
                 return True
         return False
 

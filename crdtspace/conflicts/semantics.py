@@ -33,7 +33,9 @@ from crdtspace.conflicts.findings import (
     make,
     named_first,
     overloads_allowed,
+    profile_flag,
 )
+from crdtspace.conflicts.symbolquery import language_config
 from crdtspace.conflicts.symbols import reports_unresolved
 from crdtspace.conflicts.symboltable import (
     Definition,
@@ -101,8 +103,11 @@ class Semantics(DocumentSymbols):
             old = before.get("name", "")
             if old and (entry.op == "delete" or after.get("name", "") != old):
                 how = "deleted" if entry.op == "delete" else "renamed"
-                yield Removal(old, path, nid, entry, how, after.get("name", ""))
-        if "import" in kind and (entry.edits or entry.op == "delete"):
+                # (a Go method's unit is named "Receiver.method": the name is the method's)
+                new = after.get("name", "").rpartition(".")[2]
+                yield Removal(old.rpartition(".")[2], path, nid, entry, how, new)
+        imports = "import" in kind or kind == "use_declaration"  # (Rust's `use`)
+        if imports and (entry.edits or entry.op == "delete"):
             before, after = self.before_after(nid, entry)
             kept = self._bound(path, after) if entry.op != "delete" else {}
             for name, imported in sorted(self._bound(path, before).items()):
@@ -176,7 +181,7 @@ class Semantics(DocumentSymbols):
         for version in texts:
             fragment = self.fragment(path, render_texts(version))
             for definition in fragment.definitions if fragment else ():
-                if definition.signature is not None and not definition.scope:
+                if definition.signature is not None:
                     signatures.setdefault(definition.name, set()).add(definition.signature)
         return any(len(found) > 1 for found in signatures.values())
 
@@ -222,7 +227,69 @@ class Semantics(DocumentSymbols):
                 out.setdefault(found.id, found)
         return list(out.values())
 
+    def _member_use(self, use: Use) -> bool:
+        """A typed language's `x.m` or `this.m`: its receiver's type says where m must be."""
+        qualifier = use.reference.qualifier
+        if not qualifier or not self.typed(use.path):
+            return False
+        profile = profile_for(use.path)
+        config = language_config(profile.name) if profile is not None else None
+        return config is not None and (qualifier == "?" or qualifier in config.self_names)
+
+    def _member_dangling(self, use: Use) -> Conflict | None:
+        """`x.m` where x's type is known: m gone from that type (a rename or delete of that
+        type's m) is certain, or possible when the type may inherit members. Where x's type is
+        not known, m gone from the one type of the package that had it, and no type left with
+        an m, is a possible conflict (never a `broken`: old code is not second-guessed)."""
+        owner = self.resolve_type(use.path, use.reference.receiver_type)
+        profile = profile_for(use.path)
+        config = language_config(profile.name) if profile is not None else None
+        if owner == "-" or config is None or use.name in config.inherited:
+            return None
+        if owner:
+            info = self.type_info(use.path, owner)
+            if info is None or use.name in info.members or use.name in info.fields:
+                return None
+            removals = self._removals_in(use.name, info.files)
+            removals = [r for r in removals if self._owner(r) == owner]
+            severity = POSSIBLE if info.open else "certain"
+            return self._classify(use, removals, severity) if removals else None
+        files = self._scope_files(use.path)
+        removals = [r for r in self._removals_in(use.name, files) if self._owner(r)]
+        if not removals or self.any_member(files, use.name):
+            return None
+        found = self._classify(use, removals, POSSIBLE)
+        return found if found is not None and found.kind != "broken" else None
+
+    def _owner(self, removal: Removal) -> str:
+        """The type whose member a removal took away ("" for a top-level name)."""
+        qualified = self.ctx.place(removal.nid).name
+        owner = qualified.rpartition(".")[0]
+        return owner.rpartition(".")[2]
+
+    def _path_dangling(self, use: Use) -> Conflict | None:
+        """A name through a module path (Rust `crate::a::f`, `super::f`): gone from the module's
+        files by a concurrent rename or delete."""
+        module = Import(use.reference.qualifier, None, "", "", 0, 0)
+        files = self._module_files(use.path, module)
+        if not files:
+            return None
+        for path in files:
+            symbols = self.symbols(path)
+            if symbols is None or symbols.has_errors:
+                return None
+            if any(d.name == use.name and not d.scope for d in symbols.definitions):
+                return None
+            if any(i.alias in (use.name, "*") for i in symbols.imports if not i.scope):
+                return None
+        removals = self._removals_in(use.name, files)
+        return self._classify(use, removals, "certain") if removals else None
+
     def _dangling(self, use: Use, resolution: Resolution) -> Conflict | None:
+        if self._member_use(use):
+            return self._member_dangling(use)
+        if _MODULE_PATH.match(use.reference.qualifier) and self.typed(use.path):
+            return self._path_dangling(use)
         status = resolution.status
         severity = "certain"
         if status == "imported" and resolution.imported is not None:
@@ -329,6 +396,20 @@ class Semantics(DocumentSymbols):
         return list(out.values())
 
     def _callee(self, use: Use, resolution: Resolution) -> tuple[Definition | None, str | None]:
+        if self._member_use(use):
+            owner = self.resolve_type(use.path, use.reference.receiver_type)
+            info = self.type_info(use.path, owner) if owner and owner != "-" else None
+            found = info.members.get(use.name, []) if info is not None else []
+            if len(found) == 1:
+                return found[0]
+            return None, None
+        if (
+            resolution.status == "unknown"
+            and not use.reference.qualifier
+            and self.typed(use.path)
+            and not self._defined_in(use.path, use.name)
+        ):
+            resolution = Resolution("unresolved")  # (another file of the package, looked for below)
         if resolution.status == "defined" and resolution.definition is not None:
             if self._overloaded(use.path, resolution.definition):
                 return None, None
@@ -445,14 +526,15 @@ class Semantics(DocumentSymbols):
         """Overloads (different signatures in Java/TypeScript), @overload, property setters,
         and plain re-assignments of a variable are not duplicates."""
         kinds = {d.kind for d in defs}
-        if kinds <= {"variable", "constant"}:
+        profile = profile_for(path)
+        declared_once = profile is not None and profile_flag(profile.name, "declared_once")
+        if kinds <= {"variable", "constant"} and not declared_once:
             return True
         text = self.ctx.layout(path).text
         for d in defs:
             head = text[max(0, d.start - 200) : d.start]
             if "@overload" in head or ".setter" in head or ".deleter" in head:
                 return True
-        profile = profile_for(path)
         if profile is None:
             return False
         texts = [text[d.start : d.end] for d in defs]
@@ -500,6 +582,9 @@ class Semantics(DocumentSymbols):
             and doc.parent(x) == doc.parent(y)
             and doc.node(x)["kind"] == doc.node(y)["kind"]
         )
+
+
+_MODULE_PATH = re.compile(r"(?:crate|super|self)(?:::|$)")
 
 
 def _judge(cause: LogEntry, introduced: list[LogEntry]) -> tuple[LogEntry | None, LogEntry | None]:

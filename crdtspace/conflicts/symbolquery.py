@@ -39,6 +39,8 @@ class Config:
     builtins: frozenset[str]
     trivia: frozenset[str]
     separator: str
+    typed: bool  # variables, parameters and fields declare their types (receivers' types)
+    inherited: frozenset[str]  # members every type has (Java's Object methods, derivable traits)
 
 
 @functools.cache
@@ -72,6 +74,8 @@ def language_config(name: str) -> Config | None:
         builtins=frozenset(builtins),
         trivia=frozenset(settings.get("trivia", [])) | {"comment"},
         separator=settings.get("symbols_separator", "."),
+        typed=bool(settings.get("symbols_typed", False)),
+        inherited=frozenset(settings.get("symbols_inherited", [])),
     )
 
 
@@ -137,6 +141,7 @@ class Def:
     signature: Key | None = None
     scope: Key | None = None
     receiver: str | None = None
+    returns: str = ""  # the type it returns, as `type_expr` writes it
 
 
 @dataclass
@@ -162,6 +167,22 @@ class Captures:
         default_factory=list
     )
     made: dict[Key, str] = field(default_factory=dict)  # name bound by `name = Callee(...)`
+    typed: dict[Key, str] = field(default_factory=dict)  # name declared with a type
+    fields: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, field) -> its type
+    open_types: set[str] = field(default_factory=set)  # types with members from elsewhere
+
+
+_POINTERS = re.compile(r"^(?:&\s*(?:'\w+\s+)?(?:mut\s+)?|\*|\s+|(?:readonly|const)\s+)+")
+_TYPE_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def type_expr(text: str) -> str:
+    """A declared type as a receiver's type: its name without pointers, references and type
+    arguments (`*LRU`, `&mut Lru<K>` -> the name); "-" for any other type (qualified by a
+    package, a slice, a union...), whose methods are not this repository's."""
+    name = _POINTERS.sub("", text.strip())
+    name = re.split(r"[<\[]", name, maxsplit=1)[0].strip()
+    return name if _TYPE_NAME.fullmatch(name) else "-"
 
 
 _DEF_PRIORITY = {"variable": 0, "constant": 1}
@@ -231,6 +252,15 @@ def _collect_grouped(
         found.calls[node.id] = args.id if args is not None else None
     elif name == "made.class" and "made.name" in caps:
         found.made[caps["made.name"].id] = node_text(node)
+    elif name == "made.call" and "made.name" in caps:
+        found.made[caps["made.name"].id] = "call:" + "".join(node_text(node).split())
+    elif name == "typed.type" and "typed.name" in caps and node_text(node) != "var":
+        found.typed[caps["typed.name"].id] = type_expr(node_text(node))
+    elif name == "field.type" and "field.owner" in caps and "field.name" in caps:
+        owner, member = node_text(caps["field.owner"]), node_text(caps["field.name"])
+        found.fields.setdefault((owner, member), type_expr(node_text(node)))
+    elif name == "type.open":
+        found.open_types.add(node_text(node))
     elif head == "argument" and "arguments" in caps:
         _collect_argument(config, found, kind, node, caps["arguments"].id)
     elif name == "import":
@@ -262,6 +292,8 @@ def _collect_definition(found: Captures, kind: str, node: Node, caps: dict[str, 
             new.scope = scope_node.id
     if "receiver" in caps:
         new.receiver = node_text(caps["receiver"])
+    if "returns" in caps:
+        new.returns = type_expr(node_text(caps["returns"]))
     found.defs[key] = new
 
 

@@ -87,6 +87,8 @@ class _Builder:
             imports=_dedupe_imports(self.imports),
             has_errors=has_errors,
             scopes=self._scope_names(),
+            fields=dict(self.found.fields),
+            open_types=frozenset(self.found.open_types),
         )
 
     def _scope_names(self) -> dict[str, Scope]:
@@ -177,6 +179,9 @@ class _Builder:
         signature = None
         if d.signature is not None:
             signature = self._signature(d, kind == "method")
+        returns = d.returns
+        if returns == "Self":  # Rust: the type of the impl block around
+            returns = scope_name.rsplit(".", 1)[-1] if scope_name else ""
         definition = Definition(
             name=name,
             kind=kind,
@@ -184,6 +189,7 @@ class _Builder:
             start=self.chars(d.node.start_byte),
             end=self.chars(d.node.end_byte),
             signature=signature,
+            returns=returns,
         )
         self.definitions.append(definition)
         existing = scope.bindings.get(name)
@@ -209,7 +215,8 @@ class _Builder:
             scope.declared_nonlocal.add(name)
         else:
             bind_local(scope, name)
-            self._note_made(scope, name, self.found.made.get(node.id) if kind == "local" else None)
+            made = self.found.typed.get(node.id) or self.found.made.get(node.id)
+            self._note_made(scope, name, made if kind == "local" else None)
         if kind != "local.bind":
             self.found.skip.add(node.id)
 
@@ -324,6 +331,10 @@ class _Builder:
             before = node.prev_sibling
             if obj is None and before is not None and before.type in (".", "::", "->"):
                 qualifier = "?"  # a member inside an unparsed token tree (a Rust macro's args)
+            typed = ""
+            member = qualifier in ("?", *self.config.self_names)
+            if obj is not None and self.config.typed and member:
+                typed = self._receiver_type(obj, scope, 0)
             self.references.append(
                 Reference(
                     name=node_text(node),
@@ -333,8 +344,56 @@ class _Builder:
                     qualifier=qualifier,
                     call=call,
                     receiver=receiver,
+                    receiver_type=typed,
                 )
             )
+
+    def _receiver_type(self, obj: Node, scope: Scope, depth: int) -> str:
+        """What this file says of a receiver's type (see `Reference.receiver_type`)."""
+        text = node_text(obj)
+        if text in self.config.self_names:
+            owner = enclosing_class(scope)
+            return owner.name.rsplit(".", 1)[-1] if owner is not None else ""
+        if obj.type in ("identifier", "type_identifier"):
+            return self._name_type(text, scope)
+        fields = _MEMBER_FIELDS.get(obj.type)
+        if fields is None or depth > 1:
+            return ""
+        inner, member = obj.child_by_field_name(fields[0]), obj.child_by_field_name(fields[1])
+        if inner is None or member is None:
+            return ""
+        base = self._receiver_type(inner, scope, depth + 1)
+        if base and base != "-" and ":" not in base:
+            return f"field:{base}.{node_text(member)}"
+        return "-" if base == "-" else ""
+
+    def _name_type(self, name: str, scope: Scope) -> str:
+        holder = binding_scope(self.config, scope, name)
+        if holder is None:  # another file's type (`Prices.withTax`), a builtin, or not known
+            if name in self.config.builtins:
+                return "-"
+            return name if name[:1].isupper() else ""
+        binding = holder.bindings.get(name)
+        if isinstance(binding, Import):
+            return name if binding.name is not None else "-"
+        if isinstance(binding, Definition):
+            if binding.kind in ("class", "type"):
+                return name
+            if holder.kind == "class":  # a field, by its bare name (Java)
+                return f"field:{holder.name.rsplit('.', 1)[-1]}.{name}"
+            return ""
+        made = holder.made.get(name) or ""
+        if not made.startswith("call:") or _PLAIN.fullmatch(made[len("call:") :]):
+            return made
+        call = _METHOD_CALL.fullmatch(made[len("call:") :])
+        if call is None or call["head"] == name:
+            return ""
+        where = binding_scope(self.config, scope, call["head"])
+        head = where.bindings.get(call["head"]) if where is not None else None
+        if isinstance(head, Import) and head.name is None:
+            return "-"  # a function of another package (Go `bufio.NewWriter`)
+        owner = self._name_type(call["head"], scope)
+        return f"call:{owner}.{call['name']}" if owner and ":" not in owner and owner != "-" else ""
 
     def _qualifier(self, obj: Node, aliases: Mapping[str, Import]) -> str:
         text = node_text(obj)
@@ -344,12 +403,23 @@ class _Builder:
         if not _DOTTED.fullmatch(compact):
             return "?"
         first = re.split(r"\.|::", compact, maxsplit=1)[0]
+        if self.config.separator == "::" and first in ("crate", "super"):
+            return compact  # a module path of this crate (Rust)
         imported = aliases.get(first)
         if imported is None or not _module_like(imported, self.config):
             return "?"
         return compact
 
 
+_MEMBER_FIELDS = {
+    "selector_expression": ("operand", "field"),  # Go
+    "field_expression": ("value", "field"),  # Rust
+    "member_expression": ("object", "property"),  # JavaScript, TypeScript
+    "field_access": ("object", "field"),  # Java
+}
+
+_PLAIN = re.compile(r"[\w$]+")
+_METHOD_CALL = re.compile(r"(?P<head>[\w$]+)(?:::|\.)(?P<name>[\w$]+)")
 _DOTTED = re.compile(r"[\w$]+(?:(?:\.|::)[\w$]+)*")
 
 
@@ -475,12 +545,21 @@ def fragment_symbols(language: str, text: str) -> FileSymbols:
     prefix, suffix = _wrapping(language, text)
     if not prefix:
         return _symbols(config, text)
+    if language in _MEMBERS_WRAPPED:  # a class member only where the text alone does not parse
+        plain = _symbols(config, text)
+        if not plain.has_errors:
+            return plain
+        wrapped = _symbols(config, prefix + text + suffix)
+        return plain if wrapped.has_errors else _unwrap(wrapped, len(prefix), len(text))
     wrapped = _symbols(config, prefix + text + suffix)
     if language == "java" and wrapped.has_errors:
         plain = _symbols(config, text)
         if not plain.has_errors:
             return plain
     return _unwrap(wrapped, len(prefix), len(text))
+
+
+_MEMBERS_WRAPPED = frozenset({"typescript", "tsx", "javascript"})
 
 
 def _wrapping(language: str, text: str) -> tuple[str, str]:
@@ -490,6 +569,8 @@ def _wrapping(language: str, text: str) -> tuple[str, str]:
             return f"class {_WRAPPER}({_WRAPPER}):\n", ""
         return "", ""
     if language == "java":
+        return f"class {_WRAPPER} extends {_WRAPPER} {{\n", "\n}"
+    if language in _MEMBERS_WRAPPED:
         return f"class {_WRAPPER} extends {_WRAPPER} {{\n", "\n}"
     return "", ""
 

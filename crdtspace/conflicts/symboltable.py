@@ -102,6 +102,7 @@ class Definition:
     start: int
     end: int
     signature: Signature | None = None
+    returns: str = ""  # the type a function returns (see `receiver_type`); "" if not declared
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,11 @@ class Reference:
     qualifier: str = ""  # "" bare; "self"/"this"; an imported module alias; "?" other receiver
     call: Call | None = None
     receiver: str = ""  # with qualifier "?": the receiver when it is a bare name (`cart.add`)
+    receiver_type: str = ""
+    """Typed languages, a member's receiver: its type as far as this file says. "" not known;
+    "-" not a type of this repository; a type's name (`cart` declared a Cart, `this` in Cart,
+    `Cart.create`); "call:f" or "call:T.f" what a call returns; "field:T.f" field f of type T.
+    The other files of the package say the rest (`crdtspace.conflicts.semantics`)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,11 @@ class FileSymbols:
     imports: tuple[Import, ...]
     has_errors: bool
     scopes: Mapping[str, Scope] = field(default_factory=dict, repr=False, compare=False)
+    fields: Mapping[tuple[str, str], str] = field(default_factory=dict, compare=False)
+    """(type, field) -> the field's declared type (typed languages)."""
+    open_types: frozenset[str] = frozenset()
+    """Types that may have members this repository does not show (a superclass, an embedded
+    type, a trait's provided methods)."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@
 
 (function_declaration
   name: (identifier) @name
-  parameters: (parameter_list) @signature) @definition.function @scope.function
+  parameters: (parameter_list) @signature
+  result: (_)? @returns) @definition.function @scope.function
 
 (method_declaration
   receiver: (parameter_list
@@ -17,12 +18,14 @@
              (generic_type type: (type_identifier) @receiver)
              (pointer_type (generic_type type: (type_identifier) @receiver))]))
   name: (field_identifier) @name
-  parameters: (parameter_list) @signature) @definition.method @scope.function
+  parameters: (parameter_list) @signature
+  result: (_)? @returns) @definition.method @scope.function
 
 (type_spec name: (type_identifier) @name) @definition.type
 (type_alias name: (type_identifier) @name) @definition.type
 (source_file (const_declaration (const_spec name: (identifier) @name) @definition.constant))
 (source_file (var_declaration (var_spec name: (identifier) @name) @definition.variable))
+(source_file (var_declaration (var_spec_list (var_spec name: (identifier) @name) @definition.variable)))
 
 (func_literal) @scope.function
 
@@ -41,6 +44,25 @@
 (range_clause left: (expression_list (identifier) @local))
 (type_switch_statement alias: (expression_list (identifier) @local))
 (receive_statement left: (expression_list (identifier) @local))
+
+; ---- types of receivers ----------------------------------------------------------------------
+
+(parameter_declaration name: (identifier) @typed.name type: (_) @typed.type)
+(var_spec name: (identifier) @typed.name type: (_) @typed.type)
+(short_var_declaration
+  left: (expression_list . (identifier) @made.name)
+  right: (expression_list . [(composite_literal type: (type_identifier) @made.class)
+                             (unary_expression operand: (composite_literal type: (type_identifier) @made.class))]))
+(short_var_declaration
+  left: (expression_list . (identifier) @made.name)
+  right: (expression_list . (call_expression function: (_) @made.call)))
+(type_spec name: (type_identifier) @field.owner
+  type: (struct_type (field_declaration_list
+    (field_declaration name: (field_identifier) @field.name type: (_) @field.type))))
+; A struct embedding another type gains its methods.
+(type_spec name: (type_identifier) @type.open
+  type: (struct_type (field_declaration_list (field_declaration !name))))
+(type_spec name: (type_identifier) @type.open type: (interface_type))
 
 ; ---- references and calls --------------------------------------------------------------------
 

@@ -15,6 +15,7 @@
 (object_creation_expression (class_body) @scope.class @class.open)
 
 (method_declaration
+  type: (_) @returns
   name: (identifier) @name
   parameters: (formal_parameters) @signature) @definition.function @scope.function
 (constructor_declaration
@@ -46,9 +47,27 @@
 (assignment_expression
   left: (field_access object: (this) @object field: (identifier) @attribute.store))
 
+; ---- types of receivers ----------------------------------------------------------------------
+
+(local_variable_declaration type: (_) @typed.type declarator: (variable_declarator name: (identifier) @typed.name))
+(local_variable_declaration
+  declarator: (variable_declarator name: (identifier) @made.name
+    value: (object_creation_expression type: (type_identifier) @made.class)))
+(local_variable_declaration
+  declarator: (variable_declarator name: (identifier) @made.name value: (method_invocation) @made.call))
+(formal_parameter type: (_) @typed.type name: (identifier) @typed.name)
+(enhanced_for_statement type: (_) @typed.type name: (identifier) @typed.name)
+(class_declaration name: (identifier) @field.owner
+  body: (class_body (field_declaration type: (_) @field.type
+    declarator: (variable_declarator name: (identifier) @field.name))))
+; A class with a superclass inherits methods this file may not show.
+(class_declaration name: (identifier) @type.open superclass: (superclass))
+(interface_declaration name: (identifier) @type.open)
+
 ; ---- references and calls --------------------------------------------------------------------
 
 (identifier) @reference
+(type_identifier) @reference
 (object_creation_expression type: (type_identifier) @reference)
 (field_access object: (_) @object field: (identifier) @member)
 (method_invocation object: (_) @object name: (identifier) @member)

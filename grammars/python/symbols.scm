@@ -69,7 +69,7 @@
 ; ---- parameters ------------------------------------------------------------------------------
 
 (parameters (identifier) @param.required) @params
-(parameters (typed_parameter . (identifier) @param.required) @params)
+(parameters (typed_parameter . (identifier) @param.required)) @params
 (parameters (default_parameter name: (identifier) @param.optional)) @params
 (parameters (typed_default_parameter name: (identifier) @param.optional)) @params
 (parameters (list_splat_pattern (identifier) @param.rest)) @params

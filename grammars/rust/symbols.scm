@@ -7,7 +7,8 @@
 
 (function_item
   name: (identifier) @name
-  parameters: (parameters) @signature) @definition.function @scope.function
+  parameters: (parameters) @signature
+  return_type: (_)? @returns) @definition.function @scope.function
 (function_signature_item
   name: (identifier) @name
   parameters: (parameters) @signature) @definition.function
@@ -53,9 +54,26 @@
 (let_condition pattern: (identifier) @local)
 (or_pattern (identifier) @local)
 
+; ---- types of receivers ----------------------------------------------------------------------
+
+(parameter pattern: (identifier) @typed.name type: (_) @typed.type)
+(parameter pattern: (mut_pattern (identifier) @typed.name) type: (_) @typed.type)
+(let_declaration pattern: (identifier) @typed.name type: (_) @typed.type)
+(let_declaration pattern: (mut_pattern (identifier) @typed.name) type: (_) @typed.type)
+(let_declaration pattern: (identifier) @made.name value: (call_expression function: (_) @made.call))
+(let_declaration pattern: (mut_pattern (identifier) @made.name) value: (call_expression function: (_) @made.call))
+(let_declaration pattern: (identifier) @made.name value: (struct_expression name: (type_identifier) @made.class))
+(let_declaration pattern: (mut_pattern (identifier) @made.name) value: (struct_expression name: (type_identifier) @made.class))
+(struct_item name: (type_identifier) @field.owner
+  body: (field_declaration_list (field_declaration name: (field_identifier) @field.name type: (_) @field.type)))
+; A type implementing a trait gains the trait's provided methods.
+(impl_item trait: (_) type: [(type_identifier) @type.open (generic_type type: (type_identifier) @type.open)])
+(trait_item name: (type_identifier) @type.open)
+
 ; ---- references and calls --------------------------------------------------------------------
 
 (identifier) @reference
+(type_identifier) @reference
 (macro_invocation macro: (identifier) @skip)
 (macro_invocation macro: (scoped_identifier name: (identifier) @skip))
 (scoped_identifier path: (_) @object name: (identifier) @member)

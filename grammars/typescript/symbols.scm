@@ -6,7 +6,8 @@
 
 (function_declaration
   name: (identifier) @name
-  parameters: (formal_parameters) @signature) @definition.function @scope.function
+  parameters: (formal_parameters) @signature
+  return_type: (type_annotation (_) @returns)?) @definition.function @scope.function
 
 (generator_function_declaration
   name: (identifier) @name
@@ -41,7 +42,8 @@
 
 (method_definition
   name: [(property_identifier) (private_property_identifier)] @name
-  parameters: (formal_parameters) @signature) @definition.method @scope.function
+  parameters: (formal_parameters) @signature
+  return_type: (type_annotation (_) @returns)?) @definition.method @scope.function
 
 (public_field_definition name: [(property_identifier) (private_property_identifier)] @name) @definition.variable
 
@@ -79,6 +81,26 @@
 
 (assignment_expression
   left: (member_expression object: (this) @object property: (property_identifier) @attribute.store))
+
+; ---- types of receivers ----------------------------------------------------------------------
+
+(variable_declarator name: (identifier) @typed.name type: (type_annotation (_) @typed.type))
+(variable_declarator name: (identifier) @made.name value: (new_expression constructor: (identifier) @made.class))
+(variable_declarator name: (identifier) @made.name value: (call_expression function: (_) @made.call))
+(required_parameter pattern: (identifier) @typed.name type: (type_annotation (_) @typed.type))
+(optional_parameter pattern: (identifier) @typed.name type: (type_annotation (_) @typed.type))
+(class_declaration name: (type_identifier) @field.owner
+  body: (class_body (public_field_definition name: (property_identifier) @field.name
+    type: (type_annotation (_) @field.type))))
+(class_declaration name: (type_identifier) @field.owner
+  body: (class_body (public_field_definition name: (property_identifier) @field.name
+    value: (new_expression constructor: (identifier) @field.type))))
+(class_declaration name: (type_identifier) @field.owner
+  body: (class_body (method_definition
+    parameters: (formal_parameters (required_parameter (accessibility_modifier)
+      pattern: (identifier) @field.name type: (type_annotation (_) @field.type))))))
+(class_declaration name: (type_identifier) @type.open (class_heritage (extends_clause)))
+(abstract_class_declaration name: (type_identifier) @type.open)
 
 ; ---- references and calls --------------------------------------------------------------------
 

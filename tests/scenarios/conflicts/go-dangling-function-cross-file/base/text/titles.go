@@ -1,0 +1,6 @@
+package text
+
+// Anchor is the fragment id of a heading.
+func Anchor(heading string) string {
+	return "#" + Slugify(heading)
+}

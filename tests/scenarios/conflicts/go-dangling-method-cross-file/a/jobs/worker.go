@@ -1,0 +1,13 @@
+package jobs
+
+import "log"
+
+// Drain runs every job of q with run, logging failures.
+func Drain(q *Queue, run func(Job) error) {
+	for q.Len() > 0 {
+		job, _ := q.Next()
+		if err := run(job); err != nil {
+			log.Printf("job %d (%s): %v", job.ID, job.Name, err)
+		}
+	}
+}

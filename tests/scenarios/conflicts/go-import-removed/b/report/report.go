@@ -1,0 +1,18 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Header writes a report's title, underlined.
+func Header(w io.Writer, title string) {
+	fmt.Fprintln(w, strings.ToUpper(title))
+	fmt.Fprintln(w, strings.Repeat("=", len(title)))
+}
+
+// Footer closes a report with a line of dashes.
+func Footer(w io.Writer, width int) {
+	fmt.Fprintln(w, strings.Repeat("-", width))
+}

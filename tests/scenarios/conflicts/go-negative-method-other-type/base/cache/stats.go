@@ -1,0 +1,11 @@
+package cache
+
+// Stats counts hits and misses.
+type Stats struct {
+	Hits, Misses int
+}
+
+// Purge sets the counters back to zero.
+func (s *Stats) Purge() {
+	s.Hits, s.Misses = 0, 0
+}

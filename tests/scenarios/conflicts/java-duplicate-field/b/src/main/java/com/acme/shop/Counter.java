@@ -1,0 +1,12 @@
+package com.acme.shop;
+
+/** Counts page views. */
+public class Counter {
+    private long count;
+    private long since;
+    private long total;
+
+    public void hit() {
+        count++;
+    }
+}

@@ -1,0 +1,32 @@
+package com.acme.shop;
+
+import java.util.List;
+
+/** Places orders against the inventory. */
+public class OrderService {
+    private final Inventory inventory;
+
+    public OrderService(Inventory inventory) {
+        this.inventory = inventory;
+    }
+
+    public boolean canPlace(String sku, int quantity) {
+        return inventory.available(sku) >= quantity;
+    }
+
+    public int countAvailable(List<String> skus) {
+        int n = 0;
+        for (String sku : skus) {
+            n += inventory.available(sku) > 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    public String summary(List<String> skus) {
+        StringBuilder restock = new StringBuilder();
+        for (String sku : skus) {
+            restock.append(sku).append('=').append(inventory.available(sku)).append('\n');
+        }
+        return restock.toString();
+    }
+}

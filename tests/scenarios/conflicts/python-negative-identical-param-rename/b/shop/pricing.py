@@ -1,0 +1,12 @@
+"""Prices of an order."""
+
+
+def line_total(price, count, discount):
+    return price * count * (1 - discount)
+
+
+def order_total(lines):
+    return sum(line_total(p, q, d) for p, q, d in lines)
+
+def bulk_total(price):
+    return line_total(price, count=100, discount=0.2)

@@ -1,0 +1,11 @@
+//! The site's feed.
+
+use crate::pages::Page;
+
+pub fn titles(pages: &[Page]) -> Vec<String> {
+    pages.iter().map(|p| p.title.clone()).collect()
+}
+
+pub fn ids(pages: &[Page]) -> Vec<String> {
+    pages.iter().map(|p| crate::text::slugify(&p.title)).collect()
+}

@@ -1,0 +1,3 @@
+pub mod feed;
+pub mod pages;
+pub mod text;

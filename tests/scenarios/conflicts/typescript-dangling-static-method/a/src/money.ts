@@ -1,0 +1,11 @@
+export class Money {
+  private constructor(readonly cents: number) {}
+
+  static of(cents: number): Money {
+    return new Money(Math.round(cents));
+  }
+
+  plus(other: Money): Money {
+    return new Money(this.cents + other.cents);
+  }
+}

@@ -1,0 +1,20 @@
+import { Cart } from "./cart";
+import { formatPrice } from "./format";
+
+export class Checkout {
+  constructor(private readonly cart: Cart) {}
+
+  label(): string {
+    return `Total: ${formatPrice(this.cart.total())}`;
+  }
+}
+
+export function emptyCart(): Cart {
+  return new Cart();
+}
+
+export function removeAll(cart: Cart, skus: string[]): void {
+  for (const sku of skus) {
+    cart.remove(sku);
+  }
+}

@@ -1,0 +1,18 @@
+import { Cart } from "./cart";
+import { formatPrice } from "./format";
+
+export class Checkout {
+  constructor(private readonly cart: Cart) {}
+
+  label(): string {
+    return `Total: ${formatPrice(this.cart.total())}`;
+  }
+}
+
+export function emptyCart(): Cart {
+  return new Cart();
+}
+
+export function summary(cents: number, items: number): string {
+  return `${items} items, ${formatPrice(cents)}`;
+}
