@@ -11,13 +11,13 @@ import bisect
 import functools
 import importlib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from crdtspace.model.languages import profiles
+from crdtspace.model.languages import profile_named
+from crdtspace.model.languages import settings as all_settings
 
 # ---- language configuration ------------------------------------------------------------------
 
@@ -44,10 +44,10 @@ class Config:
 @functools.cache
 def language_config(name: str) -> Config | None:
     """The symbols configuration of a language, compiled once; None if it has no symbols query."""
-    profile = profiles().get(name)
+    profile = profile_named(name)
     if profile is None:
         return None
-    settings = tomllib.loads((profile.folder / "profile.toml").read_text(encoding="utf-8"))
+    settings = all_settings()[name][1]
     files = settings.get("symbols")
     if files is None:
         return None
@@ -80,18 +80,23 @@ def _split(language: Language, source: str) -> tuple[Query, Query]:
 
     Captures of one-capture patterns need no grouping, and `captures()` returns them at about
     half the cost of `matches()`; captures named with a leading "_" serve predicates only.
+    A pattern's captures are read from its text (compiling each pattern alone to ask cost
+    seconds per language), and the second query is compiled from the grouped patterns only.
     """
-    flat, grouped = Query(language, source), Query(language, source)
+    flat = Query(language, source)
     raw = source.encode("utf-8")
+    grouped: list[str] = []
     for i in range(flat.pattern_count):
-        text = raw[flat.start_byte_for_pattern(i) : flat.end_byte_for_pattern(i)]
-        alone = Query(language, text.decode("utf-8"))
-        names = {alone.capture_name(j) for j in range(alone.capture_count)}
-        if len({n for n in names if not n.startswith("_")}) == 1:
-            grouped.disable_pattern(i)
-        else:
+        text = raw[flat.start_byte_for_pattern(i) : flat.end_byte_for_pattern(i)].decode("utf-8")
+        names = {m.group(1) for m in _TOKENS.finditer(text) if m.group(1)}
+        if len({n for n in names if not n.startswith("_")}) != 1:
             flat.disable_pattern(i)
-    return flat, grouped
+            grouped.append(text)
+    return flat, Query(language, "\n".join(grouped))
+
+
+_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|;[^\n]*|@([\w.-]+)')
+"""A query's strings, comments and captures: only captures have group 1."""
 
 
 # ---- offsets ---------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from crdtspace.conflicts.findings import Conflict, Side, profile_value
 from crdtspace.model.document import Document
 from crdtspace.model.history import History
 from crdtspace.model.importing import TrackedFile, import_commit
-from crdtspace.model.languages import Profile, profile_for, profiles
+from crdtspace.model.languages import Profile, extensions, profile_for
 from crdtspace.model.layout import FileLayout, Span
 from crdtspace.model.links import sync
 from crdtspace.model.replica import Replica
@@ -577,5 +577,4 @@ def driver_config(python: str | None = None) -> dict[str, str]:
 
 def gitattributes_lines() -> list[str]:
     """The .gitattributes lines that route every supported language's files to the driver."""
-    extensions = sorted({ext for p in profiles().values() for ext in p.extensions})
-    return [f"*{ext} merge={DRIVER_NAME}" for ext in extensions]
+    return [f"*{ext} merge={DRIVER_NAME}" for ext in extensions()]
