@@ -5,7 +5,9 @@ The pipeline tries the cheapest strategy first and always ends in one that canno
 
 1. ``identical``: a side equals the base or both sides are equal; nothing to merge.
 2. ``git-line``: git's own line merge (the real ``git merge-file``). Kept unchanged when it is
-   clean, parses, and the semantic checks of the node model find nothing in it.
+   clean, parses, and the semantic checks of the node model find nothing in it; when a cheap
+   check of the three versions' units shows those checks cannot find anything
+   (`crdtspace.git.mergecheck`), the node model is not even built.
 3. ``structured``: the base is imported into an in-memory workspace, each side is written as
    one agent's whole-file edit on its own replica (re-keyed into node edits), the replicas
    sync and the conflict layer analyses the merge. Clean: the merged render. Conflicts: the
@@ -34,17 +36,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from crdtspace.conflicts.analysis import analysis_of
-from crdtspace.conflicts.findings import Conflict, Side, profile_value
-from crdtspace.model.document import Document
-from crdtspace.model.history import History
-from crdtspace.model.importing import TrackedFile, import_commit
 from crdtspace.model.languages import Profile, extensions, profile_for
-from crdtspace.model.layout import FileLayout, Span
-from crdtspace.model.links import sync
-from crdtspace.model.replica import Replica
-from crdtspace.model.versions import new_doc
+
+if TYPE_CHECKING:  # (the node model is imported where a merge needs it: git runs the driver
+    # once per file, in a process of its own, and most files never need it; see `_kept`)
+    from crdtspace.conflicts.findings import Conflict, Side
+    from crdtspace.model.document import Document
+    from crdtspace.model.history import History
+    from crdtspace.model.layout import FileLayout, Span
+    from crdtspace.model.replica import Replica
 
 __all__ = [
     "DRIVER_NAME",
@@ -149,6 +151,8 @@ def _structured(
                 if not profile.parses(text):
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
+            if _kept(base, left, right, profile, git_outcome):
+                return git_outcome
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
             return _decide(merged, git_outcome, profile, marker_size)
     except _Timeout:
@@ -157,6 +161,16 @@ def _structured(
         return _fallback(git_outcome, str(exc))
     except Exception as exc:  # the fallback that cannot fail: any internal error -> git
         return _fallback(git_outcome, f"internal error in the structured merge: {exc!r}")
+
+
+def _kept(base: str, left: str, right: str, profile: Profile, git_outcome: MergeOutcome) -> bool:
+    """Whether git's merge stands without the node model: clean, parsing, and no semantic
+    conflict can hide in it (what `_decide` would find, at a fraction of the cost)."""
+    if not git_outcome.clean or not profile.parses(git_outcome.text):
+        return False
+    from crdtspace.git.mergecheck import may_hide_conflict
+
+    return not may_hide_conflict(base, left, right, profile)
 
 
 def _bounded(work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcome) -> MergeOutcome:
@@ -220,6 +234,8 @@ def _decide(
     merged: _Structured, git_outcome: MergeOutcome, profile: Profile, marker_size: int
 ) -> MergeOutcome:
     """Keep git's clean line merge unless the node model sees a conflict in it."""
+    from crdtspace.conflicts.analysis import analysis_of
+
     analysis = analysis_of(merged.workspace)
     semantic = [c for c in analysis.conflicts if c.kind in SEMANTIC_KINDS]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
@@ -292,6 +308,12 @@ class _Structured:
 
     @classmethod
     def run(cls, base: str, left: str, right: str, path: str, deadline: float) -> _Structured:
+        from crdtspace.model.document import Document
+        from crdtspace.model.importing import TrackedFile, import_commit
+        from crdtspace.model.links import sync
+        from crdtspace.model.replica import Replica
+        from crdtspace.model.versions import new_doc
+
         update = import_commit(BASE_COMMIT, [TrackedFile(path, "100644", BASE_COMMIT, base, None)])
         base_doc = new_doc()
         base_doc.apply_update(update)
@@ -317,6 +339,9 @@ class _Structured:
     ) -> str:
         """The merged file with markers around structural conflicts and comments above
         semantic ones."""
+        from crdtspace.model.history import History
+        from crdtspace.model.layout import FileLayout
+
         document = self.workspace.document
         layout = FileLayout.build(document, self.path)
         history = History(document)
@@ -513,6 +538,8 @@ def take_side(text: str, side: str, marker_size: int = MARKER_SIZE) -> str:
 
 def _comment_prefix(profile: Profile) -> str:
     """The language's line comment (``line_comment`` in its profile.toml)."""
+    from crdtspace.conflicts.findings import profile_value
+
     value = profile_value(profile.name, "line_comment")
     return value if isinstance(value, str) and value else "//"
 
