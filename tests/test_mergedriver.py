@@ -370,6 +370,29 @@ def test_cli_kill_switch_is_plain_git(tmp_path: Path) -> None:
     assert (tmp_path / "A").read_text() == git_merge_file(BASE, left, right)[0]
 
 
+def test_git_s_calls_skip_typer_and_anything_else_reaches_it(tmp_path: Path) -> None:
+    from crdtspace.cli import gitdriver
+
+    assert gitdriver.main(["--help"]) is None
+    assert gitdriver.main(["O", "A", "B", "m.py", "--colour"]) is None
+    assert gitdriver.main(["O", "A", "B"]) is None
+    assert gitdriver.main(["O", "A", "B", "m.py", "--marker-size", "x"]) is None
+    left, right = BASE.replace("return 2", "return 3"), BASE.replace("return 2", "return 4")
+    for name, text in (("O", BASE), ("A", left), ("B", right)):
+        (tmp_path / name).write_text(text)
+    files = [str(tmp_path / n) for n in "OAB"]
+    assert gitdriver.main([*files, "m.py", "--marker-size=9", "--timeout", "5"]) == 1
+    assert "<<<<<<<<< left\n" in (tmp_path / "A").read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "crdtspace", "merge-driver", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "%O" in done.stdout
+
+
 # -- a real git merge -----------------------------------------------------------------------
 
 
