@@ -6,7 +6,8 @@ the cause changed:
 
 - a name one side took away (it renamed or deleted the unit so named, or edited an import
   statement that bound it) that the other side brought into a unit's text
-  (``dangling-reference``, ``import-removed``);
+  (``dangling-reference``, ``import-removed``); not into an import statement, whose names are
+  bindings, never uses of another's (a use that is there resolves to its own import);
 - parameters one side changed in a unit it edited, and a line the other side added to a unit
   that calls the name (``signature-mismatch``);
 - one name both sides gave to a new or renamed unit (``duplicate-definition``).
@@ -78,13 +79,14 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
     """Two paired units (and their children, paired in turn)."""
     before, after = _own(base), _own(side)
     if before != after:
-        out.introduced |= _words(after) - _words(before)
         out.edited_words |= _words(before) | _words(after)
-        old_lines = {line.strip() for line in before.splitlines()}
-        new_lines = [line for line in after.splitlines() if line.strip() not in old_lines]
-        out.called_in_new_lines |= _called("\n".join(new_lines))
         if "import" in base.kind:
             out.removed |= _words(before)
+        else:
+            out.introduced |= _words(after) - _words(before)
+            old_lines = {line.strip() for line in before.splitlines()}
+            new_lines = [line for line in after.splitlines() if line.strip() not in old_lines]
+            out.called_in_new_lines |= _called("\n".join(new_lines))
     pairs, gone, added = _pair(base.children, side.children)
     for old, new in pairs:
         _compare(old, new, out)
@@ -108,10 +110,11 @@ def _gone(base: Seg, out: _Edits) -> None:
 def _added(side: Seg, out: _Edits) -> None:
     """A unit of the side with no partner in the base: new, renamed, moved or rewritten."""
     text = _own(side)
-    out.introduced |= _words(text)
     out.edited_words |= _words(text)
-    out.called_in_new_lines |= _called(text)
     out.named |= _name_words(side)
+    if "import" not in side.kind:
+        out.introduced |= _words(text)
+        out.called_in_new_lines |= _called(text)
     for child in side.children:
         _added(child, out)
 
