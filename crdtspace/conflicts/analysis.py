@@ -67,6 +67,9 @@ class Analyzer:
     _memo: dict[tuple[str, int], bool] = field(default_factory=dict)
     _words: WordIndex = field(default_factory=WordIndex)
     _malformed: tuple[object, list[Conflict]] = ((), [])
+    semantic: bool = True
+    """False: the semantic checks are left out (the merge driver, when its cheap check shows
+    they cannot find anything: `crdtspace.git.mergecheck`); the syntax check still runs."""
 
     def analyse(self) -> Analysis:
         ctx = Context(self.document)
@@ -110,6 +113,8 @@ class Analyzer:
             path = ctx.home(nid)
             if path:
                 by_file.setdefault(path, []).append(nid)
+        if not self.semantic:
+            return syntax(ctx, by_file)
         semantics = Semantics(ctx, edited, self._memo, self._words)
         removed = frozenset(semantics.removals)
         if removed != self._removed:

@@ -151,10 +151,11 @@ def _structured(
                 if not profile.parses(text):
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
-            if _kept(base, left, right, profile, git_outcome):
-                return git_outcome
+            semantic = _may_hide(base, left, right, profile)
+            if not semantic and git_outcome.clean and profile.parses(git_outcome.text):
+                return git_outcome  # what `_decide` would keep, without the node model
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
-            return _decide(merged, git_outcome, profile, marker_size)
+            return _decide(merged, git_outcome, profile, marker_size, semantic)
     except _Timeout:
         return _fallback(git_outcome, f"the structured merge took longer than {timeout:g} s")
     except _Unplaceable as exc:
@@ -163,14 +164,13 @@ def _structured(
         return _fallback(git_outcome, f"internal error in the structured merge: {exc!r}")
 
 
-def _kept(base: str, left: str, right: str, profile: Profile, git_outcome: MergeOutcome) -> bool:
-    """Whether git's merge stands without the node model: clean, parsing, and no semantic
-    conflict can hide in it (what `_decide` would find, at a fraction of the cost)."""
-    if not git_outcome.clean or not profile.parses(git_outcome.text):
-        return False
+def _may_hide(base: str, left: str, right: str, profile: Profile) -> bool:
+    """Whether the semantic checks could find a conflict between the sides (a cheap check of
+    their units, `crdtspace.git.mergecheck`): when not, git's clean merge is kept without the
+    node model, and a structured merge skips those checks (and their symbols queries)."""
     from crdtspace.git.mergecheck import may_hide_conflict
 
-    return not may_hide_conflict(base, left, right, profile)
+    return may_hide_conflict(base, left, right, profile)
 
 
 def _bounded(work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcome) -> MergeOutcome:
@@ -231,12 +231,18 @@ def _fallback(git_outcome: MergeOutcome, reason: str) -> MergeOutcome:
 
 
 def _decide(
-    merged: _Structured, git_outcome: MergeOutcome, profile: Profile, marker_size: int
+    merged: _Structured,
+    git_outcome: MergeOutcome,
+    profile: Profile,
+    marker_size: int,
+    checks: bool = True,
 ) -> MergeOutcome:
-    """Keep git's clean line merge unless the node model sees a conflict in it."""
-    from crdtspace.conflicts.analysis import analysis_of
+    """Keep git's clean line merge unless the node model sees a conflict in it (the semantic
+    checks only when `checks`: they cannot find one otherwise)."""
+    from crdtspace.conflicts.analysis import Analyzer
 
-    analysis = analysis_of(merged.workspace)
+    merged.workspace.flush()
+    analysis = Analyzer(merged.workspace.document, semantic=checks).analyse()
     semantic = [c for c in analysis.conflicts if c.kind in SEMANTIC_KINDS]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
     notes = tuple(f"{c.kind}: {c.message}" for c in (*analysis.notices, *analysis.broken))
