@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
-import select
 import signal
 import subprocess
 import sys
@@ -183,6 +181,9 @@ def _bounded(work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcom
     signal and the checks bound it."""
     if not hasattr(os, "fork") or threading.active_count() != 1 or timeout <= 0:
         return work()
+    import pickle  # (here: only versions over FORK_ABOVE come this way)
+    import select
+
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
