@@ -21,6 +21,8 @@ compiled bytecode is cached (in a temporary PYTHONPYCACHEPREFIX, written by a fi
 as an installed package has it, even where PYTHONDONTWRITEBYTECODE is set. Besides
 the scenarios, ``--history`` (default: this checkout's repository) adds real merges: every file
 both parents of a merge commit changed, in a language crdtspace knows (base = their merge base).
+``--baseline DIR`` times another checkout's driver in turn with this one's (say, an export of an
+older commit: ``git archive COMMIT crdtspace grammars | tar -x -C DIR``).
 """
 
 from __future__ import annotations
@@ -128,14 +130,18 @@ def _timed(
     return time.perf_counter() - began, done.returncode
 
 
-def per_process(merges: list[Merge], rounds: int) -> list[dict[str, Any]]:
-    """The driver as git runs it against `git merge-file` as a process, per merge."""
+def per_process(
+    merges: list[Merge], rounds: int, baseline: Path | None = None
+) -> list[dict[str, Any]]:
+    """The driver as git runs it against `git merge-file` as a process, per merge; with a
+    `baseline` (another checkout), its driver too, timed in turn with the others."""
     driver = driver_command()
     rows = []
     with tempfile.TemporaryDirectory(prefix="crdtspace-bench-") as folder:
         work = Path(folder)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        old_env = {**env, "PYTHONPATH": str(baseline), "PYTHONPYCACHEPREFIX": str(work / "old")}
         for number, merge in enumerate(merges):
             progress(f"[{number + 1}/{len(merges)}] {merge.name}")
             for name, text in (("O", merge.base), ("B", merge.right)):
@@ -144,15 +150,19 @@ def per_process(merges: list[Merge], rounds: int) -> list[dict[str, Any]]:
             command = driver
             for key, value in fill.items():
                 command = command.replace(key, value)
-            ours, theirs = [], []
+            ours, theirs, olds = [], [], []
             code = git_code = 0
             if number == 0:  # (untimed: writes the bytecode cache)
-                (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
-                _timed(command, work, True, env)
+                for variant in (env, old_env) if baseline else (env,):
+                    (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
+                    _timed(command, work, True, variant)
             for _ in range(rounds):
                 (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
                 seconds, code = _timed(command, work, True, env)
                 ours.append(seconds)
+                if baseline is not None:
+                    (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
+                    olds.append(_timed(command, work, True, old_env)[0])
                 (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
                 seconds, git_code = _timed(["git", "merge-file", "A", "O", "B"], work, False)
                 theirs.append(seconds)
@@ -165,6 +175,8 @@ def per_process(merges: list[Merge], rounds: int) -> list[dict[str, Any]]:
                     "git_ms": statistics.median(theirs) * 1000,
                 }
             )
+            if olds:
+                rows[-1]["baseline_ms"] = statistics.median(olds) * 1000
     return rows
 
 
@@ -195,6 +207,9 @@ def summary(source: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 ),
             }
         )
+        if all("baseline_ms" in r for r in group):
+            old = statistics.median(r["baseline_ms"] for r in group)
+            out[-1].update(baseline_ms_p50=old, baseline_ratio=old / theirs)
     return out
 
 
@@ -215,15 +230,21 @@ def main() -> None:
         "--history", type=Path, default=ROOT, help="a repository whose merge commits add merges"
     )
     p.add_argument("--only", choices=("quality", "process"), help="run one of the two parts")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (its PYTHONPATH) whose driver is timed in turn with this one's",
+    )
     args = p.parse_args()
     if args.only != "process":
         report(run(args.rounds), as_json=args.json, title="Merge driver vs git merge-file")
     if args.only == "quality" or args.process_rounds <= 0:
         return
-    rows = summary("scenarios", per_process(scenario_merges(), args.process_rounds))
+    rounds, baseline = args.process_rounds, args.baseline
+    rows = summary("scenarios", per_process(scenario_merges(), rounds, baseline))
     real = history_merges(args.history) if (args.history / ".git").exists() else []
     if real:
-        rows += summary(f"history of {args.history.name}", per_process(real, args.process_rounds))
+        rows += summary(f"history of {args.history.name}", per_process(real, rounds, baseline))
     if not args.json:
         print()
     report(rows, as_json=args.json, title="Per process, as git runs the driver (ms, medians)")
