@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from crdtspace.model.languages import Profile
 from crdtspace.model.segment import Seg, segment_module
 
-__all__ = ["may_hide_conflict"]
+__all__ = ["may_hide_between", "may_hide_conflict"]
 
 _WORD = re.compile(r"[\w$]+")
 _CALLED = re.compile(r"([\w$]+)\s*(?:[(<\[!`]|::)|\bnew\s+([\w$]+)")
@@ -54,8 +54,11 @@ class _Edits:
 def may_hide_conflict(base: str, left: str, right: str, profile: Profile) -> bool:
     """Whether the node model could find a semantic conflict between `left` and `right`
     (edits of `base` in `profile`'s language); True also when a version cannot be cut."""
-    cut = [segment_module(text, profile) for text in (base, left, right)]
-    base_seg, left_seg, right_seg = cut
+    return may_hide_between(*(segment_module(text, profile) for text in (base, left, right)))
+
+
+def may_hide_between(base_seg: Seg | None, left_seg: Seg | None, right_seg: Seg | None) -> bool:
+    """`may_hide_conflict` of versions already cut (`segment_module`; None: it cannot be)."""
     if base_seg is None or left_seg is None or right_seg is None:
         return True
     ours, theirs = _Edits(), _Edits()

@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from crdtspace.model.languages import Profile, extensions, profile_for
+from crdtspace.model.segment import Seg, segment_module
 
 if TYPE_CHECKING:  # (the node model is imported where a merge needs it: git runs the driver
     # once per file, in a process of its own, and most files never need it; see `_kept`)
@@ -145,11 +146,14 @@ def _structured(
     began = time.monotonic()
     try:
         with _alarm(timeout):
-            for name, text in (("base", base), (LEFT, left), (RIGHT, right)):
-                if not profile.parses(text):
+            # (a version cut into units parses: only one that cannot be cut is parsed again)
+            units = [_cut(text, profile) for text in (base, left, right)]
+            names = ("base", LEFT, RIGHT)
+            for name, text, unit in zip(names, (base, left, right), units, strict=True):
+                if unit is None and not profile.parses(text):
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
-            semantic = _may_hide(base, left, right, profile)
+            semantic = _may_hide(units)
             if not semantic and git_outcome.clean and profile.parses(git_outcome.text):
                 return git_outcome  # what `_decide` would keep, without the node model
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
@@ -162,13 +166,22 @@ def _structured(
         return _fallback(git_outcome, f"internal error in the structured merge: {exc!r}")
 
 
-def _may_hide(base: str, left: str, right: str, profile: Profile) -> bool:
-    """Whether the semantic checks could find a conflict between the sides (a cheap check of
-    their units, `crdtspace.git.mergecheck`): when not, git's clean merge is kept without the
-    node model, and a structured merge skips those checks (and their symbols queries)."""
-    from crdtspace.git.mergecheck import may_hide_conflict
+def _cut(text: str, profile: Profile) -> Seg | None:
+    """The text cut into units, or None (it does not parse, or holds a lone surrogate)."""
+    try:
+        return segment_module(text, profile)
+    except UnicodeError:
+        return None
 
-    return may_hide_conflict(base, left, right, profile)
+
+def _may_hide(units: list[Seg | None]) -> bool:
+    """Whether the semantic checks could find a conflict between the sides (a cheap check of
+    the base's and the sides' units, `crdtspace.git.mergecheck`): when not, git's clean merge is
+    kept without the node model, and a structured merge skips those checks (and their symbols
+    queries)."""
+    from crdtspace.git.mergecheck import may_hide_between
+
+    return may_hide_between(*units)
 
 
 def _bounded(work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcome) -> MergeOutcome:
