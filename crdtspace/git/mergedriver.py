@@ -40,7 +40,7 @@ from crdtspace.model.languages import Profile, extensions, profile_for
 from crdtspace.model.segment import Seg, segment_module
 
 if TYPE_CHECKING:  # (the node model is imported where a merge needs it: git runs the driver
-    # once per file, in a process of its own, and most files never need it; see `_kept`)
+    # once per file, in a process of its own, and most files never need it; see `_may_hide`)
     from crdtspace.conflicts.findings import Conflict, Side
     from crdtspace.model.document import Document
     from crdtspace.model.history import History
@@ -153,11 +153,11 @@ def _structured(
                 if unit is None and not profile.parses(text):
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
-            semantic = _may_hide(units)
-            if not semantic and git_outcome.clean and profile.parses(git_outcome.text):
+            checks = _may_hide(units)
+            if not checks and git_outcome.clean and profile.parses(git_outcome.text):
                 return git_outcome  # what `_decide` would keep, without the node model
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
-            return _decide(merged, git_outcome, profile, marker_size, semantic)
+            return _decide(merged, git_outcome, profile, marker_size, checks)
     except _Timeout:
         return _fallback(git_outcome, f"the structured merge took longer than {timeout:g} s")
     except _Unplaceable as exc:
