@@ -11,17 +11,36 @@ Left and Right from Base. Each merge is counted once:
 
 Time per merge is the median wall time of one merge (git's includes writing three temporary
 files and running git; crdtspace's includes its own git line merge).
+
+Per process (issue 16): git runs the driver once per conflicting file, in a process of its own,
+so the second table times that: for each case, the command `hooks install` registers
+(``driver_command``, through ``sh -c`` with %O %A %B %P %L filled in, as git runs it) and
+``git merge-file`` as a process, alternately, ``--process-rounds`` times each; the median per
+case, then over the cases git merged cleanly and those it did not, with their ratio. Python's
+compiled bytecode is cached (in a temporary PYTHONPYCACHEPREFIX, written by a first untimed run)
+as an installed package has it, even where PYTHONDONTWRITEBYTECODE is set. Besides
+the scenarios, ``--history`` (default: this checkout's repository) adds real merges: every file
+both parents of a merge commit changed, in a language crdtspace knows (base = their merge base).
+``--baseline DIR`` times another checkout's driver in turn with this one's (say, an export of an
+older commit: ``git archive COMMIT crdtspace grammars | tar -x -C DIR``).
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import statistics
+import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from _common import parser, report  # _common also makes the checkout importable
+from _common import ROOT, parser, progress, report  # _common also makes the checkout importable
 
-from crdtspace.git.mergedriver import git_merge_file, merge_files
+from crdtspace.git.mergedriver import driver_command, git_merge_file, merge_files
+from crdtspace.model.languages import extensions
 
 
 def _verdict(clean: bool, text: str, expected: str, must_conflict: bool) -> str:
@@ -65,11 +84,170 @@ def run(rounds: int) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+# -- per process, as git runs the driver ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One file's 3-way merge: a scenario, or a file both sides of a real merge changed."""
+
+    name: str
+    path: str
+    base: str
+    left: str
+    right: str
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+    return done.stdout.decode("utf-8", "surrogateescape") if done.returncode == 0 else ""
+
+
+def history_merges(repo: Path) -> list[Merge]:
+    """Every file of a known language that both parents of a merge commit changed."""
+    known = tuple(extensions())
+    out = []
+    for commit in _git(repo, "rev-list", "--merges", "HEAD").split():
+        parents = _git(repo, "rev-list", "--parents", "-n1", commit).split()[1:]
+        base = _git(repo, "merge-base", *parents).strip() if len(parents) == 2 else ""
+        if not base:
+            continue
+        changed = [set(_git(repo, "diff", "--name-only", base, p).split()) for p in parents]
+        for path in sorted(changed[0] & changed[1]):
+            if not path.endswith(known):
+                continue
+            texts = [_git(repo, "show", f"{rev}:{path}") for rev in (base, *parents)]
+            if all(texts) and len(set(texts)) == 3:
+                out.append(Merge(f"{commit[:8]}:{path}", path, *texts))
+    return out
+
+
+def _timed(
+    command: str | list[str], cwd: Path, shell: bool, env: dict[str, str] | None = None
+) -> tuple[float, int]:
+    began = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, shell=shell, env=env, capture_output=True, check=False)
+    return time.perf_counter() - began, done.returncode
+
+
+def per_process(
+    merges: list[Merge], rounds: int, baseline: Path | None = None
+) -> list[dict[str, Any]]:
+    """The driver as git runs it against `git merge-file` as a process, per merge; with a
+    `baseline` (another checkout), its driver too, timed in turn with the others."""
+    driver = driver_command()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="crdtspace-bench-") as folder:
+        work = Path(folder)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        old_env = {**env, "PYTHONPATH": str(baseline), "PYTHONPYCACHEPREFIX": str(work / "old")}
+        for number, merge in enumerate(merges):
+            progress(f"[{number + 1}/{len(merges)}] {merge.name}")
+            for name, text in (("O", merge.base), ("B", merge.right)):
+                (work / name).write_bytes(text.encode("utf-8", "surrogateescape"))
+            fill = {"%O": "O", "%A": "A", "%B": "B", "%P": shlex.quote(merge.path), "%L": "7"}
+            command = driver
+            for key, value in fill.items():
+                command = command.replace(key, value)
+            ours, theirs, olds = [], [], []
+            code = git_code = 0
+            if number == 0:  # (untimed: writes the bytecode cache)
+                for variant in (env, old_env) if baseline else (env,):
+                    (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
+                    _timed(command, work, True, variant)
+            for _ in range(rounds):
+                (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
+                seconds, code = _timed(command, work, True, env)
+                ours.append(seconds)
+                if baseline is not None:
+                    (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
+                    olds.append(_timed(command, work, True, old_env)[0])
+                (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
+                seconds, git_code = _timed(["git", "merge-file", "A", "O", "B"], work, False)
+                theirs.append(seconds)
+            rows.append(
+                {
+                    "name": merge.name,
+                    "git_clean": git_code == 0,
+                    "driver_clean": code == 0,
+                    "driver_ms": statistics.median(ours) * 1000,
+                    "git_ms": statistics.median(theirs) * 1000,
+                }
+            )
+            if olds:
+                rows[-1]["baseline_ms"] = statistics.median(olds) * 1000
+    return rows
+
+
+def summary(source: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Medians over the merges git merged cleanly, those it did not, and all of them."""
+    out = []
+    groups = (
+        ("git clean", [r for r in rows if r["git_clean"]]),
+        ("git conflicts", [r for r in rows if not r["git_clean"]]),
+        ("all", rows),
+    )
+    for label, group in groups:
+        if not group:
+            continue
+        ours = statistics.median(r["driver_ms"] for r in group)
+        theirs = statistics.median(r["git_ms"] for r in group)
+        out.append(
+            {
+                "merges": source,
+                "files": label,
+                "count": len(group),
+                "driver_clean": sum(r["driver_clean"] for r in group),
+                "driver_ms_p50": ours,
+                "git_merge_file_ms_p50": theirs,
+                "ratio": ours / theirs,
+                "ratio_p50_per_file": statistics.median(
+                    r["driver_ms"] / r["git_ms"] for r in group
+                ),
+            }
+        )
+        if all("baseline_ms" in r for r in group):
+            old = statistics.median(r["baseline_ms"] for r in group)
+            out[-1].update(baseline_ms_p50=old, baseline_ratio=old / theirs)
+    return out
+
+
+def scenario_merges() -> list[Merge]:
+    from tests.test_mergedriver import MERGE_SCENARIOS, load_cases
+
+    cases = load_cases(MERGE_SCENARIOS) + load_cases(MERGE_SCENARIOS / "failing")
+    return [Merge(c.name, c.path, c.base, c.left, c.right) for c in cases]
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3, help="merges timed per case and tool")
+    p.add_argument(
+        "--process-rounds", type=int, default=3, help="processes timed per merge and tool (0: none)"
+    )
+    p.add_argument(
+        "--history", type=Path, default=ROOT, help="a repository whose merge commits add merges"
+    )
+    p.add_argument("--only", choices=("quality", "process"), help="run one of the two parts")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (its PYTHONPATH) whose driver is timed in turn with this one's",
+    )
     args = p.parse_args()
-    report(run(args.rounds), as_json=args.json, title="Merge driver vs git merge-file")
+    if args.only != "process":
+        report(run(args.rounds), as_json=args.json, title="Merge driver vs git merge-file")
+    if args.only == "quality" or args.process_rounds <= 0:
+        return
+    rounds, baseline = args.process_rounds, args.baseline
+    rows = summary("scenarios", per_process(scenario_merges(), rounds, baseline))
+    real = history_merges(args.history) if (args.history / ".git").exists() else []
+    if real:
+        rows += summary(f"history of {args.history.name}", per_process(real, rounds, baseline))
+    if not args.json:
+        print()
+    report(rows, as_json=args.json, title="Per process, as git runs the driver (ms, medians)")
 
 
 if __name__ == "__main__":

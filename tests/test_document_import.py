@@ -101,9 +101,11 @@ def test_the_import_client_id_depends_on_the_grammar_versions(
     commit = "ab" * 20
     before = importing.import_client_id(commit)
     assert before == importing.import_client_id(commit)
-    bumped = {
-        name: dataclasses.replace(p, version=p.version + 1) if name == "rust" else p
-        for name, p in languages.profiles().items()
-    }
-    monkeypatch.setattr(importing, "profiles", lambda: bumped)
+    profiles = languages.profiles()
+    assert languages.profile_keys() == sorted(p.key for p in profiles.values())
+    bumped = sorted(
+        (dataclasses.replace(p, version=p.version + 1) if name == "rust" else p).key
+        for name, p in profiles.items()
+    )
+    monkeypatch.setattr(importing, "profile_keys", lambda: bumped)
     assert importing.import_client_id(commit) != before

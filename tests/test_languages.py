@@ -266,3 +266,18 @@ def test_a_parse_cut_short_at_any_read_never_crashes(
             assert tree is None
         if tree is not None:  # not cut: the tree of the whole text
             assert str(tree.root_node) == str(profile.parser().parse(src).root_node)
+
+
+def test_a_path_loads_only_its_own_grammar() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from crdtspace.model import languages\n"
+        "assert languages.profile_for('main.go').name == 'go'\n"
+        "assert languages.extensions() and languages.profile_keys()\n"
+        "print(*sorted({m.split('.')[0] for m in sys.modules if m.startswith('tree_sitter_')}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["tree_sitter_go"]

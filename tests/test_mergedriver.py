@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.git import mergedriver
+from crdtspace.git.mergecheck import may_hide_conflict
 from crdtspace.git.mergedriver import (
+    SEMANTIC_KINDS,
     MergeOutcome,
     driver_command,
     driver_config,
@@ -248,6 +251,67 @@ def test_take_side_keeps_one_side_of_every_block() -> None:
     assert take_side(text, "right") == "a\nr\nz\n"
 
 
+# -- keeping git's clean merge without the node model ----------------------------------------
+
+
+@pytest.mark.parametrize("case", WORKING + FAILING, ids=[c.name for c in WORKING + FAILING])
+def test_the_cheap_check_gives_what_the_node_model_gives(
+    case: MergeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = case.merge()
+    monkeypatch.setattr(mergedriver, "_may_hide", lambda *args: True)
+    slow = case.merge()
+    assert (fast.text, fast.clean, fast.conflicts) == (slow.text, slow.clean, slow.conflicts)
+
+
+@pytest.mark.parametrize("case", WORKING + FAILING, ids=[c.name for c in WORKING + FAILING])
+def test_the_cheap_check_never_misses_a_semantic_conflict(case: MergeCase) -> None:
+    """Whatever git does with the case: a semantic conflict the node model finds is one the
+    cheap check says may hide."""
+    merged = mergedriver._Structured.run(case.base, case.left, case.right, case.path, 1e12)
+    found = [c for c in analysis_of(merged.workspace).conflicts if c.kind in SEMANTIC_KINDS]
+    profile = profile_for(case.path)
+    assert profile is not None
+    if found:
+        assert may_hide_conflict(case.base, case.left, case.right, profile)
+
+
+def test_a_clean_merge_of_unrelated_edits_builds_no_node_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fail(*args: object) -> None:
+        raise AssertionError("the node model was built")
+
+    monkeypatch.setattr(mergedriver._Structured, "run", fail)
+    left = BASE.replace("return 1", "return 10")
+    right = BASE.replace("return 2", "return 20")
+    outcome = merge_files(BASE, left, right, "m.py")
+    assert (outcome.method, outcome.clean) == ("git-line", True)
+    assert outcome.text == git_merge_file(BASE, left, right)[0]
+
+
+CALLS_A = BASE + "\n\ndef c():\n    return a()\n"
+IMPORTS = "import os\n\n\n" + BASE
+
+
+@pytest.mark.parametrize(
+    ("base", "left", "right"),
+    [
+        (BASE, BASE.replace("def a(", "def first("), CALLS_A),
+        (BASE, BASE.replace("def a():", "def a(x):"), CALLS_A),
+        (BASE, BASE + "\n\ndef c():\n    return 3\n", BASE.replace("def b(", "def c(")),
+        (IMPORTS, BASE, IMPORTS.replace("return 2", "return os.sep")),
+    ],
+    ids=["rename-and-call", "parameters-and-call", "two-new-names", "import-and-use"],
+)
+def test_the_cheap_check_sees_each_cause_and_use(base: str, left: str, right: str) -> None:
+    profile = profile_for("m.py")
+    assert profile is not None
+    assert may_hide_conflict(base, left, right, profile)
+    assert may_hide_conflict(base, right, left, profile)
+    assert not may_hide_conflict(base, base, right, profile)
+
+
 # -- registration ---------------------------------------------------------------------------
 
 
@@ -304,6 +368,29 @@ def test_cli_kill_switch_is_plain_git(tmp_path: Path) -> None:
     left, right = BASE + "\n\ndef c():\n    return 3\n", BASE + "\n\ndef d():\n    return 4\n"
     assert _driver(tmp_path, BASE, left, right, CRDTSPACE_MERGE_DRIVER="off") == 1
     assert (tmp_path / "A").read_text() == git_merge_file(BASE, left, right)[0]
+
+
+def test_git_s_calls_skip_typer_and_anything_else_reaches_it(tmp_path: Path) -> None:
+    from crdtspace.cli import gitdriver
+
+    assert gitdriver.main(["--help"]) is None
+    assert gitdriver.main(["O", "A", "B", "m.py", "--colour"]) is None
+    assert gitdriver.main(["O", "A", "B"]) is None
+    assert gitdriver.main(["O", "A", "B", "m.py", "--marker-size", "x"]) is None
+    left, right = BASE.replace("return 2", "return 3"), BASE.replace("return 2", "return 4")
+    for name, text in (("O", BASE), ("A", left), ("B", right)):
+        (tmp_path / name).write_text(text)
+    files = [str(tmp_path / n) for n in "OAB"]
+    assert gitdriver.main([*files, "m.py", "--marker-size=9", "--timeout", "5"]) == 1
+    assert "<<<<<<<<< left\n" in (tmp_path / "A").read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "crdtspace", "merge-driver", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "%O" in done.stdout
 
 
 # -- a real git merge -----------------------------------------------------------------------

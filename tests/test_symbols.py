@@ -642,3 +642,29 @@ def test_a_receiver_rebound_through_global_or_nonlocal_is_not_guessed() -> None:
     )
     for ref in refs(found, "put"):
         assert (resolve(found, ref).status, resolve(found, ref).member_of) == ("unknown", "")
+
+
+@pytest.mark.parametrize(
+    "language", ["go", "java", "javascript", "python", "rust", "tsx", "typescript"]
+)
+def test_the_query_is_cut_into_the_patterns_tree_sitter_sees(language: str) -> None:
+    from tree_sitter import Query
+
+    from crdtspace.conflicts.symbolquery import patterns
+    from crdtspace.model.languages import profile_named, settings
+
+    folder, config = settings()[language]
+    files = config["symbols"] if isinstance(config["symbols"], list) else [config["symbols"]]
+    source = "\n".join((folder / f).read_text(encoding="utf-8") for f in files)
+    profile = profile_named(language)
+    assert profile is not None
+    query = Query(profile.language, source)
+    raw = source.encode("utf-8")
+    compiled = [
+        raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)].decode("utf-8")
+        for i in range(query.pattern_count)
+    ]
+    cut = patterns(source)
+    assert len(cut) == len(compiled)
+    for text, expected in zip(cut, compiled, strict=True):
+        assert text.startswith(expected.strip())

@@ -89,7 +89,13 @@ __all__ = ["COMMANDS", "NAMES", "app", "load", "main", "registered"]
 
 def main() -> None:
     """The `crdtspace` command: through the workspace service when one runs (fast: see
-    `crdtspace.cli.remote`), else here."""
+    `crdtspace.cli.remote`), else here; git's calls of the merge driver without typer."""
+    if sys.argv[1:2] == ["merge-driver"]:
+        from crdtspace.cli import gitdriver
+
+        driven = gitdriver.main(sys.argv[2:])
+        if driven is not None:
+            sys.exit(driven)
     from crdtspace.cli import remote
 
     code = remote.run(sys.argv[1:])

@@ -16,8 +16,8 @@ import weakref
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from crdtspace.conflicts.documentsymbols import WordIndex
 from crdtspace.conflicts.findings import (
     BROKEN,
     CONFLICT,
@@ -32,12 +32,14 @@ from crdtspace.conflicts.findings import (
     make,
     node_findings,
 )
-from crdtspace.conflicts.semantics import Semantics
 from crdtspace.model.document import Document
 from crdtspace.model.history import branches, concurrent, creation
 from crdtspace.model.languages import profile_for
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.replica import Replica
+
+if TYPE_CHECKING:  # (imported where the semantic checks run: the merge driver often skips them)
+    from crdtspace.conflicts.documentsymbols import WordIndex
 
 ORDER = {CONFLICT: 0, BROKEN: 1, NOTICE: 2}
 _ANALYZERS: weakref.WeakKeyDictionary[Replica, Analyzer] = weakref.WeakKeyDictionary()
@@ -65,8 +67,11 @@ class Analyzer:
     )
     _removed: frozenset[str] = frozenset()
     _memo: dict[tuple[str, int], bool] = field(default_factory=dict)
-    _words: WordIndex = field(default_factory=WordIndex)
+    _words: WordIndex | None = None
     _malformed: tuple[object, list[Conflict]] = ((), [])
+    semantic: bool = True
+    """False: the semantic checks are left out (the merge driver, when its cheap check shows
+    they cannot find anything: `crdtspace.git.mergecheck`); the syntax check still runs."""
 
     def analyse(self) -> Analysis:
         ctx = Context(self.document)
@@ -110,6 +115,13 @@ class Analyzer:
             path = ctx.home(nid)
             if path:
                 by_file.setdefault(path, []).append(nid)
+        if not self.semantic:
+            return syntax(ctx, by_file)
+        from crdtspace.conflicts.documentsymbols import WordIndex
+        from crdtspace.conflicts.semantics import Semantics
+
+        if self._words is None:
+            self._words = WordIndex()
         semantics = Semantics(ctx, edited, self._memo, self._words)
         removed = frozenset(semantics.removals)
         if removed != self._removed:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -39,7 +38,7 @@ from crdtspace.model.history import (
     overlapping,
     same_texts,
 )
-from crdtspace.model.languages import profile_for, profiles
+from crdtspace.model.languages import profile_for, settings
 from crdtspace.model.layout import FileLayout
 from crdtspace.model.logentry import LogEntry
 
@@ -162,11 +161,8 @@ def profile_value(language: str, key: str) -> object:
     ``package_scope`` (true: files of one directory share one scope: Go, Java), ``overloads``
     ("signatures": several bodies with different parameters, Java; "declarations": bodiless
     overload signatures before one body, TypeScript)."""
-    profile = profiles().get(language)
-    if profile is None:
-        return None
-    config = tomllib.loads((profile.folder / "profile.toml").read_text(encoding="utf-8"))
-    return config.get(key)
+    found = settings().get(language)
+    return found[1].get(key) if found is not None else None
 
 
 def profile_flag(language: str, key: str) -> bool:

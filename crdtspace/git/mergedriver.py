@@ -5,7 +5,9 @@ The pipeline tries the cheapest strategy first and always ends in one that canno
 
 1. ``identical``: a side equals the base or both sides are equal; nothing to merge.
 2. ``git-line``: git's own line merge (the real ``git merge-file``). Kept unchanged when it is
-   clean, parses, and the semantic checks of the node model find nothing in it.
+   clean, parses, and the semantic checks of the node model find nothing in it; when a cheap
+   check of the three versions' units shows those checks cannot find anything
+   (`crdtspace.git.mergecheck`), the node model is not even built.
 3. ``structured``: the base is imported into an in-memory workspace, each side is written as
    one agent's whole-file edit on its own replica (re-keyed into node edits), the replicas
    sync and the conflict layer analyses the merge. Clean: the merged render. Conflicts: the
@@ -22,8 +24,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
-import select
 import signal
 import subprocess
 import sys
@@ -34,17 +34,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from crdtspace.conflicts.analysis import analysis_of
-from crdtspace.conflicts.findings import Conflict, Side, profile_value
-from crdtspace.model.document import Document
-from crdtspace.model.history import History
-from crdtspace.model.importing import TrackedFile, import_commit
-from crdtspace.model.languages import Profile, profile_for, profiles
-from crdtspace.model.layout import FileLayout, Span
-from crdtspace.model.links import sync
-from crdtspace.model.replica import Replica
-from crdtspace.model.versions import new_doc
+from crdtspace.model.languages import Profile, extensions, profile_for
+from crdtspace.model.segment import Seg, segment_module
+
+if TYPE_CHECKING:  # (the node model is imported where a merge needs it: git runs the driver
+    # once per file, in a process of its own, and most files never need it; see `_may_hide`)
+    from crdtspace.conflicts.findings import Conflict, Side
+    from crdtspace.model.document import Document
+    from crdtspace.model.history import History
+    from crdtspace.model.layout import FileLayout, Span
+    from crdtspace.model.replica import Replica
 
 __all__ = [
     "DRIVER_NAME",
@@ -145,18 +146,42 @@ def _structured(
     began = time.monotonic()
     try:
         with _alarm(timeout):
-            for name, text in (("base", base), (LEFT, left), (RIGHT, right)):
-                if not profile.parses(text):
+            # (a version cut into units parses: only one that cannot be cut is parsed again)
+            units = [_cut(text, profile) for text in (base, left, right)]
+            names = ("base", LEFT, RIGHT)
+            for name, text, unit in zip(names, (base, left, right), units, strict=True):
+                if unit is None and not profile.parses(text):
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
+            checks = _may_hide(units)
+            if not checks and git_outcome.clean and profile.parses(git_outcome.text):
+                return git_outcome  # what `_decide` would keep, without the node model
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
-            return _decide(merged, git_outcome, profile, marker_size)
+            return _decide(merged, git_outcome, profile, marker_size, checks)
     except _Timeout:
         return _fallback(git_outcome, f"the structured merge took longer than {timeout:g} s")
     except _Unplaceable as exc:
         return _fallback(git_outcome, str(exc))
     except Exception as exc:  # the fallback that cannot fail: any internal error -> git
         return _fallback(git_outcome, f"internal error in the structured merge: {exc!r}")
+
+
+def _cut(text: str, profile: Profile) -> Seg | None:
+    """The text cut into units, or None (it does not parse, or holds a lone surrogate)."""
+    try:
+        return segment_module(text, profile)
+    except UnicodeError:
+        return None
+
+
+def _may_hide(units: list[Seg | None]) -> bool:
+    """Whether the semantic checks could find a conflict between the sides (a cheap check of
+    the base's and the sides' units, `crdtspace.git.mergecheck`): when not, git's clean merge is
+    kept without the node model, and a structured merge skips those checks (and their symbols
+    queries)."""
+    from crdtspace.git.mergecheck import may_hide_between
+
+    return may_hide_between(*units)
 
 
 def _bounded(work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcome) -> MergeOutcome:
@@ -169,6 +194,9 @@ def _bounded(work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcom
     signal and the checks bound it."""
     if not hasattr(os, "fork") or threading.active_count() != 1 or timeout <= 0:
         return work()
+    import pickle  # (here: only versions over FORK_ABOVE come this way)
+    import select
+
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
@@ -217,10 +245,18 @@ def _fallback(git_outcome: MergeOutcome, reason: str) -> MergeOutcome:
 
 
 def _decide(
-    merged: _Structured, git_outcome: MergeOutcome, profile: Profile, marker_size: int
+    merged: _Structured,
+    git_outcome: MergeOutcome,
+    profile: Profile,
+    marker_size: int,
+    checks: bool = True,
 ) -> MergeOutcome:
-    """Keep git's clean line merge unless the node model sees a conflict in it."""
-    analysis = analysis_of(merged.workspace)
+    """Keep git's clean line merge unless the node model sees a conflict in it (the semantic
+    checks only when `checks`: they cannot find one otherwise)."""
+    from crdtspace.conflicts.analysis import Analyzer
+
+    merged.workspace.flush()
+    analysis = Analyzer(merged.workspace.document, semantic=checks).analyse()
     semantic = [c for c in analysis.conflicts if c.kind in SEMANTIC_KINDS]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
     notes = tuple(f"{c.kind}: {c.message}" for c in (*analysis.notices, *analysis.broken))
@@ -292,6 +328,12 @@ class _Structured:
 
     @classmethod
     def run(cls, base: str, left: str, right: str, path: str, deadline: float) -> _Structured:
+        from crdtspace.model.document import Document
+        from crdtspace.model.importing import TrackedFile, import_commit
+        from crdtspace.model.links import sync
+        from crdtspace.model.replica import Replica
+        from crdtspace.model.versions import new_doc
+
         update = import_commit(BASE_COMMIT, [TrackedFile(path, "100644", BASE_COMMIT, base, None)])
         base_doc = new_doc()
         base_doc.apply_update(update)
@@ -317,6 +359,9 @@ class _Structured:
     ) -> str:
         """The merged file with markers around structural conflicts and comments above
         semantic ones."""
+        from crdtspace.model.history import History
+        from crdtspace.model.layout import FileLayout
+
         document = self.workspace.document
         layout = FileLayout.build(document, self.path)
         history = History(document)
@@ -513,6 +558,8 @@ def take_side(text: str, side: str, marker_size: int = MARKER_SIZE) -> str:
 
 def _comment_prefix(profile: Profile) -> str:
     """The language's line comment (``line_comment`` in its profile.toml)."""
+    from crdtspace.conflicts.findings import profile_value
+
     value = profile_value(profile.name, "line_comment")
     return value if isinstance(value, str) and value else "//"
 
@@ -577,5 +624,4 @@ def driver_config(python: str | None = None) -> dict[str, str]:
 
 def gitattributes_lines() -> list[str]:
     """The .gitattributes lines that route every supported language's files to the driver."""
-    extensions = sorted({ext for p in profiles().values() for ext in p.extensions})
-    return [f"*{ext} merge={DRIVER_NAME}" for ext in extensions]
+    return [f"*{ext} merge={DRIVER_NAME}" for ext in extensions()]

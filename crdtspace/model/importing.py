@@ -14,7 +14,7 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Snapshot
 
 from crdtspace.model.document import Document
-from crdtspace.model.languages import profile_for, profiles
+from crdtspace.model.languages import profile_for, profile_keys
 from crdtspace.model.nodebuild import core_of
 from crdtspace.model.segment import segment_file
 
@@ -47,7 +47,7 @@ def import_client_id(commit: str) -> int:
     cut the commit differently (another grammar version) must not share a client id, or yrs
     would take their different contents for the same items and they would silently diverge.
     With different ids they merge as two imports, visibly (every file twice)."""
-    cuts = ",".join(sorted(p.key for p in profiles().values()))
+    cuts = ",".join(profile_keys())
     digest = hashlib.blake2b(f"{commit}\0{FORMAT}\0{cuts}".encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big") & ((1 << 53) - 1) or 1
 

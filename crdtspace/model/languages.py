@@ -9,6 +9,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from tree_sitter import Language, Parser, Query, Tree
 
@@ -154,26 +155,64 @@ def _check_captures(source: str, units: Query) -> None:
 
 
 @functools.cache
-def profiles() -> dict[str, Profile]:
-    """Every language profile found in the grammars folder, by name."""
-    found: dict[str, Profile] = {}
+def settings() -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Every language's folder and profile.toml, by name, read without loading a grammar."""
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
     for folder in sorted(grammars_dir().iterdir()):
         if (folder / "profile.toml").is_file():
-            profile = load_profile(folder)
-            found[profile.name] = profile
+            try:
+                config = tomllib.loads((folder / "profile.toml").read_text(encoding="utf-8"))
+                found[str(config["name"])] = (folder, config)
+            except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+                raise GrammarError(
+                    f"The grammar folder {folder} cannot be loaded: {exc}",
+                    hint="check its profile.toml and units.scm",
+                ) from exc
     return found
 
 
 @functools.cache
-def _by_extension() -> dict[str, Profile]:
-    return {ext: p for p in profiles().values() for ext in p.extensions}
+def profile_named(name: str) -> Profile | None:
+    """The profile of one language, its grammar loaded on first use (None if unknown)."""
+    found = settings().get(name)
+    return load_profile(found[0]) if found is not None else None
+
+
+def profiles() -> dict[str, Profile]:
+    """Every language profile found in the grammars folder, by name (each grammar loaded)."""
+    return {name: p for name in settings() if (p := profile_named(name)) is not None}
+
+
+def profile_keys() -> list[str]:
+    """Every language's ``name@version`` (`Profile.key`), sorted, with no grammar loaded."""
+    return sorted(f"{name}@{int(str(c.get('version', 1)))}" for name, (_, c) in settings().items())
+
+
+@functools.cache
+def _by_extension() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, (_, config) in settings().items():
+        extensions = config.get("extensions", [])
+        for ext in extensions if isinstance(extensions, list) else []:
+            out[str(ext)] = name
+    return out
+
+
+def extensions() -> list[str]:
+    """Every file extension a language claims, sorted (no grammar loaded)."""
+    return sorted(_by_extension())
 
 
 def profile_for(path: str) -> Profile | None:
-    """The profile that parses this path, or None: the file is then plain collaborative text."""
-    return _by_extension().get(PurePosixPath(path).suffix.lower())
+    """The profile that parses this path, or None: the file is then plain collaborative text.
+    Only that language's grammar is loaded."""
+    name = _by_extension().get(PurePosixPath(path).suffix.lower())
+    return profile_named(name) if name is not None else None
 
 
 @functools.cache
 def _parser(name: str, folder: Path) -> Parser:
-    return Parser(profiles()[name].language)
+    profile = profile_named(name)
+    if profile is None:
+        raise KeyError(name)
+    return Parser(profile.language)

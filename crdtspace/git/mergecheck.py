@@ -1,0 +1,179 @@
+"""Whether git's clean line merge of a file may hide a semantic conflict: a cheap, safe check.
+
+The semantic checks of the node model (`crdtspace.conflicts.semantics`) report a conflict only
+where one side's edit is a cause and the other side's edit, not having seen it, relies on what
+the cause changed:
+
+- a name one side took away (it renamed or deleted the unit so named, or edited an import
+  statement that bound it) that the other side brought into a unit's text
+  (``dangling-reference``, ``import-removed``); not into an import statement, whose names are
+  bindings, never uses of another's (a use that is there resolves to its own import);
+- parameters one side changed in a unit it edited, and a line the other side added to a unit
+  that calls the name (``signature-mismatch``);
+- one name both sides gave to a new or renamed unit (``duplicate-definition``).
+
+`may_hide_conflict` over-approximates each of these from the three versions cut into units as
+re-keying cuts them (`crdtspace.model.segment`), pairing units the way re-keying pairs them
+first (a kind and name unique within a paired parent, then identical text) and counting a unit
+left unpaired as removed or added whole. Names are compared as words (``[\\w$]+``, the words
+the checks' own searches look for). False means the node model would find no semantic conflict,
+so the merge driver keeps git's clean merge without building the model (about 1 s a file in a
+process of its own); True means only that the full analysis must decide.
+
+It needs tree-sitter and the file's grammar only: no pycrdt, no symbols query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from crdtspace.model.languages import Profile
+from crdtspace.model.segment import Seg, segment_module
+
+__all__ = ["may_hide_between", "may_hide_conflict"]
+
+_WORD = re.compile(r"[\w$]+")
+_CALLED = re.compile(r"([\w$]+)\s*(?:[(<\[!`]|::)|\bnew\s+([\w$]+)")
+"""A word followed by what a call puts after its callee (arguments, type arguments, a
+turbofish, a template), or after ``new``: every call reference is one of these."""
+
+
+@dataclass
+class _Edits:
+    """What one side's edit may cause, or may rely on, in the checks (all sets of words)."""
+
+    removed: set[str] = field(default_factory=set)
+    introduced: set[str] = field(default_factory=set)
+    edited_words: set[str] = field(default_factory=set)
+    called_in_new_lines: set[str] = field(default_factory=set)
+    named: set[str] = field(default_factory=set)
+
+
+def may_hide_conflict(base: str, left: str, right: str, profile: Profile) -> bool:
+    """Whether the node model could find a semantic conflict between `left` and `right`
+    (edits of `base` in `profile`'s language); True also when a version cannot be cut."""
+    return may_hide_between(*(segment_module(text, profile) for text in (base, left, right)))
+
+
+def may_hide_between(base_seg: Seg | None, left_seg: Seg | None, right_seg: Seg | None) -> bool:
+    """`may_hide_conflict` of versions already cut (`segment_module`; None: it cannot be)."""
+    if base_seg is None or left_seg is None or right_seg is None:
+        return True
+    ours, theirs = _Edits(), _Edits()
+    _compare(base_seg, left_seg, ours)
+    _compare(base_seg, right_seg, theirs)
+    return _meet(ours, theirs) or _meet(theirs, ours)
+
+
+def _meet(cause: _Edits, user: _Edits) -> bool:
+    return bool(
+        cause.removed & user.introduced
+        or cause.edited_words & user.called_in_new_lines
+        or cause.named & user.named
+    )
+
+
+# -- one side against the base ------------------------------------------------------------
+
+
+def _compare(base: Seg, side: Seg, out: _Edits) -> None:
+    """Two paired units (and their children, paired in turn)."""
+    before, after = _own(base), _own(side)
+    if before != after:
+        out.edited_words |= _words(before) | _words(after)
+        if "import" in base.kind:
+            out.removed |= _words(before)
+        else:
+            out.introduced |= _words(after) - _words(before)
+            old_lines = {line.strip() for line in before.splitlines()}
+            new_lines = [line for line in after.splitlines() if line.strip() not in old_lines]
+            out.called_in_new_lines |= _called("\n".join(new_lines))
+    pairs, gone, added = _pair(base.children, side.children)
+    for old, new in pairs:
+        _compare(old, new, out)
+    for old in gone:
+        _gone(old, out)
+    for new in added:
+        _added(new, out)
+
+
+def _gone(base: Seg, out: _Edits) -> None:
+    """A base unit with no partner: deleted, renamed, moved or rewritten (and all below it)."""
+    text = _own(base)
+    out.removed |= _name_words(base)
+    if "import" in base.kind:
+        out.removed |= _words(text)
+    out.edited_words |= _words(text)
+    for child in base.children:
+        _gone(child, out)
+
+
+def _added(side: Seg, out: _Edits) -> None:
+    """A unit of the side with no partner in the base: new, renamed, moved or rewritten."""
+    text = _own(side)
+    out.edited_words |= _words(text)
+    out.named |= _name_words(side)
+    if "import" not in side.kind:
+        out.introduced |= _words(text)
+        out.called_in_new_lines |= _called(text)
+    for child in side.children:
+        _added(child, out)
+
+
+def _pair(old: list[Seg], new: list[Seg]) -> tuple[list[tuple[Seg, Seg]], list[Seg], list[Seg]]:
+    """Pairs of children, then the base's and the side's unpaired ones: by a (kind, name,
+    shape) unique on both sides, then by identical text, as re-keying pairs them first."""
+    old_keys = Counter(map(_key, old))
+    new_keys = Counter(map(_key, new))
+    by_key = {_key(s): s for s in new if new_keys[_key(s)] == 1}
+    pairs: list[tuple[Seg, Seg]] = []
+    taken: set[int] = set()
+    rest: list[Seg] = []
+    for seg in old:
+        key = _key(seg)
+        partner = by_key.get(key) if key is not None and old_keys[key] == 1 else None
+        if partner is None:
+            rest.append(seg)
+        else:
+            pairs.append((seg, partner))
+            taken.add(id(partner))
+    by_text: dict[tuple[bool, str], list[Seg]] = {}
+    for seg in new:
+        if id(seg) not in taken:
+            by_text.setdefault((seg.is_container, seg.render()), []).append(seg)
+    gone: list[Seg] = []
+    for seg in rest:
+        same = by_text.get((seg.is_container, seg.render()))
+        if same:
+            partner = same.pop(0)
+            pairs.append((seg, partner))
+            taken.add(id(partner))
+        else:
+            gone.append(seg)
+    added = [seg for seg in new if id(seg) not in taken]
+    return pairs, gone, added
+
+
+def _key(seg: Seg) -> tuple[str, str, bool] | None:
+    return (seg.kind, seg.name, seg.is_container) if seg.name else None
+
+
+def _own(seg: Seg) -> str:
+    """A unit's own text, as its node holds it: a leaf's text, a container's head and tail."""
+    return seg.text if seg.text is not None else seg.head + seg.tail
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text))
+
+
+def _name_words(seg: Seg) -> set[str]:
+    """The unit's name when it is one word (a name joined from several parts is never the
+    name of a reference or a definition, which the checks compare it with)."""
+    return {seg.name} if seg.name and _WORD.fullmatch(seg.name) else set()
+
+
+def _called(text: str) -> set[str]:
+    return {a or b for a, b in _CALLED.findall(text)}
