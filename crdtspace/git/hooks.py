@@ -36,6 +36,7 @@ __all__ = [
     "UninstallReport",
     "hooks_dir",
     "install",
+    "is_shim",
     "shims_dir",
     "status",
     "uninstall",
@@ -204,6 +205,11 @@ def _install_one(directory: Path, name: str, python: str) -> str:
     quoted = python.replace("'", "'\\''")
     _write_atomic(target, text.replace(PYTHON_PLACEHOLDER, quoted), mode=0o755)
     return outcome
+
+
+def is_shim(path: Path) -> bool:
+    """Whether the file at `path` is one of crdtspace's hook shims."""
+    return _is_shim(path)
 
 
 def _is_shim(path: Path) -> bool:
