@@ -33,11 +33,13 @@ def run(argv: list[str]) -> int | None:
     if command != "status" or not set(rest) <= {"--json"} or len(rest) > 1:
         return None
     try:
-        info = cached_status(repo, named)
+        shown = _state_dir_as_opened(argv, named)
+        info = cached_status(repo, named) if shown is not None else None
     except (OSError, ValueError, TypeError, KeyError):
         return None
-    if info is None:
+    if info is None or shown is None or Path(shown).resolve() != Path(info["state_dir"]).resolve():
         return None
+    info["state_dir"] = shown
     if rest:
         info["agent"] = _agent(repo)
         sys.stdout.write(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
@@ -64,6 +66,33 @@ def cached_status(repo: Path, named: str | None) -> dict[str, Any] | None:
     if not _WORKSPACE.fullmatch(workspace) or workspace.startswith("."):
         return None
     return summary.status_cache(Path(done.stdout.strip()) / "crdtspace" / workspace, workspace)
+
+
+def _state_dir_as_opened(argv: list[str], named: str | None) -> str | None:
+    """The workspace folder as opening the workspace names it (``status`` prints it): below
+    the ``.git`` folder found walking up from the ``-C`` folder as given (absolute, normalised,
+    links kept), as gitpython finds it. None where that is not plain (a ``.git`` file of a
+    linked worktree, $GIT_DIR, ``-C`` given twice): the workspace is opened then."""
+    given = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in ("-C", "--repo")]
+    given += [arg.partition("=")[2] for arg in argv if arg.startswith("--repo=")]
+    if len(given) > 1 or os.environ.get("GIT_DIR"):
+        return None
+    start = os.path.normpath(os.path.abspath(given[0] if given else "."))
+    if os.path.isfile(start):
+        start = os.path.dirname(start)
+    here = start
+    while True:
+        dotgit = os.path.join(here, ".git")
+        if os.path.isdir(dotgit):
+            break
+        if os.path.exists(dotgit) or os.path.exists(os.path.join(here, "HEAD")):
+            return None  # (a worktree's .git file, or inside a git folder: not plain)
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+    workspace = named or remote._configured(Path(start))
+    return os.path.join(dotgit, "crdtspace", workspace)
 
 
 def _agent(repo: Path) -> str:

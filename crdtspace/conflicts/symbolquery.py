@@ -79,19 +79,30 @@ def _split(language: Language, source: str) -> tuple[Query, Query]:
     """The query twice: once with its one-capture patterns only, once with the others.
 
     Captures of one-capture patterns need no grouping, and `captures()` returns them at about
-    half the cost of `matches()`; captures named with a leading "_" serve predicates only.
+    half the cost of `matches()`; captures named with a leading "_" serve predicates only. A
+    pattern's captures are read from its text (`_capture_names`): compiling each pattern alone
+    to ask cost more than the two queries together.
     """
     flat, grouped = Query(language, source), Query(language, source)
     raw = source.encode("utf-8")
     for i in range(flat.pattern_count):
         text = raw[flat.start_byte_for_pattern(i) : flat.end_byte_for_pattern(i)]
-        alone = Query(language, text.decode("utf-8"))
-        names = {alone.capture_name(j) for j in range(alone.capture_count)}
+        names = _capture_names(text.decode("utf-8"))
         if len({n for n in names if not n.startswith("_")}) == 1:
             grouped.disable_pattern(i)
         else:
             flat.disable_pattern(i)
     return flat, grouped
+
+
+_QUERY_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|;[^\n]*|@([A-Za-z_][\w.\-]*)')
+"""In a query's text: a string, a comment, or a capture (its name in group 1)."""
+
+
+def _capture_names(pattern: str) -> set[str]:
+    """The names of the captures in one pattern's text (``@name`` outside strings and
+    comments)."""
+    return {m.group(1) for m in _QUERY_TOKENS.finditer(pattern) if m.group(1)}
 
 
 # ---- offsets ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ A repository's workspaces, made and opened (`workspaces`), reading and writing o
 converged, conflict-free states as commits (`gate`; which replicas it waits for in `presence`),
 commits from outside applied as edits (`gitsync`), rendered trees on disk (`worktree`),
 workspace states in git refs and push/pull (`gitstate`), merging branches and files
-(`branchmerge`, `mergedriver`) and the hooks (`hooks` installs them, `hookrun` runs them).
+(`branchmerge`, `mergedriver`) and the hooks (`hooks` installs them, `hookrun` runs them;
+`summary` is what their shims and `crdtspace status` read without opening the workspace).
 
 May import: `crdtspace.errors`, the model, the conflict layer, and this layer. Everything here
 works on a `crdtspace.model.replica.Replica`, never on the `Workspace` façade.

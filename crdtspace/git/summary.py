@@ -341,7 +341,8 @@ def refresh(ws: Replica, directory: Path, workspace: str, *, torn: int | None = 
     try:
         now = fingerprint(directory)
         state = read_hook_state(directory)
-        if now is None or (state is not None and state.fingerprint == now and _cached(directory)):
+        current = state is not None and state.fingerprint == now and state.workspace == workspace
+        if now is None or (current and _cached(directory)):
             return
         if not (_analysed(ws) or _hooks_installed(ws.root)):
             return
