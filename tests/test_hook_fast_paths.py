@@ -329,3 +329,21 @@ def test_status_never_answers_from_a_stale_summary(
     repo.write("notes.txt", "bob's\n", agent="bob")  # the summary says nothing of it
     changed = json.loads(repo.cli("status", "--json").stdout)["changed"]
     assert changed == {"a.py": ["alice"], "notes.txt": ["bob"]}
+
+
+def test_the_gate_after_a_fast_commit_commits_only_what_came_after(repo: Repo) -> None:
+    repo.write("a.py", EDITED)
+    repo.stage(a_py=EDITED)
+    assert repo.commit().returncode == 0
+    assert repo.started() == []
+    first = repo.head()
+    repo.write("notes.txt", "bob's\n", agent="bob")
+    gate = repo.cli("commit", "-m", "bob's notes", "--no-check")
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert git(repo.root, "rev-parse", "HEAD^").strip() == first
+    changed = git(repo.root, "diff", "--name-only", "HEAD^", "HEAD").split()
+    assert changed == ["notes.txt"]
+    message = git(repo.root, "log", "-1", "--format=%B")
+    assert "Co-authored-by: bob" in message
+    assert "alice" not in message
+    assert repo.started() == []  # (the gate moves the branch itself: no hook runs)
