@@ -6,6 +6,7 @@ Each function takes the class to make (`Replica`, or the `Workspace` façade).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -129,5 +130,13 @@ def open_workspace(
 
 
 def _summarised(ws: Replica, directory: Path, workspace: str, torn: int | None) -> None:
-    """Have `ws` bring the summary the hooks and `status` read up to date when it closes."""
-    ws.on_close(lambda: summary.refresh(ws, directory, workspace, torn=torn))
+    """Have `ws` bring the summary the hooks and `status` read up to date when it closes (held
+    weakly: a workspace dropped unclosed still frees its log, and its lock, at once)."""
+    held = weakref.ref(ws)
+
+    def refresh() -> None:
+        replica = held()
+        if replica is not None:
+            summary.refresh(replica, directory, workspace, torn=torn)
+
+    ws.on_close(refresh)
