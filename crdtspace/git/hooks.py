@@ -7,6 +7,8 @@ it replaced first (moved aside to ``<name>.crdtspace-chained``), then
 shims carry the good-citizen parts: ``CRDTSPACE_HOOKS=0`` skips crdtspace (the chained hook
 still runs), ``git commit --no-verify`` skips pre-commit as usual, and past
 ``CRDTSPACE_HOOK_TIMEOUT`` seconds (default 20, 0 = no limit) git proceeds with a warning.
+They also carry the fast paths that start no python at all (a commit of exactly the
+workspace's state): see :mod:`crdtspace.git.summary`.
 
 The library never prints: messages are values, the CLI writes them to stderr.
 """
