@@ -310,8 +310,14 @@ def yjs_latency(clients: int, edits: int) -> dict[str, list[float]]:
             raise SystemExit(f"the Yjs server did not start: {line!r}")
         url = f"ws://127.0.0.1:{line.split()[1]}"
         done = subprocess.run(
-            ["node", str(ROOT / "benchmarks" / "yjs_sync.mjs"), url, "bench", str(clients),
-             str(edits)],
+            [
+                "node",
+                str(ROOT / "benchmarks" / "yjs_sync.mjs"),
+                url,
+                "bench",
+                str(clients),
+                str(edits),
+            ],
             capture_output=True,
             text=True,
             timeout=600,

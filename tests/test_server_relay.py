@@ -148,7 +148,6 @@ def quiet_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(connection, "STATE_LATEST", 60.0)
 
 
-
 @pytest.mark.usefixtures("quiet_state")
 def test_a_replica_does_not_publish_its_awareness_for_every_update(repo: Path) -> None:
     feed = updates_of(repo, "feeder", [f"fed/{i}.txt" for i in range(5)])

@@ -668,3 +668,31 @@ def test_the_query_is_cut_into_the_patterns_tree_sitter_sees(language: str) -> N
     assert len(cut) == len(compiled)
     for text, expected in zip(cut, compiled, strict=True):
         assert text.startswith(expected.strip())
+
+
+def testcapture_names_read_from_a_patterns_text_are_the_compiled_ones() -> None:
+    """`_split` reads each pattern's captures from its text instead of compiling it alone."""
+    import tomllib
+
+    from tree_sitter import Query
+
+    from crdtspace.conflicts.symbolquery import capture_names
+    from crdtspace.model.languages import profiles
+
+    checked = 0
+    for profile in profiles().values():
+        settings = tomllib.loads((profile.folder / "profile.toml").read_text(encoding="utf-8"))
+        files = settings.get("symbols") or []
+        files = [files] if isinstance(files, str) else files
+        source = "\n".join((profile.folder / f).read_text(encoding="utf-8") for f in files)
+        if not source:
+            continue
+        query, raw = Query(profile.language, source), source.encode("utf-8")
+        for i in range(query.pattern_count):
+            text = raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)].decode()
+            alone = Query(profile.language, text)
+            compiled = {alone.capture_name(j) for j in range(alone.capture_count)}
+            assert capture_names(text) == compiled, (profile.name, i)
+            checked += 1
+    assert checked > 100
+    assert capture_names('((x) @a.b (#eq? @a.b "@no") ; @nor\n (y) @_c)') == {"a.b", "_c"}

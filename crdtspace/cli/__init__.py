@@ -89,16 +89,19 @@ __all__ = ["COMMANDS", "NAMES", "app", "load", "main", "registered"]
 
 def main() -> None:
     """The `crdtspace` command: through the workspace service when one runs (fast: see
-    `crdtspace.cli.remote`), else here; git's calls of the merge driver without typer."""
+    `crdtspace.cli.remote`), else from the workspace's summary when that answers it
+    (`crdtspace.cli.quick`), else here; git's calls of the merge driver without typer."""
     if sys.argv[1:2] == ["merge-driver"]:
         from crdtspace.cli import gitdriver
 
         driven = gitdriver.main(sys.argv[2:])
         if driven is not None:
             sys.exit(driven)
-    from crdtspace.cli import remote
+    from crdtspace.cli import quick, remote
 
     code = remote.run(sys.argv[1:])
+    if code is None:
+        code = quick.run(sys.argv[1:])
     if code is not None:
         sys.exit(code)
     load(remote.command_of(sys.argv[1:]))(prog_name="crdtspace")

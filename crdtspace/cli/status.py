@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import time
 from typing import Annotated, Any
 
 import typer
 
-from crdtspace.cli.claims import claim_json
 from crdtspace.cli.common import (
     SERVED_STATUS,
     JsonOption,
@@ -22,6 +20,7 @@ from crdtspace.cli.common import (
     scrub,
 )
 from crdtspace.cli.common import context as cli_context
+from crdtspace.cli.quick import status_text as _text
 from crdtspace.errors import CrdtspaceError
 
 
@@ -60,17 +59,10 @@ def status(
 
 def status_info(ctx: typer.Context) -> dict[str, Any]:
     """What `status --json` prints."""
-    from crdtspace.model import claims as board
+    from crdtspace.git.summary import status_dict
 
     with open_workspace(ctx) as workspace:
-        info = dataclasses.asdict(workspace.status())
-        info["changed"] = workspace.changed_files()
-        info["conflicts"] = [
-            {"id": c.id, "kind": c.kind, "places": [str(p) for p in c.places],
-             "agents": list(c.agents), "message": c.message}
-            for c in workspace.conflicts()
-        ]  # fmt: skip
-        info["claims"] = [claim_json(c) for c in board.in_document(workspace)]
+        info = status_dict(workspace, workspace.analysis())
     service = SERVED_STATUS.get()
     if service is not None:
         info["present"] = sorted({str(c.get("agent", "")) for c in service.get("clients", [])})
@@ -85,45 +77,6 @@ def _claims(service: dict[str, Any]) -> list[dict[str, Any]]:
             if isinstance(claim, dict) and float(claim.get("until", 0) or 0) > time.time():
                 out.append({"agent": agent, **claim})
     return out
-
-
-def _text(info: dict[str, Any]) -> str:
-    lines = [
-        f"base commit   {info['base']}",
-        f"workspace     {info['state_dir']}",
-        f"files         {info['files']} ({info['structured']} structured by syntax)",
-        f"nodes         {info['nodes']}",
-        f"agents        {', '.join(info['agents']) or '(no edits yet)'}",
-    ]
-    if "present" in info:
-        lines.append(f"here now      {', '.join(info['present']) or '(nobody connected)'}")
-    if info.get("claims"):
-        lines.append(f"claims        {len(info['claims'])}:")
-        for claim in info["claims"]:
-            until = time.strftime("%H:%M:%S", time.localtime(float(claim.get("until", 0))))
-            note = f" ({claim['note']})" if claim.get("note") else ""
-            node = claim.get("name") or claim.get("node") or ""
-            where = f"{claim.get('path', '')}::{node}".rstrip(":")
-            lines.append(f"  {claim['agent']} claims {where} until {until}{note}")
-    if info["plain_text"]:
-        lines.append(f"plain text    {len(info['plain_text'])}: {', '.join(info['plain_text'])}")
-    if info["unparsed"]:
-        lines.append(f"unparsed      {len(info['unparsed'])} (kept as one leaf each):")
-        lines += [f"  {path}" for path in info["unparsed"]]
-    if info["git_only"]:
-        lines.append(f"git-only      {len(info['git_only'])}:")
-        lines += [f"  {item['path']}: {item['reason']}" for item in info["git_only"]]
-    changed = info.get("changed") or {}
-    lines.append(
-        f"changed       {len(changed)} file(s) since the base commit" + (":" if changed else "")
-    )
-    lines += [f"  {path} by {', '.join(agents)}" for path, agents in changed.items()]
-    conflicts = info.get("conflicts") or []
-    lines.append(f"conflicts     {len(conflicts)} open" + (":" if conflicts else ""))
-    for c in conflicts:
-        where = "; ".join(c["places"]) or "-"
-        lines.append(f"  {c['id']} {c['kind']} at {where} [{', '.join(c['agents'])}]")
-    return "\n".join(lines)
 
 
 def _live(ctx: typer.Context) -> None:

@@ -56,6 +56,12 @@ def analysis_of(replica: Replica) -> Analysis:
         return analyzer.analyse()
 
 
+def has_analyzer(replica: Replica) -> bool:
+    """Whether `analysis_of(replica)` ran on this replica (its next call is incremental)."""
+    analyzer = _ANALYZERS.get(replica)
+    return analyzer is not None and analyzer.document is replica.document
+
+
 @dataclass
 class Analyzer:
     """Analyses one document again and again, re-doing only what changed."""

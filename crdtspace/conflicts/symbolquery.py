@@ -91,10 +91,16 @@ def _split(language: Language, source: str) -> tuple[Query, Query]:
     flat: list[str] = []
     grouped: list[str] = []
     for text in patterns(source):
-        names = {m.group(1) for m in _TOKENS.finditer(text) if m.group(1)}
+        names = capture_names(text)
         alone = len({n for n in names if not n.startswith("_")}) == 1
         (flat if alone else grouped).append(text)
     return Query(language, "\n".join(flat)), Query(language, "\n".join(grouped))
+
+
+def capture_names(pattern: str) -> set[str]:
+    """The names of the captures in one pattern's text (``@name`` outside strings and
+    comments)."""
+    return {m.group(1) for m in _TOKENS.finditer(pattern) if m.group(1)}
 
 
 def patterns(source: str) -> list[str]:

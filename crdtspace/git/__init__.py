@@ -6,7 +6,8 @@ converged, conflict-free states as commits (`gate`; which replicas it waits for 
 commits from outside applied as edits (`gitsync`), rendered trees on disk (`worktree`),
 workspace states in git refs and push/pull (`gitstate`), merging branches and files
 (`branchmerge`, `mergedriver`, its cheap check `mergecheck`) and the hooks (`hooks` installs
-them, `hookrun` runs them).
+them, `hookrun` runs them; `summary` is what their shims and `crdtspace status` read without
+opening the workspace).
 
 May import: `crdtspace.errors`, the model, the conflict layer, and this layer. Everything here
 works on a `crdtspace.model.replica.Replica`, never on the `Workspace` façade.

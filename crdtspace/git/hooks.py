@@ -7,6 +7,8 @@ it replaced first (moved aside to ``<name>.crdtspace-chained``), then
 shims carry the good-citizen parts: ``CRDTSPACE_HOOKS=0`` skips crdtspace (the chained hook
 still runs), ``git commit --no-verify`` skips pre-commit as usual, and past
 ``CRDTSPACE_HOOK_TIMEOUT`` seconds (default 20, 0 = no limit) git proceeds with a warning.
+They also carry the fast paths that start no python at all (a commit of exactly the
+workspace's state): see :mod:`crdtspace.git.summary`.
 
 The library never prints: messages are values, the CLI writes them to stderr.
 """
@@ -36,6 +38,7 @@ __all__ = [
     "UninstallReport",
     "hooks_dir",
     "install",
+    "is_shim",
     "shims_dir",
     "status",
     "uninstall",
@@ -204,6 +207,11 @@ def _install_one(directory: Path, name: str, python: str) -> str:
     quoted = python.replace("'", "'\\''")
     _write_atomic(target, text.replace(PYTHON_PLACEHOLDER, quoted), mode=0o755)
     return outcome
+
+
+def is_shim(path: Path) -> bool:
+    """Whether the file at `path` is one of crdtspace's hook shims."""
+    return _is_shim(path)
 
 
 def _is_shim(path: Path) -> bool:

@@ -6,12 +6,15 @@ Each function takes the class to make (`Replica`, or the `Workspace` façade).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from pycrdt import Map
+
 from crdtspace.errors import StorageError
-from crdtspace.git import gitio
+from crdtspace.git import gitio, summary
 from crdtspace.model.core import COMPACT_AFTER, replay
 from crdtspace.model.importing import import_commit
 from crdtspace.model.replica import Replica
@@ -74,7 +77,9 @@ def init_workspace(
     doc = new_doc()
     doc.apply_update(update)
     name = agent or gitio.user_name(repo)
-    return cls.durable(doc, name, log, gitio.repo_root(repo))
+    ws = cls.durable(doc, name, log, gitio.repo_root(repo))
+    _summarised(ws, log.path.parent, workspace, None)
+    return ws
 
 
 def open_workspace(
@@ -103,10 +108,35 @@ def open_workspace(
             log.path,
             hint="the log is damaged: `crdtspace repair` keeps every sound record (and a copy)",
         )
+        root = gitio.repo_root(repo)
+        directory = log.path.parent
+        torn = summary.fingerprint(directory) if loaded.dropped_bytes else None
+        base = str(doc.get("meta", type=Map).get("base", ""))
+        pending = summary.take_pending(directory, base, root)
         if len(loaded.records) > COMPACT_AFTER:
             log.compact(doc.get_update())
     except BaseException:
         log.close()
         raise
     name = agent or gitio.user_name(repo)
-    return cls.durable(doc, name, log, gitio.repo_root(repo))
+    ws = cls.durable(doc, name, log, root)
+    if pending is not None:
+        # A `git commit` of exactly this state, on top of its base (the post-commit shim checked
+        # it): recorded as the gate records its own commits. See crdtspace.git.summary.
+        ws.committed(pending)
+        summary.drop_pending(directory)
+    _summarised(ws, directory, workspace, torn.size if torn is not None else None)
+    return ws
+
+
+def _summarised(ws: Replica, directory: Path, workspace: str, torn: int | None) -> None:
+    """Have `ws` bring the summary the hooks and `status` read up to date when it closes (held
+    weakly: a workspace dropped unclosed still frees its log, and its lock, at once)."""
+    held = weakref.ref(ws)
+
+    def refresh() -> None:
+        replica = held()
+        if replica is not None:
+            summary.refresh(replica, directory, workspace, torn=torn)
+
+    ws.on_close(refresh)

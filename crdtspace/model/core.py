@@ -142,6 +142,7 @@ class ReplicaCore:
         self._pending_reads: list[tuple[str, str]] = []
         self._read_marks: dict[int, str] = {}
         self._kept_open = 0
+        self._closing: list[Callable[[], None]] = []
         self._subscription = doc.observe(self._on_transaction)
         self._note_session()
 
@@ -149,9 +150,17 @@ class ReplicaCore:
         if self._kept_open:
             return
         self.flush()
+        closing, self._closing = self._closing, []
+        for callback in closing:  # (while the log is still held: nobody writes meanwhile)
+            callback()
         self.doc.unobserve(self._subscription)
         if self._log is not None:
             self._log.close()
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` when this replica closes, after its last write and before its
+        log is released (once; a replica kept open calls it when it really closes)."""
+        self._closing.append(callback)
 
     @contextmanager
     def kept_open(self) -> Iterator[None]:
