@@ -185,8 +185,13 @@ def main() -> None:
     package = args.package or ("flask" if importlib.util.find_spec("flask") else "_pytest")
     files = package_files(package)
     lines = sum(text.count("\n") for text in files.values())
-    env = environment(PYTHONPATH=str(args.source.resolve()))
     with tempfile.TemporaryDirectory(prefix="crdtspace-startup-") as tmp:
+        # Bytecode cached, as after `pip install` (which compiles it): a first untimed run of
+        # each case writes it, even where PYTHONDONTWRITEBYTECODE is set for this shell.
+        env = environment(
+            PYTHONPATH=str(args.source.resolve()), PYTHONPYCACHEPREFIX=str(Path(tmp) / "pyc")
+        )
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         root = build(Path(tmp), package)
         largest = sorted(files, key=lambda f: -len(files[f]))
         commits = Commits(root, env, largest[: 2 * (args.runs + 1)])

@@ -253,3 +253,10 @@ def test_an_unknown_agent_mode_is_a_clear_error(repo: Path) -> None:
     result = CliRunner().invoke(app, ["-C", str(repo), "run", "--agents", "nonsense", str(PLAN)])
     assert result.exit_code == 2
     assert "Unknown agent mode 'nonsense': use one of plan, claude, script." in result.output
+
+
+def test_run_help_names_every_agent_mode() -> None:
+    from crdtspace.agents.plan import AGENT_MODES
+
+    shown = " ".join(CliRunner().invoke(app, ["run", "--help"]).output.split())
+    assert f"One of {', '.join(AGENT_MODES)}:" in shown

@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crdtspace.agents.plan import AGENT_MODES
 from crdtspace.cli.common import JsonOption, app, context, handled, joined_or_opened, out
-from crdtspace.cli.runview import JsonLines, LiveView, PlainLog, RunBoard
 from crdtspace.live.service import service_state_dir
 
 if TYPE_CHECKING:
@@ -31,7 +29,7 @@ def run(
         str,
         typer.Option(
             "--agents",
-            help=f"One of {', '.join(AGENT_MODES)}: agents with both a task and a script run "
+            help="One of plan, claude, script: agents with both a task and a script run "
             "as the plan says, all on their task (Claude), or all on their script (offline).",
         ),
     ] = "plan",
@@ -135,6 +133,8 @@ def _view(
     kinds: dict[str, str], *, as_json: bool, plain: bool
 ) -> tuple[Callable[[dict[str, Any]], None], AbstractContextManager[Any]]:
     """Where the events go: JSON lines, the live table on a terminal, else the plain log."""
+    from crdtspace.cli.runview import JsonLines, LiveView, PlainLog, RunBoard
+
     if as_json:
         return JsonLines(lambda: sys.stdout), nullcontext()
     if out.is_terminal and not plain:
