@@ -143,6 +143,31 @@ def _structured(
     timeout: float,
     marker_size: int,
 ) -> MergeOutcome:
+    outcome = _structured_merge(base, left, right, path, profile, git_outcome, timeout, marker_size)
+    if not outcome.clean or outcome.method == FALLBACK:
+        return outcome
+    try:
+        text = _once(outcome.text, (base, left, right), profile)
+    except Exception:  # (never worse than without it)
+        return outcome
+    if text == outcome.text:
+        return outcome
+    from dataclasses import replace
+
+    note = "identical additions of both sides kept once"
+    return replace(outcome, text=text, notes=(*outcome.notes, note))
+
+
+def _structured_merge(
+    base: str,
+    left: str,
+    right: str,
+    path: str,
+    profile: Profile,
+    git_outcome: MergeOutcome,
+    timeout: float,
+    marker_size: int,
+) -> MergeOutcome:
     began = time.monotonic()
     try:
         with _alarm(timeout):
@@ -326,9 +351,7 @@ def _line_hunks(old: list[str], new: list[str]) -> list[tuple[int, int, list[str
     import difflib
 
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [
-        (i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
-    ]
+    return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def merge_lines(base: str, left: str, right: str) -> str | None:
@@ -338,8 +361,9 @@ def merge_lines(base: str, left: str, right: str) -> str | None:
     merge (the node model's rule, where git would conflict); the same change made on both
     sides is kept once. Every line of the result is a line of one of the three texts."""
     old = base.splitlines(keepends=True)
-    ours, theirs = _line_hunks(old, left.splitlines(keepends=True)), _line_hunks(
-        old, right.splitlines(keepends=True)
+    ours, theirs = (
+        _line_hunks(old, left.splitlines(keepends=True)),
+        _line_hunks(old, right.splitlines(keepends=True)),
     )
     changes: list[tuple[int, int, list[str]]] = []
     for hunk in ours:
@@ -389,6 +413,85 @@ def _invented(text: str, versions: tuple[str, str, str]) -> str | None:
         if line not in known:
             return line
     return None
+
+
+def _once(text: str, versions: tuple[str, str, str], profile: Profile) -> str:
+    """`text` (a clean merge) with identical additions kept once: a unit whose text (blank
+    lines around it aside) a container holds more often than any version holds it there (both
+    sides added the same import, the same constant), and a line an import unit holds twice that
+    no version holds twice. The first copy stays; the text is returned as it is when nothing
+    repeats or a version does not parse."""
+    counts = [_line_counts(v) for v in versions]
+    merged_counts = _line_counts(text)
+    if all(n <= max(c.get(line, 0) for c in counts) for line, n in merged_counts.items()):
+        return text  # (no line is there more often than in a version: the common case)
+    merged = _cut(text, profile)
+    cuts = [_cut(v, profile) for v in versions]
+    if merged is None or any(c is None for c in cuts):
+        return text
+    allowed: dict[tuple[object, ...], int] = {}
+    for cut in cuts:
+        assert cut is not None
+        for key, n in _unit_counts(cut).items():
+            allowed[key] = max(allowed.get(key, 0), n)
+    lines: dict[str, int] = {}
+    for c in counts:
+        for line, n in c.items():
+            lines[line] = max(lines.get(line, 0), n)
+    out = _render_once(merged, (), allowed, {}, lines)
+    return out if out != text and profile.parses(out) else text
+
+
+def _line_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.strip():
+            counts[line] = counts.get(line, 0) + 1
+    return counts
+
+
+def _unit_counts(seg: Seg, path: tuple[object, ...] = ()) -> dict[tuple[object, ...], int]:
+    out: dict[tuple[object, ...], int] = {}
+    for child in seg.children:
+        key = (path, child.render().strip())
+        out[key] = out.get(key, 0) + 1
+        for inner, n in _unit_counts(child, (*path, child.kind, child.name)).items():
+            out[inner] = out.get(inner, 0) + n
+    return out
+
+
+def _render_once(
+    seg: Seg,
+    path: tuple[object, ...],
+    allowed: dict[tuple[object, ...], int],
+    seen: dict[tuple[object, ...], int],
+    lines: dict[str, int],
+) -> str:
+    if seg.text is not None:
+        return _import_once(seg, lines) if "import" in seg.kind or "use_" in seg.kind else seg.text
+    out = [seg.head]
+    for child in seg.children:
+        key = (path, child.render().strip())
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > max(allowed.get(key, 0), 1):
+            continue  # an identical addition already rendered
+        out.append(_render_once(child, (*path, child.kind, child.name), allowed, seen, lines))
+    out.append(seg.tail)
+    return "".join(out)
+
+
+def _import_once(seg: Seg, lines: dict[str, int]) -> str:
+    """An import unit's text without a second copy of a line no version holds twice."""
+    text = seg.text or ""
+    out: list[str] = []
+    here: dict[str, int] = {}
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
+        here[bare] = here.get(bare, 0) + 1
+        if here[bare] > 1 and here[bare] > lines.get(bare, 0) and any(ch.isalnum() for ch in bare):
+            continue
+        out.append(line)
+    return "".join(out)
 
 
 SEMANTIC_KINDS = frozenset(
