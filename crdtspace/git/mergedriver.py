@@ -473,7 +473,7 @@ def _render_once(
     for child in seg.children:
         key = (path, child.render().strip())
         seen[key] = seen.get(key, 0) + 1
-        if seen[key] > max(allowed.get(key, 0), 1):
+        if key[1] and seen[key] > max(allowed.get(key, 0), 1):
             continue  # an identical addition already rendered
         out.append(_render_once(child, (*path, child.kind, child.name), allowed, seen, lines))
     out.append(seg.tail)
