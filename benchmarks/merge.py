@@ -7,7 +7,9 @@ Left and Right from Base. Each merge is counted once:
 - ``conflicting``: the tool reported conflicts (for a case that must conflict, the right
   answer; its markers may still differ from Expected);
 - ``wrong``: clean but different from Expected, or clean where the case must conflict: the
-  clean-but-wrong merges that matter most.
+  clean-but-wrong merges that matter most;
+- ``invented``: of the clean merges different from Expected, those holding a line none of
+  Base, Left and Right holds (text the merge made up).
 
 Time per merge is the median wall time of one merge (git's includes writing three temporary
 files and running git; crdtspace's includes its own git line merge).
@@ -51,12 +53,27 @@ def _verdict(clean: bool, text: str, expected: str, must_conflict: bool) -> str:
     return "resolved"
 
 
+def _invented(clean: bool, text: str, case: Any) -> bool:
+    """A clean merge different from Expected that holds a line no version holds."""
+    if not clean or text == case.expected:
+        return False
+    known = {line for v in (case.base, case.left, case.right) for line in v.splitlines()}
+    return any(line not in known for line in text.splitlines())
+
+
 def run(rounds: int) -> list[dict[str, Any]]:
     from tests.test_mergedriver import MERGE_SCENARIOS, load_cases
 
     cases = load_cases(MERGE_SCENARIOS) + load_cases(MERGE_SCENARIOS / "failing")
     rows: dict[str, dict[str, Any]] = {
-        tool: {"tool": tool, "cases": len(cases), "resolved": 0, "conflicting": 0, "wrong": 0}
+        tool: {
+            "tool": tool,
+            "cases": len(cases),
+            "resolved": 0,
+            "conflicting": 0,
+            "wrong": 0,
+            "invented": 0,
+        }
         for tool in ("crdtspace", "git merge-file")
     }
     times: dict[str, list[float]] = {tool: [] for tool in rows}
@@ -75,6 +92,8 @@ def run(rounds: int) -> list[dict[str, Any]]:
         theirs = _verdict(conflicts == 0, text, case.expected, case.conflict)
         rows["crdtspace"][ours] += 1
         rows["git merge-file"][theirs] += 1
+        rows["crdtspace"]["invented"] += _invented(outcome.clean, outcome.text, case)
+        rows["git merge-file"]["invented"] += _invented(conflicts == 0, text, case)
     for tool, row in rows.items():
         row["must_conflict"] = must_conflict
         row["conflict_rate"] = row["conflicting"] / len(cases)

@@ -143,6 +143,31 @@ def _structured(
     timeout: float,
     marker_size: int,
 ) -> MergeOutcome:
+    outcome = _structured_merge(base, left, right, path, profile, git_outcome, timeout, marker_size)
+    if not outcome.clean or outcome.method == FALLBACK:
+        return outcome
+    try:
+        text = _once(outcome.text, (base, left, right), profile)
+    except Exception:  # (never worse than without it)
+        return outcome
+    if text == outcome.text:
+        return outcome
+    from dataclasses import replace
+
+    note = "identical additions of both sides kept once"
+    return replace(outcome, text=text, notes=(*outcome.notes, note))
+
+
+def _structured_merge(
+    base: str,
+    left: str,
+    right: str,
+    path: str,
+    profile: Profile,
+    git_outcome: MergeOutcome,
+    timeout: float,
+    marker_size: int,
+) -> MergeOutcome:
     began = time.monotonic()
     try:
         with _alarm(timeout):
@@ -254,6 +279,7 @@ def _decide(
     """Keep git's clean line merge unless the node model sees a conflict in it (the semantic
     checks only when `checks`: they cannot find one otherwise)."""
     from crdtspace.conflicts.analysis import Analyzer
+    from crdtspace.model.history import History
 
     merged.workspace.flush()
     analysis = Analyzer(merged.workspace.document, semantic=checks).analyse()
@@ -263,11 +289,23 @@ def _decide(
     if git_outcome.clean and profile.parses(git_outcome.text) and not semantic:
         extra = tuple(f"{c.kind} (git merged it cleanly): {c.message}" for c in structural)
         return MergeOutcome(git_outcome.text, True, GIT_LINE, notes=notes + extra)
+    history = History(merged.workspace.document)
+    joined: list[Conflict] = []  # concurrent edits of one node git merges cleanly
+    for notice in analysis.notices:
+        if notice.kind == "merged" and _line_merge(notice, history) is not None:
+            joined.append(notice)
+        elif notice.kind == "merged":  # edits of one line: a conflict, as git has it
+            structural.append(_as_overlap(notice))
     found = (*structural, *semantic)
-    text = merged.render_with(structural, semantic, profile, marker_size)
+    text = merged.render_with(structural, semantic, profile, marker_size, joined)
     if not found:
         if not profile.parses(text):
             return _fallback(git_outcome, "the structured merge does not parse")
+        invented = _invented(text, merged.versions)
+        if invented is not None:
+            return _fallback(
+                git_outcome, f"the structured merge holds a line no version holds: {invented!r}"
+            )
         return MergeOutcome(text, True, STRUCTURED, notes=notes)
     for side in (LEFT, RIGHT):
         if not profile.parses(take_side(text, side, marker_size)):
@@ -275,6 +313,185 @@ def _decide(
                 git_outcome, f"the structured merge does not parse when {side} is taken"
             )
     return MergeOutcome(text, False, STRUCTURED, conflicts=found, notes=notes)
+
+
+def _line_merge(notice: Conflict, history: History) -> dict[str, str] | None:
+    """git's line merge of the texts of a node both sides edited (`notice`: a ``merged``
+    finding), part by part, or None when git finds a conflict in it.
+
+    The node's own merge (the CRDT's, character by character) would also join two edits of
+    one line, or an insertion to a neighbouring line's end, into a line no version holds."""
+    sides = {s.agent: s for s in notice.sides}
+    if set(sides) != {LEFT, RIGHT}:
+        return None
+    left, right = sides[LEFT], sides[RIGHT]
+    if left.node != right.node:
+        return None
+    base = history.fork_texts(left.node, [left.entry, right.entry])
+    ours, theirs = history.after(left.node, left.entry), history.after(right.node, right.entry)
+    out: dict[str, str] = {}
+    for part in sorted(set(base) | set(ours) | set(theirs)):
+        a, o, b = ours.get(part, ""), base.get(part, ""), theirs.get(part, "")
+        if a in (o, b):
+            out[part] = b
+        elif b == o:
+            out[part] = a
+        elif part == "name":
+            return None
+        else:
+            text = merge_lines(o, a, b)
+            if text is None:
+                return None
+            out[part] = text
+    return out
+
+
+def _line_hunks(old: list[str], new: list[str]) -> list[tuple[int, int, list[str]]]:
+    """The changed line ranges of old -> new: (first line, end line (exclusive), new lines)."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def merge_lines(base: str, left: str, right: str) -> str | None:
+    """A 3-way merge of whole lines, or None where the sides' changes meet (then it is a
+    conflict): ranges that intersect, insertions at one point with different lines, or an
+    insertion where the other side's change starts or inside it. Changes on adjacent lines
+    merge (the node model's rule, where git would conflict); the same change made on both
+    sides is kept once. Every line of the result is a line of one of the three texts."""
+    old = base.splitlines(keepends=True)
+    ours, theirs = (
+        _line_hunks(old, left.splitlines(keepends=True)),
+        _line_hunks(old, right.splitlines(keepends=True)),
+    )
+    changes: list[tuple[int, int, list[str]]] = []
+    for hunk in ours:
+        if hunk in theirs:
+            continue
+        for s2, e2, _ in theirs:
+            s1, e1, _ = hunk
+            if (s1 < e2 and s2 < e1) or (s1 == s2 and (s1 == e1 or s2 == e2)):
+                return None
+            if (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1):
+                return None
+        changes.append(hunk)
+    changes.extend(theirs)
+    out: list[str] = []
+    at = 0
+    # (an insertion and a change starting at the same line cannot both be here: see above)
+    for start, end, lines in sorted(changes, key=lambda h: (h[0], h[1])):
+        out.extend(old[at:start])
+        out.extend(lines)
+        at = end
+    out.extend(old[at:])
+    return "".join(out)
+
+
+def _as_overlap(notice: Conflict) -> Conflict:
+    """A ``merged`` finding git's line merge conflicts on, as the ``overlap`` it is."""
+    from dataclasses import replace
+
+    from crdtspace.conflicts.findings import CONFLICT
+
+    agents = " and ".join(notice.agents) or "both sides"
+    label = notice.places[0].name if notice.places else "a node"
+    return replace(
+        notice,
+        kind="overlap",
+        category=CONFLICT,
+        message=f"{agents} changed the same or adjacent lines of {label or 'the file'}.",
+    )
+
+
+def _invented(text: str, versions: tuple[str, str, str]) -> str | None:
+    """A line of `text` that none of the three versions holds (the first), or None."""
+    known: set[str] = set()
+    for version in versions:
+        known.update(version.splitlines())
+    for line in text.splitlines():
+        if line not in known:
+            return line
+    return None
+
+
+def _once(text: str, versions: tuple[str, str, str], profile: Profile) -> str:
+    """`text` (a clean merge) with identical additions kept once: a unit whose text (blank
+    lines around it aside) a container holds more often than any version holds it there (both
+    sides added the same import, the same constant), and a line an import unit holds twice that
+    no version holds twice. The first copy stays; the text is returned as it is when nothing
+    repeats or a version does not parse."""
+    counts = [_line_counts(v) for v in versions]
+    merged_counts = _line_counts(text)
+    if all(n <= max(c.get(line, 0) for c in counts) for line, n in merged_counts.items()):
+        return text  # (no line is there more often than in a version: the common case)
+    merged = _cut(text, profile)
+    cuts = [_cut(v, profile) for v in versions]
+    if merged is None or any(c is None for c in cuts):
+        return text
+    allowed: dict[tuple[object, ...], int] = {}
+    for cut in cuts:
+        assert cut is not None
+        for key, n in _unit_counts(cut).items():
+            allowed[key] = max(allowed.get(key, 0), n)
+    lines: dict[str, int] = {}
+    for c in counts:
+        for line, n in c.items():
+            lines[line] = max(lines.get(line, 0), n)
+    out = _render_once(merged, (), allowed, {}, lines)
+    return out if out != text and profile.parses(out) else text
+
+
+def _line_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.strip():
+            counts[line] = counts.get(line, 0) + 1
+    return counts
+
+
+def _unit_counts(seg: Seg, path: tuple[object, ...] = ()) -> dict[tuple[object, ...], int]:
+    out: dict[tuple[object, ...], int] = {}
+    for child in seg.children:
+        key = (path, child.render().strip())
+        out[key] = out.get(key, 0) + 1
+        for inner, n in _unit_counts(child, (*path, child.kind, child.name)).items():
+            out[inner] = out.get(inner, 0) + n
+    return out
+
+
+def _render_once(
+    seg: Seg,
+    path: tuple[object, ...],
+    allowed: dict[tuple[object, ...], int],
+    seen: dict[tuple[object, ...], int],
+    lines: dict[str, int],
+) -> str:
+    if seg.text is not None:
+        return _import_once(seg, lines) if "import" in seg.kind or "use_" in seg.kind else seg.text
+    out = [seg.head]
+    for child in seg.children:
+        key = (path, child.render().strip())
+        seen[key] = seen.get(key, 0) + 1
+        if key[1] and seen[key] > max(allowed.get(key, 0), 1):
+            continue  # an identical addition already rendered
+        out.append(_render_once(child, (*path, child.kind, child.name), allowed, seen, lines))
+    out.append(seg.tail)
+    return "".join(out)
+
+
+def _import_once(seg: Seg, lines: dict[str, int]) -> str:
+    """An import unit's text without a second copy of a line no version holds twice."""
+    text = seg.text or ""
+    out: list[str] = []
+    here: dict[str, int] = {}
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
+        here[bare] = here.get(bare, 0) + 1
+        if here[bare] > 1 and here[bare] > lines.get(bare, 0) and any(ch.isalnum() for ch in bare):
+            continue
+        out.append(line)
+    return "".join(out)
 
 
 SEMANTIC_KINDS = frozenset(
@@ -325,6 +542,7 @@ class _Structured:
     path: str
     base: Document
     workspace: Replica
+    versions: tuple[str, str, str] = ("", "", "")
 
     @classmethod
     def run(cls, base: str, left: str, right: str, path: str, deadline: float) -> _Structured:
@@ -348,7 +566,7 @@ class _Structured:
         _check(deadline)
         sync(replicas[0], replicas[1])
         _check(deadline)
-        return cls(path, Document(base_doc), replicas[0])
+        return cls(path, Document(base_doc), replicas[0], (base, left, right))
 
     def render_with(
         self,
@@ -356,9 +574,11 @@ class _Structured:
         semantic: list[Conflict],
         profile: Profile,
         marker_size: int,
+        joined: list[Conflict] | None = None,
     ) -> str:
         """The merged file with markers around structural conflicts and comments above
-        semantic ones."""
+        semantic ones; the nodes of `joined` (``merged`` findings) get git's line merge of
+        their texts instead of the character merge."""
         from crdtspace.model.history import History
         from crdtspace.model.layout import FileLayout
 
@@ -366,6 +586,15 @@ class _Structured:
         layout = FileLayout.build(document, self.path)
         history = History(document)
         edits: list[tuple[int, int, str]] = []
+        marked_nodes = {s.node for c in structural for s in c.sides}
+        for notice in joined or ():
+            texts = _line_merge(notice, history)
+            span = layout.spans.get(notice.sides[0].node)
+            if texts is None or span is None or notice.sides[0].node in marked_nodes:
+                continue
+            for part, (start, end) in _part_ranges(span).items():
+                if part in texts and layout.text[start:end] != texts[part]:
+                    edits.append((start, end, texts[part]))
         marked: set[str] = set()
         # An overlap first: the same node's `syntax` finding (the interleaved text does not
         # parse) is then covered by the overlap's markers.

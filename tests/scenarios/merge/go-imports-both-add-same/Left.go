@@ -1,0 +1,15 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"os"
+)
+
+func Port() string {
+	return strings.TrimSpace(os.Getenv("PORT"))
+}
+
+func Banner() string {
+	return fmt.Sprintf("listening on %s", Port())
+}

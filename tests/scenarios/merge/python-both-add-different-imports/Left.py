@@ -1,0 +1,8 @@
+import os
+import sys
+import re
+
+
+def main():
+    print(os.getcwd())
+    print(sys.argv)

@@ -1,0 +1,23 @@
+import os
+
+<<<<<<< left
+||||||| base
+try:
+    import simplejson as json
+except ImportError:
+    import json
+=======
+try:
+    import simplejson as json
+except (ImportError, AttributeError):
+    import json
+>>>>>>> right
+
+import json
+
+CACHE = os.path.expanduser("~/.cache/tool2")
+
+
+def load(path):
+    with open(path) as stream:
+        return json.load(stream)

@@ -1,0 +1,10 @@
+import os
+
+import json
+
+CACHE = os.path.expanduser("~/.cache/tool")
+
+
+def load(path):
+    with open(path) as stream:
+        return json.load(stream)

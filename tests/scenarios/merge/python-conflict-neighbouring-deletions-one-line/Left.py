@@ -1,0 +1,5 @@
+from typing import Any, Dict, Types, Set
+
+
+def keys(table: Dict[str, Any]) -> Set[str]:
+    return set(table)
