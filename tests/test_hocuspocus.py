@@ -279,3 +279,42 @@ def test_a_bad_update_through_the_engine_is_refused_by_the_home_replica(
     with Workspace.open(repo, agent="check") as reopened:
         assert "ghost.bin" not in reopened.document.gitonly
         assert "team" in reopened.render("pkg/mod.py")
+
+
+# -- without an engine ---------------------------------------------------------------------
+
+
+def test_document_names_are_framed_by_their_utf8_length() -> None:
+    from crdtspace.live import hocuspocus
+
+    name = "équipe/日本"
+    framed = hocuspocus.frame(name, b"\x00\x01")
+    assert framed[0] == len(name.encode()) != len(name)
+    assert hocuspocus.unframe(framed) == (name, b"\x00\x01")
+
+
+def test_the_guard_holds_an_update_until_what_it_builds_on_arrives(repo: Path) -> None:
+    """An update relayed before the one it depends on waits, then both are checked and merged
+    in order; a hostile one is refused."""
+    from crdtspace.live.guard import UpdateGuard
+
+    with Workspace.open(repo, agent="home") as home:
+        guard = UpdateGuard(home.doc, home.root)
+        peer = Workspace(home.copy_doc(), agent="peer")
+        before = peer.state()
+        peer.write("a.txt", "one\n")
+        first = peer.update_since(before)
+        middle = peer.state()
+        peer.write("a.txt", "one\ntwo\n")
+        second = peer.update_since(middle)
+        assert guard.admit(second) == []
+        assert len(guard.held) == 1
+        assert guard.admit(first) == [first, second]
+        assert guard.held == []
+        clean = peer.state()
+        with peer.transaction("forge"):
+            peer.document.gitonly["ghost.bin"] = Map(
+                {"reason": "binary", "blob": "ab" * 20, "mode": gitio.MODE_FILE}
+            )
+        assert guard.admit(peer.update_since(clean)) == []
+        assert "git-only entry" in guard.refusals[-1].reason
