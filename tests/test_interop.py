@@ -155,8 +155,10 @@ class Lines:
 class YjsClient:
     """`node client.mjs URL ROOM [TOKEN]`: a plain Yjs client, one JSON command per call."""
 
-    def __init__(self, interop: Path, url: str, room: str, token: str | None = None) -> None:
-        args = ["node", "client.mjs", url, room, *([token] if token else [])]
+    def __init__(
+        self, interop: Path, url: str, room: str, token: str | None = None, *flags: str
+    ) -> None:
+        args = ["node", "client.mjs", url, room, *([token] if token else []), *flags]
         self.proc = Lines(args, interop)
         first = json.loads(self.proc.line())
         assert first.get("event") == "synced", f"{first}; stderr: {self.proc.stderr}"

@@ -39,7 +39,12 @@ def _show(replica: netreplica.NetworkReplica, snapshot: Snapshot) -> None:
 @app.command()
 def connect(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="The server, e.g. ws://127.0.0.1:8765.")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="The server, e.g. ws://127.0.0.1:8765 or hocuspocus+ws://HOST:PORT/DOC."
+        ),
+    ],
     token: Annotated[str, typer.Option("--token", help="The server's token.")],
     agent: Annotated[
         str | None, typer.Option("--agent", help=f"Who is connecting (default: ${AGENT_ENV}).")

@@ -1,7 +1,9 @@
 """A networked replica's connection: a websocket to the server, kept on a thread of its own.
 
 One asyncio loop on a daemon thread syncs both ways (the Yjs protocol), publishes awareness and
-reconnects with backoff.
+reconnects with backoff. With a Hocuspocus server every frame carries the document's name and
+the connection opens with the token (`crdtspace.live.hocuspocus`); its sync status messages
+acknowledge what the client sent, which `idle()` waits for.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
 from crdtspace.errors import AuthError, SyncError
+from crdtspace.live import hocuspocus as hp
 
 if TYPE_CHECKING:
     from crdtspace.live.netreplica import NetworkReplica
@@ -45,6 +48,10 @@ BACKOFF_MAX = 5.0
 """Reconnection delays: doubled after each failure between these, with jitter."""
 MAX_MESSAGE = 256 * 1024 * 1024
 """The largest message accepted from the server (a first sync carries the whole document)."""
+CONTENT_WAIT = 1.0
+"""Seconds an empty replica waits, after a Hocuspocus server's sync step 2 brought nothing,
+for the document to arrive before it takes the room as empty: a node that has just loaded the
+document answers at once, before the other nodes' state comes through Redis."""
 
 
 def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
@@ -81,6 +88,13 @@ class Connection:
         self._socket: ClientConnection | None = None
         self._sending = False
         self._was_synced = False
+        self.hocuspocus = replica.protocol == "hocuspocus"
+        self._sent = 0
+        """Sync messages sent in this session (Hocuspocus: each is acknowledged)..."""
+        self._acks = 0
+        """...and the sync status messages that acknowledged them."""
+        self._awaiting_content = False
+        self._content_wait: asyncio.Task[None] | None = None
         self._thread = threading.Thread(
             target=self._main, name=f"crdtspace-net-{replica.agent}", daemon=True
         )
@@ -101,7 +115,8 @@ class Connection:
         self._call(self._wake_publisher)
 
     def idle(self) -> bool:
-        return not self._outbox and not self._sending
+        """Everything handed over was sent (and, with Hocuspocus, acknowledged as applied)."""
+        return not self._outbox and not self._sending and self._acks >= self._sent
 
     def set_online(self, online: bool) -> None:
         self._online = online
@@ -184,6 +199,10 @@ class Connection:
             self._was_synced = False
             try:
                 await self._connect_once()
+            except AuthError as exc:  # a Hocuspocus server refused the token: final
+                self.error = exc
+                self.failed.set()
+                return
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status in (401, 403):
@@ -215,7 +234,7 @@ class Connection:
 
     async def _connect_once(self) -> None:
         async with ws_connect(
-            self.replica._room_url,
+            self.replica._socket_url,
             proxy=None,
             compression=None,
             max_size=MAX_MESSAGE,
@@ -229,8 +248,13 @@ class Connection:
             # Whatever waits in the outbox is in this replica's state: the handshake's step 2
             # carries what the server lacks of it.
             self._outbox.clear()
+            self._sent = self._acks = 0
+            self._awaiting_content = False
+            await asyncio.to_thread(self.replica._session_began)
+            if self.hocuspocus:  # (the server queues what follows until the token is checked)
+                await socket.send(hp.auth_message(self.replica.document_name, self.replica._token))
             state = await asyncio.to_thread(self.replica.state)
-            await socket.send(_sync_message(YSyncMessageType.SYNC_STEP1, state))
+            await socket.send(self._frame(_sync_message(YSyncMessageType.SYNC_STEP1, state)))
             tasks = [
                 asyncio.create_task(self._send_loop(socket)),
                 asyncio.create_task(self._awareness_loop(socket)),
@@ -244,21 +268,76 @@ class Connection:
                         # On a worker thread, in order: waiting for the replica's lock (a
                         # long commit, say) must not stall the loop (pings, sends).
                         reply = await asyncio.to_thread(self._handle, message)
+                    except AuthError:
+                        raise
                     except Exception as exc:  # a malformed message: skipped, remembered
                         self.error = SyncError(f"A message from the server was skipped: {exc}")
                         continue
                     if reply is not None:
-                        await socket.send(reply)
+                        if self.hocuspocus and reply[0] == YMessageType.SYNC:
+                            self._sent += 1  # (a step 2: acknowledged too)
+                        await socket.send(self._frame(reply))
             finally:
+                if self._content_wait is not None:
+                    tasks.append(self._content_wait)
+                    self._content_wait = None
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
 
+    def _frame(self, message: bytes) -> bytes:
+        return hp.frame(self.replica.document_name, message) if self.hocuspocus else message
+
     def _handle(self, message: bytes) -> bytes | None:
+        """The reply to a message from the server (unframed), if any; on a worker thread."""
+        if self.hocuspocus:
+            name, message = hp.unframe(message)
+            if name != self.replica.document_name or not message:
+                return None  # (another document's: this connection asked for one only)
+            if message[0] >= hp.AUTH:
+                return self._handle_hocuspocus(message)
         if message[0] == YMessageType.SYNC:
             return self._handle_sync(message[1:])
         if message[0] == YMessageType.AWARENESS:
             self._handle_awareness(read_message(message[1:]))
+        return None
+
+    def _handle_hocuspocus(self, message: bytes) -> bytes | None:
+        """Hocuspocus's own messages: auth, query awareness, a sync reply, close, sync status
+        (stateless ones carry nothing for a replica)."""
+        kind, pos = hp.read_var_uint(message, 0)
+        if kind == hp.SYNC_REPLY:
+            return self._handle_sync(message[pos:])
+        if kind == hp.SYNC_STATUS:
+            self._acks += 1
+            applied, _ = hp.read_var_uint(message, pos)
+            if not applied:
+                self.error = SyncError(
+                    f"The server at {self.replica.url} did not apply an update (read-only?)."
+                )
+        elif kind == hp.AUTH:
+            return self._handle_auth(message, pos)
+        elif kind == hp.QUERY_AWARENESS:
+            self._call(self._force_publication)
+        elif kind == hp.CLOSE:
+            reason, _ = hp.read_var_string(message, pos) if pos < len(message) else ("", pos)
+            self.error = SyncError(
+                f"The server at {self.replica.url} closed the connection ({reason or 'no reason'})."
+            )
+            self._was_synced = False  # (a server that keeps closing is retried ever more slowly)
+            self._call(self._close_socket)
+        return None
+
+    def _handle_auth(self, message: bytes, pos: int) -> bytes | None:
+        kind, pos = hp.read_var_uint(message, pos)
+        if kind == hp.AUTH_TOKEN:  # the server asks for the token again
+            return bytes([hp.AUTH, hp.AUTH_TOKEN]) + hp.var_string(self.replica._token)
+        if kind == hp.AUTH_DENIED:
+            reason, _ = hp.read_var_string(message, pos) if pos < len(message) else ("", pos)
+            raise AuthError(
+                f"The server at {self.replica.url} refused the token ({reason or 'denied'}).",
+                hint="check the token the Hocuspocus server's onAuthenticate expects",
+            )
         return None
 
     def _handle_sync(self, message: bytes) -> bytes | None:
@@ -267,14 +346,39 @@ class Connection:
             update = self.replica.update_since(payload)
             return _sync_message(YSyncMessageType.SYNC_STEP2, update)
         if payload != b"\x00\x00":
-            self.replica.apply_update(payload)
+            self.replica._merge_remote(payload)
         if kind == YSyncMessageType.SYNC_STEP2:
             self._was_synced = True
-            self.synced.set()
-            self._call(self._wake_publisher)
+            if self.hocuspocus and not self._has_content():
+                # Hocuspocus with Redis answers from the node's copy, which may not hold the
+                # other nodes' state yet: wait for content a moment rather than trust it.
+                self._awaiting_content = True
+                self._call(self._start_content_wait)
+                return None
+            self._now_synced()
             return None
+        if self._awaiting_content and self._has_content():
+            self._now_synced()
         self._call(self._state_moved)
         return None
+
+    def _has_content(self) -> bool:
+        return bool(self.replica.state() != b"\x00")
+
+    def _now_synced(self) -> None:
+        self._awaiting_content = False
+        self.synced.set()
+        self._call(self._wake_publisher)
+
+    def _start_content_wait(self) -> None:
+        socket = self._socket
+
+        async def wait() -> None:
+            await asyncio.sleep(CONTENT_WAIT)
+            if self._awaiting_content and self._socket is socket and socket is not None:
+                self._now_synced()  # an empty room, it seems
+
+        self._content_wait = self._loop.create_task(wait())
 
     def _handle_awareness(self, update: bytes) -> None:
         new: list[int] = []
@@ -300,7 +404,9 @@ class Connection:
             self._sending = True
             try:
                 while self._outbox:
-                    await socket.send(create_update_message(self._outbox.popleft()))
+                    if self.hocuspocus:
+                        self._sent += 1
+                    await socket.send(self._frame(create_update_message(self._outbox.popleft())))
             finally:
                 self._sending = False
 
@@ -318,7 +424,7 @@ class Connection:
             update = await asyncio.to_thread(self._awareness_update, forced=forced)
             if update is None:
                 continue  # (the same as the last one: a wake-up that read a change already sent)
-            await socket.send(create_awareness_message(update))
+            await socket.send(self._frame(create_awareness_message(update)))
             await asyncio.sleep(AWARENESS_INTERVAL)
 
     async def _until_due(self) -> None:
@@ -373,7 +479,7 @@ class Connection:
         with suppress(Exception):
             farewell = self._awareness_update(leave=True)
             assert farewell is not None
-            await socket.send(create_awareness_message(farewell))
+            await socket.send(self._frame(create_awareness_message(farewell)))
         with suppress(Exception):
             await socket.close()
 

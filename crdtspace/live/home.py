@@ -1,10 +1,11 @@
 """The sync server's home replica: the workspace, each peer's update checked, then committed.
 
-A peer's update is applied to a scratch copy of the accepted state first (`check_update`):
-what it would add, remove or forge is seen before anything is durable, and a hostile one
-raises `Hostile`. Accepted updates queue for the committer (`commit`), which merges whatever
-queued up during one fsync into the next record of the workspace's log and logs raw Yjs edits
-on their clients' behalf. The websocket and HTTP side is `crdtspace.live.server.Server`.
+A peer's update is applied to a scratch copy of the accepted state first (`check_update`, by
+`crdtspace.live.guard`): what it would add, remove or forge is seen before anything is
+durable, and a hostile one raises `Hostile`. Accepted updates queue for the committer
+(`commit`), which merges whatever queued up during one fsync into the next record of the
+workspace's log and logs raw Yjs edits on their clients' behalf. The websocket and HTTP side
+is `crdtspace.live.server.Server`.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from pycrdt import Array, Doc, Map, MapEvent, get_update, merge_updates
+from pycrdt import Doc, merge_updates
 
-from crdtspace.errors import PathError, SyncError
-from crdtspace.git import gitio, workspaces
+from crdtspace.errors import SyncError
+from crdtspace.git import workspaces
+from crdtspace.live import guard
 from crdtspace.live.protocol import Hostile
-from crdtspace.model import schema
 from crdtspace.model.replica import Replica
 from crdtspace.model.versions import new_doc
 
@@ -40,11 +41,9 @@ RECENT_BYTES = 32 * 1024 * 1024
 SERVER_AGENT = "server"
 LOG = logging.getLogger("crdtspace.live.server")
 
-_PATH_MAPS = ("files", "gitonly")
 RAW_SESSION = 1.0
 """Seconds of a client's raw edits to one node that make one log entry (see
 HomeReplica._apply)."""
-"""Maps whose keys are repository paths: a key outside the repository is hostile."""
 
 
 # -- what the server tells about itself ---------------------------------------------------
@@ -68,39 +67,6 @@ class Peer:
     agent: str
     since: float
     client_ids: set[int] = field(default_factory=set)
-
-
-def _unrecorded_removals(nodes: Map[Any], touched: set[str], removed: list[str]) -> list[str]:
-    """Files removed without a record of who removed them: `Workspace.remove` gives each root
-    of the file a `delete` entry in the same update, which the conflict layer weighs against
-    the others' edits; a bare deletion of the entry would drop them unseen."""
-    recorded: set[str] = set()
-    for nid in touched:
-        node = nodes.get(nid)
-        if not isinstance(node, Map) or node.get("parent") or not node.get("path"):
-            continue
-        log = node.get("log")
-        newest = log[0] if isinstance(log, Array) and len(log) else None
-        if isinstance(newest, dict) and newest.get("op") == "delete":
-            recorded.add(str(node["path"]))
-    return [
-        f"removes the file {path!r} without a delete entry on its nodes (who removed it?)"
-        for path in removed
-        if path not in recorded
-    ]
-
-
-def _below_another(path: str, entries: set[str]) -> None:
-    """PathError when `path` lies below another file, link or submodule of the workspace, or
-    one lies below it (a checkout could take only one of them)."""
-    parts = path.split("/")
-    for depth in range(1, len(parts)):
-        above = "/".join(parts[:depth])
-        if above in entries:
-            raise PathError(f"The path {path!r} lies below the file {above!r}.")
-    prefix = path + "/"
-    if any(other.startswith(prefix) for other in entries):
-        raise PathError(f"The path {path!r} is a folder of other files of the workspace.")
 
 
 # -- the home replica ----------------------------------------------------------------------
@@ -157,115 +123,17 @@ class HomeReplica:
         return scratch
 
     def check_update(self, update: bytes) -> tuple[set[str], set[str]]:
-        """Hostile when `update` is malformed or adds a path outside the repository.
-
-        It is applied to the scratch copy first, watching the keys it adds to `files` and
-        `gitonly` and the nodes whose `path` it may set; after a refusal the scratch copy is
-        rebuilt from the room's doc and the updates accepted lately (some may not have reached
-        the room yet)."""
-        added: list[str] = []
-        removed: list[str] = []
-        touched: set[str] = set()
-        structural: set[str] = set()  # nodes whose map or body changed (not only their texts)
-        typed: set[str] = set()  # nodes whose texts changed
-        logged: set[str] = set()  # nodes whose log grew
-        forged: list[str] = []
-
-        def collect(event: MapEvent) -> None:
-            keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
-            added.extend(k for k, v in keys.items() if v.get("action") != "delete")
-            removed.extend(k for k, v in keys.items() if v.get("action") == "delete")
-
-        def collect_gitonly(event: MapEvent) -> None:
-            keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
-            forged.extend(f"changes the git-only entry {k!r}, which only git may set" for k in keys)
-
-        def collect_nodes(events: list[Any]) -> None:
-            for event in events:
-                path = list(event.path)
-                if path:
-                    touched.add(str(path[0]))
-                    if len(path) == 1 or path[1] == "body":
-                        structural.add(str(path[0]))
-                    elif path[1] in ("text", "head", "tail"):
-                        typed.add(str(path[0]))
-                    elif path[1] == "log":
-                        logged.add(str(path[0]))
-                        delta = event.delta if len(path) == 2 else ()
-                        if any("delete" in change for change in delta):
-                            # Logs only grow (replicas read new entries from the front: logcache).
-                            forged.append(f"deletes entries of the log of node {path[0]!r}")
-                    if len(path) == 1 and isinstance(event, MapEvent):
-                        keys = event.keys  # type: ignore[attr-defined]  # Rust
-                        if "mode" in keys:
-                            forged.append(f"changes the mode of node {path[0]!r} (only git may)")
-                elif isinstance(event, MapEvent):
-                    keys = event.keys  # type: ignore[attr-defined]  # Rust
-                    touched.update(keys)
-                    structural.update(keys)
-                    forged.extend(
-                        f"deletes the node {k!r} (nodes are taken out of their container, never "
-                        "deleted: their logs stay for the conflict layer)"
-                        for k, v in keys.items()
-                        if v.get("action") == "delete"
-                    )
-
-        maps = [self._scratch.get(name, type=Map) for name in _PATH_MAPS]
-        subscriptions = [m.observe(collect) for m in maps]
-        gitonly = self._scratch.get("gitonly", type=Map)
-        only = gitonly.observe(collect_gitonly)
-        nodes = self._scratch.get("nodes", type=Map)
-        deep = nodes.observe_deep(collect_nodes)
+        """Hostile when `update` is malformed or adds a path outside the repository (see
+        `crdtspace.live.guard.inspect_update`): it is applied to the scratch copy first; after
+        a refusal the scratch copy is rebuilt from the room's doc and the updates accepted
+        lately (some may not have reached the room yet)."""
         try:
-            self._scratch.apply_update(update)
-        except Exception as exc:  # pycrdt raises plain exceptions for malformed updates
+            found = guard.inspect_update(self._scratch, update, self.workspace.root)
+        except Hostile:
             self._rebuild_scratch()
-            raise Hostile(f"a malformed update ({exc})") from exc
-        finally:
-            for m, subscription in zip(maps, subscriptions, strict=True):
-                m.unobserve(subscription)
-            gitonly.unobserve(only)
-            nodes.unobserve(deep)
-        if bytes(get_update(update, self._scratch.get_state()))[:1] != b"\x00":
-            # Structs waiting for ones the server lacks: yrs would integrate them later,
-            # unchecked, when those arrive (and a doc's update would not even carry them).
-            # Yjs clients never send these: sync step 2 and then updates, in order.
-            self._rebuild_scratch()
-            raise Hostile("an update that depends on changes the server does not have")
-        for nid in structural:
-            node = nodes.get(nid)
-            path = node.get("path") if isinstance(node, Map) else None
-            if path:
-                added.append(str(path))
-            mode = node.get("mode") if isinstance(node, Map) else None
-            if mode is not None and mode not in (gitio.MODE_FILE, gitio.MODE_EXECUTABLE):
-                forged.append(f"sets the mode of node {nid!r} to {mode!r}, not a file's")
-        if forged:
-            # Modes and blobs come from git (sync-git, on the home replica), never from a peer.
-            self._rebuild_scratch()
-            raise Hostile(f"an update that {forged[0]}")
-        if removed:
-            forged.extend(_unrecorded_removals(nodes, touched, removed))
-        if forged:
-            self._rebuild_scratch()
-            raise Hostile(f"an update that {forged[0]}")
-        wrong = schema.problems(self._scratch, structural, added) if structural or added else []
-        if wrong:
-            self._rebuild_scratch()
-            raise Hostile(f"an update that breaks the document's schema: {wrong[0]}")
-        entries = {str(k) for m in maps for k in m} if added else set()
-        for path in added:
-            try:
-                if gitio.safe_relpath(self.workspace.root, path) != path:
-                    raise PathError(f"The path {path!r} is not in normal form.")
-                _below_another(path, entries)
-            except PathError as exc:
-                self._rebuild_scratch()
-                raise Hostile(
-                    f"an update adding a file path outside the repository: {exc}"
-                ) from exc
+            raise
         self._remember(update)
-        return typed - logged, logged
+        return found
 
     def _remember(self, update: bytes) -> None:
         self._recent.append(update)

@@ -3,7 +3,14 @@
 A `NetworkReplica` is a `Replica` (an in-memory document, or a durable one with `state_dir`)
 plus a background connection to a server speaking the standard Yjs sync and awareness protocol
 (`crdtspace serve`, any pycrdt-websocket or y-websocket server): the room is `/<workspace>`,
-the token goes in the `?token=` query parameter.
+the token goes in the `?token=` query parameter. Or to a Hocuspocus server
+(`hocuspocus+ws://host:port/<document>`, or `protocol="hocuspocus"`): the same protocol framed
+with the document's name, the token sent in its auth message (`crdtspace.live.hocuspocus`).
+
+- Home: with `home=REPO`, the replica is that repository's durable workspace (its log under
+  `.git/crdtspace/<workspace>/`, its gate), and every update the server relays is checked
+  first as `crdtspace serve` checks a peer's (`crdtspace.live.guard.UpdateGuard`): a hostile
+  one is refused (`refusals()`), never merged nor logged.
 
 - Sync: on every (re)connection the replica and the server exchange state vectors (sync step
   1) and what the other lacks (sync step 2); then every local transaction's update is sent as
@@ -42,18 +49,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from pycrdt import (
     Awareness,
     Doc,
 )
 
-from crdtspace.errors import AuthError, SyncError
-from crdtspace.git import gate
+from crdtspace.errors import AuthError, StorageError, SyncError
+from crdtspace.git import gate, gitio
 from crdtspace.git.gate import GateReport
 from crdtspace.git.presence import SILENT_AFTER
 from crdtspace.live.connection import Connection
+from crdtspace.live.guard import Refusal, UpdateGuard
 from crdtspace.model import claims
 from crdtspace.model.claims import Claim
 from crdtspace.model.core import replay
@@ -63,12 +71,18 @@ from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc
 
 __all__ = [
+    "PROTOCOLS",
     "Claim",
     "ClaimViolation",
     "NetworkReplica",
     "Peer",
+    "Refusal",
     "connect",
 ]
+
+PROTOCOLS = ("y-websocket", "hocuspocus")
+"""The servers a replica can join: y-websocket's protocol (`crdtspace serve`, y-websocket,
+pycrdt-websocket), or Hocuspocus's framing of it."""
 
 HEARTBEAT = 10.0
 """Seconds between renewals of a replica's awareness state (Yjs renews every 15 s)."""
@@ -133,19 +147,39 @@ class NetworkReplica(Replica):
         root: Path | None = None,
         heartbeat: float = HEARTBEAT,
         peer_timeout: float = PEER_TIMEOUT,
+        protocol: str = "y-websocket",
+        guarded: bool = False,
     ) -> None:
         self.lock = threading.RLock()
         super().__init__(doc, agent=agent, log=log, root=root)
+        if protocol not in PROTOCOLS:
+            raise SyncError(f"Unknown protocol {protocol!r}: {' or '.join(PROTOCOLS)}.")
+        self.protocol = protocol
         self._room_url = url
         self.url = _redacted(url)
         """The room's address, without the token (for messages)."""
         self._token = parse_qs(urlsplit(url).query).get("token", [""])[0]
+        parts = urlsplit(url)
+        self.document_name = unquote(parts.path[1:])
+        """The room's name: its path without the first slash (Hocuspocus's document name)."""
+        self._socket_url = (
+            urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+            if protocol == "hocuspocus"  # (the name and the token go in the frames)
+            else url
+        )
+        self._guard: UpdateGuard | None = None
+        if guarded:
+            if root is None:
+                raise SyncError("A guarded replica needs its repository (root).")
+            self._guard = UpdateGuard(doc, root)
         self.awareness = Awareness(doc)
         self._claims: dict[str, tuple[str, float, str]] = {}
         self._violations: list[ClaimViolation] = []
         self._violation_keys: set[tuple[str, str, float]] = set()
         self._connection = Connection(self, heartbeat=heartbeat, peer_timeout=peer_timeout)
         self._stop_listening = self.subscribe(self._connection.send_update)
+        if self._guard is not None:
+            self._stop_guarding = self.subscribe(self._guard.local)
         self._closed = False
         self._reported = 0.0  # (time.monotonic() of the last look at the report)
 
@@ -157,6 +191,31 @@ class NetworkReplica(Replica):
             if form:
                 text = text.replace(form, self.url if form == self._room_url else "***")
         return text
+
+    def _session_began(self) -> None:
+        """A new connection (on the connection's thread): its handshake brings everything."""
+        with self.lock:
+            if self._guard is not None:
+                self._guard.reset()
+
+    def _merge_remote(self, update: bytes) -> None:
+        """Merge an update from the server (on the connection's thread); a guarded replica
+        checks it first, and merges only what passes."""
+        with self.lock:
+            if self._guard is None:
+                self.apply_update(update)
+                return
+            for accepted in self._guard.admit(update):
+                self.apply_update(accepted)
+
+    def refusals(self) -> list[Refusal]:
+        """The updates from the server this replica refused (a guarded one: `home=`), oldest
+        first (the last 100)."""
+        return list(self._guard.refusals) if self._guard is not None else []
+
+    def held(self) -> int:
+        """How many updates from the server wait for changes they depend on (guarded)."""
+        return len(self._guard.held) if self._guard is not None else 0
 
     @property
     def connected(self) -> bool:
@@ -206,6 +265,8 @@ class NetworkReplica(Replica):
             self.wait_sent(FINAL_REPORT_WAIT)
         self._connection.stop()
         self._stop_listening()
+        if self._guard is not None:
+            self._stop_guarding()
         super().close()
 
     # -- presence and claims -------------------------------------------------------------
@@ -455,8 +516,18 @@ def connect(
     heartbeat: float = HEARTBEAT,
     peer_timeout: float = PEER_TIMEOUT,
     replica_class: type[NetworkReplica] | None = None,
+    protocol: str | None = None,
+    home: Path | str | None = None,
 ) -> NetworkReplica:
     """A replica of `workspace` on the server at `url` (`ws://host:port`), synced live.
+
+    `protocol`: "y-websocket" (the default) or "hocuspocus" (the default for a
+    `hocuspocus+ws://` or `hocuspocus+wss://` address). The room is the address's path, else
+    `/<workspace>`: with Hocuspocus, that path (unquoted, without its first slash; it may hold
+    slashes and any characters) is the document's name.
+    `home`: a repository whose durable workspace `workspace` this replica is (its log, its
+    gate: `state_dir` and `root` from there), checking every update the server relays before
+    it is merged (`refusals()` lists those refused).
 
     With `wait`, returns once the first sync is done, or raises `AuthError` (token refused) or
     `SyncError` (not reached within `timeout`); without, returns at once and syncs when it can.
@@ -466,11 +537,23 @@ def connect(
     With `state_dir`, the replica is durable there: every update is logged before it is sent,
     and the log is replayed (and sent) by the next `connect` with the same folder."""
     scheme = urlsplit(url).scheme
+    if scheme.startswith("hocuspocus+"):
+        url = url[len("hocuspocus+") :]
+        scheme = scheme[len("hocuspocus+") :]
+        protocol = protocol or "hocuspocus"
     if scheme not in ("ws", "wss"):
         raise SyncError(
             f"{_redacted(url)!r} is not a websocket address (ws:// or wss://).",
             hint="give the address `crdtspace serve` prints, e.g. ws://127.0.0.1:8765",
         )
+    if home is not None:
+        repo = gitio.open_repo(Path(home))
+        state_dir = gitio.state_dir(repo, workspace)
+        root = gitio.repo_root(repo)
+        if not (state_dir / "updates.log").is_file():
+            raise StorageError(
+                "This repository has no crdtspace workspace yet.", hint="run `crdtspace init` first"
+            )
     log = None
     if state_dir is not None:
         Path(state_dir).mkdir(parents=True, exist_ok=True)
@@ -486,6 +569,8 @@ def connect(
         root=Path(root) if root is not None else None,
         heartbeat=heartbeat,
         peer_timeout=peer_timeout,
+        protocol=protocol or "y-websocket",
+        guarded=home is not None,
     )
     if wait and not _first_sync(replica, timeout):
         error = replica._connection.error

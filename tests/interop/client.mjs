@@ -7,6 +7,8 @@
 // command per line on stdin and prints one JSON line per command on stdout ({"ok": true, ...}
 // or {"ok": false, "error": "..."}). It exits when stdin closes (after its updates are sent).
 // An argument `--commands JSON` (an array) runs those commands instead of reading stdin.
+// With `--hocuspocus` it is a Hocuspocus client instead (@hocuspocus/provider): ROOM is the
+// document's name and the token goes in its auth message.
 // Refused (the connection closed twice before a sync) or no sync within 15 s: one line
 // {"event": "error", "error": "...", "received": {files, nodes}} and exit 3.
 //
@@ -34,6 +36,7 @@
 //        states [{client, state}], waiting (with `agent`) until agent A shows N claims or more
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
+import { HocuspocusProvider } from '@hocuspocus/provider'
 import WebSocket from 'ws'
 import readline from 'node:readline'
 
@@ -44,6 +47,8 @@ if (at >= 0) {
   commands = JSON.parse(args[at + 1])
   args.splice(at, 2)
 }
+const hocuspocus = args.indexOf('--hocuspocus')
+if (hocuspocus >= 0) args.splice(hocuspocus, 1)
 const [url, room, token] = args
 if (!url || !room) {
   process.stderr.write('usage: node client.mjs URL ROOM [TOKEN] [--commands JSON]\n')
@@ -56,12 +61,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const doc = new Y.Doc()
 const files = doc.getMap('files')
 const nodes = doc.getMap('nodes')
-const provider = new WebsocketProvider(url, room, doc, {
-  WebSocketPolyfill: WebSocket,
-  params: token ? { token } : {},
-  disableBc: true,
-  resyncInterval: -1,
-})
+const provider =
+  hocuspocus >= 0
+    ? new HocuspocusProvider({ url, name: room, document: doc, token: token ?? '', WebSocketPolyfill: WebSocket })
+    : new WebsocketProvider(url, room, doc, {
+        WebSocketPolyfill: WebSocket,
+        params: token ? { token } : {},
+        disableBc: true,
+        resyncInterval: -1,
+      })
 
 const node = (id) => {
   const n = nodes.get(id)
@@ -202,6 +210,11 @@ doc.on('update', () => {
 
 const flush = async () => {
   for (let i = 0; i < 500; i++) {
+    if (hocuspocus >= 0) {
+      if (provider.unsyncedChanges === 0) break // (every update acknowledged by the server)
+      await sleep(10)
+      continue
+    }
     const ws = provider.ws
     if (ws && ws.readyState === WebSocket.OPEN && ws.bufferedAmount === 0) break
     await sleep(10)
@@ -210,7 +223,8 @@ const flush = async () => {
 }
 
 const synced = new Promise((resolve, reject) => {
-  provider.once('sync', (isSynced) => isSynced && resolve())
+  if (hocuspocus >= 0) provider.on('synced', () => resolve())
+  else provider.once('sync', (isSynced) => isSynced && resolve())
   setTimeout(() => reject(new Error('no sync within 15 s (refused, or no server?)')), 15000).unref()
 })
 // A server that refuses the connection (a wrong token) closes it before the first sync; the
@@ -220,7 +234,8 @@ let refused = null
 const refusal = new Promise((resolve) => {
   refused = resolve
 })
-provider.on('connection-close', (event) => {
+if (hocuspocus >= 0) provider.on('authenticationFailed', () => refused('permission-denied'))
+provider.on(hocuspocus >= 0 ? 'close' : 'connection-close', (event) => {
   closes += 1
   if (provider.synced) return
   process.stderr.write(`connection closed before sync: ${event?.code ?? ''} ${event?.reason ?? ''}\n`)

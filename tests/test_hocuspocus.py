@@ -1,0 +1,320 @@
+"""Hocuspocus with Redis as the sync engine, with real nodes: no mocks.
+
+Two Hocuspocus 3.x nodes (`tests/interop/hocuspocus.mjs`, `@hocuspocus/server` with
+`@hocuspocus/extension-redis`) share one Redis (each test starts its own `redis-server` on a
+free port, nothing saved); the home replica (the durable workspace, guarded: `home=`) joins
+node A, the agents' replicas node B. The tests skip when node/npm or redis-server is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pycrdt import Map
+
+from crdtspace.errors import AuthError
+from crdtspace.git import gitio
+from crdtspace.live import netreplica
+from crdtspace.testing import git, make_repo
+from crdtspace.workspace import Workspace
+from tests.test_interop import MODULE, Lines, YjsClient, free_port, interop, wait_for
+
+__all__ = ["interop"]  # (the fixture, imported to be found here)
+
+TOKEN = "s3cret-tok"
+TIMEOUT = 20.0
+
+
+@pytest.fixture
+def redis_port(tmp_path: Path) -> Iterator[int]:
+    """A `redis-server` of this test's own on a free loopback port, saving nothing."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is needed for the Hocuspocus tests (not found on PATH)")
+    port = free_port()
+    args = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(
+        args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: _listening(port), "redis-server to listen", 10.0)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Node:
+    """One Hocuspocus node on a fixed port: started, killed (-9) and started again."""
+
+    def __init__(self, interop: Path, redis_port: int) -> None:
+        self.interop = interop
+        self.redis_port = redis_port
+        self.port = free_port()
+        self.proc: Lines | None = None
+        self.start()
+
+    def start(self) -> None:
+        args = ["node", "hocuspocus.mjs", str(self.port), str(self.redis_port), TOKEN]
+        self.proc = Lines(args, self.interop)
+        ready = self.proc.line()
+        assert ready == f"READY {self.port}", ready
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.process.send_signal(signal.SIGKILL)
+        self.proc.close()  # (its pipes; it is gone already)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.close()
+            self.proc = None
+
+    def url(self, document: str = "default") -> str:
+        return f"hocuspocus+ws://127.0.0.1:{self.port}/{document}"
+
+    def documents(self) -> list[str]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5) as answer:
+            return list(json.load(answer)["documents"])
+
+
+@pytest.fixture
+def nodes(interop: Path, redis_port: int) -> Iterator[tuple[Node, Node]]:
+    """Two Hocuspocus nodes on one Redis."""
+    a = Node(interop, redis_port)
+    b = Node(interop, redis_port)
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_repo(tmp_path / "repo", {"pkg/mod.py": MODULE})
+    Workspace.init(root, agent="importer").close()
+    return root
+
+
+@pytest.fixture
+def join(nodes: tuple[Node, Node], repo: Path) -> Iterator[Callable[..., Workspace]]:
+    """`join(node, agent, home=False)`: a replica on that node (the home one with `home`)."""
+    made: list[Workspace] = []
+
+    def make(node: Node, agent: str, *, home: bool = False) -> Workspace:
+        replica = Workspace.connect(
+            node.url(), TOKEN, agent=agent, home=repo if home else None, timeout=TIMEOUT
+        )
+        made.append(replica)
+        return replica
+
+    yield make
+    for replica in reversed(made):
+        replica.close()
+
+
+def texts(*replicas: Workspace) -> set[str]:
+    return {r.document.render("pkg/mod.py") for r in replicas}
+
+
+GREET = '\n\ndef greet(name):\n    return "hi " + name\n'
+MAIN = '\n\ndef main():\n    print(greet("team"))\n'
+
+
+def test_replicas_on_two_nodes_converge_and_the_home_gate_commits_them(
+    nodes: tuple[Node, Node], join: Callable[..., Workspace], repo: Path
+) -> None:
+    """Home on node A, two agents on node B: edits to different functions converge
+    everywhere, claims cross nodes, the home replica's gate commits both as co-authors; then
+    both edit one function at once and every replica reports the same conflict."""
+    a, b = nodes
+    home = join(a, "home", home=True)
+    alice, bob = join(b, "alice"), join(b, "bob")
+    assert alice.render("pkg/mod.py") == MODULE  # (the first sync waited for the content)
+    alice.claim("pkg/mod.py::greet", ttl=60)
+    wait_for(lambda: any(c.agent == "alice" for c in home.claims()), "alice's claim on A")
+    alice.replace("pkg/mod.py::greet", GREET)
+    bob.replace("pkg/mod.py::main", MAIN)
+    wait_for(
+        lambda: (
+            len(texts(home, alice, bob)) == 1
+            and "team" in home.render("pkg/mod.py")
+            and '"hi "' in home.render("pkg/mod.py")
+        ),
+        "the edits to converge",
+    )
+    report = home.commit("both agents", wait=TIMEOUT, run_check=False)
+    assert report.ok, report
+    message = git(repo, "log", "-1", "--format=%B")
+    assert "alice" in message, message
+    assert "bob" in message, message
+    assert git(repo, "show", "HEAD:pkg/mod.py") == home.render("pkg/mod.py")
+
+    bob.disconnect()  # (concurrent for sure)
+    alice.replace("pkg/mod.py::greet", '\n\ndef greet(name):\n    return "hey " + name\n')
+    bob.replace("pkg/mod.py::greet", '\n\ndef greet(name):\n    return "yo " + name\n')
+    bob.reconnect()
+
+    def overlapped() -> bool:  # (the texts merge character by character)
+        return len(texts(home, alice, bob)) == 1 and all(r.conflicts() for r in (home, bob))
+
+    wait_for(overlapped, "the overlap to converge")
+    ids = [[c.id for c in r.conflicts()] for r in (home, alice, bob)]
+    assert ids[0]
+    assert ids[0] == ids[1] == ids[2]
+
+
+def test_a_node_killed_and_restarted_loses_nothing(
+    nodes: tuple[Node, Node], join: Callable[..., Workspace], repo: Path
+) -> None:
+    """kill -9 of node B in the middle of alice's edits, then of node A: every edit reaches
+    the home replica and its log, and both replicas reconnect by themselves."""
+    a, b = nodes
+    home = join(a, "home", home=True)
+    alice = join(b, "alice")
+    made = []
+    for round_ in range(12):
+        alice.write(f"notes/{round_}.txt", f"note {round_}\n")
+        made.append(f"notes/{round_}.txt")
+        if round_ == 3:
+            assert alice.wait_sent(TIMEOUT)  # (acknowledged by node B)
+            b.kill()
+        if round_ == 6:
+            b.start()
+        if round_ == 9:
+            a.kill()
+            a.start()
+    assert alice.wait_sent(TIMEOUT)
+    wait_for(lambda: set(made) <= set(home.paths()), "every note at the home replica")
+    wait_for(lambda: home.connected and alice.connected, "both replicas to reconnect")
+    home.close()
+    with Workspace.open(repo, agent="check") as reopened:
+        assert set(made) <= set(reopened.paths())
+
+
+def test_a_wrong_token_is_refused_once(nodes: tuple[Node, Node]) -> None:
+    a, _ = nodes
+    started = time.monotonic()
+    with pytest.raises(AuthError, match="refused the token"):
+        netreplica.connect(a.url(), "wrong", agent="eve", timeout=TIMEOUT)
+    assert time.monotonic() - started < 5
+    eve = netreplica.connect(a.url(), "wrong", agent="eve", wait=False)
+    try:
+        wait_for(lambda: isinstance(eve.last_error, AuthError), "the refusal")
+        assert eve._connection.failed.is_set()  # (it stopped trying)
+    finally:
+        eve.close()
+
+
+@pytest.mark.parametrize("document", ["équipe-日本", "team/app"])
+def test_document_names_of_any_form(nodes: tuple[Node, Node], document: str) -> None:
+    """A non-ASCII name (lib0 counts its UTF-8 bytes), and one with a slash."""
+    a, b = nodes
+    alice = Workspace.connect(a.url(document), TOKEN, agent="alice", timeout=TIMEOUT)
+    bob = Workspace.connect(b.url(document), TOKEN, agent="bob", timeout=TIMEOUT)
+    try:
+        alice.write("hello.py", "x = 1\n")
+        wait_for(lambda: bob.paths() == ["hello.py"], "bob to see alice's file")
+        assert document in a.documents()
+        assert document in b.documents()
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_a_yjs_client_edits_beside_the_replicas(
+    interop: Path, nodes: tuple[Node, Node], join: Callable[..., Workspace]
+) -> None:
+    """`@hocuspocus/provider` on node A, replicas on both: its edit reaches them, theirs it."""
+    a, b = nodes
+    home = join(a, "home", home=True)
+    alice = join(b, "alice")
+    client = YjsClient(interop, f"ws://127.0.0.1:{a.port}", "default", TOKEN, "--hocuspocus")
+    try:
+        found = client("find", path="pkg/mod.py", name="greet")
+        client("insert", id=found["id"], part=found["part"], index=0, text="# from yjs\n")
+        wait_for(lambda: "# from yjs" in alice.render("pkg/mod.py"), "the Yjs edit on node B")
+        alice.replace("pkg/mod.py::main", MAIN)
+        client("wait", path="pkg/mod.py", contains='greet("team")')
+        wait_for(lambda: len(texts(home, alice)) == 1, "the replicas to converge")
+        assert client("render", path="pkg/mod.py")["text"] == home.document.render("pkg/mod.py")
+    finally:
+        client.close()
+
+
+def test_a_bad_update_through_the_engine_is_refused_by_the_home_replica(
+    nodes: tuple[Node, Node], join: Callable[..., Workspace], repo: Path
+) -> None:
+    """A forged git-only entry relayed by the engine: the home replica refuses it and never
+    logs it; the others' edits still arrive; the gate commits nothing of it."""
+    a, b = nodes
+    home = join(a, "home", home=True)
+    mallory, alice = join(b, "mallory"), join(b, "alice")
+    with mallory.transaction("forge"):
+        mallory.document.gitonly["ghost.bin"] = Map(
+            {"reason": "binary", "blob": "ab" * 20, "mode": gitio.MODE_FILE}
+        )
+    wait_for(lambda: bool(home.refusals()), "the home replica to refuse the update")
+    assert "git-only entry" in home.refusals()[0].reason
+    alice.replace("pkg/mod.py::main", MAIN)
+    wait_for(lambda: "team" in home.render("pkg/mod.py"), "alice's edit at the home replica")
+    assert "ghost.bin" not in home.document.gitonly
+    home.close()
+    with Workspace.open(repo, agent="check") as reopened:
+        assert "ghost.bin" not in reopened.document.gitonly
+        assert "team" in reopened.render("pkg/mod.py")
+
+
+# -- without an engine ---------------------------------------------------------------------
+
+
+def test_document_names_are_framed_by_their_utf8_length() -> None:
+    from crdtspace.live import hocuspocus
+
+    name = "équipe/日本"
+    framed = hocuspocus.frame(name, b"\x00\x01")
+    assert framed[0] == len(name.encode()) != len(name)
+    assert hocuspocus.unframe(framed) == (name, b"\x00\x01")
+
+
+def test_the_guard_holds_an_update_until_what_it_builds_on_arrives(repo: Path) -> None:
+    """An update relayed before the one it depends on waits, then both are checked and merged
+    in order; a hostile one is refused."""
+    from crdtspace.live.guard import UpdateGuard
+
+    with Workspace.open(repo, agent="home") as home:
+        guard = UpdateGuard(home.doc, home.root)
+        peer = Workspace(home.copy_doc(), agent="peer")
+        before = peer.state()
+        peer.write("a.txt", "one\n")
+        first = peer.update_since(before)
+        middle = peer.state()
+        peer.write("a.txt", "one\ntwo\n")
+        second = peer.update_since(middle)
+        assert guard.admit(second) == []
+        assert len(guard.held) == 1
+        assert guard.admit(first) == [first, second]
+        assert guard.held == []
+        clean = peer.state()
+        with peer.transaction("forge"):
+            peer.document.gitonly["ghost.bin"] = Map(
+                {"reason": "binary", "blob": "ab" * 20, "mode": gitio.MODE_FILE}
+            )
+        assert guard.admit(peer.update_since(clean)) == []
+        assert "git-only entry" in guard.refusals[-1].reason
