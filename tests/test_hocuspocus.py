@@ -129,6 +129,15 @@ def join(nodes: tuple[Node, Node], repo: Path) -> Iterator[Callable[..., Workspa
         replica.close()
 
 
+def _state(*replicas: Workspace) -> str:
+    """What each replica holds, for a failure's message."""
+    return "; ".join(
+        f"{r.agent}: {r.render('pkg/mod.py')!r}, {len(r.conflicts())} conflicts, "
+        f"held {getattr(r, 'held', lambda: '-')()}, refused {getattr(r, 'refusals', list)()}"
+        for r in replicas
+    )
+
+
 def texts(*replicas: Workspace) -> set[str]:
     return {r.document.render("pkg/mod.py") for r in replicas}
 
@@ -174,7 +183,7 @@ def test_replicas_on_two_nodes_converge_and_the_home_gate_commits_them(
     def overlapped() -> bool:  # (the texts merge character by character)
         return len(texts(home, alice, bob)) == 1 and all(r.conflicts() for r in (home, bob))
 
-    wait_for(overlapped, "the overlap to converge")
+    wait_for(overlapped, "the overlap to converge", diagnose=lambda: _state(home, alice, bob))
     ids = [[c.id for c in r.conflicts()] for r in (home, alice, bob)]
     assert ids[0]
     assert ids[0] == ids[1] == ids[2]

@@ -182,11 +182,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+def wait_for(
+    check: Callable[[], bool],
+    what: str,
+    timeout: float = TIMEOUT,
+    diagnose: Callable[[], str] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            said = f" ({diagnose()})" if diagnose is not None else ""
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}{said}")
         time.sleep(0.02)
 
 

@@ -289,7 +289,11 @@ class Connection:
         return hp.frame(self.replica.document_name, message) if self.hocuspocus else message
 
     def _handle(self, message: bytes) -> bytes | None:
-        """The reply to a message from the server (unframed), if any; on a worker thread."""
+        """The reply to a message from the server (unframed), if any; on a worker thread.
+        Nothing is merged once the replica went offline (`set_online(False)`): the handshake
+        of the next connection brings it all."""
+        if not self._online:
+            return None
         if self.hocuspocus:
             name, message = hp.unframe(message)
             if name != self.replica.document_name or not message:

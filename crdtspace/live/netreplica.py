@@ -243,8 +243,12 @@ class NetworkReplica(Replica):
         return False
 
     def disconnect(self) -> None:
-        """Drop the connection and stay offline (edits go on) until `reconnect()`."""
+        """Drop the connection and stay offline (edits go on) until `reconnect()`. Once this
+        returns, nothing more from the server is merged (a message being merged meanwhile is
+        finished first), so edits made offline are concurrent with everything after."""
         self._connection.set_online(False)
+        with self.lock:  # (waits for a merge in progress; later ones see the replica offline)
+            pass
 
     def reconnect(self) -> None:
         """Connect again after `disconnect()`; the handshake catches both sides up."""
