@@ -14,8 +14,19 @@ with N plain Yjs clients in one Node process (`benchmarks/yjs_sync.mjs`), in alt
 (the machine's load falls on both alike), and prints both and their ratio. Without node and
 npm (or the packages of `tests/interop/install`), the Yjs column is skipped with a note.
 
+`--engine hocuspocus` starts a throwaway `redis-server` (nothing saved) and two Hocuspocus
+nodes on it (`tests/interop/hocuspocus.mjs`), and measures, in alternating rounds, the same
+latency for (a) N crdtspace networked replicas spread over the two nodes (`hocuspocus+ws://`;
+the first half, the writer among them, on node A, the rest, the measured peer among them, on
+node B; no home replica: the writer creates the file in the empty document first), (b) the same
+N replicas through one `crdtspace serve` (as `--compare`), and (c) N plain Yjs clients
+(`@hocuspocus/provider`, `benchmarks/hocuspocus_sync.mjs`) split over the two nodes alike: the
+engine's own floor. It prints each one's p50/p99 and its ratio to (b). Without node and npm, the
+npm packages or redis-server, it is skipped with a note.
+
 Usage: python benchmarks/sync.py [--replicas 2,8,32] [--edits 300] [--burst 100] [--json]
        python benchmarks/sync.py --compare [--replicas 8] [--edits 300] [--rounds 2] [--json]
+       python benchmarks/sync.py --engine hocuspocus [--replicas 8] [--edits 300] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -240,10 +252,35 @@ class Arrivals:
             return self.arrived[token]
 
 
+def replica_latency(connected: list[Any], edits: int) -> dict[str, list[float]]:
+    """Replica 0 edits notes.txt's node (`replace`), one edit at a time; ms until the last
+    replica has it ("one") and until every other has it ("all")."""
+    writer, peers = connected[0], connected[1:]
+    with writer.lock:
+        nid = writer.document.roots("notes.txt")[0]
+        text = str(writer.document.node(nid)["text"])
+    arrivals = Arrivals(len(peers))
+    for number, peer in enumerate(peers):
+        with peer.lock:
+            arrivals.watch(number, peer.document.node(nid)["text"])
+    time.sleep(0.2)
+    one: list[float] = []
+    every: list[float] = []
+    for i in range(edits):
+        token = f"<{i}>"
+        text += token
+        arrivals.pending = token
+        start = time.perf_counter()
+        writer.replace(nid, text)
+        times = arrivals.wait(token, 10)
+        one.append((times[len(peers) - 1] - start) * 1000)
+        every.append((max(times.values()) - start) * 1000)
+    return {"one": one, "all": every}
+
+
 def crdtspace_latency(replicas: int, edits: int) -> dict[str, list[float]]:
     """(a): `crdtspace serve` (durable) and `replicas` networked replicas in this process;
-    replica 0 edits a node (`replace`), one edit at a time; ms until the last replica has it
-    ("one") and until every other has it ("all")."""
+    see `replica_latency`."""
     from crdtspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,27 +291,7 @@ def crdtspace_latency(replicas: int, edits: int) -> dict[str, list[float]]:
         try:
             for n in range(replicas):
                 connected.append(Workspace.connect(url, TOKEN, agent=f"agent-{n}"))
-            writer, peers = connected[0], connected[1:]
-            with writer.lock:
-                nid = writer.document.roots("notes.txt")[0]
-                text = str(writer.document.node(nid)["text"])
-            arrivals = Arrivals(len(peers))
-            for number, peer in enumerate(peers):
-                with peer.lock:
-                    arrivals.watch(number, peer.document.node(nid)["text"])
-            time.sleep(0.2)
-            one: list[float] = []
-            every: list[float] = []
-            for i in range(edits):
-                token = f"<{i}>"
-                text += token
-                arrivals.pending = token
-                start = time.perf_counter()
-                writer.replace(nid, text)
-                times = arrivals.wait(token, 10)
-                one.append((times[len(peers) - 1] - start) * 1000)
-                every.append((max(times.values()) - start) * 1000)
-            return {"one": one, "all": every}
+            return replica_latency(connected, edits)
         finally:
             for replica in connected:
                 replica.close()
@@ -390,6 +407,180 @@ def compare(replicas: int, edits: int, rounds: int, as_json: bool) -> None:
         progress(f"note: {missing}")
 
 
+# -- --engine hocuspocus: two Hocuspocus nodes on one Redis ---------------------------------
+
+
+class Engine:
+    """A throwaway `redis-server` (nothing saved) and two Hocuspocus nodes on it
+    (`tests/interop/hocuspocus.mjs`), all on loopback; stopped by `close`."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.processes: list[subprocess.Popen[str]] = []
+        self.redis_port = _free_port()
+        try:
+            redis = subprocess.Popen(
+                [
+                    *("redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1"),
+                    *("--save", "", "--appendonly", "no"),
+                ],
+                cwd=tmp,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            self.processes.append(redis)
+            deadline = time.monotonic() + 10
+            while not _listening(self.redis_port):
+                if time.monotonic() > deadline or redis.poll() is not None:
+                    raise SystemExit("redis-server did not start")
+                time.sleep(0.05)
+            self.ports = [self._node() for _ in range(2)]
+        except BaseException:
+            self.close()
+            raise
+
+    def _node(self) -> int:
+        node = subprocess.Popen(
+            ["node", "hocuspocus.mjs", "0", str(self.redis_port), TOKEN],
+            cwd=INTEROP,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.processes.append(node)
+        assert node.stdout is not None
+        line = node.stdout.readline()
+        if not line.startswith("READY "):
+            raise SystemExit(f"a Hocuspocus node did not start: {line!r}")
+        return int(line.split()[1])
+
+    def url(self, node: int, document: str, scheme: str = "hocuspocus+ws") -> str:
+        return f"{scheme}://127.0.0.1:{self.ports[node]}/{document}"
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+            try:
+                process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+        self.processes = []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def hocuspocus_missing() -> str | None:
+    """Why `--engine hocuspocus` cannot run here (None: it can)."""
+    if shutil.which("redis-server") is None:
+        return "redis-server is not installed: the Hocuspocus benchmark is skipped"
+    missing = yjs_missing()
+    if missing is None and not (INTEROP / "node_modules" / "@hocuspocus" / "server").is_dir():
+        missing = "tests/interop has no @hocuspocus/server: the Hocuspocus benchmark is skipped"
+    return missing
+
+
+def hocuspocus_replica_latency(
+    engine: Engine, document: str, replicas: int, edits: int
+) -> dict[str, list[float]]:
+    """crdtspace networked replicas in this process, the first half on node A (the writer,
+    replica 0, among them), the rest on node B (the measured peer, the last, among them).
+    No home replica: the writer creates notes.txt in the empty document first."""
+    from crdtspace import Workspace
+
+    connected: list[Any] = []
+    try:
+        for n in range(replicas):
+            url = engine.url(0 if n < replicas / 2 else 1, document)
+            connected.append(Workspace.connect(url, TOKEN, agent=f"agent-{n}", timeout=30))
+        connected[0].write("notes.txt", "start\n")
+        deadline = time.monotonic() + 30
+        while not all("notes.txt" in r.paths() for r in connected):
+            if time.monotonic() > deadline:
+                raise SystemExit("notes.txt did not reach every replica through Hocuspocus")
+            time.sleep(0.02)
+        return replica_latency(connected, edits)
+    finally:
+        for replica in connected:
+            replica.close()
+
+
+def hocuspocus_yjs_latency(
+    engine: Engine, document: str, clients: int, edits: int
+) -> dict[str, list[float]]:
+    """Plain Yjs clients (`@hocuspocus/provider`, one Node process,
+    `benchmarks/hocuspocus_sync.mjs`) split over the two nodes as the replicas are."""
+    done = subprocess.run(
+        [
+            *("node", str(ROOT / "benchmarks" / "hocuspocus_sync.mjs")),
+            *(engine.url(0, "", "ws").rstrip("/"), engine.url(1, "", "ws").rstrip("/")),
+            *(document, TOKEN, str(clients), str(edits)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmarks/hocuspocus_sync.mjs failed:\n{done.stderr}")
+    result: dict[str, list[float]] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def hocuspocus(replicas: int, edits: int, rounds: int, as_json: bool) -> None:
+    """(a) replicas over two Hocuspocus nodes, (b) the same through `crdtspace serve`,
+    (c) Yjs clients over the two nodes; in alternating rounds, samples pooled."""
+    missing = hocuspocus_missing()
+    if missing is not None:
+        progress(f"note: {missing}")
+        return
+    names = {
+        "hp": f"crdtspace replicas on 2 Hocuspocus nodes + Redis ({replicas // 2}+"
+        f"{replicas - replicas // 2})",
+        "serve": f"crdtspace replicas on crdtspace serve (durable), {replicas}",
+        "yjs": f"Yjs clients (@hocuspocus/provider) on 2 Hocuspocus nodes, {replicas}",
+    }
+    samples: dict[str, dict[str, list[float]]] = {k: {"one": [], "all": []} for k in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(Path(tmp))
+        try:
+            for round_ in range(rounds):
+                step = f"round {round_ + 1}/{rounds}"
+                progress(f"{step}: {names['hp']} ...")
+                got = hocuspocus_replica_latency(engine, f"bench-{round_}-py", replicas, edits)
+                for key, values in got.items():
+                    samples["hp"][key] += values
+                progress(f"{step}: {names['serve']} ...")
+                for key, values in crdtspace_latency(replicas, edits).items():
+                    samples["serve"][key] += values
+                progress(f"{step}: {names['yjs']} ...")
+                got = hocuspocus_yjs_latency(engine, f"bench-{round_}-js", replicas, edits)
+                for key, values in got.items():
+                    samples["yjs"][key] += values
+        finally:
+            engine.close()
+    base = summary(samples["serve"])
+    cases: list[dict[str, Any]] = []
+    for key in ("hp", "serve", "yjs"):
+        case: dict[str, Any] = {"engine": names[key]}
+        case.update(summary(samples[key]))
+        for field in ("p50 ms", "p99 ms"):
+            ratio = case[field] / base[field]
+            case[f"{field.split()[0]} / serve"] = round(ratio, 2) if as_json else f"{ratio:.2f}x"
+        cases.append(case)
+    title = f"edit visible at another replica, {edits} edits x {rounds} rounds, loopback"
+    report(cases, as_json=as_json, title=title)
+
+
 def main() -> None:
     p = parser(__doc__ or "")
     p.add_argument("--replicas", default="2,8,32", help="comma-separated replica counts")
@@ -397,7 +588,16 @@ def main() -> None:
     p.add_argument("--burst", type=int, default=100, help="edits per replica, sustained")
     p.add_argument("--compare", action="store_true", help="crdtspace vs y-websocket, side by side")
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds of --compare")
+    p.add_argument(
+        "--engine",
+        choices=["hocuspocus"],
+        help="replicas over two Hocuspocus nodes (one Redis) beside crdtspace serve",
+    )
     args = p.parse_args()
+    if args.engine == "hocuspocus":
+        replicas = int(args.replicas) if "," not in args.replicas else 8
+        hocuspocus(replicas, args.edits, args.rounds, args.json)
+        return
     if args.compare:
         replicas = int(args.replicas) if "," not in args.replicas else 8
         compare(replicas, args.edits, args.rounds, args.json)
