@@ -327,3 +327,67 @@ def test_the_guard_holds_an_update_until_what_it_builds_on_arrives(repo: Path) -
             )
         assert guard.admit(peer.update_since(clean)) == []
         assert "git-only entry" in guard.refusals[-1].reason
+
+
+def test_a_run_and_an_mcp_agent_behind_hocuspocus(
+    nodes: tuple[Node, Node], join: Callable[..., Workspace], repo: Path, tmp_path: Path
+) -> None:
+    """`crdtspace run --url` is the home replica on node A (its log, its gate); an agent of
+    `crdtspace mcp --url` on node B (the MCP SDK's client) edits meanwhile; the run's gate
+    commits both."""
+    import os
+    import sys
+
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+    from typer.testing import CliRunner
+
+    from crdtspace.cli import app
+
+    a, b = nodes
+    root = Path(__file__).resolve().parent.parent
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "crdtspace", "-C", str(repo), "mcp", "--agent", "dana", "--url", b.url()],
+        env={**os.environ, "PYTHONPATH": str(root), "CRDTSPACE_TOKEN": TOKEN},
+    )
+
+    async def dana_edits() -> None:
+        async with Client(params, read_timeout_seconds=60) as dana:
+            result = await dana.call_tool("write_file", {"path": "NOTES.md", "text": "by dana\n"})
+            assert not result.is_error, result
+            await anyio.to_thread.run_sync(lambda: runner.join(timeout=60))  # (dana stays)
+
+    (tmp_path / "fred.toml").write_text(
+        '[[step]]\ntool = "write_file"\nwait = 1.0\n'
+        'args = { path = "docs/fred.md", text = "by fred\\n" }\n'
+        '[[step]]\ntool = "list_files"\nuntil = "NOTES.md"\nargs = {}\n'
+    )
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        'message = "Behind Hocuspocus"\n[[agent]]\nname = "fred"\nscript = "fred.toml"\n'
+    )
+
+    outcome: dict[str, object] = {}
+
+    def the_run() -> None:
+        outcome["result"] = CliRunner().invoke(
+            app,
+            ["-C", str(repo), "run", "--plain", "--url", a.url(), "--token", TOKEN, str(plan)],
+        )
+
+    import threading
+
+    runner = threading.Thread(target=the_run)
+    runner.start()
+    anyio.run(dana_edits)
+    runner.join(timeout=60)
+    result = outcome["result"]
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert TOKEN not in result.output  # type: ignore[attr-defined]
+    assert git(repo, "show", "HEAD:NOTES.md") == "by dana\n"
+    assert git(repo, "show", "HEAD:docs/fred.md") == "by fred\n"
+    body = git(repo, "log", "-1", "--format=%B")
+    assert "Co-authored-by: fred <" in body
+    assert "Co-authored-by: dana <" in body

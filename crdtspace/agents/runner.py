@@ -40,6 +40,9 @@ MAX_TOKENS = 4096
 """Output tokens one model turn may take."""
 CALL_TIMEOUT = 120.0
 """Seconds one model call may take before the agent is taken as not answering."""
+GATE_WAIT = 10.0
+"""Seconds the gate waits for connected replicas (agents over MCP, editors) to catch up with
+the run's last edits before it says they are behind."""
 SETTLE_MARGIN = 5.0
 """Seconds of its budget an agent keeps when it waits for another to settle a conflict first,
 to be asked about what is left."""
@@ -432,7 +435,7 @@ class Runner:
         report.conflicts = [f"{c.id} {c.kind}: {c.message}" for c in self.workspace.conflicts()]
         edited = any(r.files for r in report.agents)
         if edited and self.workspace.root is not None:
-            gate = self.workspace.commit(self.plan.message, check=self.plan.check)
+            gate = self.workspace.commit(self.plan.message, check=self.plan.check, wait=GATE_WAIT)
             report.commit = gate.commit
             report.gate = [f"{'ok' if s.ok else 'FAIL'} {s.name}: {s.detail}" for s in gate.steps]
         elif not edited:

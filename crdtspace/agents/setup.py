@@ -34,15 +34,17 @@ def join(
     client: str | None = None,
     check: str | None = None,
     idle_timeout: float = 600.0,
+    url: str | None = None,
+    token: str | None = None,
 ) -> Session:
     """A session on the repository's workspace service (started when none runs), as `agent`,
-    else under a readable name of its own made from the client's (`claude-code-2`)."""
-    service = ensure_service(repo, workspace, idle_timeout=idle_timeout)
+    else under a readable name of its own made from the client's (`claude-code-2`). With
+    `url` (and its `token`), on that server instead: another `crdtspace serve`, a y-websocket
+    server, or a Hocuspocus node (``hocuspocus+ws://``)."""
     root = gitio.repo_root(gitio.open_repo(Path(repo)))
     name = agent or _slug(client or "agent")
-    replica = Workspace.connect(
-        service.url, service.token, agent=name, root=root, workspace=service.workspace
-    )
+    address, secret, named = _server(repo, workspace, idle_timeout, url, token)
+    replica = Workspace.connect(address, secret, agent=name, root=root, workspace=named)
     live = networked(replica)
     if live is not None:
         time.sleep(PRESENCE_WAIT)  # (the others' presence arrives just after the first sync)
@@ -53,6 +55,17 @@ def join(
             number += 1
         live.rename_agent(f"{name}-{number}")
     return Session(replica, replica.agent, check=check)
+
+
+def _server(
+    repo: Path | str, workspace: str, idle_timeout: float, url: str | None, token: str | None
+) -> tuple[str, str, str]:
+    """The URL, token and workspace name to join: `url`'s, else the workspace service's
+    (started if need be)."""
+    if url is not None:
+        return url, token or "", workspace
+    service = ensure_service(repo, workspace, idle_timeout=idle_timeout)
+    return service.url, service.token, service.workspace
 
 
 def _slug(name: str) -> str:

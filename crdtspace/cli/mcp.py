@@ -43,6 +43,17 @@ def mcp(
         float,
         typer.Option("--idle-timeout", help="A service started here stops after this idle time."),
     ] = 600.0,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Join this server instead of the workspace's service (ws://, wss://, "
+            "hocuspocus+ws://).",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="CRDTSPACE_TOKEN", help="--url's token.")
+    ] = None,
 ) -> None:
     """Serve the workspace's agent tools over stdin/stdout (MCP). All agents meet in the
     workspace's service, which is started when none runs."""
@@ -67,9 +78,11 @@ def mcp(
             client=client,
             check=check,
             idle_timeout=idle_timeout,
+            url=url,
+            token=token,
         )
 
-    with handled():
+    with handled(secrets=(token,)):
         anyio.run(serve_stdio, Sessions(make))
 
 

@@ -43,6 +43,17 @@ def run(
             help="Run the example plan (examples/run) in a new copy of the example repository.",
         ),
     ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Run as the home replica behind this server (a Hocuspocus node, "
+            "hocuspocus+ws://, or any y-websocket server) instead of the workspace's service.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="CRDTSPACE_TOKEN", help="--url's token.")
+    ] = None,
     keep: Annotated[
         Path | None,
         typer.Option("--keep", help="With --example: make the copy in this (new or empty) folder."),
@@ -62,7 +73,9 @@ def run(
         raise typer.BadParameter("give a plan, or --example (not both)", param_hint="PLAN_FILE")
     if keep is not None and not example:
         raise typer.BadParameter("only with --example", param_hint="--keep")
-    with handled(), _example_folder(example, keep) as folder:
+    if url is not None and example:
+        raise typer.BadParameter("not with --example", param_hint="--url")
+    with handled(secrets=(token,)), _example_folder(example, keep) as folder:
         if folder is not None:
             from crdtspace.example import example_plan, make_example
 
@@ -73,7 +86,13 @@ def run(
                 out.print(f"the example repository: {repo}", markup=False)
         else:
             options = context(ctx)
-            opened = joined_or_opened(ctx, "run")
+            opened = (
+                joined_or_opened(ctx, "run")
+                if url is None
+                else Workspace.connect(
+                    url, token or "", agent="runner", home=options.repo, workspace=options.workspace
+                )
+            )
             state_dir = service_state_dir(options.repo, options.workspace)
         assert plan_file is not None
         plan = load_plan(plan_file, agents=agents)
