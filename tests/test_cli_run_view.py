@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 
 from crdtspace.cli import app
 from crdtspace.cli.runview import LiveView, RunBoard, log_line, price, render, short_call
-from crdtspace.testing import make_repo
+from crdtspace.example import make_example
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "sample-repo"
 PLAN = ROOT / "examples" / "run" / "plan.toml"
 STORE = "inventory/store.py"
 CONFLICT = {
@@ -30,10 +29,7 @@ CONFLICT = {
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    files = {str(p.relative_to(EXAMPLE)): p.read_bytes() for p in EXAMPLE.rglob("*") if p.is_file()}
-    root = make_repo(tmp_path / "repo", files)
-    assert CliRunner().invoke(app, ["-C", str(root), "init"]).exit_code == 0
-    return root
+    return make_example(tmp_path)
 
 
 @pytest.fixture

@@ -485,3 +485,11 @@ def test_the_timeout_holds_even_inside_a_long_native_call(
     assert outcome.method == "fallback"
     assert "longer than 0.3 s" in outcome.fallback_reason
     assert "return x + 100\n" in outcome.text
+
+
+def test_git_s_entry_point_uses_the_driver_s_marker_size() -> None:
+    """`cli.gitdriver` keeps its own copy (it must not import the model): the two agree."""
+    from crdtspace.cli import gitdriver
+    from crdtspace.git import mergedriver
+
+    assert gitdriver.MARKER_SIZE == mergedriver.MARKER_SIZE

@@ -17,22 +17,19 @@ from crdtspace.agents import tools
 from crdtspace.agents.plan import AgentPlan, Budget, Plan, PlanError, Step, load_plan
 from crdtspace.agents.runner import RunError, Runner
 from crdtspace.cli import app
+from crdtspace.example import make_example
 from crdtspace.model import claims
-from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git, make_repo
+from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git
 from tests.mcp_scenario import start_service
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "sample-repo"
 PLAN = ROOT / "examples" / "run" / "plan.toml"
 STORE = "inventory/store.py"
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    files = {str(p.relative_to(EXAMPLE)): p.read_bytes() for p in EXAMPLE.rglob("*") if p.is_file()}
-    root = make_repo(tmp_path / "repo", files)
-    assert CliRunner().invoke(app, ["-C", str(root), "init"]).exit_code == 0
-    return root
+    return make_example(tmp_path)
 
 
 def test_the_example_plan_runs_offline_to_one_commit_with_three_co_authors(repo: Path) -> None:

@@ -9,17 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from crdtspace import Workspace
 from crdtspace.agents.plan import AgentPlan, Budget, Plan, PlanError, load_plan
 from crdtspace.agents.runner import Runner
-from crdtspace.cli import app
+from crdtspace.example import make_example
 from crdtspace.model import claims
-from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git, make_repo
+from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "sample-repo"
 STORE = "inventory/store.py"
 REMOVE = f"{STORE}::Inventory.remove"
 OLD = "only {item.quantity} of {sku} in stock"
@@ -28,10 +26,7 @@ ASKED = "these conflicts involve your edits"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    files = {str(p.relative_to(EXAMPLE)): p.read_bytes() for p in EXAMPLE.rglob("*") if p.is_file()}
-    root = make_repo(tmp_path / "repo", files)
-    assert CliRunner().invoke(app, ["-C", str(root), "init"]).exit_code == 0
-    return root
+    return make_example(tmp_path)
 
 
 def _use(api: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch) -> None:

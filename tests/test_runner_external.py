@@ -18,11 +18,11 @@ from crdtspace.agents import external
 from crdtspace.agents.plan import AgentPlan, Budget, Plan, Step
 from crdtspace.agents.runner import Event, RunError, Runner, RunReport
 from crdtspace.cli import app
-from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git, make_repo
+from crdtspace.example import make_example
+from crdtspace.testing import FakeMessagesAPI, ToolCall, Turn, git
 from tests.mcp_scenario import start_service
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "sample-repo"
 STORE = "inventory/store.py"
 PYTHON = sys.executable
 
@@ -50,10 +50,7 @@ print("saved")
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    files = {str(p.relative_to(EXAMPLE)): p.read_bytes() for p in EXAMPLE.rglob("*") if p.is_file()}
-    root = make_repo(tmp_path / "repo", files)
-    assert CliRunner().invoke(app, ["-C", str(root), "init"]).exit_code == 0
-    return root
+    return make_example(tmp_path)
 
 
 def run(repo: Path, plan: Plan, events: list[Event] | None = None) -> RunReport:

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crdtspace.agents.mcp import refuse
 from crdtspace.agents.tools import ToolError
 from crdtspace.errors import CrdtspaceError
 from crdtspace.live.access import bind_socket, request_token
@@ -343,18 +344,11 @@ def _guarded(inner: Any, token: str) -> Any:
             return  # (no websockets here)
         given = (request_token(scope) or "").encode()
         if not secrets.compare_digest(given, token.encode()):
-            await _refuse(send)
+            await refuse(send, 401, "a valid token is required")
             return
         await inner(scope, receive, send)
 
     return app
-
-
-async def _refuse(send: Any) -> None:
-    data = b'{"error": "a valid token is required"}'
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
 
 
 def _write_private(path: Path, text: str) -> None:

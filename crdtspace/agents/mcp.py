@@ -167,7 +167,7 @@ def http_mount(service: LiveServer, *, check: str | None = None) -> Mount:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not service.authorized(scope):
-            await _refuse(send, 401, "a valid token is required")
+            await refuse(send, 401, "a valid token is required")
             return
         path = str(scope["path"])
         rest = path[len("/mcp") :].strip("/")
@@ -206,7 +206,8 @@ def _header(ctx: Any, name: str) -> str | None:
     return str(value) if value else None
 
 
-async def _refuse(send: Any, status: int, message: str) -> None:
+async def refuse(send: Any, status: int, message: str) -> None:
+    """Answer an HTTP request with `status` and ``{"error": message}``."""
     data = json.dumps({"error": message}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
     await send({"type": "http.response.start", "status": status, "headers": headers})

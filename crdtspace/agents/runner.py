@@ -15,6 +15,7 @@ Each run keeps its transcripts under ``.git/crdtspace/<workspace>/runs/<id>/``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -221,16 +222,11 @@ class Runner:
     def _release(self, agent: str) -> None:
         """An agent's claims, withdrawn when it ends (however it ends)."""
         with self.lock:
-            self._release_claims(agent)
-
-    def _release_claims(self, agent: str) -> None:
-        for claim in board.in_document(self.workspace):
-            if claim.agent == agent:
-                ref = f"{claim.path}::{claim.node}" if claim.node else claim.path
-                try:
-                    board.drop(self.workspace, ref, agent=agent)
-                except CrdtspaceError:
-                    continue
+            for claim in board.in_document(self.workspace):
+                if claim.agent == agent:
+                    ref = f"{claim.path}::{claim.node}" if claim.node else claim.path
+                    with contextlib.suppress(CrdtspaceError):
+                        board.drop(self.workspace, ref, agent=agent)
 
     def _call(
         self, plan: AgentPlan, session: Session, tool: str, args: dict[str, Any]
@@ -272,8 +268,7 @@ class Runner:
         self._event(
             {"type": "tool_result", "agent": agent, "tool": tool, "error": error, "text": text}
         )
-        with self.lock:
-            self._conflicts_changed(agent)
+        self._conflicts_changed(agent)
 
     def _conflicts(self) -> list[Any]:
         """The open conflicts, read under the lock."""
@@ -283,7 +278,7 @@ class Runner:
     def _conflicts_changed(self, agent: str) -> None:
         """A ``conflicts`` event when the open conflicts are not the ones last told; a new one
         is noted as made by `agent`'s call (its edit came second)."""
-        found = self.workspace.conflicts()
+        found = self._conflicts()
         ids = tuple(sorted(c.id for c in found))
         if ids == self._open:
             return
@@ -432,7 +427,7 @@ class Runner:
 
     def _finish(self) -> RunReport:
         report = RunReport(self.id, list(self.reports.values()))
-        report.conflicts = [f"{c.id} {c.kind}: {c.message}" for c in self.workspace.conflicts()]
+        report.conflicts = [f"{c.id} {c.kind}: {c.message}" for c in self._conflicts()]
         edited = any(r.files for r in report.agents)
         if edited and self.workspace.root is not None:
             gate = self.workspace.commit(self.plan.message, check=self.plan.check, wait=GATE_WAIT)
