@@ -349,9 +349,36 @@ def test_a_burst_reaches_the_text_as_one_insert(repo: Path) -> None:
             at += 1
         ws.splice(path, at - 1, 1, "")  # a backspace inside the run just shortens it
         assert index.holding
+    # Nobody hears of this replica's transactions (no log, no listener): the run waits
+    # until something reads the document.
+    assert index.holding
+    assert not writes
+    assert "return x + 1 + 2\n" in ws.render(path)
     assert not index.holding
     assert len(writes) == 1
-    assert "return x + 1 + 2\n" in ws.render(path)
+
+
+def test_a_burst_is_written_when_its_transaction_ends_if_anyone_listens(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    updates: list[bytes] = []
+    ws.subscribe(updates.append)
+    path = "m.py"
+    at = ws.render(path).index("return x + 1") + len("return x + 1")
+    index = ws._typing.indexes.get(path) or ws._typing.index(path)
+    piece = index.pieces[index.locate(at)]
+    writes: list[str] = []
+    piece.text.observe(lambda event: writes.append(str(event.delta)))
+    with ws.transaction():
+        for ch in " + 3":
+            ws.splice(path, at, 0, ch)
+            at += 1
+        assert index.holding
+    assert not index.holding
+    assert len(writes) == 1
+    assert len(updates) == 1
+    peer = Workspace.from_commit(repo, agent="peer")
+    peer.apply_update(updates[0])
+    assert "return x + 1 + 3\n" in peer.render(path)
 
 
 def test_typing_that_goes_back_and_forth_re_keys_the_least_recent_unit(tmp_path: Path) -> None:
@@ -388,3 +415,74 @@ def test_typing_that_goes_back_and_forth_re_keys_the_least_recent_unit(tmp_path:
     assert len(ws._typing.dirty[path]) == splicing.DIRTY_SLOTS
     assert_index_is_exact(ws, path)
     assert [e.name for e in ws.outline(path) if e.depth == 1][:3] == ["f0", "g", "f1"]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1), rust=st.booleans())
+def test_typing_held_across_transactions_loses_nothing(repo: Path, seed: int, rust: bool) -> None:
+    """On a replica nobody listens to, typed runs outlive their transactions (no pycrdt
+    transaction per keystroke). Whatever comes between bursts (reads, versions, writes made
+    from an older read, updates sent and received, a listener arriving), every read sees every
+    keystroke, a write from before the typing does not undo it, and peers converge."""
+    rnd = random.Random(seed)
+    ws = Workspace.from_commit(repo, agent="typist")
+    peer = Workspace.from_commit(repo, agent="peer")
+    path, typed = ("lib.rs", TYPED_RUST) if rust else ("m.py", TYPED)
+    text = ws.render(path)
+    notes = ws.render("notes.txt")
+    stale = ws.version()  # another agent's read, before any typing
+    at = rnd.randint(0, len(text))
+    listening = False
+    for _ in range(30):
+        with ws.transaction():
+            for _ in range(rnd.randint(1, 6)):
+                roll = rnd.random()
+                if roll < 0.2 and at > 0:
+                    ws.splice(path, at - 1, 1, "")
+                    text = text[: at - 1] + text[at:]
+                    at -= 1
+                elif roll < 0.3:
+                    at = rnd.randint(0, len(text))
+                else:
+                    insert = rnd.choice(typed)
+                    ws.splice(path, at, 0, insert)
+                    text = text[:at] + insert + text[at:]
+                    at += len(insert)
+        event = rnd.random()
+        if event < 0.15:
+            assert ws.render(path) == text
+        elif event < 0.25:  # a version taken now holds every keystroke
+            reading = ws.read(path)
+            assert reading == text
+            assert ws.fork_at(reading.version).render(path) == text
+            assert ws.fork_at(ws.version()).render(path) == text
+        elif event < 0.35:  # another agent edits the other file from a read before the typing
+            other = "m.py" if rust else "lib.rs"
+            before = ws.fork_at(stale).render(other)
+            ws.write(other, before + "// stale\n", base=stale, agent="other")
+            assert ws.render(path) == text
+        elif event < 0.5:
+            peer.apply_update(ws.update_since(peer.state()))
+            assert peer.render(path) == text
+        elif event < 0.6:  # the peer edits notes.txt; the typist receives it
+            peer.apply_update(ws.update_since(peer.state()))
+            notes = peer.render("notes.txt") + "peer\n"
+            peer.write("notes.txt", notes)
+            ws.apply_update(peer.update_since(ws.state()))
+            assert ws.render("notes.txt") == notes
+        elif event < 0.62 and not listening:
+            ws.subscribe(peer.apply_update)
+            peer.apply_update(ws.update_since(peer.state()))
+            listening = True
+        at = min(at, len(text))
+    assert ws.render(path) == text
+    assert ws.render("notes.txt") == notes
+    peer.apply_update(ws.update_since(peer.state()))
+    ws.apply_update(peer.update_since(ws.state()))
+    assert peer.render(path) == ws.render(path) == text
+    assert peer.render("notes.txt") == ws.render("notes.txt") == notes
+    assert_index_is_exact(ws, path)

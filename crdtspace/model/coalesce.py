@@ -29,6 +29,18 @@ class _Part:
         """Take in one more edit: `old` at `pos` of the current text becomes `new`."""
         end = pos + len(old)
         starts, news = self.starts, self.news
+        i = bisect.bisect_right(starts, pos) - 1
+        if i >= 0 and end <= starts[i] + len(news[i]):
+            # inside one stretch's new text (typing on in it, a backspace in it): the stretch
+            # changes alone (its neighbours are apart from it, so none is touched)
+            k = pos - starts[i]
+            changed = news[i][:k] + new + news[i][k + len(old) :]
+            self._shift(i + 1, len(new) - len(old))
+            if changed == self.olds[i]:
+                del starts[i], self.olds[i], news[i]
+            else:
+                news[i] = changed
+            return
         # the stretches touching [pos, end]: those starting at or before `end` and ending at
         # or after `pos`
         first = bisect.bisect_left(starts, pos)

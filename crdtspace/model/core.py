@@ -18,6 +18,7 @@ from crdtspace.model.logentry import LogEntry, TextEdit, decode_state
 from crdtspace.model.rekey import Rekeyer
 from crdtspace.model.splicing import Splicer
 from crdtspace.model.storage import UpdateLog
+from crdtspace.model.textmap import LAZY
 from crdtspace.model.versions import VersionError, VersionStore, snapshot
 
 OP_RANK = {"edit": 0, "move": 1, "delete": 2, "create": 3}
@@ -99,7 +100,7 @@ class ReplicaCore:
         unread_base: str = "current",
         fork_of: int | None = None,
     ) -> None:
-        self.doc = doc
+        self._doc = doc
         self._document = Document(doc)
         self.agent = agent
         self.root = root
@@ -114,6 +115,15 @@ class ReplicaCore:
         # waiting for one log entry.
         self._typed_only = False
         self._txn: Any = None
+        # Typing on a quiet replica (see `_quiet`) opens no pycrdt transaction: the typed run
+        # waits in the splice index across transactions (`_unreal`) until something reads or
+        # changes the document (`_materialize`), and a transaction opens its pycrdt
+        # transaction only when something needs it (`_open_txn`).
+        self._opened: Any = None
+        self._unreal = False
+        self.live_observers = 0
+        """Observers of the document's shared types (a watcher's) besides `subscribe`'s
+        listeners: while any, typing is written at the end of every transaction."""
         self._deferred: dict[str, list[TextEdit]] = {}
         self._deferred_count = 0
         self._folding = False
@@ -122,7 +132,7 @@ class ReplicaCore:
         self._counter = 0
         self._registered = False
         self._typing = Splicer(
-            lambda: self.document, self._rekeyer, self._touch_typed, self._record
+            lambda: self.document, self._rekeyer, self._touch_typed, self._record, self._open_txn
         )
         self._listeners: list[Callable[[bytes], None]] = []
         self._held: list[bytes] = []
@@ -153,7 +163,7 @@ class ReplicaCore:
         closing, self._closing = self._closing, []
         for callback in closing:  # (while the log is still held: nobody writes meanwhile)
             callback()
-        self.doc.unobserve(self._subscription)
+        self._doc.unobserve(self._subscription)
         if self._log is not None:
             self._log.close()
 
@@ -191,16 +201,57 @@ class ReplicaCore:
 
     @property
     def client_id(self) -> int:
-        return int(self.doc.client_id)
+        return int(self._doc.client_id)
+
+    @property
+    def doc(self) -> Doc[Any]:
+        """The pycrdt document, with everything typed so far written to it."""
+        if self._unreal:
+            self._materialize()
+        return self._doc
 
     @property
     def document(self) -> Document:
         """The node tree. Reading it first writes out any text typed in this transaction that
         a splice still holds back (`FileIndex.write_held`), so nothing ever reads a Text
         without it."""
+        if self._unreal:
+            self._materialize()
         if self._typing.holding:
             self._typing.write_held()
         return self._document
+
+    def _quiet(self) -> bool:
+        """Whether nobody hears of this replica's transactions as they happen: no durable log,
+        no listeners, no observers. Typing on a quiet replica is written to the document
+        when something reads or changes it, not at the end of every keystroke's transaction
+        (nobody can tell the difference, and a pycrdt transaction per keystroke cost more
+        than the keystroke)."""
+        return self._log is None and not self._listeners and not self.live_observers
+
+    def _open_txn(self) -> Any:
+        """Inside a transaction begun lazily: open its pycrdt transaction now (the held runs
+        of typed text become part of it); returns pycrdt's handle."""
+        if self._opened is None:
+            opened = self._doc.transaction(origin=self.agent)
+            txn = opened.__enter__()
+            self._opened = opened
+            self._txn = getattr(txn, "_txn", None)
+            self._unreal = False
+            self._typing.retarget(self._txn)
+        return self._txn
+
+    def _materialize(self) -> None:
+        """Make the document whole: inside a lazy transaction, open its pycrdt transaction;
+        outside one, write the typed runs held back in a transaction of their own."""
+        if self._depth:
+            self._open_txn()
+            return
+        self._unreal = False
+        with self._doc.transaction(origin=self.agent) as txn:
+            self._typing.retarget(getattr(txn, "_txn", None))
+            self._typing.write_held()
+        self._publish()
 
     def state(self) -> bytes:
         """This replica's state vector."""
@@ -209,7 +260,8 @@ class ReplicaCore:
     def update_since(self, state: bytes | None = None) -> bytes:
         """Everything this replica has that a replica at `state` lacks."""
         self.flush()
-        return bytes(self.doc.get_update(state) if state is not None else self.doc.get_update())
+        doc = self.doc
+        return bytes(doc.get_update(state) if state is not None else doc.get_update())
 
     def apply_update(self, update: bytes) -> None:
         """Merge a remote update (idempotent, any order). Never re-segments anything."""
@@ -239,6 +291,8 @@ class ReplicaCore:
 
     def subscribe(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
         """Call `listener(update)` after every local transaction; returns an unsubscribe."""
+        if self._unreal and not self._depth:
+            self._materialize()
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
@@ -269,18 +323,55 @@ class ReplicaCore:
         self._typed_only = True
         self._description = description
         try:
-            with self.doc.transaction(origin=self.agent) as txn:
-                # pycrdt's private handle, for splices (see textedit.insert_text)
-                self._txn = getattr(txn, "_txn", None)
+            if self._quiet():
+                self._txn = LAZY
+                self._unreal = True
                 try:
                     yield
                 finally:
-                    self._typing.write_held()
-                    self._write_log()
+                    self._end_lazy()
+            else:
+                self._unreal = False
+                with self._doc.transaction(origin=self.agent) as txn:
+                    # pycrdt's private handle, for splices (see textedit.insert_text)
+                    self._txn = getattr(txn, "_txn", None)
+                    self._typing.retarget(self._txn)
+                    try:
+                        yield
+                    finally:
+                        self._typing.write_held()
+                        self._write_log()
         finally:
             self._txn = None
             self._depth = 0
             self._publish()
+
+    def _end_lazy(self) -> None:
+        """The end of a transaction begun lazily: a typing-only one that opened no pycrdt
+        transaction keeps its typed runs held and its log entries deferred; any other writes
+        the runs and the entries and commits."""
+        if self._opened is None and (self._deferring() or not (self._touched or self._deferred)):
+            if self._touched:
+                self._defer()
+            self._unreal = bool(self._typing.holding)
+            return
+        self._open_txn()
+        opened, self._opened = self._opened, None
+        try:
+            self._typing.write_held()
+            self._write_log()
+        finally:
+            self._unreal = False
+            opened.__exit__(None, None, None)
+
+    def _deferring(self) -> bool:
+        """Whether this transaction's log entries wait for the typing session's end."""
+        return (
+            self._typed_only
+            and bool(self._touched)
+            and self._log is None
+            and self._deferred_count < DEFER_LIMIT
+        )
 
     def _touch(self, nid: str, op: str) -> None:
         self._typed_only = False
@@ -305,12 +396,7 @@ class ReplicaCore:
         session: an entry per keystroke burst cost more than the keystrokes. A durable replica
         writes its entries with every transaction, so that what is fsynced is always whole
         (its fsync per burst costs far more than the entry anyway)."""
-        if (
-            self._typed_only
-            and self._touched
-            and self._log is None
-            and self._deferred_count < DEFER_LIMIT
-        ):
+        if self._deferring():
             self._defer()
             return
         if self._deferred:
@@ -410,14 +496,18 @@ class ReplicaCore:
         from this state (concurrent with everything that happens after)."""
         if self._depth:
             raise DocumentError("A version cannot be taken inside a transaction.")
+        if self._unreal:
+            self._materialize()  # (typing held back is part of this state)
         if self._version is None:
             # (outside any transaction: yrs would wait for itself)
-            self._version = self.versions.add(snapshot(self.doc))
+            self._version = self.versions.add(snapshot(self.doc))  # (written out first)
         return self._version
 
     def _noted(self, path: str, agent: str | None) -> Callable[[], str]:
         """Note a read of `path` by `agent` at the current state; returns the read's version
         (taken lazily: see `_settle_reads`)."""
+        if self._unreal and not self._depth:
+            self._materialize()  # (a change of its own, before the read's mark)
         mark, who = self._changes, agent or self.agent
         if self._version is not None:
             self.versions.note_read(who, path, self._version)

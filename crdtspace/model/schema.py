@@ -65,8 +65,14 @@ def _node(document: Document, nid: str) -> list[str]:
     node = document.node(nid)
     if node.get("mode") not in (None, *FILE_MODES):
         return [f"the node {nid!r} has the mode {node.get('mode')!r}, not a file's"]
-    if "body" in node and not all(type(c) is str for c in read_list(node["body"])):
-        return [f"the body of {nid!r} holds something other than node ids"]
+    if "body" in node:
+        body = read_list(node["body"])
+        if not all(type(c) is str for c in body):
+            return [f"the body of {nid!r} holds something other than node ids"]
+        # (nodes are never deleted, and a container and its new child come in one update)
+        missing = [c for c in body if not document.has_node(c)]
+        if missing:
+            return [f"the body of {nid!r} holds {missing[0]!r}, which is no node"]
     return _ancestry(document, nid)
 
 

@@ -18,7 +18,7 @@ from crdtspace.model.document import Document
 from crdtspace.model.languages import Profile, profile_for
 from crdtspace.model.rekey import Rekeyer
 from crdtspace.model.rekeyfile import rekey_children, rekey_slots
-from crdtspace.model.textmap import FileIndex, Record
+from crdtspace.model.textmap import LAZY, FileIndex, Record
 
 DIRTY_SLOTS = 8
 """Typed-into top-level units left waiting for their re-key: typing that moves to another one
@@ -59,8 +59,10 @@ class Splicer:
         rekeyer: Callable[[], Rekeyer],
         touch: Callable[[str, str], None],
         record: Record,
+        open_txn: Callable[[], Any],
     ) -> None:
         self._document = document  # the workspace's, which writes held text first
+        self._open_txn = open_txn  # a lazy transaction's real one (`ReplicaCore._open_txn`)
         self._rekeyer = rekeyer
         self._touch = touch
         self._record = record
@@ -82,6 +84,12 @@ class Splicer:
         holding, self.holding = self.holding, {}
         for index in holding.values():
             index.write_held()
+
+    def retarget(self, txn: Any) -> None:
+        """Runs held back from a transaction begun lazily (or from earlier ones) are written
+        in `txn` (pycrdt's handle), now open."""
+        for index in self.holding.values():
+            index.retarget(txn)
 
     def pending(self, *, thorough: bool) -> list[str]:
         """The files a flush has work in: typed into since their re-key (`thorough`: also the
@@ -110,7 +118,13 @@ class Splicer:
             self.flush_path(path, thorough=False, only=next(iter(dirty)))
             index = self.index(path)
             dirty = self.dirty.get(path)
-        slots, removed = index.edit(offset, delete, insert, self._touch, self._record, txn)
+            if txn is LAZY:  # (the re-key opened it)
+                txn = self._open_txn()
+        edited = index.edit(offset, delete, insert, self._touch, self._record, txn)
+        if edited is None:  # a lazy transaction's splice that needs a real one
+            edited = index.edit(offset, delete, insert, self._touch, self._record, self._open_txn())
+            assert edited is not None
+        slots, removed = edited
         if index.holding:
             self.holding[path] = index
         if not index.structured:
@@ -271,7 +285,10 @@ class Splicer:
 
     def structure_changed(self, path: str) -> None:
         """Forget what is known of a file whose nodes were changed other than by typing."""
-        self.indexes.pop(path, None)
+        index = self.indexes.pop(path, None)
+        if index is not None and index.holding:  # (written already, whenever anything reads)
+            self.holding.pop(path, None)
+            index.write_held()
         self.dirty.pop(path, None)
         self.subs.pop(path, None)
         self.broken.pop(path, None)
