@@ -24,7 +24,11 @@ https://github.com/josephg/editing-traces, licensed CC BY 4.0 (benchmarks/data/R
 ``rustcode`` ships in ``benchmarks/data``, the others are read from ``--traces`` (default: the
 ``shared/traces`` folder beside the checkout), and skipped with a note when absent.
 
-Persistence is off unless ``--persist`` (then every burst is appended and fsynced).
+Persistence is off unless ``--persist`` (then every burst is appended and fsynced). A workspace
+nobody listens to holds a run of typed text across transactions until something reads the
+document (as Yjs in Node, nobody hears of the edits meanwhile); ``--listener`` subscribes a
+listener, as a networked or linked replica has, so that every burst is written and encoded as
+an update when its transaction ends: what an editor connected to peers pays.
 """
 
 from __future__ import annotations
@@ -150,7 +154,13 @@ def run_single_text(
 
 
 def run_nodes(
-    workdir: Path, path: str, start: str, bursts: list[Burst], *, persist: bool
+    workdir: Path,
+    path: str,
+    start: str,
+    bursts: list[Burst],
+    *,
+    persist: bool,
+    listener: bool = False,
 ) -> tuple[float, Workspace]:
     repo = make_repo(workdir / "repo", {path: start})
     ws = (
@@ -158,6 +168,9 @@ def run_nodes(
         if persist
         else Workspace.from_commit(repo, agent="typist")
     )
+    updates: list[int] = []
+    if listener:
+        ws.subscribe(lambda update: updates.append(len(update)))
     began = time.perf_counter()
     for burst in bursts:
         with ws.transaction():
@@ -193,11 +206,14 @@ def case(
     end: str,
     persist: bool,
     trace: Path | None = None,
+    listener: bool = False,
 ) -> dict[str, Any]:
     count = sum(len(b) for b in bursts)
     progress(f"{name}: {count:,} patches in {len(bursts):,} bursts through splice() ...")
     with tempfile.TemporaryDirectory() as scratch:
-        node_s, ws = run_nodes(Path(scratch), path, start, bursts, persist=persist)
+        node_s, ws = run_nodes(
+            Path(scratch), path, start, bursts, persist=persist, listener=listener
+        )
         rendered = ws.render(path)
         signature = outline_signature(ws, path)
         size = len(ws.doc.get_update())
@@ -212,6 +228,7 @@ def case(
         "patches": count,
         "bursts": len(bursts),
         "persistence": persist,
+        "listener": listener,
         "node_patches_per_s": count / node_s,
         "single_text_patches_per_s": count / text_s,
         "ratio": text_s / node_s,
@@ -246,6 +263,7 @@ def main() -> None:
     p.add_argument("--ops", type=int, default=200_000, help="synthetic splices (default 200k)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--persist", action="store_true", help="durable workspace, fsync per burst")
+    p.add_argument("--listener", action="store_true", help="a listener hears of every transaction")
     p.add_argument("--only", choices=[*TRACES, "synthetic"], default=None)
     p.add_argument(
         "--traces",
@@ -263,12 +281,14 @@ def main() -> None:
             progress(f"{name}: no {name}.json.gz in benchmarks/data or {args.traces}: skipped")
             continue
         start, bursts, end = load_trace(file)
-        cases.append(case(name, path, start, bursts, end, args.persist, file))
+        cases.append(case(name, path, start, bursts, end, args.persist, file, args.listener))
     if args.only in (None, "synthetic"):
         source = Path(sysconfig.get_paths()["stdlib"]) / "typing.py"
         text = source.read_text(encoding="utf-8")
         bursts, end = synthetic(text, args.ops, args.seed)
-        cases.append(case("synthetic", "typing.py", text, bursts, end, args.persist))
+        cases.append(
+            case("synthetic", "typing.py", text, bursts, end, args.persist, listener=args.listener)
+        )
     report(cases, as_json=args.json, title="keystrokes: splice() on nodes vs one pycrdt Text, Yjs")
 
 
