@@ -85,6 +85,8 @@ class WatchState:
         with self.lock:
             for shared, subscription in self._subscriptions:
                 shared.unobserve(subscription)
+            if self._subscriptions:
+                self.workspace.live_observers -= 1
             self._subscriptions.clear()
             self._primed = False
 
@@ -92,6 +94,7 @@ class WatchState:
         """Note which nodes and files a transaction changes (resolved to paths in a tick): a
         remote edit costs a render of its own files, not of the whole workspace."""
         document = self.workspace.document
+        self.workspace.live_observers += 1  # (typing is written at each transaction's end)
         self._subscriptions = [
             (document.nodes, document.nodes.observe_deep(self._on_nodes)),
             (document.files, document.files.observe(self._on_files)),
