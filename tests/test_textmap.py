@@ -335,25 +335,31 @@ def test_bursts_typed_in_one_transaction_lose_nothing(repo: Path, seed: int, rus
         assert {k: v for k, v in rebuilt.items() if v} == {k: v for k, v in live.items() if v}
 
 
-def test_a_burst_reaches_the_text_as_one_insert(repo: Path) -> None:
-    ws = Workspace.from_commit(repo, agent="typist")
+def _typing_after_alpha(ws: Workspace) -> tuple[FileIndex, int, list[str]]:
+    """m.py's splice index, the offset after alpha's `return x + 1`, and the writes its
+    pycrdt Text gets from now on."""
     path = "m.py"
     at = ws.render(path).index("return x + 1") + len("return x + 1")
     index = ws._typing.indexes.get(path) or ws._typing.index(path)
-    piece = index.pieces[index.locate(at)]
     writes: list[str] = []
-    piece.text.observe(lambda event: writes.append(str(event.delta)))
+    index.pieces[index.locate(at)].text.observe(lambda event: writes.append(str(event.delta)))
+    return index, at, writes
+
+
+def test_a_burst_reaches_the_text_as_one_insert(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    index, at, writes = _typing_after_alpha(ws)
     with ws.transaction():
         for ch in " + 22":
-            ws.splice(path, at, 0, ch)
+            ws.splice("m.py", at, 0, ch)
             at += 1
-        ws.splice(path, at - 1, 1, "")  # a backspace inside the run just shortens it
+        ws.splice("m.py", at - 1, 1, "")  # a backspace inside the run just shortens it
         assert index.holding
     # Nobody hears of this replica's transactions (no log, no listener): the run waits
     # until something reads the document.
     assert index.holding
     assert not writes
-    assert "return x + 1 + 2\n" in ws.render(path)
+    assert "return x + 1 + 2\n" in ws.render("m.py")
     assert not index.holding
     assert len(writes) == 1
 
@@ -362,15 +368,10 @@ def test_a_burst_is_written_when_its_transaction_ends_if_anyone_listens(repo: Pa
     ws = Workspace.from_commit(repo, agent="typist")
     updates: list[bytes] = []
     ws.subscribe(updates.append)
-    path = "m.py"
-    at = ws.render(path).index("return x + 1") + len("return x + 1")
-    index = ws._typing.indexes.get(path) or ws._typing.index(path)
-    piece = index.pieces[index.locate(at)]
-    writes: list[str] = []
-    piece.text.observe(lambda event: writes.append(str(event.delta)))
+    index, at, writes = _typing_after_alpha(ws)
     with ws.transaction():
         for ch in " + 3":
-            ws.splice(path, at, 0, ch)
+            ws.splice("m.py", at, 0, ch)
             at += 1
         assert index.holding
     assert not index.holding
@@ -378,7 +379,7 @@ def test_a_burst_is_written_when_its_transaction_ends_if_anyone_listens(repo: Pa
     assert len(updates) == 1
     peer = Workspace.from_commit(repo, agent="peer")
     peer.apply_update(updates[0])
-    assert "return x + 1 + 3\n" in peer.render(path)
+    assert "return x + 1 + 3\n" in peer.render("m.py")
 
 
 def test_typing_that_goes_back_and_forth_re_keys_the_least_recent_unit(tmp_path: Path) -> None:
