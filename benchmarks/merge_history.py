@@ -177,6 +177,8 @@ def _judge(merge: RealMerge) -> dict[str, Any]:
         verdicts[f"{tool}_invented"] = clean and not _lines(text) <= known
     verdicts["method"] = outcome.method
     verdicts["fallback_reason"] = outcome.fallback_reason
+    verdicts["kinds"] = sorted({c.kind for c in outcome.conflicts})
+    verdicts["reachable"] = reachable
     return verdicts
 
 

@@ -283,7 +283,11 @@ def _decide(
 
     merged.workspace.flush()
     analysis = Analyzer(merged.workspace.document, semantic=checks).analyse()
-    semantic = [c for c in analysis.conflicts if c.kind in SEMANTIC_KINDS]
+    semantic = [
+        c
+        for c in analysis.conflicts
+        if c.kind in SEMANTIC_KINDS and not _defined_alike(c, merged.workspace.document)
+    ]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
     notes = tuple(f"{c.kind}: {c.message}" for c in (*analysis.notices, *analysis.broken))
     if git_outcome.clean and profile.parses(git_outcome.text) and not semantic:
@@ -313,6 +317,17 @@ def _decide(
                 git_outcome, f"the structured merge does not parse when {side} is taken"
             )
     return MergeOutcome(text, False, STRUCTURED, conflicts=found, notes=notes)
+
+
+def _defined_alike(conflict: Conflict, document: Document) -> bool:
+    """A ``duplicate-definition`` of two nodes with the same text: both sides added the same
+    unit (an identical addition, kept once), not two definitions of one name."""
+    if conflict.kind != "duplicate-definition" or len(conflict.sides) != 2:
+        return False
+    nodes = [s.node for s in conflict.sides]
+    if not all(document.has_node(n) for n in nodes):
+        return False
+    return len({document.render_node(n).strip() for n in nodes}) == 1
 
 
 def _line_merge(notice: Conflict, history: History) -> dict[str, str] | None:
@@ -598,10 +613,13 @@ class _Structured:
         marked: set[str] = set()
         # An overlap first: the same node's `syntax` finding (the interleaved text does not
         # parse) is then covered by the overlap's markers.
+        covered = self._inside_deleted(structural)
         for conflict in sorted(structural, key=lambda c: c.kind != "overlap"):
             nodes = {s.node for s in conflict.sides}
             if conflict.kind == "syntax" and nodes <= marked:
                 continue
+            if conflict.kind != "delete-edit" and nodes <= covered:
+                continue  # (inside a unit a delete-edit conflict shows whole)
             marked |= nodes
             edits.extend(self._markers(conflict, layout, history, marker_size))
         for conflict in semantic:
@@ -626,20 +644,51 @@ class _Structured:
     def _delete_edit(
         self, left: Side, right: Side, layout: FileLayout, history: History, size: int
     ) -> list[tuple[int, int, str]]:
+        """Markers where a unit one side deleted and the other edited stands (or stood): the
+        kept side's text of the whole unit (a class with its members), nothing, and the
+        base's."""
         nid = left.node
-        document = self.workspace.document
-        if document.is_container(nid) or nid in layout.spans:
-            raise _Unplaceable("cannot mark a delete-edit conflict of a class or a kept node")
         texts = {
-            s.agent: ("" if s.action == "delete" else history.after(nid, s.entry).get("text", ""))
+            s.agent: "" if s.action == "delete" else self._kept_text(s, history)
             for s in (left, right)
         }
-        base_text = history.fork_texts(nid, [left.entry, right.entry]).get("text", "")
-        at = self._where_deleted(nid, layout)
+        base_text = self._base_text(nid, left, right, history)
+        span = layout.spans.get(nid)
         # Blank lines every present text starts with stay outside the markers.
         shared = _shared_blank_prefix(*(t for t in (*texts.values(), base_text) if t))
         a, o, b = (t[shared:] for t in (texts[LEFT], base_text, texts[RIGHT]))
-        return [(at, at, base_text[:shared] + _block(a, o, b, size))]
+        block = _block(a, o, b, size)
+        if span is not None:  # (still rendered: moved by the side that kept it)
+            return [(span.start, span.end, layout.text[span.start : span.start + shared] + block)]
+        at = self._where_deleted(nid, layout)
+        return [(at, at, base_text[:shared] + block)]
+
+    def _inside_deleted(self, structural: list[Conflict]) -> set[str]:
+        """The nodes inside the units of delete-edit conflicts (their markers hold them)."""
+        document = self.workspace.document
+        out: set[str] = set()
+        stack = [s.node for c in structural if c.kind == "delete-edit" for s in c.sides]
+        while stack:
+            nid = stack.pop()
+            if nid in out or not document.has_node(nid):
+                continue
+            out.add(nid)
+            if document.is_container(nid):
+                stack.extend(document.children(nid))
+        return out
+
+    def _kept_text(self, side: Side, history: History) -> str:
+        """The kept side's text of a node: its own texts after its entry for a leaf, the
+        merged render of a container (the deleting side changed nothing inside it)."""
+        document = self.workspace.document
+        if document.is_container(side.node):
+            return document.render_node(side.node)
+        return history.after(side.node, side.entry).get("text", "")
+
+    def _base_text(self, nid: str, left: Side, right: Side, history: History) -> str:
+        if self.base.has_node(nid) and self.base.is_container(nid):
+            return self.base.render_node(nid)
+        return history.fork_texts(nid, [left.entry, right.entry]).get("text", "")
 
     def _where_deleted(self, nid: str, layout: FileLayout) -> int:
         """Where a deleted node stood: after its nearest earlier base sibling still present."""
