@@ -81,7 +81,8 @@ class _Git:
 
     def blob(self, rev: str, path: str) -> str | None:
         """The file at `rev`, or None (missing, not UTF-8, or over LARGEST bytes)."""
-        assert self._batch.stdin is not None and self._batch.stdout is not None
+        assert self._batch.stdin is not None
+        assert self._batch.stdout is not None
         self._batch.stdin.write(f"{rev}:{path}\n".encode())
         self._batch.stdin.flush()
         header = self._batch.stdout.readline().split()
@@ -135,7 +136,9 @@ def _merge_commits(git: _Git) -> Iterator[tuple[str, list[str]]]:
 def _file_merges(
     git: _Git, repo: str, commit: str, base: str, parents: list[str]
 ) -> Iterator[RealMerge]:
-    changed = [set(git.run("diff", "--name-only", "--no-renames", base, p).split("\n")) for p in parents]
+    changed = [
+        set(git.run("diff", "--name-only", "--no-renames", base, p).split("\n")) for p in parents
+    ]
     for path in sorted(changed[0] & changed[1]):
         if not path or profile_for(path) is None:
             continue

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from crdtspace.git.linemerge import merge_lines
 from crdtspace.model.languages import Profile, extensions, profile_for
 from crdtspace.model.segment import Seg, segment_module
 
@@ -294,12 +295,22 @@ def _decide(
         extra = tuple(f"{c.kind} (git merged it cleanly): {c.message}" for c in structural)
         return MergeOutcome(git_outcome.text, True, GIT_LINE, notes=notes + extra)
     history = History(merged.workspace.document)
+    indented = _indented(profile)
     joined: list[Conflict] = []  # concurrent edits of one node git merges cleanly
     for notice in analysis.notices:
-        if notice.kind == "merged" and _line_merge(notice, history) is not None:
+        if notice.kind == "merged" and _line_merge(notice, history, indented) is not None:
             joined.append(notice)
         elif notice.kind == "merged":  # edits of one line: a conflict, as git has it
             structural.append(_as_overlap(notice))
+    # Edits of the same lines where one side only changed the layout: the other side's lines.
+    for conflict in [c for c in structural if c.kind == "overlap"]:
+        if _line_merge(conflict, history, indented) is not None:
+            structural.remove(conflict)
+            joined.append(conflict)
+    joined_nodes = {s.node for c in joined for s in c.sides}
+    structural = [
+        c for c in structural if c.kind != "syntax" or not {s.node for s in c.sides} <= joined_nodes
+    ]
     found = (*structural, *semantic)
     text = merged.render_with(structural, semantic, profile, marker_size, joined)
     if not found:
@@ -311,12 +322,21 @@ def _decide(
                 git_outcome, f"the structured merge holds a line no version holds: {invented!r}"
             )
         return MergeOutcome(text, True, STRUCTURED, notes=notes)
+    side = _unparsed_side(text, profile, marker_size)
+    if side:  # git's merge inside a node mixed the sides: mark the whole node instead
+        text = merged.render_with(structural, semantic, profile, marker_size, joined, True)
+        side = _unparsed_side(text, profile, marker_size)
+    if side:
+        return _fallback(git_outcome, f"the structured merge does not parse when {side} is taken")
+    return MergeOutcome(text, False, STRUCTURED, conflicts=found, notes=notes)
+
+
+def _unparsed_side(text: str, profile: Profile, marker_size: int) -> str:
+    """The side whose taking every conflict block of `text` does not parse, or ""."""
     for side in (LEFT, RIGHT):
         if not profile.parses(take_side(text, side, marker_size)):
-            return _fallback(
-                git_outcome, f"the structured merge does not parse when {side} is taken"
-            )
-    return MergeOutcome(text, False, STRUCTURED, conflicts=found, notes=notes)
+            return side
+    return ""
 
 
 def _defined_alike(conflict: Conflict, document: Document) -> bool:
@@ -330,9 +350,17 @@ def _defined_alike(conflict: Conflict, document: Document) -> bool:
     return len({document.render_node(n).strip() for n in nodes}) == 1
 
 
-def _line_merge(notice: Conflict, history: History) -> dict[str, str] | None:
-    """git's line merge of the texts of a node both sides edited (`notice`: a ``merged``
-    finding), part by part, or None when git finds a conflict in it.
+def _indented(profile: Profile) -> bool:
+    """Whether the language's indentation is code (no layout-only change may touch it)."""
+    return profile.name == "python"
+
+
+def _line_merge(
+    notice: Conflict, history: History, indented: bool = False
+) -> dict[str, str] | None:
+    """A whole-line merge of the texts of a node both sides edited (`notice`: a ``merged`` or
+    ``overlap`` finding), part by part, or None where the sides' changes meet (and neither
+    side's part of them is layout only: `crdtspace.git.linemerge`).
 
     The node's own merge (the CRDT's, character by character) would also join two edits of
     one line, or an insertion to a neighbouring line's end, into a line no version holds."""
@@ -354,53 +382,11 @@ def _line_merge(notice: Conflict, history: History) -> dict[str, str] | None:
         elif part == "name":
             return None
         else:
-            text = merge_lines(o, a, b)
+            text = merge_lines(o, a, b, indented=indented)
             if text is None:
                 return None
             out[part] = text
     return out
-
-
-def _line_hunks(old: list[str], new: list[str]) -> list[tuple[int, int, list[str]]]:
-    """The changed line ranges of old -> new: (first line, end line (exclusive), new lines)."""
-    import difflib
-
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
-
-
-def merge_lines(base: str, left: str, right: str) -> str | None:
-    """A 3-way merge of whole lines, or None where the sides' changes meet (then it is a
-    conflict): ranges that intersect, insertions at one point with different lines, or an
-    insertion where the other side's change starts or inside it. Changes on adjacent lines
-    merge (the node model's rule, where git would conflict); the same change made on both
-    sides is kept once. Every line of the result is a line of one of the three texts."""
-    old = base.splitlines(keepends=True)
-    ours, theirs = (
-        _line_hunks(old, left.splitlines(keepends=True)),
-        _line_hunks(old, right.splitlines(keepends=True)),
-    )
-    changes: list[tuple[int, int, list[str]]] = []
-    for hunk in ours:
-        if hunk in theirs:
-            continue
-        for s2, e2, _ in theirs:
-            s1, e1, _ = hunk
-            if (s1 < e2 and s2 < e1) or (s1 == s2 and (s1 == e1 or s2 == e2)):
-                return None
-            if (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1):
-                return None
-        changes.append(hunk)
-    changes.extend(theirs)
-    out: list[str] = []
-    at = 0
-    # (an insertion and a change starting at the same line cannot both be here: see above)
-    for start, end, lines in sorted(changes, key=lambda h: (h[0], h[1])):
-        out.extend(old[at:start])
-        out.extend(lines)
-        at = end
-    out.extend(old[at:])
-    return "".join(out)
 
 
 def _as_overlap(notice: Conflict) -> Conflict:
@@ -590,10 +576,12 @@ class _Structured:
         profile: Profile,
         marker_size: int,
         joined: list[Conflict] | None = None,
+        whole: bool = False,
     ) -> str:
         """The merged file with markers around structural conflicts and comments above
         semantic ones; the nodes of `joined` (``merged`` findings) get git's line merge of
-        their texts instead of the character merge."""
+        their texts instead of the character merge. With `whole`, a node both sides changed
+        is marked whole (its three texts), not as git's merge of them."""
         from crdtspace.model.history import History
         from crdtspace.model.layout import FileLayout
 
@@ -603,7 +591,7 @@ class _Structured:
         edits: list[tuple[int, int, str]] = []
         marked_nodes = {s.node for c in structural for s in c.sides}
         for notice in joined or ():
-            texts = _line_merge(notice, history)
+            texts = _line_merge(notice, history, _indented(profile))
             span = layout.spans.get(notice.sides[0].node)
             if texts is None or span is None or notice.sides[0].node in marked_nodes:
                 continue
@@ -621,20 +609,21 @@ class _Structured:
             if conflict.kind != "delete-edit" and nodes <= covered:
                 continue  # (inside a unit a delete-edit conflict shows whole)
             marked |= nodes
-            edits.extend(self._markers(conflict, layout, history, marker_size))
+            edits.extend(self._markers(conflict, layout, history, marker_size, whole))
         for conflict in semantic:
-            edits.extend(_comments(conflict, layout, _comment_prefix(profile)))
+            edits.extend(_comments(conflict, layout, _comment_prefix(profile), marked))
         return _apply(layout.text, edits)
 
     def _markers(
-        self, conflict: Conflict, layout: FileLayout, history: History, size: int
+        self, conflict: Conflict, layout: FileLayout, history: History, size: int, whole: bool
     ) -> list[tuple[int, int, str]]:
         sides = {s.agent: s for s in conflict.sides}
         if set(sides) != {LEFT, RIGHT}:
             raise _Unplaceable(f"cannot mark the {conflict.kind} conflict: {conflict.message}")
         left, right = sides[LEFT], sides[RIGHT]
         if conflict.kind in ("overlap", "syntax") and left.node == right.node:
-            return _node_markers(left, right, layout, history, size, conflict.kind == "overlap")
+            merge = conflict.kind == "overlap" and not whole
+            return _node_markers(left, right, layout, history, size, merge)
         if conflict.kind == "delete-edit" and left.node == right.node:
             return self._delete_edit(left, right, layout, history, size)
         if conflict.kind == "add-add" and left.node != right.node:
@@ -661,6 +650,8 @@ class _Structured:
         if span is not None:  # (still rendered: moved by the side that kept it)
             return [(span.start, span.end, layout.text[span.start : span.start + shared] + block)]
         at = self._where_deleted(nid, layout)
+        if at > 0 and layout.text[at - 1] != "\n" and not base_text[:shared]:
+            block = "\n" + block  # (after a last line without its line break)
         return [(at, at, base_text[:shared] + block)]
 
     def _inside_deleted(self, structural: list[Conflict]) -> set[str]:
@@ -740,13 +731,17 @@ def _add_add(left: Side, right: Side, layout: FileLayout, size: int) -> list[tup
         raise _Unplaceable("cannot mark an add-add conflict of nodes no longer in the file")
     if first.start > second.start:
         first, second = second, first
-    if first.end != second.start:
-        raise _Unplaceable("cannot mark an add-add conflict of two nodes apart from each other")
+    if first.end > second.start:
+        raise _Unplaceable("cannot mark an add-add conflict of two nested nodes")
     a, b = layout.text[first.start : first.end], layout.text[second.start : second.end]
     if first.nid != left.node:
         a, b = b, a
     shared = _shared_blank_prefix(a, b)
-    return [(first.start + shared, second.end, _block(a[shared:], "", b[shared:], size))]
+    block = _block(a[shared:], "", b[shared:], size)
+    if first.end == second.start:
+        return [(first.start + shared, second.end, block)]
+    # Apart from each other: both in one block where the first stands, the second taken out.
+    return [(first.start + shared, first.end, block), (second.start, second.end, "")]
 
 
 def _shared_blank_prefix(*texts: str) -> int:
@@ -770,14 +765,17 @@ def _block(left: str, base: str, right: str, size: int) -> str:
     )
 
 
-def _comments(conflict: Conflict, layout: FileLayout, prefix: str) -> list[tuple[int, int, str]]:
-    """One comment line above each node a semantic conflict names (that is in this file)."""
+def _comments(
+    conflict: Conflict, layout: FileLayout, prefix: str, marked: set[str]
+) -> list[tuple[int, int, str]]:
+    """One comment line above each node a semantic conflict names (that is in this file);
+    above a node's markers when it has some (`marked`)."""
     edits = []
     for place in conflict.places:
         span = layout.spans.get(place.key)
         if span is None:
             continue
-        at = _code_start(layout.text, span.start, span.end)
+        at = span.start if place.key in marked else _code_start(layout.text, span.start, span.end)
         line_end = layout.text.find("\n", at)
         code_line = layout.text[at : line_end if line_end >= 0 else len(layout.text)]
         indent = code_line[: len(code_line) - len(code_line.lstrip(" \t"))]
