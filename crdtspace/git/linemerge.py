@@ -34,10 +34,12 @@ def _line_hunks(old: list[str], new: list[str]) -> list[Hunk]:
 
 
 def _meet(a: Hunk, b: Hunk) -> bool:
-    """Whether two hunks of different sides touch (git's rule, adjacent lines aside)."""
+    """Whether two hunks of different sides touch: ranges that intersect, insertions at one
+    point, an insertion inside the other's range. Unlike git, changes of adjacent lines and
+    an insertion just before or after the other's range do not: the order is clear."""
     s1, e1, _ = a
     s2, e2, _ = b
-    if (s1 < e2 and s2 < e1) or (s1 == s2 and (s1 == e1 or s2 == e2)):
+    if (s1 < e2 and s2 < e1) or (s1 == s2 == e1 == e2):
         return True
     return (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1)
 

@@ -611,7 +611,8 @@ class _Structured:
             marked |= nodes
             edits.extend(self._markers(conflict, layout, history, marker_size, whole))
         for conflict in semantic:
-            edits.extend(_comments(conflict, layout, _comment_prefix(profile), marked))
+            for comment in _comments(conflict, layout, _comment_prefix(profile)):
+                edits = _insert(edits, comment)
         return _apply(layout.text, edits)
 
     def _markers(
@@ -765,17 +766,14 @@ def _block(left: str, base: str, right: str, size: int) -> str:
     )
 
 
-def _comments(
-    conflict: Conflict, layout: FileLayout, prefix: str, marked: set[str]
-) -> list[tuple[int, int, str]]:
-    """One comment line above each node a semantic conflict names (that is in this file);
-    above a node's markers when it has some (`marked`)."""
+def _comments(conflict: Conflict, layout: FileLayout, prefix: str) -> list[tuple[int, int, str]]:
+    """One comment line above each node a semantic conflict names (that is in this file)."""
     edits = []
     for place in conflict.places:
         span = layout.spans.get(place.key)
         if span is None:
             continue
-        at = span.start if place.key in marked else _code_start(layout.text, span.start, span.end)
+        at = _code_start(layout.text, span.start, span.end)
         line_end = layout.text.find("\n", at)
         code_line = layout.text[at : line_end if line_end >= 0 else len(layout.text)]
         indent = code_line[: len(code_line) - len(code_line.lstrip(" \t"))]
@@ -784,6 +782,23 @@ def _comments(
         comment = f"{indent}{prefix} crdtspace {conflict.kind}: {message}{newline}"
         edits.append((at, at, comment))
     return edits
+
+
+def _insert(
+    edits: list[tuple[int, int, str]], insertion: tuple[int, int, str]
+) -> list[tuple[int, int, str]]:
+    """`edits` and an insertion; one that falls inside an edit's range (a comment above a node
+    with markers) goes into that edit's new text, above its first line that is not blank."""
+    at, _, text = insertion
+    for index, (start, end, new) in enumerate(edits):
+        if start < at < end:
+            where = _code_start(new, 0, len(new))
+            return [
+                *edits[:index],
+                (start, end, new[:where] + text + new[where:]),
+                *edits[index + 1 :],
+            ]
+    return [*edits, insertion]
 
 
 def _code_start(text: str, start: int, end: int) -> int:
