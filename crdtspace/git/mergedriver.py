@@ -180,7 +180,7 @@ def _structured_merge(
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
             checks = _may_hide(units)
-            if not checks and git_outcome.clean and profile.parses(git_outcome.text):
+            if not checks and _keeps(git_outcome, profile, (base, left, right)):
                 return git_outcome  # what `_decide` would keep, without the node model
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
             return _decide(merged, git_outcome, profile, marker_size, checks)
@@ -291,7 +291,7 @@ def _decide(
     ]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
     notes = tuple(f"{c.kind}: {c.message}" for c in (*analysis.notices, *analysis.broken))
-    if git_outcome.clean and profile.parses(git_outcome.text) and not semantic:
+    if not semantic and _keeps(git_outcome, profile, merged.versions):
         extra = tuple(f"{c.kind} (git merged it cleanly): {c.message}" for c in structural)
         return MergeOutcome(git_outcome.text, True, GIT_LINE, notes=notes + extra)
     history = History(merged.workspace.document)
@@ -337,6 +337,20 @@ def _unparsed_side(text: str, profile: Profile, marker_size: int) -> str:
         if not profile.parses(take_side(text, side, marker_size)):
             return side
     return ""
+
+
+def _keeps(git_outcome: MergeOutcome, profile: Profile, versions: tuple[str, str, str]) -> bool:
+    """Whether git's line merge can be kept (semantic checks aside): clean, parses, and no
+    line in it twice that the three versions hold the same number of times (code both sides
+    moved to different places, which git keeps at both)."""
+    if not git_outcome.clean or not profile.parses(git_outcome.text):
+        return False
+    counts = [_line_counts(v) for v in versions]
+    for line, n in _line_counts(git_outcome.text).items():
+        held = counts[0].get(line, 0)
+        if n > held > 0 and counts[1].get(line, 0) == held == counts[2].get(line, 0):
+            return False
+    return True
 
 
 def _defined_alike(conflict: Conflict, document: Document) -> bool:
@@ -629,6 +643,8 @@ class _Structured:
             return self._delete_edit(left, right, layout, history, size)
         if conflict.kind == "add-add" and left.node != right.node:
             return _add_add(left, right, layout, size)
+        if conflict.kind == "move-move" and left.node == right.node:
+            return self._move_move(left, right, layout, size)
         raise _Unplaceable(f"cannot mark the {conflict.kind} conflict: {conflict.message}")
 
     def _delete_edit(
@@ -654,6 +670,102 @@ class _Structured:
         if at > 0 and layout.text[at - 1] != "\n" and not base_text[:shared]:
             block = "\n" + block  # (after a last line without its line break)
         return [(at, at, base_text[:shared] + block)]
+
+    def _move_move(
+        self, left: Side, right: Side, layout: FileLayout, size: int
+    ) -> list[tuple[int, int, str]]:
+        """A unit both sides moved to different places: its (merged) text in a block where
+        left put it, left's part only, and in one where right put it, right's part only."""
+        nid = left.node
+        span = layout.spans.get(nid)
+        if span is None:
+            raise _Unplaceable("cannot mark a move-move conflict of a node not in the file")
+        places = {s.agent: self._placed(nid, s, layout) for s in (left, right)}
+        if places[LEFT] == places[RIGHT]:
+            raise _Unplaceable("cannot tell where each side moved the node")
+        text = layout.text[span.start : span.end]
+        shared = _shared_blank_prefix(text)
+        body = text[shared:]
+        edits = [(span.start, span.end, "")]
+        for agent, block in (
+            (LEFT, _block(body, "", "", size)),
+            (RIGHT, _block("", "", body, size)),
+        ):
+            at = places[agent]
+            edits.append((at, at, text[:shared] + block))
+        return edits
+
+    def _placed(self, nid: str, side: Side, layout: FileLayout) -> int:
+        """Where `side` put a node it moved: the end of the sibling before it in that side's
+        version (as rendered now), or the start of its container's body."""
+        from crdtspace.model.document import read_list
+
+        document = self.workspace.document
+        container = side.detail or document.parent(nid)
+        if not document.has_node(container) or not document.is_container(container):
+            raise _Unplaceable("cannot find where a side moved the node")
+        body = [c for c in read_list(document.node(container)["body"]) if type(c) is str]
+        before = self._before_in_side(nid, side.agent, container)
+        spots = [i for i, c in enumerate(body) if c == nid]
+        if len(spots) > 1 and before is None:
+            spots = spots[:1]
+        for spot in spots:
+            previous = next(
+                (c for c in reversed(body[:spot]) if c != nid and c in layout.spans), None
+            )
+            if len(spots) == 1 or self._same_unit(previous, before):
+                if previous is not None:
+                    return layout.spans[previous].end
+                holder = layout.spans.get(container)
+                if holder is None:
+                    raise _Unplaceable("cannot find where a side moved the node")
+                return holder.head_end
+        raise _Unplaceable("cannot tell where each side moved the node")
+
+    def _before_in_side(self, nid: str, agent: str, container: str) -> tuple[str, str] | None:
+        """The (kind, name) of the unit before the node in `agent`'s version, from that
+        version cut into units (None when it cannot be told)."""
+        document = self.workspace.document
+        profile = profile_for(self.path)
+        version = self.versions[1] if agent == LEFT else self.versions[2]
+        cut = _cut(version, profile) if profile is not None else None
+        chain = [container, *self._containers_above(container)]
+        for holder in reversed(chain[:-1]):  # from the file's root down to the container
+            node = document.node(holder)
+            cut = next(
+                (
+                    c
+                    for c in (cut.children if cut else [])
+                    if (c.kind, c.name) == (str(node["kind"]), str(node.get("name", "")))
+                ),
+                None,
+            )
+        if cut is None:
+            return None
+        node = document.node(nid)
+        key = (str(node["kind"]), str(node.get("name", "")))
+        keys = [(c.kind, c.name) for c in cut.children]
+        if keys.count(key) != 1:
+            return None
+        index = keys.index(key)
+        return keys[index - 1] if index > 0 else ("", "")
+
+    def _containers_above(self, container: str) -> list[str]:
+        document = self.workspace.document
+        out: list[str] = []
+        current = document.parent(container)
+        while current and current not in out:
+            out.append(current)
+            current = document.parent(current)
+        return out
+
+    def _same_unit(self, nid: str | None, unit: tuple[str, str] | None) -> bool:
+        if unit is None:
+            return False
+        if nid is None:
+            return unit == ("", "")
+        node = self.workspace.document.node(nid)
+        return (str(node["kind"]), str(node.get("name", ""))) == unit
 
     def _inside_deleted(self, structural: list[Conflict]) -> set[str]:
         """The nodes inside the units of delete-edit conflicts (their markers hold them)."""
