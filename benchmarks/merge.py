@@ -243,24 +243,29 @@ def scenario_merges() -> list[Merge]:
     return [Merge(c.name, c.path, c.base, c.left, c.right) for c in cases]
 
 
-def score_real(
-    repos: list[Path], per_repo: int, workers: int, verdicts: Path | None, as_json: bool
-) -> None:
+def score_real(args: Any, repos: list[Path]) -> None:
     """Both tools on the real merges of `repos`, per language, in one run."""
+    import dataclasses
     import json
 
-    from merge_history import judge_all, real_merges, score
+    from merge_history import RealMerge, judge_all, real_merges, score
 
-    merges = []
-    for repo in repos:
-        found = real_merges(repo, per_repo)
-        progress(f"{repo}: {len(found)} file merges")
-        merges.extend(found)
-    judged = judge_all(merges, workers)
-    if verdicts is not None:
-        verdicts.write_text("".join(json.dumps(v) + "\n" for v in judged))
+    cache: Path | None = args.merges_cache
+    if cache is not None and cache.exists():
+        merges = [RealMerge(**json.loads(line)) for line in cache.read_text().splitlines()]
+    else:
+        merges = []
+        for repo in repos:
+            found = real_merges(repo, args.per_repo)
+            progress(f"{repo}: {len(found)} file merges")
+            merges.extend(found)
+        if cache is not None:
+            cache.write_text("".join(json.dumps(dataclasses.asdict(m)) + "\n" for m in merges))
+    judged = judge_all(merges, args.workers)
+    if args.verdicts is not None:
+        args.verdicts.write_text("".join(json.dumps(v) + "\n" for v in judged))
     title = f"Real merges from {len(repos)} repositories: git merge-file vs the merge driver"
-    report(score(judged), as_json=as_json, title=title)
+    report(score(judged), as_json=args.json, title=title)
 
 
 def main() -> None:
@@ -280,13 +285,16 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2, help="--real: processes merging")
     p.add_argument("--verdicts", type=Path, help="--real: write every merge's verdicts (JSON)")
     p.add_argument(
+        "--merges-cache", type=Path, help="--real: read the merges from this file, or write them"
+    )
+    p.add_argument(
         "--baseline",
         type=Path,
         help="another checkout (its PYTHONPATH) whose driver is timed in turn with this one's",
     )
     args = p.parse_args()
     if args.real:
-        score_real(args.real, args.per_repo, args.workers, args.verdicts, args.json)
+        score_real(args, args.real)
         return
     if args.only != "process":
         report(run(args.rounds), as_json=args.json, title="Merge driver vs git merge-file")

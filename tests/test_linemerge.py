@@ -96,3 +96,32 @@ def test_a_layout_only_side_never_conflicts_and_never_invents(
         assert merged is not None
         assert _foreign(merged, CODE, left, right) == []
         assert merged == right or layout_only(right, merged)
+
+
+def test_items_both_sides_add_to_a_list_at_one_point_are_both_kept_left_first() -> None:
+    base = "NAMES = [\n    'alpha',\n    'beta',\n]\n"
+    left, right = (
+        base.replace("'beta',\n", "'beta',\n    'gamma',\n"),
+        base.replace("'beta',\n", "'beta',\n    'delta',\n"),
+    )
+    assert merge_lines(base, left, right) == (
+        "NAMES = [\n    'alpha',\n    'beta',\n    'gamma',\n    'delta',\n]\n"
+    )
+
+
+def test_imports_both_sides_add_to_a_sorted_block_land_sorted() -> None:
+    base = 'import (\n\t"fmt"\n\t"strings"\n)\n'
+    left = base.replace('\t"strings"', '\t"sort"\n\t"strings"')
+    right = base.replace('\t"strings"', '\t"os"\n\t"strings"')
+    merged = 'import (\n\t"fmt"\n\t"os"\n\t"sort"\n\t"strings"\n)\n'
+    assert merge_lines(base, left, right, items=True) == merged
+    assert merge_lines(base, left, right) is None  # (not an import block: lines, not items)
+
+
+def test_imports_added_to_an_unsorted_block_keep_the_first_sides_first() -> None:
+    base = 'import (\n\t"strings"\n\t"fmt"\n)\n'
+    left = base.replace('\t"fmt"', '\t"sort"\n\t"fmt"')
+    right = base.replace('\t"fmt"', '\t"os"\n\t"fmt"')
+    assert merge_lines(base, left, right, items=True) == (
+        'import (\n\t"strings"\n\t"sort"\n\t"os"\n\t"fmt"\n)\n'
+    )

@@ -1,13 +1,14 @@
 """The whole-line 3-way merge of one node's texts, and the layout-only rule inside it.
 
 Two sides' changes that meet (ranges that intersect, insertions at one point with different
-lines, an insertion inside the other side's change) make a cluster. A cluster where one side
-changed only the layout (whitespace, line breaks, a trailing comma before a closing bracket:
-the same code re-indented, re-wrapped or given a trailing comma) takes the other side's lines
-there: its edit survives, and only that side's re-layout of those few lines is given up. No
-line of the result is a line none of the three texts holds: applying an edit to re-laid-out
-text would make such lines, so it is not done (a known limit: the merged lines keep the
-editing side's layout).
+lines, an insertion inside the other side's change) make a cluster. Items both sides insert
+at one point of a comma-separated list are all kept (the first side's first). A cluster where
+one side changed only the layout (whitespace, line breaks, a trailing comma before a closing
+bracket: the same code re-indented, re-wrapped or given a trailing comma) takes the other
+side's lines there: its edit survives, and only that side's re-layout of those few lines is
+given up. No line of the result is a line none of the three texts holds: applying an edit to
+re-laid-out text would make such lines, so it is not done (a known limit: the merged lines
+keep the editing side's layout).
 
 Indentation is code in Python: there, a change of a statement's indentation is never layout.
 """
@@ -44,12 +45,16 @@ def _meet(a: Hunk, b: Hunk) -> bool:
     return (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1)
 
 
-def merge_lines(base: str, left: str, right: str, *, indented: bool = False) -> str | None:
+def merge_lines(
+    base: str, left: str, right: str, *, indented: bool = False, items: bool = False
+) -> str | None:
     """A 3-way merge of whole lines, or None where the sides' changes meet and neither side's
     part of them is layout only (then it is a conflict). Changes on adjacent lines merge (the
     node model's rule, where git would conflict); the same change made on both sides is kept
     once. Every line of the result is a line of one of the three texts. `indented`: the
-    language's indentation is code (Python)."""
+    language's indentation is code (Python); `items`: every line is an item of a list (an
+    import block), so insertions of both sides at one point are kept, in sorted order where
+    the lines around are sorted."""
     old = base.splitlines(keepends=True)
     ours = _split(old, _line_hunks(old, left.splitlines(keepends=True)), indented)
     theirs = [
@@ -59,7 +64,7 @@ def merge_lines(base: str, left: str, right: str, *, indented: bool = False) -> 
     ]
     changes: list[Hunk] = []
     for mine, other in _clusters(ours, theirs):
-        taken = _settle(old, mine, other, indented)
+        taken = _settle(old, mine, other, indented, items)
         if taken is None:
             return None
         changes.extend(taken)
@@ -112,13 +117,16 @@ def _line_key(line: str, indented: bool) -> str:
 
 
 def _settle(
-    old: list[str], mine: list[_Change], other: list[_Change], indented: bool
+    old: list[str], mine: list[_Change], other: list[_Change], indented: bool, items: bool
 ) -> list[Hunk] | None:
     """The hunks one cluster contributes, or None for a conflict: all of a lone side's; the
     other side's where one side only re-laid out those lines (line by line, or the region
     as a whole: a call re-wrapped over several lines); else a conflict."""
     if not mine or not other:
         return [c.hunk for c in (*mine, *other)]
+    added = _items_added(old, mine, other, items)
+    if added is not None:
+        return [added]
     if all(c.layout for c in mine) != all(c.layout for c in other):
         return [c.hunk for c in (other if all(c.layout for c in mine) else mine)]
     hunks = [c.hunk for c in (*mine, *other)]
@@ -136,6 +144,40 @@ def _settle(
     ):
         return [c.hunk for c in mine]
     return None
+
+
+def _items_added(
+    old: list[str], mine: list[_Change], other: list[_Change], items: bool
+) -> Hunk | None:
+    """Both sides inserting different items of a list at one point (lines of an import block,
+    or lines that all end with a comma): both, an item both added once; the first side's
+    first, or in sorted order in an import block whose lines around them are sorted.
+    None for any other cluster."""
+    if len(mine) != 1 or len(other) != 1:
+        return None
+    (s1, e1, a), (s2, e2, b) = mine[0].hunk, other[0].hunk
+    if not s1 == e1 == s2 == e2:
+        return None
+    if not items and not all(line.rstrip().endswith(",") for line in (*a, *b)):
+        return None
+    both = [*a, *(line for line in b if line not in a)]
+    ordered = sorted(both, key=str.strip)
+    before = [line for line in old[max(s1 - 1, 0) : s1] if _item(line)]
+    after = [line for line in old[s1 : s1 + 1] if _item(line)]
+    if items and _sorted(a) and _sorted(b) and _sorted([*before, *ordered, *after]):
+        both = ordered
+    return (s1, s1, both)
+
+
+def _item(line: str) -> bool:
+    """Whether a line can be an item of a list (not a bracket opening or closing it)."""
+    bare = line.strip()
+    return bool(bare) and bare[-1] not in "([{" and bare[0] not in ")]}"
+
+
+def _sorted(lines: list[str]) -> bool:
+    keys = [line.strip() for line in lines if line.strip()]
+    return keys == sorted(keys)
 
 
 def _clusters(

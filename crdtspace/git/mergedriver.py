@@ -386,6 +386,8 @@ def _line_merge(
         return None
     base = history.fork_texts(left.node, [left.entry, right.entry])
     ours, theirs = history.after(left.node, left.entry), history.after(right.node, right.entry)
+    kind = str(history.document.node(left.node).get("kind", ""))
+    items = "import" in kind or "use_" in kind  # (an import block: its lines are items)
     out: dict[str, str] = {}
     for part in sorted(set(base) | set(ours) | set(theirs)):
         a, o, b = ours.get(part, ""), base.get(part, ""), theirs.get(part, "")
@@ -396,7 +398,7 @@ def _line_merge(
         elif part == "name":
             return None
         else:
-            text = merge_lines(o, a, b, indented=indented)
+            text = merge_lines(o, a, b, indented=indented, items=items)
             if text is None:
                 return None
             out[part] = text
