@@ -125,3 +125,11 @@ def test_imports_added_to_an_unsorted_block_keep_the_first_sides_first() -> None
     assert merge_lines(base, left, right, items=True) == (
         'import (\n\t"strings"\n\t"sort"\n\t"os"\n\t"fmt"\n)\n'
     )
+
+
+def test_a_line_wrapped_into_a_new_block_is_not_re_laid_out() -> None:
+    base = "for (x of xs) {\n  push(x);\n}\n"
+    left = "for (x of xs) {\n  let y = f(x);\n  push(y);\n}\n"
+    right = "for (x of xs) {\n  if (ok(x)) {\n    push(x);\n  }\n}\n"
+    assert merge_lines(base, left, right) is None
+    assert merge_lines(base, right, left) is None

@@ -88,24 +88,48 @@ class _Change:
 
 
 def _split(old: list[str], hunks: list[Hunk], indented: bool) -> list[_Change]:
-    """Each hunk cut into the lines it only re-laid out (one change each) and the rest."""
+    """Each hunk cut into the lines it only re-laid out (one change each) and the rest. A
+    line whose indentation changed counts as re-laid out only in a hunk that changes nothing
+    else (a block re-indented): next to new lines, it is code wrapped into a new block."""
     import difflib
 
     out: list[_Change] = []
     for start, end, new in hunks:
+        if _layout_lines(old[start:end], new, indented):
+            out.extend(
+                _Change((start + k, start + k + 1, [line]), True)
+                for k, line in enumerate(new)
+                if old[start + k] != line
+            )
+            continue
         keys = [_line_key(line, indented) for line in old[start:end]]
         matcher = difflib.SequenceMatcher(
             None, keys, [_line_key(line, indented) for line in new], autojunk=False
         )
+        parts: list[_Change] = []
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag != "equal":
-                out.append(_Change((start + i1, start + i2, new[j1:j2]), False))
+                parts.append(_Change((start + i1, start + i2, new[j1:j2]), False))
                 continue
             for k in range(i2 - i1):
-                if old[start + i1 + k] != new[j1 + k]:
-                    hunk = (start + i1 + k, start + i1 + k + 1, [new[j1 + k]])
-                    out.append(_Change(hunk, True))
+                was, now = old[start + i1 + k], new[j1 + k]
+                if was != now:
+                    hunk = (start + i1 + k, start + i1 + k + 1, [now])
+                    parts.append(_Change(hunk, _indent(was) == _indent(now)))
+        # (a hunk with no line only re-laid out stays whole)
+        out.extend(parts if any(p.layout for p in parts) else [_Change((start, end, new), False)])
     return out
+
+
+def _layout_lines(old: list[str], new: list[str], indented: bool) -> bool:
+    """Whether `new` is `old` re-laid out line by line (as many lines, each the same code)."""
+    return len(old) == len(new) and all(
+        _line_key(a, indented) == _line_key(b, indented) for a, b in zip(old, new, strict=True)
+    )
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _line_key(line: str, indented: bool) -> str:
