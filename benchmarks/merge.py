@@ -25,6 +25,10 @@ the scenarios, ``--history`` (default: this checkout's repository) adds real mer
 both parents of a merge commit changed, in a language crdtspace knows (base = their merge base).
 ``--baseline DIR`` times another checkout's driver in turn with this one's (say, an export of an
 older commit: ``git archive COMMIT crdtspace grammars | tar -x -C DIR``).
+
+``--real REPO...`` scores both tools instead on the real merges of those repositories' histories,
+per language (`merge_history`: conflicts, clean but different from the human's merge, how
+many of those the three versions could have produced, invented lines).
 """
 
 from __future__ import annotations
@@ -239,6 +243,31 @@ def scenario_merges() -> list[Merge]:
     return [Merge(c.name, c.path, c.base, c.left, c.right) for c in cases]
 
 
+def score_real(args: Any, repos: list[Path]) -> None:
+    """Both tools on the real merges of `repos`, per language, in one run."""
+    import dataclasses
+    import json
+
+    from merge_history import RealMerge, judge_all, real_merges, score
+
+    cache: Path | None = args.merges_cache
+    if cache is not None and cache.exists():
+        merges = [RealMerge(**json.loads(line)) for line in cache.read_text().splitlines()]
+    else:
+        merges = []
+        for repo in repos:
+            found = real_merges(repo, args.per_repo)
+            progress(f"{repo}: {len(found)} file merges")
+            merges.extend(found)
+        if cache is not None:
+            cache.write_text("".join(json.dumps(dataclasses.asdict(m)) + "\n" for m in merges))
+    judged = judge_all(merges, args.workers)
+    if args.verdicts is not None:
+        args.verdicts.write_text("".join(json.dumps(v) + "\n" for v in judged))
+    title = f"Real merges from {len(repos)} repositories: git merge-file vs the merge driver"
+    report(score(judged), as_json=args.json, title=title)
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3, help="merges timed per case and tool")
@@ -250,11 +279,23 @@ def main() -> None:
     )
     p.add_argument("--only", choices=("quality", "process"), help="run one of the two parts")
     p.add_argument(
+        "--real", type=Path, nargs="+", help="score on these repositories' real merges instead"
+    )
+    p.add_argument("--per-repo", type=int, default=150, help="--real: file merges per language")
+    p.add_argument("--workers", type=int, default=2, help="--real: processes merging")
+    p.add_argument("--verdicts", type=Path, help="--real: write every merge's verdicts (JSON)")
+    p.add_argument(
+        "--merges-cache", type=Path, help="--real: read the merges from this file, or write them"
+    )
+    p.add_argument(
         "--baseline",
         type=Path,
         help="another checkout (its PYTHONPATH) whose driver is timed in turn with this one's",
     )
     args = p.parse_args()
+    if args.real:
+        score_real(args, args.real)
+        return
     if args.only != "process":
         report(run(args.rounds), as_json=args.json, title="Merge driver vs git merge-file")
     if args.only == "quality" or args.process_rounds <= 0:

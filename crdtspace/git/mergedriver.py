@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from crdtspace.git.linemerge import merge_lines
 from crdtspace.model.languages import Profile, extensions, profile_for
 from crdtspace.model.segment import Seg, segment_module
 
@@ -179,7 +180,7 @@ def _structured_merge(
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
             checks = _may_hide(units)
-            if not checks and git_outcome.clean and profile.parses(git_outcome.text):
+            if not checks and _keeps(git_outcome, profile, (base, left, right)):
                 return git_outcome  # what `_decide` would keep, without the node model
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
             return _decide(merged, git_outcome, profile, marker_size, checks)
@@ -283,19 +284,33 @@ def _decide(
 
     merged.workspace.flush()
     analysis = Analyzer(merged.workspace.document, semantic=checks).analyse()
-    semantic = [c for c in analysis.conflicts if c.kind in SEMANTIC_KINDS]
+    semantic = [
+        c
+        for c in analysis.conflicts
+        if c.kind in SEMANTIC_KINDS and not _defined_alike(c, merged.workspace.document)
+    ]
     structural = [c for c in analysis.conflicts if c.kind not in SEMANTIC_KINDS]
     notes = tuple(f"{c.kind}: {c.message}" for c in (*analysis.notices, *analysis.broken))
-    if git_outcome.clean and profile.parses(git_outcome.text) and not semantic:
+    if not semantic and _keeps(git_outcome, profile, merged.versions):
         extra = tuple(f"{c.kind} (git merged it cleanly): {c.message}" for c in structural)
         return MergeOutcome(git_outcome.text, True, GIT_LINE, notes=notes + extra)
     history = History(merged.workspace.document)
+    indented = _indented(profile)
     joined: list[Conflict] = []  # concurrent edits of one node git merges cleanly
     for notice in analysis.notices:
-        if notice.kind == "merged" and _line_merge(notice, history) is not None:
+        if notice.kind == "merged" and _line_merge(notice, history, indented) is not None:
             joined.append(notice)
         elif notice.kind == "merged":  # edits of one line: a conflict, as git has it
             structural.append(_as_overlap(notice))
+    # Edits of the same lines where one side only changed the layout: the other side's lines.
+    for conflict in [c for c in structural if c.kind == "overlap"]:
+        if _line_merge(conflict, history, indented) is not None:
+            structural.remove(conflict)
+            joined.append(conflict)
+    joined_nodes = {s.node for c in joined for s in c.sides}
+    structural = [
+        c for c in structural if c.kind != "syntax" or not {s.node for s in c.sides} <= joined_nodes
+    ]
     found = (*structural, *semantic)
     text = merged.render_with(structural, semantic, profile, marker_size, joined)
     if not found:
@@ -307,17 +322,59 @@ def _decide(
                 git_outcome, f"the structured merge holds a line no version holds: {invented!r}"
             )
         return MergeOutcome(text, True, STRUCTURED, notes=notes)
-    for side in (LEFT, RIGHT):
-        if not profile.parses(take_side(text, side, marker_size)):
-            return _fallback(
-                git_outcome, f"the structured merge does not parse when {side} is taken"
-            )
+    side = _unparsed_side(text, profile, marker_size)
+    if side:  # git's merge inside a node mixed the sides: mark the whole node instead
+        text = merged.render_with(structural, semantic, profile, marker_size, joined, True)
+        side = _unparsed_side(text, profile, marker_size)
+    if side:
+        return _fallback(git_outcome, f"the structured merge does not parse when {side} is taken")
     return MergeOutcome(text, False, STRUCTURED, conflicts=found, notes=notes)
 
 
-def _line_merge(notice: Conflict, history: History) -> dict[str, str] | None:
-    """git's line merge of the texts of a node both sides edited (`notice`: a ``merged``
-    finding), part by part, or None when git finds a conflict in it.
+def _unparsed_side(text: str, profile: Profile, marker_size: int) -> str:
+    """The side whose taking every conflict block of `text` does not parse, or ""."""
+    for side in (LEFT, RIGHT):
+        if not profile.parses(take_side(text, side, marker_size)):
+            return side
+    return ""
+
+
+def _keeps(git_outcome: MergeOutcome, profile: Profile, versions: tuple[str, str, str]) -> bool:
+    """Whether git's line merge can be kept (semantic checks aside): clean, parses, and no
+    line in it twice that the three versions hold the same number of times (code both sides
+    moved to different places, which git keeps at both)."""
+    if not git_outcome.clean or not profile.parses(git_outcome.text):
+        return False
+    counts = [_line_counts(v) for v in versions]
+    for line, n in _line_counts(git_outcome.text).items():
+        held = counts[0].get(line, 0)
+        if n > held > 0 and counts[1].get(line, 0) == held == counts[2].get(line, 0):
+            return False
+    return True
+
+
+def _defined_alike(conflict: Conflict, document: Document) -> bool:
+    """A ``duplicate-definition`` of two nodes with the same text: both sides added the same
+    unit (an identical addition, kept once), not two definitions of one name."""
+    if conflict.kind != "duplicate-definition" or len(conflict.sides) != 2:
+        return False
+    nodes = [s.node for s in conflict.sides]
+    if not all(document.has_node(n) for n in nodes):
+        return False
+    return len({document.render_node(n).strip() for n in nodes}) == 1
+
+
+def _indented(profile: Profile) -> bool:
+    """Whether the language's indentation is code (no layout-only change may touch it)."""
+    return profile.name == "python"
+
+
+def _line_merge(
+    notice: Conflict, history: History, indented: bool = False
+) -> dict[str, str] | None:
+    """A whole-line merge of the texts of a node both sides edited (`notice`: a ``merged`` or
+    ``overlap`` finding), part by part, or None where the sides' changes meet (and neither
+    side's part of them is layout only: `crdtspace.git.linemerge`).
 
     The node's own merge (the CRDT's, character by character) would also join two edits of
     one line, or an insertion to a neighbouring line's end, into a line no version holds."""
@@ -329,6 +386,8 @@ def _line_merge(notice: Conflict, history: History) -> dict[str, str] | None:
         return None
     base = history.fork_texts(left.node, [left.entry, right.entry])
     ours, theirs = history.after(left.node, left.entry), history.after(right.node, right.entry)
+    kind = str(history.document.node(left.node).get("kind", ""))
+    items = "import" in kind or "use_" in kind  # (an import block: its lines are items)
     out: dict[str, str] = {}
     for part in sorted(set(base) | set(ours) | set(theirs)):
         a, o, b = ours.get(part, ""), base.get(part, ""), theirs.get(part, "")
@@ -339,53 +398,11 @@ def _line_merge(notice: Conflict, history: History) -> dict[str, str] | None:
         elif part == "name":
             return None
         else:
-            text = merge_lines(o, a, b)
+            text = merge_lines(o, a, b, indented=indented, items=items)
             if text is None:
                 return None
             out[part] = text
     return out
-
-
-def _line_hunks(old: list[str], new: list[str]) -> list[tuple[int, int, list[str]]]:
-    """The changed line ranges of old -> new: (first line, end line (exclusive), new lines)."""
-    import difflib
-
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
-
-
-def merge_lines(base: str, left: str, right: str) -> str | None:
-    """A 3-way merge of whole lines, or None where the sides' changes meet (then it is a
-    conflict): ranges that intersect, insertions at one point with different lines, or an
-    insertion where the other side's change starts or inside it. Changes on adjacent lines
-    merge (the node model's rule, where git would conflict); the same change made on both
-    sides is kept once. Every line of the result is a line of one of the three texts."""
-    old = base.splitlines(keepends=True)
-    ours, theirs = (
-        _line_hunks(old, left.splitlines(keepends=True)),
-        _line_hunks(old, right.splitlines(keepends=True)),
-    )
-    changes: list[tuple[int, int, list[str]]] = []
-    for hunk in ours:
-        if hunk in theirs:
-            continue
-        for s2, e2, _ in theirs:
-            s1, e1, _ = hunk
-            if (s1 < e2 and s2 < e1) or (s1 == s2 and (s1 == e1 or s2 == e2)):
-                return None
-            if (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1):
-                return None
-        changes.append(hunk)
-    changes.extend(theirs)
-    out: list[str] = []
-    at = 0
-    # (an insertion and a change starting at the same line cannot both be here: see above)
-    for start, end, lines in sorted(changes, key=lambda h: (h[0], h[1])):
-        out.extend(old[at:start])
-        out.extend(lines)
-        at = end
-    out.extend(old[at:])
-    return "".join(out)
 
 
 def _as_overlap(notice: Conflict) -> Conflict:
@@ -575,10 +592,12 @@ class _Structured:
         profile: Profile,
         marker_size: int,
         joined: list[Conflict] | None = None,
+        whole: bool = False,
     ) -> str:
         """The merged file with markers around structural conflicts and comments above
         semantic ones; the nodes of `joined` (``merged`` findings) get git's line merge of
-        their texts instead of the character merge."""
+        their texts instead of the character merge. With `whole`, a node both sides changed
+        is marked whole (its three texts), not as git's merge of them."""
         from crdtspace.model.history import History
         from crdtspace.model.layout import FileLayout
 
@@ -588,7 +607,7 @@ class _Structured:
         edits: list[tuple[int, int, str]] = []
         marked_nodes = {s.node for c in structural for s in c.sides}
         for notice in joined or ():
-            texts = _line_merge(notice, history)
+            texts = _line_merge(notice, history, _indented(profile))
             span = layout.spans.get(notice.sides[0].node)
             if texts is None or span is None or notice.sides[0].node in marked_nodes:
                 continue
@@ -598,48 +617,184 @@ class _Structured:
         marked: set[str] = set()
         # An overlap first: the same node's `syntax` finding (the interleaved text does not
         # parse) is then covered by the overlap's markers.
+        covered = self._inside_deleted(structural)
         for conflict in sorted(structural, key=lambda c: c.kind != "overlap"):
             nodes = {s.node for s in conflict.sides}
             if conflict.kind == "syntax" and nodes <= marked:
                 continue
+            if conflict.kind != "delete-edit" and nodes <= covered:
+                continue  # (inside a unit a delete-edit conflict shows whole)
             marked |= nodes
-            edits.extend(self._markers(conflict, layout, history, marker_size))
+            edits.extend(self._markers(conflict, layout, history, marker_size, whole))
         for conflict in semantic:
-            edits.extend(_comments(conflict, layout, _comment_prefix(profile)))
+            for comment in _comments(conflict, layout, _comment_prefix(profile)):
+                edits = _insert(edits, comment)
         return _apply(layout.text, edits)
 
     def _markers(
-        self, conflict: Conflict, layout: FileLayout, history: History, size: int
+        self, conflict: Conflict, layout: FileLayout, history: History, size: int, whole: bool
     ) -> list[tuple[int, int, str]]:
         sides = {s.agent: s for s in conflict.sides}
         if set(sides) != {LEFT, RIGHT}:
             raise _Unplaceable(f"cannot mark the {conflict.kind} conflict: {conflict.message}")
         left, right = sides[LEFT], sides[RIGHT]
         if conflict.kind in ("overlap", "syntax") and left.node == right.node:
-            return _node_markers(left, right, layout, history, size, conflict.kind == "overlap")
+            merge = conflict.kind == "overlap" and not whole
+            return _node_markers(left, right, layout, history, size, merge)
         if conflict.kind == "delete-edit" and left.node == right.node:
             return self._delete_edit(left, right, layout, history, size)
         if conflict.kind == "add-add" and left.node != right.node:
             return _add_add(left, right, layout, size)
+        if conflict.kind == "move-move" and left.node == right.node:
+            return self._move_move(left, right, layout, size)
         raise _Unplaceable(f"cannot mark the {conflict.kind} conflict: {conflict.message}")
 
     def _delete_edit(
         self, left: Side, right: Side, layout: FileLayout, history: History, size: int
     ) -> list[tuple[int, int, str]]:
+        """Markers where a unit one side deleted and the other edited stands (or stood): the
+        kept side's text of the whole unit (a class with its members), nothing, and the
+        base's."""
         nid = left.node
-        document = self.workspace.document
-        if document.is_container(nid) or nid in layout.spans:
-            raise _Unplaceable("cannot mark a delete-edit conflict of a class or a kept node")
         texts = {
-            s.agent: ("" if s.action == "delete" else history.after(nid, s.entry).get("text", ""))
+            s.agent: "" if s.action == "delete" else self._kept_text(s, history)
             for s in (left, right)
         }
-        base_text = history.fork_texts(nid, [left.entry, right.entry]).get("text", "")
-        at = self._where_deleted(nid, layout)
+        base_text = self._base_text(nid, left, right, history)
+        span = layout.spans.get(nid)
         # Blank lines every present text starts with stay outside the markers.
         shared = _shared_blank_prefix(*(t for t in (*texts.values(), base_text) if t))
         a, o, b = (t[shared:] for t in (texts[LEFT], base_text, texts[RIGHT]))
-        return [(at, at, base_text[:shared] + _block(a, o, b, size))]
+        block = _block(a, o, b, size)
+        if span is not None:  # (still rendered: moved by the side that kept it)
+            return [(span.start, span.end, layout.text[span.start : span.start + shared] + block)]
+        at = self._where_deleted(nid, layout)
+        if at > 0 and layout.text[at - 1] != "\n" and not base_text[:shared]:
+            block = "\n" + block  # (after a last line without its line break)
+        return [(at, at, base_text[:shared] + block)]
+
+    def _move_move(
+        self, left: Side, right: Side, layout: FileLayout, size: int
+    ) -> list[tuple[int, int, str]]:
+        """A unit both sides moved to different places: its (merged) text in a block where
+        left put it, left's part only, and in one where right put it, right's part only."""
+        nid = left.node
+        span = layout.spans.get(nid)
+        if span is None:
+            raise _Unplaceable("cannot mark a move-move conflict of a node not in the file")
+        places = {s.agent: self._placed(nid, s, layout) for s in (left, right)}
+        if places[LEFT] == places[RIGHT]:
+            raise _Unplaceable("cannot tell where each side moved the node")
+        text = layout.text[span.start : span.end]
+        shared = _shared_blank_prefix(text)
+        body = text[shared:]
+        edits = [(span.start, span.end, "")]
+        for agent, block in (
+            (LEFT, _block(body, "", "", size)),
+            (RIGHT, _block("", "", body, size)),
+        ):
+            at = places[agent]
+            edits.append((at, at, text[:shared] + block))
+        return edits
+
+    def _placed(self, nid: str, side: Side, layout: FileLayout) -> int:
+        """Where `side` put a node it moved: the end of the sibling before it in that side's
+        version (as rendered now), or the start of its container's body."""
+        from crdtspace.model.document import read_list
+
+        document = self.workspace.document
+        container = side.detail or document.parent(nid)
+        if not document.has_node(container) or not document.is_container(container):
+            raise _Unplaceable("cannot find where a side moved the node")
+        body = [c for c in read_list(document.node(container)["body"]) if type(c) is str]
+        before = self._before_in_side(nid, side.agent, container)
+        spots = [i for i, c in enumerate(body) if c == nid]
+        if len(spots) > 1 and before is None:
+            spots = spots[:1]
+        for spot in spots:
+            previous = next(
+                (c for c in reversed(body[:spot]) if c != nid and c in layout.spans), None
+            )
+            if len(spots) == 1 or self._same_unit(previous, before):
+                if previous is not None:
+                    return layout.spans[previous].end
+                holder = layout.spans.get(container)
+                if holder is None:
+                    raise _Unplaceable("cannot find where a side moved the node")
+                return holder.head_end
+        raise _Unplaceable("cannot tell where each side moved the node")
+
+    def _before_in_side(self, nid: str, agent: str, container: str) -> tuple[str, str] | None:
+        """The (kind, name) of the unit before the node in `agent`'s version, from that
+        version cut into units (None when it cannot be told)."""
+        document = self.workspace.document
+        profile = profile_for(self.path)
+        version = self.versions[1] if agent == LEFT else self.versions[2]
+        cut = _cut(version, profile) if profile is not None else None
+        chain = [container, *self._containers_above(container)]
+        for holder in reversed(chain[:-1]):  # from the file's root down to the container
+            node = document.node(holder)
+            cut = next(
+                (
+                    c
+                    for c in (cut.children if cut else [])
+                    if (c.kind, c.name) == (str(node["kind"]), str(node.get("name", "")))
+                ),
+                None,
+            )
+        if cut is None:
+            return None
+        node = document.node(nid)
+        key = (str(node["kind"]), str(node.get("name", "")))
+        keys = [(c.kind, c.name) for c in cut.children]
+        if keys.count(key) != 1:
+            return None
+        index = keys.index(key)
+        return keys[index - 1] if index > 0 else ("", "")
+
+    def _containers_above(self, container: str) -> list[str]:
+        document = self.workspace.document
+        out: list[str] = []
+        current = document.parent(container)
+        while current and current not in out:
+            out.append(current)
+            current = document.parent(current)
+        return out
+
+    def _same_unit(self, nid: str | None, unit: tuple[str, str] | None) -> bool:
+        if unit is None:
+            return False
+        if nid is None:
+            return unit == ("", "")
+        node = self.workspace.document.node(nid)
+        return (str(node["kind"]), str(node.get("name", ""))) == unit
+
+    def _inside_deleted(self, structural: list[Conflict]) -> set[str]:
+        """The nodes inside the units of delete-edit conflicts (their markers hold them)."""
+        document = self.workspace.document
+        out: set[str] = set()
+        stack = [s.node for c in structural if c.kind == "delete-edit" for s in c.sides]
+        while stack:
+            nid = stack.pop()
+            if nid in out or not document.has_node(nid):
+                continue
+            out.add(nid)
+            if document.is_container(nid):
+                stack.extend(document.children(nid))
+        return out
+
+    def _kept_text(self, side: Side, history: History) -> str:
+        """The kept side's text of a node: its own texts after its entry for a leaf, the
+        merged render of a container (the deleting side changed nothing inside it)."""
+        document = self.workspace.document
+        if document.is_container(side.node):
+            return document.render_node(side.node)
+        return history.after(side.node, side.entry).get("text", "")
+
+    def _base_text(self, nid: str, left: Side, right: Side, history: History) -> str:
+        if self.base.has_node(nid) and self.base.is_container(nid):
+            return self.base.render_node(nid)
+        return history.fork_texts(nid, [left.entry, right.entry]).get("text", "")
 
     def _where_deleted(self, nid: str, layout: FileLayout) -> int:
         """Where a deleted node stood: after its nearest earlier base sibling still present."""
@@ -691,13 +846,17 @@ def _add_add(left: Side, right: Side, layout: FileLayout, size: int) -> list[tup
         raise _Unplaceable("cannot mark an add-add conflict of nodes no longer in the file")
     if first.start > second.start:
         first, second = second, first
-    if first.end != second.start:
-        raise _Unplaceable("cannot mark an add-add conflict of two nodes apart from each other")
+    if first.end > second.start:
+        raise _Unplaceable("cannot mark an add-add conflict of two nested nodes")
     a, b = layout.text[first.start : first.end], layout.text[second.start : second.end]
     if first.nid != left.node:
         a, b = b, a
     shared = _shared_blank_prefix(a, b)
-    return [(first.start + shared, second.end, _block(a[shared:], "", b[shared:], size))]
+    block = _block(a[shared:], "", b[shared:], size)
+    if first.end == second.start:
+        return [(first.start + shared, second.end, block)]
+    # Apart from each other: both in one block where the first stands, the second taken out.
+    return [(first.start + shared, first.end, block), (second.start, second.end, "")]
 
 
 def _shared_blank_prefix(*texts: str) -> int:
@@ -737,6 +896,23 @@ def _comments(conflict: Conflict, layout: FileLayout, prefix: str) -> list[tuple
         comment = f"{indent}{prefix} crdtspace {conflict.kind}: {message}{newline}"
         edits.append((at, at, comment))
     return edits
+
+
+def _insert(
+    edits: list[tuple[int, int, str]], insertion: tuple[int, int, str]
+) -> list[tuple[int, int, str]]:
+    """`edits` and an insertion; one that falls inside an edit's range (a comment above a node
+    with markers) goes into that edit's new text, above its first line that is not blank."""
+    at, _, text = insertion
+    for index, (start, end, new) in enumerate(edits):
+        if start < at < end:
+            where = _code_start(new, 0, len(new))
+            return [
+                *edits[:index],
+                (start, end, new[:where] + text + new[where:]),
+                *edits[index + 1 :],
+            ]
+    return [*edits, insertion]
 
 
 def _code_start(text: str, start: int, end: int) -> int:

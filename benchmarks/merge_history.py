@@ -1,0 +1,224 @@
+"""Real merges from repositories' histories, scored for git and the merge driver in one run.
+
+Every merge commit with two parents and a merge base, and every file of a language crdtspace
+knows that both parents changed since that base (and the merge commit still holds), is one
+real 3-way merge: base = the merge base's version, left = the first parent's, right = the
+second's, expected = the merge commit's (the human's merge). Each tool's merge is counted once:
+
+- ``conflicts``: the tool reported conflicts;
+- ``same``: clean and equal to the human's merge;
+- ``different``: clean but different from it;
+- ``reachable``: of those, the ones where the human's merge holds only lines of the three
+  versions, so a tool could have produced it (the others hold the human's own edits: no tool
+  can match them);
+- ``invented``: of the ``different`` ones, those holding a line none of the versions holds;
+- ``git_right_not_ours`` (driver row): git merged cleanly and equal to the human's merge but
+  the driver did not; ``right_git_not`` the other way round.
+
+`python benchmarks/merge.py --real REPO...` runs it (a bare git directory or a checkout each);
+``--per-repo N`` keeps the N most recent file merges of each language in each repository.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crdtspace.git.mergedriver import git_merge_file, merge_files
+from crdtspace.model.languages import profile_for
+
+__all__ = ["RealMerge", "real_merges", "score"]
+
+LARGEST = 200_000
+"""Bytes of the largest version taken (larger files take seconds each and say little more)."""
+
+
+@dataclass(frozen=True)
+class RealMerge:
+    """One file of one merge commit: the three versions and the human's merge."""
+
+    repo: str
+    commit: str
+    path: str
+    base: str
+    left: str
+    right: str
+    expected: str
+
+    @property
+    def language(self) -> str:
+        profile = profile_for(self.path)
+        return profile.name if profile is not None else ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.repo}@{self.commit[:10]}:{self.path}"
+
+
+class _Git:
+    """One repository: git commands, and blobs through one `git cat-file --batch`."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self._batch = subprocess.Popen(
+            ["git", f"--git-dir={self._git_dir()}", "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def _git_dir(self) -> Path:
+        return self.repo / ".git" if (self.repo / ".git").exists() else self.repo
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", f"--git-dir={self._git_dir()}", *args], capture_output=True, check=False
+        )
+        return done.stdout.decode("utf-8", "surrogateescape") if done.returncode == 0 else ""
+
+    def blob(self, rev: str, path: str) -> str | None:
+        """The file at `rev`, or None (missing, not UTF-8, or over LARGEST bytes)."""
+        assert self._batch.stdin is not None
+        assert self._batch.stdout is not None
+        self._batch.stdin.write(f"{rev}:{path}\n".encode())
+        self._batch.stdin.flush()
+        header = self._batch.stdout.readline().split()
+        if len(header) != 3:
+            return None
+        size = int(header[2])
+        data = self._batch.stdout.read(size + 1)[:size]
+        if size > LARGEST:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def close(self) -> None:
+        if self._batch.stdin is not None:
+            self._batch.stdin.close()
+        self._batch.wait()
+
+
+def real_merges(repo: Path, per_language: int) -> list[RealMerge]:
+    """The `per_language` most recent file merges of each language in `repo`'s history."""
+    git = _Git(repo)
+    name = repo.resolve().name
+    if name in ("repo", ".git"):
+        name = repo.resolve().parent.name.replace("+", "/")
+    counts: dict[str, int] = {}
+    out: list[RealMerge] = []
+    try:
+        for commit, parents in _merge_commits(git):
+            base = git.run("merge-base", *parents).strip()
+            if not base:
+                continue
+            for merge in _file_merges(git, name, commit, base, parents):
+                if counts.get(merge.language, 0) >= per_language:
+                    continue
+                counts[merge.language] = counts.get(merge.language, 0) + 1
+                out.append(merge)
+    finally:
+        git.close()
+    return out
+
+
+def _merge_commits(git: _Git) -> Iterator[tuple[str, list[str]]]:
+    for line in git.run("rev-list", "--merges", "--parents", "HEAD").splitlines():
+        commit, *parents = line.split()
+        if len(parents) == 2:
+            yield commit, parents
+
+
+def _file_merges(
+    git: _Git, repo: str, commit: str, base: str, parents: list[str]
+) -> Iterator[RealMerge]:
+    changed = [
+        set(git.run("diff", "--name-only", "--no-renames", base, p).split("\n")) for p in parents
+    ]
+    for path in sorted(changed[0] & changed[1]):
+        if not path or profile_for(path) is None:
+            continue
+        texts = [git.blob(rev, path) for rev in (base, *parents, commit)]
+        if any(t is None for t in texts):
+            continue
+        o, a, b, m = (t or "" for t in texts)
+        if len({o, a, b}) == 3:
+            yield RealMerge(repo, commit, path, o, a, b, m)
+
+
+# -- scoring --------------------------------------------------------------------------------
+
+
+def _lines(*texts: str) -> set[str]:
+    return {line for text in texts for line in text.splitlines()}
+
+
+def _judge(merge: RealMerge) -> dict[str, Any]:
+    """Both tools' verdicts on one merge (run in a worker process)."""
+    known = _lines(merge.base, merge.left, merge.right)
+    reachable = _lines(merge.expected) <= known
+    git_text, git_conflicts = git_merge_file(merge.base, merge.left, merge.right)
+    outcome = merge_files(merge.base, merge.left, merge.right, merge.path)
+    verdicts: dict[str, Any] = {"name": merge.name, "language": merge.language}
+    for tool, clean, text in (
+        ("git", git_conflicts == 0, git_text),
+        ("driver", outcome.clean, outcome.text),
+    ):
+        verdicts[tool] = (
+            "conflict"
+            if not clean
+            else "same"
+            if text == merge.expected
+            else "reachable"
+            if reachable
+            else "different"
+        )
+        verdicts[f"{tool}_invented"] = clean and not _lines(text) <= known
+    verdicts["method"] = outcome.method
+    verdicts["fallback_reason"] = outcome.fallback_reason
+    verdicts["kinds"] = sorted({c.kind for c in outcome.conflicts})
+    verdicts["reachable"] = reachable
+    return verdicts
+
+
+def judge_all(merges: list[RealMerge], workers: int) -> list[dict[str, Any]]:
+    """Every merge's verdicts, in `workers` processes."""
+    if workers <= 1:
+        return [_judge(m) for m in merges]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_judge, merges, chunksize=4))
+
+
+def score(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per language and in all, a row for git and one for the driver."""
+    languages = sorted({v["language"] for v in verdicts})
+    rows = []
+    for language in [*languages, "all"]:
+        group = [v for v in verdicts if language in ("all", v["language"])]
+        for tool in ("git", "driver"):
+            rows.append(_row(language, tool, group))
+    return rows
+
+
+def _row(language: str, tool: str, group: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(group)
+    conflicts = sum(v[tool] == "conflict" for v in group)
+    different = sum(v[tool] in ("reachable", "different") for v in group)
+    row: dict[str, Any] = {
+        "language": language,
+        "tool": tool,
+        "merges": n,
+        "conflicts": conflicts,
+        "conflict_%": 100 * conflicts / n if n else 0.0,
+        "same": sum(v[tool] == "same" for v in group),
+        "different": different,
+        "reachable": sum(v[tool] == "reachable" for v in group),
+        "invented": sum(v[f"{tool}_invented"] for v in group),
+    }
+    other = "git" if tool == "driver" else "driver"
+    row["right_other_not"] = sum(v[other] == "same" and v[tool] != "same" for v in group)
+    return row

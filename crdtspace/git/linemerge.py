@@ -1,0 +1,310 @@
+"""The whole-line 3-way merge of one node's texts, and the layout-only rule inside it.
+
+Two sides' changes that meet (ranges that intersect, insertions at one point with different
+lines, an insertion inside the other side's change) make a cluster. Items both sides insert
+at one point of a comma-separated list are all kept (the first side's first). A cluster where
+one side changed only the layout (whitespace, line breaks, a trailing comma before a closing
+bracket: the same code re-indented, re-wrapped or given a trailing comma) takes the other
+side's lines there: its edit survives, and only that side's re-layout of those few lines is
+given up. No line of the result is a line none of the three texts holds: applying an edit to
+re-laid-out text would make such lines, so it is not done (a known limit: the merged lines
+keep the editing side's layout).
+
+Indentation is code in Python: there, a change of a statement's indentation is never layout.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["layout_only", "merge_lines"]
+
+Hunk = tuple[int, int, list[str]]
+
+_QUOTES = "\"'`"
+_CLOSERS = ")]}>"
+
+
+def _line_hunks(old: list[str], new: list[str]) -> list[Hunk]:
+    """The changed line ranges of old -> new: (first line, end line (exclusive), new lines)."""
+    import difflib  # (here: most merges never need it, and the driver starts per file)
+
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _meet(a: Hunk, b: Hunk) -> bool:
+    """Whether two hunks of different sides touch: ranges that intersect, insertions at one
+    point, an insertion inside the other's range. Unlike git, changes of adjacent lines and
+    an insertion just before or after the other's range do not: the order is clear."""
+    s1, e1, _ = a
+    s2, e2, _ = b
+    if (s1 < e2 and s2 < e1) or (s1 == s2 == e1 == e2):
+        return True
+    return (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1)
+
+
+def merge_lines(
+    base: str, left: str, right: str, *, indented: bool = False, items: bool = False
+) -> str | None:
+    """A 3-way merge of whole lines, or None where the sides' changes meet and neither side's
+    part of them is layout only (then it is a conflict). Changes on adjacent lines merge (the
+    node model's rule, where git would conflict); the same change made on both sides is kept
+    once. Every line of the result is a line of one of the three texts. `indented`: the
+    language's indentation is code (Python); `items`: every line is an item of a list (an
+    import block), so insertions of both sides at one point are kept, in sorted order where
+    the lines around are sorted."""
+    old = base.splitlines(keepends=True)
+    ours = _split(old, _line_hunks(old, left.splitlines(keepends=True)), indented)
+    theirs = [
+        h
+        for h in _split(old, _line_hunks(old, right.splitlines(keepends=True)), indented)
+        if h.hunk not in [o.hunk for o in ours]
+    ]
+    changes: list[Hunk] = []
+    for mine, other in _clusters(ours, theirs):
+        taken = _settle(old, mine, other, indented, items)
+        if taken is None:
+            return None
+        changes.extend(taken)
+    out: list[str] = []
+    at = 0
+    # (an insertion and a change starting at the same line are in one cluster: see above)
+    for start, end, lines in sorted(changes, key=lambda h: (h[0], h[1])):
+        out.extend(old[at:start])
+        out.extend(lines)
+        at = end
+    out.extend(old[at:])
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One side's change of some lines; `layout`: of their layout only (line by line)."""
+
+    hunk: Hunk
+    layout: bool
+
+
+def _split(old: list[str], hunks: list[Hunk], indented: bool) -> list[_Change]:
+    """Each hunk cut into the lines it only re-laid out (one change each) and the rest. A
+    line whose indentation changed counts as re-laid out only in a hunk that changes nothing
+    else (a block re-indented): next to new lines, it is code wrapped into a new block."""
+    import difflib
+
+    out: list[_Change] = []
+    for start, end, new in hunks:
+        if _layout_lines(old[start:end], new, indented):
+            out.extend(
+                _Change((start + k, start + k + 1, [line]), True)
+                for k, line in enumerate(new)
+                if old[start + k] != line
+            )
+            continue
+        keys = [_line_key(line, indented) for line in old[start:end]]
+        matcher = difflib.SequenceMatcher(
+            None, keys, [_line_key(line, indented) for line in new], autojunk=False
+        )
+        parts: list[_Change] = []
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag != "equal":
+                parts.append(_Change((start + i1, start + i2, new[j1:j2]), False))
+                continue
+            for k in range(i2 - i1):
+                was, now = old[start + i1 + k], new[j1 + k]
+                if was != now:
+                    hunk = (start + i1 + k, start + i1 + k + 1, [now])
+                    parts.append(_Change(hunk, _indent(was) == _indent(now)))
+        # (a hunk with no line only re-laid out stays whole)
+        out.extend(parts if any(p.layout for p in parts) else [_Change((start, end, new), False)])
+    return out
+
+
+def _layout_lines(old: list[str], new: list[str], indented: bool) -> bool:
+    """Whether `new` is `old` re-laid out line by line (as many lines, each the same code)."""
+    return len(old) == len(new) and all(
+        _line_key(a, indented) == _line_key(b, indented) for a, b in zip(old, new, strict=True)
+    )
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _line_key(line: str, indented: bool) -> str:
+    """A line's code without its layout (its indentation kept where that is code)."""
+    code = _code(line)
+    if indented and code:
+        return line[: len(line) - len(line.lstrip(" \t"))] + code
+    return code
+
+
+def _settle(
+    old: list[str], mine: list[_Change], other: list[_Change], indented: bool, items: bool
+) -> list[Hunk] | None:
+    """The hunks one cluster contributes, or None for a conflict: all of a lone side's; the
+    other side's where one side only re-laid out those lines (line by line, or the region
+    as a whole: a call re-wrapped over several lines); else a conflict."""
+    if not mine or not other:
+        return [c.hunk for c in (*mine, *other)]
+    added = _items_added(old, mine, other, items)
+    if added is not None:
+        return [added]
+    if all(c.layout for c in mine) != all(c.layout for c in other):
+        return [c.hunk for c in (other if all(c.layout for c in mine) else mine)]
+    hunks = [c.hunk for c in (*mine, *other)]
+    start, end = min(h[0] for h in hunks), max(h[1] for h in hunks)
+    after = "".join(old[end:])
+    o = "".join(old[start:end])
+    a = _apply(old, start, end, [c.hunk for c in mine])
+    b = _apply(old, start, end, [c.hunk for c in other])
+    if layout_only(o, a, after, indented=indented) and not layout_only(
+        o, b, after, indented=indented
+    ):
+        return [c.hunk for c in other]
+    if layout_only(o, b, after, indented=indented) and not layout_only(
+        o, a, after, indented=indented
+    ):
+        return [c.hunk for c in mine]
+    return None
+
+
+def _items_added(
+    old: list[str], mine: list[_Change], other: list[_Change], items: bool
+) -> Hunk | None:
+    """Both sides inserting different items of a list at one point (lines of an import block,
+    or lines that all end with a comma): both, an item both added once; the first side's
+    first, or in sorted order in an import block whose lines around them are sorted.
+    None for any other cluster."""
+    if len(mine) != 1 or len(other) != 1:
+        return None
+    (s1, e1, a), (s2, e2, b) = mine[0].hunk, other[0].hunk
+    if not s1 == e1 == s2 == e2:
+        return None
+    if not items and not all(line.rstrip().endswith(",") for line in (*a, *b)):
+        return None
+    both = [*a, *(line for line in b if line not in a)]
+    ordered = sorted(both, key=str.strip)
+    before = [line for line in old[max(s1 - 1, 0) : s1] if _item(line)]
+    after = [line for line in old[s1 : s1 + 1] if _item(line)]
+    if items and _sorted(a) and _sorted(b) and _sorted([*before, *ordered, *after]):
+        both = ordered
+    return (s1, s1, both)
+
+
+def _item(line: str) -> bool:
+    """Whether a line can be an item of a list (not a bracket opening or closing it)."""
+    bare = line.strip()
+    return bool(bare) and bare[-1] not in "([{" and bare[0] not in ")]}"
+
+
+def _sorted(lines: list[str]) -> bool:
+    keys = [line.strip() for line in lines if line.strip()]
+    return keys == sorted(keys)
+
+
+def _clusters(
+    ours: list[_Change], theirs: list[_Change]
+) -> list[tuple[list[_Change], list[_Change]]]:
+    """The changes of both sides grouped where they meet (transitively): (ours, theirs)."""
+    changes = [*ours, *theirs]
+    group = list(range(len(changes)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i, a in enumerate(ours):
+        for j, b in enumerate(theirs, start=len(ours)):
+            if _meet(a.hunk, b.hunk):
+                group[root(i)] = root(j)
+    out: dict[int, tuple[list[_Change], list[_Change]]] = {}
+    for i, change in enumerate(changes):
+        mine, other = out.setdefault(root(i), ([], []))
+        (mine if i < len(ours) else other).append(change)
+    return list(out.values())
+
+
+def _apply(old: list[str], start: int, end: int, hunks: list[Hunk]) -> str:
+    """Lines start..end of `old` with one side's hunks in that range applied."""
+    out: list[str] = []
+    at = start
+    for s, e, lines in sorted(hunks, key=lambda h: (h[0], h[1])):
+        out.extend(old[at:s])
+        out.extend(lines)
+        at = e
+    out.extend(old[at:end])
+    return "".join(out)
+
+
+def layout_only(base: str, changed: str, after: str = "", *, indented: bool = False) -> bool:
+    """Whether `changed` is `base` with only its layout changed: the same code once whitespace
+    outside string literals and trailing commas (before a closing bracket, `after` being the
+    text that follows both) are left out. With `indented`, the indentation of every line
+    outside brackets must stay too."""
+    if base == changed:
+        return False
+    if _code(base + after) != _code(changed + after):
+        return False
+    return not indented or _statement_indents(base) == _statement_indents(changed)
+
+
+_TRAILING_COMMA = re.compile(r",(?=[" + re.escape(_CLOSERS) + "])")
+
+
+def _code(text: str) -> str:
+    """The text without whitespace outside string literals (one space where it separates two
+    words), nor trailing commas."""
+    return _TRAILING_COMMA.sub("", "".join(_scan(text, keep_strings=True)))
+
+
+def _scan(text: str, *, keep_strings: bool) -> list[str]:
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if keep_strings:
+                out.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                if keep_strings:
+                    out.append(text[i + 1])
+                i += 1
+            elif ch == quote or (ch == "\n" and quote != "`"):
+                quote = ""
+        elif ch in _QUOTES:
+            quote = ch
+            out.append(ch)
+        elif ch.isspace():
+            j = i
+            while j < len(text) and text[j].isspace():
+                j += 1
+            if out and j < len(text) and _word(out[-1][-1]) and _word(text[j]):
+                out.append(" ")
+            i = j
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return out
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _statement_indents(text: str) -> list[str]:
+    """The indentation of each non-blank line that starts outside brackets (counted from the
+    text's start; a text that closes more than it opens counts as outside)."""
+    out: list[str] = []
+    depth = 0
+    for line in text.splitlines():
+        stripped = line.lstrip(" \t")
+        if stripped and depth <= 0:
+            out.append(line[: len(line) - len(stripped)])
+        code = "".join(_scan(line, keep_strings=False))
+        depth += sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+    return out

@@ -1,0 +1,17 @@
+package shop
+
+func gamma() int {
+	return 3
+}
+
+func alpha() int {
+	return 1
+}
+
+func beta() int {
+	return 2
+}
+
+func delta() int {
+	return 4
+}

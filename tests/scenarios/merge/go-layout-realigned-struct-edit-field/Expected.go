@@ -1,0 +1,12 @@
+package shop
+
+type Order struct {
+	ID          int
+	Name        string
+	Total int64
+	DeliveredAt string
+}
+
+func (o Order) Label() string {
+	return o.Name
+}

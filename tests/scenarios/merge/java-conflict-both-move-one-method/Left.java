@@ -1,0 +1,27 @@
+package shop;
+
+class Numbers {
+    int alpha() {
+        return 1;
+    }
+
+    int beta() {
+        return 2;
+    }
+
+    int delta() {
+        return 4;
+    }
+
+    int epsilon() {
+        return 5;
+    }
+
+    int gamma() {
+        return 33;
+    }
+
+    int zeta() {
+        return 6;
+    }
+}

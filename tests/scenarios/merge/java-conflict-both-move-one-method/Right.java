@@ -1,0 +1,27 @@
+package shop;
+
+class Numbers {
+    int gamma() {
+        return 3;
+    }
+
+    int alpha() {
+        return 1;
+    }
+
+    int beta() {
+        return 2;
+    }
+
+    int delta() {
+        return 4;
+    }
+
+    int epsilon() {
+        return 5;
+    }
+
+    int zeta() {
+        return 6;
+    }
+}

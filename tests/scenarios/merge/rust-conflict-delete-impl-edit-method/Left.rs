@@ -1,0 +1,17 @@
+pub struct Counter {
+    count: u32,
+}
+
+impl Counter {
+    pub fn new() -> Self {
+        Counter { count: 0 }
+    }
+
+    pub fn bump(&mut self) {
+        self.count += 1;
+    }
+}
+
+pub fn start() -> Counter {
+    Counter::default()
+}

@@ -1,0 +1,14 @@
+use std::collections::HashMap;
+
+pub fn summarize(
+    totals: &HashMap<String, u64>,
+    currency: &str,
+    rounding: u32,
+) -> String {
+    let sum: u64 = totals.values().sum();
+    format!("{} {} ({})", sum, currency, rounding)
+}
+
+pub fn empty() -> HashMap<String, u64> {
+    HashMap::new()
+}

@@ -1,0 +1,8 @@
+use std::{
+    collections::HashMap,
+    fmt,
+};
+
+pub fn describe(map: &HashMap<String, u32>) -> String {
+    format!("{} entries", map.len())
+}

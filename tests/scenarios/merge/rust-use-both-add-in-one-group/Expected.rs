@@ -1,0 +1,10 @@
+use std::{
+    collections::HashMap,
+    fmt,
+    hash::Hash,
+    io,
+};
+
+pub fn describe(map: &HashMap<String, u32>) -> String {
+    format!("{} entries", map.len())
+}

@@ -1,0 +1,9 @@
+use std::{
+    collections::HashMap,
+    fmt,
+    hash::Hash,
+};
+
+pub fn describe(map: &HashMap<String, u32>) -> String {
+    format!("{} entries", map.len())
+}

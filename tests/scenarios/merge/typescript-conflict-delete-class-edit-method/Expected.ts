@@ -1,0 +1,36 @@
+import { Item } from "./item";
+
+export class Basket {
+  private items: Item[] = [];
+
+  add(item: Item): void {
+    this.items.push({ ...item });
+  }
+
+  total(): number {
+    return this.items.reduce((sum, item) => sum + item.price, 0);
+  }
+}
+
+<<<<<<< left
+||||||| base
+export class Shelf {
+  private slots = 4;
+
+  capacity(): number {
+    return this.slots;
+  }
+}
+=======
+export class Shelf {
+  private slots = 4;
+
+  capacity(): number {
+    return this.slots * 2;
+  }
+}
+>>>>>>> right
+
+export function emptyBasket(): Basket {
+  return new Basket();
+}

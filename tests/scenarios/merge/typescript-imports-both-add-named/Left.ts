@@ -1,0 +1,9 @@
+import {
+  Basket,
+  Item,
+  Price,
+} from "./model";
+
+export function total(basket: Basket): number {
+  return basket.items.reduce((sum: number, item: Item) => sum + item.price, 0);
+}

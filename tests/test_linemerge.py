@@ -1,0 +1,135 @@
+"""The whole-line merge of a node's texts: layout-only changes on one side do not conflict."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crdtspace.git.linemerge import layout_only, merge_lines
+from tests.test_merge_properties import BASE, EDIT, _apply, _foreign
+
+CODE = "\n".join(BASE) + "\n"
+
+
+def test_whitespace_between_tokens_is_layout() -> None:
+    assert layout_only("total = a+b\n", "total = a + b\n")
+    assert layout_only("f(a, b)\n", "f(\n    a,\n    b\n)\n")
+
+
+def test_whitespace_inside_a_string_is_not_layout() -> None:
+    assert not layout_only('msg = "a b"\n', 'msg = "a  b"\n')
+    assert not layout_only("msg = 'a b'\n", "msg = 'ab'\n")
+
+
+def test_joining_two_words_is_not_layout() -> None:
+    assert not layout_only("return value\n", "returnvalue\n")
+
+
+def test_a_trailing_comma_is_layout_only_before_a_closing_bracket() -> None:
+    assert layout_only("    b\n", "    b,\n", ")\n")
+    assert layout_only("f(a, b)\n", "f(a, b,)\n")
+    assert not layout_only("    return a\n", "    return a,\n", "\ndef g():\n")
+
+
+def test_an_unchanged_text_is_not_a_layout_change() -> None:
+    assert not layout_only("x = 1\n", "x = 1\n")
+
+
+def test_indentation_is_code_where_the_language_says_so() -> None:
+    base, dedented = "if a:\n    b()\n    c()\n", "if a:\n    b()\nc()\n"
+    assert layout_only(base, dedented)
+    assert not layout_only(base, dedented, indented=True)
+    wrapped = "if a:\n    b(\n        1,\n    )\n    c()\n"
+    assert layout_only("if a:\n    b(1)\n    c()\n", wrapped, indented=True)
+
+
+def test_an_edit_of_re_laid_out_lines_takes_the_edit() -> None:
+    base = "f(a, b, c)\nx = 1\n"
+    left = "f(\n    a,\n    b,\n    c,\n)\nx = 1\n"
+    right = "f(a, d, c)\nx = 1\n"
+    assert merge_lines(base, left, right) == right
+    assert merge_lines(base, right, left) == right
+
+
+def test_re_laid_out_neighbours_keep_their_layout() -> None:
+    base = "\tID    int\n\tName  string\n\tTotal float64\n"
+    left = "\tID          int\n\tName        string\n\tTotal       float64\n\tAt          int\n"
+    right = "\tID    int\n\tName  string\n\tTotal int64\n"
+    assert merge_lines(base, left, right) == (
+        "\tID          int\n\tName        string\n\tTotal int64\n\tAt          int\n"
+    )
+
+
+def test_two_edits_of_re_laid_out_lines_still_conflict() -> None:
+    base = "x = f(a, b)\n"
+    assert merge_lines(base, "x = f(a, c)\n", "x  =  f(a, d)\n") is None
+
+
+def test_both_sides_re_laying_out_one_line_differently_conflict() -> None:
+    assert merge_lines("x = f(a,b)\n", "x = f(a, b)\n", "x = f( a, b )\n") is None
+
+
+def test_a_dedented_statement_is_not_layout_in_python() -> None:
+    base = "if a:\n    b()\n    c()\n"
+    left, right = "if a:\n    b()\nc()\n", "if a:\n    b()\n    c(1)\n"
+    assert merge_lines(base, left, right, indented=True) is None
+    assert merge_lines(base, left, right) == right
+
+
+def _relaid(lines: list[str], spots: list[int]) -> str:
+    """The lines with spaces added after some commas and around some `=`: layout only."""
+    out = list(lines)
+    for spot in spots:
+        at = spot % len(out)
+        out[at] = out[at].replace(", ", ",  ").replace(" = ", "  =  ")
+    return "\n".join(out) + "\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 100), max_size=6), st.lists(EDIT, min_size=1, max_size=3))
+def test_a_layout_only_side_never_conflicts_and_never_invents(
+    spots: list[int], edits: list[tuple[str, int, str]]
+) -> None:
+    left, right = _relaid(BASE, spots), _apply(BASE, edits)
+    for indented in (False, True):
+        merged = merge_lines(CODE, left, right, indented=indented)
+        assert merged is not None
+        assert _foreign(merged, CODE, left, right) == []
+        assert merged == right or layout_only(right, merged)
+
+
+def test_items_both_sides_add_to_a_list_at_one_point_are_both_kept_left_first() -> None:
+    base = "NAMES = [\n    'alpha',\n    'beta',\n]\n"
+    left, right = (
+        base.replace("'beta',\n", "'beta',\n    'gamma',\n"),
+        base.replace("'beta',\n", "'beta',\n    'delta',\n"),
+    )
+    assert merge_lines(base, left, right) == (
+        "NAMES = [\n    'alpha',\n    'beta',\n    'gamma',\n    'delta',\n]\n"
+    )
+
+
+def test_imports_both_sides_add_to_a_sorted_block_land_sorted() -> None:
+    base = 'import (\n\t"fmt"\n\t"strings"\n)\n'
+    left = base.replace('\t"strings"', '\t"sort"\n\t"strings"')
+    right = base.replace('\t"strings"', '\t"os"\n\t"strings"')
+    merged = 'import (\n\t"fmt"\n\t"os"\n\t"sort"\n\t"strings"\n)\n'
+    assert merge_lines(base, left, right, items=True) == merged
+    assert merge_lines(base, left, right) is None  # (not an import block: lines, not items)
+
+
+def test_imports_added_to_an_unsorted_block_keep_the_first_sides_first() -> None:
+    base = 'import (\n\t"strings"\n\t"fmt"\n)\n'
+    left = base.replace('\t"fmt"', '\t"sort"\n\t"fmt"')
+    right = base.replace('\t"fmt"', '\t"os"\n\t"fmt"')
+    assert merge_lines(base, left, right, items=True) == (
+        'import (\n\t"strings"\n\t"sort"\n\t"os"\n\t"fmt"\n)\n'
+    )
+
+
+def test_a_line_wrapped_into_a_new_block_is_not_re_laid_out() -> None:
+    base = "for (x of xs) {\n  push(x);\n}\n"
+    left = "for (x of xs) {\n  let y = f(x);\n  push(y);\n}\n"
+    right = "for (x of xs) {\n  if (ok(x)) {\n    push(x);\n  }\n}\n"
+    assert merge_lines(base, left, right) is None
+    assert merge_lines(base, right, left) is None
