@@ -290,6 +290,9 @@ def ask(
 
 
 def _exchange(sock: _socket.socket, request: bytes, timeout: float, pid: int) -> list[bytes] | None:
+    """Send `request`, read the answer: its fields after `MAGIC`; None when the server did
+    not answer in time (it is killed) or died before answering; ``other`` when something
+    still running answered what is not an answer of this protocol."""
     chunks: list[bytes] = []
     try:
         sock.settimeout(timeout)
@@ -308,9 +311,21 @@ def _exchange(sock: _socket.socket, request: bytes, timeout: float, pid: int) ->
     finally:
         sock.close()
     fields = unframe(b"".join(chunks))
-    if fields is None or len(fields) != 7 or fields[0] != MAGIC:
-        return None
-    return fields[1:]
+    if fields is not None and len(fields) == 7 and fields[0] == MAGIC:
+        return fields[1:]
+    return [b"other", b"", b"%d" % pid, b"0", b"", b""] if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # (not known here: taken as alive)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _kill(pid: int) -> None:
@@ -378,7 +393,7 @@ def _start(folder: str, retire: int | None) -> tuple[_socket.socket, int, int] |
 
     deadline = time.monotonic() + START_TIMEOUT
     try:
-        lock = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+        lock = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError:
         return None
     try:
@@ -476,7 +491,7 @@ def _become_server(command: list[str], env: dict[str, str], log: str, ready: int
     git gave the driver, then the server."""
     try:
         null = os.open(os.devnull, os.O_RDONLY)
-        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         os.dup2(null, 0)
         os.dup2(out, 1)
         os.dup2(out, 2)
