@@ -320,7 +320,7 @@ def test_driver_config_and_attributes() -> None:
 
     config = driver_config("/usr/bin/python3")
     assert config["merge.crdtspace.driver"] == (
-        f"'/usr/bin/python3' -I -S '{mergeclient.HERE}' %O %A %B %P %L"
+        f"'/usr/bin/python3' -I -S '{mergeclient.SCRIPT}' %O %A %B %P %L"
     )
     assert config["merge.crdtspace.name"]
     lines = gitattributes_lines()

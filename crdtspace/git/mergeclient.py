@@ -38,8 +38,6 @@ The module is also imported (by the server, `crdtspace.cli.gitdriver`, the tests
 benchmark), for `frame`, `write_atomic`, `server_dir`, `ping` and `stop`.
 """
 
-from __future__ import annotations
-
 import _socket
 import os
 import sys
@@ -69,6 +67,8 @@ OFF = ("off", "0", "false", "no")
 
 HERE = os.path.realpath(__file__)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+SCRIPT = os.path.join(os.path.dirname(HERE), "drivercommand.py")
+"""The file git runs (it imports this module from beside it: see its docstring)."""
 """The folder holding the package this file belongs to: the server and the fallback run it."""
 KEY = b"\0".join([MAGIC, os.fsencode(ROOT), os.fsencode(sys.executable or "python3")])
 
@@ -132,8 +132,14 @@ def _switched_off() -> bool:
 
 
 def _read(name: str) -> bytes:
-    with open(name, "rb") as stream:
-        return stream.read()
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _environment() -> bytes:

@@ -810,11 +810,12 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 def driver_command(python: str | None = None) -> str:
     """The command git runs for the driver (%O base, %A current, %B other, %P path, %L size):
-    the merge server's client (`crdtspace.git.mergeclient`), run as a script by `python` with
-    neither the site packages nor the environment's PYTHON* variables (it needs neither)."""
+    the merge server's client (`crdtspace.git.mergeclient`, through the script beside it), run
+    by `python` with neither the site packages nor the environment's PYTHON* variables (it
+    needs neither)."""
     from crdtspace.git import mergeclient
 
-    return f"{_quoted(python or sys.executable)} -I -S {_quoted(mergeclient.HERE)} %O %A %B %P %L"
+    return f"{_quoted(python or sys.executable)} -I -S {_quoted(mergeclient.SCRIPT)} %O %A %B %P %L"
 
 
 def _quoted(word: str) -> str:
