@@ -32,8 +32,8 @@ git's ``.merge_file_*`` names at its top, as git runs it). Since the driver is a
 long-lived merge server (`crdtspace.git.mergeclient`), the timed calls find the server warm (the
 first call of the run starts it, untimed); ``cold_ms`` is one more call per merge, timed after
 the server was stopped, so it includes starting one. ``differs`` counts the merges whose result
-(bytes of %A, exit code) is not the in-process driver's (`crdtspace.git.mergejob`): it must
-be 0.
+(bytes of %A, exit code) through the server is not what the in-process driver gives in a
+process of its own (``CRDTSPACE_MERGE_SERVER=0``, as before the server): it must be 0.
 """
 
 from __future__ import annotations
@@ -186,26 +186,14 @@ class _Driver:
             command = command.replace(key, value)
         return cls(command, repo, env)
 
-    def run(self, merge: Merge) -> tuple[float, int]:
+    def run(self, merge: Merge, **extra: str) -> tuple[float, int]:
         for name, text in (("O", merge.base), ("A", merge.left), ("B", merge.right)):
             (self.repo / f".merge_file_{name}").write_bytes(text.encode("utf-8", "surrogateescape"))
         command = self.command.replace("%P", shlex.quote(merge.path))
-        return _timed(command, self.repo, True, self.env)
+        return _timed(command, self.repo, True, {**self.env, **extra})
 
     def result(self) -> bytes:
         return (self.repo / ".merge_file_A").read_bytes()
-
-
-def _in_process(merge: Merge) -> tuple[bytes, int]:
-    """The in-process driver's result: %A's bytes and the exit code."""
-    from crdtspace.git.mergejob import merge_versions
-
-    b, c, o = (t.encode("utf-8", "surrogateescape") for t in (merge.base, merge.left, merge.right))
-    merged = merge_versions(b, c, o, merge.path, marker_size=7, timeout=10.0)
-    if isinstance(merged, str):  # (git's merge: what the driver then writes)
-        text, conflicts = git_merge_file(merge.base, merge.left, merge.right)
-        return text.encode("utf-8", "surrogateescape"), int(conflicts > 0)
-    return merged.data, merged.code
 
 
 def per_process(
@@ -234,7 +222,8 @@ def per_process(
                 ours.run(merge)
                 if olds is not None:
                     olds.run(merge)
-            expected = _in_process(merge)
+            code = ours.run(merge, CRDTSPACE_MERGE_SERVER="0")[1]  # (untimed: the reference)
+            expected = (ours.result(), code)
             ours_s, theirs, olds_s = [], [], []
             code = git_code = 0
             differs = False
