@@ -67,9 +67,9 @@ OFF = ("off", "0", "false", "no")
 
 HERE = os.path.realpath(__file__)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+"""The folder holding the package this file belongs to: the server and the fallback run it."""
 SCRIPT = os.path.join(os.path.dirname(HERE), "drivercommand.py")
 """The file git runs (it imports this module from beside it: see its docstring)."""
-"""The folder holding the package this file belongs to: the server and the fallback run it."""
 KEY = b"\0".join([MAGIC, os.fsencode(ROOT), os.fsencode(sys.executable or "python3")])
 
 
@@ -109,15 +109,19 @@ def _drive(argv: list[str]) -> int:
     except Refused as exc:
         _say(f"crdtspace: {exc}; merging in this process")
         return fallback(argv)
-    if answer is None or answer[0] != b"merged" or not answer[3].isdigit():
+    if answer is None or answer[0] != b"merged" or answer[3] not in (b"0", b"1"):
         return fallback(argv)
+    code = int(answer[3])
     try:
         write_atomic(current, answer[4])
     except OSError:
         return fallback(argv)  # (it says why the result cannot be written)
-    if answer[5]:
-        os.write(2, answer[5])
-    return int(answer[3])
+    # From here on, never the fallback: %A holds the result now, not our version.
+    try:  # noqa: SIM105 (contextlib costs this process a millisecond)
+        _write_all(2, answer[5])
+    except OSError:
+        pass
+    return code
 
 
 def _arguments(argv: list[str]) -> tuple[str, str, str, str, int] | None:
@@ -147,7 +151,13 @@ def _environment() -> bytes:
 
 
 def _say(line: str) -> None:
-    os.write(2, (line + "\n").encode("utf-8", "replace"))
+    _write_all(2, (line + "\n").encode("utf-8", "replace"))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def fallback(argv: list[str]) -> int:
@@ -181,9 +191,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, data)
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
