@@ -535,3 +535,14 @@ def test_git_s_driver_call_still_fails_loudly_when_a_version_is_missing(repo: Pa
         "crdtspace: cannot read the base version 'O': No such file or directory"
     ]
     assert (repo / "A").read_text() == LEFT
+
+
+def test_the_client_imports_nothing_but_os_sys_and_socket() -> None:
+    """What git starts per file stays an interpreter's start: no crdtspace, no `socket`."""
+    here = str(Path(mergeclient.SCRIPT).parent)
+    show = "import sys; print(' '.join(sorted(sys.modules)))"
+    bare = [sys.executable, "-I", "-S", "-c", f"import os; {show}"]
+    client = [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {here!r}); "
+              f"import mergeclient; {show}"]  # fmt: skip
+    before, after = (set(subprocess.check_output(c, text=True).split()) for c in (bare, client))
+    assert after - before == {"_socket", "mergeclient"}
