@@ -24,7 +24,16 @@ as an installed package has it, even where PYTHONDONTWRITEBYTECODE is set. Besid
 the scenarios, ``--history`` (default: this checkout's repository) adds real merges: every file
 both parents of a merge commit changed, in a language crdtspace knows (base = their merge base).
 ``--baseline DIR`` times another checkout's driver in turn with this one's (say, an export of an
-older commit: ``git archive COMMIT crdtspace grammars | tar -x -C DIR``).
+older commit: ``git archive COMMIT crdtspace grammars | tar -x -C DIR``), each with the command
+its own ``driver_command`` registers.
+
+Each driver runs in a repository of its own (a ``git init``'d temporary folder, the versions in
+git's ``.merge_file_*`` names at its top, as git runs it). Since the driver is a client of a
+long-lived merge server (`crdtspace.git.mergeclient`), the timed calls find the server warm (the
+first call of the run starts it, untimed); ``cold_ms`` is one more call per merge, timed after
+the server was stopped, so it includes starting one. ``differs`` counts the merges whose result
+(bytes of %A, exit code) through the server is not what the in-process driver gives in a
+process of its own (``CRDTSPACE_MERGE_SERVER=0``, as before the server): it must be 0.
 
 ``--real REPO...`` scores both tools instead on the real merges of those repositories' histories,
 per language (`merge_history`: conflicts, clean but different from the human's merge, how
@@ -37,6 +46,7 @@ import os
 import shlex
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -45,7 +55,7 @@ from typing import Any
 
 from _common import ROOT, parser, progress, report  # _common also makes the checkout importable
 
-from crdtspace.git.mergedriver import driver_command, git_merge_file, merge_files
+from crdtspace.git.mergedriver import git_merge_file, merge_files
 from crdtspace.model.languages import extensions
 
 
@@ -153,53 +163,102 @@ def _timed(
     return time.perf_counter() - began, done.returncode
 
 
+@dataclass
+class _Driver:
+    """One checkout's registered driver command, run in a repository of its own, `repo`."""
+
+    command: str
+    repo: Path
+    env: dict[str, str]
+
+    @classmethod
+    def make(cls, repo: Path, env: dict[str, str]) -> _Driver:
+        repo.mkdir()
+        subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
+        code = "from crdtspace.git.mergedriver import driver_command; print(driver_command())"
+        done = subprocess.run(  # (in `repo`: the checkout it is run from is not on its path)
+            [sys.executable, "-c", code],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        command = done.stdout.strip()
+        fill = {"%O": ".merge_file_O", "%A": ".merge_file_A", "%B": ".merge_file_B", "%L": "7"}
+        for key, value in fill.items():
+            command = command.replace(key, value)
+        return cls(command, repo, env)
+
+    def run(self, merge: Merge, **extra: str) -> tuple[float, int]:
+        for name, text in (("O", merge.base), ("A", merge.left), ("B", merge.right)):
+            (self.repo / f".merge_file_{name}").write_bytes(text.encode("utf-8", "surrogateescape"))
+        command = self.command.replace("%P", shlex.quote(merge.path))
+        return _timed(command, self.repo, True, {**self.env, **extra})
+
+    def result(self) -> bytes:
+        return (self.repo / ".merge_file_A").read_bytes()
+
+
 def per_process(
     merges: list[Merge], rounds: int, baseline: Path | None = None
 ) -> list[dict[str, Any]]:
     """The driver as git runs it against `git merge-file` as a process, per merge; with a
     `baseline` (another checkout), its driver too, timed in turn with the others."""
-    driver = driver_command()
+    from crdtspace.git import mergeclient
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="crdtspace-bench-") as folder:
         work = Path(folder)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        env["PYTHONPATH"] = str(ROOT)
         old_env = {**env, "PYTHONPATH": str(baseline), "PYTHONPYCACHEPREFIX": str(work / "old")}
+        plain = work / "plain"
+        plain.mkdir()
+        ours = _Driver.make(work / "new", env)
+        olds = _Driver.make(work / "old", old_env) if baseline else None
         for number, merge in enumerate(merges):
             progress(f"[{number + 1}/{len(merges)}] {merge.name}")
             for name, text in (("O", merge.base), ("B", merge.right)):
-                (work / name).write_bytes(text.encode("utf-8", "surrogateescape"))
-            fill = {"%O": "O", "%A": "A", "%B": "B", "%P": shlex.quote(merge.path), "%L": "7"}
-            command = driver
-            for key, value in fill.items():
-                command = command.replace(key, value)
-            ours, theirs, olds = [], [], []
+                (plain / name).write_bytes(text.encode("utf-8", "surrogateescape"))
+            if number == 0:  # (untimed: writes the bytecode cache, starts the server)
+                ours.run(merge)
+                if olds is not None:
+                    olds.run(merge)
+            code = ours.run(merge, CRDTSPACE_MERGE_SERVER="0")[1]  # (untimed: the reference)
+            expected = (ours.result(), code)
+            ours_s, theirs, olds_s = [], [], []
             code = git_code = 0
-            if number == 0:  # (untimed: writes the bytecode cache)
-                for variant in (env, old_env) if baseline else (env,):
-                    (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
-                    _timed(command, work, True, variant)
+            differs = False
             for _ in range(rounds):
-                (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
-                seconds, code = _timed(command, work, True, env)
-                ours.append(seconds)
-                if baseline is not None:
-                    (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
-                    olds.append(_timed(command, work, True, old_env)[0])
-                (work / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
-                seconds, git_code = _timed(["git", "merge-file", "A", "O", "B"], work, False)
+                seconds, code = ours.run(merge)
+                ours_s.append(seconds)
+                differs |= (ours.result(), code) != expected
+                if olds is not None:
+                    olds_s.append(olds.run(merge)[0])
+                (plain / "A").write_bytes(merge.left.encode("utf-8", "surrogateescape"))
+                seconds, git_code = _timed(["git", "merge-file", "A", "O", "B"], plain, False)
                 theirs.append(seconds)
+            mergeclient.stop(str(ours.repo))
+            cold, cold_code = ours.run(merge)  # (starts a server, warm for the next merge)
+            differs |= (ours.result(), cold_code) != expected
             rows.append(
                 {
                     "name": merge.name,
                     "git_clean": git_code == 0,
                     "driver_clean": code == 0,
-                    "driver_ms": statistics.median(ours) * 1000,
+                    "driver_ms": statistics.median(ours_s) * 1000,
+                    "cold_ms": cold * 1000,
                     "git_ms": statistics.median(theirs) * 1000,
+                    "differs": differs,
                 }
             )
-            if olds:
-                rows[-1]["baseline_ms"] = statistics.median(olds) * 1000
+            if olds_s:
+                rows[-1]["baseline_ms"] = statistics.median(olds_s) * 1000
+        for driver in (ours, olds):
+            if driver is not None:  # (a server of the baseline's answers "other": it leaves too)
+                mergeclient.stop(str(driver.repo))
     return rows
 
 
@@ -216,18 +275,22 @@ def summary(source: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         ours = statistics.median(r["driver_ms"] for r in group)
         theirs = statistics.median(r["git_ms"] for r in group)
+        cold = statistics.median(r["cold_ms"] for r in group)
         out.append(
             {
                 "merges": source,
                 "files": label,
                 "count": len(group),
                 "driver_clean": sum(r["driver_clean"] for r in group),
+                "differs": sum(r["differs"] for r in group),
                 "driver_ms_p50": ours,
                 "git_merge_file_ms_p50": theirs,
                 "ratio": ours / theirs,
                 "ratio_p50_per_file": statistics.median(
                     r["driver_ms"] / r["git_ms"] for r in group
                 ),
+                "cold_ms_p50": cold,
+                "cold_ratio": cold / theirs,
             }
         )
         if all("baseline_ms" in r for r in group):

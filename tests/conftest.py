@@ -24,6 +24,9 @@ def _isolated_git(_empty_gitconfig: Path) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:  # its own patch: a test's monkeypatch.undo()
         patch.setenv("GIT_CONFIG_GLOBAL", str(_empty_gitconfig))  # leaves this one in place
         patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        # A merge server a test starts (a `git merge` with the driver registered) is gone
+        # seconds after the test, not a minute (crdtspace/git/mergeclient.py).
+        patch.setenv("CRDTSPACE_MERGE_SERVER_IDLE", "5")
         for name in (
             "GIT_DIR",
             "GIT_WORK_TREE",

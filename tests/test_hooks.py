@@ -113,7 +113,7 @@ def test_install_writes_hooks_driver_and_attributes(repo: Path) -> None:
         hook = repo / ".git" / "hooks" / name
         assert os.access(hook, os.X_OK)
     driver = git(repo, "config", "merge.crdtspace.driver").strip()
-    assert "-m crdtspace merge-driver %O %A %B %P" in driver
+    assert driver.endswith("crdtspace/git/drivercommand.py' %O %A %B %P %L")
     attributes = (repo / ".gitattributes").read_text(encoding="utf-8")
     assert ATTRIBUTES_BEGIN in attributes
     assert "*.py merge=crdtspace\n" in attributes

@@ -316,9 +316,11 @@ def test_the_cheap_check_sees_each_cause_and_use(base: str, left: str, right: st
 
 
 def test_driver_config_and_attributes() -> None:
+    from crdtspace.git import mergeclient
+
     config = driver_config("/usr/bin/python3")
     assert config["merge.crdtspace.driver"] == (
-        "'/usr/bin/python3' -m crdtspace merge-driver %O %A %B %P --marker-size %L"
+        f"'/usr/bin/python3' -I -S '{mergeclient.SCRIPT}' %O %A %B %P %L"
     )
     assert config["merge.crdtspace.name"]
     lines = gitattributes_lines()

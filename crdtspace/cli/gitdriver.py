@@ -14,10 +14,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from crdtspace.git.mergedriver import MergeOutcome
 
 MARKER_SIZE = 7
 """git's conflict marker length unless told (= `crdtspace.git.mergedriver.MARKER_SIZE`)."""
@@ -81,23 +77,25 @@ def drive(
         return UNREADABLE
     if os.environ.get(KILL_SWITCH, "").lower() in ("off", "0", "false", "no"):
         return _plain(base, current, other, marker_size, "the driver is switched off")
-    texts = [_text(data[role]) for role in versions]
-    if any(t is None for t in texts):
-        return _plain(base, current, other, marker_size, "a version is not text")
-    b, c, o = (t or "" for t in texts)
     try:
-        from crdtspace.git.mergedriver import merge_files
+        from crdtspace.git.mergejob import merge_versions
 
-        outcome = merge_files(b, c, o, path, timeout=timeout, marker_size=marker_size)
+        b, c, o = data.values()
+        merged = merge_versions(b, c, o, path, marker_size=marker_size, timeout=timeout)
     except Exception as exc:  # never a traceback: git's own merge instead
-        return _plain(base, current, other, marker_size, f"internal error ({exc!r})")
+        merged = f"internal error ({exc!r})"
+    if isinstance(merged, str):
+        return _plain(base, current, other, marker_size, merged)
     try:
-        current.write_bytes(outcome.text.encode("utf-8", "surrogateescape"))
+        from crdtspace.git.mergeclient import write_atomic
+
+        write_atomic(current, merged.data)
     except OSError as exc:
         _say(f"crdtspace: {_Unreadable('current', current, exc, 'write')}")
         return UNREADABLE
-    _report(path, outcome)
-    return 0 if outcome.clean else 1
+    for line in merged.report:
+        _say(line)
+    return merged.code
 
 
 class _Unreadable(Exception):
@@ -115,28 +113,8 @@ def _load(role: str, path: Path) -> bytes:
         raise _Unreadable(role, path, exc) from None
 
 
-def _text(data: bytes) -> str | None:
-    if b"\0" in data[:8000]:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
 def _say(line: str) -> None:
     sys.stderr.write(line + "\n")
-
-
-def _report(path: str, outcome: MergeOutcome) -> None:
-    how = outcome.method
-    if outcome.fallback_reason:
-        how += f" ({outcome.fallback_reason})"
-    state = "merged cleanly" if outcome.clean else "has conflicts"
-    _say(f"crdtspace: {path} {state}: {how}")
-    for conflict in outcome.conflicts:
-        where = ", ".join(str(p) for p in conflict.places)
-        _say(f"  {conflict.kind}: {conflict.message} [{where}]")
 
 
 def _plain(base: Path, current: Path, other: Path, marker_size: int, why: str) -> int:

@@ -5,7 +5,10 @@ A repository's workspaces, made and opened (`workspaces`), reading and writing o
 converged, conflict-free states as commits (`gate`; which replicas it waits for in `presence`),
 commits from outside applied as edits (`gitsync`), rendered trees on disk (`worktree`),
 workspace states in git refs and push/pull (`gitstate`), merging branches and files
-(`branchmerge`, `mergedriver`, its cheap check `mergecheck`) and the hooks (`hooks` installs
+(`branchmerge`, `mergedriver`, git's line merge `mergefile`, the line merge that knows
+layout-only changes `linemerge`, the cheap check of git's clean merge `mergecheck`; the
+driver's merge of one file `mergejob`, run by a long-lived `mergeserver` for the small client
+git runs, `mergeclient` through `drivercommand`) and the hooks (`hooks` installs
 them, `hookrun` runs them; `summary` is what their shims and `crdtspace status` read without
 opening the workspace).
 

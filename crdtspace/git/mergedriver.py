@@ -25,18 +25,17 @@ from __future__ import annotations
 import functools
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from crdtspace.git.linemerge import merge_lines
+from crdtspace.git.mergefile import git_merge_file
 from crdtspace.model.languages import Profile, extensions, profile_for
 from crdtspace.model.segment import Seg, segment_module
 
@@ -519,33 +518,6 @@ SEMANTIC_KINDS = frozenset(
 # -- git's line merge -----------------------------------------------------------------------
 
 
-def git_merge_file(
-    base: str,
-    left: str,
-    right: str,
-    *,
-    marker_size: int = MARKER_SIZE,
-    labels: tuple[str, str, str] = (LEFT, "base", RIGHT),
-) -> tuple[str, int]:
-    """git's own 3-way line merge (``git merge-file -p --diff3``): the text and its conflicts."""
-    with tempfile.TemporaryDirectory(prefix="crdtspace-merge-") as folder:
-        files = []
-        for name, text in (("left", left), ("base", base), ("right", right)):
-            file = Path(folder) / name
-            file.write_bytes(text.encode("utf-8", "surrogateescape"))
-            files.append(str(file))
-        command = ["git", "merge-file", "-p", "--diff3", f"--marker-size={marker_size}"]
-        command += ["-L", labels[0], "-L", labels[1], "-L", labels[2], *files]
-        done = subprocess.run(command, capture_output=True, check=False, env=_git_env())
-    if done.returncode < 0 or done.returncode > 127:  # pragma: no cover - git itself failed
-        raise OSError(f"git merge-file failed: {done.stderr.decode(errors='replace')}")
-    return done.stdout.decode("utf-8", "surrogateescape"), done.returncode
-
-
-def _git_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-
-
 # -- parsing --------------------------------------------------------------------------------
 
 
@@ -1013,10 +985,17 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 
 def driver_command(python: str | None = None) -> str:
-    """The command git runs for the driver (%O base, %A current, %B other, %P path, %L size)."""
-    exe = python or sys.executable
-    quoted = "'" + exe.replace("'", "'\\''") + "'"
-    return f"{quoted} -m crdtspace merge-driver %O %A %B %P --marker-size %L"
+    """The command git runs for the driver (%O base, %A current, %B other, %P path, %L size):
+    the merge server's client (`crdtspace.git.mergeclient`, through the script beside it), run
+    by `python` with neither the site packages nor the environment's PYTHON* variables (it
+    needs neither)."""
+    from crdtspace.git import mergeclient
+
+    return f"{_quoted(python or sys.executable)} -I -S {_quoted(mergeclient.SCRIPT)} %O %A %B %P %L"
+
+
+def _quoted(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
 
 
 def driver_config(python: str | None = None) -> dict[str, str]:
