@@ -133,3 +133,18 @@ def test_a_line_wrapped_into_a_new_block_is_not_re_laid_out() -> None:
     right = "for (x of xs) {\n  if (ok(x)) {\n    push(x);\n  }\n}\n"
     assert merge_lines(base, left, right) is None
     assert merge_lines(base, right, left) is None
+
+
+def test_two_adjacent_changes_adding_the_same_line_conflict() -> None:
+    base = "intro\nold paragraph\nend\n"
+    left = "intro\nnew paragraph, first wording\nsame second line\nend\n"
+    right = "intro\nnew paragraph, second wording\nsame second line\nold paragraph\nend\n"
+    assert merge_lines(base, left, right) is None
+    assert merge_lines(base, right, left) is None
+
+
+def test_an_insertion_just_above_the_others_edit_still_merges() -> None:
+    base = "intro\nold line\nend\n"
+    left = "intro\nold line, edited\nend\n"
+    right = "intro\nan inserted line\nold line\nend\n"
+    assert merge_lines(base, left, right) == "intro\nan inserted line\nold line, edited\nend\n"

@@ -37,12 +37,31 @@ def _line_hunks(old: list[str], new: list[str]) -> list[Hunk]:
 def _meet(a: Hunk, b: Hunk) -> bool:
     """Whether two hunks of different sides touch: ranges that intersect, insertions at one
     point, an insertion inside the other's range. Unlike git, changes of adjacent lines and
-    an insertion just before or after the other's range do not: the order is clear."""
+    an insertion just before or after the other's range do not: the order is clear (unless
+    the two are `_one_passage`)."""
     s1, e1, _ = a
     s2, e2, _ = b
     if (s1 < e2 and s2 < e1) or (s1 == s2 == e1 == e2):
         return True
     return (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1)
+
+
+def _one_passage(a: _Change, b: _Change) -> bool:
+    """Whether two adjacent changes of different sides are two versions of one passage: both
+    add the same line (one with a letter or digit), so each side rewrote the passage there.
+    Only the person merging can reconcile them: a conflict, as in git, rather than both kept
+    (mockito's ArgumentCaptor Javadoc: one side inserted a paragraph just above the other's
+    rewrite of the same paragraph, and the merge said the same thing twice).
+
+    One side deleting lines next to the other's edit is not one passage: the edit is kept (a
+    statement moved away from a line the other side edited, a doc line dropped above an
+    attribute the other side changed; on 1,253 real merges, making these conflicts cost two
+    merges the driver got right for one it got wrong)."""
+    (s1, e1, new1), (s2, e2, new2) = a.hunk, b.hunk
+    if e1 != s2 and e2 != s1:
+        return False
+    both = {line.strip() for line in new1} & {line.strip() for line in new2}
+    return any(any(ch.isalnum() for ch in line) for line in both)
 
 
 def merge_lines(
@@ -218,7 +237,7 @@ def _clusters(
 
     for i, a in enumerate(ours):
         for j, b in enumerate(theirs, start=len(ours)):
-            if _meet(a.hunk, b.hunk):
+            if _meet(a.hunk, b.hunk) or _one_passage(a, b):
                 group[root(i)] = root(j)
     out: dict[int, tuple[list[_Change], list[_Change]]] = {}
     for i, change in enumerate(changes):

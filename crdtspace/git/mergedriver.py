@@ -295,6 +295,7 @@ def _decide(
         return MergeOutcome(git_outcome.text, True, GIT_LINE, notes=notes + extra)
     history = History(merged.workspace.document)
     indented = _indented(profile)
+    structural = [c for c in structural if not _deleted_and_relaid(c, history, indented)]
     joined: list[Conflict] = []  # concurrent edits of one node git merges cleanly
     for notice in analysis.notices:
         if notice.kind == "merged" and _line_merge(notice, history, indented) is not None:
@@ -402,6 +403,28 @@ def _line_merge(
                 return None
             out[part] = text
     return out
+
+
+def _deleted_and_relaid(conflict: Conflict, history: History, indented: bool) -> bool:
+    """Whether `conflict` is a ``delete-edit`` of one node whose edit only changed its layout
+    (gofmt's `a+b` to `a + b`, a re-indent): nothing of the edit is lost with the node, so
+    the deletion wins, cleanly. A move only, or an edit of something inside a deleted
+    container, stays a conflict."""
+    from crdtspace.git.linemerge import layout_only
+
+    if conflict.kind != "delete-edit" or len(conflict.sides) != 2:
+        return False
+    actions = {s.action: s for s in conflict.sides}
+    gone, kept = actions.get("delete"), actions.get("keep")
+    if gone is None or kept is None or gone.node != kept.node or gone.entry == kept.entry:
+        return False
+    node = kept.node
+    base = history.fork_texts(node, [gone.entry, kept.entry])
+    after = history.after(node, kept.entry)
+    changed = [p for p in set(base) | set(after) if base.get(p, "") != after.get(p, "")]
+    return bool(changed) and all(
+        layout_only(base.get(p, ""), after.get(p, ""), indented=indented) for p in changed
+    )
 
 
 def _as_overlap(notice: Conflict) -> Conflict:
