@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from crdtspace.model.document import Document, read_list
 from crdtspace.model.segment import Seg
-from crdtspace.model.textedit import set_text
+from crdtspace.model.textedit import line_opcodes, set_text
 from crdtspace.model.textmap import Record
 
 SIMILARITY = 0.55
@@ -355,8 +355,7 @@ def _similarity(a: str, b: str) -> float:
         return 0.0
     la, lb = a.splitlines(keepends=True), b.splitlines(keepends=True)
     same = 0
-    lines = difflib.SequenceMatcher(None, la, lb, autojunk=False)
-    for tag, i1, i2, j1, j2 in lines.get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(la, lb):
         if tag == "equal":
             same += sum(len(line) for line in la[i1:i2])
         elif tag == "replace":

@@ -6,6 +6,7 @@ silently inserts at the end of the text. Every character offset goes through `by
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -78,8 +79,7 @@ def diff(old: str, new: str) -> list[Edit]:
     a_lines, b_lines = a.splitlines(keepends=True), b.splitlines(keepends=True)
     edits: list[Edit] = []
     starts = _starts(a_lines)
-    matcher = difflib.SequenceMatcher(None, a_lines, b_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(a_lines, b_lines):
         if tag == "equal":
             continue
         block_a, block_b = "".join(a_lines[i1:i2]), "".join(b_lines[j1:j2])
@@ -87,9 +87,115 @@ def diff(old: str, new: str) -> list[Edit]:
     return edits
 
 
+Opcode = tuple[str, int, int, int, int]
+
+ANCHOR_ABOVE = 200
+"""Lines (on the longer side) past which `line_opcodes` first cuts the two sides at the lines
+each holds once (patience diff's anchors)."""
+
+
+def line_opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """difflib's opcodes turning the lines `a` into `b` (SequenceMatcher, no junk heuristic).
+
+    Up to ANCHOR_ABOVE lines, exactly SequenceMatcher's. Longer, the common first and last
+    lines are cut off, and the rest is cut at the lines that occur once on each side, in an
+    order both sides share (the longest such chain), so SequenceMatcher only ever sees the
+    stretches between two of them: its matching is quadratic in lines that occur often (blank
+    lines, closing braces), which cost real merges of large classes up to half a second."""
+    if max(len(a), len(b)) <= ANCHOR_ABOVE:
+        return list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
+    blocks: list[tuple[int, int, int]] = []
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    if head:
+        blocks.append((0, 0, head))
+    i, j = head, head
+    for ai, bj in [
+        *_anchors(a, b, head, len(a) - tail, len(b) - tail),
+        (len(a) - tail, len(b) - tail),
+    ]:
+        if ai > i and bj > j:
+            matcher = difflib.SequenceMatcher(None, a[i:ai], b[j:bj], autojunk=False)
+            blocks += [(i + x, j + y, n) for x, y, n in matcher.get_matching_blocks() if n]
+        if ai < len(a) - tail:
+            blocks.append((ai, bj, 1))
+        i, j = ai + 1, bj + 1
+    if tail:
+        blocks.append((len(a) - tail, len(b) - tail, tail))
+    return _opcodes(blocks, len(a), len(b))
+
+
+def _anchors(
+    a: list[str], b: list[str], start: int, a_end: int, b_end: int
+) -> list[tuple[int, int]]:
+    """Pairs (i, j) of lines a[i] == b[j] that occur once in a[start:a_end] and once in
+    b[start:b_end], the longest chain of them increasing on both sides."""
+    seen_a: dict[str, int] = {}
+    for i in range(start, a_end):
+        seen_a[a[i]] = -1 if a[i] in seen_a else i
+    seen_b: dict[str, int] = {}
+    for j in range(start, b_end):
+        line = b[j]
+        if seen_a.get(line, -1) >= 0:
+            seen_b[line] = -1 if line in seen_b else j
+    pairs = sorted((seen_a[line], j) for line, j in seen_b.items() if j >= 0)
+    # the longest chain increasing in j (patience sorting)
+    tops: list[int] = []  # per chain length, the smallest last j
+    ends: list[int] = []  # per chain length, the index in pairs of that chain's last pair
+    back: list[int] = []
+    for k, (_, j) in enumerate(pairs):
+        at = bisect.bisect_left(tops, j)
+        back.append(ends[at - 1] if at else -1)
+        if at == len(tops):
+            tops.append(j)
+            ends.append(k)
+        else:
+            tops[at] = j
+            ends[at] = k
+    chain: list[tuple[int, int]] = []
+    k = ends[-1] if ends else -1
+    while k >= 0:
+        chain.append(pairs[k])
+        k = back[k]
+    chain.reverse()
+    return chain
+
+
+def _opcodes(blocks: list[tuple[int, int, int]], la: int, lb: int) -> list[Opcode]:
+    """SequenceMatcher-style opcodes from ascending matching blocks (adjacent ones joined)."""
+    out: list[Opcode] = []
+    i = j = 0
+    for x, y, n in [*blocks, (la, lb, 0)]:
+        if x > i or y > j:
+            tag = "replace" if x > i and y > j else ("delete" if x > i else "insert")
+            out.append((tag, i, x, j, y))
+        if n:
+            if out and out[-1][0] == "equal":
+                _, i1, _, j1, _ = out.pop()
+                out.append(("equal", i1, x + n, j1, y + n))
+            else:
+                out.append(("equal", x, x + n, y, y + n))
+        i, j = x + n, y + n
+    return out
+
+
 def _char_edits(base: int, a: str, b: str) -> Iterable[Edit]:
+    """Character edits turning the block of lines `a` (at `base`) into `b`: line by line when
+    both have as many lines (lines edited in place: a character diff of the whole block cost
+    real merges up to half a second, difflib matching common characters in quadratic time)."""
     if not a or not b or len(a) + len(b) > CHAR_DIFF_LIMIT:
         yield Edit(base, len(a), b)
+        return
+    a_lines, b_lines = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    if len(a_lines) == len(b_lines) > 1:
+        for x, y in zip(a_lines, b_lines, strict=True):
+            if x != y:
+                yield from _char_edits(base, x, y)
+            base += len(x)
         return
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
