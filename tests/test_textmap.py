@@ -487,3 +487,20 @@ def test_typing_held_across_transactions_loses_nothing(repo: Path, seed: int, ru
     assert peer.render(path) == ws.render(path) == text
     assert peer.render("notes.txt") == ws.render("notes.txt") == notes
     assert_index_is_exact(ws, path)
+
+
+def test_typing_is_logged_as_its_typist_when_another_agent_acts_next(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="typist")
+    at = ws.render("m.py").index("return x + 1") + len("return x + 1")
+    for ch in " + 5":
+        with ws.transaction():
+            ws.splice("m.py", at, 0, ch)
+            at += 1
+    with ws.acting_as("git"):
+        ws.write("notes.txt", ws.render("notes.txt") + "three\n")
+    alpha = next(
+        nid
+        for nid in ws.document.edited_nodes()
+        if "return x + 1 + 5" in ws.document.render_node(nid)
+    )
+    assert [entry.agent for entry in ws.document.log(alpha)][-1] == "typist"

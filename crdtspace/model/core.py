@@ -544,7 +544,10 @@ class ReplicaCore:
 
     @contextmanager
     def acting_as(self, agent: str) -> Iterator[None]:
-        """Edits inside are logged as `agent`'s (commits from git are applied as their author's)."""
+        """Edits inside are logged as `agent`'s (commits from git are applied as their author's).
+        A typing session of the replica's own agent is logged first, as that agent's."""
+        if agent != self.agent:
+            self._seal()
         previous, self.agent = self.agent, agent
         try:
             yield
