@@ -3,7 +3,10 @@
 One asyncio loop on a daemon thread syncs both ways (the Yjs protocol), publishes awareness and
 reconnects with backoff. With a Hocuspocus server every frame carries the document's name and
 the connection opens with the token (`crdtspace.live.hocuspocus`); its sync status messages
-acknowledge what the client sent, which `idle()` waits for.
+acknowledge what the client sent, which `idle()` waits for. `crdtspace serve` acknowledges too,
+when asked (``?acks=1``, which every connection asks): a `DURABLE` message once what the client
+sent is in its log (`crdtspace.live.protocol`); a server that never says it acknowledges (any
+other y-websocket server) is taken to have what was sent.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.live import hocuspocus as hp
+from crdtspace.live.protocol import DURABLE
 
 if TYPE_CHECKING:
     from crdtspace.live.netreplica import NetworkReplica
@@ -46,6 +50,9 @@ STATE_LATEST = 1.0
 BACKOFF_MIN = 0.05
 BACKOFF_MAX = 5.0
 """Reconnection delays: doubled after each failure between these, with jitter."""
+INLINE_MAX = 64 * 1024
+"""Bytes of the largest message merged on the connection's loop, when the replica's lock is
+free (a first sync's whole document goes to a worker thread: the loop keeps answering)."""
 MAX_MESSAGE = 256 * 1024 * 1024
 """The largest message accepted from the server (a first sync carries the whole document)."""
 CONTENT_WAIT = 1.0
@@ -90,9 +97,11 @@ class Connection:
         self._was_synced = False
         self.hocuspocus = replica.protocol == "hocuspocus"
         self._sent = 0
-        """Sync messages sent in this session (Hocuspocus: each is acknowledged)..."""
+        """Sync messages (step 2s, updates) sent in this session..."""
         self._acks = 0
-        """...and the sync status messages that acknowledged them."""
+        """...and how many of them the server acknowledged (sync status, `DURABLE`)..."""
+        self._acknowledging = self.hocuspocus
+        """...if it does: Hocuspocus always; `crdtspace serve` says so first thing."""
         self._awaiting_content = False
         self._content_wait: asyncio.Task[None] | None = None
         self._thread = threading.Thread(
@@ -108,15 +117,15 @@ class Connection:
         if self._socket is None:
             return  # offline: the next handshake's step 2 carries it (and the log keeps it)
         self._outbox.append(update)
-        self._call(self._wake_sender)
-        self._call(self._state_moved)
+        self._call(self._update_queued)
 
     def publish(self) -> None:
         self._call(self._wake_publisher)
 
     def idle(self) -> bool:
         """Everything handed over was sent (and, with Hocuspocus, acknowledged as applied)."""
-        return not self._outbox and not self._sending and self._acks >= self._sent
+        acknowledged = not self._acknowledging or self._acks >= self._sent
+        return not self._outbox and not self._sending and acknowledged
 
     def set_online(self, online: bool) -> None:
         self._online = online
@@ -141,14 +150,18 @@ class Connection:
         self._thread.join(timeout=5.0)
 
     def _call(self, callback: Callable[[], None]) -> None:
+        if threading.get_ident() == self._thread.ident:  # (on the loop: no wake-up needed)
+            self._loop.call_soon(callback)
+            return
         with suppress(RuntimeError):  # the loop is closed: the replica was closed
             self._loop.call_soon_threadsafe(callback)
 
     # -- on the loop ---------------------------------------------------------------------
 
-    def _wake_sender(self) -> None:
+    def _update_queued(self) -> None:
         if self._wake is not None:
             self._wake.set()
+        self._state_moved()
 
     def _wake_publisher(self) -> None:
         self._urgent = True
@@ -249,6 +262,7 @@ class Connection:
             # carries what the server lacks of it.
             self._outbox.clear()
             self._sent = self._acks = 0
+            self._acknowledging = self.hocuspocus
             self._awaiting_content = False
             await asyncio.to_thread(self.replica._session_began)
             if self.hocuspocus:  # (the server queues what follows until the token is checked)
@@ -265,16 +279,18 @@ class Connection:
                     if not isinstance(message, bytes) or not message:
                         continue
                     try:
-                        # On a worker thread, in order: waiting for the replica's lock (a
-                        # long commit, say) must not stall the loop (pings, sends).
-                        reply = await asyncio.to_thread(self._handle, message)
+                        handled, reply = self._handle_now(message)
+                        if not handled:
+                            # On a worker thread, in order: waiting for the replica's lock (a
+                            # long commit, say) must not stall the loop (pings, sends).
+                            reply = await asyncio.to_thread(self._handle_waiting, message)
                     except AuthError:
                         raise
                     except Exception as exc:  # a malformed message: skipped, remembered
                         self.error = SyncError(f"A message from the server was skipped: {exc}")
                         continue
                     if reply is not None:
-                        if self.hocuspocus and reply[0] == YMessageType.SYNC:
+                        if reply[0] == YMessageType.SYNC:
                             self._sent += 1  # (a step 2: acknowledged too)
                         await socket.send(self._frame(reply))
             finally:
@@ -288,8 +304,24 @@ class Connection:
     def _frame(self, message: bytes) -> bytes:
         return hp.frame(self.replica.document_name, message) if self.hocuspocus else message
 
+    def _handle_now(self, message: bytes) -> tuple[bool, bytes | None]:
+        """Handle a small message here, on the loop, if the replica's lock is free: (True, the
+        reply); else (False, None), and a worker thread waits for the lock (a thread hop per
+        message cost more than merging a keystroke)."""
+        if len(message) > INLINE_MAX or not self.replica.lock.acquire(blocking=False):
+            return False, None
+        try:
+            return True, self._handle(message)
+        finally:
+            self.replica.lock.release()
+
+    def _handle_waiting(self, message: bytes) -> bytes | None:
+        """Handle a message once the replica's lock is free (on a worker thread)."""
+        with self.replica.lock:
+            return self._handle(message)
+
     def _handle(self, message: bytes) -> bytes | None:
-        """The reply to a message from the server (unframed), if any; on a worker thread.
+        """The reply to a message from the server (unframed), if any; under the replica's lock.
         Nothing is merged once the replica went offline (`set_online(False)`): the handshake
         of the next connection brings it all."""
         if not self._online:
@@ -304,6 +336,10 @@ class Connection:
             return self._handle_sync(message[1:])
         if message[0] == YMessageType.AWARENESS:
             self._handle_awareness(read_message(message[1:]))
+        elif message[0] == DURABLE and not self.hocuspocus:
+            count, _ = hp.read_var_uint(message, 1)
+            self._acks += count
+            self._acknowledging = True
         return None
 
     def _handle_hocuspocus(self, message: bytes) -> bytes | None:
@@ -408,8 +444,7 @@ class Connection:
             self._sending = True
             try:
                 while self._outbox:
-                    if self.hocuspocus:
-                        self._sent += 1
+                    self._sent += 1
                     await socket.send(self._frame(create_update_message(self._outbox.popleft())))
             finally:
                 self._sending = False

@@ -62,6 +62,7 @@ from crdtspace.git.gate import GateReport
 from crdtspace.git.presence import SILENT_AFTER
 from crdtspace.live.connection import Connection
 from crdtspace.live.guard import Refusal, UpdateGuard
+from crdtspace.live.protocol import ACKS_PARAM
 from crdtspace.model import claims
 from crdtspace.model.claims import Claim
 from crdtspace.model.core import replay
@@ -165,7 +166,7 @@ class NetworkReplica(Replica):
         self._socket_url = (
             urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
             if protocol == "hocuspocus"  # (the name and the token go in the frames)
-            else url
+            else _with_query(url, f"{ACKS_PARAM}=1")  # (`crdtspace serve` acknowledges)
         )
         self._guard: UpdateGuard | None = None
         if guarded:
@@ -234,7 +235,9 @@ class NetworkReplica(Replica):
         return self._connection.synced.wait(timeout)
 
     def wait_sent(self, timeout: float = 10.0) -> bool:
-        """Wait until every local update was handed to the connection (while connected)."""
+        """Wait until every local update was sent (while connected) and acknowledged by a
+        server that acknowledges: `crdtspace serve` once it is durable there, Hocuspocus once
+        applied; returns whether that happened within `timeout`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.connected and self._connection.idle():
@@ -489,6 +492,12 @@ def _state_of(state: dict[str, Any]) -> dict[int, int]:
         return dict(decode_state(bytes.fromhex(str(state.get("state", "")))))
     except (ValueError, IndexError):
         return {}
+
+
+def _with_query(url: str, parameter: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, parameter) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def _redacted(url: str) -> str:

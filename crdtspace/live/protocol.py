@@ -13,23 +13,37 @@ import json
 from typing import Any
 
 __all__ = [
+    "ACKS_PARAM",
     "AUTH",
+    "CLOSE_INTERNAL",
     "CLOSE_POLICY",
     "CLOSE_TOO_BIG",
+    "DURABLE",
     "QUERY_AWARENESS",
     "Hostile",
     "agent_of",
     "awareness_states",
     "check_state_vector",
     "decode_state_field",
+    "durable_message",
     "read_bytes",
     "state_hex",
 ]
 
 CLOSE_POLICY = 1008  # websocket close code: policy violation (hostile or malformed input)
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011  # the server cannot go on (its log cannot be written)
 QUERY_AWARENESS = 3
 AUTH = 2
+DURABLE = 8
+"""`crdtspace serve`'s acknowledgement, sent only to a client that asks for it (`ACKS_PARAM`):
+the message type, then a count (a lib0 var uint) of the sync messages (step 2s and updates)
+this client sent on this connection that are durable now, since the last such message. The
+first one, count 0, comes right after the connection opens, before any sync message: acks
+are on. (Hocuspocus's sync status has the same type, with "applied" for a payload.)"""
+ACKS_PARAM = "acks"
+"""The query parameter (``?acks=1``) by which a client asks `crdtspace serve` for `DURABLE`
+messages (a plain Yjs client, which would not know them, does not get them)."""
 
 
 class Hostile(Exception):
@@ -39,6 +53,16 @@ class Hostile(Exception):
         super().__init__(reason)
         self.reason = reason
         self.code = code
+
+
+def durable_message(count: int) -> bytes:
+    """The `DURABLE` message acknowledging `count` sync messages."""
+    out = bytearray([DURABLE])
+    while count > 0x7F:
+        out.append(0x80 | (count & 0x7F))
+        count >>= 7
+    out.append(count)
+    return bytes(out)
 
 
 def _read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
