@@ -119,11 +119,11 @@ class HomeReplica:
 
     # -- checking and committing updates -------------------------------------------------
 
-    def _new_scratch(self) -> Doc[Any]:
+    def _new_scratch(self) -> guard.Scratch:
         """A copy of the accepted state, to see what an update would do before accepting it."""
         scratch = new_doc()
         scratch.apply_update(bytes(self.room_doc.get_update()))
-        return scratch
+        return guard.Scratch(scratch)
 
     def check_update(self, update: bytes) -> tuple[set[str], set[str]]:
         """Hostile when `update` is malformed or adds a path outside the repository (see
