@@ -1,24 +1,31 @@
-"""A networked replica's connection: a websocket to the server, kept on a thread of its own.
+"""A networked replica's connection: a websocket to the server, kept by a background loop.
 
-One asyncio loop on a daemon thread syncs both ways (the Yjs protocol), publishes awareness and
-reconnects with backoff. With a Hocuspocus server every frame carries the document's name and
-the connection opens with the token (`crdtspace.live.hocuspocus`); its sync status messages
-acknowledge what the client sent, which `idle()` waits for. `crdtspace serve` acknowledges too,
-when asked (``?acks=1``, which every connection asks): a `DURABLE` message once what the client
-sent is in its log (`crdtspace.live.protocol`); a server that never says it acknowledges (any
-other y-websocket server) is taken to have what was sent.
+Every connection of a process runs on one asyncio loop on a daemon thread (`network_loop`), as
+a browser's clients share one: it syncs both ways (the Yjs protocol), publishes awareness and
+reconnects with backoff. A message is merged on the loop when the replica's lock is free and
+the merge is cheap (small, no log to fsync), else on the connection's own worker thread, which
+waits for the lock: a caller holding one replica's lock stalls no other replica.
+
+With a Hocuspocus server every frame carries the document's name and the connection opens with
+the token (`crdtspace.live.hocuspocus`); its sync status messages acknowledge what the client
+sent, which `idle()` waits for. `crdtspace serve` acknowledges too, when asked (``?acks=1``,
+which every connection asks): a `DURABLE` message once what the client sent is in its log
+(`crdtspace.live.protocol`); a server that never says it acknowledges (any other y-websocket
+server) is taken to have what was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pycrdt import (
     YMessageType,
@@ -61,13 +68,42 @@ for the document to arrive before it takes the room as empty: a node that has ju
 document answers at once, before the other nodes' state comes through Redis."""
 
 
+T = TypeVar("T")
+
+_shared: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
+_shared_lock = threading.Lock()
+
+
+def network_loop() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+    """The loop every connection of this process runs on, and its daemon thread (started on
+    first use). A loop per connection cost a thread switch per message per replica: with
+    several replicas in one process (a runner, a benchmark), most of an edit's latency."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared[1].is_alive():
+            loop = asyncio.new_event_loop()
+            started = threading.Event()
+
+            def main() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(started.set)
+                loop.run_forever()
+
+            thread = threading.Thread(target=main, name="crdtspace-net", daemon=True)
+            thread.start()
+            started.wait()
+            _shared = (loop, thread)
+        return _shared
+
+
 def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
     # pycrdt exports no builder for the two handshake steps; the framing is Yjs's.
     return bytes([YMessageType.SYNC, kind]) + write_message(payload)
 
 
 class Connection:
-    """The background side of a replica: one asyncio loop on a daemon thread."""
+    """The background side of a replica: tasks on the process's network loop, and a worker
+    thread of its own for what waits for the replica's lock."""
 
     def __init__(self, replica: NetworkReplica, *, heartbeat: float, peer_timeout: float):
         self.replica = replica
@@ -79,7 +115,8 @@ class Connection:
         self._outbox: deque[bytes] = deque()
         self._online = True
         self._stopping = False
-        self._loop = asyncio.new_event_loop()
+        self._loop, self._thread = network_loop()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"crdtspace-net-{replica.agent}")
         self._wake: asyncio.Event | None = None
         self._publish: asyncio.Event | None = None
         self._urgent = True
@@ -104,11 +141,9 @@ class Connection:
         """...if it does: Hocuspocus always; `crdtspace serve` says so first thing."""
         self._awaiting_content = False
         self._content_wait: asyncio.Task[None] | None = None
-        self._thread = threading.Thread(
-            target=self._main, name=f"crdtspace-net-{replica.agent}", daemon=True
-        )
         self._started = threading.Event()
-        self._thread.start()
+        self._done = threading.Event()
+        asyncio.run_coroutine_threadsafe(self._main(), self._loop)
         self._started.wait()
 
     # -- called from any thread ----------------------------------------------------------
@@ -138,23 +173,25 @@ class Connection:
         if self._stopping:
             return
         self._stopping = True
-        leave = self._leave()
-        try:
-            future = asyncio.run_coroutine_threadsafe(leave, self._loop)
-        except RuntimeError:  # the loop is closed: the connection had given up (auth)
-            leave.close()
-        else:
-            with suppress(Exception):
-                future.result(timeout=2.0)
+        if threading.get_ident() == self._thread.ident:  # (from a listener, on the loop)
+            self._loop.create_task(self._leave()).add_done_callback(lambda _: self._state_changed())
+            return
+        future = asyncio.run_coroutine_threadsafe(self._leave(), self._loop)
+        with suppress(Exception):
+            future.result(timeout=2.0)
         self._call(self._state_changed)
-        self._thread.join(timeout=5.0)
+        self._done.wait(timeout=5.0)
 
     def _call(self, callback: Callable[[], None]) -> None:
         if threading.get_ident() == self._thread.ident:  # (on the loop: no wake-up needed)
             self._loop.call_soon(callback)
             return
-        with suppress(RuntimeError):  # the loop is closed: the replica was closed
+        with suppress(RuntimeError):  # the loop is closed: the interpreter is ending
             self._loop.call_soon_threadsafe(callback)
+
+    async def _in_worker(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` on this connection's worker thread (in order, one at a time)."""
+        return await self._loop.run_in_executor(self._worker, functools.partial(work, *args))
 
     # -- on the loop ---------------------------------------------------------------------
 
@@ -190,13 +227,13 @@ class Connection:
         if self._socket is not None:
             self._loop.create_task(self._socket.close())
 
-    def _main(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    async def _main(self) -> None:
         try:
-            self._loop.run_until_complete(self._run())
+            await self._run()
         finally:
-            self._loop.run_until_complete(self._loop.shutdown_default_executor())
-            self._loop.close()
+            self._worker.shutdown(wait=False)
+            self._started.set()  # (should `_run` have failed before it could say so)
+            self._done.set()
 
     async def _run(self) -> None:
         self._wake = asyncio.Event()
@@ -264,10 +301,10 @@ class Connection:
             self._sent = self._acks = 0
             self._acknowledging = self.hocuspocus
             self._awaiting_content = False
-            await asyncio.to_thread(self.replica._session_began)
+            await self._in_worker(self.replica._session_began)
             if self.hocuspocus:  # (the server queues what follows until the token is checked)
                 await socket.send(hp.auth_message(self.replica.document_name, self.replica._token))
-            state = await asyncio.to_thread(self.replica.state)
+            state = await self._in_worker(self.replica.state)
             await socket.send(self._frame(_sync_message(YSyncMessageType.SYNC_STEP1, state)))
             tasks = [
                 asyncio.create_task(self._send_loop(socket)),
@@ -283,7 +320,7 @@ class Connection:
                         if not handled:
                             # On a worker thread, in order: waiting for the replica's lock (a
                             # long commit, say) must not stall the loop (pings, sends).
-                            reply = await asyncio.to_thread(self._handle_waiting, message)
+                            reply = await self._in_worker(self._handle_waiting, message)
                     except AuthError:
                         raise
                     except Exception as exc:  # a malformed message: skipped, remembered
@@ -308,7 +345,11 @@ class Connection:
         """Handle a small message here, on the loop, if the replica's lock is free: (True, the
         reply); else (False, None), and a worker thread waits for the lock (a thread hop per
         message cost more than merging a keystroke)."""
-        if len(message) > INLINE_MAX or not self.replica.lock.acquire(blocking=False):
+        if (
+            len(message) > INLINE_MAX
+            or self.replica._logged  # (its merge waits for an fsync: not on the shared loop)
+            or not self.replica.lock.acquire(blocking=False)
+        ):
             return False, None
         try:
             return True, self._handle(message)
@@ -460,7 +501,7 @@ class Connection:
             forced, self._forced = self._forced, False
             self._urgent = False
             self._moved_at = None
-            update = await asyncio.to_thread(self._awareness_update, forced=forced)
+            update = await self._in_worker(functools.partial(self._awareness_update, forced=forced))
             if update is None:
                 continue  # (the same as the last one: a wake-up that read a change already sent)
             await socket.send(self._frame(create_awareness_message(update)))
@@ -495,7 +536,7 @@ class Connection:
         while True:
             await asyncio.sleep(self.heartbeat)
             self._force_publication()
-            await asyncio.to_thread(self._drop_silent_peers)
+            await self._in_worker(self._drop_silent_peers)
 
     def _drop_silent_peers(self) -> None:
         awareness = self.replica.awareness

@@ -153,6 +153,8 @@ class NetworkReplica(Replica):
     ) -> None:
         self.lock = threading.RLock()
         super().__init__(doc, agent=agent, log=log, root=root)
+        self._logged = log is not None
+        """Whether every merge is appended to a log (and fsynced) here."""
         if protocol not in PROTOCOLS:
             raise SyncError(f"Unknown protocol {protocol!r}: {' or '.join(PROTOCOLS)}.")
         self.protocol = protocol
@@ -316,7 +318,14 @@ class NetworkReplica(Replica):
     def claims(self) -> list[Claim]:
         """Other agents' live claims (expired ones dropped), by path, node and agent: those
         their replicas publish, and those the document holds (`crdtspace.model.claims`)."""
-        found = [claim for peer in self.peers() for claim in peer.claims]
+        now = time.time()
+        found = [
+            claim
+            for _, agent, state in self._peer_awareness()
+            if state.get("claims")  # (most have none: every local edit asks)
+            for claim in self._peer_claims(agent, state)
+            if claim.expires > now
+        ]
         found += [c for c in claims.in_document(self) if c.agent != self.agent]
         return sorted(found, key=lambda c: (c.path, c.node, c.agent))
 
@@ -324,15 +333,19 @@ class NetworkReplica(Replica):
         """The other replicas connected to the server, as their awareness shows them."""
         now = time.time()
         out = []
+        for client, agent, state in self._peer_awareness():
+            claims = tuple(c for c in self._peer_claims(agent, state) if c.expires > now)
+            out.append(Peer(client, agent, _state_of(state), claims))
+        return out
+
+    def _peer_awareness(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(client id, agent, awareness state) of each other replica, by client id."""
         for client, state in sorted(self.awareness.states.items()):
             if client == self.client_id or not isinstance(state, dict):
                 continue
             agent = str(state.get("agent", ""))
-            if not agent:
-                continue  # another kind of client (an editor binding) with no crdtspace state
-            claims = tuple(c for c in self._peer_claims(agent, state) if c.expires > now)
-            out.append(Peer(client, agent, _state_of(state), claims))
-        return out
+            if agent:  # (else another kind of client, an editor binding: no crdtspace state)
+                yield client, agent, state
 
     def peer_states(self) -> dict[str, dict[int, int]]:
         """Per connected peer agent, the state vector it last published (for the gate)."""
