@@ -212,11 +212,12 @@ class Connection:
     def _state_moved(self) -> None:
         """An update was sent or merged: publish the new state vector once edits pause."""
         now = self._loop.time()
+        self._last_move = now
         if self._moved_at is None:
             self._moved_at = now
-        self._last_move = now
-        if self._publish is not None:
-            self._publish.set()
+            if self._publish is not None:
+                self._publish.set()
+        # (else the publisher already waits for a pause: due only later, it looks again then)
 
     def _state_changed(self) -> None:
         if self._changed is not None:
