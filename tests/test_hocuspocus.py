@@ -290,6 +290,37 @@ def test_a_bad_update_through_the_engine_is_refused_by_the_home_replica(
         assert "team" in reopened.render("pkg/mod.py")
 
 
+def test_a_bad_update_in_the_home_replicas_sync_is_refused_alone(
+    nodes: tuple[Node, Node], join: Callable[..., Workspace], repo: Path
+) -> None:
+    """The home replica is away while mallory forges an entry and alice edits: the step 2 it
+    gets on reconnecting holds both; mallory's part is refused, alice's merged and logged."""
+    a, b = nodes
+    home = join(a, "home", home=True)
+    mallory, alice = join(b, "mallory"), join(b, "alice")
+    home.disconnect()
+    with mallory.transaction("forge"):
+        mallory.document.gitonly["ghost.bin"] = Map(
+            {"reason": "binary", "blob": "ab" * 20, "mode": gitio.MODE_FILE}
+        )
+    alice.replace("pkg/mod.py::main", MAIN)
+    assert mallory.wait_sent(TIMEOUT)
+    assert alice.wait_sent(TIMEOUT)
+    home.reconnect()
+    wait_for(
+        lambda: "team" in home.render("pkg/mod.py") and bool(home.refusals()),
+        "alice's edit at the home replica, mallory's refused",
+        diagnose=lambda: _state(home, alice),
+    )
+    assert "git-only entry" in home.refusals()[0].reason
+    assert "replica" in home.refusals()[0].reason  # (which part of the step 2)
+    assert "ghost.bin" not in home.document.gitonly
+    home.close()
+    with Workspace.open(repo, agent="check") as reopened:
+        assert "ghost.bin" not in reopened.document.gitonly
+        assert "team" in reopened.render("pkg/mod.py")
+
+
 # -- without an engine ---------------------------------------------------------------------
 
 
@@ -391,3 +422,64 @@ def test_a_run_and_an_mcp_agent_behind_hocuspocus(
     body = git(repo, "log", "-1", "--format=%B")
     assert "Co-authored-by: fred <" in body
     assert "Co-authored-by: dana <" in body
+
+
+def test_the_guard_refuses_only_the_bad_replicas_part_of_a_merged_update(repo: Path) -> None:
+    """A sync step 2 merges every replica's edits: cut by replica, mallory's forged entry and
+    its deletion of a log entry of the home's are refused, alice's and bob's edits merged,
+    alice's deletions of the home's text among them: nothing of theirs lost."""
+    from pycrdt import Array, merge_updates
+
+    from crdtspace.live.guard import UpdateGuard
+
+    with Workspace.open(repo, agent="home") as home:
+        home.replace("pkg/mod.py::main", MAIN)  # (an entry in a log, for mallory to delete)
+        guard = UpdateGuard(home.doc, home.root)
+        base = home.state()
+        alice = Workspace(home.copy_doc(), agent="alice")
+        alice.replace("pkg/mod.py::greet", GREET)
+        alice.replace("pkg/mod.py::main", MAIN.replace("team", "crew"))  # (deletes home's)
+        bob = Workspace(home.copy_doc(), agent="bob")
+        bob.write("notes.txt", "bob\n")
+        mallory = Workspace(home.copy_doc(), agent="mallory")
+        with mallory.transaction("forge"):
+            mallory.document.gitonly["ghost.bin"] = Map(
+                {"reason": "binary", "blob": "ab" * 20, "mode": gitio.MODE_FILE}
+            )
+        deleter = Workspace(home.copy_doc(), agent="mallory")
+        [nid] = [n for n in deleter.document.edited_nodes() if len(deleter.document.log(n))]
+        with deleter.transaction("forge"):
+            log = deleter.document.node(nid)["log"]
+            assert isinstance(log, Array)
+            del log[0]
+        step2 = bytes(
+            merge_updates(*(r.update_since(base) for r in (alice, mallory, bob, deleter)))
+        )
+        for update in guard.admit(step2):
+            home.apply_update(update)
+        reasons = [r.reason for r in guard.refusals]
+        assert any("git-only entry" in r and "replica" in r for r in reasons), reasons
+        assert any("deletes entries of the log" in r for r in reasons), reasons
+        assert '"hi "' in home.render("pkg/mod.py")
+        assert MAIN.replace("team", "crew") in home.render("pkg/mod.py")
+        assert home.render("notes.txt") == "bob\n"
+        assert "ghost.bin" not in home.document.gitonly
+        assert {e.agent for e in home.document.log(nid)} == {"home", "alice"}  # (it stays)
+
+
+def test_the_guard_holds_deletions_of_what_it_has_not_got(repo: Path) -> None:
+    """Deletions of items not here yet would be applied later, unchecked: they wait."""
+    from crdtspace.live.guard import UpdateGuard
+
+    with Workspace.open(repo, agent="home") as home:
+        guard = UpdateGuard(home.doc, home.root)
+        peer = Workspace(home.copy_doc(), agent="peer")
+        before = peer.state()
+        peer.write("a.txt", "one two\n")
+        added = peer.update_since(before)
+        middle = peer.state()
+        peer.write("a.txt", "one\n")
+        removed = peer.update_since(middle)
+        assert guard.admit(removed) == []
+        assert guard.held == [removed]
+        assert guard.admit(added) == [added, removed]

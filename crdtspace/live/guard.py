@@ -19,11 +19,19 @@ from pycrdt import Array, Doc, Map, MapEvent, get_update
 
 from crdtspace.errors import PathError
 from crdtspace.git import gitio
-from crdtspace.live.protocol import Hostile
+from crdtspace.live.protocol import Hostile, read_var_uint, var_uint
 from crdtspace.model import schema
 from crdtspace.model.versions import new_doc
 
-__all__ = ["Incomplete", "Refusal", "Scratch", "UpdateGuard", "inspect_update"]
+__all__ = [
+    "Incomplete",
+    "Part",
+    "Refusal",
+    "Scratch",
+    "UpdateGuard",
+    "inspect_update",
+    "split_update",
+]
 
 LOG = logging.getLogger("crdtspace.live.guard")
 _PATH_MAPS = ("files", "gitonly")
@@ -88,6 +96,9 @@ class Scratch:
     def __init__(self, doc: Doc[Any]) -> None:
         self.doc = doc
         self._seen: _Seen | None = None
+        self.states: tuple[bytes, bytes] | None = None
+        """The state vectors before and after the last update `inspect` checked, once it
+        was complete (for `split_update`)."""
         self._maps = [doc.get(name, type=Map) for name in _PATH_MAPS]
         self._nodes = doc.get("nodes", type=Map)
         for paths in self._maps:
@@ -153,7 +164,10 @@ class Scratch:
                 )
 
     def inspect(self, update: bytes, root: Path | None) -> tuple[set[str], set[str]]:
-        """See `inspect_update`."""
+        """See `inspect_update`. Afterwards (a `Hostile` raised by the checks of what it
+        did included), `states` holds the states before and after it."""
+        before = bytes(self.doc.get_state())
+        self.states = None
         seen = self._seen = _Seen()
         try:
             self.doc.apply_update(update)
@@ -161,11 +175,15 @@ class Scratch:
             raise Hostile(f"a malformed update ({exc})") from exc
         finally:
             self._seen = None
-        if bytes(get_update(update, self.doc.get_state()))[:1] != b"\x00":
-            # Structs waiting for ones the server lacks: yrs would integrate them later,
-            # unchecked, when those arrive (and a doc's update would not even carry them).
-            # Yjs clients never send these: sync step 2 and then updates, in order.
+        after = bytes(self.doc.get_state())
+        rest = bytes(get_update(update, after))  # (its delete set alone, if it is complete)
+        if rest[:1] != b"\x00" or _deleting_unknown(rest[1:], after):
+            # Structs waiting for ones the server lacks, or deletions of items it lacks: yrs
+            # would integrate them later, unchecked, when those arrive (and a doc's update
+            # would not even carry them). Yjs clients never send these: sync step 2 and then
+            # updates, in order.
             raise Incomplete("an update that depends on changes the server does not have")
+        self.states = (before, after)
         self._check(seen, root)
         return seen.typed - seen.logged, seen.logged
 
@@ -201,6 +219,117 @@ class Scratch:
                 raise Hostile(
                     f"an update adding a file path outside the repository: {exc}"
                 ) from exc
+
+
+Deletions = list[tuple[int, list[tuple[int, int]]]]
+"""A delete set: (client, [(clock, length), ...]) per client."""
+
+
+def _read_delete_set(encoded: bytes) -> Deletions:
+    count, pos = read_var_uint(encoded, 0)
+    out: Deletions = []
+    for _ in range(count):
+        client, pos = read_var_uint(encoded, pos)
+        ranges, pos = read_var_uint(encoded, pos)
+        spans = []
+        for _ in range(ranges):
+            clock, pos = read_var_uint(encoded, pos)
+            length, pos = read_var_uint(encoded, pos)
+            spans.append((clock, length))
+        out.append((client, spans))
+    return out
+
+
+def _deleting_unknown(encoded: bytes, state: bytes) -> bool:
+    """Whether a delete set (as encoded) deletes items a doc at `state` does not have."""
+    if encoded == b"\x00":  # (none: the common case, typing)
+        return False
+    known = dict(_read_state(state))
+    return any(
+        clock + length > known.get(client, 0)
+        for client, spans in _read_delete_set(encoded)
+        for clock, length in spans
+    )
+
+
+def _read_state(state: bytes) -> list[tuple[int, int]]:
+    count, pos = read_var_uint(state, 0)
+    out = []
+    for _ in range(count):
+        client, pos = read_var_uint(state, pos)
+        clock, pos = read_var_uint(state, pos)
+        out.append((client, clock))
+    return out
+
+
+def _state(clocks: list[tuple[int, int]]) -> bytes:
+    return var_uint(len(clocks)) + b"".join(var_uint(c) + var_uint(k) for c, k in clocks)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of an update (`split_update`): a replica's new structs, or deletions of items a
+    replica made (`deleted`: its client and the ranges of clocks)."""
+
+    label: str
+    update: bytes
+    deleted: tuple[int, tuple[tuple[int, int], ...]] | None = None
+
+    def halves(self) -> list[Part]:
+        """Deletions cut in two (range by range, then a range in its middle), to find the
+        bad ones among them; nothing for structs or a single deleted item."""
+        if self.deleted is None:
+            return []
+        client, spans = self.deleted
+        if len(spans) > 1:
+            middle = len(spans) // 2
+            return [_deletion(client, spans[:middle]), _deletion(client, spans[middle:])]
+        [(clock, length)] = spans
+        if length < 2:
+            return []
+        half = length // 2
+        return [
+            _deletion(client, ((clock, half),)),
+            _deletion(client, ((clock + half, length - half),)),
+        ]
+
+
+def _deletion(client: int, spans: tuple[tuple[int, int], ...]) -> Part:
+    encoded = var_uint(client) + var_uint(len(spans))
+    encoded += b"".join(var_uint(clock) + var_uint(length) for clock, length in spans)
+    return Part(
+        f"deletions of items of replica {client}",
+        b"\x00" + var_uint(1) + encoded,  # (no structs, one client's delete set)
+        (client, spans),
+    )
+
+
+def split_update(update: bytes, before: bytes, after: bytes) -> list[Part]:
+    """`update` (complete: it took a doc from state `before` to `after`) cut into parts a
+    guard can check one by one: each replica's (client id's) new structs, then the deletions
+    of each one's items. A sync step 2 merges every replica's updates into one: cut, a bad
+    one's part is refused and the others' kept. (Structs are not cut finer: a merged update
+    no longer says which transaction made what; deletions are, by `Part.halves`.) Hostile
+    when it cannot be cut."""
+    rest = bytes(get_update(update, after))
+    if rest[:1] != b"\x00":
+        raise Hostile("an update that is not complete")
+    deletions = rest[1:]  # (a v1 update: its structs, then its delete set)
+    known = dict(_read_state(before))
+    reached = _read_state(after)
+    parts = []
+    for client, clock in reached:
+        if clock <= known.get(client, 0):
+            continue
+        others = [(c, k) for c, k in reached if c != client]
+        piece = bytes(get_update(update, _state([*others, (client, known.get(client, 0))])))
+        if not piece.endswith(deletions):
+            raise Hostile("an update whose delete set cannot be told from its structs")
+        structs = piece[: len(piece) - len(deletions)] + b"\x00"
+        parts.append(Part(f"the edits of replica {client}", structs))
+    for client, spans in _read_delete_set(deletions):
+        parts.append(_deletion(client, tuple(spans)))
+    return parts
 
 
 def inspect_update(scratch: Scratch, update: bytes, root: Path | None) -> tuple[set[str], set[str]]:
@@ -263,9 +392,11 @@ class UpdateGuard:
         self.held.clear()
 
     def admit(self, update: bytes) -> list[bytes]:
-        """The updates to merge now, in order (see the class docstring)."""
+        """The updates to merge now, in order (see the class docstring). A hostile update
+        that merges several replicas' (a sync step 2) is cut by replica (`split_update`):
+        only the bad replica's part is refused."""
         accepted: list[bytes] = []
-        if not self._check(update, accepted):
+        if not self._check(update, accepted, whole=True):
             self.held.append(update)
             self._trim()
             return accepted
@@ -278,20 +409,56 @@ class UpdateGuard:
                     progress = True
         return accepted
 
-    def _check(self, update: bytes, accepted: list[bytes]) -> bool:
-        """Whether `update` is settled: accepted (added to `accepted`) or refused; False when
-        it must wait."""
+    def _check(self, update: bytes, accepted: list[bytes], *, whole: bool = False) -> bool:
+        """Whether `update` is settled: accepted (added to `accepted`), refused, or (`whole`,
+        hostile) cut into parts checked one by one, those that must wait held; False when it
+        must wait."""
         try:
             inspect_update(self.scratch, update, self.root)
         except Incomplete:
             self.scratch = self._copy(accepted)
             return False
         except Hostile as exc:
+            states = self.scratch.states
             self.scratch = self._copy(accepted)
-            self._refuse(exc.reason, len(update))
+            parts = self._parts(update, states) if whole and states is not None else []
+            if len(parts) < 2:
+                self._refuse(exc.reason, len(update))
+                return True
+            LOG.warning(
+                "An update of %d bytes merging %d parts is hostile (%s): checking each part.",
+                *(len(update), len(parts), exc.reason),
+            )
+            for part in parts:
+                self._check_part(part, accepted)
             return True
         accepted.append(update)
         return True
+
+    def _parts(self, update: bytes, states: tuple[bytes, bytes]) -> list[Part]:
+        try:
+            return split_update(update, *states)
+        except Exception:  # (it cannot be cut: refused whole)
+            return []
+
+    def _check_part(self, part: Part, accepted: list[bytes]) -> None:
+        """Accept, hold or refuse a part; hostile deletions are cut in halves until only the
+        bad items are refused (others' deletions of the same replica's items are kept)."""
+        try:
+            inspect_update(self.scratch, part.update, self.root)
+        except Incomplete:
+            self.scratch = self._copy(accepted)
+            self.held.append(part.update)
+            return
+        except Hostile as exc:
+            self.scratch = self._copy(accepted)
+            halves = part.halves()
+            if not halves:
+                self._refuse(f"{exc.reason} ({part.label})", len(part.update))
+            for half in halves:
+                self._check_part(half, accepted)
+            return
+        accepted.append(part.update)
 
     def _refuse(self, reason: str, size: int) -> None:
         LOG.warning("Refused an update of %d bytes: %s.", size, reason)

@@ -72,6 +72,7 @@ from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc
 
 __all__ = [
+    "DOCUMENT_PARAM",
     "PROTOCOLS",
     "Claim",
     "ClaimViolation",
@@ -81,6 +82,9 @@ __all__ = [
     "connect",
 ]
 
+DOCUMENT_PARAM = "document"
+"""The query parameter naming a Hocuspocus document when the address's path is not its name
+(a node behind a proxy, at a path: ``hocuspocus+wss://host/collab?document=team/app``)."""
 PROTOCOLS = ("y-websocket", "hocuspocus")
 """The servers a replica can join: y-websocket's protocol (`crdtspace serve`, y-websocket,
 pycrdt-websocket), or Hocuspocus's framing of it."""
@@ -161,13 +165,19 @@ class NetworkReplica(Replica):
         self._room_url = url
         self.url = _redacted(url)
         """The room's address, without the token (for messages)."""
-        self._token = parse_qs(urlsplit(url).query).get("token", [""])[0]
         parts = urlsplit(url)
-        self.document_name = unquote(parts.path[1:])
-        """The room's name: its path without the first slash (Hocuspocus's document name)."""
+        query = parse_qs(parts.query)
+        self._token = query.get("token", [""])[0]
+        named = query.get(DOCUMENT_PARAM)
+        self.document_name = named[0] if named else unquote(parts.path[1:])
+        """Hocuspocus's document name: the ``document`` query parameter, else the address's
+        path without its first slash."""
+        # A Hocuspocus node behind a proxy is reached at a path (``/collab?document=NAME``); one
+        # reached directly, at "/" (the path is the name). The name and the token go in frames.
+        hocuspocus_path = (parts.path or "/") if named else "/"
         self._socket_url = (
-            urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
-            if protocol == "hocuspocus"  # (the name and the token go in the frames)
+            urlunsplit((parts.scheme, parts.netloc, hocuspocus_path, "", ""))
+            if protocol == "hocuspocus"
             else _with_query(url, f"{ACKS_PARAM}=1")  # (`crdtspace serve` acknowledges)
         )
         self._guard: UpdateGuard | None = None
@@ -521,10 +531,11 @@ def _redacted(url: str) -> str:
 
 
 def room_url(url: str, token: str, workspace: str = "default") -> str:
-    """The websocket URL of a workspace's room: `/<workspace>` unless `url` names a path, and
-    the token as the `token` query parameter."""
+    """The websocket URL of a workspace's room: `/<workspace>` unless `url` names a path or a
+    Hocuspocus document (``?document=``), and the token as the `token` query parameter."""
     parts = urlsplit(url)
-    path = parts.path if parts.path not in ("", "/") else "/" + quote(workspace)
+    named = DOCUMENT_PARAM in parse_qs(parts.query)
+    path = parts.path if parts.path not in ("", "/") or named else "/" + quote(workspace)
     query = "&".join(q for q in (parts.query, f"token={quote(token, safe='')}") if q)
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
@@ -550,7 +561,8 @@ def connect(
     `protocol`: "y-websocket" (the default) or "hocuspocus" (the default for a
     `hocuspocus+ws://` or `hocuspocus+wss://` address). The room is the address's path, else
     `/<workspace>`: with Hocuspocus, that path (unquoted, without its first slash; it may hold
-    slashes and any characters) is the document's name.
+    slashes and any characters) is the document's name, unless the address names it
+    (``?document=NAME``): then the path is where the node is reached (behind a proxy, say).
     `home`: a repository whose durable workspace `workspace` this replica is (its log, its
     gate: `state_dir` and `root` from there), checking every update the server relays before
     it is merged (`refusals()` lists those refused).
