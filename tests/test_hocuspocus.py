@@ -9,6 +9,7 @@ node A, the agents' replicas node B. The tests skip when node/npm or redis-serve
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -17,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pycrdt import Map
@@ -59,18 +61,26 @@ def _listening(port: int) -> bool:
 
 
 class Node:
-    """One Hocuspocus node on a fixed port: started, killed (-9) and started again."""
+    """One Hocuspocus node on a fixed port: started, killed (-9) and started again. `modules`:
+    the folder of tests/interop its packages come from (`hocuspocus2`: 2.x; 3.x by default);
+    `prefix`: the path it takes websockets on, as behind a proxy."""
 
-    def __init__(self, interop: Path, redis_port: int) -> None:
+    def __init__(
+        self, interop: Path, redis_port: int, *, modules: str = "", prefix: str = ""
+    ) -> None:
         self.interop = interop
         self.redis_port = redis_port
+        self.modules = modules
+        self.prefix = prefix
         self.port = free_port()
         self.proc: Lines | None = None
         self.start()
 
     def start(self) -> None:
         args = ["node", "hocuspocus.mjs", str(self.port), str(self.redis_port), TOKEN]
-        self.proc = Lines(args, self.interop)
+        args += ["127.0.0.1", self.prefix] if self.prefix else []
+        env = {**os.environ, "HOCUSPOCUS_MODULES": self.modules} if self.modules else None
+        self.proc = Lines(args, self.interop, env=env)
         ready = self.proc.line()
         assert ready == f"READY {self.port}", ready
 
@@ -89,14 +99,33 @@ class Node:
         return f"hocuspocus+ws://127.0.0.1:{self.port}/{document}"
 
     def documents(self) -> list[str]:
+        return list(self.about()["documents"])
+
+    def about(self) -> dict[str, Any]:
+        """What the node says of itself: its Hocuspocus version and its documents."""
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5) as answer:
-            return list(json.load(answer)["documents"])
+            about: dict[str, Any] = json.load(answer)
+            return about
 
 
 @pytest.fixture
 def nodes(interop: Path, redis_port: int) -> Iterator[tuple[Node, Node]]:
     """Two Hocuspocus nodes on one Redis."""
     a = Node(interop, redis_port)
+    b = Node(interop, redis_port)
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.fixture
+def old_and_new(interop: Path, redis_port: int) -> Iterator[tuple[Node, Node]]:
+    """A Hocuspocus 2.x node (`tests/interop/hocuspocus2`) and a 3.x one on one Redis."""
+    if not (interop / "hocuspocus2" / "node_modules" / "@hocuspocus" / "server").is_dir():
+        pytest.fail("tests/interop/install did not install tests/interop/hocuspocus2")
+    a = Node(interop, redis_port, modules="hocuspocus2")
     b = Node(interop, redis_port)
     try:
         yield a, b
@@ -319,6 +348,71 @@ def test_a_bad_update_in_the_home_replicas_sync_is_refused_alone(
     with Workspace.open(repo, agent="check") as reopened:
         assert "ghost.bin" not in reopened.document.gitonly
         assert "team" in reopened.render("pkg/mod.py")
+
+
+def test_a_hocuspocus_2_node_beside_a_3_node(old_and_new: tuple[Node, Node], repo: Path) -> None:
+    """Hocuspocus 2.15 and 3.4 on one Redis: the home replica and alice on the 2.x node, bob
+    on the 3.x one; claims cross, edits converge, the 2.x node acknowledges what it applied
+    (`wait_sent`), the gate commits both agents; the 2.x node refuses a wrong token too."""
+    old, new = old_and_new
+    assert str(old.about()["version"]).startswith("2.15.")
+    assert str(new.about()["version"]).startswith("3.4.")
+    made: list[Workspace] = []
+
+    def connect(node: Node, agent: str, home: bool = False) -> Workspace:
+        made.append(
+            Workspace.connect(
+                node.url(), TOKEN, agent=agent, home=repo if home else None, timeout=TIMEOUT
+            )
+        )
+        return made[-1]
+
+    try:
+        home, alice, bob = connect(old, "home", True), connect(old, "alice"), connect(new, "bob")
+        assert bob.render("pkg/mod.py") == MODULE
+        bob.claim("pkg/mod.py::main", ttl=60)
+        wait_for(lambda: any(c.agent == "bob" for c in alice.claims()), "bob's claim on 2.x")
+        alice.replace("pkg/mod.py::greet", GREET)
+        bob.replace("pkg/mod.py::main", MAIN)
+        assert alice.wait_sent(TIMEOUT)
+        wait_for(
+            lambda: len(texts(home, alice, bob)) == 1 and "team" in home.render("pkg/mod.py"),
+            "the edits to converge",
+            diagnose=lambda: _state(home, alice, bob),
+        )
+        assert '"hi "' in home.render("pkg/mod.py")
+        report = home.commit("across versions", wait=TIMEOUT, run_check=False)
+        assert report.ok, report
+        message = git(repo, "log", "-1", "--format=%B")
+        assert "alice" in message, message
+        assert "bob" in message, message
+        with pytest.raises(AuthError, match="refused the token"):
+            netreplica.connect(old.url(), "wrong", agent="eve", timeout=TIMEOUT)
+    finally:
+        for replica in reversed(made):
+            replica.close()
+
+
+def test_a_node_behind_a_path_prefix(interop: Path, redis_port: int) -> None:
+    """A node reached at a path (`/collab`, as a proxy routes it), the document named by
+    `?document=` (a slash in it too), beside a node reached directly."""
+    behind = Node(interop, redis_port, prefix="/collab")
+    direct = Node(interop, redis_port)
+    alice = bob = None
+    try:
+        url = f"hocuspocus+ws://127.0.0.1:{behind.port}/collab?document=team/app"
+        alice = Workspace.connect(url, TOKEN, agent="alice", timeout=TIMEOUT)
+        bob = Workspace.connect(direct.url("team/app"), TOKEN, agent="bob", timeout=TIMEOUT)
+        alice.write("hello.py", "x = 1\n")
+        wait_for(lambda: bob.paths() == ["hello.py"], "bob to see alice's file")
+        assert behind.documents() == ["team/app"]
+        assert alice.url == f"ws://127.0.0.1:{behind.port}/collab"  # (messages: no token)
+    finally:
+        for replica in (alice, bob):
+            if replica is not None:
+                replica.close()
+        behind.stop()
+        direct.stop()
 
 
 # -- without an engine ---------------------------------------------------------------------
