@@ -239,7 +239,15 @@ def test_a_node_killed_and_restarted_loses_nothing(
             a.kill()
             a.start()
     assert alice.wait_sent(TIMEOUT)
-    wait_for(lambda: set(made) <= set(home.paths()), "every note at the home replica")
+    wait_for(
+        lambda: set(made) <= set(home.paths()),
+        "every note at the home replica",
+        diagnose=lambda: (
+            f"{_state(home, alice)}; home has {sorted(home.paths())}, "
+            f"connected {home.connected}, error {home.last_error}; alice connected "
+            f"{alice.connected}, error {alice.last_error}"
+        ),
+    )
     wait_for(lambda: home.connected and alice.connected, "both replicas to reconnect")
     home.close()
     with Workspace.open(repo, agent="check") as reopened:

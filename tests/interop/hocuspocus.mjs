@@ -6,9 +6,10 @@
 // Listens on HOST (127.0.0.1 by default) through its own HTTP server: Hocuspocus 3.4's own
 // `Server` ignores its `address` option and listens on every interface. With PREFIX (say
 // `/collab`), it takes websockets on that path only, as behind a proxy that routes a path to
-// it. Prints `READY <port>` on stdout once it listens; stops on SIGTERM/SIGINT or when stdin
-// closes. The packages come from this folder's node_modules (Hocuspocus 3.x), or from the
-// folder HOCUSPOCUS_MODULES names (`hocuspocus2`: Hocuspocus 2.x).
+// it. GET / answers its version, its documents and their state vectors (client -> clock).
+// Prints `READY <port>` on stdout once it listens, its Redis clients ready; stops on
+// SIGTERM/SIGINT or when stdin closes. The packages come from this folder's node_modules
+// (Hocuspocus 3.x), or from the folder HOCUSPOCUS_MODULES names (`hocuspocus2`: 2.x).
 import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
@@ -21,6 +22,7 @@ const require = createRequire(pathToFileURL(path.join(modules, 'package.json')))
 const { WebSocketServer } = require('ws')
 const { Hocuspocus } = require('@hocuspocus/server')
 const { Redis } = require('@hocuspocus/extension-redis')
+const Y = require('yjs')
 const version = JSON.parse(
   fs.readFileSync(path.join(modules, 'node_modules/@hocuspocus/server/package.json'), 'utf8'),
 ).version
@@ -31,9 +33,10 @@ const token = process.argv[4] ?? ''
 const host = process.argv[5] || '127.0.0.1'
 const prefix = (process.argv[6] ?? '').replace(/\/+$/, '')
 
+const redis = new Redis({ host: '127.0.0.1', port: redisPort, disconnectDelay: 100 })
 const hocuspocus = new Hocuspocus({
   quiet: true,
-  extensions: [new Redis({ host: '127.0.0.1', port: redisPort, disconnectDelay: 100 })],
+  extensions: [redis],
   async onAuthenticate(data) {
     if (data.token !== token) {
       throw new Error('wrong token')
@@ -44,7 +47,11 @@ const hocuspocus = new Hocuspocus({
 const wss = new WebSocketServer({ noServer: true })
 const server = http.createServer((_request, response) => {
   response.writeHead(200, { 'Content-Type': 'application/json' })
-  response.end(JSON.stringify({ version, documents: [...hocuspocus.documents.keys()] }))
+  const states = {}
+  for (const [name, document] of hocuspocus.documents) {
+    states[name] = Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(document)))
+  }
+  response.end(JSON.stringify({ version, documents: [...hocuspocus.documents.keys()], states }))
 })
 server.on('upgrade', (request, socket, head) => {
   const where = new URL(request.url, 'http://localhost').pathname.replace(/\/+$/, '')
@@ -65,6 +72,14 @@ process.on('SIGINT', stop)
 process.stdin.on('end', stop)
 process.stdin.resume()
 
+// No connection before both Redis clients are ready: a document loaded meanwhile subscribes
+// during ioredis's ready check, which then fails ("Connection in subscriber mode") and leaves
+// the node deaf to the others for good (seen when a replica reconnected to a node restarting).
+await Promise.all(
+  [redis.pub, redis.sub].map((client) =>
+    client.status === 'ready' ? null : new Promise((resolve) => client.once('ready', resolve)),
+  ),
+)
 server.listen(port, host, () => {
   process.stdout.write(`READY ${server.address().port}\n`)
 })
