@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ import pytest
 from pycrdt import Map
 
 from crdtspace.errors import AuthError
-from crdtspace.git import gitio
+from crdtspace.git import gate, gitio
 from crdtspace.live import netreplica
 from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
@@ -421,6 +422,89 @@ def test_a_node_behind_a_path_prefix(interop: Path, redis_port: int) -> None:
                 replica.close()
         behind.stop()
         direct.stop()
+
+
+class McpAgent:
+    """`crdtspace mcp --url` as a process, spoken to in JSON-RPC lines (as an MCP client)."""
+
+    def __init__(self, repo: Path, agent: str, url: str) -> None:
+        root = Path(__file__).resolve().parent.parent
+        command = [sys.executable, "-m", "crdtspace", "-C", str(repo), "mcp"]
+        self.process = subprocess.Popen(
+            [*command, "--agent", agent, "--url", url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(root), "CRDTSPACE_TOKEN": TOKEN},
+        )
+        self._numbers = 0
+
+    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self._numbers += 1
+        message = {"jsonrpc": "2.0", "id": self._numbers, "method": method, "params": params}
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+        while True:
+            line = self.process.stdout.readline()
+            assert line, f"crdtspace mcp ended ({self.process.poll()})"
+            answer: dict[str, Any] = json.loads(line)
+            if answer.get("id") == self._numbers:
+                return answer
+
+    def start(self) -> None:
+        client = {"name": "test", "version": "1"}
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client}
+        self.request("initialize", hello)
+        assert self.process.stdin is not None
+        self.process.stdin.write(
+            json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n"
+        )
+        self.process.stdin.flush()
+
+    def close(self) -> None:
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+@pytest.mark.parametrize("how", ["stdin closed", "SIGTERM"])
+def test_an_mcp_agent_that_exits_leaves_no_presence_behind(
+    nodes: tuple[Node, Node], join: Callable[..., Workspace], repo: Path, how: str
+) -> None:
+    """`crdtspace mcp --url` on node B, the only client there, exits (its client closes its
+    stdin, or stops it with SIGTERM): the home replica on node A sees it leave at once, and
+    its gate does not wait for it (it finished), though the home edited since."""
+    a, b = nodes
+    home = join(a, "home", home=True)
+    dana = McpAgent(repo, "dana", b.url())
+    try:
+        dana.start()
+        answer = dana.request(
+            "tools/call", {"name": "write_file", "arguments": {"path": "NOTES.md", "text": "x\n"}}
+        )
+        assert not answer["result"].get("isError"), answer
+        wait_for(lambda: "dana" in home.present() and "NOTES.md" in home.paths(), "dana")
+        if how == "SIGTERM":
+            dana.process.send_signal(signal.SIGTERM)
+        else:
+            assert dana.process.stdin is not None
+            dana.process.stdin.close()
+        assert dana.process.wait(TIMEOUT) in (0, -signal.SIGTERM)
+        home.write("home.txt", "after dana\n")
+        # (well within the 30 s after which a silent peer's awareness would time out)
+        wait_for(
+            lambda: "dana" not in home.present() and gate.behind(home) == [],
+            "dana to be gone and finished",
+            10.0,
+            diagnose=lambda: f"present {home.present()}, behind {gate.behind(home)}",
+        )
+    finally:
+        dana.close()
 
 
 # -- without an engine ---------------------------------------------------------------------

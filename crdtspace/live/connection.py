@@ -57,6 +57,10 @@ STATE_LATEST = 1.0
 BACKOFF_MIN = 0.05
 BACKOFF_MAX = 5.0
 """Reconnection delays: doubled after each failure between these, with jitter."""
+FAREWELL_WAIT = 1.0
+"""Seconds a leaving replica waits for a Hocuspocus node to have handled its farewell."""
+EMPTY_UPDATE = b"\x00\x00"
+"""A Yjs update that changes nothing (no structs, no deletions)."""
 INLINE_MAX = 64 * 1024
 """Bytes of the largest message merged on the connection's loop, when the replica's lock is
 free (a first sync's whole document goes to a worker thread: the loop keeps answering)."""
@@ -554,6 +558,11 @@ class Connection:
                 awareness.remove_awareness_states(gone, "timeout")
 
     async def _leave(self) -> None:
+        """Say goodbye (awareness: no state) and close. A Hocuspocus node passes a change of
+        awareness on to the other nodes only while the client is still connected (its Redis
+        extension skips a document with no connection left): the replica waits, a second at
+        most, for the node to acknowledge an empty update sent after the farewell, which it
+        handles after it (in order)."""
         socket = self._socket
         if socket is None:
             return
@@ -561,6 +570,12 @@ class Connection:
             farewell = self._awareness_update(leave=True)
             assert farewell is not None
             await socket.send(self._frame(create_awareness_message(farewell)))
+            if self.hocuspocus and self._acknowledging:
+                self._sent += 1
+                await socket.send(self._frame(create_update_message(EMPTY_UPDATE)))
+                deadline = self._loop.time() + FAREWELL_WAIT
+                while self._acks < self._sent and self._loop.time() < deadline:
+                    await asyncio.sleep(0.01)
         with suppress(Exception):
             await socket.close()
 
