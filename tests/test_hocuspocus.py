@@ -285,6 +285,27 @@ def test_document_names_of_any_form(nodes: tuple[Node, Node], document: str) -> 
         bob.close()
 
 
+def test_a_workspace_of_a_non_ascii_name(nodes: tuple[Node, Node]) -> None:
+    """An address without a path: the workspace's name is the document's, any characters."""
+    a, b = nodes
+    workspace = "équipe-日本 space"
+    replicas = [
+        Workspace.connect(
+            f"hocuspocus+ws://127.0.0.1:{node.port}", TOKEN, agent=agent, workspace=workspace
+        )
+        for node, agent in ((a, "alice"), (b, "bob"))
+    ]
+    alice, bob = replicas
+    try:
+        alice.write("hello.py", "x = 1\n")
+        wait_for(lambda: bob.paths() == ["hello.py"], "bob to see alice's file")
+        assert a.documents() == [workspace]
+        assert b.documents() == [workspace]
+    finally:
+        for replica in replicas:
+            replica.close()
+
+
 def test_a_yjs_client_edits_beside_the_replicas(
     interop: Path, nodes: tuple[Node, Node], join: Callable[..., Workspace]
 ) -> None:
