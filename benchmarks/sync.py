@@ -1,7 +1,8 @@
 """Live sync through `crdtspace serve` on loopback: edit-to-visible latency and edits/s.
 
-A real server process (durable: every update is fsynced before it is relayed) and N clients
-(pycrdt Providers over websockets, all in this process) typing into one shared text.
+A real server process (durable: every update is fsynced, and acknowledged to its sender once
+it is; it is relayed to the others at once) and N clients (pycrdt Providers over websockets,
+all in this process) typing into one shared text.
 
 - latency: one client types a token, one edit at a time; the time until another client's doc
   has it (p50/p99 to one peer, and p99 until every peer has it), all N clients connected.
@@ -13,6 +14,19 @@ and (b) the standard Yjs websocket server (`@y/websocket-server`, `tests/interop
 with N plain Yjs clients in one Node process (`benchmarks/yjs_sync.mjs`), in alternating rounds
 (the machine's load falls on both alike), and prints both and their ratio. Without node and
 npm (or the packages of `tests/interop/install`), the Yjs column is skipped with a note.
+
+What is alike: the server is a process of its own, every client of a side is in one process
+(crdtspace's replicas share one network loop, as Yjs clients share Node's), the edit is made
+and timed the same way (from just before the writer's edit to an observer of the peer's text,
+called inside the merge; the waiting side is woken once every peer has it), over loopback
+websockets without compression. What is not, by design: (a) does what crdtspace is for and
+(b) does not. Its server checks the token and every update (`crdtspace.live.guard`) and makes
+it durable (fsynced to the workspace's log, acknowledged to its sender once there; the other
+clients get it relayed at once, before the fsync); the Yjs server keeps the room in memory and
+checks nothing. Its writer makes an agent's edit (`replace`: the new text re-keyed into a
+minimal change, with a log entry), where the Yjs client inserts a string; and each of its
+replicas merges with the conflict model (logs read, identical changes folded) where a Yjs
+client only applies the update.
 
 `--engine hocuspocus` starts a throwaway `redis-server` (nothing saved) and two Hocuspocus
 nodes on it (`tests/interop/hocuspocus.mjs`), and measures, in alternating rounds, the same
@@ -364,7 +378,7 @@ def summary(samples: dict[str, list[float]]) -> dict[str, float]:
 
 def fsync_floor(count: int = 200) -> dict[str, float]:
     """What one small append and fsync costs in the temporary folder the server's log is in:
-    (a) relays nothing before it is durable, so no edit is visible sooner than this."""
+    what (a)'s acknowledgements to a writer wait for (the relay to the others does not)."""
     times: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         fd = os.open(Path(tmp) / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -402,7 +416,7 @@ def compare(replicas: int, edits: int, rounds: int, as_json: bool) -> None:
         for key in ("p50 ms", "p99 ms", "all peers p99 ms"):
             ratio[key] = f"{a[key] / b[key]:.1f}x"
         cases += [b, ratio]
-    floor: dict[str, Any] = {"system": "one append + fsync here (the floor of (a): durable first)"}
+    floor: dict[str, Any] = {"system": "one append + fsync here (what (a) acknowledges after)"}
     floor.update(fsync_floor())
     cases.append(floor)
     title = f"edit visible at another replica, {edits} edits x {rounds} rounds, loopback"
