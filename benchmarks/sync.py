@@ -1,7 +1,8 @@
 """Live sync through `crdtspace serve` on loopback: edit-to-visible latency and edits/s.
 
-A real server process (durable: every update is fsynced before it is relayed) and N clients
-(pycrdt Providers over websockets, all in this process) typing into one shared text.
+A real server process (durable: every update is fsynced, and acknowledged to its sender once
+it is; it is relayed to the others at once) and N clients (pycrdt Providers over websockets,
+all in this process) typing into one shared text.
 
 - latency: one client types a token, one edit at a time; the time until another client's doc
   has it (p50/p99 to one peer, and p99 until every peer has it), all N clients connected.
@@ -13,6 +14,19 @@ and (b) the standard Yjs websocket server (`@y/websocket-server`, `tests/interop
 with N plain Yjs clients in one Node process (`benchmarks/yjs_sync.mjs`), in alternating rounds
 (the machine's load falls on both alike), and prints both and their ratio. Without node and
 npm (or the packages of `tests/interop/install`), the Yjs column is skipped with a note.
+
+What is alike: the server is a process of its own, every client of a side is in one process
+(crdtspace's replicas share one network loop, as Yjs clients share Node's), the edit is made
+and timed the same way (from just before the writer's edit to an observer of the peer's text,
+called inside the merge; the waiting side is woken once every peer has it), over loopback
+websockets without compression. What is not, by design: (a) does what crdtspace is for and
+(b) does not. Its server checks the token and every update (`crdtspace.live.guard`) and makes
+it durable (fsynced to the workspace's log, acknowledged to its sender once there; the other
+clients get it relayed at once, before the fsync); the Yjs server keeps the room in memory and
+checks nothing. Its writer makes an agent's edit (`replace`: the new text re-keyed into a
+minimal change, with a log entry), where the Yjs client inserts a string; and each of its
+replicas merges with the conflict model (logs read, identical changes folded) where a Yjs
+client only applies the update.
 
 `--engine hocuspocus` starts a throwaway `redis-server` (nothing saved) and two Hocuspocus
 nodes on it (`tests/interop/hocuspocus.mjs`), and measures, in alternating rounds, the same
@@ -33,6 +47,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import socket
@@ -222,7 +237,9 @@ INTEROP = ROOT / "tests" / "interop"
 
 class Arrivals:
     """When each peer replica first held each token, noted by an observer of its node's text
-    (it runs on the replica's connection thread, inside the merge of the update)."""
+    (it runs on the replica's connection thread, inside the merge of the update). The waiting
+    thread is woken once every peer has it, not at each arrival: as the Yjs side's callback,
+    the measuring costs the replicas next to nothing."""
 
     def __init__(self, peers: int) -> None:
         self.peers = peers
@@ -237,8 +254,10 @@ class Arrivals:
             token = self.pending
             if token and token in str(event.target):  # type: ignore[attr-defined]  # Rust
                 with self.changed:
-                    self.arrived.setdefault(token, {}).setdefault(number, now)
-                    self.changed.notify_all()
+                    arrived = self.arrived.setdefault(token, {})
+                    arrived.setdefault(number, now)
+                    if len(arrived) >= self.peers:
+                        self.changed.notify_all()
 
         text.observe(seen)
         self._texts.append(text)
@@ -349,6 +368,122 @@ def yjs_latency(clients: int, edits: int) -> dict[str, list[float]]:
         relay.communicate(timeout=30)
 
 
+# -- one process per client (--processes) ----------------------------------------------------
+
+
+class Clients:
+    """N clients, each a process of its own speaking the line protocol of
+    `benchmarks/sync_replica.py` and `benchmarks/yjs_client.mjs`; client 0 writes."""
+
+    def __init__(self, commands: list[list[str]]) -> None:
+        self.lines: queue.Queue[tuple[int, str | None]] = queue.Queue()
+        self.processes = [
+            subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+            )
+            for command in commands
+        ]
+        for number, process in enumerate(self.processes):
+            threading.Thread(target=self._read, args=(number, process), daemon=True).start()
+        ready: set[int] = set()
+        while len(ready) < len(commands):
+            number, line = self.lines.get(timeout=120)
+            if line is None:
+                raise SystemExit(f"{' '.join(commands[number])} ended before it was ready")
+            if line.strip() == "READY":
+                ready.add(number)
+
+    def _read(self, number: int, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.put((number, line))
+        self.lines.put((number, None))
+
+    def latency(self, edits: int) -> dict[str, list[float]]:
+        """Client 0 edits, one edit at a time; ms until the last client has it ("one") and
+        until every other has it ("all"), from the times the processes noted."""
+        writer = self.processes[0]
+        assert writer.stdin is not None
+        peers = len(self.processes) - 1
+        one: list[float] = []
+        every: list[float] = []
+        for i in range(edits):
+            writer.stdin.write(f"edit {i}\n")
+            writer.stdin.flush()
+            start: float | None = None
+            got: dict[int, float] = {}
+            while start is None or len(got) < peers:
+                number, line = self.lines.get(timeout=30)
+                if line is None:
+                    raise SystemExit(f"client {number} ended in the middle of the run")
+                kind, edit, at = line.split()
+                if int(edit) != i:
+                    continue
+                if kind == "start":
+                    start = float(at)
+                elif kind == "got":
+                    got[number] = float(at)
+            one.append((got[peers] - start) * 1000)
+            every.append((max(got.values()) - start) * 1000)
+        return {"one": one, "all": every}
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.stdin is not None:
+                process.stdin.close()
+        for process in self.processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def crdtspace_process_latency(replicas: int, edits: int) -> dict[str, list[float]]:
+    """(a) with each replica in a process of its own (`benchmarks/sync_replica.py`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        make_repo(repo)
+        process, url = start_server(repo)
+        script = str(ROOT / "benchmarks" / "sync_replica.py")
+        clients = None
+        try:
+            clients = Clients(
+                [[sys.executable, script, url, TOKEN, f"agent-{n}"] for n in range(replicas)]
+            )
+            return clients.latency(edits)
+        finally:
+            if clients is not None:
+                clients.close()
+            process.terminate()
+            process.communicate(timeout=30)
+
+
+def yjs_process_latency(clients: int, edits: int) -> dict[str, list[float]]:
+    """(b) with each Yjs client in a Node process of its own (`benchmarks/yjs_client.mjs`)."""
+    relay = subprocess.Popen(
+        ["node", str(INTEROP / "relay.mjs"), "0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    running = None
+    try:
+        assert relay.stdout is not None
+        line = relay.stdout.readline()
+        if not line.startswith("READY "):
+            raise SystemExit(f"the Yjs server did not start: {line!r}")
+        url = f"ws://127.0.0.1:{line.split()[1]}"
+        script = str(ROOT / "benchmarks" / "yjs_client.mjs")
+        running = Clients([["node", script, url, "bench"] for _ in range(clients)])
+        return running.latency(edits)
+    finally:
+        if running is not None:
+            running.close()
+        relay.terminate()
+        relay.communicate(timeout=30)
+
+
 def summary(samples: dict[str, list[float]]) -> dict[str, float]:
     one, every = samples["one"], samples["all"]
     return {
@@ -360,7 +495,7 @@ def summary(samples: dict[str, list[float]]) -> dict[str, float]:
 
 def fsync_floor(count: int = 200) -> dict[str, float]:
     """What one small append and fsync costs in the temporary folder the server's log is in:
-    (a) relays nothing before it is durable, so no edit is visible sooner than this."""
+    what (a)'s acknowledgements to a writer wait for (the relay to the others does not)."""
     times: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         fd = os.open(Path(tmp) / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -375,30 +510,41 @@ def fsync_floor(count: int = 200) -> dict[str, float]:
     return {"p50 ms": statistics.median(times), "p99 ms": statistics.quantiles(times, n=100)[98]}
 
 
-def compare(replicas: int, edits: int, rounds: int, as_json: bool) -> None:
-    """Both columns, in alternating rounds, their samples pooled; then the ratio."""
+def compare(
+    replicas: int, edits: int, rounds: int, as_json: bool, *, processes: bool = False
+) -> None:
+    """Both columns, in alternating rounds, their samples pooled; then the ratio. With
+    `processes`, every client is a process of its own (as agents' replicas run), on both
+    sides; else each side's clients share one process."""
     missing = yjs_missing()
     ours: dict[str, list[float]] = {"one": [], "all": []}
     theirs: dict[str, list[float]] = {"one": [], "all": []}
+    layout = "a process each" if processes else "one process"
     for round_ in range(rounds):
         progress(f"round {round_ + 1}/{rounds}: crdtspace serve + {replicas} replicas ...")
-        for key, values in crdtspace_latency(replicas, edits).items():
+        measure = crdtspace_process_latency if processes else crdtspace_latency
+        for key, values in measure(replicas, edits).items():
             ours[key] += values
         if missing is None:
             progress(f"round {round_ + 1}/{rounds}: y-websocket + {replicas} Yjs clients ...")
-            for key, values in yjs_latency(replicas, edits).items():
+            measure = yjs_process_latency if processes else yjs_latency
+            for key, values in measure(replicas, edits).items():
                 theirs[key] += values
-    a: dict[str, Any] = {"system": f"crdtspace serve (durable) + {replicas} networked replicas"}
+    a: dict[str, Any] = {
+        "system": f"crdtspace serve (durable) + {replicas} networked replicas ({layout})"
+    }
     a.update(summary(ours))
     cases: list[dict[str, Any]] = [a]
     if missing is None:
-        b: dict[str, Any] = {"system": f"y-websocket server + {replicas} Yjs clients (Node)"}
+        b: dict[str, Any] = {
+            "system": f"y-websocket server + {replicas} Yjs clients (Node, {layout})"
+        }
         b.update(summary(theirs))
         ratio: dict[str, Any] = {"system": "ratio (a / b)"}
         for key in ("p50 ms", "p99 ms", "all peers p99 ms"):
             ratio[key] = f"{a[key] / b[key]:.1f}x"
         cases += [b, ratio]
-    floor: dict[str, Any] = {"system": "one append + fsync here (the floor of (a): durable first)"}
+    floor: dict[str, Any] = {"system": "one append + fsync here (what (a) acknowledges after)"}
     floor.update(fsync_floor())
     cases.append(floor)
     title = f"edit visible at another replica, {edits} edits x {rounds} rounds, loopback"
@@ -588,6 +734,7 @@ def main() -> None:
     p.add_argument("--burst", type=int, default=100, help="edits per replica, sustained")
     p.add_argument("--compare", action="store_true", help="crdtspace vs y-websocket, side by side")
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds of --compare")
+    p.add_argument("--processes", action="store_true", help="--compare with one process per client")
     p.add_argument(
         "--engine",
         choices=["hocuspocus"],
@@ -600,7 +747,7 @@ def main() -> None:
         return
     if args.compare:
         replicas = int(args.replicas) if "," not in args.replicas else 8
-        compare(replicas, args.edits, args.rounds, args.json)
+        compare(replicas, args.edits, args.rounds, args.json, processes=args.processes)
         return
     cases = []
     for replicas in (int(n) for n in args.replicas.split(",")):

@@ -6,9 +6,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import mcp.client.stdio  # noqa: F401  # (see below)
 import pytest
 
 from crdtspace.testing import make_repo
+
+# The MCP SDK's stdio client takes `sys.stderr` as its default errlog when first imported: had
+# that happened inside a CliRunner invocation (`crdtspace serve` loads the MCP mount), every
+# later stdio client would log to CliRunner's closed stream and fail to start (fileno).
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from crdtspace.git.gate import behind
 from crdtspace.git.presence import Presence
 from crdtspace.live.server import running_server
 from crdtspace.model.links import connect, sync
+from crdtspace.model.logentry import decode_state
 from crdtspace.model.replica import Replica
 from crdtspace.testing import git, make_repo
 
@@ -116,6 +117,21 @@ def test_networked_replicas_that_closed_cleanly_never_block(repo: Path) -> None:
 
 def gate_names(ws: Replica) -> list[str]:
     return behind(ws)
+
+
+def test_a_finished_replica_whose_awareness_lingers_is_finished(repo: Path) -> None:
+    """A relay may not pass a farewell on (Hocuspocus with Redis, from a node the replica was
+    the last client of): its last report says it closed; the gate does not wait for it."""
+    with Workspace.open(repo, agent="home") as home:
+        alice = Workspace(home.copy_doc(), agent="alice")
+        edit(alice, "f1", "'alice'")
+        alice.finish()
+        home.apply_update(alice.update_since(home.state()))
+        edit(home, "f2", "'home'")  # (alice never saw it)
+        lingering = presence.Connected(alice.client_id, "alice", dict(decode_state(alice.state())))
+        found = [p for p in presence.replicas(home, connected=[lingering]) if p.agent == "alice"]
+        assert [(p.state, p.blocking) for p in found] == [("finished", False)]
+        assert behind(home, connected=[lingering]) == []
 
 
 def test_an_in_memory_replica_closed_behind_a_link_is_finished(repo: Path) -> None:

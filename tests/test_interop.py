@@ -80,11 +80,12 @@ def interop() -> Path:
 class Lines:
     """A child process whose stdout is read line by line in a thread, with timeouts."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
         self.args = args
         self.process = subprocess.Popen(
             args,
             cwd=cwd,
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

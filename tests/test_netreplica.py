@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from hypercorn.asyncio import serve
@@ -63,7 +64,7 @@ class TestServer:
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self.websocket_server: WebsocketServer | None = None
-        self.query = f"token={TOKEN}".encode()
+        self.token = TOKEN
 
     def start(self) -> TestServer:
         self._ready.clear()
@@ -89,7 +90,9 @@ class TestServer:
 
             async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 # Refused before any document data, as a close before accept: HTTP 403.
-                if scope["type"] == "websocket" and scope["query_string"] != self.query:
+                # (Other parameters, such as crdtspace's ``acks=1``, are ignored.)
+                presented = parse_qs(scope.get("query_string", b"").decode()).get("token")
+                if scope["type"] == "websocket" and presented != [self.token]:
                     await receive()
                     await send({"type": "websocket.close"})
                     return

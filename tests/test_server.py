@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -33,6 +34,8 @@ from crdtspace import Workspace
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.live.access import fetch_status, token_for
+from crdtspace.live.hocuspocus import read_var_uint
+from crdtspace.live.protocol import DURABLE
 from crdtspace.live.server import running_server
 from crdtspace.testing import WebsocketChannel, make_repo
 
@@ -394,37 +397,64 @@ def _start(repo: Path) -> tuple[subprocess.Popen[str], str]:
     return process, line.split()[1]
 
 
+async def write_counting_acks(
+    url: str, updates: list[bytes], acked: list[int], pause: float = 0.0
+) -> None:
+    """Send `updates` in order on a connection that asks for acknowledgements (``?acks=1``),
+    counting in `acked[0]` how many the server said are durable; until the server goes."""
+    async with websockets.connect(f"{url}?token={TOKEN}&acks=1") as ws:
+
+        async def count() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                async for message in ws:
+                    assert isinstance(message, bytes)
+                    if message[0] == DURABLE:
+                        acked[0] += read_var_uint(message, 1)[0]
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(count)
+            with contextlib.suppress(ConnectionClosed):
+                for update in updates:
+                    await ws.send(create_update_message(update))
+                    await anyio.sleep(pause)
+                await ws.wait_closed()  # the kill closes it
+
+
+async def hand_back(url: str, doc: Doc[Any], paths: set[str]) -> None:
+    """`doc` (a client that saw updates before the server was killed) connects to the
+    restarted server; the handshake hands back what the server lacks: wait until another
+    client holds every one of `paths`."""
+    fresh: Doc[Any] = Doc()
+    async with client(url, fresh), client(url, doc):
+        await eventually(lambda: paths <= set(render(fresh)), timeout=30)
+
+
 def test_kill_minus_nine_loses_nothing_acknowledged(repo: Path) -> None:
-    """Two writers storm the server; what a third client saw relayed survives a SIGKILL."""
+    """Two writers storm the server and count its acknowledgements; a third client sees the
+    updates relayed (at once, before they are durable). After a SIGKILL, every update
+    acknowledged to its writer is in the log; and every update the observer saw is back in
+    the workspace once the observer reconnects (it held them: nothing anyone saw is lost)."""
+    names = ("alice", "bob")
     updates = {
         name: [
             edit_update(repo, name, lambda w, n=name, i=i: w.write(f"storm/{n}{i}.txt", f"{i}\n"))
             for i in range(60)
         ]
-        for name in ("alice", "bob")
+        for name in names
     }
+    acked = {name: [0] for name in names}
     process, url = _start(repo)
+    observer: Doc[Any] = Doc()
     seen: set[str] = set()
     try:
 
         async def main() -> None:
-            observer: Doc[Any] = Doc()
             files = observer.get("files", type=Map)
-
-            async def write(name: str) -> None:
-                async with websockets.connect(f"{url}?token={TOKEN}") as ws:
-                    try:
-                        for update in updates[name]:
-                            await ws.send(create_update_message(update))
-                            await anyio.sleep(0.002)
-                    except ConnectionClosed:
-                        return
-                    await ws.wait_closed()  # the kill below closes it
-
             async with client(url, observer), anyio.create_task_group() as group:
-                group.start_soon(write, "alice")
-                group.start_soon(write, "bob")
+                for name in names:
+                    group.start_soon(write_counting_acks, url, updates[name], acked[name], 0.002)
                 await eventually(lambda: len(list(files.keys())) >= 2 + 40)
+                await eventually(lambda: sum(a[0] for a in acked.values()) >= 20)
                 process.send_signal(signal.SIGKILL)
                 seen.update(files.keys())
 
@@ -432,16 +462,14 @@ def test_kill_minus_nine_loses_nothing_acknowledged(repo: Path) -> None:
     finally:
         process.kill()
         process.communicate()
+    durable = {f"storm/{n}{i}.txt" for n in names for i in range(acked[n][0])}
+    assert len(durable) >= 20
     assert len(seen) > 40
+    with Workspace.open(repo, agent="check") as ws:
+        assert durable <= set(ws.paths())
     process, url = _start(repo)
     try:
-
-        async def check() -> None:
-            fresh: Doc[Any] = Doc()
-            async with client(url, fresh):
-                assert seen <= set(render(fresh))
-
-        run(check)
+        run(lambda: hand_back(url, observer, seen))
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
@@ -491,7 +519,7 @@ def test_a_file_removed_through_the_api_is_accepted(repo: Path) -> None:
             async with client(server.url, a), client(server.url, b):
                 await eventually(lambda: "notes.txt" in render(b))
                 apply_in(a, gone)
-                await eventually(lambda: "notes.txt" not in render(b))  # relayed: durable
+                await eventually(lambda: "notes.txt" not in render(b))  # (durable on exit)
 
         run(main)
         assert server.status()["rejected"] == 0

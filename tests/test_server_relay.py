@@ -1,12 +1,17 @@
-"""How the sync server relays (issue 16): a peer's update goes to every other client once it
-is durable, never back to its sender; a burst from several peers is all in the log before any
-of it is relayed; a networked replica does not answer every update with an awareness message;
+"""How the sync server relays (issue 16): a peer's update goes to every other client at once,
+before it is durable, never back to its sender; its sender is told once it is durable, and a
+networked replica's `wait_sent` waits for that; a burst from several peers shares fsyncs and
+loses nothing acknowledged to a kill -9; a log that cannot be written stops the server from
+taking updates; a networked replica does not answer every update with an awareness message;
 an update that deletes log entries is refused. No timed assertions: every check waits for an
 event that orders what it looks at."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +26,24 @@ from websockets.exceptions import ConnectionClosed
 from crdtspace import Workspace
 from crdtspace.live import connection
 from crdtspace.live.netreplica import connect
-from crdtspace.live.protocol import Hostile, awareness_states
+from crdtspace.live.protocol import (
+    CLOSE_INTERNAL,
+    DURABLE,
+    Hostile,
+    awareness_states,
+    durable_message,
+)
 from crdtspace.live.server import Server, running_server
 from crdtspace.testing import make_repo
-from tests.test_server import TOKEN, _start, client, eventually, render, run
+from tests.test_server import (
+    TOKEN,
+    _start,
+    client,
+    eventually,
+    hand_back,
+    run,
+    write_counting_acks,
+)
 
 APP = "def main():\n    return 0\n"
 
@@ -90,32 +109,25 @@ def test_an_update_is_relayed_to_the_others_and_not_back_to_its_sender(repo: Pat
         run(lambda: main(server.url))
 
 
-def test_a_burst_from_several_peers_is_durable_before_any_is_relayed(repo: Path) -> None:
-    """Four peers send bursts with no pause (group commit: many share one fsync); the server is
-    killed mid-burst; every update an observer saw relayed is in the log on restart."""
+def test_a_burst_from_several_peers_loses_nothing_acknowledged(repo: Path) -> None:
+    """Four peers send bursts with no pause (group commit: many share one fsync), counting the
+    server's acknowledgements; the server is killed mid-burst; every update acknowledged is in
+    the log on restart, and every update an observer saw relayed is back once it reconnects."""
     names = ["alice", "bob", "carol", "dave"]
     bursts = {n: updates_of(repo, n, [f"burst/{n}{i}.txt" for i in range(40)]) for n in names}
+    acked = {name: [0] for name in names}
     process, url = _start(repo)
+    observer: Doc[Any] = Doc()
     seen: set[str] = set()
     try:
 
         async def main() -> None:
-            observer: Doc[Any] = Doc()
             files = observer.get("files", type=Map)
-
-            async def write(name: str) -> None:
-                async with websockets.connect(f"{url}?token={TOKEN}") as ws:
-                    try:
-                        for update in bursts[name]:
-                            await ws.send(create_update_message(update))
-                    except ConnectionClosed:
-                        return
-                    await ws.wait_closed()  # the kill below closes it
-
             async with client(url, observer), anyio.create_task_group() as group:
                 for name in names:
-                    group.start_soon(write, name)
+                    group.start_soon(write_counting_acks, url, bursts[name], acked[name])
                 await eventually(lambda: len(list(files.keys())) >= 2 + 30, timeout=60)
+                await eventually(lambda: sum(a[0] for a in acked.values()) >= 20, timeout=60)
                 process.send_signal(signal.SIGKILL)
                 seen.update(files.keys())
 
@@ -123,21 +135,132 @@ def test_a_burst_from_several_peers_is_durable_before_any_is_relayed(repo: Path)
     finally:
         process.kill()
         process.communicate()
+    durable = {f"burst/{n}{i}.txt" for n in names for i in range(acked[n][0])}
+    assert len(durable) >= 20
     assert len(seen) >= 32
     with Workspace.open(repo, agent="check") as ws:
-        assert seen <= set(ws.paths())
+        assert durable <= set(ws.paths())
     process, url = _start(repo)
     try:
-
-        async def check() -> None:
-            fresh: Doc[Any] = Doc()
-            async with client(url, fresh):
-                assert seen <= set(render(fresh))
-
-        run(check)
+        run(lambda: hand_back(url, observer, seen))
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
+    with Workspace.open(repo, agent="check") as ws:
+        assert seen <= set(ws.paths())
+
+
+@pytest.fixture
+def held_committer(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The server's committer waits, before applying each batch, until the event is set."""
+    release = threading.Event()
+    apply = Server._apply
+
+    def waiting(self: Server, *args: Any) -> None:
+        release.wait(30)
+        apply(self, *args)
+
+    monkeypatch.setattr(Server, "_apply", waiting)
+    return release
+
+
+def test_an_update_is_relayed_before_it_is_durable_and_acknowledged_after(
+    repo: Path, held_committer: threading.Event
+) -> None:
+    [update] = updates_of(repo, "alice", ["a.txt"])
+
+    async def main(url: str) -> None:
+        acks: list[int] = []
+        async with (
+            websockets.connect(f"{url}?token={TOKEN}&acks=1") as alice,
+            websockets.connect(f"{url}?token={TOKEN}") as bob,
+        ):
+            with anyio.fail_after(20):
+                # Acknowledgements are on: said before anything else.
+                assert await alice.recv() == durable_message(0)
+                await alice.send(create_update_message(update))
+                assert "a.txt" in paths_in(await next_update(bob))  # the log has not got it
+                assert not held_committer.is_set()
+                held_committer.set()
+                while not acks:
+                    message = await alice.recv()
+                    assert isinstance(message, bytes)
+                    if message[0] == DURABLE:
+                        acks.append(message[1])
+        assert acks == [1]
+
+    with running_server(repo, token=TOKEN) as server:
+        run(lambda: main(server.url))
+        assert "a.txt" in server.workspace.paths()
+
+
+def test_a_replica_waits_for_the_server_to_make_its_edit_durable(
+    repo: Path, held_committer: threading.Event
+) -> None:
+    """`wait_sent` (and so `close`) waits for the acknowledgement, not for the send."""
+    with running_server(repo, token=TOKEN) as server:
+        held_committer.set()  # (the handshake's step 2 is acknowledged too)
+        alice = connect(server.url, TOKEN, agent="alice")
+        bob = connect(server.url, TOKEN, agent="bob")
+        try:
+            assert alice.wait_sent(10)
+            held_committer.clear()
+            alice.write("a.txt", "alice\n")
+            deadline = time.monotonic() + 10
+            while "a.txt" not in bob.paths():  # relayed while the committer is held
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert not alice.wait_sent(0.3)
+            held_committer.set()
+            assert alice.wait_sent(10)
+            assert "a.txt" in server.workspace.paths()
+        finally:
+            held_committer.set()
+            alice.close()
+            bob.close()
+
+
+async def acks_until_closed(ws: ClientConnection) -> tuple[int, int | None]:
+    """The updates acknowledged on `ws` until the server closed it, and its close code."""
+    acked = 0
+    try:
+        while True:
+            message = await ws.recv()
+            assert isinstance(message, bytes)
+            if message[0] == DURABLE:
+                acked += message[1]
+    except ConnectionClosed as closed:
+        return acked, closed.rcvd.code if closed.rcvd is not None else None
+
+
+def test_a_log_that_cannot_be_written_stops_the_server_taking_updates(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The committer cannot apply a batch (a full disk, say): nothing is acknowledged, every
+    connection is closed (1011), and a client that connects again has no update taken."""
+    [first, second] = updates_of(repo, "alice", ["a.txt", "b.txt"])
+
+    def broken(self: Server, *args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Server, "_apply", broken)
+
+    async def main(url: str) -> None:
+        async with websockets.connect(f"{url}?token={TOKEN}&acks=1") as alice:
+            with anyio.fail_after(20):
+                assert await alice.recv() == durable_message(0)
+                await alice.send(create_update_message(first))
+                assert await acks_until_closed(alice) == (0, CLOSE_INTERNAL)
+        async with websockets.connect(f"{url}?token={TOKEN}&acks=1") as again:
+            with anyio.fail_after(20):
+                with contextlib.suppress(ConnectionClosed):  # (it may be closed already)
+                    await again.send(create_update_message(second))
+                assert await acks_until_closed(again) == (0, CLOSE_INTERNAL)
+
+    with running_server(repo, token=TOKEN) as server:
+        run(lambda: main(server.url))
+        assert server.failure is not None
+        assert "b.txt" not in server.room_doc.get("files", type=Map)
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ MCP tool error (`isError`) with one sentence.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -123,15 +125,31 @@ def _client_name(ctx: Any) -> str | None:
 
 
 async def serve_stdio(sessions: Sessions) -> None:
-    """Serve over this process's stdin and stdout until the client closes them."""
+    """Serve over this process's stdin and stdout until the client closes them, or stops
+    the server with SIGTERM or SIGHUP (as clients do): either way the session closes
+    cleanly first (its replica finished, its presence withdrawn)."""
     from mcp.server.stdio import stdio_server
 
     app = server(sessions)
     try:
-        async with stdio_server() as (read_stream, write_stream):
-            await app.run(read_stream, write_stream, app.create_initialization_options())
+        async with anyio.create_task_group() as group:
+            group.start_soon(_close_on_signals, sessions)
+            async with stdio_server() as (read_stream, write_stream):
+                await app.run(read_stream, write_stream, app.create_initialization_options())
+            group.cancel_scope.cancel()
     finally:
         sessions.close()
+
+
+async def _close_on_signals(sessions: Sessions) -> None:
+    """On SIGTERM or SIGHUP: close the session, then die of the signal as by default (the
+    stdin reader's thread cannot be cancelled: waiting for it would never end)."""
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+        async for number in signals:
+            await anyio.to_thread.run_sync(sessions.close)
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+            return
 
 
 # -- MCP over HTTP, on the workspace service ---------------------------------------------------

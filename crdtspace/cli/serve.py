@@ -66,8 +66,8 @@ def serve(
     ] = 0.0,
 ) -> None:
     """Serve the workspace over websockets until SIGINT or SIGTERM (or --idle-timeout); every
-    update is durable before any client sees it relayed. While it runs, the service is
-    announced in .git/crdtspace/<workspace>/service.json."""
+    update is relayed at once and acknowledged to its sender once durable. While it runs, the
+    service is announced in .git/crdtspace/<workspace>/service.json."""
     import anyio
 
     from crdtspace.cli import served

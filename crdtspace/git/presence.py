@@ -12,7 +12,9 @@ about to make. How each one is judged (`replicas`), first match:
   while it has not seen every edit.
 - **finished**: it closed cleanly (`Replica.finish`: its last report says ``done``). The gate
   only needs its edits here (its final clock for its own client id against this workspace's
-  state), never waits for it to catch up.
+  state), never waits for it to catch up. A finished replica never edits again: its awareness
+  may linger (a relay such as Hocuspocus with Redis does not always pass a farewell on), the
+  report says it is gone.
 - **exchanged**: its edits came through a git state exchange (`gitstate` pull, or a push that
   merged the remote's state) and nothing more of it arrived since: covered by what was merged.
 - otherwise by its last report: **live** when it has seen every edit; **behind** when it has
@@ -163,7 +165,7 @@ def replicas(
         elif client in sessions:
             detail = "an earlier session of this workspace: its edits are in the local log"
             out.append(judge.plain(client, agent, "session", detail))
-        elif client in peers:
+        elif client in peers and not (client in reports and reports[client].done):
             out.append(judge.connected(peers[client]))
         else:
             out.append(judge.other(client, agent, exchanged.get(client)))

@@ -1,21 +1,31 @@
-"""A networked replica's connection: a websocket to the server, kept on a thread of its own.
+"""A networked replica's connection: a websocket to the server, kept by a background loop.
 
-One asyncio loop on a daemon thread syncs both ways (the Yjs protocol), publishes awareness and
-reconnects with backoff. With a Hocuspocus server every frame carries the document's name and
-the connection opens with the token (`crdtspace.live.hocuspocus`); its sync status messages
-acknowledge what the client sent, which `idle()` waits for.
+Every connection of a process runs on one asyncio loop on a daemon thread (`network_loop`), as
+a browser's clients share one: it syncs both ways (the Yjs protocol), publishes awareness and
+reconnects with backoff. A message is merged on the loop when the replica's lock is free and
+the merge is cheap (small, no log to fsync), else on the connection's own worker thread, which
+waits for the lock: a caller holding one replica's lock stalls no other replica.
+
+With a Hocuspocus server every frame carries the document's name and the connection opens with
+the token (`crdtspace.live.hocuspocus`); its sync status messages acknowledge what the client
+sent, which `idle()` waits for. `crdtspace serve` acknowledges too, when asked (``?acks=1``,
+which every connection asks): a `DURABLE` message once what the client sent is in its log
+(`crdtspace.live.protocol`); a server that never says it acknowledges (any other y-websocket
+server) is taken to have what was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pycrdt import (
     YMessageType,
@@ -31,6 +41,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.live import hocuspocus as hp
+from crdtspace.live.protocol import DURABLE
 
 if TYPE_CHECKING:
     from crdtspace.live.netreplica import NetworkReplica
@@ -46,6 +57,13 @@ STATE_LATEST = 1.0
 BACKOFF_MIN = 0.05
 BACKOFF_MAX = 5.0
 """Reconnection delays: doubled after each failure between these, with jitter."""
+FAREWELL_WAIT = 1.0
+"""Seconds a leaving replica waits for a Hocuspocus node to have handled its farewell."""
+EMPTY_UPDATE = b"\x00\x00"
+"""A Yjs update that changes nothing (no structs, no deletions)."""
+INLINE_MAX = 64 * 1024
+"""Bytes of the largest message merged on the connection's loop, when the replica's lock is
+free (a first sync's whole document goes to a worker thread: the loop keeps answering)."""
 MAX_MESSAGE = 256 * 1024 * 1024
 """The largest message accepted from the server (a first sync carries the whole document)."""
 CONTENT_WAIT = 1.0
@@ -54,13 +72,42 @@ for the document to arrive before it takes the room as empty: a node that has ju
 document answers at once, before the other nodes' state comes through Redis."""
 
 
+T = TypeVar("T")
+
+_shared: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
+_shared_lock = threading.Lock()
+
+
+def network_loop() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+    """The loop every connection of this process runs on, and its daemon thread (started on
+    first use). A loop per connection cost a thread switch per message per replica: with
+    several replicas in one process (a runner, a benchmark), most of an edit's latency."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared[1].is_alive():
+            loop = asyncio.new_event_loop()
+            started = threading.Event()
+
+            def main() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(started.set)
+                loop.run_forever()
+
+            thread = threading.Thread(target=main, name="crdtspace-net", daemon=True)
+            thread.start()
+            started.wait()
+            _shared = (loop, thread)
+        return _shared
+
+
 def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
     # pycrdt exports no builder for the two handshake steps; the framing is Yjs's.
     return bytes([YMessageType.SYNC, kind]) + write_message(payload)
 
 
 class Connection:
-    """The background side of a replica: one asyncio loop on a daemon thread."""
+    """The background side of a replica: tasks on the process's network loop, and a worker
+    thread of its own for what waits for the replica's lock."""
 
     def __init__(self, replica: NetworkReplica, *, heartbeat: float, peer_timeout: float):
         self.replica = replica
@@ -72,7 +119,8 @@ class Connection:
         self._outbox: deque[bytes] = deque()
         self._online = True
         self._stopping = False
-        self._loop = asyncio.new_event_loop()
+        self._loop, self._thread = network_loop()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"crdtspace-net-{replica.agent}")
         self._wake: asyncio.Event | None = None
         self._publish: asyncio.Event | None = None
         self._urgent = True
@@ -90,16 +138,16 @@ class Connection:
         self._was_synced = False
         self.hocuspocus = replica.protocol == "hocuspocus"
         self._sent = 0
-        """Sync messages sent in this session (Hocuspocus: each is acknowledged)..."""
+        """Sync messages (step 2s, updates) sent in this session..."""
         self._acks = 0
-        """...and the sync status messages that acknowledged them."""
+        """...and how many of them the server acknowledged (sync status, `DURABLE`)..."""
+        self._acknowledging = self.hocuspocus
+        """...if it does: Hocuspocus always; `crdtspace serve` says so first thing."""
         self._awaiting_content = False
         self._content_wait: asyncio.Task[None] | None = None
-        self._thread = threading.Thread(
-            target=self._main, name=f"crdtspace-net-{replica.agent}", daemon=True
-        )
         self._started = threading.Event()
-        self._thread.start()
+        self._done = threading.Event()
+        asyncio.run_coroutine_threadsafe(self._main(), self._loop)
         self._started.wait()
 
     # -- called from any thread ----------------------------------------------------------
@@ -108,15 +156,15 @@ class Connection:
         if self._socket is None:
             return  # offline: the next handshake's step 2 carries it (and the log keeps it)
         self._outbox.append(update)
-        self._call(self._wake_sender)
-        self._call(self._state_moved)
+        self._call(self._update_queued)
 
     def publish(self) -> None:
         self._call(self._wake_publisher)
 
     def idle(self) -> bool:
         """Everything handed over was sent (and, with Hocuspocus, acknowledged as applied)."""
-        return not self._outbox and not self._sending and self._acks >= self._sent
+        acknowledged = not self._acknowledging or self._acks >= self._sent
+        return not self._outbox and not self._sending and acknowledged
 
     def set_online(self, online: bool) -> None:
         self._online = online
@@ -129,26 +177,32 @@ class Connection:
         if self._stopping:
             return
         self._stopping = True
-        leave = self._leave()
-        try:
-            future = asyncio.run_coroutine_threadsafe(leave, self._loop)
-        except RuntimeError:  # the loop is closed: the connection had given up (auth)
-            leave.close()
-        else:
-            with suppress(Exception):
-                future.result(timeout=2.0)
+        if threading.get_ident() == self._thread.ident:  # (from a listener, on the loop)
+            self._loop.create_task(self._leave()).add_done_callback(lambda _: self._state_changed())
+            return
+        future = asyncio.run_coroutine_threadsafe(self._leave(), self._loop)
+        with suppress(Exception):
+            future.result(timeout=2.0)
         self._call(self._state_changed)
-        self._thread.join(timeout=5.0)
+        self._done.wait(timeout=5.0)
 
     def _call(self, callback: Callable[[], None]) -> None:
-        with suppress(RuntimeError):  # the loop is closed: the replica was closed
+        if threading.get_ident() == self._thread.ident:  # (on the loop: no wake-up needed)
+            self._loop.call_soon(callback)
+            return
+        with suppress(RuntimeError):  # the loop is closed: the interpreter is ending
             self._loop.call_soon_threadsafe(callback)
+
+    async def _in_worker(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` on this connection's worker thread (in order, one at a time)."""
+        return await self._loop.run_in_executor(self._worker, functools.partial(work, *args))
 
     # -- on the loop ---------------------------------------------------------------------
 
-    def _wake_sender(self) -> None:
+    def _update_queued(self) -> None:
         if self._wake is not None:
             self._wake.set()
+        self._state_moved()
 
     def _wake_publisher(self) -> None:
         self._urgent = True
@@ -162,11 +216,12 @@ class Connection:
     def _state_moved(self) -> None:
         """An update was sent or merged: publish the new state vector once edits pause."""
         now = self._loop.time()
+        self._last_move = now
         if self._moved_at is None:
             self._moved_at = now
-        self._last_move = now
-        if self._publish is not None:
-            self._publish.set()
+            if self._publish is not None:
+                self._publish.set()
+        # (else the publisher already waits for a pause: due only later, it looks again then)
 
     def _state_changed(self) -> None:
         if self._changed is not None:
@@ -177,13 +232,13 @@ class Connection:
         if self._socket is not None:
             self._loop.create_task(self._socket.close())
 
-    def _main(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    async def _main(self) -> None:
         try:
-            self._loop.run_until_complete(self._run())
+            await self._run()
         finally:
-            self._loop.run_until_complete(self._loop.shutdown_default_executor())
-            self._loop.close()
+            self._worker.shutdown(wait=False)
+            self._started.set()  # (should `_run` have failed before it could say so)
+            self._done.set()
 
     async def _run(self) -> None:
         self._wake = asyncio.Event()
@@ -249,11 +304,12 @@ class Connection:
             # carries what the server lacks of it.
             self._outbox.clear()
             self._sent = self._acks = 0
+            self._acknowledging = self.hocuspocus
             self._awaiting_content = False
-            await asyncio.to_thread(self.replica._session_began)
+            await self._in_worker(self.replica._session_began)
             if self.hocuspocus:  # (the server queues what follows until the token is checked)
                 await socket.send(hp.auth_message(self.replica.document_name, self.replica._token))
-            state = await asyncio.to_thread(self.replica.state)
+            state = await self._in_worker(self.replica.state)
             await socket.send(self._frame(_sync_message(YSyncMessageType.SYNC_STEP1, state)))
             tasks = [
                 asyncio.create_task(self._send_loop(socket)),
@@ -265,16 +321,18 @@ class Connection:
                     if not isinstance(message, bytes) or not message:
                         continue
                     try:
-                        # On a worker thread, in order: waiting for the replica's lock (a
-                        # long commit, say) must not stall the loop (pings, sends).
-                        reply = await asyncio.to_thread(self._handle, message)
+                        handled, reply = self._handle_now(message)
+                        if not handled:
+                            # On a worker thread, in order: waiting for the replica's lock (a
+                            # long commit, say) must not stall the loop (pings, sends).
+                            reply = await self._in_worker(self._handle_waiting, message)
                     except AuthError:
                         raise
                     except Exception as exc:  # a malformed message: skipped, remembered
                         self.error = SyncError(f"A message from the server was skipped: {exc}")
                         continue
                     if reply is not None:
-                        if self.hocuspocus and reply[0] == YMessageType.SYNC:
+                        if reply[0] == YMessageType.SYNC:
                             self._sent += 1  # (a step 2: acknowledged too)
                         await socket.send(self._frame(reply))
             finally:
@@ -288,8 +346,28 @@ class Connection:
     def _frame(self, message: bytes) -> bytes:
         return hp.frame(self.replica.document_name, message) if self.hocuspocus else message
 
+    def _handle_now(self, message: bytes) -> tuple[bool, bytes | None]:
+        """Handle a small message here, on the loop, if the replica's lock is free: (True, the
+        reply); else (False, None), and a worker thread waits for the lock (a thread hop per
+        message cost more than merging a keystroke)."""
+        if (
+            len(message) > INLINE_MAX
+            or self.replica._logged  # (its merge waits for an fsync: not on the shared loop)
+            or not self.replica.lock.acquire(blocking=False)
+        ):
+            return False, None
+        try:
+            return True, self._handle(message)
+        finally:
+            self.replica.lock.release()
+
+    def _handle_waiting(self, message: bytes) -> bytes | None:
+        """Handle a message once the replica's lock is free (on a worker thread)."""
+        with self.replica.lock:
+            return self._handle(message)
+
     def _handle(self, message: bytes) -> bytes | None:
-        """The reply to a message from the server (unframed), if any; on a worker thread.
+        """The reply to a message from the server (unframed), if any; under the replica's lock.
         Nothing is merged once the replica went offline (`set_online(False)`): the handshake
         of the next connection brings it all."""
         if not self._online:
@@ -304,6 +382,10 @@ class Connection:
             return self._handle_sync(message[1:])
         if message[0] == YMessageType.AWARENESS:
             self._handle_awareness(read_message(message[1:]))
+        elif message[0] == DURABLE and not self.hocuspocus:
+            count, _ = hp.read_var_uint(message, 1)
+            self._acks += count
+            self._acknowledging = True
         return None
 
     def _handle_hocuspocus(self, message: bytes) -> bytes | None:
@@ -408,8 +490,7 @@ class Connection:
             self._sending = True
             try:
                 while self._outbox:
-                    if self.hocuspocus:
-                        self._sent += 1
+                    self._sent += 1
                     await socket.send(self._frame(create_update_message(self._outbox.popleft())))
             finally:
                 self._sending = False
@@ -425,7 +506,7 @@ class Connection:
             forced, self._forced = self._forced, False
             self._urgent = False
             self._moved_at = None
-            update = await asyncio.to_thread(self._awareness_update, forced=forced)
+            update = await self._in_worker(functools.partial(self._awareness_update, forced=forced))
             if update is None:
                 continue  # (the same as the last one: a wake-up that read a change already sent)
             await socket.send(self._frame(create_awareness_message(update)))
@@ -460,7 +541,7 @@ class Connection:
         while True:
             await asyncio.sleep(self.heartbeat)
             self._force_publication()
-            await asyncio.to_thread(self._drop_silent_peers)
+            await self._in_worker(self._drop_silent_peers)
 
     def _drop_silent_peers(self) -> None:
         awareness = self.replica.awareness
@@ -477,6 +558,11 @@ class Connection:
                 awareness.remove_awareness_states(gone, "timeout")
 
     async def _leave(self) -> None:
+        """Say goodbye (awareness: no state) and close. A Hocuspocus node passes a change of
+        awareness on to the other nodes only while the client is still connected (its Redis
+        extension skips a document with no connection left): the replica waits, a second at
+        most, for the node to acknowledge an empty update sent after the farewell, which it
+        handles after it (in order)."""
         socket = self._socket
         if socket is None:
             return
@@ -484,6 +570,12 @@ class Connection:
             farewell = self._awareness_update(leave=True)
             assert farewell is not None
             await socket.send(self._frame(create_awareness_message(farewell)))
+            if self.hocuspocus and self._acknowledging:
+                self._sent += 1
+                await socket.send(self._frame(create_update_message(EMPTY_UPDATE)))
+                deadline = self._loop.time() + FAREWELL_WAIT
+                while self._acks < self._sent and self._loop.time() < deadline:
+                    await asyncio.sleep(0.01)
         with suppress(Exception):
             await socket.close()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,19 @@ from pycrdt import Array, Doc, Map, MapEvent, get_update
 
 from crdtspace.errors import PathError
 from crdtspace.git import gitio
-from crdtspace.live.protocol import Hostile
+from crdtspace.live.protocol import Hostile, read_var_uint, var_uint
 from crdtspace.model import schema
 from crdtspace.model.versions import new_doc
 
-__all__ = ["Incomplete", "Refusal", "UpdateGuard", "inspect_update"]
+__all__ = [
+    "Incomplete",
+    "Part",
+    "Refusal",
+    "Scratch",
+    "UpdateGuard",
+    "inspect_update",
+    "split_update",
+]
 
 LOG = logging.getLogger("crdtspace.live.guard")
 _PATH_MAPS = ("files", "gitonly")
@@ -67,109 +75,271 @@ def _below_another(path: str, entries: set[str]) -> None:
         raise PathError(f"The path {path!r} is a folder of other files of the workspace.")
 
 
-def inspect_update(
-    scratch: Doc[Any], update: bytes, root: Path | None
-) -> tuple[set[str], set[str]]:
-    """Apply `update` to `scratch` (a copy of the accepted state) and check what it did:
-    Hostile when it is malformed, adds a path outside the repository, forges what only git
-    sets, deletes nodes or log entries, or breaks the schema; `Incomplete` when it depends on
-    changes `scratch` lacks. After either, `scratch` holds part of the update: the caller
-    rebuilds it. Returns the nodes whose texts it changed with no log entry, and those whose
-    log grew."""
-    added: list[str] = []
-    removed: list[str] = []
-    touched: set[str] = set()
-    structural: set[str] = set()  # nodes whose map or body changed (not only their texts)
-    typed: set[str] = set()  # nodes whose texts changed
-    logged: set[str] = set()  # nodes whose log grew
-    forged: list[str] = []
+@dataclass
+class _Seen:
+    """What one update did to a scratch copy, as its observers saw it."""
 
-    def collect(event: MapEvent) -> None:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
+    structural: set[str] = field(default_factory=set)  # nodes whose map or body changed
+    typed: set[str] = field(default_factory=set)  # nodes whose texts changed
+    logged: set[str] = field(default_factory=set)  # nodes whose log grew
+    forged: list[str] = field(default_factory=list)
+
+
+class Scratch:
+    """A copy of the accepted state, with the observers `inspect` reads set up once (pycrdt
+    inspects a callback's signature on every `observe`: per update, that cost more than the
+    update's own merge)."""
+
+    def __init__(self, doc: Doc[Any]) -> None:
+        self.doc = doc
+        self._seen: _Seen | None = None
+        self.states: tuple[bytes, bytes] | None = None
+        """The state vectors before and after the last update `inspect` checked, once it
+        was complete (for `split_update`)."""
+        self._maps = [doc.get(name, type=Map) for name in _PATH_MAPS]
+        self._nodes = doc.get("nodes", type=Map)
+        for paths in self._maps:
+            paths.observe(self._collect)
+        # (A subscription lives as long as its Map object: these are kept.)
+        self._gitonly = doc.get("gitonly", type=Map)
+        self._gitonly.observe(self._collect_gitonly)
+        self._nodes.observe_deep(self._collect_nodes)
+
+    def apply_update(self, update: bytes) -> None:
+        """Take an update already accepted (nothing is checked)."""
+        self.doc.apply_update(update)
+
+    def get_state(self) -> bytes:
+        return bytes(self.doc.get_state())
+
+    def _collect(self, event: MapEvent) -> None:
+        if self._seen is None:
+            return
         keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
-        added.extend(k for k, v in keys.items() if v.get("action") != "delete")
-        removed.extend(k for k, v in keys.items() if v.get("action") == "delete")
+        self._seen.added.extend(k for k, v in keys.items() if v.get("action") != "delete")
+        self._seen.removed.extend(k for k, v in keys.items() if v.get("action") == "delete")
 
-    def collect_gitonly(event: MapEvent) -> None:
+    def _collect_gitonly(self, event: MapEvent) -> None:
+        if self._seen is None:
+            return
         keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]  # Rust
-        forged.extend(f"changes the git-only entry {k!r}, which only git may set" for k in keys)
+        self._seen.forged.extend(
+            f"changes the git-only entry {k!r}, which only git may set" for k in keys
+        )
 
-    def collect_nodes(events: list[Any]) -> None:
+    def _collect_nodes(self, events: list[Any]) -> None:
+        seen = self._seen
+        if seen is None:
+            return
         for event in events:
             path = list(event.path)
             if path:
-                touched.add(str(path[0]))
+                seen.touched.add(str(path[0]))
                 if len(path) == 1 or path[1] == "body":
-                    structural.add(str(path[0]))
+                    seen.structural.add(str(path[0]))
                 elif path[1] in ("text", "head", "tail"):
-                    typed.add(str(path[0]))
+                    seen.typed.add(str(path[0]))
                 elif path[1] == "log":
-                    logged.add(str(path[0]))
+                    seen.logged.add(str(path[0]))
                     delta = event.delta if len(path) == 2 else ()
                     if any("delete" in change for change in delta):
                         # Logs only grow (replicas read new entries from the front: logcache).
-                        forged.append(f"deletes entries of the log of node {path[0]!r}")
+                        seen.forged.append(f"deletes entries of the log of node {path[0]!r}")
                 if len(path) == 1 and isinstance(event, MapEvent):
                     keys = event.keys  # type: ignore[attr-defined]  # Rust
                     if "mode" in keys:
-                        forged.append(f"changes the mode of node {path[0]!r} (only git may)")
+                        seen.forged.append(f"changes the mode of node {path[0]!r} (only git may)")
             elif isinstance(event, MapEvent):
                 keys = event.keys  # type: ignore[attr-defined]  # Rust
-                touched.update(keys)
-                structural.update(keys)
-                forged.extend(
+                seen.touched.update(keys)
+                seen.structural.update(keys)
+                seen.forged.extend(
                     f"deletes the node {k!r} (nodes are taken out of their container, never "
                     "deleted: their logs stay for the conflict layer)"
                     for k, v in keys.items()
                     if v.get("action") == "delete"
                 )
 
-    maps = [scratch.get(name, type=Map) for name in _PATH_MAPS]
-    subscriptions = [m.observe(collect) for m in maps]
-    gitonly = scratch.get("gitonly", type=Map)
-    only = gitonly.observe(collect_gitonly)
-    nodes = scratch.get("nodes", type=Map)
-    deep = nodes.observe_deep(collect_nodes)
-    try:
-        scratch.apply_update(update)
-    except Exception as exc:  # pycrdt raises plain exceptions for malformed updates
-        raise Hostile(f"a malformed update ({exc})") from exc
-    finally:
-        for m, subscription in zip(maps, subscriptions, strict=True):
-            m.unobserve(subscription)
-        gitonly.unobserve(only)
-        nodes.unobserve(deep)
-    if bytes(get_update(update, scratch.get_state()))[:1] != b"\x00":
-        # Structs waiting for ones the server lacks: yrs would integrate them later,
-        # unchecked, when those arrive (and a doc's update would not even carry them).
-        # Yjs clients never send these: sync step 2 and then updates, in order.
-        raise Incomplete("an update that depends on changes the server does not have")
-    for nid in structural:
-        node = nodes.get(nid)
-        path = node.get("path") if isinstance(node, Map) else None
-        if path:
-            added.append(str(path))
-        mode = node.get("mode") if isinstance(node, Map) else None
-        if mode is not None and mode not in (gitio.MODE_FILE, gitio.MODE_EXECUTABLE):
-            forged.append(f"sets the mode of node {nid!r} to {mode!r}, not a file's")
-    if forged:
-        # Modes and blobs come from git (sync-git, on the home replica), never from a peer.
-        raise Hostile(f"an update that {forged[0]}")
-    if removed:
-        forged.extend(_unrecorded_removals(nodes, touched, removed))
-    if forged:
-        raise Hostile(f"an update that {forged[0]}")
-    wrong = schema.problems(scratch, structural, added) if structural or added else []
-    if wrong:
-        raise Hostile(f"an update that breaks the document's schema: {wrong[0]}")
-    entries = {str(k) for m in maps for k in m} if added else set()
-    for path in added:
+    def inspect(self, update: bytes, root: Path | None) -> tuple[set[str], set[str]]:
+        """See `inspect_update`. Afterwards (a `Hostile` raised by the checks of what it
+        did included), `states` holds the states before and after it."""
+        before = bytes(self.doc.get_state())
+        self.states = None
+        seen = self._seen = _Seen()
         try:
-            if gitio.safe_relpath(root, path) != path:
-                raise PathError(f"The path {path!r} is not in normal form.")
-            _below_another(path, entries)
-        except PathError as exc:
-            raise Hostile(f"an update adding a file path outside the repository: {exc}") from exc
-    return typed - logged, logged
+            self.doc.apply_update(update)
+        except Exception as exc:  # pycrdt raises plain exceptions for malformed updates
+            raise Hostile(f"a malformed update ({exc})") from exc
+        finally:
+            self._seen = None
+        after = bytes(self.doc.get_state())
+        rest = bytes(get_update(update, after))  # (its delete set alone, if it is complete)
+        if rest[:1] != b"\x00" or _deleting_unknown(rest[1:], after):
+            # Structs waiting for ones the server lacks, or deletions of items it lacks: yrs
+            # would integrate them later, unchecked, when those arrive (and a doc's update
+            # would not even carry them). Yjs clients never send these: sync step 2 and then
+            # updates, in order.
+            raise Incomplete("an update that depends on changes the server does not have")
+        self.states = (before, after)
+        self._check(seen, root)
+        return seen.typed - seen.logged, seen.logged
+
+    def _check(self, seen: _Seen, root: Path | None) -> None:
+        nodes, added, forged = self._nodes, seen.added, seen.forged
+        for nid in seen.structural:
+            node = nodes.get(nid)
+            path = node.get("path") if isinstance(node, Map) else None
+            if path:
+                added.append(str(path))
+            mode = node.get("mode") if isinstance(node, Map) else None
+            if mode is not None and mode not in (gitio.MODE_FILE, gitio.MODE_EXECUTABLE):
+                forged.append(f"sets the mode of node {nid!r} to {mode!r}, not a file's")
+        if forged:
+            # Modes and blobs come from git (sync-git, on the home replica), never from a peer.
+            raise Hostile(f"an update that {forged[0]}")
+        if seen.removed:
+            forged.extend(_unrecorded_removals(nodes, seen.touched, seen.removed))
+        if forged:
+            raise Hostile(f"an update that {forged[0]}")
+        wrong = (
+            schema.problems(self.doc, seen.structural, added) if seen.structural or added else []
+        )
+        if wrong:
+            raise Hostile(f"an update that breaks the document's schema: {wrong[0]}")
+        entries = {str(k) for m in self._maps for k in m} if added else set()
+        for path in added:
+            try:
+                if gitio.safe_relpath(root, path) != path:
+                    raise PathError(f"The path {path!r} is not in normal form.")
+                _below_another(path, entries)
+            except PathError as exc:
+                raise Hostile(
+                    f"an update adding a file path outside the repository: {exc}"
+                ) from exc
+
+
+Deletions = list[tuple[int, list[tuple[int, int]]]]
+"""A delete set: (client, [(clock, length), ...]) per client."""
+
+
+def _read_delete_set(encoded: bytes) -> Deletions:
+    count, pos = read_var_uint(encoded, 0)
+    out: Deletions = []
+    for _ in range(count):
+        client, pos = read_var_uint(encoded, pos)
+        ranges, pos = read_var_uint(encoded, pos)
+        spans = []
+        for _ in range(ranges):
+            clock, pos = read_var_uint(encoded, pos)
+            length, pos = read_var_uint(encoded, pos)
+            spans.append((clock, length))
+        out.append((client, spans))
+    return out
+
+
+def _deleting_unknown(encoded: bytes, state: bytes) -> bool:
+    """Whether a delete set (as encoded) deletes items a doc at `state` does not have."""
+    if encoded == b"\x00":  # (none: the common case, typing)
+        return False
+    known = dict(_read_state(state))
+    return any(
+        clock + length > known.get(client, 0)
+        for client, spans in _read_delete_set(encoded)
+        for clock, length in spans
+    )
+
+
+def _read_state(state: bytes) -> list[tuple[int, int]]:
+    count, pos = read_var_uint(state, 0)
+    out = []
+    for _ in range(count):
+        client, pos = read_var_uint(state, pos)
+        clock, pos = read_var_uint(state, pos)
+        out.append((client, clock))
+    return out
+
+
+def _state(clocks: list[tuple[int, int]]) -> bytes:
+    return var_uint(len(clocks)) + b"".join(var_uint(c) + var_uint(k) for c, k in clocks)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of an update (`split_update`): a replica's new structs, or deletions of items a
+    replica made (`deleted`: its client and the ranges of clocks)."""
+
+    label: str
+    update: bytes
+    deleted: tuple[int, tuple[tuple[int, int], ...]] | None = None
+
+    def halves(self) -> list[Part]:
+        """Deletions cut in two (range by range, then a range in its middle), to find the
+        bad ones among them; nothing for structs or a single deleted item."""
+        if self.deleted is None:
+            return []
+        client, spans = self.deleted
+        if len(spans) > 1:
+            middle = len(spans) // 2
+            return [_deletion(client, spans[:middle]), _deletion(client, spans[middle:])]
+        [(clock, length)] = spans
+        if length < 2:
+            return []
+        half = length // 2
+        return [
+            _deletion(client, ((clock, half),)),
+            _deletion(client, ((clock + half, length - half),)),
+        ]
+
+
+def _deletion(client: int, spans: tuple[tuple[int, int], ...]) -> Part:
+    encoded = var_uint(client) + var_uint(len(spans))
+    encoded += b"".join(var_uint(clock) + var_uint(length) for clock, length in spans)
+    return Part(
+        f"deletions of items of replica {client}",
+        b"\x00" + var_uint(1) + encoded,  # (no structs, one client's delete set)
+        (client, spans),
+    )
+
+
+def split_update(update: bytes, before: bytes, after: bytes) -> list[Part]:
+    """`update` (complete: it took a doc from state `before` to `after`) cut into parts a
+    guard can check one by one: each replica's (client id's) new structs, then the deletions
+    of each one's items. A sync step 2 merges every replica's updates into one: cut, a bad
+    one's part is refused and the others' kept. (Structs are not cut finer: a merged update
+    no longer says which transaction made what; deletions are, by `Part.halves`.) Hostile
+    when it cannot be cut."""
+    rest = bytes(get_update(update, after))
+    if rest[:1] != b"\x00":
+        raise Hostile("an update that is not complete")
+    deletions = rest[1:]  # (a v1 update: its structs, then its delete set)
+    known = dict(_read_state(before))
+    reached = _read_state(after)
+    parts = []
+    for client, clock in reached:
+        if clock <= known.get(client, 0):
+            continue
+        others = [(c, k) for c, k in reached if c != client]
+        piece = bytes(get_update(update, _state([*others, (client, known.get(client, 0))])))
+        if not piece.endswith(deletions):
+            raise Hostile("an update whose delete set cannot be told from its structs")
+        structs = piece[: len(piece) - len(deletions)] + b"\x00"
+        parts.append(Part(f"the edits of replica {client}", structs))
+    for client, spans in _read_delete_set(deletions):
+        parts.append(_deletion(client, tuple(spans)))
+    return parts
+
+
+def inspect_update(scratch: Scratch, update: bytes, root: Path | None) -> tuple[set[str], set[str]]:
+    """Apply `update` to `scratch` (a copy of the accepted state) and check what it did:
+    Hostile when it is malformed, adds a path outside the repository, forges what only git
+    sets, deletes nodes or log entries, or breaks the schema; `Incomplete` when it depends on
+    changes `scratch` lacks. After either, `scratch` holds part of the update: the caller
+    rebuilds it. Returns the nodes whose texts it changed with no log entry, and those whose
+    log grew."""
+    return scratch.inspect(update, root)
 
 
 # -- in a networked home replica -------------------------------------------------------------
@@ -206,12 +376,12 @@ class UpdateGuard:
         self.held: list[bytes] = []
         self.refusals: list[Refusal] = []
 
-    def _copy(self, extra: list[bytes]) -> Doc[Any]:
-        scratch = new_doc()
-        scratch.apply_update(bytes(self._doc.get_update()))
+    def _copy(self, extra: list[bytes]) -> Scratch:
+        doc = new_doc()
+        doc.apply_update(bytes(self._doc.get_update()))
         for update in extra:
-            scratch.apply_update(update)
-        return scratch
+            doc.apply_update(update)
+        return Scratch(doc)
 
     def local(self, update: bytes) -> None:
         """An update of the replica's own (its edits, its folds): accepted as it is."""
@@ -222,9 +392,11 @@ class UpdateGuard:
         self.held.clear()
 
     def admit(self, update: bytes) -> list[bytes]:
-        """The updates to merge now, in order (see the class docstring)."""
+        """The updates to merge now, in order (see the class docstring). A hostile update
+        that merges several replicas' (a sync step 2) is cut by replica (`split_update`):
+        only the bad replica's part is refused."""
         accepted: list[bytes] = []
-        if not self._check(update, accepted):
+        if not self._check(update, accepted, whole=True):
             self.held.append(update)
             self._trim()
             return accepted
@@ -237,20 +409,56 @@ class UpdateGuard:
                     progress = True
         return accepted
 
-    def _check(self, update: bytes, accepted: list[bytes]) -> bool:
-        """Whether `update` is settled: accepted (added to `accepted`) or refused; False when
-        it must wait."""
+    def _check(self, update: bytes, accepted: list[bytes], *, whole: bool = False) -> bool:
+        """Whether `update` is settled: accepted (added to `accepted`), refused, or (`whole`,
+        hostile) cut into parts checked one by one, those that must wait held; False when it
+        must wait."""
         try:
             inspect_update(self.scratch, update, self.root)
         except Incomplete:
             self.scratch = self._copy(accepted)
             return False
         except Hostile as exc:
+            states = self.scratch.states
             self.scratch = self._copy(accepted)
-            self._refuse(exc.reason, len(update))
+            parts = self._parts(update, states) if whole and states is not None else []
+            if len(parts) < 2:
+                self._refuse(exc.reason, len(update))
+                return True
+            LOG.warning(
+                "An update of %d bytes merging %d parts is hostile (%s): checking each part.",
+                *(len(update), len(parts), exc.reason),
+            )
+            for part in parts:
+                self._check_part(part, accepted)
             return True
         accepted.append(update)
         return True
+
+    def _parts(self, update: bytes, states: tuple[bytes, bytes]) -> list[Part]:
+        try:
+            return split_update(update, *states)
+        except Exception:  # (it cannot be cut: refused whole)
+            return []
+
+    def _check_part(self, part: Part, accepted: list[bytes]) -> None:
+        """Accept, hold or refuse a part; hostile deletions are cut in halves until only the
+        bad items are refused (others' deletions of the same replica's items are kept)."""
+        try:
+            inspect_update(self.scratch, part.update, self.root)
+        except Incomplete:
+            self.scratch = self._copy(accepted)
+            self.held.append(part.update)
+            return
+        except Hostile as exc:
+            self.scratch = self._copy(accepted)
+            halves = part.halves()
+            if not halves:
+                self._refuse(f"{exc.reason} ({part.label})", len(part.update))
+            for half in halves:
+                self._check_part(half, accepted)
+            return
+        accepted.append(part.update)
 
     def _refuse(self, reason: str, size: int) -> None:
         LOG.warning("Refused an update of %d bytes: %s.", size, reason)

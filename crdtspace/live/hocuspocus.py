@@ -11,7 +11,7 @@ Sync status `8` + `1` follows every sync step 2 and update the server applied fr
 
 from __future__ import annotations
 
-from crdtspace.live.protocol import Hostile, read_bytes
+from crdtspace.live.protocol import Hostile, read_bytes, read_var_uint, var_uint
 
 __all__ = [
     "AUTH",
@@ -48,32 +48,10 @@ AUTH_DENIED = 1
 AUTH_GRANTED = 2
 
 
-def var_uint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def var_string(text: str) -> bytes:
     """lib0's varString: the UTF-8 byte length, then the bytes (not the character count)."""
     data = text.encode()
     return var_uint(len(data)) + data
-
-
-def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise Hostile("a truncated or overlong variable-length integer")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
 
 
 def read_var_string(data: bytes, pos: int) -> tuple[str, int]:

@@ -3,9 +3,11 @@
 A peer's update is applied to a scratch copy of the accepted state first (`check_update`, by
 `crdtspace.live.guard`): what it would add, remove or forge is seen before anything is
 durable, and a hostile one raises `Hostile`. Accepted updates queue for the committer
-(`commit`), which merges whatever queued up during one fsync into the next record of the
-workspace's log and logs raw Yjs edits on their clients' behalf. The websocket and HTTP side
-is `crdtspace.live.server.Server`.
+(`submit`), which merges whatever queued up during one fsync into the next record of the
+workspace's log (group commit), logs raw Yjs edits on their clients' behalf, and then tells
+each update's submitter that it is durable. A log that cannot be written stops the committer
+from taking anything more (`failure`). The websocket and HTTP side is
+`crdtspace.live.server.Server`.
 """
 
 from __future__ import annotations
@@ -95,9 +97,10 @@ class HomeReplica:
         self._recent_bytes = 0
         self._local: list[bytes] = []
         self._unsubscribe = self.workspace.subscribe(self._local.append)
-        self._queue: list[
-            tuple[bytes, anyio.Event, list[BaseException], tuple[dict[str, str], set[str]]]
-        ] = []
+        self._queue: list[tuple[bytes, Callable[[], None], tuple[dict[str, str], set[str]]]] = []
+        self.failure: BaseException | None = None
+        """Why the workspace could not take a batch of updates (None while all is well): from
+        then on nothing more is taken nor acknowledged (see `_committer`)."""
         self._wake = anyio.Event()
         self._closed = False
         self._stopping = False
@@ -116,11 +119,11 @@ class HomeReplica:
 
     # -- checking and committing updates -------------------------------------------------
 
-    def _new_scratch(self) -> Doc[Any]:
+    def _new_scratch(self) -> guard.Scratch:
         """A copy of the accepted state, to see what an update would do before accepting it."""
         scratch = new_doc()
         scratch.apply_update(bytes(self.room_doc.get_update()))
-        return scratch
+        return guard.Scratch(scratch)
 
     def check_update(self, update: bytes) -> tuple[set[str], set[str]]:
         """Hostile when `update` is malformed or adds a path outside the repository (see
@@ -148,54 +151,60 @@ class HomeReplica:
         for update in self._recent:
             self._scratch.apply_update(update)
 
-    async def commit(
+    def submit(
         self,
         update: bytes,
+        durable: Callable[[], None],
         unlogged: Iterable[str] = (),
         agent: str = "peer",
         logged: Iterable[str] = (),
     ) -> None:
-        """Return once `update` is applied to the workspace and durable; the nodes whose texts
-        it changed with no log entry (`unlogged`) get one, as `agent`'s (`record_raw_edit`, in
-        sessions: see `_apply`); `logged`: the nodes whose log it grew."""
-        done = anyio.Event()
-        errors: list[BaseException] = []
-        self._queue.append((update, done, errors, ({n: agent for n in unlogged}, set(logged))))
+        """Queue a checked `update` for the workspace: `durable()` is called (on the event
+        loop) once it is applied and fsynced; never, if the log cannot be written (`failure`).
+        The nodes whose texts it changed with no log entry (`unlogged`) get one, as `agent`'s
+        (`record_raw_edit`, in sessions: see `_apply`); `logged`: the nodes whose log it grew."""
+        if self.failure is not None:
+            raise SyncError(f"The workspace takes no more updates: {self.failure}")
+        self._queue.append((update, durable, ({n: agent for n in unlogged}, set(logged))))
         self._wake.set()
-        await done.wait()
-        if errors:
-            raise SyncError(f"The workspace refused an update: {errors[0]}")
 
     async def _committer(self) -> None:
-        """Group commit: whatever queued up during one fsync is merged into the next."""
+        """Group commit: whatever queued up during one fsync is merged into the next. When
+        the workspace cannot take a batch (its log cannot be written, say), nothing after it
+        can be made durable in order: the committer stops taking updates (`failure`,
+        `_failed`) and acknowledges none of them; their senders still hold them."""
         while not self._stopping or self._queue:
             with anyio.move_on_after(RAW_SESSION / 2):
                 await self._wake.wait()
             self._wake = anyio.Event()
             batch, self._queue = self._queue, []
+            if self.failure is not None:
+                continue
             if not batch:
                 if self._raw_sessions:
                     await anyio.to_thread.run_sync(self._end_raw_sessions, False)
                     self._relay_local()
                 continue
-            updates = [update for update, _, _, _ in batch]
+            updates = [update for update, _, _ in batch]
             merged = updates[0] if len(updates) == 1 else bytes(merge_updates(*updates))
             raw: dict[str, str] = {}
             logged: set[str] = set()
-            for _, _, _, (unlogged, grown) in batch:
+            for _, _, (unlogged, grown) in batch:
                 raw.update(unlogged)
                 logged |= grown
-            failure: BaseException | None = None
             try:
                 await anyio.to_thread.run_sync(self._apply, merged, raw, logged)
             except Exception as exc:
-                failure = exc
-                LOG.error("The workspace could not take an update: %s", exc)
-            for _, done, errors, _ in batch:
-                if failure is not None:
-                    errors.append(failure)
-                done.set()
+                LOG.error("The workspace could not take an update, and takes no more: %s", exc)
+                self.failure = exc
+                await self._failed(exc)
+                continue
+            for _, durable, _ in batch:
+                durable()
             self._relay_local()
+
+    async def _failed(self, error: BaseException) -> None:
+        """The workspace could not take a batch (see `_committer`): for the server to act on."""
 
     def call(self, work: Callable[[Replica], T]) -> T:
         """Run `work` on the home replica, between the committer's batches (from a worker

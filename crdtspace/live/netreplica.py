@@ -62,6 +62,7 @@ from crdtspace.git.gate import GateReport
 from crdtspace.git.presence import SILENT_AFTER
 from crdtspace.live.connection import Connection
 from crdtspace.live.guard import Refusal, UpdateGuard
+from crdtspace.live.protocol import ACKS_PARAM
 from crdtspace.model import claims
 from crdtspace.model.claims import Claim
 from crdtspace.model.core import replay
@@ -71,6 +72,7 @@ from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import new_doc
 
 __all__ = [
+    "DOCUMENT_PARAM",
     "PROTOCOLS",
     "Claim",
     "ClaimViolation",
@@ -80,6 +82,9 @@ __all__ = [
     "connect",
 ]
 
+DOCUMENT_PARAM = "document"
+"""The query parameter naming a Hocuspocus document when the address's path is not its name
+(a node behind a proxy, at a path: ``hocuspocus+wss://host/collab?document=team/app``)."""
 PROTOCOLS = ("y-websocket", "hocuspocus")
 """The servers a replica can join: y-websocket's protocol (`crdtspace serve`, y-websocket,
 pycrdt-websocket), or Hocuspocus's framing of it."""
@@ -152,20 +157,28 @@ class NetworkReplica(Replica):
     ) -> None:
         self.lock = threading.RLock()
         super().__init__(doc, agent=agent, log=log, root=root)
+        self._logged = log is not None
+        """Whether every merge is appended to a log (and fsynced) here."""
         if protocol not in PROTOCOLS:
             raise SyncError(f"Unknown protocol {protocol!r}: {' or '.join(PROTOCOLS)}.")
         self.protocol = protocol
         self._room_url = url
         self.url = _redacted(url)
         """The room's address, without the token (for messages)."""
-        self._token = parse_qs(urlsplit(url).query).get("token", [""])[0]
         parts = urlsplit(url)
-        self.document_name = unquote(parts.path[1:])
-        """The room's name: its path without the first slash (Hocuspocus's document name)."""
+        query = parse_qs(parts.query)
+        self._token = query.get("token", [""])[0]
+        named = query.get(DOCUMENT_PARAM)
+        self.document_name = named[0] if named else unquote(parts.path[1:])
+        """Hocuspocus's document name: the ``document`` query parameter, else the address's
+        path without its first slash."""
+        # A Hocuspocus node behind a proxy is reached at a path (``/collab?document=NAME``); one
+        # reached directly, at "/" (the path is the name). The name and the token go in frames.
+        hocuspocus_path = (parts.path or "/") if named else "/"
         self._socket_url = (
-            urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
-            if protocol == "hocuspocus"  # (the name and the token go in the frames)
-            else url
+            urlunsplit((parts.scheme, parts.netloc, hocuspocus_path, "", ""))
+            if protocol == "hocuspocus"
+            else _with_query(url, f"{ACKS_PARAM}=1")  # (`crdtspace serve` acknowledges)
         )
         self._guard: UpdateGuard | None = None
         if guarded:
@@ -234,7 +247,9 @@ class NetworkReplica(Replica):
         return self._connection.synced.wait(timeout)
 
     def wait_sent(self, timeout: float = 10.0) -> bool:
-        """Wait until every local update was handed to the connection (while connected)."""
+        """Wait until every local update was sent (while connected) and acknowledged by a
+        server that acknowledges: `crdtspace serve` once it is durable there, Hocuspocus once
+        applied; returns whether that happened within `timeout`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.connected and self._connection.idle():
@@ -313,7 +328,14 @@ class NetworkReplica(Replica):
     def claims(self) -> list[Claim]:
         """Other agents' live claims (expired ones dropped), by path, node and agent: those
         their replicas publish, and those the document holds (`crdtspace.model.claims`)."""
-        found = [claim for peer in self.peers() for claim in peer.claims]
+        now = time.time()
+        found = [
+            claim
+            for _, agent, state in self._peer_awareness()
+            if state.get("claims")  # (most have none: every local edit asks)
+            for claim in self._peer_claims(agent, state)
+            if claim.expires > now
+        ]
         found += [c for c in claims.in_document(self) if c.agent != self.agent]
         return sorted(found, key=lambda c: (c.path, c.node, c.agent))
 
@@ -321,15 +343,19 @@ class NetworkReplica(Replica):
         """The other replicas connected to the server, as their awareness shows them."""
         now = time.time()
         out = []
+        for client, agent, state in self._peer_awareness():
+            claims = tuple(c for c in self._peer_claims(agent, state) if c.expires > now)
+            out.append(Peer(client, agent, _state_of(state), claims))
+        return out
+
+    def _peer_awareness(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(client id, agent, awareness state) of each other replica, by client id."""
         for client, state in sorted(self.awareness.states.items()):
             if client == self.client_id or not isinstance(state, dict):
                 continue
             agent = str(state.get("agent", ""))
-            if not agent:
-                continue  # another kind of client (an editor binding) with no crdtspace state
-            claims = tuple(c for c in self._peer_claims(agent, state) if c.expires > now)
-            out.append(Peer(client, agent, _state_of(state), claims))
-        return out
+            if agent:  # (else another kind of client, an editor binding: no crdtspace state)
+                yield client, agent, state
 
     def peer_states(self) -> dict[str, dict[int, int]]:
         """Per connected peer agent, the state vector it last published (for the gate)."""
@@ -491,6 +517,12 @@ def _state_of(state: dict[str, Any]) -> dict[int, int]:
         return {}
 
 
+def _with_query(url: str, parameter: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, parameter) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
 def _redacted(url: str) -> str:
     """An address for messages: no query (the token is there), no password in it."""
     parts = urlsplit(url)
@@ -499,10 +531,11 @@ def _redacted(url: str) -> str:
 
 
 def room_url(url: str, token: str, workspace: str = "default") -> str:
-    """The websocket URL of a workspace's room: `/<workspace>` unless `url` names a path, and
-    the token as the `token` query parameter."""
+    """The websocket URL of a workspace's room: `/<workspace>` unless `url` names a path or a
+    Hocuspocus document (``?document=``), and the token as the `token` query parameter."""
     parts = urlsplit(url)
-    path = parts.path if parts.path not in ("", "/") else "/" + quote(workspace)
+    named = DOCUMENT_PARAM in parse_qs(parts.query)
+    path = parts.path if parts.path not in ("", "/") or named else "/" + quote(workspace)
     query = "&".join(q for q in (parts.query, f"token={quote(token, safe='')}") if q)
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
@@ -528,7 +561,8 @@ def connect(
     `protocol`: "y-websocket" (the default) or "hocuspocus" (the default for a
     `hocuspocus+ws://` or `hocuspocus+wss://` address). The room is the address's path, else
     `/<workspace>`: with Hocuspocus, that path (unquoted, without its first slash; it may hold
-    slashes and any characters) is the document's name.
+    slashes and any characters) is the document's name, unless the address names it
+    (``?document=NAME``): then the path is where the node is reached (behind a proxy, say).
     `home`: a repository whose durable workspace `workspace` this replica is (its log, its
     gate: `state_dir` and `root` from there), checking every update the server relays before
     it is merged (`refusals()` lists those refused).

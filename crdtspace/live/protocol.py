@@ -13,23 +13,39 @@ import json
 from typing import Any
 
 __all__ = [
+    "ACKS_PARAM",
     "AUTH",
+    "CLOSE_INTERNAL",
     "CLOSE_POLICY",
     "CLOSE_TOO_BIG",
+    "DURABLE",
     "QUERY_AWARENESS",
     "Hostile",
     "agent_of",
     "awareness_states",
     "check_state_vector",
     "decode_state_field",
+    "durable_message",
     "read_bytes",
+    "read_var_uint",
     "state_hex",
+    "var_uint",
 ]
 
 CLOSE_POLICY = 1008  # websocket close code: policy violation (hostile or malformed input)
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011  # the server cannot go on (its log cannot be written)
 QUERY_AWARENESS = 3
 AUTH = 2
+DURABLE = 8
+"""`crdtspace serve`'s acknowledgement, sent only to a client that asks for it (`ACKS_PARAM`):
+the message type, then a count (a lib0 var uint) of the sync messages (step 2s and updates)
+this client sent on this connection that are durable now, since the last such message. The
+first one, count 0, comes right after the connection opens, before any sync message: acks
+are on. (Hocuspocus's sync status has the same type, with "applied" for a payload.)"""
+ACKS_PARAM = "acks"
+"""The query parameter (``?acks=1``) by which a client asks `crdtspace serve` for `DURABLE`
+messages (a plain Yjs client, which would not know them, does not get them)."""
 
 
 class Hostile(Exception):
@@ -41,7 +57,24 @@ class Hostile(Exception):
         self.code = code
 
 
-def _read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
+def var_uint(value: int) -> bytes:
+    """lib0's variable-length unsigned integer: 7 bits a byte, least significant first."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def durable_message(count: int) -> bytes:
+    """The `DURABLE` message acknowledging `count` sync messages."""
+    return bytes([DURABLE]) + var_uint(count)
+
+
+def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
+    """A lib0 variable-length unsigned integer at `pos`, and the position after it; Hostile
+    when truncated or overlong."""
     value = shift = 0
     while True:
         if pos >= len(data) or shift > 63:
@@ -55,25 +88,25 @@ def _read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
-    length, pos = _read_var_uint(data, pos)
+    length, pos = read_var_uint(data, pos)
     if pos + length > len(data):
         raise Hostile("a length prefix that runs past the end of the message")
     return data[pos : pos + length], pos + length
 
 
 def check_state_vector(state: bytes) -> None:
-    count, pos = _read_var_uint(state, 0)
+    count, pos = read_var_uint(state, 0)
     for _ in range(count * 2):
-        _, pos = _read_var_uint(state, pos)
+        _, pos = read_var_uint(state, pos)
 
 
 def awareness_states(payload: bytes) -> list[tuple[int, Any]]:
     """(client id, state or None) of an awareness update; Hostile when malformed."""
-    count, pos = _read_var_uint(payload, 0)
+    count, pos = read_var_uint(payload, 0)
     states: list[tuple[int, Any]] = []
     for _ in range(count):
-        client, pos = _read_var_uint(payload, pos)
-        _, pos = _read_var_uint(payload, pos)
+        client, pos = read_var_uint(payload, pos)
+        _, pos = read_var_uint(payload, pos)
         raw, pos = read_bytes(payload, pos)
         try:
             states.append((client, json.loads(raw.decode())))

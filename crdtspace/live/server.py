@@ -8,18 +8,25 @@
               GuardedChannel: size limit, message shape, paths a scratch doc would gain
                    │  (hostile → logged, connection closed; the doc never sees it)
                    ▼
+              the room's Doc: applied, relayed at once, in order, to every other client (not
+                   │  back to its sender: it has it)
+                   ▼
               committer: workspace.apply_update (validated, fsynced to updates.log)
                    │  (a burst from many clients is one merged record, one fsync)
                    ▼
-              the room's Doc: applied, relayed in order to every other client (not back to
-                   │  its sender: it has it)
-                   ▼
-              YRoom (pycrdt-websocket): the handshake (sync step 1 and 2) and awareness
+              acknowledged to its sender (``?acks=1``: a `DURABLE` message)
 
-An update is relayed (the only acknowledgement the Yjs protocol has) only once it is durable,
-so nothing a client saw relayed is lost to a kill -9. The room has its own Doc; the
-workspace's own edits (folds of identical changes) flow into it through `subscribe`, and are
-relayed to every client.
+An update is acknowledged to its sender only once it is durable: a crdtspace replica asks
+for acknowledgements (``?acks=1``) and its `wait_sent()` (and so its `close()`) waits for them.
+The other clients get it relayed at once, before the fsync: no one waits for the disk. A
+kill -9 of the server between the relay and the fsync loses it from the server's log only:
+its sender, not acknowledged, still holds it, and so does every client that saw it; each
+hands it back in the handshake when it reconnects. A log that cannot be written makes the
+server take no more updates (every connection closed, 1011): nothing after it could be made
+durable in order.
+
+The room has its own Doc; the workspace's own edits (folds of identical changes) flow into it
+through `subscribe`, and are relayed to every client.
 
 The token lives in ``.git/crdtspace/<workspace>/token`` (mode 0600), created on first use;
 clients pass it as ``?token=`` (all a browser or y-websocket client can do) or as an
@@ -57,7 +64,9 @@ from crdtspace.errors import SyncError
 from crdtspace.live.access import bind_socket, is_loopback, request_token, token_for
 from crdtspace.live.home import LOG, HomeReplica, Peer
 from crdtspace.live.protocol import (
+    ACKS_PARAM,
     AUTH,
+    CLOSE_INTERNAL,
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
     QUERY_AWARENESS,
@@ -66,6 +75,7 @@ from crdtspace.live.protocol import (
     awareness_states,
     check_state_vector,
     decode_state_field,
+    durable_message,
     read_bytes,
     state_hex,
 )
@@ -358,8 +368,16 @@ class Server(HomeReplica):
         """Pass the home replica's own edits on to the room (after `call`)."""
         self._relay_local()
 
+    async def _failed(self, error: BaseException) -> None:
+        """The log cannot be written: every connection is closed (1011); the clients keep
+        what was not acknowledged, and `GuardedChannel.recv` takes nothing more."""
+        LOG.error("Closing every connection: the workspace takes no more updates.")
+        with anyio.move_on_after(2):
+            for channel in list(self._channels):
+                await channel.close(CLOSE_INTERNAL)
+
     def to_room(self, update: bytes, sender: GuardedChannel) -> None:
-        """A client's durable update into the room's Doc: relayed to every other client."""
+        """A client's checked update into the room's Doc: relayed to every other client."""
         self._sender = sender
         try:
             self.room_doc.apply_update(update)
@@ -440,9 +458,12 @@ class Server(HomeReplica):
         peer = Peer(self._numbers, address, agent, time.time())
         self._peers[peer.number] = peer
         self.last_activity = time.monotonic()
-        channel = GuardedChannel(self, peer, receive, send)
+        acks = (query.get(ACKS_PARAM) or ["0"])[0] not in ("", "0")
+        channel = GuardedChannel(self, peer, receive, send, acks=acks)
         self._channels.add(channel)
         try:
+            if acks:  # (before the room's first message: the client knows before it syncs)
+                await channel.send(durable_message(0))
             async with anyio.create_task_group() as group:
                 group.start_soon(channel.pump)
                 try:
@@ -457,7 +478,8 @@ class Server(HomeReplica):
 
 
 class GuardedChannel:
-    """A client's websocket as a pycrdt Channel that lets through only safe, durable messages."""
+    """A client's websocket as a pycrdt Channel that lets through only safe messages; with
+    `acks`, it tells the client when what it sent is durable (`DURABLE` messages)."""
 
     def __init__(
         self,
@@ -465,6 +487,8 @@ class GuardedChannel:
         peer: Peer,
         receive: Callable[[], Awaitable[dict[str, Any]]],
         send: Callable[[dict[str, Any]], Awaitable[None]],
+        *,
+        acks: bool = False,
     ) -> None:
         self._server = server
         self._peer = peer
@@ -475,6 +499,9 @@ class GuardedChannel:
         self._outbox: deque[bytes] = deque()
         self._queued = anyio.Event()
         self._pumping = True
+        self._acks = acks
+        self._durable = 0
+        """Sync messages of this client made durable and not acknowledged yet."""
 
     @property
     def path(self) -> str:
@@ -501,13 +528,24 @@ class GuardedChannel:
         self._outbox.append(message)
         self._queued.set()
 
+    def durable(self) -> None:
+        """One more sync message of this client is durable: acknowledged by `pump`."""
+        if self._acks:
+            self._durable += 1
+            self._queued.set()
+
     async def pump(self) -> None:
-        """Send the queued updates, in order, until `stop_pump`."""
+        """Send the queued updates, in order, and the acknowledgements (one message for all
+        that became durable meanwhile), until `stop_pump`."""
         while self._pumping:
             await self._queued.wait()
             self._queued = anyio.Event()
-            while self._outbox and self._pumping:
-                await self.send(self._outbox.popleft())
+            while (self._outbox or self._durable) and self._pumping:
+                if self._outbox:
+                    await self.send(self._outbox.popleft())
+                    continue
+                count, self._durable = self._durable, 0
+                await self.send(durable_message(count))
 
     def stop_pump(self) -> None:
         self._pumping = False
@@ -516,6 +554,9 @@ class GuardedChannel:
     async def recv(self) -> bytes:
         while True:
             if self._server._draining:
+                raise anyio.EndOfStream
+            if self._server.failure is not None:
+                self._close_code = CLOSE_INTERNAL
                 raise anyio.EndOfStream
             event = await self._receive()
             if event["type"] == "websocket.disconnect":
@@ -533,7 +574,8 @@ class GuardedChannel:
                 return message
 
     async def _admit(self, event: dict[str, Any]) -> bytes | None:
-        """The message for the room, or None when it was an update, durable and relayed now."""
+        """The message for the room, or None when it was an update, relayed now and queued
+        for the workspace (acknowledged once durable)."""
         message = event.get("bytes")
         if message is None:
             raise Hostile("a text frame (the Yjs protocol is binary)")
@@ -562,7 +604,8 @@ class GuardedChannel:
 
     async def _admit_sync(self, message: bytes) -> bool:
         """Whether the room is to handle `message` (sync step 1); an update (step 2 or an
-        update) is checked, made durable, then applied to the room's Doc here (relayed)."""
+        update) is checked, applied to the room's Doc here (relayed to the others at once),
+        and queued for the workspace: acknowledged to this client once durable."""
         if len(message) < 2:
             raise Hostile("a sync message with no type")
         sub = message[1]
@@ -574,13 +617,12 @@ class GuardedChannel:
             return True
         if sub not in (YSyncMessageType.SYNC_STEP2, YSyncMessageType.SYNC_UPDATE):
             raise Hostile(f"an unknown sync message type {sub}")
+        if self._server.failure is not None:  # (checked again: it may have failed meanwhile)
+            self._close_code = CLOSE_INTERNAL
+            raise anyio.EndOfStream
         unlogged, logged = self._server.check_update(payload)
-        try:
-            await self._server.commit(payload, unlogged, self._peer.agent, logged)
-        except SyncError as exc:
-            self._server._rebuild_scratch()
-            raise Hostile(str(exc)) from exc
         self._server.to_room(payload, self)
+        self._server.submit(payload, self.durable, unlogged, self._peer.agent, logged)
         return False
 
     async def close(self, code: int | None = None) -> None:
