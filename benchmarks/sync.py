@@ -527,8 +527,8 @@ def compare(
             ours[key] += values
         if missing is None:
             progress(f"round {round_ + 1}/{rounds}: y-websocket + {replicas} Yjs clients ...")
-            measure = yjs_process_latency if processes else yjs_latency
-            for key, values in measure(replicas, edits).items():
+            measure_yjs = yjs_process_latency if processes else yjs_latency
+            for key, values in measure_yjs(replicas, edits).items():
                 theirs[key] += values
     a: dict[str, Any] = {
         "system": f"crdtspace serve (durable) + {replicas} networked replicas ({layout})"
