@@ -20,11 +20,13 @@ from _common import ROOT  # noqa: F401  # (puts the checkout on sys.path)
 from pycrdt import TextEvent
 
 from crdtspace import Workspace
+from crdtspace.live.netreplica import NetworkReplica
 
 
 def main() -> None:
     url, token, agent = sys.argv[1:4]
     replica = Workspace.connect(url, token, agent=agent, timeout=30)
+    assert isinstance(replica, NetworkReplica)
     try:
         with replica.lock:
             nid = replica.document.roots("notes.txt")[0]
