@@ -522,7 +522,9 @@ def compare(
     layout = "a process each" if processes else "one process"
     for round_ in range(rounds):
         progress(f"round {round_ + 1}/{rounds}: crdtspace serve + {replicas} replicas ...")
-        measure = crdtspace_process_latency if processes else crdtspace_latency
+        measure: Callable[[int, int], dict[str, list[float]]] = (
+            crdtspace_process_latency if processes else crdtspace_latency
+        )
         for key, values in measure(replicas, edits).items():
             ours[key] += values
         if missing is None:
