@@ -495,3 +495,35 @@ def test_git_s_entry_point_uses_the_driver_s_marker_size() -> None:
     from crdtspace.git import mergedriver
 
     assert gitdriver.MARKER_SIZE == mergedriver.MARKER_SIZE
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_timeout_holds_when_its_signal_fires_inside_a_gc_callback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A timer signal that fires while the garbage collector runs a callback raises where
+    Python swallows exceptions (as when a test suite's hypothesis times its collections); the
+    signal fires again until the merge is over."""
+    import gc
+    import time
+
+    from crdtspace.git import mergedriver
+
+    monkeypatch.setattr(mergedriver, "STRUCTURED_LIMIT", 1 << 30)
+    monkeypatch.setattr(mergedriver, "FORK_ABOVE", 1 << 30)  # the signal alone bounds it
+    slept: list[bool] = []
+
+    def slow_once(phase: str, info: dict[str, int]) -> None:
+        if not slept:  # the first collection outlasts the timeout: the signal lands here
+            slept.append(True)
+            time.sleep(0.5)
+
+    gc.callbacks.append(slow_once)
+    try:
+        seconds, outcome = _big_merge(30_000, timeout=0.3)
+    finally:
+        gc.callbacks.remove(slow_once)
+    assert slept
+    assert outcome.method == "fallback"
+    assert "longer than 0.3 s" in outcome.fallback_reason
+    assert seconds < 3

@@ -992,16 +992,27 @@ def _alarm(seconds: float) -> Iterator[None]:
         yield
         return
 
+    armed = [True]
+
     def expire(signum: int, frame: object) -> None:
-        raise _Timeout
+        if armed[0]:
+            raise _Timeout
 
     signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The signal fires again every 50 ms until the merge is over: a _Timeout raised where
+    # Python swallows exceptions (a garbage collector callback, a __del__) is raised again.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        while True:
+            try:
+                armed[0] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                break
+            except _Timeout:  # (a tick between the finally's first steps)
+                continue
 
 
 # -- registration, for `crdtspace hooks install` --------------------------------------------
