@@ -524,6 +524,7 @@ def test_the_timeout_holds_when_its_signal_fires_inside_a_gc_callback(
     finally:
         gc.callbacks.remove(slow_once)
     assert slept
+    assert isinstance(outcome, MergeOutcome)
     assert outcome.method == "fallback"
     assert "longer than 0.3 s" in outcome.fallback_reason
     assert seconds < 3
