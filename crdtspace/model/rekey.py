@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from crdtspace.model.document import Document, read_list
 from crdtspace.model.segment import Seg
-from crdtspace.model.textedit import line_opcodes, set_text
+from crdtspace.model.textedit import line_opcodes, longest_increasing, set_text
 from crdtspace.model.textmap import Record
 
 SIMILARITY = 0.55
@@ -368,24 +368,4 @@ def _similarity(a: str, b: str) -> float:
 
 def _longest_increasing(items: Sequence[str], where: dict[str, int]) -> list[str]:
     """The longest subsequence of `items` already in rendered order: they stay where they are."""
-    import bisect
-
-    tails: list[int] = []
-    tail_index: list[int] = []
-    back: list[int] = [-1] * len(items)
-    for i, nid in enumerate(items):
-        value = where[nid]
-        k = bisect.bisect_left(tails, value)
-        if k == len(tails):
-            tails.append(value)
-            tail_index.append(i)
-        else:
-            tails[k] = value
-            tail_index[k] = i
-        back[i] = tail_index[k - 1] if k else -1
-    out: list[str] = []
-    i = tail_index[-1] if tail_index else -1
-    while i >= 0:
-        out.append(items[i])
-        i = back[i]
-    return out[::-1]
+    return [items[i] for i in longest_increasing([where[nid] for nid in items])]

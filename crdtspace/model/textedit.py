@@ -143,26 +143,30 @@ def _anchors(
         if seen_a.get(line, -1) >= 0:
             seen_b[line] = -1 if line in seen_b else j
     pairs = sorted((seen_a[line], j) for line, j in seen_b.items() if j >= 0)
-    # the longest chain increasing in j (patience sorting)
-    tops: list[int] = []  # per chain length, the smallest last j
-    ends: list[int] = []  # per chain length, the index in pairs of that chain's last pair
+    return [pairs[k] for k in longest_increasing([j for _, j in pairs])]
+
+
+def longest_increasing(values: list[int]) -> list[int]:
+    """The indices of a longest strictly increasing subsequence of `values` (patience
+    sorting), in order."""
+    tops: list[int] = []  # per length, the smallest last value of such a subsequence
+    ends: list[int] = []  # per length, that subsequence's last index
     back: list[int] = []
-    for k, (_, j) in enumerate(pairs):
-        at = bisect.bisect_left(tops, j)
-        back.append(ends[at - 1] if at else -1)
-        if at == len(tops):
-            tops.append(j)
-            ends.append(k)
+    for i, value in enumerate(values):
+        k = bisect.bisect_left(tops, value)
+        back.append(ends[k - 1] if k else -1)
+        if k == len(tops):
+            tops.append(value)
+            ends.append(i)
         else:
-            tops[at] = j
-            ends[at] = k
-    chain: list[tuple[int, int]] = []
-    k = ends[-1] if ends else -1
-    while k >= 0:
-        chain.append(pairs[k])
-        k = back[k]
-    chain.reverse()
-    return chain
+            tops[k] = value
+            ends[k] = i
+    out: list[int] = []
+    i = ends[-1] if ends else -1
+    while i >= 0:
+        out.append(i)
+        i = back[i]
+    return out[::-1]
 
 
 def _opcodes(blocks: list[tuple[int, int, int]], la: int, lb: int) -> list[Opcode]:
