@@ -822,6 +822,9 @@ def _alarm(seconds: float) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
+        # Raised in a gc callback or a __del__, the exception is swallowed ("Exception
+        # ignored in ..."): the timer fires again until one lands (the `finally` stops it).
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
         raise _Timeout
 
     signal.signal(signal.SIGALRM, expire)
