@@ -493,3 +493,25 @@ def test_git_s_entry_point_uses_the_driver_s_marker_size() -> None:
     from crdtspace.git import mergedriver
 
     assert gitdriver.MARKER_SIZE == mergedriver.MARKER_SIZE
+
+
+def test_the_timeout_never_raises_inside_a_gc_callback() -> None:
+    """An exception raised in a gc callback is swallowed: the timer waits until it is out."""
+    import gc
+    import sys
+
+    from crdtspace.git.mergedriver import _in_finalizer
+
+    seen: list[bool] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        seen.append(_in_finalizer(sys._getframe()))
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+    assert seen
+    assert all(seen)
+    assert not _in_finalizer(sys._getframe())

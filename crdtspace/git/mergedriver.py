@@ -23,6 +23,7 @@ conflicted one must parse whichever side of every marked region is taken.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import subprocess
@@ -34,6 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from crdtspace.model.languages import Profile, extensions, profile_for
@@ -821,10 +823,10 @@ def _alarm(seconds: float) -> Iterator[None]:
         yield
         return
 
-    def expire(signum: int, frame: object) -> None:
-        # Raised in a gc callback or a __del__, the exception is swallowed ("Exception
-        # ignored in ..."): the timer fires again until one lands (the `finally` stops it).
-        signal.setitimer(signal.ITIMER_REAL, 0.05)
+    def expire(signum: int, frame: FrameType | None) -> None:
+        if _in_finalizer(frame):  # (raised there, it would be swallowed, "Exception ignored")
+            signal.setitimer(signal.ITIMER_REAL, 0.01)  # (again once out of it)
+            return
         raise _Timeout
 
     signal.signal(signal.SIGALRM, expire)
@@ -834,6 +836,17 @@ def _alarm(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Whether `frame` runs inside a gc callback (hypothesis installs one) or a `__del__`,
+    where Python ignores an exception instead of raising it."""
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 # -- registration, for `crdtspace hooks install` --------------------------------------------
