@@ -23,6 +23,7 @@ conflicted one must parse whichever side of every marked region is taken.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import sys
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from crdtspace.git.linemerge import merge_lines
@@ -994,9 +996,12 @@ def _alarm(seconds: float) -> Iterator[None]:
 
     armed = [True]
 
-    def expire(signum: int, frame: object) -> None:
-        if armed[0]:
-            raise _Timeout
+    def expire(signum: int, frame: FrameType | None) -> None:
+        if not armed[0]:
+            return
+        if _in_finalizer(frame):  # (raised there, it would be swallowed, "Exception ignored")
+            return  # (the timer fires again: see below)
+        raise _Timeout
 
     signal.signal(signal.SIGALRM, expire)
     # The signal fires again every 50 ms until the merge is over: a _Timeout raised where
@@ -1013,6 +1018,17 @@ def _alarm(seconds: float) -> Iterator[None]:
                 break
             except _Timeout:  # (a tick between the finally's first steps)
                 continue
+
+
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Whether `frame` runs inside a gc callback (hypothesis installs one) or a `__del__`,
+    where Python ignores an exception instead of raising it."""
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 # -- registration, for `crdtspace hooks install` --------------------------------------------
