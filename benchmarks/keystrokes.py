@@ -7,7 +7,9 @@ converted to the UTF-8 byte offsets pycrdt Text expects) and into one Yjs ``Y.Te
 ``tests/interop/install``; without node or that package the Yjs columns say why they are
 empty). Sizes are the encoded documents (``get_update()``, ``Y.encodeStateAsUpdate``); a
 workspace keeps deleted text so that every version can be restored (``skip_gc``), so the size
-of one pycrdt Text that keeps it too is given as well (``text_kept_bytes``).
+of one pycrdt Text that keeps it too is given as well (``text_kept_bytes``); ``stored_bytes`` is
+what the workspace stores and a joining replica receives, without the deleted content no kept
+version shows (`Replica.stored_update`, see ``crdtspace.model.collect``).
 
 1. ``rustcode``: a Rust source file typed from empty in VS Code, with multi-cursor edits and
    refactorings (40,173 patches), replayed on ``src/lib.rs`` (the Rust grammar: units appear
@@ -217,6 +219,7 @@ def case(
         rendered = ws.render(path)
         signature = outline_signature(ws, path)
         size = len(ws.doc.get_update())
+        stored = len(ws.stored_update())
         ws.close()
     progress(f"{name}: the same patches into one pycrdt Text ...")
     text_s, single, text_size = run_single_text(start, bursts)
@@ -242,11 +245,13 @@ def case(
             out["yjs_patches_per_s"] = yjs["patches"] / yjs["seconds"]
             out["vs_yjs"] = out["node_patches_per_s"] / out["yjs_patches_per_s"]
     out["doc_bytes"] = size
+    out["stored_bytes"] = stored
     out["text_bytes"] = text_size
     out["text_kept_bytes"] = kept_size
     if trace is not None and "vs_yjs" in out and not isinstance(yjs, str):
         out["yjs_bytes"] = yjs["size"]
         out["size_vs_yjs"] = size / yjs["size"]
+        out["stored_vs_yjs"] = stored / yjs["size"]
         out["yjs_equals_end"] = yjs["equals_end"]
     out |= {
         "render_equals_end": rendered == end and single == end,

@@ -397,3 +397,43 @@ def test_a_write_over_the_size_limit_is_refused_at_once(repo: Path) -> None:
         ws.write("m.py", huge)
     assert time.monotonic() - began < 2
     assert ws.render("m.py") == SOURCE
+
+
+def test_a_compacted_log_leaves_out_deleted_text_and_every_kept_version_still_works(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reopening a long log compacts it to the document without the deleted content no kept
+    version shows (crdtspace.model.collect): writes from versions read before still merge."""
+    from crdtspace.git import workspaces
+
+    Workspace.init(repo, agent="home").close()
+    with Workspace.open(repo, agent="bob") as ws:
+        bob = ws.read("m.py")
+        bob_version = bob.version
+    with Workspace.open(repo, agent="alice") as ws:
+        at = SOURCE.index("return 5") + len("return 5")
+        for i in range(40):  # typed and deleted again in one typing session, never read
+            ws.splice("m.py", at, 0, f"  # scratch {i}")
+            ws.splice("m.py", at, len(f"  # scratch {i}"), "")
+        ws.write("m.py", changed(SOURCE, 0, "alice"))
+        state = ws.stored_update()
+        whole = bytes(ws.doc.get_update())
+        render = ws.render("m.py")
+    # The 40 runs typed and deleted again are gone from the text; the log's entries, which
+    # say who typed and deleted what, keep theirs (two a run).
+    assert whole.count(b"scratch") == 120
+    assert state.count(b"scratch") == 80
+    assert len(state) < len(whole) - 400
+    log = repo / ".git" / "crdtspace"
+    monkeypatch.setattr(workspaces, "COMPACT_AFTER", 1)
+    with Workspace.open(repo, agent="carol") as ws:
+        assert ws.render("m.py") == render
+    size = sum(f.stat().st_size for f in log.rglob("updates.log"))
+    assert size < len(whole) - 400
+    with Workspace.open(repo, agent="bob") as ws:
+        assert ws.render("m.py") == render
+        ws.write("m.py", changed(str(bob), 3, "bob"), base=bob_version)
+        text = ws.render("m.py")
+    assert "# alice" in text
+    assert "# bob" in text
+    assert "scratch" not in text

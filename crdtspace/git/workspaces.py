@@ -113,13 +113,13 @@ def open_workspace(
         torn = summary.fingerprint(directory) if loaded.dropped_bytes else None
         base = str(doc.get("meta", type=Map).get("base", ""))
         pending = summary.take_pending(directory, base, root)
+        name = agent or gitio.user_name(repo)
+        ws = cls.durable(doc, name, log, root)
         if len(loaded.records) > COMPACT_AFTER:
-            log.compact(doc.get_update())
+            ws.compact_log()
     except BaseException:
         log.close()
         raise
-    name = agent or gitio.user_name(repo)
-    ws = cls.durable(doc, name, log, root)
     if pending is not None:
         # A `git commit` of exactly this state, on top of its base (the post-commit shim checked
         # it): recorded as the gate records its own commits. See crdtspace.git.summary.

@@ -12,9 +12,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Self
 
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from crdtspace.errors import CrdtspaceWarning
+from crdtspace.model.collect import collect, collectable, read_delete_set, read_state
 from crdtspace.model.folding import duplicate_units, grown_logs, identical_folds
 from crdtspace.model.sessions import Sessions
 from crdtspace.model.storage import UpdateLog
@@ -57,6 +58,47 @@ class Replica(Sessions):
         doc.apply_update(self.doc.get_update())
         return doc
 
+    def kept_versions(self) -> list[bytes]:
+        """The snapshots this replica may still restore: its stored versions and the base
+        commit's (writes with no known base are based on it)."""
+        kept = self.versions.kept()
+        base = self.document.meta.get("base_version")
+        if isinstance(base, bytes | bytearray):
+            kept.append(bytes(base))
+        return kept
+
+    def stored_update(self) -> bytes:
+        """The whole document as it is stored and as a replica joining from nothing needs it:
+        the content of deleted items that no kept version shows is left out
+        (`crdtspace.model.collect`). Applied to a fresh document it gives the same state,
+        texts, and kept versions."""
+        self.flush()
+        update = bytes(self.doc.get_update())
+        try:
+            drop = collectable(read_delete_set(update), self.kept_versions())
+        except ValueError:
+            return update  # unreadable (never expected of yrs's own encoding): kept whole
+        return collect(update, drop)
+
+    def compact_log(self) -> bool:
+        """Replace the durable log by one record of `stored_update` (checked first: applied to
+        a fresh document it must give this one's state vector, delete set and roots; if not,
+        the whole document is stored, as before collection). Whether content was left out."""
+        if self._log is None:
+            return False
+        full = bytes(self.doc.get_update())
+        stored = self.stored_update()
+        if stored != full and not _same_document(self.doc, stored):
+            warnings.warn(
+                "Deleted content could not be left out of the stored log (a check failed); "
+                "the whole document is stored.",
+                CrdtspaceWarning,
+                stacklevel=2,
+            )
+            stored = full
+        self._log.compact(stored)
+        return stored != full
+
     # -- identical concurrent changes ----------------------------------------------------
 
     def _fold_identical(self) -> None:
@@ -81,3 +123,27 @@ class Replica(Sessions):
                     self._delete(nid, "fold an identical addition")
         finally:
             self._folding = False
+
+
+ROOTS = (
+    *("files", "nodes", "gitonly", "agents", "meta"),
+    *("edited", "resolutions", "reports", "claims"),
+)
+"""The document's roots (every one a Map; see `crdtspace.model.document`)."""
+
+
+def _same_document(doc: Doc[Any], update: bytes) -> bool:
+    """Whether `update` holds what `doc` does: the same state vector, delete set and roots."""
+    fresh = new_doc()
+    try:
+        fresh.apply_update(update)
+        if read_state(bytes(fresh.get_state())) != read_state(bytes(doc.get_state())):
+            return False
+        if read_delete_set(bytes(fresh.get_update())) != read_delete_set(bytes(doc.get_update())):
+            return False
+        names = set(doc.keys()) & set(ROOTS)
+        return all(
+            fresh.get(name, type=Map).to_py() == doc.get(name, type=Map).to_py() for name in names
+        )
+    except Exception:  # pycrdt raises plain exceptions (a root of another type, say)
+        return False

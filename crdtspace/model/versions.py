@@ -110,6 +110,10 @@ class VersionStore:
             )
         return snap
 
+    def kept(self) -> list[bytes]:
+        """Every snapshot kept (a write may still be based on any of them)."""
+        return list(self._snaps.values())
+
     def __contains__(self, vid: str) -> bool:
         return vid in self._snaps
 

@@ -1,0 +1,361 @@
+"""Garbage collection under versions: deleted content no kept version shows is left out.
+
+A workspace document keeps every deleted character (``skip_gc``, see
+`crdtspace.model.versions`) so that a version can be restored for a write made from it. But a
+version only shows what it had seen and not deleted: text typed and deleted again between two
+kept versions, or before the oldest, is shown by none. `collect` rewrites an encoded update
+(Yjs update format v1, as yrs writes it) so that the content of every such item is replaced by
+its length (Yjs's ``ContentDeleted``, what a garbage-collecting Yjs document stores), and
+nothing else changes: every item keeps its id, origins and parent, so updates made on top of
+the full document still apply, every kept version still restores to the same texts, and the
+document's state vector and delete set are the same.
+
+What is collected, per item: the whole item was deleted (the update's delete set), and every
+kept version either had not seen it (its clock at or past the version's state vector) or had
+seen it deleted (in the version's delete set). Types (maps, arrays, texts) are kept as items:
+their deleted children are collected one by one.
+
+Anything the reader does not know (an unknown content or type reference, a truncated update)
+leaves the update as it is: collection is an optimisation and never a reason to lose data.
+
+Used where the document leaves memory: the durable log's compaction (what a workspace stores)
+and `Replica.stored_update` (what it stores and sends to a joining peer).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+
+__all__ = ["Ranges", "collect", "collectable", "read_delete_set", "read_snapshot", "read_state"]
+
+Ranges = dict[int, list[tuple[int, int]]]
+"""Per client, sorted disjoint [start, end) clock ranges."""
+
+
+class _Unknown(Exception):
+    """Something this reader does not know: the update is left as it is."""
+
+
+# -- reading the v1 encoding -------------------------------------------------------------------
+
+
+def _uint(data: bytes, pos: int) -> tuple[int, int]:
+    value = 0
+    shift = 0
+    while True:
+        if pos >= len(data):
+            raise _Unknown("truncated")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+        if shift > 70:
+            raise _Unknown("number too long")
+
+
+def _skip_string(data: bytes, pos: int) -> int:
+    length, pos = _uint(data, pos)
+    if pos + length > len(data):
+        raise _Unknown("truncated")
+    return pos + length
+
+
+def _read_string(data: bytes, pos: int) -> tuple[bytes, int]:
+    end = _skip_string(data, pos)
+    start = _uint(data, pos)[1]
+    return data[start:end], end
+
+
+def _skip_signed(data: bytes, pos: int) -> int:
+    while True:
+        if pos >= len(data):
+            raise _Unknown("truncated")
+        byte = data[pos]
+        pos += 1
+        if byte < 0x80:
+            return pos
+
+
+def _skip_any(data: bytes, pos: int, depth: int = 0) -> int:
+    if depth > 200:
+        raise _Unknown("nesting too deep")
+    if pos >= len(data):
+        raise _Unknown("truncated")
+    tag = data[pos]
+    pos += 1
+    if tag in (127, 126, 121, 120):  # undefined, null, false, true
+        return pos
+    if tag == 125:  # integer
+        return _skip_signed(data, pos)
+    if tag == 124:  # float32
+        return pos + 4
+    if tag in (123, 122):  # float64, bigint64
+        return pos + 8
+    if tag in (119, 116):  # string, bytes
+        return _skip_string(data, pos)
+    if tag == 118:  # object
+        count, pos = _uint(data, pos)
+        for _ in range(count):
+            pos = _skip_string(data, pos)
+            pos = _skip_any(data, pos, depth + 1)
+        return pos
+    if tag == 117:  # array
+        count, pos = _uint(data, pos)
+        for _ in range(count):
+            pos = _skip_any(data, pos, depth + 1)
+        return pos
+    raise _Unknown(f"any tag {tag}")
+
+
+def _utf16_length(raw: bytes) -> int:
+    text = raw.decode("utf-8", errors="surrogatepass")
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
+
+
+def _content(data: bytes, pos: int, ref: int) -> tuple[int, int, bool]:
+    """Skip one item content: (its length in clocks, the position after it, collectable)."""
+    if ref == 1:  # deleted
+        length, pos = _uint(data, pos)
+        return length, pos, False
+    if ref == 2:  # JSON strings
+        count, pos = _uint(data, pos)
+        for _ in range(count):
+            pos = _skip_string(data, pos)
+        return count, pos, True
+    if ref == 3:  # binary
+        return 1, _skip_string(data, pos), True
+    if ref == 4:  # string
+        raw, pos = _read_string(data, pos)
+        return _utf16_length(raw), pos, True
+    if ref == 5:  # embed
+        return 1, _skip_string(data, pos), True
+    if ref == 6:  # format
+        return 1, _skip_string(data, _skip_string(data, pos)), True
+    if ref == 7:  # type
+        kind, pos = _uint(data, pos)
+        if kind in (3, 5):  # XML element, XML hook: a name
+            pos = _skip_string(data, pos)
+        elif kind not in (0, 1, 2, 4, 6):
+            raise _Unknown(f"type {kind}")
+        return 1, pos, False
+    if ref == 8:  # any values
+        count, pos = _uint(data, pos)
+        for _ in range(count):
+            pos = _skip_any(data, pos)
+        return count, pos, True
+    if ref == 9:  # subdocument
+        pos = _skip_string(data, pos)
+        return 1, _skip_any(data, pos), False
+    raise _Unknown(f"content {ref}")
+
+
+def _var_uint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _read_ranges(data: bytes, pos: int) -> tuple[Ranges, int]:
+    """A delete set (v1): per client, its deleted clock ranges, merged and sorted."""
+    out: Ranges = {}
+    clients, pos = _uint(data, pos)
+    for _ in range(clients):
+        client, pos = _uint(data, pos)
+        count, pos = _uint(data, pos)
+        spans: list[tuple[int, int]] = out.setdefault(client, [])
+        for _ in range(count):
+            clock, pos = _uint(data, pos)
+            length, pos = _uint(data, pos)
+            if length:
+                spans.append((clock, clock + length))
+    return {c: _normal(s) for c, s in out.items() if s}, pos
+
+
+def read_delete_set(update: bytes) -> Ranges:
+    """The delete set at the end of a v1 update."""
+    try:
+        return _read_ranges(update, _structs_end(update))[0]
+    except _Unknown as exc:
+        raise ValueError(f"not a readable update: {exc}") from None
+
+
+def read_snapshot(snap: bytes) -> tuple[Ranges, dict[int, int]]:
+    """An encoded snapshot: its delete set and state vector."""
+    try:
+        deleted, pos = _read_ranges(snap, 0)
+        return deleted, _read_state(snap, pos)
+    except _Unknown as exc:
+        raise ValueError(f"not a readable snapshot: {exc}") from None
+
+
+def read_state(state: bytes) -> dict[int, int]:
+    """An encoded state vector, per client its clock (the encoding's order is not fixed)."""
+    try:
+        return _read_state(state, 0)
+    except _Unknown as exc:
+        raise ValueError(f"not a readable state vector: {exc}") from None
+
+
+def _read_state(data: bytes, pos: int) -> dict[int, int]:
+    clients, pos = _uint(data, pos)
+    state: dict[int, int] = {}
+    for _ in range(clients):
+        client, pos = _uint(data, pos)
+        clock, pos = _uint(data, pos)
+        state[client] = clock
+    return state
+
+
+# -- ranges ------------------------------------------------------------------------------------
+
+
+def _normal(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _minus(spans: list[tuple[int, int]], cut: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` without `cut` (both normal)."""
+    out: list[tuple[int, int]] = []
+    j = 0
+    for start, end in spans:
+        while j < len(cut) and cut[j][1] <= start:
+            j += 1
+        k = j
+        while start < end:
+            if k >= len(cut) or cut[k][0] >= end:
+                out.append((start, end))
+                break
+            if cut[k][0] > start:
+                out.append((start, cut[k][0]))
+            start = max(start, cut[k][1])
+            k += 1
+    return out
+
+
+def collectable(deleted: Ranges, kept: Iterable[bytes]) -> Ranges:
+    """What of `deleted` no snapshot in `kept` shows: for each, the clocks below its state
+    vector that it had not seen deleted are shown, and taken out."""
+    shown: dict[int, list[tuple[int, int]]] = {}
+    for snap in kept:
+        ds, state = read_snapshot(snap)
+        for client, clock in state.items():
+            if client in deleted and clock > 0:
+                shown.setdefault(client, []).extend(_minus([(0, clock)], ds.get(client, [])))
+    out: Ranges = {}
+    for client, spans in deleted.items():
+        left = _minus(spans, _normal(shown.get(client, [])))
+        if left:
+            out[client] = left
+    return out
+
+
+def _covers(spans: list[tuple[int, int]], starts: list[int], start: int, end: int) -> bool:
+    i = bisect_right(starts, start) - 1
+    return i >= 0 and spans[i][1] >= end
+
+
+# -- the rewrite -------------------------------------------------------------------------------
+
+
+def _structs_end(data: bytes) -> int:
+    pos = 0
+    clients, pos = _uint(data, pos)
+    for _ in range(clients):
+        count, pos = _uint(data, pos)
+        _, pos = _uint(data, pos)
+        _, pos = _uint(data, pos)
+        for _ in range(count):
+            pos = _struct(data, pos)[0]
+    return pos
+
+
+def _struct(data: bytes, pos: int) -> tuple[int, int, int, int, bool]:
+    """One struct at `pos`: (end, content start, clock length, info, collectable)."""
+    if pos >= len(data):
+        raise _Unknown("truncated")
+    info = data[pos]
+    pos += 1
+    ref = info & 0x1F
+    if ref in (0, 10):  # GC, skip
+        length, pos = _uint(data, pos)
+        return pos, pos, length, info, False
+    if info & 0x80:  # origin
+        pos = _uint(data, _uint(data, pos)[1])[1]
+    if info & 0x40:  # right origin
+        pos = _uint(data, _uint(data, pos)[1])[1]
+    if not info & 0xC0:  # parent
+        named, pos = _uint(data, pos)
+        pos = _skip_string(data, pos) if named == 1 else _uint(data, _uint(data, pos)[1])[1]
+        if info & 0x20:
+            pos = _skip_string(data, pos)
+    content = pos
+    length, pos, collectable = _content(data, pos, ref)
+    return pos, content, length, info, collectable
+
+
+def collect(update: bytes, drop: Ranges) -> bytes:
+    """`update` with the content of every item wholly inside `drop` (and deleted in the
+    update's own delete set) replaced by its length. Unreadable: `update` unchanged."""
+    if not drop:
+        return update
+    try:
+        return _collect(update, drop)
+    except _Unknown:
+        return update
+
+
+def _collect(data: bytes, drop: Ranges) -> bytes:
+    deleted = _read_ranges(data, _structs_end(data))[0]
+    out = bytearray()
+    pos = 0
+    clients, pos = _uint(data, pos)
+    copied = 0
+    for _ in range(clients):
+        count, pos = _uint(data, pos)
+        client, pos = _uint(data, pos)
+        clock, pos = _uint(data, pos)
+        gone = deleted.get(client, [])
+        spans = [s for s in drop.get(client, []) if s]
+        usable = _intersect(spans, gone)
+        starts = [s for s, _ in usable]
+        for _ in range(count):
+            start = pos
+            end, content, length, info, collectable = _struct(data, pos)
+            if collectable and length and _covers(usable, starts, clock, clock + length):
+                out += data[copied:start]
+                out.append((info & 0xE0) | 1)
+                out += data[start + 1 : content]
+                out += _var_uint(length)
+                copied = end
+            clock += length
+            pos = end
+    out += data[copied:]
+    return bytes(out)
+
+
+def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start = max(a[i][0], b[j][0])
+        end = min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out

@@ -1,0 +1,190 @@
+"""Garbage collection under versions (`crdtspace.model.collect`): deleted content that no kept
+version shows is left out of the stored document, and nothing else changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pycrdt import Array, Doc, Map, Text
+
+from crdtspace.model.collect import (
+    collect,
+    collectable,
+    read_delete_set,
+    read_snapshot,
+    read_state,
+)
+from crdtspace.model.versions import fork, new_doc, snapshot
+
+ALPHABET = st.sampled_from(["a", "b", "\n", " ", "é", "😀", "汉", "x"])
+WORDS = st.text(ALPHABET, min_size=1, max_size=12)
+
+# One operation on the document: ("type", position, text) etc. Positions are taken modulo
+# what exists, so every drawn program is valid.
+OPS = st.one_of(
+    st.tuples(st.just("insert"), st.integers(0, 10_000), WORDS),
+    st.tuples(st.just("delete"), st.integers(0, 10_000), st.integers(1, 6)),
+    st.tuples(st.just("set"), st.sampled_from(["a", "b", "c"]), WORDS),
+    st.tuples(st.just("nest"), st.sampled_from(["n1", "n2"]), WORDS),
+    st.tuples(st.just("drop"), st.sampled_from(["a", "n1", "n2"]), st.just("")),
+    st.tuples(st.just("push"), st.integers(0, 10_000), WORDS),
+    st.tuples(st.just("pop"), st.integers(0, 10_000), st.just("")),
+    st.tuples(st.just("snapshot"), st.just(0), st.just("")),
+)
+
+
+def _text_len(text: Text) -> int:
+    return len(str(text))
+
+
+def run(ops: list[tuple[str, Any, Any]]) -> tuple[Doc[Any], list[bytes]]:
+    doc = new_doc(7)
+    text = doc.get("text", type=Text)
+    meta = doc.get("meta", type=Map)
+    items = doc.get("items", type=Array)
+    snaps: list[bytes] = []
+    for op, where, what in ops:
+        if op == "snapshot":
+            snaps.append(snapshot(doc))
+            continue
+        with doc.transaction():
+            if op == "insert":
+                chars = str(text)
+                text.insert(_utf8(chars, where % (len(chars) + 1)), what)
+            elif op == "delete" and str(text):
+                chars = str(text)
+                start = where % len(chars)
+                end = min(len(chars), start + int(what))
+                del text[_utf8(chars, start) : _utf8(chars, end)]
+            elif op == "set":
+                meta[where] = {"value": what, "more": [what, 1, 2.5, None, True]}
+            elif op == "nest":
+                meta[where] = Map({"text": Text(what), "list": Array([what])})
+            elif op == "drop" and where in meta:
+                del meta[where]
+            elif op == "push":
+                items.insert(where % (len(items) + 1), what)
+            elif op == "pop" and len(items):
+                del items[where % len(items)]
+    return doc, snaps
+
+
+def _utf8(chars: str, index: int) -> int:
+    return len(chars[:index].encode("utf-8"))
+
+
+def roots(doc: Doc[Any]) -> dict[str, Any]:
+    return {
+        "text": str(doc.get("text", type=Text)),
+        "meta": doc.get("meta", type=Map).to_py(),
+        "items": doc.get("items", type=Array).to_py(),
+    }
+
+
+def load(update: bytes) -> Doc[Any]:
+    doc = new_doc(99)
+    doc.apply_update(update)
+    return doc
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OPS, max_size=40), st.data())
+def test_collected_document_holds_the_same_state_and_every_kept_version(
+    ops: list[tuple[str, Any, Any]], data: st.DataObject
+) -> None:
+    doc, snaps = run(ops)
+    kept = [s for s in snaps if data.draw(st.booleans(), label="keep")]
+    update = bytes(doc.get_update())
+    deleted = read_delete_set(update)
+    collected = collect(update, collectable(deleted, kept))
+    assert len(collected) <= len(update)
+    again = load(collected)
+    assert roots(again) == roots(doc)
+    assert read_state(bytes(again.get_state())) == read_state(bytes(doc.get_state()))
+    assert read_delete_set(bytes(again.get_update())) == deleted
+    for snap in kept:
+        assert roots(fork(again, snap)) == roots(fork(doc, snap))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OPS, max_size=30), st.lists(OPS, max_size=15))
+def test_a_peers_later_edits_apply_to_the_collected_document_as_to_the_whole(
+    ops: list[tuple[str, Any, Any]], later: list[tuple[str, Any, Any]]
+) -> None:
+    doc, _ = run(ops)
+    update = bytes(doc.get_update())
+    collected = collect(update, read_delete_set(update))  # nothing kept: all deleted goes
+    # A peer that holds the whole document edits on (its clock continues after ours).
+    peer = load(update)
+    before = bytes(peer.get_state())
+    text = peer.get("text", type=Text)
+    meta = peer.get("meta", type=Map)
+    for op, where, what in later:
+        chars = str(text)
+        if op == "insert":
+            text.insert(_utf8(chars, where % (len(chars) + 1)), what)
+        elif op == "delete" and chars:
+            start = where % len(chars)
+            del text[_utf8(chars, start) : _utf8(chars, min(len(chars), start + int(what)))]
+        elif op == "set":
+            meta[where] = what
+    diff = bytes(peer.get_update(before))
+    whole, small = load(update), load(collected)
+    whole.apply_update(diff)
+    small.apply_update(diff)
+    assert roots(small) == roots(whole) == roots(peer)
+
+
+def test_only_what_no_kept_version_shows_is_collected() -> None:
+    doc = new_doc(5)
+    text = doc.get("text", type=Text)
+    text += "hello world"  # clocks 0..10
+    first = snapshot(doc)
+    del text[0:6]  # "hello " (0..5) deleted after `first` saw it
+    text += " again"  # 11..16
+    del text[5:11]  # " again" deleted before any version saw it
+    update = bytes(doc.get_update())
+    deleted = read_delete_set(update)
+    assert deleted == {5: [(0, 6), (11, 17)]}
+    assert collectable(deleted, []) == deleted
+    assert collectable(deleted, [first]) == {5: [(11, 17)]}
+    assert collectable(deleted, [snapshot(doc)]) == deleted
+    kept = collect(update, collectable(deleted, [first]))
+    assert b"hello" in kept
+    assert b"again" not in kept
+    assert roots(fork(load(kept), first))["text"] == "hello world"
+
+
+def test_the_snapshot_reader_reads_what_yrs_writes() -> None:
+    doc = new_doc(300)
+    text = doc.get("text", type=Text)
+    text += "abc"
+    del text[1:2]
+    deleted, state = read_snapshot(snapshot(doc))
+    assert deleted == {300: [(1, 2)]}
+    assert state == {300: 3}
+
+
+def test_an_unreadable_update_is_returned_as_it_is() -> None:
+    doc, _ = run([("insert", 0, "abc"), ("delete", 0, 2)])
+    update = bytes(doc.get_update())
+    drop = read_delete_set(update)
+    for broken in (update[:-3], update[:5], b"\x01\x01\x07\x00\xff", b""):
+        assert collect(broken, drop) == broken
+    assert collect(update, {}) == update
+
+
+def test_a_deleted_nested_type_keeps_its_item_and_drops_its_childrens_content() -> None:
+    doc = new_doc(3)
+    meta = doc.get("meta", type=Map)
+    meta["node"] = Map({"text": Text("x" * 500), "log": Array(["entry " * 50])})
+    del meta["node"]
+    update = bytes(doc.get_update())
+    collected = collect(update, read_delete_set(update))
+    assert len(collected) < 100 < len(update)
+    again = load(collected)
+    assert again.get("meta", type=Map).to_py() == {}
+    again.get("meta", type=Map)["node"] = "back"
+    assert again.get("meta", type=Map).to_py() == {"node": "back"}
