@@ -8,7 +8,7 @@ converted to the UTF-8 byte offsets pycrdt Text expects) and into one Yjs ``Y.Te
 empty). Sizes are the encoded documents (``get_update()``, ``Y.encodeStateAsUpdate``); a
 workspace keeps deleted text so that every version can be restored (``skip_gc``), so the size
 of one pycrdt Text that keeps it too is given as well (``text_kept_bytes``); ``stored_bytes`` is
-what the workspace stores and a joining replica receives, without the deleted content no kept
+what the workspace's log holds once compacted: the document without the deleted content no kept
 version shows (`Replica.stored_update`, see ``crdtspace.model.collect``).
 
 1. ``rustcode``: a Rust source file typed from empty in VS Code, with multi-cursor edits and

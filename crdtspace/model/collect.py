@@ -18,8 +18,8 @@ their deleted children are collected one by one.
 Anything the reader does not know (an unknown content or type reference, a truncated update)
 leaves the update as it is: collection is an optimisation and never a reason to lose data.
 
-Used where the document leaves memory: the durable log's compaction (what a workspace stores)
-and `Replica.stored_update` (what it stores and sends to a joining peer).
+Used by the durable log's compaction (`Replica.stored_update`, `Replica.compact_log`): what a
+workspace stores. The document in memory keeps everything.
 """
 
 from __future__ import annotations

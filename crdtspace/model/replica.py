@@ -68,10 +68,9 @@ class Replica(Sessions):
         return kept
 
     def stored_update(self) -> bytes:
-        """The whole document as it is stored and as a replica joining from nothing needs it:
-        the content of deleted items that no kept version shows is left out
-        (`crdtspace.model.collect`). Applied to a fresh document it gives the same state,
-        texts, and kept versions."""
+        """The whole document as its compacted log stores it: the content of deleted items
+        that no kept version shows is left out (`crdtspace.model.collect`). Applied to a fresh
+        document it gives the same state, texts, and kept versions."""
         self.flush()
         update = bytes(self.doc.get_update())
         try:
