@@ -548,6 +548,8 @@ def commit(ws: Replica, options: GateOptions) -> GateReport:
             return report
         move_branch(repo, branch, sha, base_sha)
         ws.committed(sha, state=state)
+        if ws.squash_history():  # settled history folded: the base's version taken anew
+            ws.committed(sha)
         report.commit = sha
         report.files_changed = changed
         report.coauthors = coauthors

@@ -36,6 +36,9 @@ class LogEntry:
     edits: tuple[TextEdit, ...] = ()
     base: tuple[tuple[str, str], ...] | None = None
     to: str = ""
+    squashed: tuple[tuple[str, int], ...] = ()
+    """An entry that stands for a settled stretch of the node's history
+    (`crdtspace.model.squash`): how many entries each agent made there."""
 
     @property
     def client(self) -> int:
@@ -70,6 +73,7 @@ class LogEntry:
             edits=tuple((str(p), int(o), str(a), str(b)) for p, o, a, b in value.get("edits", ())),
             base=None if base is None else tuple((str(p), str(t)) for p, t in base),
             to=str(value.get("to", "")),
+            squashed=tuple((str(a), int(n)) for a, n in dict(value.get("squashed") or {}).items()),
         )
 
     def to_value(self) -> dict[str, Any]:
@@ -91,6 +95,8 @@ class LogEntry:
             value["base"] = [list(pair) for pair in self.base]
         if self.to:
             value["to"] = self.to
+        if self.squashed:
+            value["squashed"] = dict(self.squashed)
         return value
 
 

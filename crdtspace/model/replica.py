@@ -15,7 +15,14 @@ from typing import Any, Self
 from pycrdt import Doc, Map
 
 from crdtspace.errors import CrdtspaceWarning
-from crdtspace.model.collect import collect, collectable, read_delete_set, read_state
+from crdtspace.model import squash
+from crdtspace.model.collect import (
+    collect,
+    collectable,
+    read_delete_set,
+    read_snapshot,
+    read_state,
+)
 from crdtspace.model.folding import duplicate_units, grown_logs, identical_folds
 from crdtspace.model.sessions import Sessions
 from crdtspace.model.storage import UpdateLog
@@ -97,6 +104,46 @@ class Replica(Sessions):
             stored = full
         self._log.compact(stored)
         return stored != full
+
+    def squash_history(self) -> int:
+        """Fold each node's settled log entries into one (`crdtspace.model.squash`); how many
+        nodes were squashed. Settled: every version a write may still be made from had seen
+        them (the base commit's, and the one each agent last read of each file: older ones
+        are dropped first; a write from one is refused as unknown, to be read again), and no
+        other replica can still write (every other replica that edited has finished or was
+        forgotten, none came through a git exchange). Else nothing is done. Meant for just
+        after a commit through the gate, which records the base commit's version anew."""
+        if self.networked or self._fork_of is not None or not self._others_finished():
+            return 0
+        self.flush()
+        self.versions.squashed()
+        floors = [read_snapshot(snap)[1] for snap in self.kept_versions()]
+        floors.append(read_state(self.state()))
+        plans = squash.plan(self.document, list(self.document.nodes.keys()), floors)
+        if plans:
+            with self.transaction("squash"):
+                squash.apply(self.document, plans)
+        return len(plans)
+
+    def _others_finished(self) -> bool:
+        """Whether every other replica that edited has said it finished, or was forgotten."""
+        if self.exchanged():
+            return False
+        local = self.local_sessions()
+        reports = self.document.reports_map
+        for key, who in self.document.agents.items():
+            if key == str(self.client_id) or (isinstance(who, dict) and "of" in who):
+                continue
+            try:
+                client = int(key)
+            except ValueError:
+                return False
+            if client in local or f"forget:{client}" in reports:
+                continue
+            report = reports.get(key)
+            if not isinstance(report, dict) or not report.get("done"):
+                return False
+        return True
 
     # -- identical concurrent changes ----------------------------------------------------
 

@@ -87,6 +87,8 @@ class VersionStore:
     def __init__(self, directory: Path | None = None) -> None:
         self._snaps: dict[str, bytes] = {}
         self._reads: dict[tuple[str, str], str] = {}
+        self._ages: dict[str, int] = {}  # snapshot -> the squash count when it was added
+        self._squashes = 0
         self._path = directory / STORE_NAME if directory is not None else None
         if self._path is not None:
             self._load(self._path)
@@ -96,6 +98,7 @@ class VersionStore:
         vid = version_id(snap)
         if vid not in self._snaps:
             self._snaps[vid] = snap
+            self._ages[vid] = self._squashes
             self._append({"v": vid, "s": base64.b64encode(snap).decode("ascii")})
             if len(self._snaps) > KEEP_VERSIONS * 2:
                 self._prune()
@@ -146,6 +149,9 @@ class VersionStore:
                 record = json.loads(line)
                 if "v" in record:
                     self._snaps[str(record["v"])] = base64.b64decode(record["s"])
+                    self._ages[str(record["v"])] = int(record.get("a", self._squashes))
+                elif "g" in record:
+                    self._squashes = int(record["g"])
                 elif "r" in record:
                     agent, file, vid = record["r"]
                     self._reads[(str(agent), str(file))] = str(vid)
@@ -166,6 +172,23 @@ class VersionStore:
         except OSError:
             return  # a version not kept is reported as unknown when used, never guessed
 
+    def squashed(self) -> None:
+        """A squash of settled history is about to be planned (`Replica.squash_history`): the
+        snapshots no agent's last read names and that were added before the previous squash
+        are dropped (a write from one is refused as unknown: read again). So a version handed
+        out lives through at least one squash, and the one an agent last read as long as
+        that stays so."""
+        self._squashes += 1
+        self._append({"g": self._squashes})
+        named = set(self._reads.values())
+        limit = self._squashes - 1
+        old = [v for v in self._snaps if v not in named and self._ages.get(v, 0) < limit]
+        if old:
+            for vid in old:
+                del self._snaps[vid]
+                self._ages.pop(vid, None)
+            self._prune()
+
     def _prune(self) -> None:
         """Keep the newest KEEP_VERSIONS snapshots and every one an agent's last read names."""
         named = set(self._reads.values())
@@ -174,8 +197,13 @@ class VersionStore:
         self._snaps = {v: s for v, s in self._snaps.items() if v in keep}
         if self._path is None:
             return
-        lines = [
-            json.dumps({"v": v, "s": base64.b64encode(s).decode("ascii")}, separators=(",", ":"))
+        self._ages = {v: a for v, a in self._ages.items() if v in keep}
+        lines = [json.dumps({"g": self._squashes})] if self._squashes else []
+        lines += [
+            json.dumps(
+                {"v": v, "s": base64.b64encode(s).decode("ascii"), "a": self._ages.get(v, 0)},
+                separators=(",", ":"),
+            )
             for v, s in self._snaps.items()
         ]
         lines += [

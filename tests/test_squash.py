@@ -1,0 +1,174 @@
+"""Squashing settled history (`crdtspace.model.squash`): after a commit, a node's old entries are
+folded into one; nothing a later edit, read or conflict sees changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crdtspace import Workspace
+from crdtspace.model.history import History
+from crdtspace.testing import make_repo
+
+FUNCS = 4
+SOURCE = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(FUNCS)).rstrip() + "\n"
+AGENTS = ("alice", "bob", "carol")
+
+
+def marked(text: str, func: int, mark: str) -> str:
+    """`text` with function `func`'s return line given a comment `mark` (conflict blocks, as
+    reads show an open overlap, are replaced whole by that line)."""
+    start = text.index(f"def f{func}():")
+    end = text.find("\ndef ", start)
+    end = len(text) if end < 0 else end
+    region = text[start:end]
+    if "<<<<<<< " in region:
+        i = region.index("<<<<<<< ")
+        j = region.index("\n", region.index(">>>>>>> ")) + 1
+        region = region[:i] + f"    return {func}  # {mark}\n" + region[j:]
+    else:
+        at = region.index(f"    return {func}")
+        eol = region.index("\n", at)
+        region = region[:eol] + f"  # {mark}" + region[eol:]
+    return text[:start] + region + text[end:]
+
+
+def conflicts(ws: Workspace) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    return sorted(
+        (c.kind, tuple(sorted(p.name for p in c.places)), tuple(sorted(c.agents)))
+        for c in ws.conflicts()
+    )
+
+
+# One step: (agent, what, function). "read" hands the agent the file (its version is kept);
+# "write" writes the agent's last read with one function marked (a stale write if others
+# wrote since); "type" types into a function by splices; "forget": the agent's next write is
+# not based on its last read (that version is no longer named); "squash" commits the state
+# (as the gate records a commit) and squashes.
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(AGENTS),
+        st.sampled_from(["read", "write", "write", "type", "squash", "squash", "forget"]),
+        st.integers(0, FUNCS - 1),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+def play(repo: Path, steps: list[tuple[str, str, int]], squash: bool) -> Workspace:
+    ws = Workspace.from_commit(repo, agent="home")
+    reads: dict[str, Any] = {}
+    squashes = 0
+    for n, (agent, what, func) in enumerate(steps):
+        if what == "read":
+            reading = ws.read("m.py", agent=agent)
+            reads[agent] = (str(reading), reading.version, squashes)
+        elif what == "write":
+            text, version, at = reads.get(agent, (None, None, 0))
+            if text is None or squashes - at >= 2:
+                # (a version handed out before the previous squash is gone: read again, in
+                # both runs alike)
+                text = ws.read("m.py", agent=agent)
+                version = text.version
+            ws.write("m.py", marked(str(text), func, f"{agent}{n}"), agent=agent, base=version)
+            written = ws.read("m.py", agent=agent)
+            reads[agent] = (str(written), written.version, squashes)
+        elif what == "type" and not ws.conflicts():  # (a render with markers: no offsets)
+            with ws.acting_as(agent):
+                text = ws.render("m.py")
+                at = text.index(f"return {func}") + len(f"return {func}")
+                ws.splice("m.py", at, 0, f" + {n}")
+                ws.splice("m.py", at + 2, 2 + len(str(n)) - 2, "")
+        elif what == "forget":
+            ws.versions.forget_read(agent, "m.py")
+            reads.pop(agent, None)
+        elif what == "squash" and not ws.conflicts():
+            squashes += 1
+            ws.committed("c" * 40)
+            if squash:
+                ws.squash_history()
+                ws.committed("c" * 40)
+    return ws
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=STEPS)
+def test_squashing_changes_no_render_no_conflict_and_no_later_write(
+    tmp_path_factory: Any, steps: list[tuple[str, str, int]]
+) -> None:
+    repo = make_repo(tmp_path_factory.mktemp("repo"), {"m.py": SOURCE})
+    plain = play(repo, steps, squash=False)
+    folded = play(repo, steps, squash=True)
+    assert folded.render("m.py") == plain.render("m.py")
+    assert conflicts(folded) == conflicts(plain)
+    for agent in AGENTS:
+        assert folded.read("m.py", agent=agent) == plain.read("m.py", agent=agent)
+
+
+def test_a_squash_keeps_the_texts_after_every_head_and_who_edited(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"m.py": SOURCE})
+    ws = Workspace.from_commit(repo, agent="home")
+    for i in range(6):
+        agent = AGENTS[i % 3]
+        ws.write("m.py", marked(ws.read("m.py", agent=agent), i % FUNCS, f"x{i}"), agent=agent)
+    history = History(ws.document)
+    nodes = [n for n in ws.document.edited_nodes() if len(ws.document.log(n)) > 1]
+    assert nodes
+    before = {n: history.after(n, ws.document.heads(n)[0]) for n in nodes}
+    entries = {n: len(ws.document.log(n)) for n in nodes}
+    agents = {n: sorted({e.agent for e in ws.document.log(n)}) for n in nodes}
+    ws.committed("c" * 40)
+    for agent in AGENTS:
+        ws.versions.forget_read(agent, "m.py")
+    # The versions the writes handed out live through one squash (a write may still come
+    # from one); at the next, nothing holds the old entries.
+    ws.squash_history()
+    assert ws.squash_history() == len(nodes)
+    history = History(ws.document)
+    for n in nodes:
+        [entry] = ws.document.log(n)
+        assert history.after(n, entry.id) == before[n]
+        assert sum(count for _, count in entry.squashed) == entries[n]
+        assert sorted(agent for agent, _ in entry.squashed) == agents[n]
+        assert entry.edits == ()
+        assert entry.parents == ()
+
+
+def test_nothing_is_squashed_while_another_replica_may_still_write(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"m.py": SOURCE})
+    ws = Workspace.from_commit(repo, agent="home")
+    ws.write("m.py", marked(SOURCE, 0, "home"))
+    ws.write("m.py", marked(ws.read("m.py"), 0, "again"))
+    bob = ws.replica("bob")
+    bob.write("m.py", marked(bob.read("m.py"), 2, "bob"))
+    bob.write("m.py", marked(bob.read("m.py"), 2, "again"))
+    ws.apply_update(bob.update_since(ws.state()))
+    ws.committed("c" * 40)
+    ws.versions.forget_read("home", "m.py")
+    ws.versions.squashed()
+    ws.versions.squashed()  # (the versions home's writes handed out are gone)
+    assert ws.squash_history() == 0  # bob has not said he finished
+    bob.close()  # (reports that it is done)
+    ws.apply_update(bob.update_since(ws.state()))
+    assert ws.squash_history() > 0
+
+
+def test_a_version_an_agent_still_holds_keeps_what_it_saw(tmp_path: Path) -> None:
+    """Bob read before alice's edits: they stay whole (bob may still write from his read), and
+    his write from it merges as without the squash."""
+    repo = make_repo(tmp_path / "repo", {"m.py": SOURCE})
+    ws = Workspace.from_commit(repo, agent="home")
+    bob = ws.read("m.py", agent="bob")
+    bob_version = bob.version
+    for i in range(4):
+        ws.write("m.py", marked(ws.read("m.py", agent="alice"), 0, f"a{i}"), agent="alice")
+    ws.committed("c" * 40)
+    log_before = {n: len(ws.document.log(n)) for n in ws.document.edited_nodes()}
+    ws.squash_history()
+    assert {n: len(ws.document.log(n)) for n in ws.document.edited_nodes()} == log_before
+    ws.write("m.py", marked(str(bob), 0, "bob"), agent="bob", base=bob_version)
+    assert [c.kind for c in ws.conflicts()] == ["overlap"]
