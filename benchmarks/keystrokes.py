@@ -9,7 +9,10 @@ empty). Sizes are the encoded documents (``get_update()``, ``Y.encodeStateAsUpda
 workspace keeps deleted text so that every version can be restored (``skip_gc``), so the size
 of one pycrdt Text that keeps it too is given as well (``text_kept_bytes``); ``stored_bytes`` is
 what the workspace's log holds once compacted: the document without the deleted content no kept
-version shows (`Replica.stored_update`, see ``crdtspace.model.collect``).
+version shows (`Replica.stored_update`, see ``crdtspace.model.collect``); ``committed_bytes``
+the same after a commit of the result through the gate, which squashes the settled history
+(every node's entries folded into one, see ``crdtspace.model.squash``): the log still says who
+edited each node, and the commit takes ``commit_s``.
 
 1. ``rustcode``: a Rust source file typed from empty in VS Code, with multi-cursor edits and
    refactorings (40,173 patches), replayed on ``src/lib.rs`` (the Rust grammar: units appear
@@ -216,10 +219,17 @@ def case(
         node_s, ws = run_nodes(
             Path(scratch), path, start, bursts, persist=persist, listener=listener
         )
-        rendered = ws.render(path)
-        signature = outline_signature(ws, path)
         size = len(ws.doc.get_update())
         stored = len(ws.stored_update())
+        progress(f"{name}: a commit through the gate (it squashes the settled history) ...")
+        began = time.perf_counter()
+        report_ = ws.commit(f"{name}: the trace", run_check=False)
+        commit_s = time.perf_counter() - began
+        if not report_.ok:
+            raise SystemExit(f"{name}: the commit was refused: {report_}")
+        committed = len(ws.stored_update())
+        rendered = ws.render(path)
+        signature = outline_signature(ws, path)
         ws.close()
     progress(f"{name}: the same patches into one pycrdt Text ...")
     text_s, single, text_size = run_single_text(start, bursts)
@@ -246,12 +256,15 @@ def case(
             out["vs_yjs"] = out["node_patches_per_s"] / out["yjs_patches_per_s"]
     out["doc_bytes"] = size
     out["stored_bytes"] = stored
+    out["committed_bytes"] = committed
+    out["commit_s"] = commit_s
     out["text_bytes"] = text_size
     out["text_kept_bytes"] = kept_size
     if trace is not None and "vs_yjs" in out and not isinstance(yjs, str):
         out["yjs_bytes"] = yjs["size"]
         out["size_vs_yjs"] = size / yjs["size"]
         out["stored_vs_yjs"] = stored / yjs["size"]
+        out["committed_vs_yjs"] = committed / yjs["size"]
         out["yjs_equals_end"] = yjs["equals_end"]
     out |= {
         "render_equals_end": rendered == end and single == end,

@@ -119,7 +119,7 @@ class Replica(Sessions):
         self.versions.squashed()
         floors = [read_snapshot(snap)[1] for snap in self.kept_versions()]
         floors.append(read_state(self.state()))
-        plans = squash.plan(self.document, list(self.document.nodes.keys()), floors)
+        plans = squash.plan(self.document, self.document.edited_nodes(), floors)
         if plans:
             with self.transaction("squash"):
                 squash.apply(self.document, plans)

@@ -60,6 +60,8 @@ def plan(
     history = History(document)
     out = []
     for nid in nodes:
+        if not document.has_node(nid) or "log" not in document.node(nid):
+            continue  # (no node to the readers: left as it is)
         squash = _node_plan(document, history, nid, floors)
         if squash is not None:
             out.append(squash)
