@@ -6,7 +6,12 @@ R times, A makes one more edit and B merges that update (about 200 bytes: a keys
 its log entry). The figure is B's `apply_update` time, median and p90, at each N: merging must
 decode only what is new, so it should not grow with N.
 
-Usage: python benchmarks/merge_update.py [--sizes 10,100,1000,10000] [--repeat 30] [--json]
+The same merge into a replica where K nodes have edit logs (a module of K functions, each
+edited once), one of them edited each time: a merge must look only at the logs it grew, so it
+should not grow with K either (`--nodes`).
+
+Usage: python benchmarks/merge_update.py [--sizes 10,100,1000,10000] [--nodes 1,100,1000]
+[--repeat 30] [--json]
 """
 
 from __future__ import annotations
@@ -69,6 +74,34 @@ def case(entries: int, repeat: int) -> dict[str, Any]:
     }
 
 
+def nodes_case(count: int, repeat: int) -> dict[str, Any]:
+    progress(f"{count:,} edited nodes: building ...")
+    source = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(count))
+    with tempfile.TemporaryDirectory() as scratch:
+        a = Workspace.from_commit(make_repo(Path(scratch) / "repo", {PATH: source}), agent="a")
+    for i in range(count):
+        a.replace(f"{PATH}::f{i}", f"def f{i}():\n    return {i} + 1\n\n\n")
+    b = Replica(new_doc(), agent="bob")
+    b.apply_update(a.update_since())
+    updates: list[bytes] = []
+    a.subscribe(updates.append)
+    times: list[float] = []
+    for n in range(repeat):
+        updates.clear()
+        a.replace(f"{PATH}::f0", f"def f0():\n    return {n}\n\n\n")
+        update = b"".join(updates) if len(updates) == 1 else _merged(updates)
+        began = time.perf_counter()
+        b.apply_update(update)
+        times.append(time.perf_counter() - began)
+    assert b.render(PATH) == a.render(PATH)
+    times.sort()
+    return {
+        "edited_nodes": len(b.document.edited_nodes()),
+        "merge_ms_p50": statistics.median(times) * 1000,
+        "merge_ms_p90": times[int(len(times) * 0.9)] * 1000,
+    }
+
+
 def _merged(updates: list[bytes]) -> bytes:
     from pycrdt import merge_updates
 
@@ -78,11 +111,15 @@ def _merged(updates: list[bytes]) -> bytes:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--sizes", default="10,100,1000,10000", help="log lengths (comma-separated)")
+    p.add_argument("--nodes", default="1,100,1000", help="edited nodes (comma-separated)")
     p.add_argument("--repeat", type=int, default=30)
     args = p.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     cases = [case(n, args.repeat) for n in sizes]
     report(cases, as_json=args.json, title="merge_update: one small update into a long log")
+    counts = [int(s) for s in args.nodes.split(",") if s]
+    wide = [nodes_case(n, args.repeat) for n in counts]
+    report(wide, as_json=args.json, title="merge_update: one small update among many edited nodes")
 
 
 if __name__ == "__main__":

@@ -259,6 +259,32 @@ def test_identical_additions_merge_as_one(repo: Path) -> None:
     assert alice.render_all() == bob.render_all()
 
 
+def test_identical_edits_fold_among_many_edited_nodes_and_in_a_new_one(tmp_path: Path) -> None:
+    """A merge looks only at the logs it grew (observed, not asked one by one): identical
+    edits still fold once, in a node edited long before among 120 others, and in a node
+    that one replica made after they parted."""
+    funcs = 120
+    source = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(funcs))
+    repo = make_repo(tmp_path / "many", {"m.py": source})
+    alice = Workspace.from_commit(repo, agent="alice")
+    for i in range(funcs):
+        alice.replace(f"m.py::f{i}", f"def f{i}():\n    return {i} + 1\n\n\n")
+    bob = alice.replica("bob")
+    for ws in (alice, bob):
+        ws.replace("m.py::f7", "def f7():\n    return 'same'\n\n\n")
+    alice.write("new.py", "def fresh():\n    return 0\n")
+    sync(alice, bob)
+    for ws in (alice, bob):
+        ws.replace("new.py::fresh", "def fresh():\n    return 'again'\n")
+    sync(alice, bob)
+    sync(alice, bob)
+    for ws in (alice, bob):
+        assert ws.render("m.py").count("return 'same'") == 1
+        assert ws.render("new.py") == "def fresh():\n    return 'again'\n"
+        assert ws.conflicts() == []
+    assert alice.render_all() == bob.render_all()
+
+
 def test_dangling_reference_across_files_and_reverting_a_side(repo: Path) -> None:
     alice, bob = pair(repo)
     edit(alice, "store.py", "def load(lines):", "def load_all(lines):")

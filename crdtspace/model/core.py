@@ -14,6 +14,7 @@ from pycrdt import get_update as diff_update
 from crdtspace.errors import DocumentError, StorageError, SyncError
 from crdtspace.model.coalesce import coalesce
 from crdtspace.model.document import Document
+from crdtspace.model.folding import LogWatch
 from crdtspace.model.logentry import LogEntry, TextEdit, decode_state
 from crdtspace.model.rekey import Rekeyer
 from crdtspace.model.splicing import Splicer
@@ -127,7 +128,7 @@ class ReplicaCore:
         self._deferred: dict[str, list[TextEdit]] = {}
         self._deferred_count = 0
         self._folding = False
-        self._fold_seen: dict[str, int] = {}
+        self._fold_watch = LogWatch()
         self._description = ""
         self._counter = 0
         self._registered = False

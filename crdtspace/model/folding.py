@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
 from crdtspace.model.document import Document
 from crdtspace.model.history import History, concurrent, creation
 from crdtspace.model.logentry import LogEntry
 
 
-def grown_logs(document: Document, seen: dict[str, int]) -> list[str]:
-    """Edited nodes whose log grew since the last call (`seen` keeps each log's length)."""
-    out = []
-    for nid in sorted(document.edited_nodes()):
-        if not document.has_node(nid):
-            continue
-        length = len(document.node(nid)["log"])
-        if seen.get(nid) != length:
-            seen[nid] = length
-            out.append(nid)
-    return out
+class LogWatch:
+    """Which edited nodes' logs changed since the last `grown` call.
+
+    Asking every edited node's log for its length at every merge made a merge cost grow with
+    the number of edited nodes (5 ms at 400). Each edited node's log Array is observed instead
+    (a raw yrs observer that only notes the node: no event is built); nodes that become edited
+    are found when the ``edited`` map grows, and each is reported once when first seen."""
+
+    def __init__(self) -> None:
+        self._watched: dict[str, tuple[Any, Any]] = {}  # node -> (its log Array, subscription)
+        self._unwatched: set[str] = set()  # edited, but no node with a log (yet)
+        self._dirty: set[str] = set()
+        self._count = -1
+
+    def grown(self, document: Document) -> list[str]:
+        count = len(document.edited)
+        if count != self._count:
+            self._count = count
+            self._unwatched.update(n for n in document.edited_nodes() if n not in self._watched)
+        for nid in list(self._unwatched):
+            self._watch(document, nid)
+        out = sorted(n for n in self._dirty if document.has_node(n))
+        self._dirty.clear()
+        return out
+
+    def _watch(self, document: Document, nid: str) -> None:
+        if not document.has_node(nid) or "log" not in document.node(nid):
+            return
+        log = document.node(nid)["log"]
+        note = functools.partial(_note, self._dirty, nid)
+        try:
+            subscription = log.integrated.observe(note)  # (pycrdt's raw observer)
+        except AttributeError:  # pragma: no cover  (pycrdt changed: its public observer)
+            subscription = log.observe(note)
+        self._watched[nid] = (log, subscription)
+        self._unwatched.discard(nid)
+        self._dirty.add(nid)
+
+
+def _note(dirty: set[str], nid: str, _event: Any) -> None:
+    dirty.add(nid)
 
 
 def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str, dict[str, str]]]:

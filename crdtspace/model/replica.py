@@ -23,7 +23,7 @@ from crdtspace.model.collect import (
     read_snapshot,
     read_state,
 )
-from crdtspace.model.folding import duplicate_units, grown_logs, identical_folds
+from crdtspace.model.folding import duplicate_units, identical_folds
 from crdtspace.model.sessions import Sessions
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import VersionStore, new_doc, snapshot
@@ -161,7 +161,7 @@ class Replica(Sessions):
             return
         self._folding = True
         try:
-            grown = grown_logs(self.document, self._fold_seen)
+            grown = self._fold_watch.grown(self.document)
             for nid, texts in identical_folds(self.document, grown):
                 self.set_node_texts(nid, texts)
             for nid in duplicate_units(self.document, grown):
