@@ -148,16 +148,38 @@ def _structured(
     outcome = _structured_merge(base, left, right, path, profile, git_outcome, timeout, marker_size)
     if not outcome.clean or outcome.method == FALLBACK:
         return outcome
+    from dataclasses import replace
+
     try:
         text = _once(outcome.text, (base, left, right), profile)
     except Exception:  # (never worse than without it)
-        return outcome
-    if text == outcome.text:
-        return outcome
+        text = outcome.text
+    if text != outcome.text:
+        note = "identical additions of both sides kept once"
+        outcome = replace(outcome, text=text, notes=(*outcome.notes, note))
+    return _tidied(outcome, base, left, right, profile)
+
+
+def _tidied(
+    outcome: MergeOutcome, base: str, left: str, right: str, profile: Profile
+) -> MergeOutcome:
+    """A clean outcome with the file-wide rules of `crdtspace.git.mergetidy` applied (the line
+    endings, the final line break; the blank lines between lines of a structured merge), when
+    the result still parses."""
     from dataclasses import replace
 
-    note = "identical additions of both sides kept once"
-    return replace(outcome, text=text, notes=(*outcome.notes, note))
+    from crdtspace.git.mergetidy import blank_gaps, line_endings
+
+    text = outcome.text
+    try:
+        text = line_endings(text, base, left, right)
+        if outcome.method == STRUCTURED or os.environ.get("Q_GAPS_ALL"):
+            text = blank_gaps(text, base, left, right)
+    except Exception:  # (never worse than without it)
+        return outcome
+    if text == outcome.text or not profile.parses(text):
+        return outcome
+    return replace(outcome, text=text, notes=(*outcome.notes, "line endings and blank lines"))
 
 
 def _structured_merge(
