@@ -17,6 +17,8 @@ sets is one of a version's own.
 
 from __future__ import annotations
 
+import itertools
+
 __all__ = ["blank_gaps", "line_endings"]
 
 _Gap = tuple[str, ...]
@@ -58,7 +60,7 @@ def blank_gaps(text: str, base: str, left: str, right: str) -> str:
     solid = [-1, *(i for i, line in enumerate(lines) if line.strip()), len(lines)]
     out: list[str] = []
     changed = False
-    for before, after in zip(solid, solid[1:], strict=False):
+    for before, after in itertools.pairwise(solid):
         if before >= 0:
             out.append(lines[before])
         now = tuple(lines[before + 1 : after])
