@@ -186,7 +186,41 @@ def _settle(
         o, a, after, indented=indented
     ):
         return [c.hunk for c in mine]
-    return None
+    return _by_tokens(old, mine, other)
+
+
+def _by_tokens(old: list[str], mine: list[_Change], other: list[_Change]) -> list[Hunk] | None:
+    """A cluster where each side replaced lines one for one, merged line by line: a line one
+    side changed is that side's; one both changed, their token merge
+    (`crdtspace.git.tokenmerge`: edits an unchanged token separates), else a conflict."""
+    from crdtspace.git.tokenmerge import merge_line_tokens
+
+    lines: list[dict[int, str]] = [{}, {}]
+    for side, changes in enumerate((mine, other)):
+        for start, end, new in (c.hunk for c in changes):
+            if end - start != len(new):
+                return None
+            for k, line in enumerate(new):
+                lines[side][start + k] = line
+    out: list[Hunk] = []
+    for at in sorted(set(lines[0]) | set(lines[1])):
+        a, b = lines[0].get(at, old[at]), lines[1].get(at, old[at])
+        if a == b or b == old[at]:
+            out.append((at, at + 1, [a]))
+            continue
+        if a == old[at]:
+            out.append((at, at + 1, [b]))
+            continue
+        ending = old[at][len(old[at].rstrip("\r\n")) :]
+        if not (a.endswith(ending) and b.endswith(ending)):
+            return None
+        cut = len(ending)
+        bare = (line[: len(line) - cut] if cut else line for line in (old[at], a, b))
+        merged = merge_line_tokens(*bare)
+        if merged is None:
+            return None
+        out.append((at, at + 1, [merged + ending]))
+    return out
 
 
 def _items_added(

@@ -173,7 +173,7 @@ def _tidied(
     text = outcome.text
     try:
         text = line_endings(text, base, left, right)
-        if outcome.method == STRUCTURED or os.environ.get("Q_GAPS_ALL"):
+        if outcome.method == STRUCTURED:
             text = blank_gaps(text, base, left, right)
     except Exception:  # (never worse than without it)
         return outcome
@@ -340,7 +340,13 @@ def _decide(
     if not found:
         if not profile.parses(text):
             return _fallback(git_outcome, "the structured merge does not parse")
-        invented = _invented(text, merged.versions)
+        merged_lines = {  # (a token merge of one line's two edits: not invented text)
+            line
+            for notice in joined
+            for part in (_line_merge(notice, history, indented) or {}).values()
+            for line in part.splitlines()
+        }
+        invented = _invented(text, merged.versions, merged_lines)
         if invented is not None:
             return _fallback(
                 git_outcome, f"the structured merge holds a line no version holds: {invented!r}"
@@ -467,9 +473,12 @@ def _as_overlap(notice: Conflict) -> Conflict:
     )
 
 
-def _invented(text: str, versions: tuple[str, str, str]) -> str | None:
-    """A line of `text` that none of the three versions holds (the first), or None."""
-    known: set[str] = set()
+def _invented(
+    text: str, versions: tuple[str, str, str], merged: set[str] | frozenset[str] = frozenset()
+) -> str | None:
+    """A line of `text` that none of the three versions holds (the first), or None; the lines
+    of `merged` (the token merges of lines both sides edited, `_line_merge`'s) are known."""
+    known: set[str] = set(merged)
     for version in versions:
         known.update(version.splitlines())
     for line in text.splitlines():
