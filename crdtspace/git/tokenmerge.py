@@ -10,6 +10,7 @@ one of the three versions of the line, in the order of the versions.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 __all__ = ["merge_line_tokens", "tokens"]
@@ -52,7 +53,7 @@ def merge_line_tokens(base: str, left: str, right: str) -> str | None:
     if not ours or not theirs:
         return None  # (not two edits: the whole-line merge has it)
     edits = sorted([(e, 0) for e in ours] + [(e, 1) for e in theirs], key=lambda x: x[0][:2])
-    for (first, side1), (second, side2) in zip(edits, edits[1:], strict=False):
+    for (first, side1), (second, side2) in itertools.pairwise(edits):
         if side1 == side2:
             continue
         (s1, e1, _), (s2, e2, _) = first, second
