@@ -214,6 +214,8 @@ def _by_tokens(old: list[str], mine: list[_Change], other: list[_Change]) -> lis
         ending = old[at][len(old[at].rstrip("\r\n")) :]
         if not (a.endswith(ending) and b.endswith(ending)):
             return None
+        if layout_only(old[at], a) or layout_only(old[at], b):
+            return None  # (a re-laid-out line: the layout rules above have it, or conflict)
         cut = len(ending)
         bare = (line[: len(line) - cut] if cut else line for line in (old[at], a, b))
         merged = merge_line_tokens(*bare)

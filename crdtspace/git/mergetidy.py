@@ -88,23 +88,24 @@ def _ended(gap: _Gap, lines: list[str], after: int) -> list[str]:
 
 
 def _matches(lines: list[str], version: list[str]) -> dict[int, int]:
-    """Line of `lines` -> the line of `version` it is: the same line (the longest common
-    subsequence's), or the one in its place where as many lines replace as many (an edited
-    line is still the line it was)."""
+    """Non-blank line of `lines` -> the line of `version` it is: the same line (the longest
+    common subsequence's of the non-blank lines), or the one in its place where as many lines
+    replace as many (an edited line is still the line it was)."""
     import difflib
 
+    ours = [i for i, line in enumerate(lines) if line.strip()]
+    theirs = [j for j, line in enumerate(version) if line.strip()]
     matcher = difflib.SequenceMatcher(
         None,
-        [line.rstrip("\r\n") for line in lines],
-        [line.rstrip("\r\n") for line in version],
+        [lines[i].rstrip("\r\n") for i in ours],
+        [version[j].rstrip("\r\n") for j in theirs],
         autojunk=False,
     )
     out: dict[int, int] = {}
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             for k in range(i2 - i1):
-                if bool(lines[i1 + k].strip()) == bool(version[j1 + k].strip()):
-                    out[i1 + k] = j1 + k
+                out[ours[i1 + k]] = theirs[j1 + k]
     return out
 
 
