@@ -186,7 +186,39 @@ def _settle(
         o, a, after, indented=indented
     ):
         return [c.hunk for c in mine]
+    region = old[start:end]
+    ours, theirs = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    if _includes(region, ours, theirs):
+        return [c.hunk for c in mine]
+    if _includes(region, theirs, ours):
+        return [c.hunk for c in other]
     return _by_tokens(old, mine, other)
+
+
+def _includes(old: list[str], big: list[str], small: list[str]) -> bool:
+    """Whether the change old -> `big` includes the change old -> `small`: every line `small`
+    deleted `big` deleted too, and the lines `small` added are lines `big` added, in the same
+    order (one side made the other's change and more: a blank line with it, the next lines
+    deleted too)."""
+    import difflib
+
+    def change(new: list[str]) -> tuple[set[int], list[str]]:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        kept: set[int] = set()
+        added: list[str] = []
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                kept.update(range(i1, i2))
+            else:
+                added.extend(new[j1:j2])
+        return set(range(len(old))) - kept, added
+
+    big_deleted, big_added = change(big)
+    small_deleted, small_added = change(small)
+    if not small_deleted <= big_deleted:
+        return False
+    rest = iter(big_added)
+    return all(line in rest for line in small_added)
 
 
 def _by_tokens(old: list[str], mine: list[_Change], other: list[_Change]) -> list[Hunk] | None:
