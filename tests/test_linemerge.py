@@ -171,3 +171,16 @@ def test_a_line_added_where_the_other_side_replaced_a_line_by_it_is_included() -
     # (right only added n(); left added it and deleted b(1): left's change includes right's)
     base = "a()\nb(1)\nc()\n"
     assert merge_lines(base, "a()\nn()\nc()\n", "a()\nn()\nb(1)\nc()\n") == "a()\nn()\nc()\n"
+
+
+def test_a_line_one_side_moved_and_the_other_deleted_is_gone() -> None:
+    base = "if T:\n    from w import R\n    from t import E\n"
+    left = "if T:  # c\n    from t import E\n    from w import R\n"
+    right = "if T:\n    from w import R\n"
+    assert merge_lines(base, left, right) == "if T:  # c\n    from w import R\n"
+    assert merge_lines(base, right, left) == "if T:  # c\n    from w import R\n"
+
+
+def test_a_moved_line_the_other_side_kept_stays_moved() -> None:
+    base = "a\nb\nc\nd\n"
+    assert merge_lines(base, "b\na\nc\nd\n", "a\nb\nc\nD\n") == "b\na\nc\nD\n"

@@ -75,10 +75,12 @@ def merge_lines(
     import block), so insertions of both sides at one point are kept, in sorted order where
     the lines around are sorted."""
     old = base.splitlines(keepends=True)
-    ours = _split(old, _line_hunks(old, left.splitlines(keepends=True)), indented)
+    a, b = left.splitlines(keepends=True), right.splitlines(keepends=True)
+    a, b = _unmoved(old, a, b), _unmoved(old, b, a)
+    ours = _split(old, _line_hunks(old, a), indented)
     theirs = [
         h
-        for h in _split(old, _line_hunks(old, right.splitlines(keepends=True)), indented)
+        for h in _split(old, _line_hunks(old, b), indented)
         if h.hunk not in [o.hunk for o in ours]
     ]
     changes: list[Hunk] = []
@@ -96,6 +98,31 @@ def merge_lines(
         at = end
     out.extend(old[at:])
     return "".join(out)
+
+
+def _unmoved(old: list[str], moved: list[str], other: list[str]) -> list[str]:
+    """`moved` without the lines it moved that `other` deleted: a line (once in the base) one
+    side took from its place to put it elsewhere and the other side no longer holds is gone
+    (flask: one side moved an import above its neighbour, the other deleted it, and the merge
+    kept it)."""
+    hunks = _line_hunks(old, moved)
+    gone = {line for start, end, _ in hunks for line in old[start:end]}
+    added = {line for _, _, new in hunks for line in new}
+    dropped = {
+        line
+        for line in gone & added
+        if line.strip() and old.count(line) == moved.count(line) == 1 and line not in other
+    }
+    if not dropped:
+        return moved
+    out: list[str] = []
+    at = 0
+    for start, end, new in hunks:
+        out.extend(old[at:start])
+        out.extend(line for line in new if line not in dropped)
+        at = end
+    out.extend(old[at:])
+    return out
 
 
 @dataclass(frozen=True)
