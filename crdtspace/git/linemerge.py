@@ -6,9 +6,15 @@ at one point of a comma-separated list are all kept (the first side's first). A 
 one side changed only the layout (whitespace, line breaks, a trailing comma before a closing
 bracket: the same code re-indented, re-wrapped or given a trailing comma) takes the other
 side's lines there: its edit survives, and only that side's re-layout of those few lines is
-given up. No line of the result is a line none of the three texts holds: applying an edit to
-re-laid-out text would make such lines, so it is not done (a known limit: the merged lines
-keep the editing side's layout).
+given up. A cluster where one side's change includes the other's (it deleted every line the
+other deleted and added every line the other added, in order) takes that side's lines. A
+cluster where both sides replaced lines one for one is merged line by line, a line both
+changed by tokens (`crdtspace.git.tokenmerge`: only where an unchanged token that is not
+whitespace separates the two edits). A line one side moved and the other deleted is gone.
+
+Every line of the result is a line of one of the three texts, or the token merge of one base
+line's two edits; applying an edit to re-laid-out text would make other lines, so it is not
+done (a known limit: the merged lines keep the editing side's layout).
 
 Indentation is code in Python: there, a change of a statement's indentation is never layout.
 """
@@ -70,7 +76,8 @@ def merge_lines(
     """A 3-way merge of whole lines, or None where the sides' changes meet and neither side's
     part of them is layout only (then it is a conflict). Changes on adjacent lines merge (the
     node model's rule, where git would conflict); the same change made on both sides is kept
-    once. Every line of the result is a line of one of the three texts. `indented`: the
+    once. Every line of the result is a line of one of the three texts or the token merge of
+    one base line's two edits (the module's rules). `indented`: the
     language's indentation is code (Python); `items`: every line is an item of a list (an
     import block), so insertions of both sides at one point are kept, in sorted order where
     the lines around are sorted."""

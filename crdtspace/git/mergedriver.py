@@ -17,7 +17,11 @@ The pipeline tries the cheapest strategy first and always ends in one that canno
    timeout passes, or the structured result fails its own checks; the reason is recorded.
 
 Every structured result is re-parsed before it is returned: a clean one must parse; a
-conflicted one must parse whichever side of every marked region is taken.
+conflicted one must parse whichever side of every marked region is taken. A clean result holds
+only lines of the three versions and token merges of one base line's two edits (a node both
+sides edited is merged by `crdtspace.git.linemerge`); it is finished with the file-wide rules
+of `crdtspace.git.mergetidy` (the line endings and the final line break the sides changed; for
+a structured merge, the blank lines between its lines).
 """
 
 from __future__ import annotations
