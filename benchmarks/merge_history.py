@@ -11,7 +11,10 @@ second's, expected = the merge commit's (the human's merge). Each tool's merge i
 - ``reachable``: of those, the ones where the human's merge holds only lines of the three
   versions, so a tool could have produced it (the others hold the human's own edits: no tool
   can match them);
-- ``invented``: of the ``different`` ones, those holding a line none of the versions holds;
+- ``invented``: of the clean ones, those holding a line that none of the versions holds and
+  that is not the token merge of one base line's two edits either (`_token_merged`: a line both
+  sides edited, where an unchanged token separates the two edits, the one kind of new line a
+  clean merge may hold);
 - ``git_right_not_ours`` (driver row): git merged cleanly and equal to the human's merge but
   the driver did not; ``right_git_not`` the other way round.
 
@@ -157,6 +160,22 @@ def _lines(*texts: str) -> set[str]:
     return {line for text in texts for line in text.splitlines()}
 
 
+def _token_merged(line: str, merge: RealMerge) -> bool:
+    """Whether `line` is the token merge of a base line's two edits, a line of each side (the
+    lines tried: those only one version holds and that look like `line`)."""
+    import difflib
+
+    from crdtspace.git.tokenmerge import merge_line_tokens
+
+    def near(text: str, *others: str) -> list[str]:
+        lines = _lines(text) - _lines(*others)
+        return [c for c in lines if difflib.SequenceMatcher(None, c, line).quick_ratio() > 0.5]
+
+    bases = near(merge.base, merge.left, merge.right)
+    lefts, rights = near(merge.left, merge.base), near(merge.right, merge.base)
+    return any(merge_line_tokens(o, a, b) == line for o in bases for a in lefts for b in rights)
+
+
 def _judge(merge: RealMerge) -> dict[str, Any]:
     """Both tools' verdicts on one merge (run in a worker process)."""
     known = _lines(merge.base, merge.left, merge.right)
@@ -177,7 +196,9 @@ def _judge(merge: RealMerge) -> dict[str, Any]:
             if reachable
             else "different"
         )
-        verdicts[f"{tool}_invented"] = clean and not _lines(text) <= known
+        verdicts[f"{tool}_invented"] = clean and any(
+            not _token_merged(line, merge) for line in _lines(text) - known
+        )
     verdicts["method"] = outcome.method
     verdicts["fallback_reason"] = outcome.fallback_reason
     verdicts["kinds"] = sorted({c.kind for c in outcome.conflicts})

@@ -148,3 +148,39 @@ def test_an_insertion_just_above_the_others_edit_still_merges() -> None:
     left = "intro\nold line, edited\nend\n"
     right = "intro\nan inserted line\nold line\nend\n"
     assert merge_lines(base, left, right) == "intro\nan inserted line\nold line, edited\nend\n"
+
+
+def test_a_change_that_includes_the_other_side_s_change_is_taken() -> None:
+    base = "a()\nb(1)\n\nc()\nd()\n"
+    both = "a()\nb(2)\n\nc()\nd()\n"
+    more = "a()\nb(2)\nd()\n"  # (the same change, and the lines below deleted too)
+    assert merge_lines(base, more, both) == more
+    assert merge_lines(base, both, more) == more
+    # a deletion that includes the other side's deletion
+    base = "x\nprint(x)\n\ny\n"
+    assert merge_lines(base, "x\ny\n", "x\n\ny\n") == "x\ny\n"
+
+
+def test_changes_neither_of_which_includes_the_other_still_conflict() -> None:
+    base = "a()\nb(1)\nc()\n"
+    assert merge_lines(base, "a()\nb(2)\nx()\nc()\n", "a()\nb(3)\nc()\n") is None
+    assert merge_lines(base, "a()\nn()\nc()\n", "a()\nb(4)\nc()\n") is None
+
+
+def test_a_line_added_where_the_other_side_replaced_a_line_by_it_is_included() -> None:
+    # (right only added n(); left added it and deleted b(1): left's change includes right's)
+    base = "a()\nb(1)\nc()\n"
+    assert merge_lines(base, "a()\nn()\nc()\n", "a()\nn()\nb(1)\nc()\n") == "a()\nn()\nc()\n"
+
+
+def test_a_line_one_side_moved_and_the_other_deleted_is_gone() -> None:
+    base = "if T:\n    from w import R\n    from t import E\n"
+    left = "if T:  # c\n    from t import E\n    from w import R\n"
+    right = "if T:\n    from w import R\n"
+    assert merge_lines(base, left, right) == "if T:  # c\n    from w import R\n"
+    assert merge_lines(base, right, left) == "if T:  # c\n    from w import R\n"
+
+
+def test_a_moved_line_the_other_side_kept_stays_moved() -> None:
+    base = "a\nb\nc\nd\n"
+    assert merge_lines(base, "b\na\nc\nd\n", "a\nb\nc\nD\n") == "b\na\nc\nD\n"

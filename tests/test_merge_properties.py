@@ -1,4 +1,7 @@
-"""The merge driver never invents text: a clean merge's lines all come from the versions."""
+"""The merge driver never invents text: every line of a clean merge is a line of one of the
+three versions, or the token merge of one base line's two edits (one by each side, separated
+by an unchanged token that is not whitespace; each token from one version:
+`crdtspace.git.tokenmerge`)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crdtspace.git.mergedriver import merge_files, merge_lines
+from crdtspace.git.tokenmerge import merge_line_tokens
 
 BASE = [
     "import os",
@@ -77,28 +81,44 @@ def _foreign(text: str, *versions: str) -> list[str]:
     return [line for line in text.splitlines() if line not in known]
 
 
+def _invented(text: str, base: str, left: str, right: str) -> list[str]:
+    """The lines of `text` that are neither a line of a version nor the token merge of a base
+    line's two edits, a line of left and a line of right."""
+    edits = [
+        (o, a, b)
+        for o in set(base.splitlines())
+        for a in set(left.splitlines()) - {o}
+        for b in set(right.splitlines()) - {o}
+    ]
+    return [
+        line
+        for line in _foreign(text, base, left, right)
+        if not any(merge_line_tokens(o, a, b) == line for o, a, b in edits)
+    ]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(EDIT, max_size=3), st.lists(EDIT, min_size=1, max_size=3))
-def test_a_clean_merge_holds_only_lines_of_the_versions(
+def test_a_clean_merge_holds_only_lines_of_the_versions_or_token_merges_of_one_line(
     left_edits: list[tuple[str, int, str]], right_edits: list[tuple[str, int, str]]
 ) -> None:
     base = "\n".join(BASE) + "\n"
     left, right = _apply(BASE, left_edits), _apply(BASE, right_edits)
     outcome = merge_files(base, left, right, "file.py")
     if outcome.clean:
-        assert _foreign(outcome.text, base, left, right) == [], outcome.method
+        assert _invented(outcome.text, base, left, right) == [], outcome.method
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(EDIT, max_size=4), st.lists(EDIT, max_size=4))
-def test_the_line_merge_of_a_node_holds_only_lines_of_the_versions(
+def test_the_line_merge_of_a_node_holds_only_lines_of_the_versions_or_token_merges(
     left_edits: list[tuple[str, int, str]], right_edits: list[tuple[str, int, str]]
 ) -> None:
     base = "\n".join(BASE) + "\n"
     left, right = _apply(BASE, left_edits), _apply(BASE, right_edits)
     merged = merge_lines(base, left, right)
     if merged is not None:
-        assert _foreign(merged, base, left, right) == []
+        assert _invented(merged, base, left, right) == []
     if left == base:
         assert merged == right
     if right == base or left == right:
@@ -128,5 +148,5 @@ def test_inserts_at_one_node_boundary_do_not_join_into_one_line() -> None:
     left = _apply(BASE, [("replace", 21, "def extra():"), ("delete", 13, "")])
     right = _apply(BASE, [("replace", 46, "from typing import Any")])
     outcome = merge_files(base, left, right, "file.py")
-    assert not outcome.clean or _foreign(outcome.text, base, left, right) == []
+    assert not outcome.clean or _invented(outcome.text, base, left, right) == []
     assert "def extra():from typing import Any" not in outcome.text

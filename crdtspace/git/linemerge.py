@@ -6,9 +6,15 @@ at one point of a comma-separated list are all kept (the first side's first). A 
 one side changed only the layout (whitespace, line breaks, a trailing comma before a closing
 bracket: the same code re-indented, re-wrapped or given a trailing comma) takes the other
 side's lines there: its edit survives, and only that side's re-layout of those few lines is
-given up. No line of the result is a line none of the three texts holds: applying an edit to
-re-laid-out text would make such lines, so it is not done (a known limit: the merged lines
-keep the editing side's layout).
+given up. A cluster where one side's change includes the other's (it deleted every line the
+other deleted and added every line the other added, in order) takes that side's lines. A
+cluster where both sides replaced lines one for one is merged line by line, a line both
+changed by tokens (`crdtspace.git.tokenmerge`: only where an unchanged token that is not
+whitespace separates the two edits). A line one side moved and the other deleted is gone.
+
+Every line of the result is a line of one of the three texts, or the token merge of one base
+line's two edits; applying an edit to re-laid-out text would make other lines, so it is not
+done (a known limit: the merged lines keep the editing side's layout).
 
 Indentation is code in Python: there, a change of a statement's indentation is never layout.
 """
@@ -70,15 +76,18 @@ def merge_lines(
     """A 3-way merge of whole lines, or None where the sides' changes meet and neither side's
     part of them is layout only (then it is a conflict). Changes on adjacent lines merge (the
     node model's rule, where git would conflict); the same change made on both sides is kept
-    once. Every line of the result is a line of one of the three texts. `indented`: the
+    once. Every line of the result is a line of one of the three texts or the token merge of
+    one base line's two edits (the module's rules). `indented`: the
     language's indentation is code (Python); `items`: every line is an item of a list (an
     import block), so insertions of both sides at one point are kept, in sorted order where
     the lines around are sorted."""
     old = base.splitlines(keepends=True)
-    ours = _split(old, _line_hunks(old, left.splitlines(keepends=True)), indented)
+    a, b = left.splitlines(keepends=True), right.splitlines(keepends=True)
+    a, b = _unmoved(old, a, b), _unmoved(old, b, a)
+    ours = _split(old, _line_hunks(old, a), indented)
     theirs = [
         h
-        for h in _split(old, _line_hunks(old, right.splitlines(keepends=True)), indented)
+        for h in _split(old, _line_hunks(old, b), indented)
         if h.hunk not in [o.hunk for o in ours]
     ]
     changes: list[Hunk] = []
@@ -96,6 +105,31 @@ def merge_lines(
         at = end
     out.extend(old[at:])
     return "".join(out)
+
+
+def _unmoved(old: list[str], moved: list[str], other: list[str]) -> list[str]:
+    """`moved` without the lines it moved that `other` deleted: a line (once in the base) one
+    side took from its place to put it elsewhere and the other side no longer holds is gone
+    (flask: one side moved an import above its neighbour, the other deleted it, and the merge
+    kept it)."""
+    hunks = _line_hunks(old, moved)
+    gone = {line for start, end, _ in hunks for line in old[start:end]}
+    added = {line for _, _, new in hunks for line in new}
+    dropped = {
+        line
+        for line in gone & added
+        if line.strip() and old.count(line) == moved.count(line) == 1 and line not in other
+    }
+    if not dropped:
+        return moved
+    out: list[str] = []
+    at = 0
+    for start, end, new in hunks:
+        out.extend(old[at:start])
+        out.extend(line for line in new if line not in dropped)
+        at = end
+    out.extend(old[at:])
+    return out
 
 
 @dataclass(frozen=True)
@@ -186,7 +220,75 @@ def _settle(
         o, a, after, indented=indented
     ):
         return [c.hunk for c in mine]
-    return None
+    region = old[start:end]
+    ours, theirs = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    if _includes(region, ours, theirs):
+        return [c.hunk for c in mine]
+    if _includes(region, theirs, ours):
+        return [c.hunk for c in other]
+    return _by_tokens(old, mine, other)
+
+
+def _includes(old: list[str], big: list[str], small: list[str]) -> bool:
+    """Whether the change old -> `big` includes the change old -> `small`: every line `small`
+    deleted `big` deleted too, and the lines `small` added are lines `big` added, in the same
+    order (one side made the other's change and more: a blank line with it, the next lines
+    deleted too)."""
+    import difflib
+
+    def change(new: list[str]) -> tuple[set[int], list[str]]:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        kept: set[int] = set()
+        added: list[str] = []
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                kept.update(range(i1, i2))
+            else:
+                added.extend(new[j1:j2])
+        return set(range(len(old))) - kept, added
+
+    big_deleted, big_added = change(big)
+    small_deleted, small_added = change(small)
+    if not small_deleted <= big_deleted:
+        return False
+    rest = iter(big_added)
+    return all(line in rest for line in small_added)
+
+
+def _by_tokens(old: list[str], mine: list[_Change], other: list[_Change]) -> list[Hunk] | None:
+    """A cluster where each side replaced lines one for one, merged line by line: a line one
+    side changed is that side's; one both changed, their token merge
+    (`crdtspace.git.tokenmerge`: edits an unchanged token separates), else a conflict."""
+    from crdtspace.git.tokenmerge import merge_line_tokens
+
+    lines: list[dict[int, str]] = [{}, {}]
+    for side, changes in enumerate((mine, other)):
+        for start, end, new in (c.hunk for c in changes):
+            if end - start != len(new):
+                return None
+            for k, line in enumerate(new):
+                lines[side][start + k] = line
+    out: list[Hunk] = []
+    for at in sorted(set(lines[0]) | set(lines[1])):
+        a, b = lines[0].get(at, old[at]), lines[1].get(at, old[at])
+        if a == b or b == old[at]:
+            out.append((at, at + 1, [a]))
+            continue
+        if a == old[at]:
+            out.append((at, at + 1, [b]))
+            continue
+        ending = old[at][len(old[at].rstrip("\r\n")) :]
+        if not (a.endswith(ending) and b.endswith(ending)):
+            return None
+        if layout_only(old[at], a) or layout_only(old[at], b):
+            return None  # (a re-laid-out line: the layout rules above have it, or conflict)
+        cut = len(ending)
+        bare = (line[: len(line) - cut] if cut else line for line in (old[at], a, b))
+        merged = merge_line_tokens(*bare)
+        if merged is None:
+            return None
+        out.append((at, at + 1, [merged + ending]))
+    return out
 
 
 def _items_added(

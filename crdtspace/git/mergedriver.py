@@ -17,7 +17,11 @@ The pipeline tries the cheapest strategy first and always ends in one that canno
    timeout passes, or the structured result fails its own checks; the reason is recorded.
 
 Every structured result is re-parsed before it is returned: a clean one must parse; a
-conflicted one must parse whichever side of every marked region is taken.
+conflicted one must parse whichever side of every marked region is taken. A clean result holds
+only lines of the three versions and token merges of one base line's two edits (a node both
+sides edited is merged by `crdtspace.git.linemerge`); it is finished with the file-wide rules
+of `crdtspace.git.mergetidy` (the line endings and the final line break the sides changed; for
+a structured merge, the blank lines between its lines).
 """
 
 from __future__ import annotations
@@ -148,16 +152,38 @@ def _structured(
     outcome = _structured_merge(base, left, right, path, profile, git_outcome, timeout, marker_size)
     if not outcome.clean or outcome.method == FALLBACK:
         return outcome
+    from dataclasses import replace
+
     try:
         text = _once(outcome.text, (base, left, right), profile)
     except Exception:  # (never worse than without it)
-        return outcome
-    if text == outcome.text:
-        return outcome
+        text = outcome.text
+    if text != outcome.text:
+        note = "identical additions of both sides kept once"
+        outcome = replace(outcome, text=text, notes=(*outcome.notes, note))
+    return _tidied(outcome, base, left, right, profile)
+
+
+def _tidied(
+    outcome: MergeOutcome, base: str, left: str, right: str, profile: Profile
+) -> MergeOutcome:
+    """A clean outcome with the file-wide rules of `crdtspace.git.mergetidy` applied (the line
+    endings, the final line break; the blank lines between lines of a structured merge), when
+    the result still parses."""
     from dataclasses import replace
 
-    note = "identical additions of both sides kept once"
-    return replace(outcome, text=text, notes=(*outcome.notes, note))
+    from crdtspace.git.mergetidy import blank_gaps, line_endings
+
+    text = outcome.text
+    try:
+        text = line_endings(text, base, left, right)
+        if outcome.method == STRUCTURED:
+            text = blank_gaps(text, base, left, right)
+    except Exception:  # (never worse than without it)
+        return outcome
+    if text == outcome.text or not profile.parses(text):
+        return outcome
+    return replace(outcome, text=text, notes=(*outcome.notes, "line endings and blank lines"))
 
 
 def _structured_merge(
@@ -318,7 +344,13 @@ def _decide(
     if not found:
         if not profile.parses(text):
             return _fallback(git_outcome, "the structured merge does not parse")
-        invented = _invented(text, merged.versions)
+        merged_lines = {  # (a token merge of one line's two edits: not invented text)
+            line
+            for notice in joined
+            for part in (_line_merge(notice, history, indented) or {}).values()
+            for line in part.splitlines()
+        }
+        invented = _invented(text, merged.versions, merged_lines)
         if invented is not None:
             return _fallback(
                 git_outcome, f"the structured merge holds a line no version holds: {invented!r}"
@@ -445,9 +477,12 @@ def _as_overlap(notice: Conflict) -> Conflict:
     )
 
 
-def _invented(text: str, versions: tuple[str, str, str]) -> str | None:
-    """A line of `text` that none of the three versions holds (the first), or None."""
-    known: set[str] = set()
+def _invented(
+    text: str, versions: tuple[str, str, str], merged: set[str] | frozenset[str] = frozenset()
+) -> str | None:
+    """A line of `text` that none of the three versions holds (the first), or None; the lines
+    of `merged` (the token merges of lines both sides edited, `_line_merge`'s) are known."""
+    known: set[str] = set(merged)
     for version in versions:
         known.update(version.splitlines())
     for line in text.splitlines():

@@ -1,0 +1,71 @@
+"""The 3-way merge of one line both sides edited, token by token.
+
+Two edits of one line merge only when an unchanged token that is not whitespace separates
+them (``f(a, b)`` to ``f(x, b)`` and ``f(a, y)`` gives ``f(x, y)``); edits that touch, overlap
+or insert at one point are a conflict, as in git (``'0.12.2-dev'`` to ``'0.13-dev'`` and
+``'0.12.3-dev'`` is one: a string literal is one token, so two edits inside one string always
+meet). The same edit made on both sides is kept once. Every token of the result is a token of
+one of the three versions of the line, in the order of the versions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+__all__ = ["merge_line_tokens", "tokens"]
+
+_TOKEN = re.compile(
+    r"""
+    "(?:\\.|[^"\\])*"?      # a string literal (to its end, or the line's)
+    | '(?:\\.|[^'\\])*'?
+    | `(?:\\.|[^`\\])*`?
+    | \w+                   # a word or a number
+    | \s+                   # whitespace
+    | .                     # any other character
+    """,
+    re.VERBOSE,
+)
+
+_Edit = tuple[int, int, list[str]]
+
+
+def tokens(line: str) -> list[str]:
+    """The tokens of a line: string literals, words, whitespace runs, single characters."""
+    return _TOKEN.findall(line)
+
+
+def _edits(old: list[str], new: list[str]) -> list[_Edit]:
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def merge_line_tokens(base: str, left: str, right: str) -> str | None:
+    """The token merge of one line's two edits (line breaks excluded), or None where they
+    meet: no unchanged token other than whitespace between an edit of each side."""
+    old = tokens(base)
+    if "".join(old) != base:
+        return None
+    ours, theirs = _edits(old, tokens(left)), _edits(old, tokens(right))
+    theirs = [e for e in theirs if e not in ours]  # (the same edit on both sides: once)
+    if not ours or not theirs:
+        return None  # (not two edits: the whole-line merge has it)
+    edits = sorted([(e, 0) for e in ours] + [(e, 1) for e in theirs], key=lambda x: x[0][:2])
+    for (first, side1), (second, side2) in itertools.pairwise(edits):
+        if side1 == side2:
+            continue
+        (s1, e1, _), (s2, e2, _) = first, second
+        if s2 < e1 or (s1 == e1 == s2) or (s2 == e2 == e1):
+            return None  # (they overlap, or insert at one point)
+        if not any(token.strip() for token in old[e1:s2]):
+            return None  # (nothing but whitespace between them)
+    out: list[str] = []
+    at = 0
+    for (start, end, new), _side in edits:
+        out.extend(old[at:start])
+        out.extend(new)
+        at = end
+    out.extend(old[at:])
+    return "".join(out)

@@ -1,0 +1,14 @@
+package org.example;
+
+public class Timing {
+    /**
+     * Waits, then verifies.
+     */
+    public static Delay after(long millis) {
+        return new After(millis, times(1));
+    }
+
+    public static Delay within(int millis) {
+        return new Within(millis);
+    }
+}

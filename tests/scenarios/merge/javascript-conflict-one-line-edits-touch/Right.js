@@ -1,0 +1,5 @@
+const pkg = require("./package")
+
+export function check(subscriber) {
+  counts.push(subscriber.finalizers.count)
+}

@@ -1,0 +1,11 @@
+export function getRepository(target: string, name: string = "default") {
+    return manager(name).getRepository(target);
+}
+
+export function getTreeRepository(target: string, name: string = "default") {
+    return manager(name).getTreeRepository(target);
+}
+
+export function createQueryBuilder(name: string = "default") {
+    return getConnection(name).createQueryBuilder();
+}

@@ -1,0 +1,113 @@
+"""Two edits of one line merge by tokens only when an unchanged token separates them."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crdtspace.git.linemerge import merge_lines
+from crdtspace.git.tokenmerge import merge_line_tokens, tokens
+
+
+def test_a_line_is_cut_into_words_strings_whitespace_and_characters() -> None:
+    assert tokens("x = f('a b', 12)") == [
+        "x",
+        " ",
+        "=",
+        " ",
+        "f",
+        "(",
+        "'a b'",
+        ",",
+        " ",
+        "12",
+        ")",
+    ]
+    assert "".join(tokens('s = "unclosed')) == 's = "unclosed'
+
+
+def test_edits_an_unchanged_token_separates_merge() -> None:
+    assert merge_line_tokens("x = f(a, b)", "x = f(c, b)", "x = f(a, d)") == "x = f(c, d)"
+    assert merge_line_tokens("x = f(a, b)", "y = f(a, b)", "x = f(a, d)") == "y = f(a, d)"
+
+
+def test_edits_that_touch_or_overlap_conflict() -> None:
+    # (one string literal is one token: two edits inside it always meet)
+    assert merge_line_tokens("v = '0.12.2-dev'", "v = '0.13-dev'", "v = '0.12.3-dev'") is None
+    assert merge_line_tokens("import {A, Types, B}", "import {Types, B}", "import {A, B}") is None
+    assert merge_line_tokens("a.b", "a.c", "a.d") is None
+    assert merge_line_tokens("f(a)", "f(a, b)", "f(a, c)") is None  # (inserts at one point)
+
+
+def test_only_whitespace_between_two_edits_is_a_conflict() -> None:
+    assert merge_line_tokens("int a b", "long a b", "int x b") is None
+    assert merge_line_tokens("int a b", "long a b", "int a y") == "long a y"
+
+
+def test_the_same_edit_on_both_sides_is_kept_once() -> None:
+    assert merge_line_tokens("f(a, b)", "g(a, b)", "g(a, c)") == "g(a, c)"
+
+
+def test_no_two_edits_is_not_a_token_merge() -> None:
+    assert merge_line_tokens("f(a)", "f(a)", "f(b)") is None
+    assert merge_line_tokens("f(a)", "f(b)", "f(b)") is None
+
+
+def test_the_line_merge_merges_one_line_both_sides_edited_apart() -> None:
+    base = "head\nx = f(a, b)\ntail\n"
+    assert merge_lines(base, base.replace("(a", "(c"), base.replace("b)", "d)")) == (
+        "head\nx = f(c, d)\ntail\n"
+    )
+    # (lines replaced one for one, each merged; a line only one side changed is that side's)
+    base = "a = f(1)\nb = g(2)\n"
+    left, right = "a = h(1)\nb = g(3)\n", "a = f(9)\nb = g(2)\n"
+    assert merge_lines(base, left, right) == "a = h(9)\nb = g(3)\n"
+
+
+def test_a_re_laid_out_line_is_not_merged_by_tokens() -> None:
+    assert merge_lines("x = f(a,b)\n", "x = f(a, b)\n", "x = g(a,b)\n") == "x = g(a,b)\n"
+    assert merge_lines("x = f(a,b)\n", "x = f(a, b)\n", "x = f( a, b )\n") is None
+
+
+WORDS = [f"w{i}" for i in range(8)]
+
+
+@st.composite
+def _edits(draw: st.DrawFn) -> tuple[str, list[str], tuple[int, int], tuple[int, int]]:
+    """A line of distinct words joined by one separator, and one run of words each side
+    replaces by a word of its own."""
+    separator = draw(st.sampled_from([".", ", ", " ", "("]))
+    n = draw(st.integers(3, 8))
+    runs = []
+    for _ in range(2):
+        start = draw(st.integers(0, n - 1))
+        runs.append((start, draw(st.integers(start + 1, n))))
+    return separator, WORDS[:n], runs[0], runs[1]
+
+
+def _replaced(words: list[str], run: tuple[int, int], new: str, separator: str) -> str:
+    return separator.join([*words[: run[0]], new, *words[run[1] :]])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_edits())
+def test_two_edits_merge_exactly_when_an_unchanged_token_not_whitespace_separates_them(
+    case: tuple[str, list[str], tuple[int, int], tuple[int, int]],
+) -> None:
+    separator, words, mine, theirs = case
+    base = separator.join(words)
+    left, right = _replaced(words, mine, "L", separator), _replaced(words, theirs, "R", separator)
+    merged = merge_line_tokens(base, left, right)
+    first, second = sorted([mine, theirs])
+    # between the two runs: the separators (and words) no edit touched
+    apart = first[1] < second[0] or (first[1] == second[0] and separator.strip() != "")
+    if not apart:
+        assert merged is None
+        return
+    out = list(words)
+    for (start, end), new in sorted([(mine, "L"), (theirs, "R")], reverse=True):
+        out[start:end] = [new]
+    assert merged == separator.join(out)
+    # each token of the merge is a token of one version, in the versions' order
+    known = set(tokens(base)) | set(tokens(left)) | set(tokens(right))
+    assert set(tokens(merged)) <= known
