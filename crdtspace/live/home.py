@@ -88,7 +88,11 @@ class HomeReplica:
         self.workspace_lock = threading.RLock()
         """Held by whatever changes the home replica off the event loop: the committer's
         batches, and the commands the service runs for the CLI (`call`)."""
-        self.room_doc: Doc[Any] = new_doc()
+        # The room's copy serves peers' handshakes: it keeps no deleted content (a garbage-
+        # collecting document, as Yjs's default). A peer only ever needs the content of what it
+        # had seen not deleted, and what it lacks it is sent; versions are restored from the
+        # home workspace, which keeps everything.
+        self.room_doc: Doc[Any] = Doc()
         self.room_doc.apply_update(self.workspace.update_since())
         self._scratch = self._new_scratch()
         self._recent: deque[bytes] = deque()
