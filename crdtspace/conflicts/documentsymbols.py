@@ -88,13 +88,15 @@ class DocumentSymbols:
         return self._symbols[path]
 
     def fragment(self, path: str, text: str) -> FileSymbols | None:
+        """A node text's definitions, imports and scopes (its references left out: the checks
+        read no fragment's references)."""
         profile = profile_for(path)
         if profile is None:
             return None
         key = (profile.name, text)
         if key not in self._fragments:
             try:
-                self._fragments[key] = fragment_symbols(profile.name, text)
+                self._fragments[key] = fragment_symbols(profile.name, text, references=False)
             except ValueError:  # the language has no symbols query: nothing to compare
                 self._fragments[key] = None
         return self._fragments[key]

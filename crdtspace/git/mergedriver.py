@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from crdtspace.git.linemerge import merge_lines
 from crdtspace.git.mergefile import git_merge_file
 from crdtspace.model.languages import Profile, extensions, profile_for
+from crdtspace.model.memo import forget_all
 from crdtspace.model.segment import Seg, segment_module
 
 if TYPE_CHECKING:  # (the node model is imported where a merge needs it: git runs the driver
@@ -115,6 +116,7 @@ def merge_files(
     marker_size: int = MARKER_SIZE,
 ) -> MergeOutcome:
     """Merge two versions of the file `path` that forked from `base` (3-way, syntax-aware)."""
+    forget_all()  # (the memos of texts serve within one merge: none finds an earlier one's)
     trivial = _trivial(base, left, right)
     if trivial is not None:
         return trivial
