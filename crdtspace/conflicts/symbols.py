@@ -506,11 +506,11 @@ def _symbols(config: Config, text: str, references: bool = True) -> FileSymbols:
 
 
 @functools.lru_cache(maxsize=256)
-def _cached(language: str, text: str) -> FileSymbols | None:
+def _cached(language: str, text: str, references: bool = True) -> FileSymbols | None:
     config = language_config(language)
     if config is None:
         return None
-    return _symbols(config, text)
+    return _symbols(config, text, references)
 
 
 def reports_unresolved(path: str) -> bool:
@@ -521,14 +521,17 @@ def reports_unresolved(path: str) -> bool:
     return config is not None and config.unbound == "unresolved"
 
 
-def file_symbols(path: str, text: str) -> FileSymbols | None:
-    """The symbols of a file, or None when no grammar (or no symbols query) handles the path.
+def file_symbols(path: str, text: str, *, references: bool = True) -> FileSymbols | None:
+    """The symbols of a file, or None when no grammar (or no symbols query) handles the path;
+    without `references`, its references are left out (the rest is the same, for less work).
 
     Cached by (language, text) in a bounded LRU: a text is parsed once however often it is asked.
     """
     profile = profile_for(path)
     if profile is None:
         return None
+    if not references:
+        return _cached(profile.name, text, False)
     return _cached(profile.name, text)
 
 
