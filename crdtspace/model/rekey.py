@@ -197,30 +197,14 @@ class Rekeyer:
             counts = Counter(text)
             shaped = [n for n in free_old if self.doc.is_container(n) == seg.is_container]
             shaped.sort(key=lambda n: abs(position.get(n, 0) - rank))
-            # The first of the most similar, above SIMILARITY (a unit of the same kind a little
-            # more): the candidates whose upper bound can still beat the best are scored, those
-            # with the highest bound first.
-            scored = []
-            for index, nid in enumerate(shaped[:MAX_CANDIDATES]):
+            candidates = []
+            for nid in shaped[:MAX_CANDIDATES]:
                 if nid not in old_counts:
                     old_counts[nid] = Counter(self._text(nid))
                 bonus = 0.05 if self.doc.node(nid)["kind"] == seg.kind else 0.0
-                similar = _Similar(self._text(nid), text, old_counts[nid], counts)
-                scored.append((similar, bonus, index, nid))
-            scored.sort(key=lambda c: (-(c[0].value + c[1]), c[2]))
-            best, best_score, best_index = None, SIMILARITY, -1
-            for similar, bonus, index, nid in scored:
-                if similar.value + bonus < best_score:
-                    break  # (in order of bound: none after it can beat the best)
-                while not similar.exact and similar.value + bonus >= best_score:
-                    similar.refine()
-                if not similar.exact:
-                    continue  # (its bound fell below the best)
-                score = similar.value + bonus
-                if score > best_score or (
-                    score == best_score and best is not None and index < best_index
-                ):
-                    best, best_score, best_index = nid, score, index
+                candidates.append((self._text(nid), old_counts[nid], bonus))
+            chosen = _most_similar(text, counts, candidates)
+            best = None if chosen is None else shaped[chosen]
             if best is not None:
                 pairs[id(seg)] = best
                 free_old.remove(best)
@@ -444,6 +428,32 @@ class _Similar:
             same += sum(m.size for m in chars.get_matching_blocks())
         self.exact = True
         self.value = 2 * same / self.total
+
+
+def _most_similar(
+    text: str, counts: Counter[str], candidates: list[tuple[str, Counter[str], float]]
+) -> int | None:
+    """The index of the first candidate (text, its character counts, a bonus) of the highest
+    similarity to `text` plus bonus, if above SIMILARITY. Candidates are scored from the
+    highest upper bound down, and only while their bound can still beat (or, earlier, tie)
+    the best: most are never scored in full."""
+    scored = [
+        (_Similar(old, text, old_counts, counts), bonus, index)
+        for index, (old, old_counts, bonus) in enumerate(candidates)
+    ]
+    scored.sort(key=lambda c: (-(c[0].value + c[1]), c[2]))
+    best, best_score = None, SIMILARITY
+    for similar, bonus, index in scored:
+        if similar.value + bonus < best_score:
+            break  # (in order of bound: none after it can beat the best)
+        while not similar.exact and similar.value + bonus >= best_score:
+            similar.refine()
+        if not similar.exact:
+            continue  # (its bound fell below the best)
+        score = similar.value + bonus
+        if score > best_score or (score == best_score and best is not None and index < best):
+            best, best_score = index, score
+    return best
 
 
 def _ranked(
