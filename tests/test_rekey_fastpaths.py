@@ -1,7 +1,7 @@
 """The re-key's and the merge's fast paths give exactly what the plain computations give.
 
-- `_Similar`: the similarity in steps of upper bounds; each bound is at least the value, and
-  the last step is the value of the plain computation (difflib by lines, then by characters);
+- `_Similar`: the similarity in steps of bounds; each step's bounds hold the value, and the
+  last step is the value of the plain computation (difflib by lines, then by characters);
 - `_most_similar`: the unit a new one is paired with by similarity, scoring lazily, is the
   one scoring every candidate finds;
 - `_ranked`: the greedy pairing order of namesakes, scoring pairs lazily, is the order of
@@ -82,9 +82,9 @@ def test_the_steps_bound_the_similarity_and_end_at_it(a: str, b: str) -> None:
     expected = plain_similarity(a, b)
     similar = _Similar(a, b)
     while not similar.exact:
-        assert similar.value >= expected
+        assert similar.lower <= expected <= similar.value
         similar.refine()
-    assert similar.value == expected
+    assert similar.lower == similar.value == expected
     assert _similarity(a, b) == expected
     counted = _Similar(a, b, Counter(a), Counter(b))
     assert counted.value == _Similar(a, b).value

@@ -217,8 +217,14 @@ def extensions() -> list[str]:
 def profile_for(path: str) -> Profile | None:
     """The profile that parses this path, or None: the file is then plain collaborative text.
     Only that language's grammar is loaded."""
-    name = _by_extension().get(PurePosixPath(path).suffix.lower())
+    name = _language_of(path)
     return profile_named(name) if name is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _language_of(path: str) -> str | None:
+    """The language of a path, by its extension (asked thousands of times a merge)."""
+    return _by_extension().get(PurePosixPath(path).suffix.lower())
 
 
 @functools.cache

@@ -82,10 +82,12 @@ class Rekeyer:
         self.fresh: list[Seg] = []
         self.result = Result()
         self._text_cache: dict[str, str] = {}
+        self._key_cache: dict[str, object] = {}  # (planning reads keys again and again)
 
     def run(self, container: str, desired: Seg) -> Result:
         self._plan(container, desired)
         self._match_leftovers()
+        self._key_cache.clear()  # (planning is over: applying renames nodes)
         self._detach(container)
         self._apply(container, desired)
         return self.result
@@ -228,9 +230,13 @@ class Rekeyer:
                 self._plan(nid, seg)
 
     def _named_key(self, nid: str) -> object:
+        if nid in self._key_cache:
+            return self._key_cache[nid]
         node = self.doc.node(nid)
         name = node["name"]
-        return (node["kind"], name, "body" in node) if name else None
+        key = (node["kind"], name, "body" in node) if name else None
+        self._key_cache[nid] = key
+        return key
 
     def _text_key(self, nid: str) -> object:
         return (self.doc.is_container(nid), self._text(nid))
@@ -364,12 +370,14 @@ def _similarity(a: str, b: str) -> float:
 
 
 class _Similar:
-    """`_similarity(a, b)` in steps: `value` is an upper bound of it, tighter at each `refine()`,
-    until it is the value itself (`exact`). Most pairs compared never need the last, costly
-    step (difflib inside the changed lines): their bound already says they lose.
+    """`_similarity(a, b)` in steps: `value` is an upper bound of it and `lower` a lower one,
+    tighter at each `refine()`, until both are the value itself (`exact`). Most pairs compared
+    never need the last, costly step (difflib inside the changed lines): their bounds already
+    say whether they lose or win.
 
     0. the characters both texts hold (difflib's quick_ratio; 1.0 for equal texts, exact);
-    1. the lines the line diff keeps, plus the characters both sides of each changed block hold;
+    1. the lines the line diff keeps, plus the characters both sides of each changed block hold
+       (at least the lines it keeps);
     2. the value: the kept lines plus difflib's matching characters inside each changed block.
     """
 
@@ -383,7 +391,7 @@ class _Similar:
         self.a, self.b = a, b
         self.total = len(a) + len(b)
         self.exact = False
-        self.value = 1.0
+        self.value = self.lower = 1.0
         self._same = 0
         self._blocks: list[tuple[str, str]] = []
         if a == b:  # (exactly what the steps give: 2 * len(a) / (2 * len(a)), or no text)
@@ -392,14 +400,15 @@ class _Similar:
         # difflib's upper bounds first (real_quick_ratio, quick_ratio), without the position
         # index a SequenceMatcher of the whole texts would build
         if 2 * min(len(a), len(b)) < SIMILARITY * self.total:
-            self.exact, self.value = True, 0.0
+            self.exact, self.value, self.lower = True, 0.0, 0.0
             return
         common = ((counts_a or Counter(a)) & (counts_b or Counter(b))).total()
         if 2 * common < SIMILARITY * self.total:
-            self.exact, self.value = True, 0.0
+            self.exact, self.value, self.lower = True, 0.0, 0.0
             return
         self._step = 1
         self.value = 2 * common / self.total
+        self.lower = 0.0
 
     def refine(self) -> None:
         """One step tighter (nothing once exact)."""
@@ -419,39 +428,46 @@ class _Similar:
             self._same = same
             self._step = 2
             self.value = 2 * (same + bound) / self.total
+            self.lower = 2 * same / self.total
             if not self._blocks:
                 self.exact = True
+                self.lower = self.value
             return
         same = self._same
         for block_a, block_b in self._blocks:
             chars = difflib.SequenceMatcher(None, block_a, block_b, autojunk=False)
             same += sum(m.size for m in chars.get_matching_blocks())
         self.exact = True
-        self.value = 2 * same / self.total
+        self.value = self.lower = 2 * same / self.total
 
 
 def _most_similar(
     text: str, counts: Counter[str], candidates: list[tuple[str, Counter[str], float]]
 ) -> int | None:
     """The index of the first candidate (text, its character counts, a bonus) of the highest
-    similarity to `text` plus bonus, if above SIMILARITY. Candidates are scored from the
-    highest upper bound down, and only while their bound can still beat (or, earlier, tie)
-    the best: most are never scored in full."""
-    scored = [
-        (_Similar(old, text, old_counts, counts), bonus, index)
-        for index, (old, old_counts, bonus) in enumerate(candidates)
-    ]
-    scored.sort(key=lambda c: (-(c[0].value + c[1]), c[2]))
+    similarity to `text` plus bonus, if above SIMILARITY. Candidates are scored step by step,
+    the one of the highest upper bound first, until the bounds decide: one whose lower bound
+    beats every other's upper bound (and SIMILARITY) is that candidate, whatever the exact
+    values; no upper bound above SIMILARITY, none. Most are never scored in full."""
+    scored = [_Similar(old, text, old_counts, counts) for old, old_counts, _bonus in candidates]
+    bonuses = [bonus for _old, _counts, bonus in candidates]
+    while True:
+        uppers = [s.value + b for s, b in zip(scored, bonuses, strict=True)]
+        if all(u <= SIMILARITY for u in uppers):
+            return None
+        lowers = [s.lower + b for s, b in zip(scored, bonuses, strict=True)]
+        first = max(range(len(scored)), key=lambda i: (lowers[i], -i))
+        if lowers[first] > SIMILARITY and all(
+            uppers[j] < lowers[first] for j in range(len(scored)) if j != first
+        ):
+            return first
+        open_ = [i for i, s in enumerate(scored) if not s.exact]
+        if not open_:
+            break
+        scored[max(open_, key=lambda i: (uppers[i], -i))].refine()
     best, best_score = None, SIMILARITY
-    for similar, bonus, index in scored:
-        if similar.value + bonus < best_score:
-            break  # (in order of bound: none after it can beat the best)
-        while not similar.exact and similar.value + bonus >= best_score:
-            similar.refine()
-        if not similar.exact:
-            continue  # (its bound fell below the best)
-        score = similar.value + bonus
-        if score > best_score or (score == best_score and best is not None and index < best):
+    for index, score in enumerate(uppers):  # (all exact: the first of the highest)
+        if score > best_score:
             best, best_score = index, score
     return best
 
@@ -461,8 +477,9 @@ def _ranked(
 ) -> Iterator[int]:
     """The indices of the pairs a greedy pairing takes: in order of (-similarity, key, index),
     those at or above SIMILARITY whose units are not `taken` yet (the caller takes them as they
-    come). A pair is refined only when its bound is the least key left, so the order is exactly
-    that of sorting the exact values, and a pair found taken is dropped unscored."""
+    come). A pair is refined only when its bound is the least key left, and taken once it is
+    exact or its lower bound beats every upper bound left, so the order is exactly that of
+    sorting the exact values; a pair found taken is dropped unscored."""
     heap = [(-s.value, *keys[k], k) for k, s in enumerate(steps) if s.value >= SIMILARITY]
     heapq.heapify(heap)
     while heap:
@@ -470,7 +487,10 @@ def _ranked(
         if taken(k):
             continue
         similar = steps[k]
-        if similar.exact:
+        # Next in order: exact, or sure to score above every pair left (their upper bounds).
+        if similar.exact or (
+            similar.lower >= SIMILARITY and (not heap or similar.lower > -heap[0][0])
+        ):
             yield k
             continue
         similar.refine()
