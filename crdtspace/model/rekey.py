@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 
 from crdtspace.model.document import Document, read_list
 from crdtspace.model.segment import Seg
-from crdtspace.model.textedit import line_opcodes, longest_increasing, set_text
+from crdtspace.model.textedit import (
+    common_prefix,
+    common_suffix,
+    line_opcodes,
+    longest_increasing,
+    set_text,
+)
 from crdtspace.model.textmap import Record
 
 SIMILARITY = 0.55
@@ -377,7 +383,8 @@ class _Similar:
 
     0. the characters both texts hold (difflib's quick_ratio; 1.0 for equal texts, exact);
     1. the lines the line diff keeps, plus the characters both sides of each changed block hold
-       (at least the lines it keeps);
+       (at least the lines it keeps, plus the longer of each changed block's common prefix and
+       common suffix: difflib's first match in a block is its longest common substring);
     2. the value: the kept lines plus difflib's matching characters inside each changed block.
     """
 
@@ -416,7 +423,7 @@ class _Similar:
             return
         if self._step == 1:
             la, lb = self.a.splitlines(keepends=True), self.b.splitlines(keepends=True)
-            same = bound = 0
+            same = bound = least = 0
             for tag, i1, i2, j1, j2 in line_opcodes(la, lb):
                 if tag == "equal":
                     same += sum(len(line) for line in la[i1:i2])
@@ -425,10 +432,15 @@ class _Similar:
                     if len(block_a) + len(block_b) <= LINE_SIMILARITY:  # else: a rewrite
                         self._blocks.append((block_a, block_b))
                         bound += (Counter(block_a) & Counter(block_b)).total()
+                        # difflib (no junk) matches at least the longest common substring,
+                        # which is at least the blocks' common prefix and common suffix
+                        least += max(
+                            common_prefix(block_a, block_b), common_suffix(block_a, block_b)
+                        )
             self._same = same
             self._step = 2
             self.value = 2 * (same + bound) / self.total
-            self.lower = 2 * same / self.total
+            self.lower = 2 * (same + least) / self.total
             if not self._blocks:
                 self.exact = True
                 self.lower = self.value
