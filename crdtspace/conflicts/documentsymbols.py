@@ -87,14 +87,25 @@ class DocumentSymbols:
                 self._symbols[path] = file_symbols(path, self.ctx.layout(path).text)
         return self._symbols[path]
 
+    def definitions(self, path: str) -> FileSymbols | None:
+        """`symbols(path)` where only its definitions, imports and scopes are read: the file's
+        symbols when they are read already, else those without references (less work)."""
+        if path in self._symbols:
+            return self._symbols[path]
+        if path not in self.ctx.document.files or profile_for(path) is None:
+            return None
+        return file_symbols(path, self.ctx.layout(path).text, references=False)
+
     def fragment(self, path: str, text: str) -> FileSymbols | None:
+        """A node text's definitions, imports and scopes (its references left out: the checks
+        read no fragment's references)."""
         profile = profile_for(path)
         if profile is None:
             return None
         key = (profile.name, text)
         if key not in self._fragments:
             try:
-                self._fragments[key] = fragment_symbols(profile.name, text)
+                self._fragments[key] = fragment_symbols(profile.name, text, references=False)
             except ValueError:  # the language has no symbols query: nothing to compare
                 self._fragments[key] = None
         return self._fragments[key]

@@ -404,7 +404,7 @@ def _overloads(ctx: Context, x: str, y: str) -> bool:
     found: list[object] = []
     for text in texts:
         try:
-            fragment = symbols.fragment_symbols(profile.name, text)
+            fragment = symbols.fragment_symbols(profile.name, text, references=False)
         except ValueError:  # no symbols query for this language: cannot tell overloads apart
             return False
         found.append(frozenset(d.signature for d in fragment.definitions if d.signature))

@@ -498,7 +498,7 @@ class Semantics(DocumentSymbols):
         out: dict[str, Conflict] = {}
         paths = sorted({p for p in (self.ctx.home(n) for n in self.edited) if p})
         for path in paths:
-            symbols = self.symbols(path) if path in self.ctx.document.files else None
+            symbols = self.definitions(path) if path in self.ctx.document.files else None
             if symbols is None:
                 continue
             for found in self._duplicates_in(path, symbols):

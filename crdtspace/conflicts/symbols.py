@@ -76,10 +76,13 @@ class _Builder:
         self.imports: list[Import] = []
         self.events: list[tuple[int, int, Scope | None]] = []
 
-    def build(self, has_errors: bool) -> FileSymbols:
+    def build(self, has_errors: bool, references: bool = True) -> FileSymbols:
+        """The symbols; without `references`, the references are left out (nothing else
+        depends on them: placing them changes no scope, binding or definition)."""
         self._place_scopes()
         self._place_bindings()
-        self._place_references()
+        if references:
+            self._place_references()
         return FileSymbols(
             language=self.config.name,
             definitions=tuple(sorted(self.definitions, key=lambda d: (d.start, d.end))),
@@ -495,19 +498,19 @@ def _module_binding(module: str, config: Config) -> str:
 # ---- entry points ----------------------------------------------------------------------------
 
 
-def _symbols(config: Config, text: str) -> FileSymbols:
+def _symbols(config: Config, text: str, references: bool = True) -> FileSymbols:
     raw = text.encode("utf-8")
     tree = config.parser.parse(raw)
     found = collect(config, tree.root_node)
-    return _Builder(config, text, raw, found).build(tree.root_node.has_error)
+    return _Builder(config, text, raw, found).build(tree.root_node.has_error, references)
 
 
 @functools.lru_cache(maxsize=256)
-def _cached(language: str, text: str) -> FileSymbols | None:
+def _cached(language: str, text: str, references: bool = True) -> FileSymbols | None:
     config = language_config(language)
     if config is None:
         return None
-    return _symbols(config, text)
+    return _symbols(config, text, references)
 
 
 def reports_unresolved(path: str) -> bool:
@@ -518,22 +521,26 @@ def reports_unresolved(path: str) -> bool:
     return config is not None and config.unbound == "unresolved"
 
 
-def file_symbols(path: str, text: str) -> FileSymbols | None:
-    """The symbols of a file, or None when no grammar (or no symbols query) handles the path.
+def file_symbols(path: str, text: str, *, references: bool = True) -> FileSymbols | None:
+    """The symbols of a file, or None when no grammar (or no symbols query) handles the path;
+    without `references`, its references are left out (the rest is the same, for less work).
 
     Cached by (language, text) in a bounded LRU: a text is parsed once however often it is asked.
     """
     profile = profile_for(path)
     if profile is None:
         return None
+    if not references:
+        return _cached(profile.name, text, False)
     return _cached(profile.name, text)
 
 
 _WRAPPER = "__fragment__"
 
 
-def fragment_symbols(language: str, text: str) -> FileSymbols:
-    """The symbols of one unit's text parsed on its own, offsets relative to `text`.
+def fragment_symbols(language: str, text: str, *, references: bool = True) -> FileSymbols:
+    """The symbols of one unit's text parsed on its own, offsets relative to `text`; without
+    `references`, its references are left out (the rest is the same, for less work).
 
     An indented Python unit and a Java member cannot stand alone: they are wrapped in a class
     whose name is then hidden (scopes read as if the unit were at the top), and whose members
@@ -544,16 +551,16 @@ def fragment_symbols(language: str, text: str) -> FileSymbols:
         raise ValueError(f"The language {language!r} has no symbols query.")
     prefix, suffix = _wrapping(language, text)
     if not prefix:
-        return _symbols(config, text)
+        return _symbols(config, text, references)
     if language in _MEMBERS_WRAPPED:  # a class member only where the text alone does not parse
-        plain = _symbols(config, text)
+        plain = _symbols(config, text, references)
         if not plain.has_errors:
             return plain
-        wrapped = _symbols(config, prefix + text + suffix)
+        wrapped = _symbols(config, prefix + text + suffix, references)
         return plain if wrapped.has_errors else _unwrap(wrapped, len(prefix), len(text))
-    wrapped = _symbols(config, prefix + text + suffix)
+    wrapped = _symbols(config, prefix + text + suffix, references)
     if language == "java" and wrapped.has_errors:
-        plain = _symbols(config, text)
+        plain = _symbols(config, text, references)
         if not plain.has_errors:
             return plain
     return _unwrap(wrapped, len(prefix), len(text))

@@ -33,6 +33,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING
 from crdtspace.git.linemerge import merge_lines
 from crdtspace.git.mergefile import git_merge_file
 from crdtspace.model.languages import Profile, extensions, profile_for
+from crdtspace.model.memo import TextMemo, forget_all
 from crdtspace.model.segment import Seg, segment_module
 
 if TYPE_CHECKING:  # (the node model is imported where a merge needs it: git runs the driver
@@ -119,6 +121,7 @@ def merge_files(
     marker_size: int = MARKER_SIZE,
 ) -> MergeOutcome:
     """Merge two versions of the file `path` that forked from `base` (3-way, syntax-aware)."""
+    forget_all()  # (the memos of texts serve within one merge: none finds an earlier one's)
     trivial = _trivial(base, left, right)
     if trivial is not None:
         return trivial
@@ -518,11 +521,15 @@ def _once(text: str, versions: tuple[str, str, str], profile: Profile) -> str:
     return out if out != text and profile.parses(out) else text
 
 
+_LINE_COUNTS: TextMemo[dict[str, int]] = TextMemo(entries=8, chars=4 << 20, largest=1 << 20)
+
+
 def _line_counts(text: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for line in text.splitlines():
-        if line.strip():
-            counts[line] = counts.get(line, 0) + 1
+    """How often each line that is not blank is in `text` (counted once a merge; read only)."""
+    counts = _LINE_COUNTS.get((text,))
+    if counts is None:
+        counts = Counter(line for line in text.splitlines() if line.strip())
+        _LINE_COUNTS.put((text,), counts)
     return counts
 
 

@@ -272,8 +272,9 @@ def overlapping(fork: Texts, a: Texts, b: Texts) -> bool:
             continue
         if part == "name":
             return True
+        theirs = hunks(base, right)  # (once, not once per hunk of the left side)
         for s1, e1, t1 in hunks(base, left):
-            for s2, e2, t2 in hunks(base, right):
+            for s2, e2, t2 in theirs:
                 if (s1, e1, t1) == (s2, e2, t2):
                     continue
                 if s1 < e2 and s2 < e1:

@@ -14,6 +14,7 @@ from typing import Any
 from tree_sitter import Language, Parser, Query, Tree
 
 from crdtspace.errors import CrdtspaceError
+from crdtspace.model.memo import TextMemo
 
 PARSE_CHUNK = 512
 """Bytes handed to tree-sitter per read in a parse with a time budget: each read checks the
@@ -80,9 +81,19 @@ class Profile:
         return None if end < len(src) else tree
 
     def parses(self, text: str) -> bool:
-        """Whether `text` parses without a syntax error in this language."""
-        tree = self.parser().parse(text.encode("utf-8", "surrogateescape"))
-        return not tree.root_node.has_error
+        """Whether `text` parses without a syntax error in this language (a text asked about
+        recently is not parsed again: a merge asks twice of git's line merge)."""
+        key = (self.name, str(self.folder), text)  # (what `parser()` depends on)
+        held = _PARSES.get(key)
+        if held is None:
+            tree = self.parser().parse(text.encode("utf-8", "surrogateescape"))
+            held = not tree.root_node.has_error
+            _PARSES.put(key, held)
+        return held
+
+
+_PARSES: TextMemo[bool] = TextMemo(entries=32, chars=4 << 20, largest=256 << 10)
+"""Whether recent texts parse, by (language, grammar folder, text) (`Profile.parses`)."""
 
 
 def grammars_dir() -> Path:
@@ -206,8 +217,14 @@ def extensions() -> list[str]:
 def profile_for(path: str) -> Profile | None:
     """The profile that parses this path, or None: the file is then plain collaborative text.
     Only that language's grammar is loaded."""
-    name = _by_extension().get(PurePosixPath(path).suffix.lower())
+    name = _language_of(path)
     return profile_named(name) if name is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _language_of(path: str) -> str | None:
+    """The language of a path, by its extension (asked thousands of times a merge)."""
+    return _by_extension().get(PurePosixPath(path).suffix.lower())
 
 
 @functools.cache

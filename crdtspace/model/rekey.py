@@ -11,13 +11,20 @@ Which part of a file an edit re-keys (its top-level slots): `crdtspace.model.rek
 from __future__ import annotations
 
 import difflib
+import heapq
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from crdtspace.model.document import Document, read_list
 from crdtspace.model.segment import Seg
-from crdtspace.model.textedit import line_opcodes, longest_increasing, set_text
+from crdtspace.model.textedit import (
+    common_prefix,
+    common_suffix,
+    line_opcodes,
+    longest_increasing,
+    set_text,
+)
 from crdtspace.model.textmap import Record
 
 SIMILARITY = 0.55
@@ -81,10 +88,12 @@ class Rekeyer:
         self.fresh: list[Seg] = []
         self.result = Result()
         self._text_cache: dict[str, str] = {}
+        self._key_cache: dict[str, object] = {}  # (planning reads keys again and again)
 
     def run(self, container: str, desired: Seg) -> Result:
         self._plan(container, desired)
         self._match_leftovers()
+        self._key_cache.clear()  # (planning is over: applying renames nodes)
         self._detach(container)
         self._apply(container, desired)
         return self.result
@@ -138,21 +147,30 @@ class Rekeyer:
             news = [seg for seg in free_new if new_keys[id(seg)] == key]
             if len(olds) * len(news) > MAX_CANDIDATES**2:
                 continue  # dozens of namesakes: paired by position, as other units
-            candidates = [
-                (_similarity(self._text(nid), seg.render()), nid, seg)
-                for nid in olds
-                for seg in news
+            # The most similar first; among equals, the nearest in position, then the first
+            # (olds, then news, in order). Each pair's score is only computed as far as that
+            # order needs it (`_ranked`): a pair whose old or new unit is taken is never scored.
+            texts = [seg.render() for seg in news]
+            new_chars = [Counter(t) for t in texts]
+            olds_text = [(nid, self._text(nid)) for nid in olds]
+            old_chars = [Counter(t) for _, t in olds_text]
+            steps = [
+                _Similar(a, texts[j], old_chars[i], new_chars[j])
+                for i, (_, a) in enumerate(olds_text)
+                for j in range(len(news))
             ]
-            # the most similar first; among equals, the nearest in position, then the first
-            candidates.sort(
-                key=lambda c: (-c[0], abs(old_at[c[1]] - new_at[id(c[2])]), old_at[c[1]])
-            )
-            for score, nid, seg in candidates:
-                if score < SIMILARITY:
-                    break
-                if nid in free_old and id(seg) not in pairs:  # (by identity: twins are equal)
-                    pairs[id(seg)] = nid
-                    free_old.remove(nid)
+            keys = [
+                (abs(old_at[nid] - new_at[id(seg)]), old_at[nid]) for nid in olds for seg in news
+            ]
+
+            def taken(k: int, olds: list[str] = olds, news: list[Seg] = news) -> bool:
+                nid, seg = olds[k // len(news)], news[k % len(news)]
+                return nid not in free_old or id(seg) in pairs  # (by identity: twins are equal)
+
+            for k in _ranked(steps, keys, taken):
+                nid, seg = olds[k // len(news)], news[k % len(news)]
+                pairs[id(seg)] = nid
+                free_old.remove(nid)
         free_new[:] = [seg for seg in free_new if id(seg) not in pairs]
 
     def _pair_by(
@@ -181,17 +199,20 @@ class Rekeyer:
         self, free_old: list[str], free_new: list[Seg], pairs: dict[int, str], order: list[str]
     ) -> None:
         position = {nid: i for i, nid in enumerate(order)}
+        old_counts: dict[str, Counter[str]] = {}
         for rank, seg in enumerate(list(free_new)):
             text = seg.render()
+            counts = Counter(text)
             shaped = [n for n in free_old if self.doc.is_container(n) == seg.is_container]
             shaped.sort(key=lambda n: abs(position.get(n, 0) - rank))
-            best, best_score = None, SIMILARITY
+            candidates = []
             for nid in shaped[:MAX_CANDIDATES]:
-                score = _similarity(self._text(nid), text)
-                if self.doc.node(nid)["kind"] == seg.kind:
-                    score += 0.05
-                if score > best_score:
-                    best, best_score = nid, score
+                if nid not in old_counts:
+                    old_counts[nid] = Counter(self._text(nid))
+                bonus = 0.05 if self.doc.node(nid)["kind"] == seg.kind else 0.0
+                candidates.append((self._text(nid), old_counts[nid], bonus))
+            chosen = _most_similar(text, counts, candidates)
+            best = None if chosen is None else shaped[chosen]
             if best is not None:
                 pairs[id(seg)] = best
                 free_old.remove(best)
@@ -215,9 +236,13 @@ class Rekeyer:
                 self._plan(nid, seg)
 
     def _named_key(self, nid: str) -> object:
+        if nid in self._key_cache:
+            return self._key_cache[nid]
         node = self.doc.node(nid)
         name = node["name"]
-        return (node["kind"], name, "body" in node) if name else None
+        key = (node["kind"], name, "body" in node) if name else None
+        self._key_cache[nid] = key
+        return key
 
     def _text_key(self, nid: str) -> object:
         return (self.doc.is_container(nid), self._text(nid))
@@ -344,26 +369,145 @@ def _similarity(a: str, b: str) -> float:
     """difflib's ratio of two texts, computed by lines and then by characters inside the changed
     lines only: the plain character ratio is quadratic in the worst case (tens of milliseconds
     for two 2,000-character functions)."""
-    total = len(a) + len(b)
-    if not total:
-        return 1.0
-    # difflib's upper bounds first (real_quick_ratio, quick_ratio), without the position index
-    # a SequenceMatcher of the whole texts would build
-    if 2 * min(len(a), len(b)) < SIMILARITY * total:
-        return 0.0
-    if 2 * (Counter(a) & Counter(b)).total() < SIMILARITY * total:
-        return 0.0
-    la, lb = a.splitlines(keepends=True), b.splitlines(keepends=True)
-    same = 0
-    for tag, i1, i2, j1, j2 in line_opcodes(la, lb):
-        if tag == "equal":
-            same += sum(len(line) for line in la[i1:i2])
-        elif tag == "replace":
-            block_a, block_b = "".join(la[i1:i2]), "".join(lb[j1:j2])
-            if len(block_a) + len(block_b) <= LINE_SIMILARITY:  # else: a rewrite, count none
-                chars = difflib.SequenceMatcher(None, block_a, block_b, autojunk=False)
-                same += sum(m.size for m in chars.get_matching_blocks())
-    return 2 * same / total
+    similar = _Similar(a, b)
+    while not similar.exact:
+        similar.refine()
+    return similar.value
+
+
+class _Similar:
+    """`_similarity(a, b)` in steps: `value` is an upper bound of it and `lower` a lower one,
+    tighter at each `refine()`, until both are the value itself (`exact`). Most pairs compared
+    never need the last, costly step (difflib inside the changed lines): their bounds already
+    say whether they lose or win.
+
+    0. the characters both texts hold (difflib's quick_ratio; 1.0 for equal texts, exact);
+    1. the lines the line diff keeps, plus the characters both sides of each changed block hold
+       (at least the lines it keeps, plus the longer of each changed block's common prefix and
+       common suffix: difflib's first match in a block is its longest common substring);
+    2. the value: the kept lines plus difflib's matching characters inside each changed block.
+    """
+
+    def __init__(
+        self,
+        a: str,
+        b: str,
+        counts_a: Counter[str] | None = None,
+        counts_b: Counter[str] | None = None,
+    ) -> None:
+        self.a, self.b = a, b
+        self.total = len(a) + len(b)
+        self.exact = False
+        self.value = self.lower = 1.0
+        self._same = 0
+        self._blocks: list[tuple[str, str]] = []
+        if a == b:  # (exactly what the steps give: 2 * len(a) / (2 * len(a)), or no text)
+            self.exact = True
+            return
+        # difflib's upper bounds first (real_quick_ratio, quick_ratio), without the position
+        # index a SequenceMatcher of the whole texts would build
+        if 2 * min(len(a), len(b)) < SIMILARITY * self.total:
+            self.exact, self.value, self.lower = True, 0.0, 0.0
+            return
+        common = ((counts_a or Counter(a)) & (counts_b or Counter(b))).total()
+        if 2 * common < SIMILARITY * self.total:
+            self.exact, self.value, self.lower = True, 0.0, 0.0
+            return
+        self._step = 1
+        self.value = 2 * common / self.total
+        self.lower = 0.0
+
+    def refine(self) -> None:
+        """One step tighter (nothing once exact)."""
+        if self.exact:
+            return
+        if self._step == 1:
+            la, lb = self.a.splitlines(keepends=True), self.b.splitlines(keepends=True)
+            same = bound = least = 0
+            for tag, i1, i2, j1, j2 in line_opcodes(la, lb):
+                if tag == "equal":
+                    same += sum(len(line) for line in la[i1:i2])
+                elif tag == "replace":
+                    block_a, block_b = "".join(la[i1:i2]), "".join(lb[j1:j2])
+                    if len(block_a) + len(block_b) <= LINE_SIMILARITY:  # else: a rewrite
+                        self._blocks.append((block_a, block_b))
+                        bound += (Counter(block_a) & Counter(block_b)).total()
+                        # difflib (no junk) matches at least the longest common substring,
+                        # which is at least the blocks' common prefix and common suffix
+                        least += max(
+                            common_prefix(block_a, block_b), common_suffix(block_a, block_b)
+                        )
+            self._same = same
+            self._step = 2
+            self.value = 2 * (same + bound) / self.total
+            self.lower = 2 * (same + least) / self.total
+            if not self._blocks:
+                self.exact = True
+                self.lower = self.value
+            return
+        same = self._same
+        for block_a, block_b in self._blocks:
+            chars = difflib.SequenceMatcher(None, block_a, block_b, autojunk=False)
+            same += sum(m.size for m in chars.get_matching_blocks())
+        self.exact = True
+        self.value = self.lower = 2 * same / self.total
+
+
+def _most_similar(
+    text: str, counts: Counter[str], candidates: list[tuple[str, Counter[str], float]]
+) -> int | None:
+    """The index of the first candidate (text, its character counts, a bonus) of the highest
+    similarity to `text` plus bonus, if above SIMILARITY. Candidates are scored step by step,
+    the one of the highest upper bound first, until the bounds decide: one whose lower bound
+    beats every other's upper bound (and SIMILARITY) is that candidate, whatever the exact
+    values; no upper bound above SIMILARITY, none. Most are never scored in full."""
+    scored = [_Similar(old, text, old_counts, counts) for old, old_counts, _bonus in candidates]
+    bonuses = [bonus for _old, _counts, bonus in candidates]
+    while True:
+        uppers = [s.value + b for s, b in zip(scored, bonuses, strict=True)]
+        if all(u <= SIMILARITY for u in uppers):
+            return None
+        lowers = [s.lower + b for s, b in zip(scored, bonuses, strict=True)]
+        first = max(range(len(scored)), key=lambda i: (lowers[i], -i))
+        if lowers[first] > SIMILARITY and all(
+            uppers[j] < lowers[first] for j in range(len(scored)) if j != first
+        ):
+            return first
+        open_ = [i for i, s in enumerate(scored) if not s.exact]
+        if not open_:
+            break
+        scored[max(open_, key=lambda i: (uppers[i], -i))].refine()
+    best, best_score = None, SIMILARITY
+    for index, score in enumerate(uppers):  # (all exact: the first of the highest)
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def _ranked(
+    steps: list[_Similar], keys: list[tuple[int, int]], taken: Callable[[int], bool]
+) -> Iterator[int]:
+    """The indices of the pairs a greedy pairing takes: in order of (-similarity, key, index),
+    those at or above SIMILARITY whose units are not `taken` yet (the caller takes them as they
+    come). A pair is refined only when its bound is the least key left, and taken once it is
+    exact or its lower bound beats every upper bound left, so the order is exactly that of
+    sorting the exact values; a pair found taken is dropped unscored."""
+    heap = [(-s.value, *keys[k], k) for k, s in enumerate(steps) if s.value >= SIMILARITY]
+    heapq.heapify(heap)
+    while heap:
+        k = heapq.heappop(heap)[-1]
+        if taken(k):
+            continue
+        similar = steps[k]
+        # Next in order: exact, or sure to score above every pair left (their upper bounds).
+        if similar.exact or (
+            similar.lower >= SIMILARITY and (not heap or similar.lower > -heap[0][0])
+        ):
+            yield k
+            continue
+        similar.refine()
+        if similar.value >= SIMILARITY:
+            heapq.heappush(heap, (-similar.value, *keys[k], k))
 
 
 def _longest_increasing(items: Sequence[str], where: dict[str, int]) -> list[str]:

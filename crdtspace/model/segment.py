@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node, QueryCursor
 
 from crdtspace.model.languages import Budget, Profile, profile_for
+from crdtspace.model.memo import TextMemo
 
 TEXT_KIND = "text"
 """The kind of a file kept as one leaf: no grammar for it, or it does not parse."""
@@ -63,9 +64,39 @@ def segment_file(path: str, text: str) -> Segmentation:
     return Segmentation(root, profile.name)
 
 
+_CUTS: TextMemo[tuple[Profile, Seg | None]] = TextMemo(entries=32, chars=4 << 20, largest=256 << 10)
+"""The last cuts made without a budget, by (profile, text), None for a text that does not
+parse: one merge cuts the same version up to three times (to check that it parses, to import
+it, to re-key it). (Larger texts are merged in a forked child, whose memory dies with it.)
+The profile is keyed by identity (its query and settings make the cut), and held with the cut,
+so that no other profile can take its id while the cut is held."""
+
+
 def segment_module(text: str, profile: Profile, *, budget: Budget | None = None) -> Seg | None:
     """Cut source text as a module of `profile`'s language; None if it does not parse (or,
-    with a `budget`, if parsing takes longer than it allows: see `Profile.parse_within`)."""
+    with a `budget`, if parsing takes longer than it allows: see `Profile.parse_within`).
+
+    Without a budget, a text cut recently is not cut again: a copy of that cut is returned
+    (the caller owns it, as a fresh one)."""
+    if budget is not None:
+        return _segment_module(text, profile, budget)
+    key = (str(id(profile)), text)
+    held = _CUTS.get(key)
+    if held is None or held[0] is not profile:
+        seg = _segment_module(text, profile, None)
+        _CUTS.put(key, (profile, None if seg is None else copy_seg(seg)))
+        return seg
+    return None if held[1] is None else copy_seg(held[1])
+
+
+def copy_seg(seg: Seg) -> Seg:
+    """A copy of a cut that shares nothing mutable with it."""
+    return Seg(
+        seg.kind, seg.name, seg.text, seg.head, [copy_seg(c) for c in seg.children], seg.tail
+    )
+
+
+def _segment_module(text: str, profile: Profile, budget: Budget | None) -> Seg | None:
     bom = BOM if text.startswith(BOM) else ""
     src = text[len(bom) :].encode("utf-8")
     tree = profile.parser().parse(src) if budget is None else profile.parse_within(src, budget)

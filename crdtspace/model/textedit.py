@@ -14,6 +14,8 @@ from typing import Any
 
 from pycrdt import Text
 
+from crdtspace.model.memo import TextMemo
+
 Record = Callable[[int, str, str], None]
 """Told of each applied edit, in application order: (char offset, old text, new text)."""
 
@@ -63,6 +65,11 @@ def byte_offset(text: str, char_offset: int) -> int:
     return len(text[:char_offset].encode("utf-8"))
 
 
+_DIFFS: TextMemo[tuple[Edit, ...]] = TextMemo(entries=256, chars=2 << 20, largest=64 << 10)
+"""Recent diffs, by (old, new): a merge diffs a node's base text and a side's twice (to
+re-key the side's edit, then to find whether the sides' changes overlap)."""
+
+
 def diff(old: str, new: str) -> list[Edit]:
     """Small edits turning `old` into `new`, in ascending order, positions relative to `old`.
 
@@ -71,6 +78,15 @@ def diff(old: str, new: str) -> list[Edit]:
     """
     if old == new:
         return []
+    key = (old, new)
+    held = _DIFFS.get(key)
+    if held is None:
+        held = tuple(_diff(old, new))
+        _DIFFS.put(key, held)
+    return list(held)
+
+
+def _diff(old: str, new: str) -> list[Edit]:
     prefix = common_prefix(old, new)
     suffix = common_suffix(old[prefix:], new[prefix:])
     a, b = old[prefix : len(old) - suffix], new[prefix : len(new) - suffix]
