@@ -83,7 +83,7 @@ def merge_lines(
     the lines around are sorted."""
     old = base.splitlines(keepends=True)
     a, b = left.splitlines(keepends=True), right.splitlines(keepends=True)
-    a, b = _unmoved(old, a, b), _unmoved(old, b, a)
+    a, b = _unmoved(old, a, b, indented), _unmoved(old, b, a, indented)
     ours = _split(old, _line_hunks(old, a), indented)
     theirs = [
         h
@@ -107,18 +107,22 @@ def merge_lines(
     return "".join(out)
 
 
-def _unmoved(old: list[str], moved: list[str], other: list[str]) -> list[str]:
+def _unmoved(old: list[str], moved: list[str], other: list[str], indented: bool) -> list[str]:
     """`moved` without the lines it moved that `other` deleted: a line (once in the base) one
     side took from its place to put it elsewhere and the other side no longer holds is gone
     (flask: one side moved an import above its neighbour, the other deleted it, and the merge
-    kept it)."""
+    kept it). A line the other side only re-laid out is still held there."""
     hunks = _line_hunks(old, moved)
     gone = {line for start, end, _ in hunks for line in old[start:end]}
     added = {line for _, _, new in hunks for line in new}
+    held = {_line_key(line, indented) for line in other}
     dropped = {
         line
         for line in gone & added
-        if line.strip() and old.count(line) == moved.count(line) == 1 and line not in other
+        if line.strip()
+        and old.count(line) == moved.count(line) == 1
+        and line not in other
+        and _line_key(line, indented) not in held
     }
     if not dropped:
         return moved
