@@ -19,6 +19,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,21 +52,12 @@ def case(entries: int, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         a, b, nid = grown(Path(scratch), entries)
     at = SOURCE.index("return") + len("return ")
-    updates: list[bytes] = []
-    a.subscribe(updates.append)
-    times: list[float] = []
-    sizes: list[int] = []
-    for _ in range(repeat):
-        updates.clear()
+
+    def edit(_: int) -> None:
         a.splice(PATH, at, 0, "y")
         a.flush()
-        update = b"".join(updates) if len(updates) == 1 else _merged(updates)
-        sizes.append(len(update))
-        began = time.perf_counter()
-        b.apply_update(update)
-        times.append(time.perf_counter() - began)
-    assert b.render(PATH) == a.render(PATH)
-    times.sort()
+
+    times, sizes = _timed(a, b, edit, repeat)
     return {
         "log_entries": len(b.document.log(nid)),
         "update_bytes": int(statistics.median(sizes)),
@@ -83,23 +75,38 @@ def nodes_case(count: int, repeat: int) -> dict[str, Any]:
         a.replace(f"{PATH}::f{i}", f"def f{i}():\n    return {i} + 1\n\n\n")
     b = Replica(new_doc(), agent="bob")
     b.apply_update(a.update_since())
-    updates: list[bytes] = []
-    a.subscribe(updates.append)
-    times: list[float] = []
-    for n in range(repeat):
-        updates.clear()
+
+    def edit(n: int) -> None:
         a.replace(f"{PATH}::f0", f"def f0():\n    return {n}\n\n\n")
-        update = b"".join(updates) if len(updates) == 1 else _merged(updates)
-        began = time.perf_counter()
-        b.apply_update(update)
-        times.append(time.perf_counter() - began)
-    assert b.render(PATH) == a.render(PATH)
-    times.sort()
+
+    times, _ = _timed(a, b, edit, repeat)
     return {
         "edited_nodes": len(b.document.edited_nodes()),
         "merge_ms_p50": statistics.median(times) * 1000,
         "merge_ms_p90": times[int(len(times) * 0.9)] * 1000,
     }
+
+
+def _timed(
+    a: Replica, b: Replica, edit: Callable[[int], None], repeat: int
+) -> tuple[list[float], list[int]]:
+    """`repeat` times: A makes `edit(n)`, B merges its update; B's merge times (sorted) and
+    the updates' sizes. B must render as A at the end."""
+    updates: list[bytes] = []
+    stop = a.subscribe(updates.append)
+    times: list[float] = []
+    sizes: list[int] = []
+    for n in range(repeat):
+        updates.clear()
+        edit(n)
+        update = b"".join(updates) if len(updates) == 1 else _merged(updates)
+        sizes.append(len(update))
+        began = time.perf_counter()
+        b.apply_update(update)
+        times.append(time.perf_counter() - began)
+    stop()
+    assert b.render(PATH) == a.render(PATH)
+    return sorted(times), sizes
 
 
 def _merged(updates: list[bytes]) -> bytes:

@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_versions import changed as marked
 
 from crdtspace import Workspace
 from crdtspace.model.history import History
@@ -16,24 +17,6 @@ from crdtspace.testing import make_repo
 FUNCS = 4
 SOURCE = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(FUNCS)).rstrip() + "\n"
 AGENTS = ("alice", "bob", "carol")
-
-
-def marked(text: str, func: int, mark: str) -> str:
-    """`text` with function `func`'s return line given a comment `mark` (conflict blocks, as
-    reads show an open overlap, are replaced whole by that line)."""
-    start = text.index(f"def f{func}():")
-    end = text.find("\ndef ", start)
-    end = len(text) if end < 0 else end
-    region = text[start:end]
-    if "<<<<<<< " in region:
-        i = region.index("<<<<<<< ")
-        j = region.index("\n", region.index(">>>>>>> ")) + 1
-        region = region[:i] + f"    return {func}  # {mark}\n" + region[j:]
-    else:
-        at = region.index(f"    return {func}")
-        eol = region.index("\n", at)
-        region = region[:eol] + f"  # {mark}" + region[eol:]
-    return text[:start] + region + text[end:]
 
 
 def conflicts(ws: Workspace) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:

@@ -12,6 +12,8 @@ import binascii
 import json
 from typing import Any
 
+from crdtspace.model.collect import var_uint
+
 __all__ = [
     "ACKS_PARAM",
     "AUTH",
@@ -55,16 +57,6 @@ class Hostile(Exception):
         super().__init__(reason)
         self.reason = reason
         self.code = code
-
-
-def var_uint(value: int) -> bytes:
-    """lib0's variable-length unsigned integer: 7 bits a byte, least significant first."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def durable_message(count: int) -> bytes:

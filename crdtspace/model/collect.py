@@ -27,7 +27,15 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 
-__all__ = ["Ranges", "collect", "collectable", "read_delete_set", "read_snapshot", "read_state"]
+__all__ = [
+    "Ranges",
+    "collect",
+    "collectable",
+    "read_delete_set",
+    "read_snapshot",
+    "read_state",
+    "var_uint",
+]
 
 Ranges = dict[int, list[tuple[int, int]]]
 """Per client, sorted disjoint [start, end) clock ranges."""
@@ -152,7 +160,8 @@ def _content(data: bytes, pos: int, ref: int) -> tuple[int, int, bool]:
     raise _Unknown(f"content {ref}")
 
 
-def _var_uint(value: int) -> bytes:
+def var_uint(value: int) -> bytes:
+    """lib0's variable-length unsigned integer: 7 bits a byte, least significant first."""
     out = bytearray()
     while value > 0x7F:
         out.append(0x80 | (value & 0x7F))
@@ -338,7 +347,7 @@ def _collect(data: bytes, drop: Ranges) -> bytes:
                 out += data[copied:start]
                 out.append((info & 0xE0) | 1)
                 out += data[start + 1 : content]
-                out += _var_uint(length)
+                out += var_uint(length)
                 copied = end
             clock += length
             pos = end
