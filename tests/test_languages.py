@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
-from tree_sitter import Language, Query
+from tree_sitter import Language, Parser, Query
 
 from crdtspace.model.languages import (
     GrammarError,
@@ -281,3 +285,55 @@ def test_a_path_loads_only_its_own_grammar() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["tree_sitter_go"]
+
+
+# -- threads -----------------------------------------------------------------------------------
+
+
+def test_each_thread_parses_with_its_own_parser() -> None:
+    profile = profiles()["python"]
+    mine = profile.parser()
+    theirs: list[Parser] = []
+    thread = threading.Thread(target=lambda: theirs.extend([profile.parser(), profile.parser()]))
+    thread.start()
+    thread.join()
+    assert theirs[0] is theirs[1]  # (cached within a thread)
+    assert theirs[0] is not mine
+    assert profile.parser() is mine
+
+
+# Two threads re-keying at once, as networked replicas do (each merge flushes the replica's
+# typing on its connection's thread while the caller types into another replica): a parser
+# shared between them crashed tree-sitter within a fraction of a second (a segfault), so this
+# runs in a process of its own, where a crash is a failed test rather than the end of pytest.
+RACE = """
+import sys, threading, time
+from crdtspace.model.languages import profile_for
+
+profile = profile_for("app.py")
+src = ("def f(x):\\n    return [x +\\n" * 40 + "class C:\\n  def g(self): pass\\n" * 200).encode()
+sys.setswitchinterval(1e-6)  # (threads take turns inside the parse's reads)
+stop = time.monotonic() + float(sys.argv[1])
+
+def parse() -> None:
+    while time.monotonic() < stop:
+        tree = profile.parse_within(src, (1.0, 1e-6))
+        assert tree is not None and tree.root_node.end_byte == len(src)
+
+threads = [threading.Thread(target=parse) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+"""
+
+
+def test_threads_parsing_at_once_do_not_crash() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", RACE, "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

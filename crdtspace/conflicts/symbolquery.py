@@ -14,9 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Query, QueryCursor
 
-from crdtspace.model.languages import profile_named
+from crdtspace.model.languages import Profile, profile_named
 from crdtspace.model.languages import settings as all_settings
 
 # ---- language configuration ------------------------------------------------------------------
@@ -27,7 +27,7 @@ class Config:
     """A language's symbols query and the profile keys that say how to read it."""
 
     name: str
-    parser: Parser
+    profile: Profile  # (its `parser()`: a thread's own, never shared across threads)
     flat: Query  # the patterns with one capture: run for captures, the cheap way
     grouped: Query  # the patterns whose captures belong together: run for matches
     settings: tuple[Mapping[str, str | None], ...]  # per grouped pattern: its #set! values
@@ -62,7 +62,7 @@ def language_config(name: str) -> Config | None:
         builtins.update(dir(importlib.import_module(module)))
     return Config(
         name=name,
-        parser=Parser(profile.language),
+        profile=profile,
         flat=flat,
         grouped=grouped,
         settings=tuple(grouped.pattern_settings(i) for i in range(grouped.pattern_count)),

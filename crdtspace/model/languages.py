@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -47,8 +48,15 @@ class Profile:
         return f"{self.name}@{self.version}"
 
     def parser(self) -> Parser:
-        """A parser for this language (cached: parsers are reused, never shared across threads)."""
-        return _parser(self.name, self.folder)
+        """A parser for this language, cached per thread: reused by the thread that made it,
+        never shared with another one (a tree-sitter parser is not thread-safe; two threads in
+        one parse at once crash the process: networked replicas merge on their connections'
+        threads while the caller's thread types into another replica)."""
+        key = (self.name, self.folder)
+        parser = _PARSERS.by_profile.get(key)
+        if parser is None:
+            parser = _PARSERS.by_profile[key] = Parser(self.language)
+        return parser
 
     def parse_within(self, src: bytes, budget: Budget) -> Tree | None:
         """Parse `src`, giving up (None) when it takes longer than `budget` allows for its size.
@@ -227,9 +235,11 @@ def _language_of(path: str) -> str | None:
     return _by_extension().get(PurePosixPath(path).suffix.lower())
 
 
-@functools.cache
-def _parser(name: str, folder: Path) -> Parser:
-    profile = profile_named(name)
-    if profile is None:
-        raise KeyError(name)
-    return Parser(profile.language)
+class _ThreadParsers(threading.local):
+    """Each thread's parsers, by profile (`Profile.parser`)."""
+
+    def __init__(self) -> None:
+        self.by_profile: dict[tuple[str, Path], Parser] = {}
+
+
+_PARSERS = _ThreadParsers()
