@@ -23,6 +23,7 @@ this module only plans and applies.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,29 +76,14 @@ def _node_plan(
     entries = held.by_id
     if len(entries) < 2 or len(entries) != len(held.items):
         return None  # nothing to fold, or a log with strays (left to its readers as it is)
-    children: dict[str, list[str]] = {}
-    for entry in entries.values():
-        for parent in entry.parents:
-            if parent not in entries:
-                return None  # a parent this replica lacks: not settled here
-            children.setdefault(parent, []).append(entry.id)
-    ok = {eid for eid, e in entries.items() if settled(e, floors)}
-    ancestry: dict[str, set[str]] = {}
-    best: tuple[int, str] | None = None
-    for eid in ok:
-        above = _walk(eid, lambda i: entries[i].parents)
-        if not above <= ok:
-            continue
-        below = _walk(eid, lambda i: children.get(i, ()))
-        if len(above) + len(below) - 1 != len(entries) or len(above) < 2:
-            continue
-        ancestry[eid] = above
-        if best is None or (len(above), eid) > best:
-            best = (len(above), eid)
-    if best is None:
+    order = _topological(entries)
+    if order is None:
+        return None  # a parent this replica lacks, or a cycle: not settled here
+    cut = _newest_cut(entries, order, floors)
+    if cut is None:
         return None
-    keep = entries[best[1]]
-    above = ancestry[keep.id]
+    keep = entries[order[cut]]
+    above = set(order[: cut + 1])  # (before a cut in this order: exactly its ancestors)
     texts = dict(history.after(nid, keep.id))
     counts: dict[str, int] = {}
     for eid in above:
@@ -115,15 +101,58 @@ def _node_plan(
     )
 
 
-def _walk(start: str, step: Any) -> set[str]:
-    out = {start}
-    stack = [start]
-    while stack:
-        for nxt in step(stack.pop()):
-            if nxt not in out:
-                out.add(nxt)
-                stack.append(nxt)
-    return out
+def _topological(entries: Mapping[str, LogEntry]) -> list[str] | None:
+    """The entries' ids, every entry after its parents (ties by id, so every replica gets the
+    same order); None if a parent is missing or the parents make a cycle."""
+    waiting = {eid: len(e.parents) for eid, e in entries.items()}
+    children: dict[str, list[str]] = {}
+    for entry in entries.values():
+        for parent in entry.parents:
+            if parent not in entries:
+                return None
+            children.setdefault(parent, []).append(entry.id)
+    ready = [eid for eid, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        eid = heapq.heappop(ready)
+        order.append(eid)
+        for child in children.get(eid, ()):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, child)
+    return order if len(order) == len(entries) else None
+
+
+def _newest_cut(
+    entries: Mapping[str, LogEntry], order: list[str], floors: Sequence[Mapping[int, int]]
+) -> int | None:
+    """The last position in `order` whose entry every other entry either led to or had seen,
+    with it and all before it settled, and at least one entry before it; None if there is
+    none. (In a topological order, the entry at i is such a cut exactly when no parent link
+    jumps over i, every entry before i has a child and every entry after i has a parent.)"""
+    at = {eid: i for i, eid in enumerate(order)}
+    n = len(order)
+    reach = [0] * n  # the farthest child position of the entry at each position
+    has_child = [False] * n
+    for eid in order:
+        for parent in entries[eid].parents:
+            reach[at[parent]] = max(reach[at[parent]], at[eid])
+            has_child[at[parent]] = True
+    orphans_after = [0] * (n + 1)  # entries with no parent from each position on
+    for i in range(n - 1, -1, -1):
+        orphans_after[i] = orphans_after[i + 1] + (not entries[order[i]].parents)
+    best = None
+    farthest = 0  # the farthest child of the entries before i
+    childless = False  # an entry before i has no child
+    for i, eid in enumerate(order):
+        if not settled(entries[eid], floors):
+            break  # (everything before a cut is its ancestor: all must be settled)
+        if i >= 1 and farthest <= i and not childless and orphans_after[i + 1] == 0:
+            best = i
+        farthest = max(farthest, reach[i])
+        childless = childless or not has_child[i]
+    return best
 
 
 def _counts(entry: LogEntry) -> dict[str, int]:
