@@ -327,30 +327,34 @@ def collect(update: bytes, drop: Ranges) -> bytes:
 
 
 def _collect(data: bytes, drop: Ranges) -> bytes:
-    deleted = _read_ranges(data, _structs_end(data))[0]
-    out = bytearray()
+    # One pass over the structs notes the collectable ones (the delete set comes after them),
+    # then the update is copied with their contents replaced.
+    found: list[tuple[int, int, int, int, int, int, int]] = []
     pos = 0
     clients, pos = _uint(data, pos)
-    copied = 0
     for _ in range(clients):
         count, pos = _uint(data, pos)
         client, pos = _uint(data, pos)
         clock, pos = _uint(data, pos)
-        gone = deleted.get(client, [])
-        spans = [s for s in drop.get(client, []) if s]
-        usable = _intersect(spans, gone)
-        starts = [s for s, _ in usable]
         for _ in range(count):
-            start = pos
             end, content, length, info, collectable = _struct(data, pos)
-            if collectable and length and _covers(usable, starts, clock, clock + length):
-                out += data[copied:start]
-                out.append((info & 0xE0) | 1)
-                out += data[start + 1 : content]
-                out += var_uint(length)
-                copied = end
+            if collectable and length:
+                found.append((client, clock, length, pos, content, end, info))
             clock += length
             pos = end
+    deleted = _read_ranges(data, pos)[0]
+    usable = {c: _intersect(spans, deleted.get(c, [])) for c, spans in drop.items()}
+    starts = {c: [s for s, _ in spans] for c, spans in usable.items()}
+    out = bytearray()
+    copied = 0
+    for client, clock, length, start, content, end, info in found:
+        spans = usable.get(client)
+        if spans and _covers(spans, starts[client], clock, clock + length):
+            out += data[copied:start]
+            out.append((info & 0xE0) | 1)
+            out += data[start + 1 : content]
+            out += var_uint(length)
+            copied = end
     out += data[copied:]
     return bytes(out)
 

@@ -49,7 +49,14 @@ from crdtspace.model.logcache import LogCache, NodeEntries, read_list
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.nodebuild import NodeBuilder
 
-__all__ = ["Document", "ids_in", "read_list"]
+__all__ = ["ROOTS", "Document", "ids_in", "read_list"]
+
+ROOTS = (
+    *("files", "nodes", "gitonly", "agents", "meta"),
+    *("edited", "resolutions", "reports", "claims"),
+)
+"""The document's roots, every one a Map (the schema above; ``claims``: see
+`crdtspace.model.claims`)."""
 
 
 class Document(NodeBuilder):

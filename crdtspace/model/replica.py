@@ -17,12 +17,14 @@ from pycrdt import Doc, Map
 from crdtspace.errors import CrdtspaceWarning
 from crdtspace.model import squash
 from crdtspace.model.collect import (
+    Ranges,
     collect,
     collectable,
     read_delete_set,
     read_snapshot,
     read_state,
 )
+from crdtspace.model.document import ROOTS
 from crdtspace.model.folding import duplicate_units, identical_folds
 from crdtspace.model.sessions import Sessions
 from crdtspace.model.storage import UpdateLog
@@ -79,12 +81,16 @@ class Replica(Sessions):
         that no kept version shows is left out (`crdtspace.model.collect`). Applied to a fresh
         document it gives the same state, texts, and kept versions."""
         self.flush()
-        update = bytes(self.doc.get_update())
+        return self._collected(bytes(self.doc.get_update()))[0]
+
+    def _collected(self, update: bytes) -> tuple[bytes, Ranges | None]:
+        """`update` collected, and its delete set (None: unreadable, kept whole; never
+        expected of yrs's own encoding)."""
         try:
-            drop = collectable(read_delete_set(update), self.kept_versions())
+            deleted = read_delete_set(update)
         except ValueError:
-            return update  # unreadable (never expected of yrs's own encoding): kept whole
-        return collect(update, drop)
+            return update, None
+        return collect(update, collectable(deleted, self.kept_versions())), deleted
 
     def compact_log(self) -> bool:
         """Replace the durable log by one record of `stored_update` (checked first: applied to
@@ -92,9 +98,10 @@ class Replica(Sessions):
         the whole document is stored, as before collection). Whether content was left out."""
         if self._log is None:
             return False
+        self.flush()
         full = bytes(self.doc.get_update())
-        stored = self.stored_update()
-        if stored != full and not _same_document(self.doc, stored):
+        stored, deleted = self._collected(full)
+        if stored != full and not _same_document(self.doc, stored, deleted):
             warnings.warn(
                 "Deleted content could not be left out of the stored log (a check failed); "
                 "the whole document is stored.",
@@ -171,21 +178,15 @@ class Replica(Sessions):
             self._folding = False
 
 
-ROOTS = (
-    *("files", "nodes", "gitonly", "agents", "meta"),
-    *("edited", "resolutions", "reports", "claims"),
-)
-"""The document's roots (every one a Map; see `crdtspace.model.document`)."""
-
-
-def _same_document(doc: Doc[Any], update: bytes) -> bool:
-    """Whether `update` holds what `doc` does: the same state vector, delete set and roots."""
+def _same_document(doc: Doc[Any], update: bytes, deleted: Ranges | None) -> bool:
+    """Whether `update` holds what `doc` does: the same state vector, delete set (`deleted`,
+    read from `doc`'s own update) and roots."""
     fresh = new_doc()
     try:
         fresh.apply_update(update)
         if read_state(bytes(fresh.get_state())) != read_state(bytes(doc.get_state())):
             return False
-        if read_delete_set(bytes(fresh.get_update())) != read_delete_set(bytes(doc.get_update())):
+        if read_delete_set(bytes(fresh.get_update())) != deleted:
             return False
         names = set(doc.keys()) & set(ROOTS)
         return all(

@@ -186,7 +186,6 @@ class VersionStore:
         if old:
             for vid in old:
                 del self._snaps[vid]
-                self._ages.pop(vid, None)
             self._prune()
 
     def _prune(self) -> None:
@@ -195,9 +194,9 @@ class VersionStore:
         ids = list(self._snaps)
         keep = set(ids[-KEEP_VERSIONS:]) | named
         self._snaps = {v: s for v, s in self._snaps.items() if v in keep}
+        self._ages = {v: a for v, a in self._ages.items() if v in keep}
         if self._path is None:
             return
-        self._ages = {v: a for v, a in self._ages.items() if v in keep}
         lines = [json.dumps({"g": self._squashes})] if self._squashes else []
         lines += [
             json.dumps(
