@@ -540,6 +540,17 @@ def test_document_names_are_framed_by_their_utf8_length() -> None:
     assert hocuspocus.unframe(framed) == (name, b"\x00\x01")
 
 
+def _two_writes(home: Workspace, first: str, second: str) -> tuple[Workspace, bytes, bytes]:
+    """A peer of `home` writes a.txt twice: the peer, and the update of each write."""
+    peer = Workspace(home.copy_doc(), agent="peer")
+    before = peer.state()
+    peer.write("a.txt", first)
+    one = peer.update_since(before)
+    middle = peer.state()
+    peer.write("a.txt", second)
+    return peer, one, peer.update_since(middle)
+
+
 def test_the_guard_holds_an_update_until_what_it_builds_on_arrives(repo: Path) -> None:
     """An update relayed before the one it depends on waits, then both are checked and merged
     in order; a hostile one is refused."""
@@ -547,13 +558,7 @@ def test_the_guard_holds_an_update_until_what_it_builds_on_arrives(repo: Path) -
 
     with Workspace.open(repo, agent="home") as home:
         guard = UpdateGuard(home.doc, home.root)
-        peer = Workspace(home.copy_doc(), agent="peer")
-        before = peer.state()
-        peer.write("a.txt", "one\n")
-        first = peer.update_since(before)
-        middle = peer.state()
-        peer.write("a.txt", "one\ntwo\n")
-        second = peer.update_since(middle)
+        peer, first, second = _two_writes(home, "one\n", "one\ntwo\n")
         assert guard.admit(second) == []
         assert len(guard.held) == 1
         assert guard.admit(first) == [first, second]
@@ -680,13 +685,7 @@ def test_the_guard_holds_deletions_of_what_it_has_not_got(repo: Path) -> None:
 
     with Workspace.open(repo, agent="home") as home:
         guard = UpdateGuard(home.doc, home.root)
-        peer = Workspace(home.copy_doc(), agent="peer")
-        before = peer.state()
-        peer.write("a.txt", "one two\n")
-        added = peer.update_since(before)
-        middle = peer.state()
-        peer.write("a.txt", "one\n")
-        removed = peer.update_since(middle)
+        _, added, removed = _two_writes(home, "one two\n", "one\n")
         assert guard.admit(removed) == []
         assert guard.held == [removed]
         assert guard.admit(added) == [added, removed]
