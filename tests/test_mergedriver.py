@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crdtspace.conflicts.analysis import analysis_of
 from crdtspace.git import mergedriver
@@ -310,6 +312,121 @@ def test_the_cheap_check_sees_each_cause_and_use(base: str, left: str, right: st
     assert may_hide_conflict(base, left, right, profile)
     assert may_hide_conflict(base, right, left, profile)
     assert not may_hide_conflict(base, base, right, profile)
+
+
+USES_LEN = "def a(x):\n    return len(x)\n\n\ndef b():\n    return 2\n"
+JAVA_BASE = (
+    "class C {\n    int m(int x) { return x; }\n\n    int m(String s) { return 0; }\n\n"
+    "    int f() { return 0; }\n}\n"
+)
+GO_BASE = (
+    "package p\n\ntype T struct{}\n\nfunc (t *T) M(a int) int {\n\treturn a\n}\n\n"
+    "func f(t *T) int {\n\treturn 0\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "left", "right"),
+    [
+        # a body edit of a unit naming a called word, no parameter changed
+        (
+            "m.py",
+            USES_LEN,
+            USES_LEN.replace("len(x)", "len(x) + 1"),
+            USES_LEN.replace("return 2", "return len('ab')"),
+        ),
+        # a called name edited inside, the signature the same
+        (
+            "m.py",
+            BASE,
+            BASE.replace("return 1", "return b() + 1"),
+            BASE.replace("return 2", "return 2\n\n\ndef c():\n    return a()"),
+        ),
+        (
+            "g.go",
+            GO_BASE,
+            GO_BASE.replace("\treturn a\n", "\treturn a + 1\n"),
+            GO_BASE.replace("\treturn 0\n", "\treturn t.M(1)\n"),
+        ),
+    ],
+    ids=["body-edit-and-builtin-call", "body-edit-and-call", "go-method-body-and-call"],
+)
+def test_an_edit_that_keeps_the_parameters_meets_no_call(
+    path: str, base: str, left: str, right: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = profile_for(path)
+    assert profile is not None
+    assert not may_hide_conflict(base, left, right, profile)
+    assert not may_hide_conflict(base, right, left, profile)
+
+    def fail(*args: object) -> None:
+        raise AssertionError("the node model was built")
+
+    monkeypatch.setattr(mergedriver._Structured, "run", fail)
+    outcome = merge_files(base, left, right, path)
+    assert (outcome.method, outcome.clean) == ("git-line", True)
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "left", "right"),
+    [
+        (
+            "g.go",
+            GO_BASE,
+            GO_BASE.replace("M(a int)", "M(a, b int)"),
+            GO_BASE.replace("\treturn 0\n", "\treturn t.M(1)\n"),
+        ),
+        # overloads: units this check cannot pair by name (re-keying pairs them by similarity)
+        (
+            "C.java",
+            JAVA_BASE,
+            JAVA_BASE.replace("m(int x)", "m(int x, int y)"),
+            JAVA_BASE.replace("return 0; }\n}", "return m(1); }\n}"),
+        ),
+    ],
+    ids=["go-method-parameters-and-call", "java-overload-parameters-and-call"],
+)
+def test_a_parameter_change_still_meets_a_new_call(
+    path: str, base: str, left: str, right: str
+) -> None:
+    profile = profile_for(path)
+    assert profile is not None
+    assert may_hide_conflict(base, left, right, profile)
+    assert may_hide_conflict(base, right, left, profile)
+
+
+_PARAMS = st.sampled_from(["", "x", "x, y", "x=1", "*args", "x, *, k"])
+_ARGS = st.sampled_from(["", "1", "1, 2", "k=1", "*v"])
+_BODIES = st.sampled_from(["return 1", "return len([])", "return a()", "return b(1)"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    params=st.tuples(_PARAMS, _PARAMS, _PARAMS),
+    bodies=st.tuples(_BODIES, _BODIES),
+    calls=st.lists(st.tuples(st.sampled_from(["a", "b", "len"]), _ARGS), max_size=3),
+    rename=st.booleans(),
+)
+def test_the_cheap_check_never_misses_what_the_node_model_finds(
+    params: tuple[str, str, str],
+    bodies: tuple[str, str],
+    calls: list[tuple[str, str]],
+    rename: bool,
+) -> None:
+    """Left re-signs (maybe renames) `a` and edits `b`'s body; right adds calls: whatever the
+    node model reports as a semantic conflict, the cheap check says may hide."""
+    base = f"def a({params[0]}):\n    return 1\n\n\ndef b({params[2]}):\n    return 2\n"
+    name = "a2" if rename else "a"
+    left = f"def {name}({params[1]}):\n    {bodies[0]}\n\n\ndef b({params[2]}):\n    {bodies[1]}\n"
+    lines = "".join(f"    {callee}({args})\n" for callee, args in calls) or "    pass\n"
+    right = base + f"\n\ndef c():\n{lines}"
+    merged = mergedriver._Structured.run(base, left, right, "m.py", 1e12)
+    found = [c for c in analysis_of(merged.workspace).conflicts if c.kind in SEMANTIC_KINDS]
+    profile = profile_for("m.py")
+    assert profile is not None
+    if found:
+        assert may_hide_conflict(base, left, right, profile)
+        assert may_hide_conflict(base, right, left, profile)
 
 
 # -- registration ---------------------------------------------------------------------------

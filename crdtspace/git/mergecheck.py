@@ -9,7 +9,9 @@ the cause changed:
   (``dangling-reference``, ``import-removed``); not into an import statement, whose names are
   bindings, never uses of another's (a use that is there resolves to its own import);
 - parameters one side changed in a unit it edited, and a line the other side added to a unit
-  that calls the name (``signature-mismatch``);
+  that calls the name (``signature-mismatch``): first as words (a word of the edited unit
+  called in the new line), then, given the language, as the names whose signatures differ in
+  the unit's symbols before and after (a unit's text parsed alone, as the checks parse it);
 - one name both sides gave to a new or renamed unit (``duplicate-definition``).
 
 `may_hide_conflict` over-approximates each of these from the three versions cut into units as
@@ -20,7 +22,8 @@ the checks' own searches look for). False means the node model would find no sem
 so the merge driver keeps git's clean merge without building the model (about 1 s a file in a
 process of its own); True means only that the full analysis must decide.
 
-It needs tree-sitter and the file's grammar only: no pycrdt, no symbols query.
+It needs tree-sitter and the file's grammar only (and the symbols query of the units whose
+edit meets a new call by its words): no pycrdt.
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from crdtspace.model.languages import Profile
 from crdtspace.model.segment import Seg, segment_module
+
+if TYPE_CHECKING:
+    from crdtspace.conflicts.symboltable import Signature
 
 __all__ = ["may_hide_between", "may_hide_conflict"]
 
@@ -49,30 +56,84 @@ class _Edits:
     edited_words: set[str] = field(default_factory=set)
     called_in_new_lines: set[str] = field(default_factory=set)
     named: set[str] = field(default_factory=set)
+    changed: list[tuple[str, str]] = field(default_factory=list)  # paired units' own texts
+    gone: list[str] = field(default_factory=list)  # own texts of units left unpaired
+    added: list[str] = field(default_factory=list)
 
 
 def may_hide_conflict(base: str, left: str, right: str, profile: Profile) -> bool:
     """Whether the node model could find a semantic conflict between `left` and `right`
     (edits of `base` in `profile`'s language); True also when a version cannot be cut."""
-    return may_hide_between(*(segment_module(text, profile) for text in (base, left, right)))
+    cuts = [segment_module(text, profile) for text in (base, left, right)]
+    return may_hide_between(*cuts, language=profile.name)
 
 
-def may_hide_between(base_seg: Seg | None, left_seg: Seg | None, right_seg: Seg | None) -> bool:
-    """`may_hide_conflict` of versions already cut (`segment_module`; None: it cannot be)."""
+def may_hide_between(
+    base_seg: Seg | None,
+    left_seg: Seg | None,
+    right_seg: Seg | None,
+    *,
+    language: str | None = None,
+) -> bool:
+    """`may_hide_conflict` of versions already cut (`segment_module`; None: it cannot be).
+    With the `language` (a profile's name), a call the other side added to a name whose unit
+    one side edited counts only when that edit changed the parameters the name is defined
+    with (the symbols of the unit's text before and after, as the node model reads them)."""
     if base_seg is None or left_seg is None or right_seg is None:
         return True
     ours, theirs = _Edits(), _Edits()
     _compare(base_seg, left_seg, ours)
     _compare(base_seg, right_seg, theirs)
-    return _meet(ours, theirs) or _meet(theirs, ours)
+    return _meet(ours, theirs, language) or _meet(theirs, ours, language)
 
 
-def _meet(cause: _Edits, user: _Edits) -> bool:
-    return bool(
-        cause.removed & user.introduced
-        or cause.edited_words & user.called_in_new_lines
-        or cause.named & user.named
-    )
+def _meet(cause: _Edits, user: _Edits, language: str | None) -> bool:
+    if cause.removed & user.introduced or cause.named & user.named:
+        return True
+    if not cause.edited_words & user.called_in_new_lines:
+        return False
+    if language is None:
+        return True
+    try:
+        return bool(_resignatured(cause, language, user.called_in_new_lines))
+    except Exception:  # (no symbols for the language, or a reader's error: the full analysis)
+        return True
+
+
+def _resignatured(cause: _Edits, language: str, called: set[str]) -> set[str]:
+    """The names of `called` whose parameters the side's edits may have changed: a name
+    defined with a signature in a paired unit's text before and after, differently
+    (`Semantics._signature_of` reads the first definition of the name); and, since re-keying
+    may pair units this check leaves unpaired (by similarity), a name defined with a signature
+    both in a unit the side left unpaired in the base and in one it added. A name also counts
+    by its last part (a Go method's ``Receiver.method``). Only units whose words hold a name
+    of `called` are parsed."""
+
+    def named(text: str) -> bool:
+        return not called.isdisjoint(_words(text))
+
+    def signatures(texts: list[str]) -> dict[str, Signature]:
+        return {k: v for t in texts if named(t) for k, v in _signatures(language, t).items()}
+
+    out: set[str] = set()
+    for before, after in cause.changed:
+        if named(before) and named(after):
+            old, new = _signatures(language, before), _signatures(language, after)
+            out |= {name for name in old.keys() & new.keys() if old[name] != new[name]}
+    if cause.gone and cause.added:
+        out |= signatures(cause.gone).keys() & signatures(cause.added).keys()
+    return {part for name in out for part in (name, re.split(r"\.|::", name)[-1])} & called
+
+
+def _signatures(language: str, text: str) -> dict[str, Signature]:
+    """Each name a unit's text defines with a signature -> its first such signature."""
+    from crdtspace.conflicts.symbols import fragment_symbols
+
+    out: dict[str, Signature] = {}
+    for definition in fragment_symbols(language, text, references=False).definitions:
+        if definition.signature is not None:
+            out.setdefault(definition.name, definition.signature)
+    return out
 
 
 # -- one side against the base ------------------------------------------------------------
@@ -83,6 +144,7 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
     before, after = _own(base), _own(side)
     if before != after:
         out.edited_words |= _words(before) | _words(after)
+        out.changed.append((before, after))
         if "import" in base.kind:
             out.removed |= _words(before)
         else:
@@ -102,6 +164,7 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
 def _gone(base: Seg, out: _Edits) -> None:
     """A base unit with no partner: deleted, renamed, moved or rewritten (and all below it)."""
     text = _own(base)
+    out.gone.append(text)
     out.removed |= _name_words(base)
     if "import" in base.kind:
         out.removed |= _words(text)
@@ -113,6 +176,7 @@ def _gone(base: Seg, out: _Edits) -> None:
 def _added(side: Seg, out: _Edits) -> None:
     """A unit of the side with no partner in the base: new, renamed, moved or rewritten."""
     text = _own(side)
+    out.added.append(text)
     out.edited_words |= _words(text)
     out.named |= _name_words(side)
     if "import" not in side.kind:

@@ -209,7 +209,7 @@ def _structured_merge(
                 if unit is None and not profile.parses(text):
                     reason = f"the {name} version does not parse as {profile.name}"
                     return _fallback(git_outcome, reason)
-            checks = _may_hide(units)
+            checks = _may_hide(units, profile)
             if not checks and _keeps(git_outcome, profile, (base, left, right)):
                 return git_outcome  # what `_decide` would keep, without the node model
             merged = _Structured.run(base, left, right, _doc_path(path), began + timeout)
@@ -230,14 +230,14 @@ def _cut(text: str, profile: Profile) -> Seg | None:
         return None
 
 
-def _may_hide(units: list[Seg | None]) -> bool:
+def _may_hide(units: list[Seg | None], profile: Profile) -> bool:
     """Whether the semantic checks could find a conflict between the sides (a cheap check of
     the base's and the sides' units, `crdtspace.git.mergecheck`): when not, git's clean merge is
     kept without the node model, and a structured merge skips those checks (and their symbols
     queries)."""
     from crdtspace.git.mergecheck import may_hide_between
 
-    return may_hide_between(*units)
+    return may_hide_between(*units, language=profile.name)
 
 
 def _bounded(work: Callable[[], MergeOutcome], timeout: float, late: MergeOutcome) -> MergeOutcome:
