@@ -16,7 +16,10 @@ second's, expected = the merge commit's (the human's merge). Each tool's merge i
   sides edited, where an unchanged token separates the two edits, the one kind of new line a
   clean merge may hold);
 - ``git_right_not_ours`` (driver row): git merged cleanly and equal to the human's merge but
-  the driver did not; ``right_git_not`` the other way round.
+  the driver did not; ``right_git_not`` the other way round;
+- ``p50_ms``, ``x_git``: the median time of the tool's merge in process (git merge-file as a
+  process of its own, the driver as a call, which runs git merge-file too), and that median
+  over git's, both timed one after the other on each merge.
 
 `python benchmarks/merge.py --real REPO...` runs it (a bare git directory or a checkout each);
 ``--per-repo N`` keeps the N most recent file merges of each language in each repository.
@@ -24,7 +27,9 @@ second's, expected = the merge commit's (the human's merge). Each tool's merge i
 
 from __future__ import annotations
 
+import statistics
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -180,9 +185,14 @@ def _judge(merge: RealMerge) -> dict[str, Any]:
     """Both tools' verdicts on one merge (run in a worker process)."""
     known = _lines(merge.base, merge.left, merge.right)
     reachable = _lines(merge.expected) <= known
+    began = time.perf_counter()
     git_text, git_conflicts = git_merge_file(merge.base, merge.left, merge.right)
+    git_s = time.perf_counter() - began
+    began = time.perf_counter()
     outcome = merge_files(merge.base, merge.left, merge.right, merge.path)
+    driver_s = time.perf_counter() - began
     verdicts: dict[str, Any] = {"name": merge.name, "language": merge.language}
+    verdicts["git_ms"], verdicts["driver_ms"] = git_s * 1000, driver_s * 1000
     for tool, clean, text in (
         ("git", git_conflicts == 0, git_text),
         ("driver", outcome.clean, outcome.text),
@@ -240,6 +250,8 @@ def _row(language: str, tool: str, group: list[dict[str, Any]]) -> dict[str, Any
         "reachable": sum(v[tool] == "reachable" for v in group),
         "invented": sum(v[f"{tool}_invented"] for v in group),
     }
+    row["p50_ms"] = statistics.median(v[f"{tool}_ms"] for v in group) if n else 0.0
+    row["x_git"] = row["p50_ms"] / statistics.median(v["git_ms"] for v in group) if n else 0.0
     other = "git" if tool == "driver" else "driver"
     row["right_other_not"] = sum(v[other] == "same" and v[tool] != "same" for v in group)
     return row
