@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from crdtspace import Workspace
+from crdtspace import Workspace, sync
 from crdtspace.cli import app
 from crdtspace.errors import DocumentError
-from crdtspace.model.materialize import block, has_markers, merge3
+from crdtspace.model.materialize import MARKERS, OPEN, Sides, block, has_markers, merge3
 from crdtspace.testing import make_repo
+from tests.conflict_views import conflict_blocks, take_side
 
 SOURCE = (
     'def debug():\n    """Whether debug mode is on."""\n    return False\n\n\n'
@@ -220,3 +225,142 @@ def test_two_agents_resolving_one_overlap_differently_are_reported(repo: Path) -
     [race] = ws.conflicts()
     assert race.kind == "overlap"
     assert race.agents == ("carol", "dave")
+
+
+# -- several replicas on one line -----------------------------------------------------------
+
+LINE = "def f(x):\n    return x + 0\n\n\ndef g(x):\n    return x\n"
+AGENTS = ("alice", "bob", "carol", "dave")
+
+
+def one_line_from_four_replicas(repo: Path) -> list[Workspace]:
+    """Four replicas each rewrite f's return line while apart, then exchange everything."""
+    replicas = [Workspace.from_commit(repo, agent=agent) for agent in AGENTS]
+    for ws in replicas:
+        ws.replace("m.py::f", f"def f(x):\n    return x + 1  # {ws.agent}\n")
+    for a, b in itertools.combinations(replicas, 2):
+        sync(a, b)
+    return replicas
+
+
+@pytest.fixture
+def one_line_repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "line", {"m.py": LINE})
+
+
+def test_four_replicas_rewriting_one_line_read_as_one_block(one_line_repo: Path) -> None:
+    replicas = one_line_from_four_replicas(one_line_repo)
+    views = [ws.read("m.py::f") for ws in replicas]
+    assert all(view == views[0] for view in views)
+    [block] = conflict_blocks(views[0])
+    assert block.base == "    return x + 0\n"
+    assert block.sides == tuple((a, f"    return x + 1  # {a}\n") for a in AGENTS)
+    assert views[0].count(OPEN) == 1
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        pytest.param(lambda v: v.rpartition("return")[0] + "return 9\n", id="before-the-last-side"),
+        pytest.param(lambda v: v.replace(">>>>>>> dave\n", ""), id="without-the-closing-line"),
+        pytest.param(lambda v: "def f(x):\n" + v[v.rindex("=======\n") :].split(">")[0], id="tail"),
+        pytest.param(lambda v: v.replace("||||||| base\n    return x + 0\n", ""), id="no-base"),
+    ],
+)
+def test_a_piece_of_a_block_written_back_is_refused(
+    one_line_repo: Path, cut: Callable[[str], str]
+) -> None:
+    """A cut of a view (the soak's agent once wrote the text before the last ``return``)
+    would put marker lines into the document as code, and later views would nest them."""
+    [ws, *_] = one_line_from_four_replicas(one_line_repo)
+    view = ws.read("m.py::f")
+    before = ws.document.render("m.py")
+    with pytest.raises(DocumentError, match="conflict markers"):
+        ws.replace("m.py::f", cut(view))
+    assert ws.document.render("m.py") == before
+    assert ws.read("m.py::f") == view
+
+
+@pytest.mark.parametrize("side", range(len(AGENTS)))
+def test_a_side_taken_from_the_block_resolves_it_on_every_replica(
+    one_line_repo: Path, side: int
+) -> None:
+    replicas = one_line_from_four_replicas(one_line_repo)
+    resolver = replicas[side - 1]  # (another replica than the side's own)
+    resolver.replace("m.py::f", take_side(resolver.read("m.py::f"), side))
+    for a, b in itertools.combinations(replicas, 2):
+        sync(a, b)
+    expected = LINE.replace("x + 0", f"x + 1  # {AGENTS[side]}")
+    for ws in replicas:
+        assert ws.conflicts() == []
+        assert ws.render("m.py") == expected
+        assert ws.document.render("m.py") == expected
+
+
+def test_lines_shaped_like_markers_in_the_code_may_be_kept(tmp_path: Path) -> None:
+    """Only markers the view added are refused: a file that holds such lines as content
+    (a merge test's fixture, say) is written as usual while one of its nodes is in overlap."""
+    fixture = 'FIXTURE = """\n<<<<<<< ours\na\n=======\nb\n>>>>>>> theirs\n"""\n\n\n'
+    repo = make_repo(tmp_path / "fixture", {"m.py": fixture + LINE})
+    ws = Workspace.from_commit(repo, agent="home")
+    reads = {a: ws.read("m.py", agent=a) for a in AGENTS[:3]}
+    for agent, text in reads.items():
+        ws.write("m.py", text.replace("x + 0", f"x + {agent}"), agent=agent)
+    seen = ws.read("m.py", agent="dave")
+    assert len(conflict_blocks(seen.split('"""')[2])) == 1
+    ws.write("m.py", seen.replace("return x\n", "return -x\n"), agent="dave")
+    assert "return -x" in ws.document.render("m.py")
+    assert ws.render("m.py").count(OPEN) == 2  # the fixture's, and the open overlap's
+    conflict = ws.conflicts()[0]  # (one overlap a pair: three sides, three conflicts)
+    ws.resolve_conflict(conflict.id, text=take_side(ws.read("m.py::f"), 1))
+    assert ws.conflicts() == []
+    expected = fixture + LINE.replace("x + 0", "x + bob").replace("return x\n", "return -x\n")
+    assert ws.render("m.py") == expected
+
+
+# -- the view's shape, by property ----------------------------------------------------------
+
+BASE_LINES = [f"line {n}\n" for n in range(6)]
+
+
+@st.composite
+def concurrent_sides(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
+    """A base of a few lines and 2 to 5 sides, each rewriting, adding or dropping lines."""
+    size = draw(st.integers(1, len(BASE_LINES)))
+    base = BASE_LINES[:size]
+    sides = []
+    for n in range(draw(st.integers(2, 5))):
+        lines = list(base)
+        for at in draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=3)):
+            action = draw(st.sampled_from(["rewrite", "add", "drop"]))
+            at = min(at, len(lines) - 1) if lines else 0
+            if action == "rewrite" and lines:
+                lines[at] = f"side {n} {draw(st.integers(0, 3))}\n"
+            elif action == "add":
+                lines.insert(at, f"new {n}\n")
+            elif lines:
+                del lines[at]
+        sides.append((f"agent{n}", "".join(lines)))
+    return "".join(base), sides
+
+
+@settings(max_examples=300, deadline=None)
+@given(concurrent_sides())
+def test_any_number_of_sides_reads_as_well_formed_blocks(
+    case: tuple[str, list[tuple[str, str]]],
+) -> None:
+    base, sides = case
+    view = Sides("n", {"text": base}, tuple((a, {"text": t}) for a, t in sides)).view("text")
+    blocks = conflict_blocks(view)  # (fails on a nested, unclosed or stray marker)
+    texts = [text for _, text in sides]
+    if len(set(texts)) == 1:
+        assert view == texts[0]
+        return
+    if len(sides) > 2:  # one block, a section per side: each side's text can be taken back
+        assert len(blocks) == 1
+        assert [take_side(view, n) for n in range(len(sides))] == texts
+        assert [name for name, _ in blocks[0].sides] == [agent for agent, _ in sides]
+    lines = view.splitlines(keepends=True)
+    for end in range(len(lines) + 1):  # any cut that keeps a marker line is refused
+        cut = "".join(lines[:end])
+        assert has_markers(cut) == any(line[:7] in MARKERS for line in lines[:end])

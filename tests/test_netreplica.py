@@ -31,6 +31,7 @@ from crdtspace.live.netreplica import NetworkReplica, room_url
 from crdtspace.live.server import running_server
 from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
+from tests.conflict_views import conflict_blocks, take_side
 
 TOKEN = "s3cret"
 APP = (
@@ -408,6 +409,10 @@ def test_the_gate_names_a_connected_peer_that_is_behind(
 
 
 def _random_edits(replicas: list[NetworkReplica], rounds: int, rng: random.Random) -> None:
+    """Each replica rewrites the return line of a random function, every round; an agent
+    that reads a conflict block (a line others rewrote while it was apart) resolves it as an
+    agent does: it keeps one side, then half the time rewrites the line anyway. (Writing a
+    piece of the block back, markers and all, is refused: `test_materialize`.)"""
     for step in range(rounds):
         for replica in replicas:
             if rng.random() < 0.15:
@@ -415,7 +420,14 @@ def _random_edits(replicas: list[NetworkReplica], rounds: int, rng: random.Rando
             elif not replica.connected and rng.random() < 0.5:
                 replica.reconnect()
             ref = f"app.py::f{rng.randrange(8)}"
-            head, _, _ = replica.read(ref).rpartition("return")
+            text = replica.read(ref)
+            blocks = conflict_blocks(text)  # (and the read is well formed: no nested blocks)
+            if blocks:
+                text = take_side(text, rng.randrange(min(len(b.sides) for b in blocks)))
+                if rng.random() < 0.5:
+                    replica.replace(ref, text)
+                    continue
+            head, _, _ = text.rpartition("return")
             body = f"return x + {rng.randrange(1000)}  # {replica.agent} {step}"
             replica.replace(ref, f"{head}{body}\n")
     for replica in replicas:
@@ -449,6 +461,9 @@ def test_eight_replicas_making_random_edits_converge(
     kinds = [conflict_kinds(r) for r in group]
     assert all(k == kinds[0] for k in kinds)
     assert renders[0]["app.py"].count("def f0") == 1
+    views = [r.read("app.py") for r in group]  # open overlaps as blocks: the same, well formed
+    assert all(view == views[0] for view in views)
+    conflict_blocks(views[0])
 
 
 # -- the command -----------------------------------------------------------------------------

@@ -94,7 +94,8 @@ def apply_text(ws: Replica, conflict: Conflict, text: str) -> None:
     if not nodes:
         raise DocumentError(f"Conflict {conflict.id} names no node to edit.")
     nid = nodes[0]
-    if materialize.has_markers(text):
+    merged = ws.document.render_node(nid) if ws.document.path_of(nid) is not None else ""
+    if materialize.has_markers(text, allowed=merged):
         raise DocumentError(
             f"The text for {conflict.places[0]} still holds conflict markers.",
             hint="keep one side, or write the lines as they should be, without the markers",

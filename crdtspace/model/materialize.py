@@ -23,12 +23,16 @@ refuses. More than two concurrent sides are shown as one block with a section pe
 
 The document itself keeps the CRDT's merged text: the view is computed on read. A write that
 gives back a node's view unchanged leaves the node as it is (`unmaterialize`); one that gives
-text without markers is an edit that has seen every side, which resolves the overlap.
+text without markers is an edit that has seen every side, which resolves the overlap; one
+that keeps any marker line of a view, a whole block or a piece of one, is refused
+(`has_markers`), so the document never holds the views' markers and a view never nests one
+block inside another.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass
 
 from crdtspace.model.document import Document
@@ -36,6 +40,7 @@ from crdtspace.model.history import History, Texts, changed, overlapping
 
 MARKER = 7
 OPEN, BASE, SPLIT, CLOSE = "<" * MARKER, "|" * MARKER, "=" * MARKER, ">" * MARKER
+MARKERS = frozenset((OPEN, BASE, SPLIT, CLOSE))
 
 
 @dataclass(frozen=True)
@@ -149,11 +154,26 @@ def unmaterialize(document: Document, text: str, views: dict[str, Sides]) -> str
     return text
 
 
-def has_markers(text: str) -> bool:
-    """Whether a text still holds a conflict block (an opening and a closing marker line)."""
-    lines = text.splitlines()
-    return any(line.startswith(OPEN + " ") for line in lines) and any(
-        line.startswith(CLOSE + " ") for line in lines
+def has_markers(text: str, allowed: str = "") -> bool:
+    """Whether a text holds a conflict marker line that `allowed` does not hold as often.
+
+    Any piece of a block counts, not only a whole one: a writer who cuts a view (keeps its
+    opening lines and drops the closing one, or keeps one side with its separator) would
+    otherwise put markers into the document as code, and the next view of the node would
+    show them inside a new block, markers within markers. `allowed` is the document's own
+    text of what is written: lines shaped like markers that it already holds (a test
+    fixture of a merge, say) are content, and a writer may keep them."""
+    found = _marker_lines(text)
+    return bool(found) and bool(found - _marker_lines(allowed))
+
+
+def _marker_lines(text: str) -> Counter[str]:
+    """The lines shaped like conflict markers (as ``git diff --check`` finds them): seven of
+    ``<``, ``|``, ``=`` or ``>``, then the end of the line or a space."""
+    return Counter(
+        line
+        for line in text.splitlines()
+        if line[:MARKER] in MARKERS and (len(line) == MARKER or line[MARKER].isspace())
     )
 
 

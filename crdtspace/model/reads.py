@@ -127,12 +127,13 @@ class Reads(ReplicaCore):
 
     def _unmaterialized(self, path: str, text: str) -> str:
         """A writer's text with the overlap views it gave back unchanged put back as the
-        merged nodes; a text that still holds conflict markers in such a file is refused."""
+        merged nodes; a text that still holds conflict markers in such a file (a whole block,
+        or any line of one) is refused."""
         views = materialize.in_file(self.document, path)
         if not views:
             return text
         text = materialize.unmaterialize(self.document, text, views)
-        if materialize.has_markers(text):
+        if materialize.has_markers(text, allowed=self.document.render(path)):
             raise DocumentError(
                 f"The text for {path!r} still holds conflict markers.",
                 hint="keep one side, or write the lines as they should be, without the markers",
