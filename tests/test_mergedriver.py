@@ -314,6 +314,59 @@ def test_the_cheap_check_sees_each_cause_and_use(base: str, left: str, right: st
     assert not may_hide_conflict(base, base, right, profile)
 
 
+RUST_USE = "use std::collections::{HashMap, HashSet};\n\nfn a() -> i32 {\n    1\n}\n"
+GO_IMPORTS = 'package p\n\nimport (\n\t"os"\n\t"strings"\n)\n\nfunc a() int {\n\treturn 1\n}\n'
+JAVA_IMPORTS = (
+    "import java.util.List;\nimport java.util.Map;\n\nclass C {\n    int a() { return 1; }\n}\n"
+)
+TS_IMPORTS = 'import { a, b } from "./m";\n\nexport function f(): number {\n  return 1;\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "left", "right"),
+    [
+        (
+            "m.rs",
+            RUST_USE,
+            RUST_USE.replace("{HashMap, HashSet}", "HashMap"),
+            RUST_USE.replace("    1\n", "    let s: HashSet<i32> = HashSet::new();\n    1\n"),
+        ),
+        (
+            "m.go",
+            GO_IMPORTS,
+            GO_IMPORTS.replace('\t"strings"\n', ""),
+            GO_IMPORTS.replace("\treturn 1\n", '\treturn len(strings.Repeat("a", 2))\n'),
+        ),
+        (
+            "C.java",
+            JAVA_IMPORTS,
+            JAVA_IMPORTS.replace("import java.util.Map;\n", ""),
+            (JAVA_IMPORTS.replace("return 1;", "Map<String, Integer> m = null; return 1;")),
+        ),
+        (
+            "m.ts",
+            TS_IMPORTS,
+            TS_IMPORTS.replace("{ a, b }", "{ a }"),
+            TS_IMPORTS.replace("return 1;", "return b();"),
+        ),
+    ],
+    ids=["rust-use", "go-import", "java-import", "ts-import"],
+)
+def test_an_import_removed_and_used_is_never_kept_from_git_unchecked(
+    path: str, base: str, left: str, right: str
+) -> None:
+    """Whatever the node model finds, the cheap check sees the removal meet the new use (a
+    Rust ``use`` is an import, as the semantic checks count it)."""
+    profile = profile_for(path)
+    assert profile is not None
+    assert may_hide_conflict(base, left, right, profile)
+    assert may_hide_conflict(base, right, left, profile)
+    merged = mergedriver._Structured.run(base, left, right, path, 1e12)
+    found = [c for c in analysis_of(merged.workspace).conflicts if c.kind in SEMANTIC_KINDS]
+    outcome = merge_files(base, left, right, path)
+    assert bool(found) == (not outcome.clean)
+
+
 USES_LEN = "def a(x):\n    return len(x)\n\n\ndef b():\n    return 2\n"
 JAVA_BASE = (
     "class C {\n    int m(int x) { return x; }\n\n    int m(String s) { return 0; }\n\n"

@@ -5,7 +5,7 @@ where one side's edit is a cause and the other side's edit, not having seen it, 
 the cause changed:
 
 - a name one side took away (it renamed or deleted the unit so named, or edited an import
-  statement that bound it) that the other side brought into a unit's text
+  statement, or Rust's ``use``, that bound it) that the other side brought into a unit's text
   (``dangling-reference``, ``import-removed``); not into an import statement, whose names are
   bindings, never uses of another's (a use that is there resolves to its own import);
 - parameters one side changed in a unit it edited, and a line the other side added to a unit
@@ -145,7 +145,7 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
     if before != after:
         out.edited_words |= _words(before) | _words(after)
         out.changed.append((before, after))
-        if "import" in base.kind:
+        if _imports(base.kind):
             out.removed |= _words(before)
         else:
             out.introduced |= _words(after) - _words(before)
@@ -166,7 +166,7 @@ def _gone(base: Seg, out: _Edits) -> None:
     text = _own(base)
     out.gone.append(text)
     out.removed |= _name_words(base)
-    if "import" in base.kind:
+    if _imports(base.kind):
         out.removed |= _words(text)
     out.edited_words |= _words(text)
     for child in base.children:
@@ -179,7 +179,7 @@ def _added(side: Seg, out: _Edits) -> None:
     out.added.append(text)
     out.edited_words |= _words(text)
     out.named |= _name_words(side)
-    if "import" not in side.kind:
+    if not _imports(side.kind):
         out.introduced |= _words(text)
         out.called_in_new_lines |= _called(text)
     for child in side.children:
@@ -218,6 +218,12 @@ def _pair(old: list[Seg], new: list[Seg]) -> tuple[list[tuple[Seg, Seg]], list[S
             gone.append(seg)
     added = [seg for seg in new if id(seg) not in taken]
     return pairs, gone, added
+
+
+def _imports(kind: str) -> bool:
+    """Whether a unit of this kind binds names from elsewhere, as `Semantics` counts them (an
+    import statement; Rust's ``use``)."""
+    return "import" in kind or kind == "use_declaration"
 
 
 def _key(seg: Seg) -> tuple[str, str, bool] | None:
