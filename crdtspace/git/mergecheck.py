@@ -57,6 +57,8 @@ class _Edits:
     called_in_new_lines: set[str] = field(default_factory=set)
     named: set[str] = field(default_factory=set)
     changed: list[tuple[str, str]] = field(default_factory=list)  # paired units' own texts
+    unbinding: set[str] = field(default_factory=set)  # the words of imports edited or gone
+    imports: list[tuple[str, str]] = field(default_factory=list)  # their texts ("" when gone)
     gone: list[str] = field(default_factory=list)  # own texts of units left unpaired
     added: list[str] = field(default_factory=list)
 
@@ -90,6 +92,14 @@ def may_hide_between(
 def _meet(cause: _Edits, user: _Edits, language: str | None) -> bool:
     if cause.removed & user.introduced or cause.named & user.named:
         return True
+    if cause.unbinding & user.introduced:
+        if language is None:
+            return True
+        try:
+            if _unbound(cause, language) & user.introduced:
+                return True
+        except Exception:  # (no symbols for the language, or a reader's error)
+            return True
     if not cause.edited_words & user.called_in_new_lines:
         return False
     if language is None:
@@ -125,6 +135,24 @@ def _resignatured(cause: _Edits, language: str, called: set[str]) -> set[str]:
     return {part for name in out for part in (name, re.split(r"\.|::", name)[-1])} & called
 
 
+def _unbound(cause: _Edits, language: str) -> set[str]:
+    """The words of the names the side's edits of imports unbound: bound in an import's text
+    before (`Import.alias`, read from the text parsed alone, as `Semantics` reads it) and not
+    after (every one, when the import is gone)."""
+    from crdtspace.conflicts.symbols import fragment_symbols
+
+    def bound(text: str) -> set[str]:
+        if not text:
+            return set()
+        return {i.alias for i in fragment_symbols(language, text, references=False).imports}
+
+    out: set[str] = set()
+    for before, after in cause.imports:
+        for name in bound(before) - bound(after):
+            out |= _words(name)
+    return out
+
+
 def _signatures(language: str, text: str) -> dict[str, Signature]:
     """Each name a unit's text defines with a signature -> its first such signature."""
     from crdtspace.conflicts.symbols import fragment_symbols
@@ -146,7 +174,8 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
         out.edited_words |= _words(before) | _words(after)
         out.changed.append((before, after))
         if _imports(base.kind):
-            out.removed |= _words(before)
+            out.unbinding |= _words(before)
+            out.imports.append((before, after))
         else:
             out.introduced |= _words(after) - _words(before)
             old_lines = {line.strip() for line in before.splitlines()}
@@ -167,7 +196,8 @@ def _gone(base: Seg, out: _Edits) -> None:
     out.gone.append(text)
     out.removed |= _name_words(base)
     if _imports(base.kind):
-        out.removed |= _words(text)
+        out.unbinding |= _words(text)
+        out.imports.append((text, ""))
     out.edited_words |= _words(text)
     for child in base.children:
         _gone(child, out)
