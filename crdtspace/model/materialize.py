@@ -31,12 +31,12 @@ block inside another.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from dataclasses import dataclass
 
 from crdtspace.model.document import Document
 from crdtspace.model.history import History, Texts, changed, overlapping
+from crdtspace.model.sequences import SequenceMatcher
 
 MARKER = 7
 OPEN, BASE, SPLIT, CLOSE = "<" * MARKER, "|" * MARKER, "=" * MARKER, ">" * MARKER
@@ -252,7 +252,7 @@ def _lines(text: str) -> list[str]:
 def _matches(base: list[str], other: list[str]) -> list[int | None]:
     """For each base line, the index of the line it is matched with in `other` (or None)."""
     found: list[int | None] = [None] * len(base)
-    matcher = difflib.SequenceMatcher(None, base, other, autojunk=False)
+    matcher = SequenceMatcher(None, base, other, autojunk=False)
     for start, other_start, size in matcher.get_matching_blocks():
         for n in range(size):
             found[start + n] = other_start + n

@@ -10,7 +10,6 @@ Which part of a file an edit re-keys (its top-level slots): `crdtspace.model.rek
 
 from __future__ import annotations
 
-import difflib
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 
 from crdtspace.model.document import Document, read_list
 from crdtspace.model.segment import Seg
+from crdtspace.model.sequences import SequenceMatcher
 from crdtspace.model.textedit import (
     common_prefix,
     common_suffix,
@@ -447,7 +447,7 @@ class _Similar:
             return
         same = self._same
         for block_a, block_b in self._blocks:
-            chars = difflib.SequenceMatcher(None, block_a, block_b, autojunk=False)
+            chars = SequenceMatcher(None, block_a, block_b, autojunk=False)
             same += sum(m.size for m in chars.get_matching_blocks())
         self.exact = True
         self.value = self.lower = 2 * same / self.total

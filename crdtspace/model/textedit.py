@@ -7,7 +7,6 @@ silently inserts at the end of the text. Every character offset goes through `by
 from __future__ import annotations
 
 import bisect
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from pycrdt import Text
 
 from crdtspace.model.memo import TextMemo
+from crdtspace.model.sequences import SequenceMatcher
 
 Record = Callable[[int, str, str], None]
 """Told of each applied edit, in application order: (char offset, old text, new text)."""
@@ -119,7 +119,7 @@ def line_opcodes(a: list[str], b: list[str]) -> list[Opcode]:
     stretches between two of them: its matching is quadratic in lines that occur often (blank
     lines, closing braces), which cost real merges of large classes up to half a second."""
     if max(len(a), len(b)) <= ANCHOR_ABOVE:
-        return list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
+        return list(SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
     blocks: list[tuple[int, int, int]] = []
     head = 0
     while head < len(a) and head < len(b) and a[head] == b[head]:
@@ -135,7 +135,7 @@ def line_opcodes(a: list[str], b: list[str]) -> list[Opcode]:
         (len(a) - tail, len(b) - tail),
     ]:
         if ai > i and bj > j:
-            matcher = difflib.SequenceMatcher(None, a[i:ai], b[j:bj], autojunk=False)
+            matcher = SequenceMatcher(None, a[i:ai], b[j:bj], autojunk=False)
             blocks += [(i + x, j + y, n) for x, y, n in matcher.get_matching_blocks() if n]
         if ai < len(a) - tail:
             blocks.append((ai, bj, 1))
@@ -217,7 +217,7 @@ def _char_edits(base: int, a: str, b: str) -> Iterable[Edit]:
                 yield from _char_edits(base, x, y)
             base += len(x)
         return
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
             yield Edit(base + i1, i2 - i1, b[j1:j2])
