@@ -163,3 +163,16 @@ def test_a_line_both_sides_edited_takes_the_side_whose_edit_includes_the_other_s
     merged = "x = 1\nself.cmd: Command | None = c\ny = 3\n"
     assert merge_lines(base, left, right, indented=True) == merged
     assert merge_lines(base, right, left, indented=True) == merged
+
+
+def test_a_deletion_inside_the_other_side_s_rewrite_is_included_unless_the_rewrite_keeps_it() -> (
+    None
+):
+    base = "try:\n    from m import x  # type: ignore\nexcept E:\n    x = None\n"
+    rewrite = "import m.x as x\n"
+    dropped = "try:\n    from m import x\nexcept E:\n    x = None\n"
+    assert includes_tokens(base, rewrite, dropped, indented=True)
+    base = "a()\nclose(f)\nb()\n"
+    again = "with f:\n    close(f)\n"  # (the rewrite still holds the deleted call)
+    assert not includes_tokens(base, again, "a()\nb()\n")
+    assert not includes_tokens(base, again, "a()\nb()\n", indented=True)

@@ -100,7 +100,10 @@ def includes_tokens(base: str, big: str, small: str, *, indented: bool = False) 
     lies inside an edit of `big` at the same place, which deletes every token it deletes, holds
     the tokens it adds in the same order, and reaches at most `SLACK` tokens further
     (``t.Optional["C"]`` to ``t.Optional[C]`` and to ``C | None``: the second includes the
-    first). Not when `small` changes no token (a layout change: other rules have it)."""
+    first). An edit of `small` that only deletes tokens is included in an edit of `big` that
+    deletes them too and does not write them again (a `# type: ignore` dropped from a line the
+    other side rewrote), however far that edit reaches. Not when `small` changes no token (a
+    layout change: other rules have it)."""
     old, ours, theirs = (_code_tokens(t, indented) for t in (base, big, small))
     if theirs == old or ours == old:
         return False
@@ -114,9 +117,19 @@ def includes_tokens(base: str, big: str, small: str, *, indented: bool = False) 
         if len(cover) != 1:
             return False
         b1, b2, more = cover[0]
+        if not new:  # (a deletion: `big` deleted those tokens too, and does not add them back)
+            if _holds_run(more, old[s1:s2]):
+                return False
+            continue
         if (b2 - b1) - (s2 - s1) > SLACK or len(more) > 2 * len(new) + SLACK:
             return False
         rest = iter(more)
         if not all(token in rest for token in new):
             return False
     return True
+
+
+def _holds_run(tokens: list[str], run: list[str]) -> bool:
+    """Whether `run` is a contiguous part of `tokens`."""
+    n = len(run)
+    return any(tokens[i : i + n] == run for i in range(len(tokens) - n + 1))
