@@ -782,11 +782,11 @@ class _Structured:
         container = left.detail or document.parent(left.node)
         if not document.has_node(container):
             return False
-        orders = [self._side_children(agent, container) for agent in (LEFT, RIGHT)]
-        if orders[0] is None or orders[1] is None:
+        ours, theirs = (self._side_children(agent, container) for agent in (LEFT, RIGHT))
+        if ours is None or theirs is None:
             return False
         key = self._node_key(left.node)
-        keys = [[_unit_key(c) for c in order] for order in orders]
+        keys = [[_unit_key(c) for c in order] for order in (ours, theirs)]
         common = set(keys[0]) & set(keys[1])
         befores = []
         for order in keys:
