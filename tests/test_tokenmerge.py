@@ -176,3 +176,28 @@ def test_a_deletion_inside_the_other_side_s_rewrite_is_included_unless_the_rewri
     again = "with f:\n    close(f)\n"  # (the rewrite still holds the deleted call)
     assert not includes_tokens(base, again, "a()\nb()\n")
     assert not includes_tokens(base, again, "a()\nb()\n", indented=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(3, 8),
+    st.data(),
+)
+def test_a_change_made_on_top_of_the_other_side_s_includes_it_and_no_other_does(
+    n: int, data: st.DataObject
+) -> None:
+    words = WORDS[:n]
+    start = data.draw(st.integers(0, n - 1))
+    end = data.draw(st.integers(start, n))
+    small_words = [*words[:start], "s1", "s2", *words[end:]]
+    at = data.draw(st.integers(0, len(small_words)))
+    big_words = [*small_words[:at], "b", *small_words[at:]]  # (small's change, and one more)
+    base, small, big = (" ".join(w) + "\n" for w in (words, small_words, big_words))
+    assert includes_tokens(base, big, small)
+    assert not includes_tokens(base, small, big)
+    # a change at the same place that lacks a token the other side added includes nothing
+    other = " ".join([*words[:start], "s1", "x", *words[end:]]) + "\n"
+    assert not includes_tokens(base, other, small)
+    # every token the included change added is in the including one, in order
+    rest = iter(tokens(big))
+    assert all(token in rest for token in tokens(small) if token.strip())
