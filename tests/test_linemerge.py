@@ -197,3 +197,11 @@ def test_a_line_one_side_moved_and_the_other_deleted_is_gone() -> None:
 def test_a_moved_line_the_other_side_kept_stays_moved() -> None:
     base = "a\nb\nc\nd\n"
     assert merge_lines(base, "b\na\nc\nd\n", "a\nb\nc\nD\n") == "b\na\nc\nD\n"
+
+
+def test_an_import_insertion_that_holds_the_other_side_s_is_taken_whole() -> None:
+    base = 'import (\n\t"io"\n\t"os"\n)\n'
+    left = 'import (\n\t"io"\n\t"os"\n\n\t"example.com/term"\n)\n'
+    right = 'import (\n\t"io"\n\t"os"\n\t"runtime"\n\n\t"example.com/term"\n)\n'
+    assert merge_lines(base, left, right, items=True) == right
+    assert merge_lines(base, right, left, items=True) == right

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crdtspace.git.linemerge import merge_lines
-from crdtspace.git.tokenmerge import merge_line_tokens, tokens
+from crdtspace.git.tokenmerge import includes_tokens, merge_line_tokens, tokens
 
 
 def test_a_line_is_cut_into_words_strings_whitespace_and_characters() -> None:
@@ -111,3 +111,93 @@ def test_two_edits_merge_exactly_when_an_unchanged_token_not_whitespace_separate
     # each token of the merge is a token of one version, in the versions' order
     known = set(tokens(base)) | set(tokens(left)) | set(tokens(right))
     assert set(tokens(merged)) <= known
+
+
+def test_a_change_that_holds_the_other_side_s_edits_in_place_includes_it() -> None:
+    base = 'cmd: t.Optional["Command"] = None\n'
+    assert includes_tokens(
+        base, "cmd: Command | None = None\n", "cmd: t.Optional[Command] = None\n"
+    )
+    assert not includes_tokens(
+        base, "cmd: t.Optional[Command] = None\n", "cmd: Command | None = None\n"
+    )
+    # an insertion inside the other side's larger insertion at the same place
+    base = "f(observer?: O): S;\n"
+    small, big = "f(next?: O | N): S;\n", "f(next?: O | N | null): S;\n"
+    assert includes_tokens(base, big, small)
+
+
+def test_different_edits_of_one_place_are_not_included() -> None:
+    base = '__version__ = "2.2.3.dev"\n'
+    assert not includes_tokens(base, '__version__ = "2.3.0.dev"\n', '__version__ = "2.2.3"\n')
+    assert not includes_tokens(base, base, '__version__ = "2.2.3"\n')
+
+
+def test_a_layout_change_is_not_an_included_change() -> None:
+    assert not includes_tokens("f(a, b)\n", "f(a, c)\n", "f(a,  b)\n")
+
+
+def test_indentation_is_a_token_where_the_language_says_so() -> None:
+    base = 'def f() -> "C":\n    ...\n'
+    joined, both = 'def f() -> "C": ...\n', "def f() -> C: ...\n"
+    assert includes_tokens(base, both, joined, indented=True)
+    assert not includes_tokens(base, "def f() -> C:\n    ...\n", joined, indented=True)
+    wrapped = "if on:\n    x = f(a)\n"
+    assert not includes_tokens("x = f(a)\n", "x = f(a, b)\n", wrapped, indented=True)
+
+
+def test_tokens_found_only_in_a_far_larger_rewrite_are_not_included() -> None:
+    base = "    else:\n        stdin.close()\n"
+    rewrite = (
+        "    except Exception as e:\n        c.terminate()\n        raise e\n"
+        "    finally:\n        try:\n            stdin.close()\n"
+        "        except BrokenPipeError:\n            pass\n"
+    )
+    assert not includes_tokens(base, rewrite, "    else:\n        c.stdin.close()\n", indented=True)
+
+
+def test_a_line_both_sides_edited_takes_the_side_whose_edit_includes_the_other_s() -> None:
+    base = 'x = 1\nself.cmd: t.Optional["Command"] = c\ny = 2\n'
+    left = "x = 1\nself.cmd: Command | None = c\ny = 2\n"
+    right = "x = 1\nself.cmd: t.Optional[Command] = c\ny = 3\n"
+    merged = "x = 1\nself.cmd: Command | None = c\ny = 3\n"
+    assert merge_lines(base, left, right, indented=True) == merged
+    assert merge_lines(base, right, left, indented=True) == merged
+
+
+def test_a_deletion_inside_the_other_side_s_rewrite_is_included_unless_the_rewrite_keeps_it() -> (
+    None
+):
+    base = "try:\n    from m import x  # type: ignore\nexcept E:\n    x = None\n"
+    rewrite = "import m.x as x\n"
+    dropped = "try:\n    from m import x\nexcept E:\n    x = None\n"
+    assert includes_tokens(base, rewrite, dropped, indented=True)
+    base = "a()\nclose(f)\nb()\n"
+    again = "with f:\n    close(f)\n"  # (the rewrite still holds the deleted call)
+    assert not includes_tokens(base, again, "a()\nb()\n")
+    assert not includes_tokens(base, again, "a()\nb()\n", indented=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(3, 8),
+    st.data(),
+)
+def test_a_change_made_on_top_of_the_other_side_s_includes_it_and_no_other_does(
+    n: int, data: st.DataObject
+) -> None:
+    words = WORDS[:n]
+    start = data.draw(st.integers(0, n - 1))
+    end = data.draw(st.integers(start, n))
+    small_words = [*words[:start], "s1", "s2", *words[end:]]
+    at = data.draw(st.integers(0, len(small_words)))
+    big_words = [*small_words[:at], "b", *small_words[at:]]  # (small's change, and one more)
+    base, small, big = (" ".join(w) + "\n" for w in (words, small_words, big_words))
+    assert includes_tokens(base, big, small)
+    assert not includes_tokens(base, small, big)
+    # a change at the same place that lacks a token the other side added includes nothing
+    other = " ".join([*words[:start], "s1", "x", *words[end:]]) + "\n"
+    assert not includes_tokens(base, other, small)
+    # every token the included change added is in the including one, in order
+    rest = iter(tokens(big))
+    assert all(token in rest for token in tokens(small) if token.strip())

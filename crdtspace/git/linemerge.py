@@ -10,7 +10,10 @@ given up. A cluster where one side's change includes the other's (it deleted eve
 other deleted and added every line the other added, in order) takes that side's lines. A
 cluster where both sides replaced lines one for one is merged line by line, a line both
 changed by tokens (`crdtspace.git.tokenmerge`: only where an unchanged token that is not
-whitespace separates the two edits). A line one side moved and the other deleted is gone.
+whitespace separates the two edits). Where that fails too, a side whose change includes the
+other's token by token (each of the other's edits inside one of its own, at the same place,
+with the tokens it adds: a type hint both sides rewrote, one further than the other) takes its
+lines there. A line one side moved and the other deleted is gone.
 
 Every line of the result is a line of one of the three texts, or the token merge of one base
 line's two edits; applying an edit to re-laid-out text would make other lines, so it is not
@@ -230,7 +233,25 @@ def _settle(
         return [c.hunk for c in mine]
     if _includes(region, theirs, ours):
         return [c.hunk for c in other]
-    return _by_tokens(old, mine, other)
+    merged = _by_tokens(old, mine, other, indented)
+    if merged is not None:
+        return merged
+    return _included(o, a, b, mine, other, indented)
+
+
+def _included(
+    o: str, a: str, b: str, mine: list[_Change], other: list[_Change], indented: bool
+) -> list[Hunk] | None:
+    """The hunks of the side whose change of the cluster includes the other's token by token
+    (`crdtspace.git.tokenmerge.includes_tokens`: click's ``t.Optional["Command"]`` made
+    ``Command | None`` on one side and ``t.Optional[Command]`` on the other), or None."""
+    from crdtspace.git.tokenmerge import includes_tokens
+
+    if includes_tokens(o, a, b, indented=indented):
+        return [c.hunk for c in mine]
+    if includes_tokens(o, b, a, indented=indented):
+        return [c.hunk for c in other]
+    return None
 
 
 def _includes(old: list[str], big: list[str], small: list[str]) -> bool:
@@ -259,11 +280,14 @@ def _includes(old: list[str], big: list[str], small: list[str]) -> bool:
     return all(line in rest for line in small_added)
 
 
-def _by_tokens(old: list[str], mine: list[_Change], other: list[_Change]) -> list[Hunk] | None:
+def _by_tokens(
+    old: list[str], mine: list[_Change], other: list[_Change], indented: bool = False
+) -> list[Hunk] | None:
     """A cluster where each side replaced lines one for one, merged line by line: a line one
     side changed is that side's; one both changed, their token merge
-    (`crdtspace.git.tokenmerge`: edits an unchanged token separates), else a conflict."""
-    from crdtspace.git.tokenmerge import merge_line_tokens
+    (`crdtspace.git.tokenmerge`: edits an unchanged token separates), or the side whose edit
+    of it includes the other's token by token, else a conflict."""
+    from crdtspace.git.tokenmerge import includes_tokens, merge_line_tokens
 
     lines: list[dict[int, str]] = [{}, {}]
     for side, changes in enumerate((mine, other)):
@@ -289,9 +313,14 @@ def _by_tokens(old: list[str], mine: list[_Change], other: list[_Change]) -> lis
         cut = len(ending)
         bare = (line[: len(line) - cut] if cut else line for line in (old[at], a, b))
         merged = merge_line_tokens(*bare)
-        if merged is None:
+        if merged is not None:
+            out.append((at, at + 1, [merged + ending]))
+        elif includes_tokens(old[at], a, b, indented=indented):
+            out.append((at, at + 1, [a]))
+        elif includes_tokens(old[at], b, a, indented=indented):
+            out.append((at, at + 1, [b]))
+        else:
             return None
-        out.append((at, at + 1, [merged + ending]))
     return out
 
 
@@ -300,7 +329,9 @@ def _items_added(
 ) -> Hunk | None:
     """Both sides inserting different items of a list at one point (lines of an import block,
     or lines that all end with a comma): both, an item both added once; the first side's
-    first, or in sorted order in an import block whose lines around them are sorted.
+    first, or in sorted order in an import block whose lines around them are sorted. Where one
+    side's insertion holds the other's in order (a new import group, and one more import above
+    it), that side's.
     None for any other cluster."""
     if len(mine) != 1 or len(other) != 1:
         return None
@@ -309,6 +340,10 @@ def _items_added(
         return None
     if not items and not all(line.rstrip().endswith(",") for line in (*a, *b)):
         return None
+    for big, small in ((a, b), (b, a)):
+        rest = iter(big)
+        if all(line in rest for line in small):
+            return (s1, s1, big)  # (one side's insertion holds the other's, in order)
     both = [*a, *(line for line in b if line not in a)]
     ordered = sorted(both, key=str.strip)
     before = [line for line in old[max(s1 - 1, 0) : s1] if _item(line)]

@@ -326,7 +326,11 @@ def _decide(
         return MergeOutcome(git_outcome.text, True, GIT_LINE, notes=notes + extra)
     history = History(merged.workspace.document)
     indented = _indented(profile)
-    structural = [c for c in structural if not _deleted_and_relaid(c, history, indented)]
+    structural = [
+        c
+        for c in structural
+        if not _deleted_and_relaid(c, history, indented) and not merged.moved_alike(c)
+    ]
     joined: list[Conflict] = []  # concurrent edits of one node git merges cleanly
     for notice in analysis.notices:
         if notice.kind == "merged" and _line_merge(notice, history, indented) is not None:
@@ -763,9 +767,38 @@ class _Structured:
                 return holder.head_end
         raise _Unplaceable("cannot tell where each side moved the node")
 
-    def _before_in_side(self, nid: str, agent: str, container: str) -> tuple[str, str] | None:
-        """The (kind, name) of the unit before the node in `agent`'s version, from that
-        version cut into units (None when it cannot be told)."""
+    def moved_alike(self, conflict: Conflict) -> bool:
+        """Whether `conflict` is a ``move-move`` of a node both sides put after the same unit,
+        of the units both sides' versions hold, in one container (both sorted one import
+        block: retrofit's RestAdapter.java): one move, made twice. The node renders once,
+        where the left side put it (its first copy)."""
+        sides = {s.agent: s for s in conflict.sides}
+        if conflict.kind != "move-move" or set(sides) != {LEFT, RIGHT}:
+            return False
+        left, right = sides[LEFT], sides[RIGHT]
+        if left.node != right.node or left.detail != right.detail:
+            return False
+        document = self.workspace.document
+        container = left.detail or document.parent(left.node)
+        if not document.has_node(container):
+            return False
+        ours, theirs = (self._side_children(agent, container) for agent in (LEFT, RIGHT))
+        if ours is None or theirs is None:
+            return False
+        key = self._node_key(left.node)
+        keys = [[_unit_key(c) for c in order] for order in (ours, theirs)]
+        common = set(keys[0]) & set(keys[1])
+        befores = []
+        for order in keys:
+            if order.count(key) != 1:
+                return False
+            at = order.index(key)
+            befores.append(next((k for k in reversed(order[:at]) if k in common), None))
+        return befores[0] == befores[1]
+
+    def _side_children(self, agent: str, container: str) -> list[Seg] | None:
+        """The units of `container` in `agent`'s version, from that version cut into units
+        (None when it cannot be told)."""
         document = self.workspace.document
         profile = profile_for(self.path)
         version = self.versions[1] if agent == LEFT else self.versions[2]
@@ -781,11 +814,16 @@ class _Structured:
                 ),
                 None,
             )
-        if cut is None:
+        return None if cut is None else list(cut.children)
+
+    def _before_in_side(self, nid: str, agent: str, container: str) -> tuple[str, str] | None:
+        """The key (`_unit_key`) of the unit before the node in `agent`'s version, from that
+        version cut into units (None when it cannot be told)."""
+        children = self._side_children(agent, container)
+        if children is None:
             return None
-        node = document.node(nid)
-        key = (str(node["kind"]), str(node.get("name", "")))
-        keys = [(c.kind, c.name) for c in cut.children]
+        key = self._node_key(nid)
+        keys = [_unit_key(c) for c in children]
         if keys.count(key) != 1:
             return None
         index = keys.index(key)
@@ -805,8 +843,13 @@ class _Structured:
             return False
         if nid is None:
             return unit == ("", "")
-        node = self.workspace.document.node(nid)
-        return (str(node["kind"]), str(node.get("name", ""))) == unit
+        return self._node_key(nid) == unit
+
+    def _node_key(self, nid: str) -> tuple[str, str]:
+        """A node's identity among its siblings, as `_unit_key` gives a unit's."""
+        document = self.workspace.document
+        node = document.node(nid)
+        return (str(node["kind"]), str(node.get("name", "")) or document.render_node(nid).strip())
 
     def _inside_deleted(self, structural: list[Conflict]) -> set[str]:
         """The nodes inside the units of delete-edit conflicts (their markers hold them)."""
@@ -851,6 +894,12 @@ class _Structured:
         if parent in layout.spans:
             return layout.spans[parent].head_end
         raise _Unplaceable("cannot find where the deleted node stood")
+
+
+def _unit_key(seg: Seg) -> tuple[str, str]:
+    """A unit's identity among its siblings: its kind and name, or its text if it has none
+    (an import)."""
+    return (seg.kind, seg.name or seg.render().strip())
 
 
 def _node_markers(

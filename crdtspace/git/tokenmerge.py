@@ -6,6 +6,10 @@ or insert at one point are a conflict, as in git (``'0.12.2-dev'`` to ``'0.13-de
 ``'0.12.3-dev'`` is one: a string literal is one token, so two edits inside one string always
 meet). The same edit made on both sides is kept once. Every token of the result is a token of
 one of the three versions of the line, in the order of the versions.
+
+`includes_tokens` says whether one side's change of some lines includes the other side's, token
+by token (the rule `crdtspace.git.linemerge` uses where the two changes meet): then taking that
+side's lines loses nothing of the other's.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 
-__all__ = ["merge_line_tokens", "tokens"]
+__all__ = ["includes_tokens", "merge_line_tokens", "tokens"]
 
 _TOKEN = re.compile(
     r"""
@@ -69,3 +73,63 @@ def merge_line_tokens(base: str, left: str, right: str) -> str | None:
         at = end
     out.extend(old[at:])
     return "".join(out)
+
+
+SLACK = 8
+"""Tokens by which the including side's edit may reach further than the included one's (in
+base tokens it rewrote around it; in new tokens beyond twice the included edit's): past it, the
+included edit only looks included (a word it added found in a rewritten paragraph), and the two
+sides rewrote one passage differently."""
+
+
+def _code_tokens(text: str, indented: bool) -> list[str]:
+    """The tokens of `text` that are not whitespace; with `indented`, each line's indentation
+    too (a token of its own, ahead of the line's first token): there it is code."""
+    out: list[str] = []
+    for line in text.splitlines():
+        found = [t for t in tokens(line) if t.strip()]
+        if indented and found:
+            out.append("\n" + line[: len(line) - len(line.lstrip(" \t"))])
+        out.extend(found)
+    return out
+
+
+def includes_tokens(base: str, big: str, small: str, *, indented: bool = False) -> bool:
+    """Whether the change `base` -> `big` includes the change `base` -> `small`, token by token
+    (whitespace aside; with `indented`, a line's indentation is a token): every edit of `small`
+    lies inside an edit of `big` at the same place, which deletes every token it deletes, holds
+    the tokens it adds in the same order, and reaches at most `SLACK` tokens further
+    (``t.Optional["C"]`` to ``t.Optional[C]`` and to ``C | None``: the second includes the
+    first). An edit of `small` that only deletes tokens is included in an edit of `big` that
+    deletes them too and does not write them again (a `# type: ignore` dropped from a line the
+    other side rewrote), however far that edit reaches. Not when `small` changes no token (a
+    layout change: other rules have it)."""
+    old, ours, theirs = (_code_tokens(t, indented) for t in (base, big, small))
+    if theirs == old or ours == old:
+        return False
+    wide = _edits(old, ours)
+    for s1, s2, new in _edits(old, theirs):
+        cover = [
+            (b1, b2, more)
+            for b1, b2, more in wide
+            if b1 <= s1 and s2 <= b2 and (s1 < s2 or b1 < b2 or b1 == s1)
+        ]
+        if len(cover) != 1:
+            return False
+        b1, b2, more = cover[0]
+        if not new:  # (a deletion: `big` deleted those tokens too, and does not add them back)
+            if _holds_run(more, old[s1:s2]):
+                return False
+            continue
+        if (b2 - b1) - (s2 - s1) > SLACK or len(more) > 2 * len(new) + SLACK:
+            return False
+        rest = iter(more)
+        if not all(token in rest for token in new):
+            return False
+    return True
+
+
+def _holds_run(tokens: list[str], run: list[str]) -> bool:
+    """Whether `run` is a contiguous part of `tokens`."""
+    n = len(run)
+    return any(tokens[i : i + n] == run for i in range(len(tokens) - n + 1))

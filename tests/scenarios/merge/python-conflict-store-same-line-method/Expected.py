@@ -16,7 +16,7 @@ class Store:
 
     def remove(self, name):
 <<<<<<< left
-        self.items.pop(name)
+        self.items.pop(name, 0)
 ||||||| base
         del self.items[name]
 =======

@@ -15,7 +15,7 @@ class Store:
         return self.items[name]
 
     def remove(self, name):
-        self.items.pop(name)
+        self.items.pop(name, 0)
 
     def save(self):
         with open(self.path, "w") as f:

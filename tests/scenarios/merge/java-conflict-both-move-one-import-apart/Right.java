@@ -1,0 +1,14 @@
+package example.http;
+
+import com.google.gson.Gson;
+import org.apache.http.client.HttpClient;
+import java.io.IOException;
+import org.apache.http.HttpEntity;
+
+public class Gateway {
+  @Inject private HttpClient client;
+
+  HttpEntity fetch(String url) throws IOException {
+    return client.execute(url).getEntity();
+  }
+}

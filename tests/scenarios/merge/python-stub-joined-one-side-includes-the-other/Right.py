@@ -1,0 +1,19 @@
+import typing as t
+
+if t.TYPE_CHECKING:
+    import typing_extensions as te
+
+    from .session import Session
+
+
+@t.overload
+def current_session(strict: "te.Literal[True]" = True) -> "Session": ...
+
+
+@t.overload
+def current_session(strict: bool = ...) -> t.Optional["Session"]: ...
+
+
+def current_session(strict: bool = True) -> t.Optional["Session"]:
+    """The session on top of the stack; None, or an error when `strict`, if there is none."""
+    return _stack.top(strict)
