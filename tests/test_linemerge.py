@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crdtspace.git.linemerge import layout_only, merge_lines
+from crdtspace.git.linemerge import _QUOTES, _scan, layout_only, merge_lines
 from tests.test_merge_properties import BASE, EDIT, _apply, _foreign
 
 CODE = "\n".join(BASE) + "\n"
@@ -205,3 +205,48 @@ def test_an_import_insertion_that_holds_the_other_side_s_is_taken_whole() -> Non
     right = 'import (\n\t"io"\n\t"os"\n\t"runtime"\n\n\t"example.com/term"\n)\n'
     assert merge_lines(base, left, right, items=True) == right
     assert merge_lines(base, right, left, items=True) == right
+
+
+def _scan_by_characters(text: str, *, keep_strings: bool) -> str:
+    """`_scan` as it was first written, one character at a time: the reference."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if keep_strings:
+                out.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                if keep_strings:
+                    out.append(text[i + 1])
+                i += 1
+            elif ch == quote or (ch == "\n" and quote != "`"):
+                quote = ""
+        elif ch in _QUOTES:
+            quote = ch
+            out.append(ch)
+        elif ch.isspace():
+            j = i
+            while j < len(text) and text[j].isspace():
+                j += 1
+            word = out and (out[-1][-1].isalnum() or out[-1][-1] == "_")
+            if word and j < len(text) and (text[j].isalnum() or text[j] == "_"):
+                out.append(" ")
+            i = j
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    text=st.text(alphabet="ab_1 \t\n\r\u00a0\u2028\"'`\\,.()é", max_size=40),
+    keep_strings=st.booleans(),
+)
+def test_the_scan_by_pieces_is_the_scan_by_characters(text: str, keep_strings: bool) -> None:
+    assert _scan(text, keep_strings=keep_strings) == _scan_by_characters(
+        text, keep_strings=keep_strings
+    )

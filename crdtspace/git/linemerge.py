@@ -37,9 +37,9 @@ _CLOSERS = ")]}>"
 
 def _line_hunks(old: list[str], new: list[str]) -> list[Hunk]:
     """The changed line ranges of old -> new: (first line, end line (exclusive), new lines)."""
-    import difflib  # (here: most merges never need it, and the driver starts per file)
+    from crdtspace.model.sequences import SequenceMatcher  # (most merges never need it)
 
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
     return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
@@ -151,7 +151,7 @@ def _split(old: list[str], hunks: list[Hunk], indented: bool) -> list[_Change]:
     """Each hunk cut into the lines it only re-laid out (one change each) and the rest. A
     line whose indentation changed counts as re-laid out only in a hunk that changes nothing
     else (a block re-indented): next to new lines, it is code wrapped into a new block."""
-    import difflib
+    from crdtspace.model.sequences import SequenceMatcher
 
     out: list[_Change] = []
     for start, end, new in hunks:
@@ -163,7 +163,7 @@ def _split(old: list[str], hunks: list[Hunk], indented: bool) -> list[_Change]:
             )
             continue
         keys = [_line_key(line, indented) for line in old[start:end]]
-        matcher = difflib.SequenceMatcher(
+        matcher = SequenceMatcher(
             None, keys, [_line_key(line, indented) for line in new], autojunk=False
         )
         parts: list[_Change] = []
@@ -259,10 +259,10 @@ def _includes(old: list[str], big: list[str], small: list[str]) -> bool:
     deleted `big` deleted too, and the lines `small` added are lines `big` added, in the same
     order (one side made the other's change and more: a blank line with it, the next lines
     deleted too)."""
-    import difflib
+    from crdtspace.model.sequences import SequenceMatcher
 
     def change(new: list[str]) -> tuple[set[int], list[str]]:
-        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        matcher = SequenceMatcher(None, old, new, autojunk=False)
         kept: set[int] = set()
         added: list[str] = []
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -417,39 +417,38 @@ _TRAILING_COMMA = re.compile(r",(?=[" + re.escape(_CLOSERS) + "])")
 def _code(text: str) -> str:
     """The text without whitespace outside string literals (one space where it separates two
     words), nor trailing commas."""
-    return _TRAILING_COMMA.sub("", "".join(_scan(text, keep_strings=True)))
+    return _TRAILING_COMMA.sub("", _scan(text, keep_strings=True))
 
 
-def _scan(text: str, *, keep_strings: bool) -> list[str]:
+_PIECES = re.compile(
+    r"""(?P<string>(?P<quote>["'])(?:\\.|(?!(?P=quote))[^\\\n])*(?:(?P=quote)|\n|\\?\Z)"""
+    r"""|`(?:\\.|[^\\`])*(?:`|\\?\Z))"""
+    r"|(?P<space>\s+)"
+    r"""|[^\s"'`]+""",
+    re.DOTALL,
+)
+"""A string literal (to its closing quote, or the line's end but in a template; a backslash
+escapes the character after it), a run of whitespace, or a run of anything else."""
+
+
+def _scan(text: str, *, keep_strings: bool) -> str:
+    """`text` without whitespace outside string literals, but one space between two words; with
+    `keep_strings`, the literals as they are, else only their opening quotes."""
     out: list[str] = []
-    quote = ""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if keep_strings:
-                out.append(ch)
-            if ch == "\\" and i + 1 < len(text):
-                if keep_strings:
-                    out.append(text[i + 1])
-                i += 1
-            elif ch == quote or (ch == "\n" and quote != "`"):
-                quote = ""
-        elif ch in _QUOTES:
-            quote = ch
-            out.append(ch)
-        elif ch.isspace():
-            j = i
-            while j < len(text) and text[j].isspace():
-                j += 1
-            if out and j < len(text) and _word(out[-1][-1]) and _word(text[j]):
+    last = ""  # (the last character kept)
+    for match in _PIECES.finditer(text):
+        piece = match.group()
+        if match.group("space") is not None:
+            end = match.end()
+            if last and end < len(text) and _word(last) and _word(text[end]):
                 out.append(" ")
-            i = j
+                last = " "
             continue
-        else:
-            out.append(ch)
-        i += 1
-    return out
+        if match.group("string") is not None and not keep_strings:
+            piece = piece[0]
+        out.append(piece)
+        last = piece[-1]
+    return "".join(out)
 
 
 def _word(ch: str) -> bool:
@@ -465,6 +464,6 @@ def _statement_indents(text: str) -> list[str]:
         stripped = line.lstrip(" \t")
         if stripped and depth <= 0:
             out.append(line[: len(line) - len(stripped)])
-        code = "".join(_scan(line, keep_strings=False))
+        code = _scan(line, keep_strings=False)
         depth += sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
     return out

@@ -91,11 +91,11 @@ def _matches(lines: list[str], version: list[str]) -> dict[int, int]:
     """Non-blank line of `lines` -> the line of `version` it is: the same line (the longest
     common subsequence's of the non-blank lines), or the one in its place where as many lines
     replace as many (an edited line is still the line it was)."""
-    import difflib
+    from crdtspace.model.sequences import SequenceMatcher
 
     ours = [i for i, line in enumerate(lines) if line.strip()]
     theirs = [j for j, line in enumerate(version) if line.strip()]
-    matcher = difflib.SequenceMatcher(
+    matcher = SequenceMatcher(
         None,
         [lines[i].rstrip("\r\n") for i in ours],
         [version[j].rstrip("\r\n") for j in theirs],

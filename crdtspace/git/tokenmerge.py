@@ -40,9 +40,9 @@ def tokens(line: str) -> list[str]:
 
 
 def _edits(old: list[str], new: list[str]) -> list[_Edit]:
-    import difflib
+    from crdtspace.model.sequences import SequenceMatcher
 
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
     return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
