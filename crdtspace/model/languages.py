@@ -99,6 +99,11 @@ class Profile:
             _PARSES.put(key, held)
         return held
 
+    def parsed(self, text: str, ok: bool) -> None:
+        """`text` was parsed whole (its UTF-8 bytes, by this profile's parser), with a syntax
+        error or not: `parses` answers from that."""
+        _PARSES.put((self.name, str(self.folder), text), ok)
+
 
 _PARSES: TextMemo[bool] = TextMemo(entries=32, chars=4 << 20, largest=256 << 10)
 """Whether recent texts parse, by (language, grammar folder, text) (`Profile.parses`)."""

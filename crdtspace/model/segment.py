@@ -100,6 +100,8 @@ def _segment_module(text: str, profile: Profile, budget: Budget | None) -> Seg |
     bom = BOM if text.startswith(BOM) else ""
     src = text[len(bom) :].encode("utf-8")
     tree = profile.parser().parse(src) if budget is None else profile.parse_within(src, budget)
+    if tree is not None and not bom:
+        profile.parsed(text, not tree.root_node.has_error)
     if tree is None or tree.root_node.has_error:
         return None
     try:
