@@ -334,6 +334,29 @@ def test_claims_are_seen_by_the_others_and_expire(
     eventually(lambda: bob.claims() == [], timeout=3.0)  # expired
 
 
+def test_a_replica_slow_to_be_made_shows_its_presence_from_the_start(
+    replicas: Callable[..., NetworkReplica], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection starts once the replica is whole. (On a loaded machine a connection
+    started in the middle of the constructor published first, from a replica that had not
+    all its state yet: its awareness task died, and no peer ever saw the replica.)"""
+    subscribe = NetworkReplica.subscribe
+
+    def slowly(self: NetworkReplica, listener: Callable[[bytes], None]) -> Callable[[], None]:
+        time.sleep(0.5)  # (the constructor subscribes after it made the connection)
+        return subscribe(self, listener)  # (which takes the lock, after the pause)
+
+    slowly._takes_the_lock = True  # type: ignore[attr-defined]  # (not wrapped in the lock)
+    monkeypatch.setattr(NetworkReplica, "subscribe", slowly)
+    bob = replicas("bob")
+    alice = replicas("alice")
+    monkeypatch.undo()
+    eventually(lambda: [p.agent for p in bob.peers()] == ["alice"])
+    eventually(lambda: [p.agent for p in alice.peers()] == ["bob"])
+    assert alice.last_error is None
+    assert bob.last_error is None
+
+
 def test_a_released_claim_disappears(replicas: Callable[..., NetworkReplica]) -> None:
     alice, bob = replicas("alice"), replicas("bob")
     alice.claim("app.py::f4")
