@@ -32,6 +32,7 @@ from crdtspace.live.server import running_server
 from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
 from tests.conflict_views import conflict_blocks, take_side
+from tests.deadlines import end, exit_code, read_line
 
 TOKEN = "s3cret"
 APP = (
@@ -154,7 +155,7 @@ def replicas(server: TestServer) -> Iterator[Callable[..., NetworkReplica]]:
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
         time.sleep(0.02)
 
 
@@ -561,14 +562,12 @@ def test_connect_shows_claims_live_until_ctrl_c(
         text=True,
         env={**os.environ, "COLUMNS": "200"},
     ) as process:
-        assert process.stdout is not None
-        output = process.stdout
         lines: list[str] = []
 
         def shown(text: str) -> bool:
             while not any(text in line for line in lines):
-                line = output.readline()
-                assert line, "the command ended early"
+                line = read_line(process, f"{text!r} shown; it showed {lines!r}")
+                assert line, f"the command ended early, before {text!r}; it showed {lines!r}"
                 lines.append(line)
             return True
 
@@ -577,7 +576,6 @@ def test_connect_shows_claims_live_until_ctrl_c(
             alice.claim("app.py::f6")
             assert shown("alice claims app.py::f6")
             process.send_signal(signal.SIGINT)
-            assert process.wait(10) == 0
+            assert exit_code(process, "the command to stop on Ctrl-C") == 0
         finally:
-            if process.poll() is None:
-                process.kill()
+            end(process)
