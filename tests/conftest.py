@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,3 +69,56 @@ def pytest_configure(config: pytest.Config) -> None:
     # The soaks read CRDTSPACE_FULL (so a subprocess or a benchmark can ask for them too).
     if config.getoption("--full"):
         os.environ["CRDTSPACE_FULL"] = "1"
+
+
+# -- a deadline for every test ----------------------------------------------------------------
+
+TEST_TIMEOUT_ENV = "CRDTSPACE_TEST_TIMEOUT"
+TEST_TIMEOUT = 600.0
+"""Seconds a test (setup, call and teardown) may take by default (an hour with `--full`); the
+environment variable `CRDTSPACE_TEST_TIMEOUT` sets another limit, 0 none. Every wait in the
+tests has a deadline of its own: this is the net under them. A test that passes it is taken
+for hung: the run stops (as on Ctrl-C), naming the test and showing every thread's stack,
+rather than running into CI's time limit with nothing said."""
+
+_overdue: list[str] = []
+
+
+def _test_timeout(config: pytest.Config) -> float:
+    default = 3600.0 if config.getoption("--full") else TEST_TIMEOUT
+    return float(os.environ.get(TEST_TIMEOUT_ENV) or default)
+
+
+def _stacks() -> str:
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join(
+        f"--- thread {names.get(ident, ident)}:\n" + "".join(traceback.format_stack(frame))
+        for ident, frame in sys._current_frames().items()
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    limit = _test_timeout(item.config)
+    if limit <= 0 or not hasattr(signal, "pthread_kill"):
+        yield
+        return
+
+    def overdue() -> None:
+        _overdue.append(f"{item.nodeid} took over {limit:g} s: hung?\n{_stacks()}")
+        main = threading.main_thread().ident
+        if main is not None:  # (a KeyboardInterrupt there, even in a blocking call)
+            signal.pthread_kill(main, signal.SIGINT)
+
+    timer = threading.Timer(limit, overdue)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def pytest_keyboard_interrupt() -> None:
+    for report in _overdue:
+        sys.stderr.write(f"\n{report}\n")

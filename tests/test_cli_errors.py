@@ -22,6 +22,7 @@ from crdtspace.errors import AuthError, DocumentError, GitStateError
 from crdtspace.git import gitio
 from crdtspace.live.server import running_server
 from crdtspace.testing import git, make_repo
+from tests.deadlines import end, read_line
 
 SOURCE = "def one():\n    return 1\n\n\ndef two():\n    return 2\n"
 CRDTSPACE = Path(sys.executable).parent / "crdtspace"
@@ -167,8 +168,7 @@ def test_serve_stops_cleanly_on_a_signal(repo: Path, stop: signal.Signals) -> No
         env=env,
     )
     try:
-        assert server.stdout is not None
-        first = server.stdout.readline()  # "serving ws://127.0.0.1:PORT/default": ready
+        first = read_line(server, "serve to say it is serving")  # "serving ws://...": ready
         assert first.startswith("serving ws://127.0.0.1:"), first
         port = int(first.rsplit(":", 1)[1].split("/")[0])
         client = silent_websocket(port, SECRET)
@@ -179,9 +179,7 @@ def test_serve_stops_cleanly_on_a_signal(repo: Path, stop: signal.Signals) -> No
         out, err = server.communicate(timeout=30)
         client.close()
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.communicate()
+        end(server)
     assert server.returncode == 0, err
     assert "Traceback" not in err
     assert "CancelledError" not in err

@@ -17,6 +17,7 @@ import pytest
 from crdtspace import Workspace
 from crdtspace.live.service import find_service
 from crdtspace.testing import git, make_repo
+from tests.deadlines import output
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = 4
@@ -54,12 +55,12 @@ def served(tmp_path: Path) -> Iterator[Path]:
     )
     deadline = time.monotonic() + 30
     while find_service(repo) is None:
-        assert server.poll() is None, server.communicate()
+        assert server.poll() is None, output(server, "its output", 10)
         assert time.monotonic() < deadline, "the service did not announce itself"
         time.sleep(0.05)
     yield repo
     server.send_signal(signal.SIGTERM)
-    server.communicate(timeout=30)
+    output(server, "serve to stop on SIGTERM", 30)
 
 
 def test_reads_and_writes_go_through_the_service(served: Path) -> None:
@@ -194,7 +195,7 @@ def test_commands_while_serve_and_watch_run(served: Path) -> None:
     try:
         deadline = time.monotonic() + 30
         while "here now      editor:ed" not in command(repo, "status").stdout:
-            assert watcher.poll() is None, watcher.communicate()
+            assert watcher.poll() is None, output(watcher, "its output", 10)
             assert time.monotonic() < deadline, "watch did not join the service"
             time.sleep(0.2)
         writers = [
@@ -210,7 +211,7 @@ def test_commands_while_serve_and_watch_run(served: Path) -> None:
         ]
         for i, process in enumerate(writers):
             text = SOURCE.replace(f"x + {i}\n", f"x + {(i + 1) * 100}\n")
-            _, err = process.communicate(text, timeout=120)
+            _, err = output(process, "a write through the service", 120, text)
             assert process.returncode == 0, err
         # the terminal's edits reach the working tree through watch
         deadline = time.monotonic() + 30
@@ -230,7 +231,7 @@ def test_commands_while_serve_and_watch_run(served: Path) -> None:
         assert "x + 33" in shown
     finally:
         watcher.send_signal(signal.SIGTERM)
-        watcher.communicate(timeout=30)
+        output(watcher, "watch to stop on SIGTERM", 30)
     assert watcher.returncode == 0
 
 

@@ -26,6 +26,7 @@ from crdtspace.model.links import connect, sync
 from crdtspace.model.logentry import decode_state
 from crdtspace.model.replica import Replica
 from crdtspace.testing import git, make_repo
+from tests.deadlines import end, read_line
 
 TOKEN = "presence-token"
 APP = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(6)).rstrip("\n") + "\n"
@@ -175,17 +176,12 @@ def crashing_bob(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[st
             [sys.executable, str(script), url, TOKEN], stdout=subprocess.PIPE, text=True
         )
         started.append(process)
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "edited"
+        assert read_line(process, "bob's edit to be sent").strip() == "edited"
         return process
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+        end(process)
 
 
 def test_a_crashed_replica_is_silent_until_the_timeout(

@@ -29,6 +29,7 @@ from crdtspace.git import gate, gitio
 from crdtspace.live import netreplica
 from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
+from tests.deadlines import read_line
 from tests.test_interop import MODULE, Lines, YjsClient, free_port, interop, wait_for
 
 __all__ = ["interop"]  # (the fixture, imported to be found here)
@@ -468,7 +469,7 @@ class McpAgent:
         self.process.stdin.write(json.dumps(message) + "\n")
         self.process.stdin.flush()
         while True:
-            line = self.process.stdout.readline()
+            line = read_line(self.process, f"the answer to {method}")
             assert line, f"crdtspace mcp ended ({self.process.poll()})"
             answer: dict[str, Any] = json.loads(line)
             if answer.get("id") == self._numbers:

@@ -146,7 +146,7 @@ class Lines:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
+            self.process.wait(10)
             raise AssertionError(f"{self.args} did not stop; stderr: {self.stderr}") from None
         finally:
             for thread in self._threads:

@@ -296,7 +296,8 @@ def test_each_thread_parses_with_its_own_parser() -> None:
     theirs: list[Parser] = []
     thread = threading.Thread(target=lambda: theirs.extend([profile.parser(), profile.parser()]))
     thread.start()
-    thread.join()
+    thread.join(60)
+    assert not thread.is_alive(), "the thread did not make its parsers within 60 s"
     assert theirs[0] is theirs[1]  # (cached within a thread)
     assert theirs[0] is not mine
     assert profile.parser() is mine

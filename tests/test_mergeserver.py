@@ -24,6 +24,7 @@ from crdtspace.git.mergeclient import MAGIC, frame, server_dir, write_atomic
 from crdtspace.git.mergedriver import driver_command, git_merge_file
 from crdtspace.git.mergejob import DriverMerge, merge_versions
 from crdtspace.testing import commit_files, git, make_repo
+from tests.deadlines import end, exit_code, read_line
 from tests.test_mergedriver import FAILING, WORKING, MergeCase
 
 BASE = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
@@ -277,10 +278,7 @@ while True:
 
 
 def _end(process: subprocess.Popen[str]) -> None:
-    process.kill()
-    process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+    end(process)
 
 
 def _fake_server(repo: Path, mode: str) -> subprocess.Popen[str]:
@@ -292,8 +290,7 @@ def _fake_server(repo: Path, mode: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-c", FAKE, folder, mode, root], stdout=subprocess.PIPE, text=True
     )
-    assert process.stdout is not None
-    assert process.stdout.readline() == "ready\n"
+    assert read_line(process, "the fake server to listen") == "ready\n"
     return process
 
 
@@ -303,8 +300,7 @@ def test_a_server_that_is_not_this_one_is_replaced(repo: Path, mode: str) -> Non
     try:
         inode = _socket_path(repo).lstat().st_ino
         assert _drive(repo, BASE, LEFT, RIGHT)[:2] == (0, MERGED.encode())
-        assert fake.stdout is not None
-        assert fake.stdout.readline() == "request\n"
+        assert read_line(fake, "the driver's request") == "request\n"
         assert _socket_path(repo).lstat().st_ino != inode  # (its socket replaced)
         pid = _pid(repo)
         assert pid is not None
@@ -323,11 +319,11 @@ def test_a_server_killed_mid_merge_loses_nothing(repo: Path) -> None:
         line = driver_command().replace("%O", "O").replace("%A", "A").replace("%B", "B")
         line = line.replace("%P", "m.py").replace("%L", "7")
         client = subprocess.Popen(line, shell=True, cwd=repo, stderr=subprocess.DEVNULL)
-        assert fake.stdout is not None
-        assert fake.stdout.readline() == "request\n"  # (it has the merge, and will not answer)
+        # (it has the merge, and will not answer)
+        assert read_line(fake, "the driver's request") == "request\n"
         assert (repo / "A").read_text() == LEFT
         fake.kill()
-        assert client.wait(timeout=60) == 1
+        assert exit_code(client, "the driver to fall back") == 1
     finally:
         _end(fake)
     expected = _in_process(repo, BASE, LEFT, CONFLICT)

@@ -14,6 +14,7 @@ import pytest
 from crdtspace import CrdtspaceWarning, StorageError, Workspace
 from crdtspace.model.storage import repair_log
 from crdtspace.testing import make_repo
+from tests.deadlines import end, read_line
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,15 +125,16 @@ def test_kill_minus_nine_loses_no_returned_edit(repo: Path) -> None:
         env=env,
         text=True,
     )
-    assert process.stdout is not None
     acknowledged = -1
-    for line in process.stdout:
-        acknowledged = int(line)
-        if acknowledged >= 40:
-            break
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    process.stdout.close()
+    try:
+        while acknowledged < 40:
+            line = read_line(process, "the next edit acknowledged")
+            if not line:
+                break  # (it ended: the assertion below says so)
+            acknowledged = int(line)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        end(process)
     assert acknowledged >= 40
     with Workspace.open(repo, agent="after") as ws:
         lines = ws.render("log.txt").splitlines()

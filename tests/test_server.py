@@ -38,8 +38,11 @@ from crdtspace.live.hocuspocus import read_var_uint
 from crdtspace.live.protocol import DURABLE
 from crdtspace.live.server import running_server
 from crdtspace.testing import WebsocketChannel, make_repo
+from tests.deadlines import output, read_line
 
 TOKEN = "s3cret-token"
+RUN_TIMEOUT = 180.0
+"""Seconds a test's session with the server may take at most: a deadline for its waits."""
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -102,8 +105,17 @@ def apply_in(doc: Doc[Any], update: bytes) -> None:
     doc.apply_update(update)
 
 
-def run(main: Callable[[], Awaitable[None]]) -> None:
-    anyio.run(main)
+def run(main: Callable[[], Awaitable[None]], timeout: float = RUN_TIMEOUT) -> None:
+    """`main()` on an event loop, failing the test if it has not finished within `timeout`
+    seconds (every `recv` and wait in it ends by then)."""
+
+    async def bounded() -> None:
+        with anyio.move_on_after(timeout) as deadline:
+            await main()
+        if deadline.cancelled_caught:
+            raise AssertionError(f"the session with the server took over {timeout:g} s")
+
+    anyio.run(bounded)
 
 
 # -- sync -------------------------------------------------------------------------------
@@ -390,10 +402,10 @@ def _start(repo: Path) -> tuple[subprocess.Popen[str], str]:
         cwd=ROOT,
     )
     assert process.stdout is not None
-    line = process.stdout.readline()
+    line = read_line(process, "serve to say it is serving")
     if not line.startswith("serving "):
         process.kill()
-        raise AssertionError(process.communicate()[1])
+        raise AssertionError(output(process, "its error", 30)[1])
     return process, line.split()[1]
 
 
@@ -461,7 +473,7 @@ def test_kill_minus_nine_loses_nothing_acknowledged(repo: Path) -> None:
         run(main)
     finally:
         process.kill()
-        process.communicate()
+        output(process, "the killed server's output", 30)
     durable = {f"storm/{n}{i}.txt" for n in names for i in range(acked[n][0])}
     assert len(durable) >= 20
     assert len(seen) > 40
@@ -566,7 +578,7 @@ def test_sigterm_during_a_storm_stops_at_once(repo: Path, client_stays: bool) ->
     finally:
         if process.poll() is None:
             process.kill()
-        process.communicate()
+        output(process, "the server's output", 30)
     assert took[0] < 5
     assert process.returncode == 0
     with Workspace.open(repo, agent="check") as ws:  # whatever it took is durable and whole

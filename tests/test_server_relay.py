@@ -35,6 +35,7 @@ from crdtspace.live.protocol import (
 )
 from crdtspace.live.server import Server, running_server
 from crdtspace.testing import make_repo
+from tests.deadlines import output
 from tests.test_server import (
     TOKEN,
     _start,
@@ -134,7 +135,7 @@ def test_a_burst_from_several_peers_loses_nothing_acknowledged(repo: Path) -> No
         run(main)
     finally:
         process.kill()
-        process.communicate()
+        output(process, "the killed server's output", 30)
     durable = {f"burst/{n}{i}.txt" for n in names for i in range(acked[n][0])}
     assert len(durable) >= 20
     assert len(seen) >= 32
@@ -328,12 +329,13 @@ def test_a_replica_does_not_publish_its_awareness_for_every_update(repo: Path) -
 
 
 def run_for(main: Any) -> Any:
+    """What `main()` returns, on an event loop (within `run`'s deadline)."""
     out: list[Any] = []
 
     async def wrapped() -> None:
         out.append(await main())
 
-    anyio.run(wrapped)
+    run(wrapped)
     return out[0]
 
 

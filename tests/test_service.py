@@ -33,6 +33,7 @@ from crdtspace.live.service import (
     withdraw,
 )
 from crdtspace.testing import make_repo
+from tests.deadlines import exit_code, output, read_line
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {"app.py": "def main():\n    return 0\n", "notes.txt": "start\n"}
@@ -120,9 +121,8 @@ def serve(repo: Path, started: list[subprocess.Popen[str]], *args: str) -> tuple
         start_new_session=True,
     )
     started.append(process)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("serving "), process.communicate(timeout=10)[1]
+    line = read_line(process, "serve to say it is serving")
+    assert line.startswith("serving "), output(process, "its error", 10)[1]
     return process.pid, line.split()[1]
 
 
@@ -176,7 +176,7 @@ def test_a_stale_announcement_is_removed(repo: Path) -> None:
         free = sock.getsockname()[1]
 
     gone = subprocess.Popen(["true"])  # a finished (and reaped) process: its pid is free
-    gone.wait()
+    exit_code(gone, "true to end")
     announce(state_dir, host="127.0.0.1", port=free, workspace="default", token=token, pid=gone.pid)
     assert path.exists()
     assert find_service(repo) is None
@@ -271,7 +271,7 @@ def test_the_idle_timeout_of_an_in_process_server(repo: Path) -> None:
 
 
 def test_two_ensure_service_calls_at_once_end_with_one_service(repo: Path) -> None:
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)
     results: list[Service | BaseException] = []
 
     def start() -> None:

@@ -21,6 +21,7 @@ from crdtspace.errors import CrdtspaceWarning, StorageError
 from crdtspace.model import logscan
 from crdtspace.model.logscan import MAGIC, scan_log
 from crdtspace.model.storage import UpdateLog, _encode, repair_log
+from tests.deadlines import output, read_line
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_HEADER = 8
@@ -330,16 +331,16 @@ def crash_writer(directory: Path, lines: int) -> int:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert proc.stdout is not None
     printed: list[int] = []
     try:
-        for line in proc.stdout:
+        while len(printed) <= lines:
+            line = read_line(proc, "the next append acknowledged")
+            if not line:
+                break  # (it ended: the assertion below says so)
             printed.append(int(line))
-            if len(printed) > lines:
-                break
     finally:
         proc.send_signal(signal.SIGKILL)
-        stdout, stderr = proc.communicate()
+        stdout, stderr = output(proc, "the killed writer's last output", 30)
     assert len(printed) > lines, stderr.decode()
     return max(printed + [int(line) for line in stdout.split()])
 

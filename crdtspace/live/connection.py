@@ -107,7 +107,10 @@ def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
 
 class Connection:
     """The background side of a replica: tasks on the process's network loop, and a worker
-    thread of its own for what waits for the replica's lock."""
+    thread of its own for what waits for the replica's lock. Nothing runs before `start()`,
+    which the replica calls once it is whole: the first awareness publication reads its state
+    (a replica still being built had no claims nor `_closed` yet, and on a loaded machine the
+    connection won the race: its awareness task died, and the peers never saw it)."""
 
     def __init__(self, replica: NetworkReplica, *, heartbeat: float, peer_timeout: float):
         self.replica = replica
@@ -147,6 +150,9 @@ class Connection:
         self._content_wait: asyncio.Task[None] | None = None
         self._started = threading.Event()
         self._done = threading.Event()
+
+    def start(self) -> None:
+        """Start connecting, on the network loop (once: the replica's constructor does)."""
         asyncio.run_coroutine_threadsafe(self._main(), self._loop)
         self._started.wait()
 
@@ -177,6 +183,9 @@ class Connection:
         if self._stopping:
             return
         self._stopping = True
+        if not self._started.is_set():  # (never started: a replica whose constructor failed)
+            self._worker.shutdown(wait=False)
+            return
         if threading.get_ident() == self._thread.ident:  # (from a listener, on the loop)
             self._loop.create_task(self._leave()).add_done_callback(lambda _: self._state_changed())
             return
@@ -506,7 +515,14 @@ class Connection:
             forced, self._forced = self._forced, False
             self._urgent = False
             self._moved_at = None
-            update = await self._in_worker(functools.partial(self._awareness_update, forced=forced))
+            try:
+                update = await self._in_worker(
+                    functools.partial(self._awareness_update, forced=forced)
+                )
+            except Exception as exc:  # (this task ending would hide the replica for the session)
+                self.error = SyncError(f"The replica's presence could not be published: {exc!r}")
+                self._forced = True  # (the next wake-up, the heartbeat at the latest, retries)
+                continue
             if update is None:
                 continue  # (the same as the last one: a wake-up that read a change already sent)
             await socket.send(self._frame(create_awareness_message(update)))

@@ -195,6 +195,7 @@ class NetworkReplica(Replica):
             self._stop_guarding = self.subscribe(self._guard.local)
         self._closed = False
         self._reported = 0.0  # (time.monotonic() of the last look at the report)
+        self._connection.start()  # (last: its first publication reads all of the above)
 
     # -- the connection ----------------------------------------------------------------------
 
