@@ -10,7 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from tree_sitter import Language, Parser, Query
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tree_sitter import Language, Node, Parser, Query
 
 from crdtspace.model.languages import (
     GrammarError,
@@ -338,3 +340,63 @@ def test_threads_parsing_at_once_do_not_crash() -> None:
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# -- incremental parses ----------------------------------------------------------------------
+
+_SOURCES = {
+    "m.py": (Path(__file__).parent.parent / "crdtspace" / "model" / "segment.py").read_text(),
+    "m.rs": "use std::fmt;\n\nfn a(x: i32) -> i32 {\n    x + 1\n}\n\nstruct S { v: u8 }\n\n"
+    "impl S {\n    fn get(&self) -> u8 { self.v }\n}\n",
+    "m.go": 'package p\n\nimport "fmt"\n\nfunc A(x int) int {\n\treturn x + 1\n}\n\n'
+    'func B() { fmt.Println("b") }\n',
+    "M.java": "class M {\n    int a(int x) { return x + 1; }\n    void b() { a(1); }\n}\n",
+}
+
+
+_INSERTS = ["", "x", "(", ")", "{", "}\n", "\n    y = 1\n", "é😀", '"', "//", "#"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    path=st.sampled_from(sorted(_SOURCES)),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.integers(0, 12),
+            st.sampled_from(_INSERTS),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    steps=st.integers(1, 3),
+)
+def test_a_parse_from_a_recent_tree_is_the_parse_from_scratch(
+    path: str, edits: list[tuple[float, int, str]], steps: int
+) -> None:
+    """Versions of one text parsed one after another (each from the tree of one before it,
+    where they share most of their bytes) give the trees a fresh parser gives."""
+    profile = profile_for(path)
+    assert profile is not None
+    text = _SOURCES[path]
+    fresh = Parser(profile.language)
+    versions = [text]
+    for _ in range(steps):
+        chars = list(versions[-1])
+        for where, length, insert in edits:
+            at = int(where * len(chars))
+            chars[at : at + length] = insert
+        versions.append("".join(chars))
+    for version in [*versions, text, versions[-1]]:
+        src = version.encode("utf-8")
+        ours, theirs = profile.parse(src).root_node, fresh.parse(src).root_node
+        assert str(ours) == str(theirs)
+        assert (ours.has_error, ours.end_byte) == (theirs.has_error, theirs.end_byte)
+        assert _spans(ours) == _spans(theirs)
+
+
+def _spans(node: Node) -> list[tuple[str, int, int]]:
+    out = [(node.type, node.start_byte, node.end_byte)]
+    for child in node.children:
+        out += _spans(child)
+    return out

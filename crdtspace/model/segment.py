@@ -99,7 +99,7 @@ def copy_seg(seg: Seg) -> Seg:
 def _segment_module(text: str, profile: Profile, budget: Budget | None) -> Seg | None:
     bom = BOM if text.startswith(BOM) else ""
     src = text[len(bom) :].encode("utf-8")
-    tree = profile.parser().parse(src) if budget is None else profile.parse_within(src, budget)
+    tree = profile.parse(src) if budget is None else profile.parse_within(src, budget)
     if tree is not None and not bom:
         profile.parsed(text, not tree.root_node.has_error)
     if tree is None or tree.root_node.has_error:
