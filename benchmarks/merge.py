@@ -37,7 +37,9 @@ process of its own (``CRDTSPACE_MERGE_SERVER=0``, as before the server): it must
 
 ``--real REPO...`` scores both tools instead on the real merges of those repositories' histories,
 per language (`merge_history`: conflicts, clean but different from the human's merge, how
-many of those the three versions could have produced, invented lines).
+many of those the three versions could have produced, invented lines, and each tool's median
+time in process); with ``--real-process N``, N of those merges (every k-th, so every language
+has its share) are also timed per process, as above.
 """
 
 from __future__ import annotations
@@ -329,6 +331,18 @@ def score_real(args: Any, repos: list[Path]) -> None:
         args.verdicts.write_text("".join(json.dumps(v) + "\n" for v in judged))
     title = f"Real merges from {len(repos)} repositories: git merge-file vs the merge driver"
     report(score(judged), as_json=args.json, title=title)
+    if args.real_process > 0 and merges:
+        step = max(1, len(merges) // args.real_process)
+        chosen = [Merge(m.name, m.path, m.base, m.left, m.right) for m in merges[::step]][
+            : args.real_process
+        ]
+        rows = summary(
+            f"{len(chosen)} of {len(merges)} real merges",
+            per_process(chosen, args.process_rounds, args.baseline),
+        )
+        if not args.json:
+            print()
+        report(rows, as_json=args.json, title="Per process, as git runs the driver (ms, medians)")
 
 
 def main() -> None:
@@ -347,6 +361,12 @@ def main() -> None:
     p.add_argument("--per-repo", type=int, default=150, help="--real: file merges per language")
     p.add_argument("--workers", type=int, default=2, help="--real: processes merging")
     p.add_argument("--verdicts", type=Path, help="--real: write every merge's verdicts (JSON)")
+    p.add_argument(
+        "--real-process",
+        type=int,
+        default=0,
+        help="--real: also time this many of the merges (every k-th) per process, as git runs it",
+    )
     p.add_argument(
         "--merges-cache", type=Path, help="--real: read the merges from this file, or write them"
     )
