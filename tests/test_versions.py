@@ -119,6 +119,40 @@ def test_an_unknown_version_is_an_error_and_changes_nothing(repo: Path) -> None:
     assert ws.render("m.py") == SOURCE
 
 
+def test_a_write_from_a_version_yrs_cannot_restore_merges(repo: Path) -> None:
+    """An editor (a raw Yjs peer, as through the sync server) types into f1 in three
+    keystrokes; bob's read came between the second and the third, and yrs's own restore panics
+    on that version (pinned below): the fork is restored by `crdtspace.model.restore`."""
+    from pycrdt import Doc, Map, Snapshot
+
+    from crdtspace.model.versions import new_doc
+
+    ws = Workspace.from_commit(repo, agent="home")
+    editor = new_doc(77)
+    editor.apply_update(ws.update_since())
+    nodes = editor.get("nodes", type=Map)
+    [f1] = [n for n in nodes.values() if n.get("name") == "f1" and "text" in n]
+    at = len(str(f1["text"]).split("return")[0])  # the editor's cursor: before "return 1"
+
+    def keystroke(offset: int, char: str) -> None:
+        before = editor.get_state()
+        f1["text"].insert(at + offset, char)
+        ws.apply_update(editor.get_update(before))
+
+    keystroke(0, "a")
+    keystroke(0, "b")  # before the "a": the editor moved its cursor back
+    seen = ws.read("m.py", agent="bob")
+    keystroke(1, "c")  # between the two
+    with pytest.raises(BaseException, match="EndOfBuffer"):  # a pyo3 panic: a BaseException
+        Doc.from_snapshot(Snapshot.decode(ws.versions.get(seen.version)), ws.doc)
+    assert "bareturn 1" in seen
+    ws.write("m.py", changed(seen, 3, "bob"), agent="bob")
+    text = ws.render("m.py")
+    assert "bcareturn 1" in text  # the editor's third keystroke, which bob had not seen, stays
+    assert "return 3  # bob" in text
+    assert ws.conflicts() == []
+
+
 def test_outline_and_read_give_the_same_version_until_a_change(repo: Path) -> None:
     ws = Workspace.from_commit(repo, agent="home")
     outline = ws.outline("m.py")

@@ -10,7 +10,8 @@ against everything that happened since, exactly as if a replica had been parked 
 version, made the edit and synced.
 
 Restoring a snapshot needs the deleted content it shows: every workspace document is made with
-``skip_gc`` (`new_doc`), so nothing it ever held is garbage-collected.
+``skip_gc`` (`new_doc`), so nothing it ever held is garbage-collected. The restore is ours
+(`crdtspace.model.restore`), with yrs's as the fallback (see `fork`).
 
 The store keeps snapshots by id, and per agent and file the version last handed out (so that an
 agent's write, with no version given, is based on its own last read). A durable workspace keeps
@@ -31,6 +32,8 @@ from typing import Any
 from pycrdt import Doc, Snapshot
 
 from crdtspace.errors import VersionError
+from crdtspace.model.collect import read_snapshot
+from crdtspace.model.restore import restore_doc
 
 __all__ = ["VersionError", "VersionStore", "fork", "new_doc", "snapshot", "version_id"]
 
@@ -62,20 +65,57 @@ def version_id(snap: bytes) -> str:
 def fork(doc: Doc[Any], snap: bytes) -> Doc[Any]:
     """A new document restored to `snap` of `doc`, with a client id of its own.
 
-    (yrs restores a snapshot into a doc with the original's client id; edits made there would
-    reuse clocks the original already spent and be dropped silently, so the restored state is
-    moved into a doc with a fresh id.)"""
+    Our restore (`crdtspace.model.restore`: the document's update cut to the snapshot) is
+    tried first; yrs's ``Doc.from_snapshot`` when ours cannot be made (an update it does not
+    know). Either is kept only if it gives the snapshot back (its state vector and delete set):
+    yrs panics on some snapshots and restores others with text typed after them, which a write
+    from there would delete. Neither: a `VersionError` (the agent reads again)."""
+    reasons = []
+    for restored in (_ours, _yrs):
+        try:
+            return _checked(restored(doc, snap), snap)
+        except ValueError as exc:
+            reasons.append(str(exc))
+    raise VersionError(
+        f"This version cannot be restored: {'; '.join(reasons)}",
+        hint="read the file again and write from the new version",
+    )
+
+
+def _ours(doc: Doc[Any], snap: bytes) -> Doc[Any]:
+    return _loaded(restore_doc(doc, snap))
+
+
+def _yrs(doc: Doc[Any], snap: bytes) -> Doc[Any]:
+    """(yrs restores into a doc with the original's client id; edits made there would reuse
+    clocks the original already spent and be dropped silently, so the restored state is moved
+    into a doc with a fresh id.)"""
     try:
         restored = Doc.from_snapshot(Snapshot.decode(snap), doc)
-    except BaseException as exc:  # pyo3 panics (a gc'd doc) are BaseExceptions
+    except BaseException as exc:  # pyo3 panics are BaseExceptions
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        raise VersionError(
-            f"This version cannot be restored: {exc}",
-            hint="read the file again and write from the new version",
-        ) from None
+        raise ValueError(f"yrs cannot restore it ({exc})") from None
+    return _loaded(bytes(restored.get_update()))
+
+
+def _loaded(update: bytes) -> Doc[Any]:
+    """A doc with a fresh client id holding `update`."""
     out = new_doc(fresh_client_id())
-    out.apply_update(restored.get_update())
+    try:
+        out.apply_update(update)
+    except BaseException as exc:  # a pyo3 panic on an update yrs cannot read
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise ValueError(f"the restored update does not apply ({exc})") from None
+    return out
+
+
+def _checked(out: Doc[Any], snap: bytes) -> Doc[Any]:
+    """`out` if it is at `snap` (the same state vector and delete set), else `ValueError`."""
+    deleted, state = read_snapshot(snap)
+    if read_snapshot(snapshot(out)) != (deleted, {c: k for c, k in state.items() if k}):
+        raise ValueError("the restored document is not at the version")
     return out
 
 
