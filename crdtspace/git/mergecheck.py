@@ -28,6 +28,7 @@ edit meets a new call by its words): no pycrdt.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -110,6 +111,29 @@ def _meet(cause: _Edits, user: _Edits, language: str | None) -> bool:
         return True
 
 
+_RESERVED = {
+    "python": "and as assert async await class def del elif else except finally for from global "
+    "if import in is lambda nonlocal not or raise return try while with yield None True False",
+    "javascript": "break case catch class const continue debugger default delete do else export "
+    "extends finally for function if import in instanceof new return super switch this throw "
+    "try typeof var void while with null true false",
+    "go": "break case chan const continue default defer else fallthrough for func go goto if "
+    "import interface map package range return select struct switch type var",
+    "rust": "as async await break const continue crate dyn else enum extern false fn for if impl "
+    "in let loop match mod move mut pub ref return self Self static struct super trait true "
+    "type unsafe use where while",
+    "java": "abstract assert boolean break byte case catch char class const continue default do "
+    "double else enum extends final finally float for goto if implements import instanceof int "
+    "interface long native new package private protected public return short static strictfp "
+    "super switch synchronized this throw throws transient try void volatile while null true "
+    "false",
+}
+_RESERVED["typescript"] = _RESERVED["tsx"] = _RESERVED["javascript"]
+RESERVED = {language: frozenset(words.split()) for language, words in _RESERVED.items()}
+"""Each language's reserved words, which no definition can be named: a `called` word that is
+one (``if (``, ``func(``, ``return (``) never needs a unit's symbols read."""
+
+
 def _resignatured(cause: _Edits, language: str, called: set[str]) -> set[str]:
     """The names of `called` whose parameters the side's edits may have changed: a name
     defined with a signature in a paired unit's text before and after, differently
@@ -119,19 +143,22 @@ def _resignatured(cause: _Edits, language: str, called: set[str]) -> set[str]:
     by its last part (a Go method's ``Receiver.method``). Only units whose words hold a name
     of `called` are parsed."""
 
-    def named(text: str) -> bool:
-        return not called.isdisjoint(_words(text))
-
-    def signatures(texts: list[str]) -> dict[str, Signature]:
-        return {k: v for t in texts if named(t) for k, v in _signatures(language, t).items()}
-
+    called = called - RESERVED.get(language, frozenset())
     out: set[str] = set()
     for before, after in cause.changed:
-        if named(before) and named(after):
+        if not called.isdisjoint(_words(before) & _words(after)):  # (a name is in both)
             old, new = _signatures(language, before), _signatures(language, after)
             out |= {name for name in old.keys() & new.keys() if old[name] != new[name]}
     if cause.gone and cause.added:
-        out |= signatures(cause.gone).keys() & signatures(cause.added).keys()
+        gone = [(t, _words(t)) for t in cause.gone]
+        added = [(t, _words(t)) for t in cause.added]
+        wanted = called & set().union(*(w for _, w in gone)) & set().union(*(w for _, w in added))
+        if wanted:
+            names = [
+                {n for t, w in texts if not wanted.isdisjoint(w) for n in _signatures(language, t)}
+                for texts in (gone, added)
+            ]
+            out |= names[0] & names[1]
     return {part for name in out for part in (name, re.split(r"\.|::", name)[-1])} & called
 
 
@@ -153,8 +180,10 @@ def _unbound(cause: _Edits, language: str) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
 def _signatures(language: str, text: str) -> dict[str, Signature]:
-    """Each name a unit's text defines with a signature -> its first such signature."""
+    """Each name a unit's text defines with a signature -> its first such signature (a base
+    unit both sides edited is read once; callers never change the dict)."""
     from crdtspace.conflicts.symbols import fragment_symbols
 
     out: dict[str, Signature] = {}
