@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -719,3 +720,97 @@ def test_the_timeout_never_raises_inside_a_gc_callback() -> None:
     assert seen
     assert all(seen)
     assert not _in_finalizer(sys._getframe())
+
+
+# (per language: an import block, a function `a` with parameters, a function `b`, and where new
+# code goes; the left side re-signs, renames or deletes `a`, edits `b`, drops an import; the
+# right side adds a function that calls and uses names)
+_LANGUAGES: dict[str, dict[str, Any]] = {
+    "m.go": {
+        "imports": ['"fmt"', '"strings"'],
+        "module": "package p\n\nimport (\n{imports})\n\nfunc {name}({params}) int {{\n"
+        "\treturn 1\n}}\n\nfunc b() int {{\n\t{body}\n}}\n{extra}",
+        "import_line": "\t{}\n",
+        "params": ["", "x int", "x, y int", "x ...int"],
+        "bodies": ["return 2", "return a()", 'fmt.Println("b")\n\treturn 2'],
+        "uses": ["a()", "a(1)", "a(1, 2)", "b()", 'strings.Repeat("x", 2)', 'fmt.Sprint("y")'],
+        "new": "\nfunc c() {{\n{lines}}}\n",
+        "line": "\t_ = {}\n",
+    },
+    "m.rs": {
+        "imports": ["std::collections::HashMap", "std::fmt::Debug"],
+        "module": "{imports}\nfn {name}({params}) -> i32 {{\n    1\n}}\n\nfn b() -> i32 {{\n"
+        "    {body}\n}}\n{extra}",
+        "import_line": "use {};\n",
+        "params": ["", "x: i32", "x: i32, y: i32"],
+        "bodies": ["2", "a()", "let m: HashMap<i32, i32> = HashMap::new();\n    2"],
+        "uses": ["a()", "a(1)", "a(1, 2)", "b()", "HashMap::<i32, i32>::new()", "&1 as &dyn Debug"],
+        "new": "\nfn c() {{\n{lines}}}\n",
+        "line": "    let _ = {};\n",
+    },
+    "C.java": {
+        "imports": ["java.util.List", "java.util.Map"],
+        "module": "{imports}\nclass C {{\n    int {name}({params}) {{ return 1; }}\n\n"
+        "    int b() {{ {body} }}\n{extra}}}\n",
+        "import_line": "import {};\n",
+        "params": ["", "int x", "int x, int y"],
+        "bodies": ["return 2;", "return a();", "List<String> l = null; return 2;"],
+        "uses": ["a()", "a(1)", "a(1, 2)", "b()", "(Map<String, String>) null"],
+        "new": "\n    void c() {{\n{lines}    }}\n",
+        "line": "        Object o = {};\n",
+    },
+    "m.ts": {
+        "imports": ["m", "n"],
+        "module": 'import {{ {imports} }} from "./lib";\n\nexport function {name}({params}): '
+        "number {{\n  return 1;\n}}\n\nexport function b(): number {{\n  {body}\n}}\n{extra}",
+        "import_line": "{}",
+        "params": ["", "x: number", "x: number, y: number"],
+        "bodies": ["return 2;", "return a();", "return m();"],
+        "uses": ["a()", "a(1)", "a(1, 2)", "b()", "m()", "n()"],
+        "new": "\nexport function c(): void {{\n{lines}}}\n",
+        "line": "  console.log({});\n",
+    },
+}
+
+
+def _module(lang: dict[str, Any], imports: list[str], name: str, params: str, body: str) -> str:
+    if lang["import_line"] == "{}":
+        block = ", ".join(imports)
+    else:
+        block = "".join(lang["import_line"].format(i) for i in imports)
+    text: str = lang["module"].format(
+        imports=block, name=name, params=params, body=body, extra="{extra}"
+    )
+    return text
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), path=st.sampled_from(sorted(_LANGUAGES)))
+def test_the_cheap_check_never_misses_what_the_node_model_finds_in_each_language(
+    data: st.DataObject, path: str
+) -> None:
+    """In Go, Rust, Java and TypeScript as in Python: whatever semantic conflict the node model
+    reports between a side that re-signs, renames or deletes a function, edits another or drops
+    an import, and a side that adds code using names, the cheap check says may hide."""
+    lang = _LANGUAGES[path]
+    params = data.draw(st.sampled_from(lang["params"]), "base parameters")
+    base = _module(lang, lang["imports"], "a", params, lang["bodies"][0])
+    left = _module(
+        lang,
+        data.draw(st.sampled_from([lang["imports"], lang["imports"][:1]]), "left imports"),
+        data.draw(st.sampled_from(["a", "a2"]), "left name"),
+        data.draw(st.sampled_from(lang["params"]), "left parameters"),
+        data.draw(st.sampled_from(lang["bodies"]), "left body"),
+    )
+    uses = data.draw(st.lists(st.sampled_from(lang["uses"]), max_size=3), "right uses")
+    lines = "".join(lang["line"].format(use) for use in uses)
+    base_text = base.replace("{extra}", "")
+    left_text = left.replace("{extra}", "")
+    right_text = base.replace("{extra}", lang["new"].format(lines=lines) if uses else "")
+    merged = mergedriver._Structured.run(base_text, left_text, right_text, path, 1e12)
+    found = [c for c in analysis_of(merged.workspace).conflicts if c.kind in SEMANTIC_KINDS]
+    profile = profile_for(path)
+    assert profile is not None
+    if found:
+        assert may_hide_conflict(base_text, left_text, right_text, profile), found
+        assert may_hide_conflict(base_text, right_text, left_text, profile), found
