@@ -12,6 +12,7 @@ from test_versions import changed as marked
 
 from crdtspace import Workspace
 from crdtspace.model.history import History
+from crdtspace.model.versions import VersionError
 from crdtspace.testing import make_repo
 
 FUNCS = 4
@@ -27,55 +28,104 @@ def conflicts(ws: Workspace) -> list[tuple[str, tuple[str, ...], tuple[str, ...]
 
 
 # One step: (agent, what, function). "read" hands the agent the file (its version is kept);
-# "write" writes the agent's last read with one function marked (a stale write if others
-# wrote since); "type" types into a function by splices; "forget": the agent's next write is
+# "write" writes the agent's last read with one function marked, naming its version (a stale
+# write if others wrote since); "write-last" does so naming no version (based on the agent's
+# last read); "type" types into a function by splices; "forget": the agent's next write is
 # not based on its last read (that version is no longer named); "squash" commits the state
-# (as the gate records a commit) and squashes.
+# (as the gate records a commit) and squashes; "wait": more than the read TTL passes (a read
+# made before expires at the next squash).
 STEPS = st.lists(
     st.tuples(
         st.sampled_from(AGENTS),
-        st.sampled_from(["read", "write", "write", "type", "squash", "squash", "forget"]),
+        st.sampled_from(
+            ["read", "write", "write-last", "type", "squash", "squash", "forget", "wait"]
+        ),
         st.integers(0, FUNCS - 1),
     ),
     min_size=1,
     max_size=20,
 )
+TTL = 3600.0
 
 
-def play(repo: Path, steps: list[tuple[str, str, int]], squash: bool) -> Workspace:
-    ws = Workspace.from_commit(repo, agent="home")
-    reads: dict[str, Any] = {}
-    squashes = 0
+class Twins:
+    """The same steps played on a workspace that squashes (and so expires reads) and on one
+    that never does, in step: a write either goes the same way in both, or the squashing one
+    refuses it (a version it dropped, a read that expired; nothing changed) and the agent
+    reads again and redoes its edit, in both alike."""
+
+    def __init__(self, repo: Path) -> None:
+        self.plain = Workspace.from_commit(repo, agent="home")
+        self.folded = Workspace.from_commit(repo, agent="home")
+        self.now = 1_800_000_000.0
+        for ws in (self.plain, self.folded):
+            ws.versions.clock = lambda: self.now
+            ws.versions.ttl = TTL
+        self.reads: dict[str, tuple[Any, Any]] = {}  # agent -> (plain's read, folded's)
+        self.refused = 0
+
+    def read(self, agent: str) -> None:
+        self.reads[agent] = (
+            self.plain.read("m.py", agent=agent),
+            self.folded.read("m.py", agent=agent),
+        )
+        assert str(self.reads[agent][0]) == str(self.reads[agent][1])
+
+    def write(self, agent: str, func: int, mark: str, *, named: bool) -> None:
+        if agent not in self.reads or (
+            not named and self.plain.versions.last_read(agent, "m.py") is None
+        ):
+            self.read(agent)  # (nothing to write from: the agent reads first, in both)
+        plain, folded = self.reads[agent]
+        before = self.folded.render("m.py")
+        refusal = None
+        try:
+            self._write(self.folded, agent, folded, func, mark, named)
+        except VersionError as error:
+            refusal = error.message
+        if refusal is not None:
+            assert "expired" in refusal or "not known" in refusal
+            assert named or "expired" in refusal  # (a last read is never dropped)
+            assert self.folded.render("m.py") == before
+            self.refused += 1
+            self.read(agent)
+            plain, folded = self.reads[agent]
+            self._write(self.folded, agent, folded, func, mark, named)
+        self._write(self.plain, agent, plain, func, mark, named)
+        self.read(agent)
+
+    @staticmethod
+    def _write(ws: Workspace, agent: str, seen: Any, func: int, mark: str, named: bool) -> None:
+        base = seen.version if named else None
+        ws.write("m.py", marked(str(seen), func, mark), agent=agent, base=base)
+
+
+def play(repo: Path, steps: list[tuple[str, str, int]]) -> Twins:
+    twins = Twins(repo)
     for n, (agent, what, func) in enumerate(steps):
         if what == "read":
-            reading = ws.read("m.py", agent=agent)
-            reads[agent] = (str(reading), reading.version, squashes)
-        elif what == "write":
-            text, version, at = reads.get(agent, (None, None, 0))
-            if text is None or squashes - at >= 2:
-                # (a version handed out before the previous squash is gone: read again, in
-                # both runs alike)
-                text = ws.read("m.py", agent=agent)
-                version = text.version
-            ws.write("m.py", marked(str(text), func, f"{agent}{n}"), agent=agent, base=version)
-            written = ws.read("m.py", agent=agent)
-            reads[agent] = (str(written), written.version, squashes)
-        elif what == "type" and not ws.conflicts():  # (a render with markers: no offsets)
-            with ws.acting_as(agent):
-                text = ws.render("m.py")
-                at = text.index(f"return {func}") + len(f"return {func}")
-                ws.splice("m.py", at, 0, f" + {n}")
-                ws.splice("m.py", at + 2, 2 + len(str(n)) - 2, "")
+            twins.read(agent)
+        elif what in ("write", "write-last"):
+            twins.write(agent, func, f"{agent}{n}", named=what == "write")
+        elif what == "type" and not twins.plain.conflicts():  # (a render with markers: no offsets)
+            for ws in (twins.plain, twins.folded):
+                with ws.acting_as(agent):
+                    text = ws.render("m.py")
+                    at = text.index(f"return {func}") + len(f"return {func}")
+                    ws.splice("m.py", at, 0, f" + {n}")
+                    ws.splice("m.py", at + 2, 2 + len(str(n)) - 2, "")
         elif what == "forget":
-            ws.versions.forget_read(agent, "m.py")
-            reads.pop(agent, None)
-        elif what == "squash" and not ws.conflicts():
-            squashes += 1
-            ws.committed("c" * 40)
-            if squash:
-                ws.squash_history()
-                ws.committed("c" * 40)
-    return ws
+            for ws in (twins.plain, twins.folded):
+                ws.versions.forget_read(agent, "m.py")
+            twins.reads.pop(agent, None)
+        elif what == "wait":
+            twins.now += TTL + 1
+        elif what == "squash" and not twins.plain.conflicts():
+            twins.plain.committed("c" * 40)
+            twins.folded.committed("c" * 40)
+            twins.folded.squash_history()
+            twins.folded.committed("c" * 40)
+    return twins
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -84,12 +134,30 @@ def test_squashing_changes_no_render_no_conflict_and_no_later_write(
     tmp_path_factory: Any, steps: list[tuple[str, str, int]]
 ) -> None:
     repo = make_repo(tmp_path_factory.mktemp("repo"), {"m.py": SOURCE})
-    plain = play(repo, steps, squash=False)
-    folded = play(repo, steps, squash=True)
+    twins = play(repo, steps)
+    plain, folded = twins.plain, twins.folded
     assert folded.render("m.py") == plain.render("m.py")
     assert conflicts(folded) == conflicts(plain)
     for agent in AGENTS:
         assert folded.read("m.py", agent=agent) == plain.read("m.py", agent=agent)
+
+
+def test_a_write_from_an_expired_read_is_refused_in_the_twin_and_redone_in_both(
+    tmp_path: Path,
+) -> None:
+    """One run of the twins where bob's read expires: his write is refused, then redone."""
+    repo = make_repo(tmp_path / "repo", {"m.py": SOURCE})
+    steps = [
+        ("bob", "read", 0),
+        ("alice", "write", 1),
+        ("alice", "wait", 0),
+        ("alice", "squash", 0),
+        ("bob", "write-last", 2),
+    ]
+    twins = play(repo, steps)
+    assert twins.refused == 1
+    assert twins.folded.render("m.py") == twins.plain.render("m.py")
+    assert "# bob4" in twins.plain.render("m.py")
 
 
 def test_a_squash_keeps_the_texts_after_every_head_and_who_edited(tmp_path: Path) -> None:

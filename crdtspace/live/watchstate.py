@@ -87,6 +87,7 @@ class WatchState:
                 shared.unobserve(subscription)
             if self._subscriptions:
                 self.workspace.live_observers -= 1
+                self.workspace.versions.release(self.agent)
             self._subscriptions.clear()
             self._primed = False
 
@@ -95,6 +96,9 @@ class WatchState:
         remote edit costs a render of its own files, not of the whole workspace."""
         document = self.workspace.document
         self.workspace.live_observers += 1  # (typing is written at each transaction's end)
+        # The editor's reads are the bases of its saves, noted again whenever the workspace
+        # changes a file: they do not expire while it is watched (`VersionStore.hold`).
+        self.workspace.versions.hold(self.agent)
         self._subscriptions = [
             (document.nodes, document.nodes.observe_deep(self._on_nodes)),
             (document.files, document.files.observe(self._on_files)),

@@ -32,10 +32,13 @@ class Bases(Reads):
         """The version a write of `path` by `agent` is made from: `base` if given, else the
         agent's last read of the file (or its last write), else the current state (an
         in-memory replica: its agent has seen what it holds) or the last commit (a durable,
-        shared workspace: git's view), as `unread_base` says."""
+        shared workspace: git's view), as `unread_base` says. When the agent's last read of the
+        file expired (`VersionStore.expire`), a `VersionError`: any other base could revert
+        what others wrote since that read."""
         if base is not None:
             self.versions.get(base)  # an unknown version is an error, never a guess
             return base.strip()
+        self.versions.refuse_expired(agent or self.agent, path)
         tracked = self.versions.last_read(agent or self.agent, path)
         if tracked is not None and tracked in self.versions:
             return tracked
@@ -68,6 +71,7 @@ class Bases(Reads):
             base is None
             and self.unread_base == "current"
             and self.versions.last_read(who, path) is None
+            and self.versions.expired_read(who, path) is None
         ):  # nothing to be based on but the current state: no version needed
             with self.acting_as(who):
                 return edit(cast("Replica", self))

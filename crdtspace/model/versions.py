@@ -13,10 +13,19 @@ Restoring a snapshot needs the deleted content it shows: every workspace documen
 ``skip_gc`` (`new_doc`), so nothing it ever held is garbage-collected. The restore is ours
 (`crdtspace.model.restore`), with yrs's as the fallback (see `fork`).
 
-The store keeps snapshots by id, and per agent and file the version last handed out (so that an
-agent's write, with no version given, is based on its own last read). A durable workspace keeps
-both in ``versions.jsonl`` beside its update log, one JSON object a line, read back whole on
-open (a torn last line is skipped): a version stays usable across processes and gate commits.
+The store keeps snapshots by id, and per agent and file the version last handed out and when
+(so that an agent's write, with no version given, is based on its own last read). A durable
+workspace keeps both in ``versions.jsonl`` beside its update log, one JSON object a line, read
+back whole on open (a torn last line is skipped): a version stays usable across processes and
+gate commits. Records: ``v`` a snapshot (``a``: the squash count when added), ``r`` a read
+(``t``: its time), ``f`` a read forgotten, ``x`` a read expired, ``g`` the squash count.
+
+A last read pins the history its version had not seen (a squash cannot fold what a write from
+it must be judged against). So a read older than the TTL (`read_ttl`, $CRDTSPACE_READ_TTL,
+default an hour) expires at the next squash: its version is dropped and the read is remembered
+as expired, so that a write by that agent of that file with no version given is refused
+(`refuse_expired`), never based on something else (the commit's version or the current state
+would revert what others wrote since). A new read, or a write from a version given, clears it.
 """
 
 from __future__ import annotations
@@ -26,20 +35,99 @@ import hashlib
 import json
 import os
 import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pycrdt import Doc, Snapshot
 
-from crdtspace.errors import VersionError
+from crdtspace.errors import CrdtspaceError, VersionError
 from crdtspace.model.collect import read_snapshot
 from crdtspace.model.restore import restore_doc
 
-__all__ = ["VersionError", "VersionStore", "fork", "new_doc", "snapshot", "version_id"]
+__all__ = [
+    "DEFAULT_READ_TTL",
+    "READ_TTL_ENV",
+    "ExpiredRead",
+    "VersionError",
+    "VersionStore",
+    "fork",
+    "new_doc",
+    "read_ttl",
+    "snapshot",
+    "version_id",
+]
 
 STORE_NAME = "versions.jsonl"
 KEEP_VERSIONS = 4096
 """Snapshots a store keeps at most (beyond those an agent's last read names); the oldest go."""
+
+READ_TTL_ENV = "CRDTSPACE_READ_TTL"
+DEFAULT_READ_TTL = 3600.0
+"""Seconds after which a last read expires (at the next squash). An LLM agent writes minutes
+after it reads; an hour leaves it a wide margin, while a human or a paused agent coming back
+later is told to read again (redoing one edit) rather than holding history unfolded forever."""
+REFRESH = 60.0
+"""A read of the version already noted is written down again (its time renewed) at most this
+often: repeated reads of an unchanged file do not grow the store a line each."""
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def read_ttl(raw: str | None = None) -> float:
+    """The read TTL in seconds (0: reads never expire) from `raw`, else $CRDTSPACE_READ_TTL,
+    else DEFAULT_READ_TTL. Seconds, or a number with s, m, h or d; "0", "never" or "off":
+    never."""
+    if raw is None:
+        raw = os.environ.get(READ_TTL_ENV, "")
+    value = raw.strip().lower()
+    if not value:
+        return DEFAULT_READ_TTL
+    if value in ("never", "off", "no", "false", "inf"):
+        return 0.0
+    scale = _UNITS.get(value[-1], 0.0)
+    try:
+        seconds = float(value[:-1] if scale else value) * (scale or 1.0)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise CrdtspaceError(
+            f"${READ_TTL_ENV} is {raw!r}, not a number of seconds.",
+            hint=f"e.g. {READ_TTL_ENV}=3600, {READ_TTL_ENV}=2h, or {READ_TTL_ENV}=never",
+        )
+    return seconds
+
+
+def _duration(seconds: float) -> str:
+    """A TTL as a person says it: "1 h", "90 min", "45 s"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    if seconds >= 120:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds:g} s"
+
+
+def _clock_time(at: float) -> str:
+    return time.strftime("%H:%M", time.localtime(at))
+
+
+@dataclass(frozen=True)
+class ExpiredRead:
+    """An agent's last read of a file that expired: its version, when it was read, the TTL."""
+
+    path: str
+    version: str
+    at: float
+    ttl: float
+
+    def message(self) -> str:
+        return (
+            f"Your read of {self.path} (version {self.version}, at {_clock_time(self.at)}) "
+            f"expired after {_duration(self.ttl)} without a write; read the file again and "
+            "redo your edit from it."
+        )
 
 
 def new_doc(client_id: int | None = None) -> Doc[Any]:
@@ -122,11 +210,24 @@ def _checked(out: Doc[Any], snap: bytes) -> Doc[Any]:
 class VersionStore:
     """Snapshots by id and the version each agent last read of each file.
 
-    In memory for an in-memory replica; with `directory`, kept in ``versions.jsonl`` there."""
+    In memory for an in-memory replica; with `directory`, kept in ``versions.jsonl`` there.
+    `ttl`: seconds after which a last read expires at the next squash (0: never; None:
+    `read_ttl()`); `clock` gives the time (seconds since the epoch), replaceable in tests."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        ttl: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ttl = read_ttl() if ttl is None else ttl
+        self.clock = clock
         self._snaps: dict[str, bytes] = {}
         self._reads: dict[tuple[str, str], str] = {}
+        self._times: dict[tuple[str, str], float] = {}  # when each last read was made
+        self._expired: dict[tuple[str, str], ExpiredRead] = {}
+        self._held: dict[str, int] = {}  # agents whose reads do not expire (`hold`)
         self._ages: dict[str, int] = {}  # snapshot -> the squash count when it was added
         self._squashes = 0
         self._path = directory / STORE_NAME if directory is not None else None
@@ -147,6 +248,15 @@ class VersionStore:
     def get(self, vid: str) -> bytes:
         snap = self._snaps.get(vid.strip())
         if snap is None:
+            gone = next((e for e in self._expired.values() if e.version == vid.strip()), None)
+            if gone is not None:
+                raise VersionError(
+                    f"The version {gone.version} (a read of {gone.path} at "
+                    f"{_clock_time(gone.at)}) expired after {_duration(gone.ttl)} without a "
+                    "write and is no longer kept; read the file again and redo your edit "
+                    "from it.",
+                    hint=f"reads expire after ${READ_TTL_ENV} seconds, at the next commit",
+                )
             raise VersionError(
                 f"The version {vid!r} is not known to this workspace.",
                 hint="read the file again (show --json gives its version) and write from that",
@@ -161,18 +271,43 @@ class VersionStore:
         return vid in self._snaps
 
     def note_read(self, agent: str, path: str, vid: str) -> None:
-        """`agent` was handed `path` as of version `vid`."""
-        if self._reads.get((agent, path)) == vid:
+        """`agent` was handed `path` as of version `vid` (now: an expired read is over)."""
+        key, now = (agent, path), self.clock()
+        if (
+            self._reads.get(key) == vid
+            and key not in self._expired
+            and now - self._times.get(key, now) < REFRESH
+        ):
             return
-        self._reads[(agent, path)] = vid
-        self._append({"r": [agent, path, vid]})
+        self._expired.pop(key, None)
+        self._reads[key] = vid
+        self._times[key] = now
+        self._append({"r": [agent, path, vid], "t": round(now, 3)})
 
     def last_read(self, agent: str, path: str) -> str | None:
         return self._reads.get((agent, path))
 
+    def expired_read(self, agent: str, path: str) -> ExpiredRead | None:
+        """`agent`'s last read of `path` if it expired (and it has not read the file since)."""
+        return self._expired.get((agent, path))
+
+    def refuse_expired(self, agent: str, path: str) -> None:
+        """A `VersionError` if `agent`'s last read of `path` expired: a write of it with no
+        version given would be based on that read, which is gone; any other base could revert
+        what others wrote since the read."""
+        gone = self._expired.get((agent, path))
+        if gone is not None:
+            raise VersionError(
+                gone.message(),
+                hint=f"reads expire after ${READ_TTL_ENV} seconds, at the next commit; "
+                "nothing was written",
+            )
+
     def forget_read(self, agent: str, path: str) -> None:
-        """`agent`'s next write of `path` is not based on its last read."""
-        if self._reads.pop((agent, path), None) is not None:
+        """`agent`'s next write of `path` is not based on its last read (nor refused for it)."""
+        held = self._reads.pop((agent, path), None)
+        self._times.pop((agent, path), None)
+        if held is not None or self._expired.pop((agent, path), None) is not None:
             self._append({"f": [agent, path]})
 
     # -- the file ----------------------------------------------------------------------------
@@ -186,21 +321,45 @@ class VersionStore:
             return  # unreadable: versions are an aid; a write from one says it is unknown
         for line in lines:
             try:
-                record = json.loads(line)
-                if "v" in record:
-                    self._snaps[str(record["v"])] = base64.b64decode(record["s"])
-                    self._ages[str(record["v"])] = int(record.get("a", self._squashes))
-                elif "g" in record:
-                    self._squashes = int(record["g"])
-                elif "r" in record:
-                    agent, file, vid = record["r"]
-                    self._reads[(str(agent), str(file))] = str(vid)
-                elif "f" in record:
-                    self._reads.pop((str(record["f"][0]), str(record["f"][1])), None)
+                self._load_record(json.loads(line))
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line (a crash mid-append): skipped
         if len(self._snaps) > KEEP_VERSIONS * 2:
             self._prune()
+        # Reads written before reads had times count as made now (never expired on load);
+        # their time is written down, so that they do expire a TTL from now.
+        now = self.clock()
+        for key, vid in self._reads.items():
+            if key not in self._times:
+                self._times[key] = now
+                self._append({"r": [key[0], key[1], vid], "t": round(now, 3)})
+
+    def _load_record(self, record: dict[str, Any]) -> None:
+        if "v" in record:
+            self._snaps[str(record["v"])] = base64.b64decode(record["s"])
+            self._ages[str(record["v"])] = int(record.get("a", self._squashes))
+        elif "g" in record:
+            self._squashes = int(record["g"])
+        elif "r" in record:
+            agent, file, vid = record["r"]
+            key = (str(agent), str(file))
+            self._reads[key] = str(vid)
+            self._expired.pop(key, None)
+            if record.get("t") is not None:
+                self._times[key] = float(record["t"])
+            else:
+                self._times.pop(key, None)
+        elif "x" in record:
+            agent, file, vid, at, ttl = record["x"]
+            key = (str(agent), str(file))
+            self._expired[key] = ExpiredRead(str(file), str(vid), float(at), float(ttl))
+            self._reads.pop(key, None)
+            self._times.pop(key, None)
+        elif "f" in record:
+            key = (str(record["f"][0]), str(record["f"][1]))
+            self._reads.pop(key, None)
+            self._times.pop(key, None)
+            self._expired.pop(key, None)
 
     def _append(self, record: dict[str, Any]) -> None:
         if self._path is None:
@@ -214,19 +373,54 @@ class VersionStore:
 
     def squashed(self) -> None:
         """A squash of settled history is about to be planned (`Replica.squash_history`): the
-        snapshots no agent's last read names and that were added before the previous squash
+        last reads older than the TTL expire (`expire`), and the snapshots no agent's last read
+        names and that were added before the previous squash, or that an expired read named,
         are dropped (a write from one is refused as unknown: read again). So a version handed
         out lives through at least one squash, and the one an agent last read as long as
-        that stays so."""
+        that stays so and the read has not expired."""
         self._squashes += 1
         self._append({"g": self._squashes})
+        gone = self.expire()
         named = set(self._reads.values())
         limit = self._squashes - 1
-        old = [v for v in self._snaps if v not in named and self._ages.get(v, 0) < limit]
+        old = [
+            v for v in self._snaps if v not in named and (v in gone or self._ages.get(v, 0) < limit)
+        ]
         if old:
             for vid in old:
                 del self._snaps[vid]
             self._prune()
+
+    def hold(self, agent: str) -> None:
+        """`agent` is live in this process (an editor's watch): its reads do not expire until
+        `release` (as many calls)."""
+        self._held[agent] = self._held.get(agent, 0) + 1
+
+    def release(self, agent: str) -> None:
+        count = self._held.get(agent, 0) - 1
+        if count > 0:
+            self._held[agent] = count
+        else:
+            self._held.pop(agent, None)
+
+    def expire(self) -> set[str]:
+        """Expire the last reads older than the TTL (none if it is 0): each is remembered as
+        expired (`refuse_expired`) and no longer names its version. Their versions. (Those of
+        an agent held live, `hold`, do not expire.)"""
+        if self.ttl <= 0:
+            return set()
+        now = self.clock()
+        gone: set[str] = set()
+        for key, vid in list(self._reads.items()):
+            at = self._times.get(key, now)
+            if now - at < self.ttl or key[0] in self._held:
+                continue
+            self._expired[key] = ExpiredRead(key[1], vid, at, self.ttl)
+            del self._reads[key]
+            self._times.pop(key, None)
+            self._append({"x": [key[0], key[1], vid, round(at, 3), self.ttl]})
+            gone.add(vid)
+        return gone
 
     def _prune(self) -> None:
         """Keep the newest KEEP_VERSIONS snapshots and every one an agent's last read names."""
@@ -246,7 +440,12 @@ class VersionStore:
             for v, s in self._snaps.items()
         ]
         lines += [
-            json.dumps({"r": [a, p, v]}, separators=(",", ":")) for (a, p), v in self._reads.items()
+            json.dumps({"r": [a, p, v], "t": self._times.get((a, p))}, separators=(",", ":"))
+            for (a, p), v in self._reads.items()
+        ]
+        lines += [
+            json.dumps({"x": [a, p, e.version, e.at, e.ttl]}, separators=(",", ":"))
+            for (a, p), e in self._expired.items()
         ]
         tmp = self._path.with_suffix(".tmp")
         try:
