@@ -11,8 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pycrdt import Doc, Text
 
 from crdtspace import sync
 from crdtspace.errors import CrdtspaceError, PathError, VersionError
@@ -399,6 +401,101 @@ def test_a_file_caught_truncated_is_not_saved_empty(ws: Workspace, root: Path) -
         wait_for(lambda: "x * 3" in ws.render("pkg/mod.py"))
     assert [e.kind for e in watcher.events] == ["saved"]
     assert [entry.op for _, entry in ws.log("pkg/mod.py::alpha")] == []  # never deleted
+
+
+def test_a_reader_on_another_thread_waits_for_the_watchers_commit(
+    ws: Workspace, root: Path
+) -> None:
+    # While a commit runs pycrdt's observers, the document's current transaction is one only
+    # the committing thread may use: a read from another thread then took it and crashed
+    # ("Object accessed from a different thread"). The watcher's save is held there.
+    inside, resume = threading.Event(), threading.Event()
+    watcher = Watcher(ws, root, step_ms=10)
+    on_nodes = watcher._on_nodes
+
+    def held(events: list[Any]) -> None:
+        if threading.current_thread().name.startswith("crdtspace-watch") and not inside.is_set():
+            inside.set()
+            resume.wait(5)
+        on_nodes(events)
+
+    watcher._on_nodes = held  # type: ignore[method-assign]  # (observed from the first tick)
+    read: list[object] = []
+
+    def reader() -> None:
+        try:
+            read.append(ws.render("pkg/mod.py"))
+        except BaseException as exc:  # (pycrdt's panics are BaseExceptions)
+            read.append(exc)
+
+    with watcher:
+        (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+        assert inside.wait(5)
+        thread = threading.Thread(target=reader)
+        thread.start()
+        thread.join(0.1)  # (it waits for the watcher's lock)
+        resume.set()
+        thread.join(5)
+    assert read == [SOURCE.replace("x * 2", "x * 3")]
+    assert watcher.errors == []
+
+
+def test_the_workspaces_calls_take_the_lock_only_while_the_threads_run(
+    ws: Workspace, root: Path
+) -> None:
+    with Watcher(ws, root, step_ms=10) as watcher:
+        assert ws.lock is watcher.lock  # type: ignore[attr-defined]  # (found by later watchers)
+        with watcher.lock:
+            caller = threading.Thread(target=ws.paths)
+            caller.start()
+            caller.join(0.05)
+            assert caller.is_alive()  # (waits for the lock)
+        caller.join(5)
+        assert not caller.is_alive()
+    assert not hasattr(ws, "lock")
+    assert "paths" not in vars(ws)
+
+
+def pycrdt_panic() -> BaseException:
+    """A real panic of pycrdt's Rust code: an observer's event read from another thread."""
+    doc: Doc[Any] = Doc()
+    events: list[Any] = []
+    doc.observe(events.append)
+    doc["text"] = Text("x")
+    caught: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            bytes(events[0].update)
+        except BaseException as exc:  # (pyo3's PanicException is not an Exception)
+            caught.append(exc)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    assert caught
+    assert not isinstance(caught[0], Exception)
+    return caught[0]
+
+
+def test_a_panic_in_a_tick_does_not_end_the_watchers_thread(ws: Workspace, root: Path) -> None:
+    panic = pycrdt_panic()
+    watcher = Watcher(ws, root, step_ms=10)
+    tick = watcher.tick
+
+    def failing(paths: Any = None) -> list[WatchEvent]:
+        if threading.current_thread().name == "crdtspace-watch-disk" and panic is not None:
+            watcher.tick = tick  # type: ignore[method-assign]  # (once)
+            raise panic
+        return tick(paths)
+
+    watcher.tick = failing  # type: ignore[method-assign]
+    with watcher:
+        wait_for(lambda: watcher.tick is tick)
+        (root / "pkg/mod.py").write_text(SOURCE.replace("x * 2", "x * 3"))
+        wait_for(lambda: "x * 3" in ws.render("pkg/mod.py"))
+    assert len(watcher.errors) == 1
+    assert "PanicException" in watcher.errors[0]
 
 
 def test_the_watch_command_saves_as_the_editor_until_terminated(root: Path) -> None:

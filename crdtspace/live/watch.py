@@ -72,12 +72,17 @@ its ``step``, then a short settle delay) and one woken when a transaction not ou
 nodes or files of the workspace (observers note which, so a remote edit costs a render of the
 files it touched, not of the workspace). Every tick holds `Watcher.lock`: the ``lock`` it was
 given, else the workspace's own ``lock`` when it has one (a networked replica merges incoming
-updates under it), else one of its own; code that touches a plain workspace from another thread
-while the watcher runs (applying updates, editing) must hold it too. A save merged from a fork
-reaches the workspace's listeners as a local update (`Workspace.adopt`), so in-memory `Link`s
-and a networked replica's sender forward it at once. `stop()` scans the tree once more, so no
-save is lost. `tick()` does one synchronous pass, for tests and for callers with their own
-loop.
+updates under it), else one of its own. From `start()` to `stop()` the public methods of a plain
+workspace take that lock too (`watchstate.serialize_calls`; a networked replica's always take
+its own), so other threads may call it, one call at a time: pycrdt lets no other thread use a
+transaction, and one running observers is visible to all (a read from another thread during
+a save's commit crashed in pycrdt). A block (`transaction()`, `acting_as()`) or the document
+reached directly (`workspace.document`) must still be held under `Watcher.lock`. A pycrdt
+panic in a tick is kept in `errors` like any error, not the end of the thread. A save merged
+from a fork reaches the workspace's listeners as a local update (`Workspace.adopt`), so
+in-memory `Link`s and a networked replica's sender forward it at once. `stop()` scans the tree
+once more, so no save is lost. `tick()` does one synchronous pass, for tests and for callers
+with their own loop.
 
 Here: the `Watcher`'s threads, its passes and how it reconciles the two sides. What it keeps of
 each path and how it reads both sides is `crdtspace.live.watchstate`; writing files, telling
@@ -99,7 +104,7 @@ from crdtspace.conflicts.findings import Conflict
 from crdtspace.errors import DocumentError, PathError
 from crdtspace.git import gitio
 from crdtspace.live.disk import Binary, WatchEvent, atomic_write, not_ours
-from crdtspace.live.watchstate import WatchState
+from crdtspace.live.watchstate import WatchState, release_calls, serialize_calls
 from crdtspace.model.versions import VersionError
 
 __all__ = ["Watcher"]
@@ -112,8 +117,17 @@ class Watcher(WatchState):
 
     def start(self) -> None:
         """Reconcile once, then follow the disk and the workspace in background threads."""
-        with self.lock:
-            self.tick()
+        # From now on other threads may call the workspace while a tick runs: its methods
+        # take the lock (two watchers of one workspace share the first one's).
+        if not self._serialized:
+            self.lock = serialize_calls(self.workspace, self.lock)
+            self._serialized = True
+        try:
+            with self.lock:
+                self.tick()
+        except BaseException:
+            self._release_calls()
+            raise
         self._stop.clear()
         self._live = True
         for target, name in ((self._follow_disk, "disk"), (self._follow_doc, "doc")):
@@ -130,8 +144,16 @@ class Watcher(WatchState):
         self._threads.clear()
         self._live = False
         with self.lock:
-            self.tick(None)
-            self.close()
+            try:
+                self.tick(None)
+                self.close()
+            finally:
+                self._release_calls()
+
+    def _release_calls(self) -> None:
+        if self._serialized:
+            self._serialized = False
+            release_calls(self.workspace)
 
     def __enter__(self) -> Watcher:
         self.start()
@@ -188,6 +210,12 @@ class Watcher(WatchState):
                 with self.lock:
                     self.tick(())
         except Exception as exc:  # a watcher thread must not die of one bad tick: kept, retried
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+        except BaseException as exc:
+            if not _is_panic(exc):
+                raise
+            # pycrdt's Rust code panicked (pyo3's PanicException is a BaseException): the
+            # document is as the transaction left it; kept, and the next tick retries too.
             self.errors.append(f"{type(exc).__name__}: {exc}")
 
     # -- one pass --------------------------------------------------------------------------
@@ -416,6 +444,13 @@ class Watcher(WatchState):
             self._save(path, disk, self.workspace.version())
             detail = "removed from the workspace, edited on disk: kept"
         self.events.append(WatchEvent("conflict", path, detail, "keep"))
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """Whether `exc` is a Rust panic raised through pyo3 (not importable: pyo3 makes the type
+    at run time, in its ``pyo3_runtime`` module)."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
 
 
 def _concerns(conflict: Conflict, path: str) -> bool:

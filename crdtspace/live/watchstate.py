@@ -4,10 +4,17 @@
 version), notes which nodes and files a transaction not its own touched, reads the disk and
 renders the workspace's text, and finds the files a tick looks at. The watcher
 (`crdtspace.live.watch`) decides what to do with a difference.
+
+`serialize_calls` makes a plain workspace's public methods take the watcher's lock while its
+threads run, as a networked replica's always do (`crdtspace.live.netreplica`): pycrdt lets
+only the thread in a transaction use it, and a transaction running observers is visible to
+every thread (a read made then from another thread crashed in pycrdt's Rust code, "Object
+accessed from a different thread").
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -21,10 +28,69 @@ from crdtspace.live.disk import TEMP_MARK, Binary, Disk, WatchEvent, git, user_n
 from crdtspace.model import materialize
 from crdtspace.model.replica import Replica
 
-__all__ = ["EMPTY_QUIET", "WatchState"]
+__all__ = ["EMPTY_QUIET", "WatchState", "release_calls", "serialize_calls"]
 
 EMPTY_QUIET = 0.25
 """Seconds a file found empty must stay so before the emptying counts as a save."""
+
+UNSERIALIZED = frozenset({"transaction", "acting_as"})
+"""Context managers: a lock held while one is made would not cover its block; hold the lock
+around such a block."""
+
+_SERIALIZED = "_serialized_calls"  # (the instance attribute: [lock, users, lock installed])
+
+
+def serialize_calls(workspace: Replica, lock: Any) -> Any:
+    """Make every public method of `workspace` take `lock` (re-entrant) until as many
+    `release_calls` as calls of this; returns the lock its calls take: `lock`, or the one
+    they took already (another watcher's), or none needed (a networked replica's methods take
+    its own). The lock is also set as ``workspace.lock``, where watchers and runners made
+    meanwhile find it."""
+    if getattr(getattr(type(workspace), "render", None), "_takes_the_lock", False):
+        return lock  # (a networked replica: its class locks every call)
+    state = vars(workspace).get(_SERIALIZED)
+    if state is not None:
+        state[1] += 1
+        return state[0]
+    seen: set[str] = set()
+    for cls in type(workspace).__mro__[:-1]:  # (not `object`)
+        for name, value in vars(cls).items():
+            if name.startswith("_") or name in UNSERIALIZED or name in seen:
+                continue
+            seen.add(name)
+            if callable(value) and not isinstance(value, classmethod | staticmethod | type):
+                setattr(workspace, name, _locked(getattr(workspace, name), lock))
+    installed = getattr(workspace, "lock", None) is None
+    if installed:
+        workspace.lock = lock  # type: ignore[attr-defined]  # (as a networked replica has)
+    setattr(workspace, _SERIALIZED, [lock, 1, installed])
+    return lock
+
+
+def release_calls(workspace: Replica) -> None:
+    """Undo one `serialize_calls`; the last one leaves the methods as they were."""
+    state = vars(workspace).get(_SERIALIZED)
+    if state is None:
+        return
+    state[1] -= 1
+    if state[1]:
+        return
+    for name, value in list(vars(workspace).items()):
+        if getattr(value, "_serializes", False):
+            delattr(workspace, name)
+    if state[2]:
+        del workspace.lock  # type: ignore[attr-defined]
+    delattr(workspace, _SERIALIZED)
+
+
+def _locked(method: Callable[..., Any], lock: Any) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    locked._serializes = True  # type: ignore[attr-defined]  # (a marker: what to undo)
+    return locked
 
 
 class WatchState:
@@ -69,6 +135,7 @@ class WatchState:
         self._retry: set[str] = set()
         self._refused: dict[str, str] = {}  # path -> the saved text the workspace refused
         self._live = False
+        self._serialized = False  # (the workspace's calls take the lock: `serialize_calls`)
         self._own = False
         self._primed = False
         self._wake = threading.Event()
