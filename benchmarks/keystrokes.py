@@ -38,6 +38,7 @@ an update when its transaction ends: what an editor connected to peers pays.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import random
@@ -65,6 +66,16 @@ Burst = list[Patch]
 TRACES = {"rustcode": "src/lib.rs", "sveltecomponent": "App.svelte", "automerge-paper": "paper.tex"}
 """The real traces and the path each is typed into (.svelte and .tex have no grammar here)."""
 INTEROP = ROOT / "tests" / "interop" / "node_modules"
+
+
+def traces_option(p: argparse.ArgumentParser) -> None:
+    """The ``--traces`` option: the folder of the editing traces."""
+    p.add_argument(
+        "--traces",
+        type=Path,
+        default=ROOT.parent / "shared" / "traces",
+        help="folder of the editing traces (default: shared/traces beside the checkout)",
+    )
 
 
 def trace_file(name: str, folder: Path) -> Path | None:
@@ -283,12 +294,7 @@ def main() -> None:
     p.add_argument("--persist", action="store_true", help="durable workspace, fsync per burst")
     p.add_argument("--listener", action="store_true", help="a listener hears of every transaction")
     p.add_argument("--only", choices=[*TRACES, "synthetic"], default=None)
-    p.add_argument(
-        "--traces",
-        type=Path,
-        default=ROOT.parent / "shared" / "traces",
-        help="folder of the editing traces (default: shared/traces beside the checkout)",
-    )
+    traces_option(p)
     args = p.parse_args()
     cases = []
     for name, path in TRACES.items():

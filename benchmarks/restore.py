@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, parser, progress, report
-from keystrokes import load_trace, trace_file
+from _common import parser, progress, report
+from keystrokes import load_trace, trace_file, traces_option
 from pycrdt import Doc, Text
 
 from crdtspace.model.versions import _checked, _ours, _yrs, new_doc, snapshot
@@ -148,12 +148,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--before", type=int, default=1000, help="edits before the stale read")
-    p.add_argument(
-        "--traces",
-        type=Path,
-        default=ROOT.parent / "shared" / "traces",
-        help="folder of the editing traces (default: shared/traces beside the checkout)",
-    )
+    traces_option(p)
     args = p.parse_args()
     cases: list[dict[str, Any]] = []
     file = trace_file("rustcode", args.traces)
