@@ -30,14 +30,14 @@ from pycrdt import Doc
 
 from crdtspace.model.collect import (
     Ranges,
-    _read_ranges,
-    _read_state,
     _skip_any,
     _skip_string,
     _struct,
     _uint,
     _Unknown,
     _utf16_length,
+    read_snapshot,
+    read_state,
     var_uint,
 )
 
@@ -48,12 +48,12 @@ def restore(update: bytes, snap: bytes) -> bytes:
     """The v1 update of the document whose whole update is `update`, as it was at `snap` (an
     encoded snapshot of it). Raises `ValueError` when that cannot be made here."""
     try:
-        deleted, state = _snapshot(snap)
+        deleted, state = read_snapshot(snap)
         seen, blocks = _blocks(update, state)
         if any(clock > 0 and client not in seen for client, clock in state.items()):
             raise _Unknown("a client the version saw is not in the update")
         return var_uint(len(seen)) + blocks + _delete_set(deleted)
-    except (_Unknown, IndexError) as exc:  # IndexError: a truncated update
+    except (_Unknown, IndexError, ValueError) as exc:  # a truncated update or snapshot
         raise ValueError(f"this version cannot be restored from the update: {exc}") from None
 
 
@@ -62,8 +62,8 @@ def restore_doc(doc: Doc[Any], snap: bytes) -> bytes:
     snapshot saw whole (copied as they are) and each one it saw part of (read up to its clock);
     the others are not read at all."""
     try:
-        deleted, state = _snapshot(snap)
-        ends = _read_state(bytes(doc.get_state()), 0)
+        deleted, state = read_snapshot(snap)
+        ends = read_state(bytes(doc.get_state()))
         if any(ends.get(client, 0) < clock for client, clock in state.items()):
             raise _Unknown("the document has not seen all the version saw")
         # Every update of this document ends with the same delete set: what an update with no
@@ -89,13 +89,8 @@ def restore_doc(doc: Doc[Any], snap: bytes) -> bytes:
                 kept += 1
                 parts.append(blocks)
         return var_uint(kept) + b"".join(parts) + _delete_set(deleted)
-    except (_Unknown, IndexError) as exc:  # IndexError: a truncated update
+    except (_Unknown, IndexError, ValueError) as exc:  # a truncated update or snapshot
         raise ValueError(f"this version cannot be restored from the document: {exc}") from None
-
-
-def _snapshot(snap: bytes) -> tuple[Ranges, dict[int, int]]:
-    deleted, pos = _read_ranges(snap, 0)
-    return deleted, _read_state(snap, pos)
 
 
 def _state_vector(state: dict[int, int]) -> bytes:
