@@ -8,7 +8,6 @@ import re
 import threading
 import time
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from tree_sitter import Language, Parser, Query, Tree
 
 from crdtspace.errors import CrdtspaceError
+from crdtspace.model.affixes import common_prefix, common_suffix
 from crdtspace.model.memo import TextMemo
 
 PARSE_CHUNK = 512
@@ -70,7 +70,8 @@ class Profile:
         for old, tree in recent:
             if old == src:
                 return tree
-            head, tail = _shared_ends(old, src)
+            head = common_prefix(old, src)
+            tail = common_suffix(old[head:], src[head:])
             if best is None or head + tail > best[0] + best[1]:
                 best = (head, tail, old, tree)
         if best is not None and 4 * (best[0] + best[1]) >= 3 * len(src):
@@ -285,35 +286,6 @@ class _ThreadParsers(threading.local):
 
 RECENT_TREES = 3
 """Trees a thread keeps per profile for incremental parses (the three versions of a merge)."""
-
-
-def _shared_ends(old: bytes, new: bytes) -> tuple[int, int]:
-    """How many bytes `old` and `new` share at their start, and then at their end (the two
-    never overlap in the shorter one)."""
-    short = min(len(old), len(new))
-    head = _shared(lambda n: old[:n] == new[:n], short)
-    tail = _shared(lambda n: old[len(old) - n :] == new[len(new) - n :], short - head)
-    return head, tail
-
-
-def _shared(same: Callable[[int], bool], most: int) -> int:
-    """The largest n <= `most` with `same(n)` (true up to some n, false after), found by
-    doubling from 64 and then halving: the slices compared cost what is shared, not the
-    whole text, when little is (two unrelated files)."""
-    low, high = 0, 64
-    while high < most and same(high):
-        low, high = high, 2 * high
-    high = min(high, most)
-    if same(high):
-        return high
-    high -= 1
-    while low < high:
-        mid = (low + high + 1) // 2
-        if same(mid):
-            low = mid
-        else:
-            high = mid - 1
-    return low
 
 
 def _point(src: bytes, offset: int) -> tuple[int, int]:

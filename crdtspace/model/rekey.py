@@ -15,12 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from crdtspace.model.affixes import common_prefix, common_suffix
 from crdtspace.model.document import Document, read_list
 from crdtspace.model.segment import Seg
 from crdtspace.model.sequences import SequenceMatcher
 from crdtspace.model.textedit import (
-    common_prefix,
-    common_suffix,
     line_opcodes,
     longest_increasing,
     set_text,

@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 from pycrdt import Array
 
+from crdtspace.model.affixes import common_prefix, common_suffix
 from crdtspace.model.document import Document
 from crdtspace.model.languages import Budget, Profile, profile_for
 from crdtspace.model.rekey import Desired, Keep, Rekeyer, Result, Touch
 from crdtspace.model.segment import Seg, segment_file, segment_module
-from crdtspace.model.textedit import common_prefix, common_suffix, diff, set_text
+from crdtspace.model.textedit import diff, set_text
 from crdtspace.model.textmap import FileIndex, Piece, Record
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pycrdt import Text
 
+from crdtspace.model.affixes import common_prefix, common_suffix
 from crdtspace.model.memo import TextMemo
 from crdtspace.model.sequences import SequenceMatcher
 
@@ -260,34 +261,3 @@ def _starts(lines: list[str]) -> list[int]:
     for line in lines:
         starts.append(starts[-1] + len(line))
     return starts
-
-
-def common_prefix(a: str, b: str) -> int:
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def common_suffix(a: str, b: str) -> int:
-    n = min(len(a), len(b))
-    if n == 0 or a[-1] != b[-1]:
-        return 0
-    lo, hi = 1, n + 1  # suffix of length lo matches; hi does not (or out of range)
-    if a[len(a) - n :] == b[len(b) - n :]:
-        return n
-    hi = n
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[len(a) - mid :] == b[len(b) - mid :]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
