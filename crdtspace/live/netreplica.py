@@ -62,6 +62,7 @@ from crdtspace.git.gate import GateReport
 from crdtspace.git.presence import SILENT_AFTER
 from crdtspace.live.connection import Connection
 from crdtspace.live.guard import Refusal, UpdateGuard
+from crdtspace.live.locking import public_methods
 from crdtspace.live.protocol import ACKS_PARAM
 from crdtspace.model import claims
 from crdtspace.model.claims import Claim
@@ -495,17 +496,10 @@ _UNLOCKED = {
 def _lock_public_methods(target: type[NetworkReplica]) -> None:
     """Wrap every public method of `target` and the classes it is made of in the replica's
     lock."""
-    seen: set[str] = set()
-    for cls in target.__mro__[:-1]:  # (not `object`)
-        for name, value in vars(cls).items():
-            if name.startswith("_") or name in _UNLOCKED or name in seen:
-                continue
-            seen.add(name)
-            if isinstance(value, classmethod | staticmethod | property | type):
-                continue
-            current = getattr(target, name)
-            if callable(value) and not getattr(current, "_takes_the_lock", False):
-                setattr(target, name, _locked(current))
+    for name in public_methods(target, _UNLOCKED):
+        current = getattr(target, name)
+        if not getattr(current, "_takes_the_lock", False):
+            setattr(target, name, _locked(current))
 
 
 _lock_public_methods(NetworkReplica)

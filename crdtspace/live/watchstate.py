@@ -25,6 +25,7 @@ from typing import Any
 from crdtspace.errors import CrdtspaceError, PathError
 from crdtspace.git import gitio
 from crdtspace.live.disk import TEMP_MARK, Binary, Disk, WatchEvent, git, user_name
+from crdtspace.live.locking import public_methods
 from crdtspace.model import materialize
 from crdtspace.model.replica import Replica
 
@@ -52,14 +53,8 @@ def serialize_calls(workspace: Replica, lock: Any) -> Any:
     if state is not None:
         state[1] += 1
         return state[0]
-    seen: set[str] = set()
-    for cls in type(workspace).__mro__[:-1]:  # (not `object`)
-        for name, value in vars(cls).items():
-            if name.startswith("_") or name in UNSERIALIZED or name in seen:
-                continue
-            seen.add(name)
-            if callable(value) and not isinstance(value, classmethod | staticmethod | type):
-                setattr(workspace, name, _locked(getattr(workspace, name), lock))
+    for name in public_methods(type(workspace), UNSERIALIZED):
+        setattr(workspace, name, _locked(getattr(workspace, name), lock))
     installed = getattr(workspace, "lock", None) is None
     if installed:
         workspace.lock = lock  # type: ignore[attr-defined]  # (as a networked replica has)
