@@ -57,7 +57,7 @@ class _Edits:
     edited_words: set[str] = field(default_factory=set)
     called_in_new_lines: set[str] = field(default_factory=set)
     named: set[str] = field(default_factory=set)
-    changed: list[tuple[str, str]] = field(default_factory=list)  # paired units' own texts
+    changed: list[tuple[str, str]] = field(default_factory=list)  # paired units' (no import's)
     unbinding: set[str] = field(default_factory=set)  # the words of imports edited or gone
     imports: list[tuple[str, str]] = field(default_factory=list)  # their texts ("" when gone)
     gone: list[str] = field(default_factory=list)  # own texts of units left unpaired
@@ -93,20 +93,17 @@ def may_hide_between(
 def _meet(cause: _Edits, user: _Edits, language: str | None) -> bool:
     if cause.removed & user.introduced or cause.named & user.named:
         return True
-    if cause.unbinding & user.introduced:
-        if language is None:
-            return True
-        try:
-            if _unbound(cause, language) & user.introduced:
-                return True
-        except Exception:  # (no symbols for the language, or a reader's error)
-            return True
-    if not cause.edited_words & user.called_in_new_lines:
+    unbinds = not cause.unbinding.isdisjoint(user.introduced)  # (by words: then by symbols)
+    calls = not cause.edited_words.isdisjoint(user.called_in_new_lines)
+    if not (unbinds or calls):
         return False
     if language is None:
         return True
     try:
-        return bool(_resignatured(cause, language, user.called_in_new_lines))
+        return bool(
+            (unbinds and _unbound(cause, language) & user.introduced)
+            or (calls and _resignatured(cause, language, user.called_in_new_lines))
+        )
     except Exception:  # (no symbols for the language, or a reader's error: the full analysis)
         return True
 
@@ -201,11 +198,11 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
     before, after = _own(base), _own(side)
     if before != after:
         out.edited_words |= _words(before) | _words(after)
-        out.changed.append((before, after))
         if _imports(base.kind):
             out.unbinding |= _words(before)
             out.imports.append((before, after))
         else:
+            out.changed.append((before, after))
             out.introduced |= _words(after) - _words(before)
             old_lines = {line.strip() for line in before.splitlines()}
             new_lines = [line for line in after.splitlines() if line.strip() not in old_lines]
