@@ -129,6 +129,14 @@ class ExpiredRead:
             "redo your edit from it."
         )
 
+    def error(self) -> VersionError:
+        """The refusal of a write from this read (or naming its version): nothing written."""
+        return VersionError(
+            self.message(),
+            hint=f"reads expire after ${READ_TTL_ENV} seconds, at the next commit; "
+            "nothing was written",
+        )
+
 
 def new_doc(client_id: int | None = None) -> Doc[Any]:
     """A document that keeps deleted content, so that every version of it can be restored."""
@@ -250,13 +258,7 @@ class VersionStore:
         if snap is None:
             gone = next((e for e in self._expired.values() if e.version == vid.strip()), None)
             if gone is not None:
-                raise VersionError(
-                    f"The version {gone.version} (a read of {gone.path} at "
-                    f"{_clock_time(gone.at)}) expired after {_duration(gone.ttl)} without a "
-                    "write and is no longer kept; read the file again and redo your edit "
-                    "from it.",
-                    hint=f"reads expire after ${READ_TTL_ENV} seconds, at the next commit",
-                )
+                raise gone.error()
             raise VersionError(
                 f"The version {vid!r} is not known to this workspace.",
                 hint="read the file again (show --json gives its version) and write from that",
@@ -297,11 +299,7 @@ class VersionStore:
         what others wrote since the read."""
         gone = self._expired.get((agent, path))
         if gone is not None:
-            raise VersionError(
-                gone.message(),
-                hint=f"reads expire after ${READ_TTL_ENV} seconds, at the next commit; "
-                "nothing was written",
-            )
+            raise gone.error()
 
     def forget_read(self, agent: str, path: str) -> None:
         """`agent`'s next write of `path` is not based on its last read (nor refused for it)."""
