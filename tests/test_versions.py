@@ -60,6 +60,34 @@ def test_a_whole_file_write_from_a_stale_read_keeps_what_arrived_since(repo: Pat
     assert ws.conflicts() == []
 
 
+def test_a_write_from_a_read_made_before_typing_keeps_the_typing(repo: Path) -> None:
+    """Typing on a workspace nobody listens to is held back from pycrdt; a read made before it
+    still names the state before it, so a write from that read keeps the typed text (here
+    after the agent's own write, whose version the read reuses)."""
+    ws = Workspace.from_commit(repo, agent="home")
+    seen = ws.read("m.py", agent="alice")
+    ws.write("m.py", changed(seen, 0, "first"), agent="alice", base=seen.version)
+    seen = ws.read("m.py", agent="alice")
+    text = ws.render("m.py")
+    at = text.index("return 3") + len("return 3")
+    ws.splice("m.py", at, 0, " + 30")  # home types into f3
+    ws.write("m.py", changed(seen, 1, "second"), agent="alice", base=seen.version)
+    text = ws.render("m.py")
+    assert "return 3 + 30" in text
+    assert "return 1  # second" in text and "return 0  # first" in text
+    assert ws.conflicts() == []
+
+
+def test_typing_inside_acting_as_is_that_agents(repo: Path) -> None:
+    ws = Workspace.from_commit(repo, agent="home")
+    with ws.acting_as("alice"):
+        text = ws.render("m.py")
+        ws.splice("m.py", text.index("return 2") + len("return 2"), 0, " + 20")
+    ws.render("m.py")  # (anything after the block: it must not take the typing for home's)
+    typed = [e for nid in ws.document.edited_nodes() for e in ws.document.log(nid) if e.edits]
+    assert [e.agent for e in typed] == ["alice"]
+
+
 def test_an_explicit_base_is_honoured_whoever_read_last(repo: Path) -> None:
     ws = Workspace.from_commit(repo, agent="home")
     old = ws.render("m.py")

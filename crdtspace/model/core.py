@@ -298,13 +298,18 @@ class ReplicaCore:
         return lambda: self._listeners.remove(listener)
 
     def _on_transaction(self, event: TransactionEvent) -> None:
+        self._changed()
+        if not self._remote:
+            self._pending.append(bytes(event.update))
+
+    def _changed(self) -> None:
+        """The state changed (a pycrdt transaction, or typing held back from one): the current
+        version is no longer the one reads since the last change were made at."""
         if self._pending_reads:  # changed behind transaction(): those reads' version is lost
             self._pending_reads.clear()
             self._read_marks[self._changes] = ""
         self._changes += 1
         self._version = None
-        if not self._remote:
-            self._pending.append(bytes(event.update))
 
     @contextmanager
     def transaction(self, description: str = "") -> Iterator[None]:
@@ -355,6 +360,8 @@ class ReplicaCore:
             if self._touched:
                 self._defer()
             self._unreal = bool(self._typing.holding)
+            if self._touched or self._unreal:  # (typed, though pycrdt has not seen it yet)
+                self._changed()
             return
         self._open_txn()
         opened, self._opened = self._opened, None
@@ -546,11 +553,14 @@ class ReplicaCore:
     @contextmanager
     def acting_as(self, agent: str) -> Iterator[None]:
         """Edits inside are logged as `agent`'s (commits from git are applied as their author's).
-        A typing session of the replica's own agent is logged first, as that agent's."""
+        A typing session of the replica's own agent is logged first, as that agent's, and one
+        typed inside is logged on the way out, as `agent`'s."""
         if agent != self.agent:
             self._seal()
         previous, self.agent = self.agent, agent
         try:
             yield
         finally:
+            if agent != previous:
+                self._seal()  # (what was typed inside is `agent`'s)
             self.agent = previous
