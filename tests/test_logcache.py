@@ -160,3 +160,28 @@ def test_cached_logs_converge_with_a_fresh_decode(repo: Path, seed: int, steps: 
         for e in workspaces[0].document.log(nid)
     }
     assert typists <= agents
+
+
+@pytest.mark.parametrize("added", [0, 1])
+def test_a_peer_that_replaces_the_newest_entry_is_read_anew(repo: Path, added: int) -> None:
+    """A peer deletes the newest entry of a log and puts another in its place (`added` more
+    besides): the log's length tells nothing (or too little), yet the replica reads what a
+    fresh decode does."""
+    a = Workspace.from_commit(repo, agent="alice")
+    nid = _key(a, "parse")
+    for _ in range(3):
+        _typed(a, "x")
+    a.document.log(nid)  # (decoded and held)
+    peer = new_doc()
+    peer.apply_update(a.update_since())
+    state = peer.get_state()
+    log = Document(peer).node(nid)["log"]
+    newest = dict(log[0])
+    with peer.transaction():
+        del log[0]
+        log.insert(0, {**newest, "id": "99.1", "agent": "mallory"})
+        for i in range(added):
+            log.insert(0, {**newest, "id": f"99.{i + 2}", "parents": ["99.1"], "agent": "eve"})
+    a.apply_update(peer.get_update(state))
+    assert "mallory" in {e.agent for e in a.document.log(nid)}
+    _same_as_fresh(a)

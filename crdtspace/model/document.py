@@ -121,6 +121,7 @@ class Document(NodeBuilder):
         try:
             found = self._shape(nid)
         except (AttributeError, TypeError):  # pragma: no cover - pycrdt changed
+            self._log_cache.pop(nid, None)
             found = self._shape_slow(nid)
         if isinstance(found, str):
             if found != "no such node":
@@ -128,8 +129,7 @@ class Document(NodeBuilder):
             self._node_cache.pop(nid, None)
             self._log_cache.pop(nid, None)
             return found
-        node, parent = found
-        self._log_cache.pop(nid, None)  # (a peer may have put another map there)
+        node, parent = found  # (`_shape` cached the log it found: a peer may have put another)
         self._node_cache[nid] = node
         self._parent_cache[nid] = parent
         return ""
@@ -154,7 +154,8 @@ class Document(NodeBuilder):
             for key in ("path", "mode"):
                 if key in keys and type(get(t, key)) is not str:
                     return f"a {key} that is not a string"
-            if "log" not in keys or type(get(t, "log")) is not _CoreArray:
+            log = get(t, "log") if "log" in keys else None
+            if type(log) is not _CoreArray:
                 return "no log"
             if "text" in keys:
                 if "body" in keys:
@@ -165,6 +166,7 @@ class Document(NodeBuilder):
                 for key, kind in (("head", _CoreText), ("tail", _CoreText), ("body", _CoreArray)):
                     if key not in keys or type(get(t, key)) is not kind:
                         return f"no {key}"
+            self._log_cache[nid] = Array(_doc=self.doc, _integrated=log)  # (as node["log"])
             return Map(_doc=self.doc, _integrated=raw), str(get(t, "parent"))
 
     def _shape_slow(self, nid: str) -> str | tuple[Map[Any], str]:  # pragma: no cover
@@ -413,14 +415,10 @@ class Document(NodeBuilder):
 
     def log_entries(self, nid: str) -> NodeEntries:
         """A node's decoded log (`LogCache`: entries decoded once, heads, creation)."""
-        log = self._log_array(nid)
-        held = self.logs.get(nid, log)
-        if nid in self._unverified:
+        verify = nid in self._unverified
+        if verify:
             self._unverified.discard(nid)
-            if held.items and not self.logs.verified(held, log):
-                self.logs.forget(nid)
-                held = self.logs.get(nid, log)
-        return held
+        return self.logs.get(nid, self._log_array(nid), verify=verify)
 
     def _log_array(self, nid: str) -> Array[Any]:
         log = self._log_cache.get(nid)

@@ -54,18 +54,21 @@ def _note(dirty: set[str], nid: str, _event: Any) -> None:
     dirty.add(nid)
 
 
-def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
+def identical_folds(
+    document: Document, nodes: Iterable[str], history: History | None = None
+) -> list[tuple[str, dict[str, str]]]:
     """Of `nodes`, those whose heads all hold the same texts while the merged node does not:
     (node, texts).
 
     Only the heads' texts are rebuilt, each from texts kept for an entry it builds on (see
     `History.after`), so a merge costs the entries it brought, not the node's whole log; a
     single head's texts are rebuilt too, so that a concurrent entry arriving later finds its
-    parent's. The fork, which may walk the log, is looked for only when the heads agree."""
-    history = History(document)
+    parent's. The fork, which may walk the log, is looked for only when the heads agree.
+    (`history`: one for this doc state, shared with `duplicate_units`.)"""
+    history = history or History(document)
     out = []
     for nid in nodes:
-        held = document.log_entries(nid)
+        held = history.entries(nid)
         heads = held.heads
         if len(heads) < 2:
             if heads:
@@ -84,10 +87,12 @@ def identical_folds(document: Document, nodes: Iterable[str]) -> list[tuple[str,
     return out
 
 
-def duplicate_units(document: Document, nodes: Iterable[str]) -> list[str]:
+def duplicate_units(
+    document: Document, nodes: Iterable[str], history: History | None = None
+) -> list[str]:
     """In the containers of the created units among `nodes`: of units created at once with the
     same kind and text, all but the one with the smallest id (those to delete)."""
-    history = History(document)
+    history = history or History(document)
     created = [n for n in nodes if creation(history, n) is not None]
     out: list[str] = []
     for container in sorted({document.parent(n) for n in created if document.parent(n)}):

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crdtspace.model.document import Document
+from crdtspace.model.logcache import NodeEntries
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.textedit import diff
 
@@ -74,6 +75,15 @@ class History:
         self.document = document
         self._logs: dict[str, NodeLog] = {}
         self._after: dict[tuple[str, str], Texts] = {}
+        self._held: dict[str, NodeEntries] = {}
+
+    def entries(self, nid: str) -> NodeEntries:
+        """The node's decoded log, read from the document once per History (one doc state:
+        each read of a log's length is a pycrdt call)."""
+        held = self._held.get(nid)
+        if held is None:
+            held = self._held[nid] = self.document.log_entries(nid)
+        return held
 
     def node_log(self, nid: str) -> NodeLog:
         log = self._logs.get(nid)
@@ -92,7 +102,7 @@ class History:
         cached = self._after.get(key)
         if cached is not None:
             return cached
-        kept = self.document.log_entries(nid)
+        kept = self.entries(nid)
         entries = kept.by_id  # (the same entries as node_log's, without building it)
         chain: list[LogEntry] = []
         current: str | None = eid
@@ -288,7 +298,7 @@ def overlapping(fork: Texts, a: Texts, b: Texts) -> bool:
 
 def creation(history: History, nid: str) -> LogEntry | None:
     """The entry that created a node (None for a node imported from git)."""
-    return history.document.log_entries(nid).creation
+    return history.entries(nid).creation
 
 
 def concurrent(a: LogEntry, b: LogEntry) -> bool:

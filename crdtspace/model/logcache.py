@@ -67,15 +67,21 @@ class LogCache:
         self._nodes: dict[str, NodeEntries] = {}
         self.decoded = 0
 
-    def get(self, nid: str, log: Array[Any]) -> NodeEntries:
-        """The node's entries, as `log` (its Array) holds them now."""
+    def get(self, nid: str, log: Array[Any], *, verify: bool = False) -> NodeEntries:
+        """The node's entries, as `log` (its Array) holds them now. `verify`: when the log
+        has no new items, check that its newest item is still the one held (a peer may have
+        put another there); new items are read from the front, which checks that already."""
         held = self._nodes.get(nid)
-        length = len(log)
-        if held is not None and len(held.items) == length:
-            return held
-        fresh = self._grown(held, log, length) if held is not None else None
-        if fresh is None:
-            fresh = self._whole(log)
+        with log.doc.transaction() as txn:  # (one for every read below)
+            items = _Items(log, txn)
+            length = items.length
+            if held is not None and len(held.items) == length:
+                if not verify or not held.items or _verified(held, items):
+                    return held
+                held = None
+            fresh = self._grown(held, items, length) if held is not None else None
+            if fresh is None:
+                fresh = self._whole(log)
         self._nodes[nid] = fresh
         return fresh
 
@@ -96,12 +102,6 @@ class LogCache:
 
     def nodes(self) -> list[str]:
         return list(self._nodes)
-
-    def verified(self, held: NodeEntries, log: Array[Any]) -> bool:
-        """Whether the newest item of `log` is still the one `held` has first."""
-        first = held.items[0]
-        value = log[0] if len(log) else None
-        return first is not None and isinstance(value, dict) and value.get("id") == first.id
 
     def clear(self) -> None:
         self._nodes.clear()
@@ -127,7 +127,7 @@ class LogCache:
         )
         return out
 
-    def _grown(self, held: NodeEntries, log: Array[Any], length: int) -> NodeEntries | None:
+    def _grown(self, held: NodeEntries, log: _Items, length: int) -> NodeEntries | None:
         """`held` with the items added since, read from the front; None if the log changed in
         any other way (then it is decoded whole)."""
         count = length - len(held.items)
@@ -166,6 +166,34 @@ class LogCache:
         new.reverse()
         _add(held, new)
         return held
+
+
+class _Items:
+    """A log Array's length and items, read inside one open transaction through pycrdt's core
+    (each read through the public API opens a transaction of its own and wraps its value);
+    through the public API if pycrdt changed."""
+
+    def __init__(self, log: Array[Any], txn: Any) -> None:
+        self._log = log
+        self._core: Any = None
+        try:
+            self._txn = txn._txn
+            self.length = int(log.integrated.len(self._txn))
+            self._core = log.integrated
+        except AttributeError:  # pragma: no cover  (pycrdt changed)
+            self.length = len(log)
+
+    def __getitem__(self, index: int) -> Any:
+        if self._core is None:  # pragma: no cover
+            return self._log[index]
+        return self._core.get(self._txn, index)
+
+
+def _verified(held: NodeEntries, items: _Items) -> bool:
+    """Whether the newest item is still the one `held` has first."""
+    first = held.items[0]
+    value = items[0] if items.length else None
+    return first is not None and isinstance(value, dict) and value.get("id") == first.id
 
 
 def _plain(held: NodeEntries) -> bool:

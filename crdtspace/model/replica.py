@@ -26,6 +26,7 @@ from crdtspace.model.collect import (
 )
 from crdtspace.model.document import ROOTS
 from crdtspace.model.folding import duplicate_units, identical_folds
+from crdtspace.model.history import History
 from crdtspace.model.sessions import Sessions
 from crdtspace.model.storage import UpdateLog
 from crdtspace.model.versions import VersionStore, new_doc, snapshot
@@ -169,9 +170,13 @@ class Replica(Sessions):
         self._folding = True
         try:
             grown = self._fold_watch.grown(self.document)
-            for nid, texts in identical_folds(self.document, grown):
+            history = History(self.document)
+            folds = identical_folds(self.document, grown, history)
+            for nid, texts in folds:
                 self.set_node_texts(nid, texts)
-            for nid in duplicate_units(self.document, grown):
+            if folds:
+                history = History(self.document)  # (the document changed)
+            for nid in duplicate_units(self.document, grown, history):
                 if self.document.path_of(nid) is not None:
                     self._delete(nid, "fold an identical addition")
         finally:
