@@ -292,7 +292,9 @@ def step(
 ) -> None:
     """The agent reads the file, or changes `funcs` in what it last read (or wrote) and writes
     it back, with its version as the base (`explicit`) or through its tracked read, or types
-    into the file as it is now (an editor: an edit that has seen every write before it)."""
+    into the file as it is now (an editor: an edit that has seen every write before it). A
+    typist's buffer is the file as it is (a write it makes with no version is based on the
+    current state: see `Replica.splice`), so its next step reads it."""
     if op == "type":
         if not ws.conflicts():  # (a render with conflict blocks gives no offsets to type at)
             with ws.acting_as(agent.name):
@@ -301,6 +303,7 @@ def step(
                     at = text.index("\n", text.index(f"def f{f}():") + len(f"def f{f}():\n"))
                     ws.splice("m.py", at, 0, f"  # w{len(writes)}")
             writes.append(Write(agent.name, tuple(sorted(funcs)), frozenset(range(len(writes)))))
+            agent.text = None
         return
     if op == "read" or agent.text is None:
         reading = ws.read("m.py", agent=agent.name)

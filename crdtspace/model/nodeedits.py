@@ -14,6 +14,7 @@ from crdtspace.model.paths import DEFAULT_SIZE_LIMIT
 from crdtspace.model.rekey import Result
 from crdtspace.model.rekeyfile import create_file, rekey_file
 from crdtspace.model.textedit import set_text
+from crdtspace.model.unitfit import fit_unit
 
 if TYPE_CHECKING:
     pass
@@ -33,7 +34,8 @@ class NodeEdits(Bases):
     ) -> str:
         """Give a node new text; its key stays. Returns the key. Made from `base` (a version;
         by default the agent's last read, see `base_of`): only the change from the node's text
-        there is applied, concurrent with whatever happened since."""
+        there is applied, concurrent with whatever happened since. A unit of a code file keeps
+        its place's blank lines before it, indentation and end (`unitfit.fit_unit`)."""
         return self._from_base(
             self._path_of_ref(ref),
             base,
@@ -47,16 +49,20 @@ class NodeEdits(Bases):
         if nid is None:
             self._write_whole(path, text, description)
             return self.document.roots(path)[0]
+        fitted = profile_for(path) is not None  # (a plain-text file's node: the text as given)
         with self.transaction(description):
             node = self.document.node(nid)
             if "text" in node:
+                old = str(node["text"])
                 log = functools.partial(self._record, nid, "text")
-                if set_text(node["text"], str(node["text"]), text, log):
+                if set_text(node["text"], old, fit_unit(old, text) if fitted else text, log):
                     self._touch(nid, "edit")
                 self._typing.retyped(path, nid)
             else:
                 start, end = self._span(path, nid)
                 whole = self.document.render(path)
+                if fitted:
+                    text = fit_unit(whole[start:end], text)
                 self._write(path, whole[:start] + text + whole[end:])
         return nid
 
