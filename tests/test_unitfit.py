@@ -68,3 +68,16 @@ def test_replace_keeps_the_files_layout(tmp_path: Path) -> None:
     nid = ws.document.roots("notes.txt")[0]
     ws.replace(nid, "a")  # a plain-text file's node takes the text as given
     assert ws.render("notes.txt") == "a"
+
+
+def test_insert_takes_its_siblings_layout(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"m.py": SOURCE})
+    ws = Workspace.from_commit(repo, agent="alice")
+    ws.insert("m.py", "f1", "def g():\n    return 0\n")
+    ws.insert("m.py::C", "C.m", "def k(self):\n    return 0\n\n\n")
+    text = ws.render("m.py")
+    assert "    return 1\n\n\ndef g():\n    return 0\n\n\ndef f2():" in text
+    assert "        return 1\n\n    def k(self):\n        return 0\n\n    def n(self):" in text
+    assert [e.qualname for e in ws.outline("m.py")] == [
+        "", "f1", "g", "f2", "C", "C.m", "C.k", "C.n"
+    ]

@@ -77,7 +77,8 @@ class NodeEdits(Bases):
         agent: str | None = None,
     ) -> list[str]:
         """Insert new units (as source text) into a container, after a child or first.
-        Returns the keys of the units created. (`base`, `agent`: as for `replace`.)"""
+        Returns the keys of the units created. (`base`, `agent`: as for `replace`.) In a code
+        file, the text takes its siblings' layout (`_sibling_layout`, `unitfit.fit_unit`)."""
         return self._from_base(
             self._path_of_ref(parent),
             base,
@@ -94,6 +95,7 @@ class NodeEdits(Bases):
                 f"The node {container!r} is not a container; insert into its parent."
             )
         whole = self.document.render(path)
+        after_id: str | None = None
         if after is None:
             start, _ = self._span(path, container)
             pos = start + len(str(self.document.node(container)["head"]))
@@ -102,10 +104,26 @@ class NodeEdits(Bases):
             if after_id is None or after_id not in self.document.children(container):
                 raise DocumentError(f"{after!r} is not a child of {parent!r}.")
             _, pos = self._span(path, after_id)
+        model = self._sibling_layout(container, after_id) if profile_for(path) else None
+        if model is not None:
+            text = fit_unit(model, text)
         with self.transaction(description):
             result = self._write(path, whole[:pos] + text + whole[pos:])
         created = set(result.created)
         return [n for n in result.created if self.document.parent(n) not in created]
+
+    def _sibling_layout(self, container: str, after: str | None) -> str | None:
+        """The text of a child of `container` whose layout a unit inserted after `after` (or
+        first) takes (`fit_unit`): `after` when blank lines separate it from the unit before
+        it, else the first child that has them, else the first child (its indentation)."""
+        children = self.document.children(container)
+        if not children:
+            return None
+        texts = {c: self.document.render_node(c) for c in children}
+        spaced = [c for c in children if texts[c].startswith("\n")]
+        if after is not None and after in spaced:
+            return texts[after]
+        return texts[spaced[0]] if spaced else texts[children[0]]
 
     def delete(
         self,
