@@ -521,3 +521,27 @@ def test_one_line_changed_two_ways_is_an_overlap_even_when_one_edit_is_shared() 
     base, left, right = "v = 200090\n", "v = 100091\n", "v = 200091\n"
     assert overlapping({"text": base}, {"text": left}, {"text": right})
     assert not overlapping({"text": base}, {"text": right}, {"text": right})
+
+
+def test_three_agents_changing_one_line_are_one_conflict_of_three_sides(repo: Path) -> None:
+    """One block of markers, one conflict: not a pair for every two of them."""
+    alice, bob = pair(repo)
+    carol = Workspace.from_commit(repo, agent="carol")
+    for ws, new in ((alice, "int(count) * 2"), (bob, "float(count)"), (carol, "abs(int(count))")):
+        edit(ws, "store.py", "int(count)", new)
+    sync(alice, bob)
+    sync(bob, carol)
+    sync(alice, carol)
+    found = [ws.conflicts() for ws in (alice, bob, carol)]
+    assert found[0] == found[1] == found[2]
+    (conflict,) = found[0]
+    assert conflict.kind == "overlap"
+    assert conflict.agents == ("alice", "bob", "carol")
+    assert conflict.message == "alice, bob and carol changed the same lines of parse_line."
+    assert conflict.resolutions == ("take alice", "take bob", "take carol", "edit")
+    carol.resolve_conflict(conflict.id, take="bob")
+    sync(alice, carol)
+    sync(bob, carol)
+    for ws in (alice, bob, carol):
+        assert ws.conflicts() == []
+        assert "return name, float(count)\n" in ws.render("store.py")

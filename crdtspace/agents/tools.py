@@ -647,13 +647,15 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "replace_node",
-            "Give one node (a function, a class, ...) new source text.",
+            "Give one node (a function, a class, ...) new source text. Written without the "
+            "blank lines before it or its indentation in a class, it keeps those it had.",
             _schema(["ref", "text"], ref=_REF, text=_STR, base=_BASE),
             replace_node,
         ),
         Tool(
             "insert_node",
-            "Insert new units into a file or container, after a child (or first).",
+            "Insert new units into a file or container, after a child (or first); units "
+            "written at column 0 take their siblings' blank lines and indentation.",
             _schema(["container", "text"], container=_REF, after=_STR, text=_STR),
             insert_node,
         ),

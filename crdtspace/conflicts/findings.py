@@ -270,7 +270,27 @@ def node_findings(ctx: Context, nid: str) -> list[Conflict]:
         found = _pair(ctx, nid, fork, a, b)
         if found is not None:
             out.append(found)
-    return out
+    return _one_overlap(ctx, nid, out)
+
+
+def _one_overlap(ctx: Context, nid: str, found: list[Conflict]) -> list[Conflict]:
+    """`found` with the overlaps of one node made one (three agents who changed one line are
+    one conflict of three sides, as its block of markers is one, not three pairs)."""
+    overlaps = [c for c in found if c.kind == "overlap"]
+    if len(overlaps) < 2:
+        return found
+    sides = {s for c in overlaps for s in c.sides}
+    place = ctx.place(nid)
+    agents = sorted({s.agent for s in sides})
+    names = ", ".join(agents[:-1]) + f" and {agents[-1]}" if len(agents) > 1 else agents[0]
+    one = make(
+        "overlap",
+        CONFLICT,
+        [place],
+        sides,
+        f"{names} changed the same lines of {place.name or place.path}.",
+    )
+    return [c for c in found if c.kind != "overlap"] + [one]
 
 
 def _pair(ctx: Context, nid: str, fork: Texts, a: Branch, b: Branch) -> Conflict | None:
