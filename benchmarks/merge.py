@@ -37,7 +37,8 @@ process of its own (``CRDTSPACE_MERGE_SERVER=0``, as before the server): it must
 
 ``--real REPO...`` scores both tools instead on the real merges of those repositories' histories,
 per language (`merge_history`: conflicts, clean but different from the human's merge, how
-many of those the three versions could have produced, invented lines, and each tool's median
+many of those the three versions could have produced, and of these, how many hold the human's
+lines in another order only, or with other blank lines too; invented lines, and each tool's median
 time in process); with ``--real-process N``, N of those merges (every k-th, so every language
 has its share) are also timed per process, as above.
 """

@@ -11,6 +11,14 @@ second's, expected = the merge commit's (the human's merge). Each tool's merge i
 - ``reachable``: of those, the ones where the human's merge holds only lines of the three
   versions, so a tool could have produced it (the others hold the human's own edits: no tool
   can match them);
+- ``order_only``: of the ``reachable`` ones, those holding the human's lines, each as often,
+  in another order (the same multiset of lines, line breaks aside): where both sides added
+  imports, methods or tests at one place, the tool put them in another order than the human
+  did, an equally good merge;
+- ``order_or_blank``: of the ``reachable`` ones, those holding the human's lines that are not
+  blank, each as often, in any order (the same multiset of the lines holding more than
+  whitespace): the order and the blank lines aside, the human's merge (``order_only`` ones
+  included; a regrouped import block, a blank line more or fewer between two additions);
 - ``invented``: of the clean ones, those holding a line that none of the versions holds and
   that is not the token merge of one base line's two edits either (`_token_merged`: a line both
   sides edited, where an unchanged token separates the two edits, the one kind of new line a
@@ -181,6 +189,17 @@ def _token_merged(line: str, merge: RealMerge) -> bool:
     return any(merge_line_tokens(o, a, b) == line for o in bases for a in lefts for b in rights)
 
 
+def _same_lines(text: str, expected: str, solid: bool = False) -> bool:
+    """Whether `text` holds the lines of `expected`, each as often, in any order (line breaks
+    aside; with `solid`, only the lines that hold more than whitespace are counted)."""
+    from collections import Counter
+
+    def lines(t: str) -> Counter[str]:
+        return Counter(line for line in t.splitlines() if not solid or line.strip())
+
+    return lines(text) == lines(expected)
+
+
 def _judge(merge: RealMerge) -> dict[str, Any]:
     """Both tools' verdicts on one merge (run in a worker process)."""
     known = _lines(merge.base, merge.left, merge.right)
@@ -206,6 +225,9 @@ def _judge(merge: RealMerge) -> dict[str, Any]:
             if reachable
             else "different"
         )
+        differs = clean and text != merge.expected
+        verdicts[f"{tool}_order_only"] = differs and _same_lines(text, merge.expected)
+        verdicts[f"{tool}_order_or_blank"] = differs and _same_lines(text, merge.expected, True)
         verdicts[f"{tool}_invented"] = clean and any(
             not _token_merged(line, merge) for line in _lines(text) - known
         )
@@ -248,6 +270,10 @@ def _row(language: str, tool: str, group: list[dict[str, Any]]) -> dict[str, Any
         "same": sum(v[tool] == "same" for v in group),
         "different": different,
         "reachable": sum(v[tool] == "reachable" for v in group),
+        "order_only": sum(v[tool] == "reachable" and v[f"{tool}_order_only"] for v in group),
+        "order_or_blank": sum(
+            v[tool] == "reachable" and v[f"{tool}_order_or_blank"] for v in group
+        ),
         "invented": sum(v[f"{tool}_invented"] for v in group),
     }
     row["p50_ms"] = statistics.median(v[f"{tool}_ms"] for v in group) if n else 0.0

@@ -46,3 +46,27 @@ def test_two_lines_no_version_holds_as_neighbours_keep_the_merge_s_blank_lines()
 def test_blank_lines_keep_the_merge_s_line_breaks() -> None:
     base, left, right = "a\r\nb\r\nc\r\n", "a\r\nc\r\n", "a\r\nb\r\n\r\nc\r\n"
     assert blank_gaps("a\r\n\r\nc\r\n", base, left, right) == "a\r\nc\r\n"
+
+
+def test_a_line_added_after_a_line_the_other_side_deleted_keeps_its_separation() -> None:
+    base, left = "a\n\nd\nz\n", "a\n\nz\n"
+    right = "a\n\nd\nx\nz\n"  # (x added right below d, which left deleted with its blank line)
+    assert blank_gaps("a\nx\nz\n", base, left, right) == "a\n\nx\nz\n"
+
+
+def test_the_wider_separation_around_dropped_lines_is_kept() -> None:
+    base, left, right = "a\nd\n\nz\n", "a\nd\n\nx\nz\n", "a\nz\n"
+    assert blank_gaps("a\nx\nz\n", base, left, right) == "a\n\nx\nz\n"
+
+
+def test_a_file_the_other_side_emptied_starts_with_no_blank_line() -> None:
+    base, left, right = "i\n\nv\n", "\n", "i\n\nc\n\nv\n"
+    assert blank_gaps("\n\nc\n", base, left, right) == "c\n"
+
+
+def test_a_base_line_after_dropped_lines_keeps_the_merge_s_blank_lines() -> None:
+    base = "class {\n  a\n\n  b\n\n  c\n}\n"
+    left, right = "class {\n  a\n\n  b\n}\n", "class {\n  a\n\n  c\n}\n"
+    # (the closing brace after the last members, each deleted by one side: their separation
+    # went with them)
+    assert blank_gaps("class {\n  a\n}\n", base, left, right) == "class {\n  a\n}\n"

@@ -8,7 +8,8 @@ workspace states in git refs and push/pull (`gitstate`), merging branches and fi
 (`branchmerge`, `mergedriver`, git's line merge `mergefile`, the line merge that knows
 layout-only changes `linemerge`, its merge of one line's two edits by tokens `tokenmerge`, the
 file-wide rules a clean merge is finished with `mergetidy` (line endings, the final line break,
-blank lines), the cheap check of git's clean merge `mergecheck`; the
+blank lines), the order of two sides' additions at one place `mergeorder`, the cheap check
+of git's clean merge `mergecheck`; the
 driver's merge of one file `mergejob`, run by a long-lived `mergeserver` for the small client
 git runs, `mergeclient` through `drivercommand`) and the hooks (`hooks` installs
 them, `hookrun` runs them; `summary` is what their shims and `crdtspace status` read without

@@ -21,7 +21,9 @@ conflicted one must parse whichever side of every marked region is taken. A clea
 only lines of the three versions and token merges of one base line's two edits (a node both
 sides edited is merged by `crdtspace.git.linemerge`); it is finished with the file-wide rules
 of `crdtspace.git.mergetidy` (the line endings and the final line break the sides changed; for
-a structured merge, the blank lines between its lines).
+a structured merge, the blank lines between its lines), and for a structured merge, the order
+of two sides' additions at one place of `crdtspace.git.mergeorder` (a new group after the
+other side's continuation of the group above).
 """
 
 from __future__ import annotations
@@ -164,6 +166,16 @@ def _structured(
     if text != outcome.text:
         note = "identical additions of both sides kept once"
         outcome = replace(outcome, text=text, notes=(*outcome.notes, note))
+    if outcome.method == STRUCTURED:
+        from crdtspace.git.mergeorder import glued_first
+
+        try:
+            text = glued_first(outcome.text, (base, left, right), profile)
+        except Exception:  # (never worse than without it)
+            text = outcome.text
+        if text != outcome.text:
+            note = "a side's new group put after the other side's continuation of the group"
+            outcome = replace(outcome, text=text, notes=(*outcome.notes, note))
     return _tidied(outcome, base, left, right, profile)
 
 

@@ -9,7 +9,15 @@
   are consecutive there too; where only one version has them consecutive (the other side's
   deletion made them neighbours there), that version's blank lines. A blank line one side added
   next to a line the other side deleted no longer outlives it (click's ``if TYPE_CHECKING:``
-  followed by a blank line once its first import was gone).
+  followed by a blank line once its first import was gone). Where no version has them
+  consecutive but one holds both with only lines the merge dropped between them (the other
+  side deleted a unit there) and the second is not a line of the base unchanged, the wider of
+  the blank runs that version has after the first line and before the second (or, at the
+  file's start, the run it starts with): a unit added after a deleted one keeps the separation
+  the deleted one had (a Java import added after an import the other side deleted), and a file
+  the other side emptied does not start with blank lines no version starts with. (A line of
+  the base there, a container's closing brace after its deleted last member, keeps the merge's
+  own: the separation went with the member.)
 
 No rule adds or changes a line that is not blank, except by its line ending; every blank run it
 sets is one of a version's own.
@@ -57,6 +65,7 @@ def blank_gaps(text: str, base: str, left: str, right: str) -> str:
     lines = text.splitlines(keepends=True)
     versions = [v.splitlines(keepends=True) for v in (base, left, right)]
     maps = [_matches(lines, v) for v in versions]
+    kept = [set(m.values()) for m in maps]
     solid = [-1, *(i for i, line in enumerate(lines) if line.strip()), len(lines)]
     out: list[str] = []
     changed = False
@@ -66,6 +75,13 @@ def blank_gaps(text: str, base: str, left: str, right: str) -> str:
         now = tuple(lines[before + 1 : after])
         gaps = [_gap(m, v, before, after, len(lines)) for m, v in zip(maps, versions, strict=True)]
         wanted = _merged_gap(*gaps)
+        if wanted is None and not _of_base(lines, after, maps[0], versions[0]):
+            wanted = _merged_gap(
+                *(
+                    _gap_over_dropped(m, k, v, before, after, len(lines))
+                    for m, k, v in zip(maps, kept, versions, strict=True)
+                )
+            )
         if wanted is not None and _bare(wanted) != _bare(now):
             out.extend(_ended(wanted, lines, after))
             changed = True
@@ -120,6 +136,45 @@ def _gap(
         return None
     gap = tuple(version[first + 1 : last])
     return gap if all(not line.strip() for line in gap) else None
+
+
+def _gap_over_dropped(
+    matched: dict[int, int],
+    kept: set[int],
+    version: list[str],
+    before: int,
+    after: int,
+    end: int,
+) -> _Gap | None:
+    """The blank lines `version` has between the lines `before` and `after` of the merge when
+    it holds both with only lines between them that the merge dropped (none of them is in
+    `kept`, the version's lines the merge holds): the longer of the runs after the first and
+    before the second (the dropped lines took one with them), or at the file's start, the run
+    it starts with."""
+    first = -1 if before < 0 else matched.get(before)
+    last = len(version) if after >= end else matched.get(after)
+    if first is None or last is None or last <= first + 1:
+        return None
+    between = range(first + 1, last)
+    if any(j in kept for j in between) or all(not version[j].strip() for j in between):
+        return None
+    after_first = tuple(itertools.takewhile(_blank, version[first + 1 : last]))
+    if first < 0:  # (blank lines at the file's start separate it from nothing)
+        return after_first
+    before_last = tuple(itertools.takewhile(_blank, reversed(version[first + 1 : last])))
+    return max(after_first, before_last, key=len)
+
+
+def _of_base(lines: list[str], at: int, matched: dict[int, int], base: list[str]) -> bool:
+    """Whether the merge's line `at` is the file's end or a line of the base, unchanged."""
+    if at >= len(lines):
+        return True
+    j = matched.get(at)
+    return j is not None and base[j].rstrip("\r\n") == lines[at].rstrip("\r\n")
+
+
+def _blank(line: str) -> bool:
+    return not line.strip()
 
 
 def _merged_gap(base: _Gap | None, left: _Gap | None, right: _Gap | None) -> _Gap | None:

@@ -1,0 +1,17 @@
+package app;
+
+import app.model.Item;
+import app.util.Cache;
+import app.util.Access;
+
+public class Advice {
+    private final Cache cache = new Cache();
+
+    boolean isCached(Item item) {
+        return cache.has(item);
+    }
+
+    boolean isOpen(Item item) {
+        return Access.open(item);
+    }
+}

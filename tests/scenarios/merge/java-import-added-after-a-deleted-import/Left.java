@@ -1,0 +1,19 @@
+package app;
+
+import app.model.Item;
+import app.model.Store;
+
+import static app.util.Log.log;
+
+public class Handler {
+    private final Store store;
+
+    Handler(Store store) {
+        this.store = store;
+    }
+
+    void handle(Item item) {
+        log("handle", item);
+        store.add(item);
+    }
+}

@@ -1,0 +1,7 @@
+import "tslib";
+
+var Kind;
+
+(function (Kind) {
+    Kind["NEXT"] = "N";
+})(Kind || (Kind = {}));

@@ -1,0 +1,1 @@
+const _bind = Function.prototype.bind;
