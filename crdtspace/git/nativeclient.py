@@ -111,9 +111,8 @@ def _compiler() -> list[str] | None:
 def _defines(python: str, executable: str) -> dict[str, str | int]:
     """What is compiled into the client (``-DNAME=VALUE``): the rest of its knowledge is
     mergeclient.py's, as constants there."""
-    key = mergeclient.KEY.split(b"\0")[:2] + [os.fsencode(executable)]
     return {
-        "CRDTSPACE_KEY": _c_string(b"\0".join(key)),
+        "CRDTSPACE_KEY": _c_string(_key(executable)),
         "CRDTSPACE_MAGIC": _c_string(mergeclient.MAGIC),
         "CRDTSPACE_ROOT": _c_string(os.fsencode(mergeclient.ROOT)),
         "CRDTSPACE_PYTHON": _c_string(os.fsencode(python)),
@@ -127,13 +126,25 @@ def _defines(python: str, executable: str) -> dict[str, str | int]:
     }
 
 
+def _key(executable: str) -> bytes:
+    """The Python client's key (`mergeclient.KEY`) when `executable` runs it."""
+    magic, root = mergeclient.KEY.split(b"\0")[:2]
+    return b"\0".join([magic, root, os.fsencode(executable)])
+
+
 def _c_string(data: bytes) -> str:
     """A C string literal of `data`, every byte in octal (no quoting left to a shell)."""
     return '"' + "".join(f"\\{byte:03o}" for byte in data) + '"'
 
 
 def _executable(python: str) -> str:
-    """`python`'s own sys.executable, which the Python client puts in its key."""
+    """`python`'s own sys.executable, which the Python client puts in its key (asked once,
+    when the client is compiled). Not for a script (``#!``): the python it runs may change
+    under the same name, and a key that is not the Python client's would send the other's
+    server away at every merge."""
+    with open(python, "rb") as stream:
+        if stream.read(2) == b"#!":
+            raise _Failed(f"the python is a script ({python})")
     code = "import sys; sys.stdout.write(sys.executable)"
     done = subprocess.run(
         [python, "-I", "-S", "-c", code],
@@ -166,7 +177,6 @@ def _compile(compiler: list[str], python: str, path: Path) -> None:
         if done.returncode != 0:
             raise _Failed(f"the C compiler failed ({os.path.basename(compiler[0])})")
         os.chmod(temporary, 0o700)
-        key = mergeclient.KEY.split(b"\0")[:2] + [os.fsencode(executable)]
         said = subprocess.run(
             [str(temporary), "--key"],
             capture_output=True,
@@ -174,7 +184,7 @@ def _compile(compiler: list[str], python: str, path: Path) -> None:
             timeout=COMPILE_TIMEOUT,
             check=False,
         )
-        if said.returncode != 0 or said.stdout != b"\0".join(key):
+        if said.returncode != 0 or said.stdout != _key(executable):
             raise _Failed("the compiled client does not run here")
         os.replace(temporary, path)
     finally:
