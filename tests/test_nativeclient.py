@@ -21,7 +21,7 @@ import pytest
 
 from crdtspace.git import hooks, mergeclient, nativeclient
 from crdtspace.git.mergedriver import driver_command
-from crdtspace.testing import make_repo
+from crdtspace.testing import commit_files, git, make_repo
 from tests.deadlines import end, exit_code, read_line
 from tests.test_mergeserver import (
     BASE,
@@ -30,6 +30,7 @@ from tests.test_mergeserver import (
     LEFT,
     MERGED,
     RIGHT,
+    _case,
     _copy_of_crdtspace,
     _drive_with,
     _gone,
@@ -175,6 +176,28 @@ def test_the_result_goes_through_a_link_to_a_file_with_its_mode_kept(
     assert stat.S_IMODE((real / "A").stat().st_mode) == 0o640
     assert sorted(p.name for p in real.iterdir()) == ["A", "B", "O"]
     assert python.clients() == clients
+
+
+def test_a_real_git_merge_goes_through_it_after_the_first_file(
+    python: Python, tmp_path: Path, started: list[Path]
+) -> None:
+    cases = [_case("python-move-edit"), _case("javascript-add-end"), _case("rust-imports-both")]
+    names = {c.name: c.path.replace("file", c.name) for c in cases}
+    root = make_repo(tmp_path / "merged", {names[c.name]: c.base for c in cases})
+    started.append(root)
+    hooks.install(root)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "hooks")
+    git(root, "checkout", "-q", "-b", "feature")
+    commit_files(root, {names[c.name]: c.right for c in cases}, "right")
+    git(root, "checkout", "-q", "main")
+    commit_files(root, {names[c.name]: c.left for c in cases}, "left")
+    done = subprocess.run(["git", "merge", "--no-edit", "feature"], cwd=root, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    for case in cases:
+        assert (root / names[case.name]).read_text() == case.expected, case.name
+    assert python.clients() == 1  # (the first file's, which started the server)
+    assert _starts(root) == 1
 
 
 # -- everything else: the Python client --------------------------------------------------
