@@ -7,10 +7,11 @@ the Python client on anything else (see the C file's opening comment), so it onl
 right where it answers; everything that needs judgement stays in Python.
 
 Where: ``$XDG_CACHE_HOME/crdtspace/`` (else ``~/.cache/crdtspace/``), one binary per crdtspace
-installation and python, named by a hash of the source and of what is compiled into it (the
-request's key: the package root and the python; the timeouts): a stale binary is never at the
-name a command registers, and every repository registered with the same crdtspace shares it
-(`driver_command` has no repository, and a build costs a compile once, not per repository).
+installation, python and machine, named by a hash of the source, of the system and machine
+names, and of what is compiled into it (the request's key: the package root and the python;
+the timeouts): a stale binary is never at the name a command registers, and every repository
+registered with the same crdtspace shares it (`driver_command` has no repository, and a build
+costs a compile once, not once per repository).
 The folder is made 0700 and must be this user's, in a parent that no one else can write to;
 a binary there is used only if it is this user's and no one else can write it. The compiler
 is ``$CC`` (words, as make takes it) or ``cc``; a build that takes over `COMPILE_TIMEOUT`
@@ -66,7 +67,8 @@ def binary_path(python: str) -> Path | None:
     if not os.path.isabs(python):
         return None
     digest = hashlib.sha256(SOURCE.read_bytes())
-    for value in (*_defines(python, python).items(), FLAGS):
+    machine = (os.uname().sysname, os.uname().machine)  # (a home shared by other machines)
+    for value in (*_defines(python, python).items(), FLAGS, machine):
         digest.update(repr(value).encode("utf-8", "surrogateescape") + b"\0")
     return cache_dir() / (PREFIX + digest.hexdigest()[:24])
 
