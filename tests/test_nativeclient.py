@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -300,6 +302,31 @@ def test_a_server_killed_mid_merge_writes_nothing_before_the_fallback(
         end(fake)
     assert "<<<<<<< left" in (repo / "A").read_text()
     assert not [p for p in repo.iterdir() if p.name.startswith(".A.")]
+
+
+def test_a_server_that_does_not_answer_in_time_is_killed_and_the_merge_runs_here(
+    python: Python, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mergeclient, "MARGIN", 0.5 - mergeclient.TIMEOUT)  # (waits 0.5 s)
+    assert nativeclient.build().path is not None
+    folder = mergeclient.server_dir(str(repo))
+    assert folder is not None
+    fake = subprocess.Popen(
+        [sys.executable, "-c", FAKE, folder, "silent", mergeclient.ROOT],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert read_line(fake, "the fake server to listen") == "ready\n"
+        versions = MERGES["conflicting"]
+        began = time.monotonic()
+        got = _run(python.native(), repo, versions)
+        assert time.monotonic() - began < 30
+        assert fake.wait(10) == -signal.SIGKILL
+    finally:
+        end(fake)
+    assert python.clients() == 0  # (no new server: the in-process driver, as the Python client)
+    assert got == _run(python.plain(), repo, versions, CRDTSPACE_MERGE_SERVER="0")
 
 
 def test_arguments_it_does_not_take_are_the_python_client_s(python: Python, repo: Path) -> None:
