@@ -178,7 +178,16 @@ class _Driver:
     def make(cls, repo: Path, env: dict[str, str]) -> _Driver:
         repo.mkdir()
         subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
-        code = "from crdtspace.git.mergedriver import driver_command; print(driver_command())"
+        code = (  # (as `hooks install` registers it: the native client built first, if any)
+            "from crdtspace.git.mergedriver import driver_command\n"
+            "try:\n"
+            "    from crdtspace.git.nativeclient import build\n"
+            "except ImportError:\n"  # (an older checkout, the baseline: none)
+            "    pass\n"
+            "else:\n"
+            "    build()\n"
+            "print(driver_command())"
+        )
         done = subprocess.run(  # (in `repo`: the checkout it is run from is not on its path)
             [sys.executable, "-c", code],
             cwd=repo,

@@ -27,12 +27,20 @@ def _empty_gitconfig(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_git(_empty_gitconfig: Path) -> Iterator[None]:
+def _isolated_git(_empty_gitconfig: Path, _cache_home: Path) -> Iterator[None]:
     """git reads no global or system config, and no variable redirects it to another repo."""
     with pytest.MonkeyPatch.context() as patch:  # its own patch: a test's monkeypatch.undo()
         patch.setenv("GIT_CONFIG_GLOBAL", str(_empty_gitconfig))  # leaves this one in place
         patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        # `hooks install` builds the merge driver's native client into the user's cache: the
+        # tests', one for the session (crdtspace/git/nativeclient.py).
+        patch.setenv("XDG_CACHE_HOME", str(_cache_home))
         # A merge server a test starts (a `git merge` with the driver registered) is gone
         # seconds after the test, not a minute (crdtspace/git/mergeclient.py).
         patch.setenv("CRDTSPACE_MERGE_SERVER_IDLE", "5")

@@ -37,6 +37,10 @@ def install(ctx: typer.Context) -> None:
     for name, reason in report.skipped:
         err.print(f"  {name} not installed: {reason}", markup=False)
     out.print(f"merge driver  {report.driver.get('merge.crdtspace.driver', '')}", markup=False)
+    if report.native is not None and report.native.path is not None:
+        out.print(f"native client {report.native.path} (in use)", markup=False)
+    elif report.native is not None:
+        out.print(f"native client not in use: {report.native.reason}", markup=False)
     changed = "updated" if report.gitattributes_changed else "unchanged"
     out.print(f"attributes    {report.gitattributes} ({changed})", markup=False)
     for note in report.notes:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crdtspace.errors import GitStateError
-from crdtspace.git import gitio, mergedriver
+from crdtspace.git import gitio, mergedriver, nativeclient
 
 __all__ = [
     "ATTRIBUTES_BEGIN",
@@ -67,6 +67,9 @@ class InstallReport:
     gitattributes: Path
     gitattributes_changed: bool
     notes: tuple[str, ...] = ()
+    native: nativeclient.NativeBuild | None = None
+    """The merge driver's native client (its path, or why there is none: then the Python
+    client runs every merge)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ def install(repo: Path | str, *, python: str = sys.executable) -> InstallReport:
         installed.append(name)
         if outcome == "chained":
             chained.append(name)
+    native = nativeclient.build(python)  # (first: the command names the binary if built)
     driver = mergedriver.driver_config(python)
     for key, value in driver.items():
         run_git(root, "config", key, value)
@@ -189,6 +193,7 @@ def install(repo: Path | str, *, python: str = sys.executable) -> InstallReport:
         attributes,
         changed,
         notes,
+        native,
     )
 
 

@@ -34,6 +34,12 @@ ends where the client shuts its side down. A request is `MAGIC`, the kind (``mer
 An answer is `MAGIC`, a status (``merged``, ``fallback``, ``other``, ``stale``, ``pong``,
 ``stopping``), the server's key, its pid, the exit code, the merged bytes, the report.
 
+Where a C compiler is, `crdtspace.git.nativeclient` builds ``mergeclient.c`` beside this file:
+the same fast path without starting Python (the same request, the same checks, the same
+atomic write), registered in front of this client, which it becomes for everything else. A
+change here to the protocol, the key, `server_dir`, `_connect` or `write_atomic` is a change
+there too (tests/test_nativeclient.py runs both on the same merges).
+
 The module is also imported (by the server, `crdtspace.cli.gitdriver`, the tests and the
 benchmark), for `frame`, `write_atomic`, `server_dir`, `ping` and `stop`.
 """

@@ -1141,10 +1141,17 @@ def driver_command(python: str | None = None) -> str:
     """The command git runs for the driver (%O base, %A current, %B other, %P path, %L size):
     the merge server's client (`crdtspace.git.mergeclient`, through the script beside it), run
     by `python` with neither the site packages nor the environment's PYTHON* variables (it
-    needs neither)."""
-    from crdtspace.git import mergeclient
+    needs neither). Where its native client is built (`crdtspace.git.nativeclient`), a shell
+    line that runs that while it is there, and the Python client otherwise."""
+    from crdtspace.git import mergeclient, nativeclient
 
-    return f"{_quoted(python or sys.executable)} -I -S {_quoted(mergeclient.SCRIPT)} %O %A %B %P %L"
+    python = python or sys.executable
+    plain = f"{_quoted(python)} -I -S {_quoted(mergeclient.SCRIPT)} %O %A %B %P %L"
+    native = nativeclient.installed(python)
+    if native is None:
+        return plain
+    binary = _quoted(str(native))
+    return f"if [ -x {binary} ]; then exec {binary} %O %A %B %P %L; fi; exec {plain}"
 
 
 def _quoted(word: str) -> str:
