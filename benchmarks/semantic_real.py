@@ -454,6 +454,7 @@ class Case:
     b: dict[str, str]
     positive: bool
     call: str = ""  # B's new call, as written
+    placed: str = ""  # where B put it: "own function" (the copied call's) or "other function"
     result: str = ""
     detail: str = ""
     findings: list[str] = field(default_factory=list)
@@ -496,6 +497,17 @@ def _insert_before(
         return None
     statement = _statement_text(lang, site)
     return apply(raw, [(start, start, indent + statement + "\n")]), statement
+
+
+def _is_field(method: Node, name: str) -> bool:
+    """A Java name declared as a field of the class around `method`, not a local of it."""
+    body = method.parent
+    if body is None:
+        return False
+    fields = [c for c in body.named_children if c.type == "field_declaration"]
+    declared = any(f" {name} " in f" {_text(f).replace('=', ' = ').replace(';', ' ;')} "
+                   for f in fields)
+    return declared and f" {name} =" not in _text(method) and f" {name};" not in _text(method)
 
 
 def _changed_lines(raw: bytes, edits: Sequence[Edit]) -> set[int]:
@@ -628,27 +640,67 @@ class Generator:
             return None
         changed = _changed_lines(parsed.raw, self._a_edits(parsed, func, kind, sites))
         site = self.rng.choice(outside)
-        b = self._copy_into(parsed.raw, site, changed)
+        b = self._copy_into(parsed, site, changed, func.node)
         if b is None:
             return None
         where = "method" if func.method else "function"
         return Case(self.lang.name, parsed.repo, kind, where, func.name, parsed.path,
-                    {parsed.path: parsed.text}, {parsed.path: a}, {parsed.path: b[0]}, True, b[1])
+                    {parsed.path: parsed.text}, {parsed.path: a}, {parsed.path: b[0]}, True,
+                    b[1], placed=b[2])
 
     def _copy_into(
-        self, raw: bytes, site: CallSite, changed: set[int]
-    ) -> tuple[str, str] | None:
-        """B's file: the call copied before another statement of its function."""
+        self, parsed: Parsed, site: CallSite, changed: set[int], avoid: Node | None = None
+    ) -> tuple[str, str, str] | None:
+        """B's file: the call copied before a statement of another function where its receiver
+        means the same (half the time, where there is one), else of its own function. Returns
+        the text, the statement and where it went ("own function", "other function")."""
         holder = enclosing_function(self.lang, site.node)
         if holder is None:
             return None
-        options = statements(self.lang, holder)
-        self.rng.shuffle(options)
-        for target in options:
-            found = _insert_before(raw, site, self.lang, target, changed)
-            if found is not None and _parses(self.profile, found[0]):
-                return found
+        places = [(holder, "own function")]
+        others = [f.node for f in parsed.functions if self._same_context(site, holder, f.node)]
+        others = [o for o in others if avoid is None or o.start_byte != avoid.start_byte]
+        if others and self.rng.random() < 0.5:
+            places.insert(0, (self.rng.choice(others), "other function"))
+        for function, placed in places:
+            options = statements(self.lang, function)
+            self.rng.shuffle(options)
+            for target in options:
+                found = _insert_before(parsed.raw, site, self.lang, target, changed)
+                if found is not None and _parses(self.profile, found[0]):
+                    return found[0], found[1], placed
         return None
+
+    def _same_context(self, site: CallSite, holder: Node, other: Node) -> bool:
+        """Whether the call means the same inside function `other` as inside `holder`: a bare
+        call or one through a type's name anywhere in the file; `self`/`this` (or Go's receiver
+        of one name and type) in the same class, impl or type; a Java field's in its class."""
+        if other.start_byte == holder.start_byte:
+            return False
+        receiver, lang = site.receiver, self.lang.name
+        classes = {"class_declaration", "class_definition", "class", "impl_item",
+                   "interface_declaration", "enum_declaration"}
+        same_class = _inside(other, classes) == _inside(holder, classes) and bool(
+            _inside(holder, classes)
+        )
+        if lang == "go":
+            if not receiver:
+                return True
+            mine, theirs = (n.child_by_field_name("receiver") for n in (holder, other))
+            return mine is not None and theirs is not None and _text(mine) == _text(theirs) and (
+                receiver.partition(".")[0] in _text(mine).strip("()").split()[:1]
+            )
+        if not receiver:
+            return lang != "java" or same_class
+        if receiver in ("self", "this"):
+            params = _text(other.child_by_field_name("parameters"))
+            selfish = lang not in ("python", "rust") or "self" in params.split(",")[0]
+            return same_class and selfish
+        if receiver[:1].isupper() or receiver in ("Self",) or "::" in receiver:
+            return True
+        return lang == "java" and same_class and receiver.isidentifier() and _is_field(
+            holder, receiver
+        )
 
     def _cross_file(self, parsed: Parsed, func: Func, kind: str) -> Case | None:
         """A call in another file of the package (crate): A changes the definition and the
@@ -686,7 +738,8 @@ class Generator:
         a_user = apply(user.raw, user_edits)
         if not _parses(self.profile, a_user):
             return None
-        b = self._copy_into(user.raw, self.rng.choice(user_sites), _changed_lines(user.raw, user_edits))
+        changed = _changed_lines(user.raw, user_edits)
+        b = self._copy_into(user, self.rng.choice(user_sites), changed)
         if b is None:
             return None
         base = {parsed.path: parsed.text, user.path: user.text}
@@ -698,7 +751,7 @@ class Generator:
         if a_user != user.text:
             a[user.path] = a_user
         return Case(self.lang.name, parsed.repo, kind, "cross-file", func.name, parsed.path,
-                    base, a, {user.path: b[0]}, True, b[1])
+                    base, a, {user.path: b[0]}, True, b[1], placed=b[2])
 
     # -- look-alikes --
 
@@ -727,13 +780,14 @@ class Generator:
         a = apply(parsed.raw, edits)
         if not _parses(self.profile, a):
             return None
-        b = self._copy_into(parsed.raw, self.rng.choice(outside), _changed_lines(parsed.raw, edits))
+        changed = _changed_lines(parsed.raw, edits)
+        b = self._copy_into(parsed, self.rng.choice(outside), changed, func.node)
         if b is None:
             return None
         where = "method" if func.method else "function"
         return Case(self.lang.name, parsed.repo, "look-alike-default", where, func.name,
                     parsed.path, {parsed.path: parsed.text}, {parsed.path: a},
-                    {parsed.path: b[0]}, False, b[1])
+                    {parsed.path: b[0]}, False, b[1], placed=b[2])
 
     def _other_alike(self, parsed: Parsed, func: Func, sites: list[CallSite]) -> Case | None:
         """A renames or re-signs `func`; B copies a call of another function of the file."""
@@ -751,13 +805,13 @@ class Generator:
         if a is None:
             return None
         changed = _changed_lines(parsed.raw, self._a_edits(parsed, func, kind, sites))
-        b = self._copy_into(parsed.raw, self.rng.choice(other), changed)
+        b = self._copy_into(parsed, self.rng.choice(other), changed, func.node)
         if b is None:
             return None
         where = "method" if func.method else "function"
         return Case(self.lang.name, parsed.repo, f"look-alike-{kind}", where, func.name,
                     parsed.path, {parsed.path: parsed.text}, {parsed.path: a},
-                    {parsed.path: b[0]}, False, b[1])
+                    {parsed.path: b[0]}, False, b[1], placed=b[2])
 
 
 # -- running a case ----------------------------------------------------------------------------
@@ -805,8 +859,12 @@ def _workspace_findings(case: Case, folder: Path) -> list[tuple[str, str, str]]:
 def _rows(cases: list[Case], by: str) -> list[dict[str, Any]]:
     groups: dict[str, list[Case]] = {}
     for case in cases:
-        key = case.language if by == "language" else f"{case.language} {case.kind} {case.where}"
-        if by == "kind" and not case.positive:
+        key = {
+            "language": case.language,
+            "kind": f"{case.language} {case.kind} {case.where}",
+            "placed": f"{case.language} {case.where} {case.placed}",
+        }[by]
+        if by != "language" and not case.positive:
             key = f"{case.language} {case.kind}"
         groups.setdefault(key, []).append(case)
     rows = []
@@ -835,7 +893,7 @@ def main() -> None:
     p.add_argument("--cross", type=int, default=10, help="of which cross-file (Go, Rust, Java)")
     p.add_argument("--look-alikes", type=int, default=15, help="look-alikes per language")
     p.add_argument("--languages", default=",".join(LANGS), help="comma-separated")
-    p.add_argument("--by", choices=("language", "kind"), default="language")
+    p.add_argument("--by", choices=("language", "kind", "placed"), default="language")
     p.add_argument("--misses", action="store_true", help="list the misses and false alarms")
     args = p.parse_args()
     cases: list[Case] = []
@@ -861,7 +919,7 @@ def main() -> None:
         for case in cases:
             if case.result in ("missed", "false-alarm"):
                 print(f"\n{case.result}: {case.language} {case.kind} {case.where} "
-                      f"{case.repo}:{case.path} {case.name}\n  B: {case.call}\n  {case.detail}",
+                      f"({case.placed}) {case.repo}:{case.path} {case.name}\n  B: {case.call}\n  {case.detail}",
                       file=sys.stderr)
                 for f in case.findings:
                     print(f"  found: {f}", file=sys.stderr)
