@@ -133,15 +133,16 @@ class Semantics(DocumentSymbols):
         return sorted(out, key=lambda e: e.id)
 
     def line_introducers(self, nid: str, line: str) -> list[LogEntry]:
-        """Entries of a node that brought a line (stripped) into its text."""
+        """Entries of a node that brought a line (stripped) into its text, or one more of it
+        (a call copied beside the one it copies)."""
         out = []
         for entry in self.ctx.history.node_log(nid).entries.values():
             if not entry.edits:
                 continue
             before, after = self.before_after(nid, entry)
-            old = {x.strip() for x in render_texts(before).splitlines()}
-            new = {x.strip() for x in render_texts(after).splitlines()}
-            if line in new and line not in old:
+            old = [x.strip() for x in render_texts(before).splitlines()]
+            new = [x.strip() for x in render_texts(after).splitlines()]
+            if new.count(line) > old.count(line):
                 out.append(entry)
         return sorted(out, key=lambda e: e.id)
 
@@ -332,6 +333,11 @@ class Semantics(DocumentSymbols):
         }[removal.how]
         kind = "import-removed" if removal.how == "import" else "dangling-reference"
         user, later = _judge(removal.entry, self.introducers(use.nid, use.name))
+        if user is None:
+            # A unit that mentioned the name before can still get a new use of it (a second
+            # call, the other side having renamed the first): the line holding it is new.
+            line = _line_at(self.ctx.layout(use.path).text, use.reference.start)
+            user = _judge(removal.entry, self.line_introducers(use.nid, line))[0] or user
         if user is not None:
             return make(
                 kind,

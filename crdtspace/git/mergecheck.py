@@ -204,9 +204,12 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
         else:
             out.changed.append((before, after))
             out.introduced |= _words(after) - _words(before)
-            old_lines = {line.strip() for line in before.splitlines()}
-            new_lines = [line for line in after.splitlines() if line.strip() not in old_lines]
-            out.called_in_new_lines |= _called("\n".join(new_lines))
+            # (lines it added, a copy of one it had included: Counter's difference)
+            added = Counter(x.strip() for x in after.splitlines())
+            added.subtract(x.strip() for x in before.splitlines())
+            new_lines = "\n".join(line for line, n in added.items() if n > 0)
+            out.introduced |= _words(new_lines)  # (a new line's names: see Semantics._classify)
+            out.called_in_new_lines |= _called(new_lines)
     pairs, gone, added = _pair(base.children, side.children)
     for old, new in pairs:
         _compare(old, new, out)
