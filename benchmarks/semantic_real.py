@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -211,7 +212,7 @@ def functions(lang: Lang, root: Node) -> list[Func]:
         name, params = node.child_by_field_name("name"), node.child_by_field_name("parameters")
         if name is None or params is None or node.child_by_field_name("body") is None:
             continue
-        if not _ordinary(lang, node, _text(name)):
+        if not _ordinary(lang, node, _text(name)) or _nested(lang, node):
             continue
         method = {
             "python": _inside(node, {"class_definition"}) is not None,
@@ -223,6 +224,11 @@ def functions(lang: Lang, root: Node) -> list[Func]:
         }[lang.name]
         out.append(Func(_text(name), node, method, params))
     return out
+
+
+def _nested(lang: Lang, node: Node) -> bool:
+    """A function defined inside another one or a closure (seen only there)."""
+    return enclosing_function(lang, node) is not None
 
 
 def _ordinary(lang: Lang, node: Node, name: str) -> bool:
@@ -280,7 +286,7 @@ def calls(lang: Lang, root: Node) -> list[CallSite]:
 def statements(lang: Lang, func: Node) -> list[Node]:
     """The statements of a function's body that start a line of their own."""
     body = func.child_by_field_name("body")
-    if body is None:
+    if body is None or body.type not in ("block", "statement_block"):
         return []
     kids = [c for c in body.named_children if c.type != "comment"]
     if len(kids) == 1 and kids[0].type == "statement_list":  # (Go's newer grammar)
@@ -290,8 +296,16 @@ def statements(lang: Lang, func: Node) -> list[Node]:
     return [k for k in kids if k.start_point[0] > func.start_point[0]]
 
 
+_CLOSURES = frozenset(
+    {"func_literal", "arrow_function", "function_expression", "function", "lambda_expression",
+     "closure_expression"}
+)
+
+
 def enclosing_function(lang: Lang, node: Node) -> Node | None:
-    return _inside(node, set(lang.functions) | {"function_definition", "function_item"})
+    """The innermost function or closure around a node (a copy of a call in it sees what the
+    call sees)."""
+    return _inside(node, set(lang.functions) | _CLOSURES | {"function_definition", "function_item"})
 
 
 # -- edits -------------------------------------------------------------------------------------
@@ -385,13 +399,15 @@ def remove_param(lang: Lang, func: Func, sites: list[CallSite]) -> list[Edit] | 
     )
     if not plain or (lang.name == "typescript" and "?" in _text(first)):
         return None
-    edits = [(first.start_byte, rest[1].start_byte if len(rest) > 1 else first.end_byte, "")]
+    # (the only one: up to the closing parenthesis, a trailing comma with it)
+    alone = func.params.end_byte - 1
+    edits = [(first.start_byte, rest[1].start_byte if len(rest) > 1 else alone, "")]
     for site in sites:
         args = [a for a in site.arguments.named_children if a.type != "comment"]
         if not args or args[0].type in ("keyword_argument", "list_splat", "dictionary_splat",
                                          "spread_element", "variadic_argument"):
             return None
-        end = args[1].start_byte if len(args) > 1 else args[0].end_byte
+        end = args[1].start_byte if len(args) > 1 else site.arguments.end_byte - 1
         edits.append((args[0].start_byte, end, ""))
     return edits
 
@@ -510,6 +526,57 @@ def _is_field(method: Node, name: str) -> bool:
     return declared and f" {name} =" not in _text(method) and f" {name};" not in _text(method)
 
 
+def _owner(lang: Lang, func: Func) -> str:
+    """The name of the class, impl's type or Go receiver's type a method belongs to."""
+    if lang.name == "go":
+        receiver = _text(func.node.child_by_field_name("receiver"))
+        words = re.findall(r"[A-Za-z_]\w*", receiver)
+        return words[-1] if len(words) >= 2 else ""
+    if lang.name == "rust":
+        impl = _inside(func.node, {"impl_item"})
+        kind = impl.child_by_field_name("type") if impl is not None else None
+        return re.split(r"[<\s]", _text(kind))[0] if kind is not None else ""
+    holder = _inside(func.node, {"class_definition", "class_declaration", "class",
+                                 "interface_declaration", "enum_declaration"})
+    name = holder.child_by_field_name("name") if holder is not None else None
+    return _text(name)
+
+
+def _plausible(lang: Lang, site: CallSite, func: Func, owner: str, text: str, module: str) -> bool:
+    """Whether the file shows the call's receiver is of the function's own type (or, for a
+    function, that the call is a plain one): a copy of it then certainly calls the function."""
+    r = site.receiver
+    if not r:
+        return not func.method or lang.name == "java"
+    if not func.method:
+        return lang.name == "rust" and r in (module, f"super::{module}", f"crate::{module}")
+    if r in ("self", "this", "Self", "cls") or (owner and r == owner):
+        return True
+    if not owner or not re.fullmatch(r"(this\.)?[A-Za-z_]\w*", r):
+        return False
+    name, own = re.escape(r.removeprefix("this.")), re.escape(owner)
+    declared = {
+        "go": rf"\b{name}\s+\*?{own}\b|\b{name}\s*:?=\s*&?{own}\s*\{{",
+        "java": rf"\b{own}(?:<[^>]*>)?\s+{name}\b|\b{name}\s*=\s*new\s+{own}\b",
+        "typescript": rf"\b{name}\??\s*:\s*{own}\b|\b{name}\s*=\s*new\s+{own}\b",
+        "rust": rf"\b{name}\s*:\s*&?(?:mut\s+)?{own}\b|\b{name}\s*=\s*{own}\s*(?:::|\{{)",
+        "python": rf"\b{name}\s*=\s*{own}\(",
+        "javascript": rf"\b{name}\s*=\s*new\s+{own}\b",
+    }[lang.name]
+    return re.search(declared, text) is not None
+
+
+def _fixed_arity(lang: Lang, func: Func) -> bool:
+    """No defaults, optional or variadic parameters: a call's count of arguments is exact."""
+    for p in _params(lang, func):
+        if p.type in _STARS or p.type in ("default_parameter", "typed_default_parameter",
+                                          "optional_parameter", "assignment_pattern"):
+            return False
+        if "..." in _text(p) or (lang.name == "typescript" and ("?" in _text(p) or "=" in _text(p))):
+            return False
+    return True
+
+
 def _changed_lines(raw: bytes, edits: Sequence[Edit]) -> set[int]:
     out: set[int] = set()
     for start, end, _ in edits:
@@ -589,19 +656,20 @@ class Generator:
                 return case
         return None
 
-    def _sites(self, parsed: Parsed, func: Func) -> list[CallSite]:
-        """Calls of the function in its file, receivers plausible for its kind."""
-        out = []
-        for site in parsed.calls:
-            if site.name != func.name:
-                continue
-            if func.method != bool(site.receiver) and self.lang.name not in ("java", "rust"):
-                continue
-            out.append(site)
-        return out
+    def _sites(self, parsed: Parsed, func: Func, home: Parsed | None = None) -> list[CallSite]:
+        """Calls of the function in `parsed` (defined in `home`, by default the same file)
+        through a receiver whose type the file shows is the function's own."""
+        owner = _owner(self.lang, func)
+        module = (home or parsed).path.rpartition("/")[2].partition(".")[0]
+        return [
+            s for s in parsed.calls
+            if s.name == func.name and _plausible(self.lang, s, func, owner, parsed.text, module)
+        ]
 
     def _side_a(self, parsed: Parsed, func: Func, kind: str, sites: list[CallSite]) -> str | None:
         raw = parsed.raw
+        if kind.startswith("re-sign") and not _fixed_arity(self.lang, func):
+            return None
         if kind == "rename":
             edits: list[Edit] | None = rename(self.lang, func, sites)[1]
         elif kind == "delete":
@@ -709,11 +777,12 @@ class Generator:
         others = [o for o in others if o.functions]
         if not _unique([parsed, *others], func.name):
             return None
-        users = [o for o in others if any(s.name == func.name for s in self._sites(o, func))]
+        users = [o for o in others if self._sites(o, func, parsed)]
         if not users:
             return None
         user = self.rng.choice(users)
-        user_sites = [s for s in self._sites(user, func) if enclosing_function(self.lang, s.node)]
+        sites = self._sites(user, func, parsed)
+        user_sites = [s for s in sites if enclosing_function(self.lang, s.node)]
         if not user_sites:
             return None
         home_sites = self._sites(parsed, func)
@@ -725,13 +794,13 @@ class Generator:
         elif kind == "rename":
             user_edits = [
                 (n.start_byte, n.end_byte, rename(self.lang, func, [])[0])
-                for s in self._sites(user, func)
+                for s in sites
                 if (n := _callee_name(self.lang, s.node)) is not None
             ]
         elif kind == "re-sign-add":
-            user_edits = add_param(self.lang, func, self._sites(user, func))[1:]
+            user_edits = add_param(self.lang, func, sites)[1:]
         else:
-            user_edits = remove_param(self.lang, func, self._sites(user, func))
+            user_edits = remove_param(self.lang, func, sites)
             user_edits = user_edits[1:] if user_edits else None
         if user_edits is None:
             return None

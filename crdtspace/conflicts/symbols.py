@@ -408,10 +408,25 @@ class _Builder:
         first = re.split(r"\.|::", compact, maxsplit=1)[0]
         if self.config.separator == "::" and first in ("crate", "super"):
             return compact  # a module path of this crate (Rust)
+        if self.config.separator == "::" and (path := self._module_path(first, compact, aliases)):
+            return path
         imported = aliases.get(first)
+        if self.config.separator == "::" and compact == first and first[:1].isupper():
+            return "?"  # an imported type's associated function (`Error::new`): its receiver
+
         if imported is None or not _module_like(imported, self.config):
             return "?"
         return compact
+
+    def _module_path(self, first: str, compact: str, aliases: Mapping[str, Import]) -> str:
+        """Rust's `m::f` where `mod m;` declared m a module of this file: `self::m::f` (an
+        imported module keeps its alias: `Semantics` follows the import). "" otherwise."""
+        if not first[:1].islower() or first in aliases:
+            return ""
+        declared = self.module.bindings.get(first)
+        if isinstance(declared, Definition) and declared.kind == "module":
+            return f"self::{compact}"
+        return ""
 
 
 _MEMBER_FIELDS = {

@@ -223,7 +223,7 @@ def _gone(base: Seg, out: _Edits) -> None:
     """A base unit with no partner: deleted, renamed, moved or rewritten (and all below it)."""
     text = _own(base)
     out.gone.append(text)
-    out.removed |= _name_words(base)
+    out.removed |= _name_words(base) | _last_part(base)
     if _imports(base.kind):
         out.unbinding |= _words(text)
         out.imports.append((text, ""))
@@ -302,6 +302,13 @@ def _name_words(seg: Seg) -> set[str]:
     """The unit's name when it is one word (a name joined from several parts is never the
     name of a reference or a definition, which the checks compare it with)."""
     return {seg.name} if seg.name and _WORD.fullmatch(seg.name) else set()
+
+
+def _last_part(seg: Seg) -> set[str]:
+    """The method's name of a unit named "Receiver.method" (Go), which the checks take as the
+    name removed (`Semantics._removed_by`)."""
+    last = seg.name.rpartition(".")[2] if seg.name else ""
+    return {last} if _WORD.fullmatch(last) else set()
 
 
 def _called(text: str) -> set[str]:
