@@ -135,9 +135,7 @@ LANGS = {
 
 def _git(repo: str, *args: str) -> str:
     git_dir = MIRRORS / repo / "repo"
-    done = subprocess.run(
-        ["git", f"--git-dir={git_dir}", *args], capture_output=True, check=True
-    )
+    done = subprocess.run(["git", f"--git-dir={git_dir}", *args], capture_output=True, check=True)
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -246,7 +244,9 @@ def _ordinary(lang: Lang, node: Node, name: str) -> bool:
         return mods is None or mods.type != "modifiers" or "@" not in _text(mods)
     if lang.name == "rust":
         impl = _inside(node, {"impl_item", "trait_item"})
-        return impl is None or (impl.type == "impl_item" and impl.child_by_field_name("trait") is None)
+        return impl is None or (
+            impl.type == "impl_item" and impl.child_by_field_name("trait") is None
+        )
     return True
 
 
@@ -279,7 +279,9 @@ def calls(lang: Lang, root: Node) -> list[CallSite]:
         if prop is not None and obj is not None:
             out.append(CallSite(_text(prop), node, arguments, _text(obj)))
         elif fn.type == "scoped_identifier" and (name := fn.child_by_field_name("name")):
-            out.append(CallSite(_text(name), node, arguments, _text(fn.child_by_field_name("path"))))
+            out.append(
+                CallSite(_text(name), node, arguments, _text(fn.child_by_field_name("path")))
+            )
     return out
 
 
@@ -297,8 +299,14 @@ def statements(lang: Lang, func: Node) -> list[Node]:
 
 
 _CLOSURES = frozenset(
-    {"func_literal", "arrow_function", "function_expression", "function", "lambda_expression",
-     "closure_expression"}
+    {
+        "func_literal",
+        "arrow_function",
+        "function_expression",
+        "function",
+        "lambda_expression",
+        "closure_expression",
+    }
 )
 
 
@@ -404,8 +412,13 @@ def remove_param(lang: Lang, func: Func, sites: list[CallSite]) -> list[Edit] | 
     edits = [(first.start_byte, rest[1].start_byte if len(rest) > 1 else alone, "")]
     for site in sites:
         args = [a for a in site.arguments.named_children if a.type != "comment"]
-        if not args or args[0].type in ("keyword_argument", "list_splat", "dictionary_splat",
-                                         "spread_element", "variadic_argument"):
+        if not args or args[0].type in (
+            "keyword_argument",
+            "list_splat",
+            "dictionary_splat",
+            "spread_element",
+            "variadic_argument",
+        ):
             return None
         end = args[1].start_byte if len(args) > 1 else site.arguments.end_byte - 1
         edits.append((args[0].start_byte, end, ""))
@@ -521,8 +534,9 @@ def _is_field(method: Node, name: str) -> bool:
     if body is None:
         return False
     fields = [c for c in body.named_children if c.type == "field_declaration"]
-    declared = any(f" {name} " in f" {_text(f).replace('=', ' = ').replace(';', ' ;')} "
-                   for f in fields)
+    declared = any(
+        f" {name} " in f" {_text(f).replace('=', ' = ').replace(';', ' ;')} " for f in fields
+    )
     return declared and f" {name} =" not in _text(method) and f" {name};" not in _text(method)
 
 
@@ -536,8 +550,16 @@ def _owner(lang: Lang, func: Func) -> str:
         impl = _inside(func.node, {"impl_item"})
         kind = impl.child_by_field_name("type") if impl is not None else None
         return re.split(r"[<\s]", _text(kind))[0] if kind is not None else ""
-    holder = _inside(func.node, {"class_definition", "class_declaration", "class",
-                                 "interface_declaration", "enum_declaration"})
+    holder = _inside(
+        func.node,
+        {
+            "class_definition",
+            "class_declaration",
+            "class",
+            "interface_declaration",
+            "enum_declaration",
+        },
+    )
     name = holder.child_by_field_name("name") if holder is not None else None
     return _text(name)
 
@@ -569,10 +591,16 @@ def _plausible(lang: Lang, site: CallSite, func: Func, owner: str, text: str, mo
 def _fixed_arity(lang: Lang, func: Func) -> bool:
     """No defaults, optional or variadic parameters: a call's count of arguments is exact."""
     for p in _params(lang, func):
-        if p.type in _STARS or p.type in ("default_parameter", "typed_default_parameter",
-                                          "optional_parameter", "assignment_pattern"):
+        if p.type in _STARS or p.type in (
+            "default_parameter",
+            "typed_default_parameter",
+            "optional_parameter",
+            "assignment_pattern",
+        ):
             return False
-        if "..." in _text(p) or (lang.name == "typescript" and ("?" in _text(p) or "=" in _text(p))):
+        if "..." in _text(p) or (
+            lang.name == "typescript" and ("?" in _text(p) or "=" in _text(p))
+        ):
             return False
     return True
 
@@ -614,8 +642,12 @@ class Generator:
         folder = path.rpartition("/")[0]
         if self.lang.name == "rust":
             folder = folder.partition("/src")[0] + "/src" if "/src" in f"/{folder}" else folder
-            return [p for r, p in self.files if r == repo and p.startswith(folder + "/") and p != path]
-        return [p for r, p in self.files if r == repo and p.rpartition("/")[0] == folder and p != path]
+            return [
+                p for r, p in self.files if r == repo and p.startswith(folder + "/") and p != path
+            ]
+        return [
+            p for r, p in self.files if r == repo and p.rpartition("/")[0] == folder and p != path
+        ]
 
     def cases(self, count: int, cross: int, alike: int) -> list[Case]:
         out: list[Case] = []
@@ -662,7 +694,8 @@ class Generator:
         owner = _owner(self.lang, func)
         module = (home or parsed).path.rpartition("/")[2].partition(".")[0]
         return [
-            s for s in parsed.calls
+            s
+            for s in parsed.calls
             if s.name == func.name and _plausible(self.lang, s, func, owner, parsed.text, module)
         ]
 
@@ -698,7 +731,8 @@ class Generator:
         sites = self._sites(parsed, func)
         inside = [s for s in sites if enclosing_function(self.lang, s.node) is not None]
         outside = [
-            s for s in inside
+            s
+            for s in inside
             if not (func.node.start_byte <= s.node.start_byte < func.node.end_byte)
         ]
         if not outside:
@@ -712,9 +746,20 @@ class Generator:
         if b is None:
             return None
         where = "method" if func.method else "function"
-        return Case(self.lang.name, parsed.repo, kind, where, func.name, parsed.path,
-                    {parsed.path: parsed.text}, {parsed.path: a}, {parsed.path: b[0]}, True,
-                    b[1], placed=b[2])
+        return Case(
+            self.lang.name,
+            parsed.repo,
+            kind,
+            where,
+            func.name,
+            parsed.path,
+            {parsed.path: parsed.text},
+            {parsed.path: a},
+            {parsed.path: b[0]},
+            True,
+            b[1],
+            placed=b[2],
+        )
 
     def _copy_into(
         self, parsed: Parsed, site: CallSite, changed: set[int], avoid: Node | None = None
@@ -746,8 +791,14 @@ class Generator:
         if other.start_byte == holder.start_byte:
             return False
         receiver, lang = site.receiver, self.lang.name
-        classes = {"class_declaration", "class_definition", "class", "impl_item",
-                   "interface_declaration", "enum_declaration"}
+        classes = {
+            "class_declaration",
+            "class_definition",
+            "class",
+            "impl_item",
+            "interface_declaration",
+            "enum_declaration",
+        }
         same_class = _inside(other, classes) == _inside(holder, classes) and bool(
             _inside(holder, classes)
         )
@@ -755,8 +806,11 @@ class Generator:
             if not receiver:
                 return True
             mine, theirs = (n.child_by_field_name("receiver") for n in (holder, other))
-            return mine is not None and theirs is not None and _text(mine) == _text(theirs) and (
-                receiver.partition(".")[0] in _text(mine).strip("()").split()[:1]
+            return (
+                mine is not None
+                and theirs is not None
+                and _text(mine) == _text(theirs)
+                and (receiver.partition(".")[0] in _text(mine).strip("()").split()[:1])
             )
         if not receiver:
             return lang != "java" or same_class
@@ -766,8 +820,11 @@ class Generator:
             return same_class and selfish
         if receiver[:1].isupper() or receiver in ("Self",) or "::" in receiver:
             return True
-        return lang == "java" and same_class and receiver.isidentifier() and _is_field(
-            holder, receiver
+        return (
+            lang == "java"
+            and same_class
+            and receiver.isidentifier()
+            and _is_field(holder, receiver)
         )
 
     def _cross_file(self, parsed: Parsed, func: Func, kind: str) -> Case | None:
@@ -819,8 +876,20 @@ class Generator:
         a = {parsed.path: a_home}
         if a_user != user.text:
             a[user.path] = a_user
-        return Case(self.lang.name, parsed.repo, kind, "cross-file", func.name, parsed.path,
-                    base, a, {user.path: b[0]}, True, b[1], placed=b[2])
+        return Case(
+            self.lang.name,
+            parsed.repo,
+            kind,
+            "cross-file",
+            func.name,
+            parsed.path,
+            base,
+            a,
+            {user.path: b[0]},
+            True,
+            b[1],
+            placed=b[2],
+        )
 
     # -- look-alikes --
 
@@ -841,8 +910,12 @@ class Generator:
         return None
 
     def _default_alike(self, parsed: Parsed, func: Func, sites: list[CallSite]) -> Case | None:
-        outside = [s for s in sites if enclosing_function(self.lang, s.node) is not None
-                   and not (func.node.start_byte <= s.node.start_byte < func.node.end_byte)]
+        outside = [
+            s
+            for s in sites
+            if enclosing_function(self.lang, s.node) is not None
+            and not (func.node.start_byte <= s.node.start_byte < func.node.end_byte)
+        ]
         edits = add_default(self.lang, func)
         if not outside or edits is None:
             return None
@@ -854,16 +927,30 @@ class Generator:
         if b is None:
             return None
         where = "method" if func.method else "function"
-        return Case(self.lang.name, parsed.repo, "look-alike-default", where, func.name,
-                    parsed.path, {parsed.path: parsed.text}, {parsed.path: a},
-                    {parsed.path: b[0]}, False, b[1], placed=b[2])
+        return Case(
+            self.lang.name,
+            parsed.repo,
+            "look-alike-default",
+            where,
+            func.name,
+            parsed.path,
+            {parsed.path: parsed.text},
+            {parsed.path: a},
+            {parsed.path: b[0]},
+            False,
+            b[1],
+            placed=b[2],
+        )
 
     def _other_alike(self, parsed: Parsed, func: Func, sites: list[CallSite]) -> Case | None:
         """A renames or re-signs `func`; B copies a call of another function of the file."""
         defined = {f.name for f in parsed.functions}
         other = [
-            s for s in parsed.calls
-            if s.name != func.name and s.name in defined and _unique([parsed], s.name)
+            s
+            for s in parsed.calls
+            if s.name != func.name
+            and s.name in defined
+            and _unique([parsed], s.name)
             and enclosing_function(self.lang, s.node) is not None
             and not (func.node.start_byte <= s.node.start_byte < func.node.end_byte)
         ]
@@ -878,9 +965,20 @@ class Generator:
         if b is None:
             return None
         where = "method" if func.method else "function"
-        return Case(self.lang.name, parsed.repo, f"look-alike-{kind}", where, func.name,
-                    parsed.path, {parsed.path: parsed.text}, {parsed.path: a},
-                    {parsed.path: b[0]}, False, b[1], placed=b[2])
+        return Case(
+            self.lang.name,
+            parsed.repo,
+            f"look-alike-{kind}",
+            where,
+            func.name,
+            parsed.path,
+            {parsed.path: parsed.text},
+            {parsed.path: a},
+            {parsed.path: b[0]},
+            False,
+            b[1],
+            placed=b[2],
+        )
 
 
 # -- running a case ----------------------------------------------------------------------------
@@ -941,17 +1039,19 @@ def _rows(cases: list[Case], by: str) -> list[dict[str, Any]]:
         positives = [c for c in group if c.positive]
         alikes = [c for c in group if not c.positive]
         flagged = [c for c in positives if c.result != "missed"]
-        rows.append({
-            by: key,
-            "breaks": len(positives),
-            "flagged": len(flagged),
-            "certain": sum(c.result == "certain" for c in positives),
-            "possible": sum(c.result == "possible" for c in positives),
-            "missed": len(positives) - len(flagged),
-            "rate": f"{len(flagged) / len(positives):.0%}" if positives else "",
-            "look_alikes": len(alikes),
-            "false_alarms": sum(c.result == "false-alarm" for c in alikes),
-        })
+        rows.append(
+            {
+                by: key,
+                "breaks": len(positives),
+                "flagged": len(flagged),
+                "certain": sum(c.result == "certain" for c in positives),
+                "possible": sum(c.result == "possible" for c in positives),
+                "missed": len(positives) - len(flagged),
+                "rate": f"{len(flagged) / len(positives):.0%}" if positives else "",
+                "look_alikes": len(alikes),
+                "false_alarms": sum(c.result == "false-alarm" for c in alikes),
+            }
+        )
     return rows
 
 
@@ -982,21 +1082,30 @@ def main() -> None:
     if args.json:
         report(rows, as_json=True, title="")
     else:
-        report(rows, as_json=False, title=f"semantic conflicts on real code (seed {args.seed}, "
-               f"{time.perf_counter() - began:.0f} s)")
+        report(
+            rows,
+            as_json=False,
+            title=f"semantic conflicts on real code (seed {args.seed}, "
+            f"{time.perf_counter() - began:.0f} s)",
+        )
     if args.misses:
         for case in cases:
             if case.result in ("missed", "false-alarm"):
-                print(f"\n{case.result}: {case.language} {case.kind} {case.where} "
-                      f"({case.placed}) {case.repo}:{case.path} {case.name}\n  B: {case.call}\n  {case.detail}",
-                      file=sys.stderr)
+                print(
+                    f"\n{case.result}: {case.language} {case.kind} {case.where} "
+                    f"({case.placed}) {case.repo}:{case.path} {case.name}\n"
+                    f"  B: {case.call}\n  {case.detail}",
+                    file=sys.stderr,
+                )
                 for f in case.findings:
                     print(f"  found: {f}", file=sys.stderr)
 
 
 def _total(cases: list[Case]) -> dict[str, Any]:
-    row = _rows([Case("all", "", "", "", "", "", {}, {}, {}, c.positive, result=c.result)
-                 for c in cases], "language")[0]
+    row = _rows(
+        [Case("all", "", "", "", "", "", {}, {}, {}, c.positive, result=c.result) for c in cases],
+        "language",
+    )[0]
     return row
 
 
