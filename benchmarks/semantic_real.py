@@ -564,12 +564,15 @@ def _owner(lang: Lang, func: Func) -> str:
     return _text(name)
 
 
-def _plausible(lang: Lang, site: CallSite, func: Func, owner: str, text: str, module: str) -> bool:
+def _plausible(
+    lang: Lang, site: CallSite, func: Func, owner: str, text: str, module: str, home: bool
+) -> bool:
     """Whether the file shows the call's receiver is of the function's own type (or, for a
-    function, that the call is a plain one): a copy of it then certainly calls the function."""
+    function, that the call is a plain one): a copy of it then certainly calls the function.
+    `home`: the call is in the function's own file."""
     r = site.receiver
-    if not r:
-        return not func.method or lang.name == "java"
+    if not r:  # (Java: a bare call is of the caller's class, or its superclass's)
+        return home if lang.name == "java" else not func.method
     if not func.method:
         return lang.name == "rust" and r in (module, f"super::{module}", f"crate::{module}")
     if r in ("self", "this", "Self", "cls") or (owner and r == owner):
@@ -579,7 +582,7 @@ def _plausible(lang: Lang, site: CallSite, func: Func, owner: str, text: str, mo
     name, own = re.escape(r.removeprefix("this.")), re.escape(owner)
     declared = {
         "go": rf"\b{name}\s+\*?{own}\b|\b{name}\s*:?=\s*&?{own}\s*\{{",
-        "java": rf"\b{own}(?:<[^>]*>)?\s+{name}\b|\b{name}\s*=\s*new\s+{own}\b",
+        "java": rf"(?<![\w.]){own}(?:<[^>]*>)?\s+{name}\b|\b{name}\s*=\s*new\s+{own}\b",
         "typescript": rf"\b{name}\??\s*:\s*{own}\b|\b{name}\s*=\s*new\s+{own}\b",
         "rust": rf"\b{name}\s*:\s*&?(?:mut\s+)?{own}\b|\b{name}\s*=\s*{own}\s*(?:::|\{{)",
         "python": rf"\b{name}\s*=\s*{own}\(",
@@ -693,10 +696,12 @@ class Generator:
         through a receiver whose type the file shows is the function's own."""
         owner = _owner(self.lang, func)
         module = (home or parsed).path.rpartition("/")[2].partition(".")[0]
+        at_home = home is None or home.path == parsed.path
         return [
             s
             for s in parsed.calls
-            if s.name == func.name and _plausible(self.lang, s, func, owner, parsed.text, module)
+            if s.name == func.name
+            and _plausible(self.lang, s, func, owner, parsed.text, module, at_home)
         ]
 
     def _side_a(self, parsed: Parsed, func: Func, kind: str, sites: list[CallSite]) -> str | None:

@@ -485,6 +485,13 @@ class Semantics(DocumentSymbols):
         changes = self._signature_changes(home, holder, definition.name)
         if not changes:
             return None
+        call = use.reference.call
+        before = self.before_after(holder, changes[0])[0]
+        old = self._signature_of(home, before, definition.name)
+        if call is not None and old is not None and not old.accepts(call):
+            # (JavaScript's `this.runnable()` with runnable(runnable) declared: the call did
+            # not fit the parameters before the change either, so the change broke nothing)
+            return None
         line = _line_at(self.ctx.layout(use.path).text, use.reference.start)
         introduced = self.line_introducers(use.nid, line)
         place, where = self.ctx.place(use.nid), self.ctx.place(holder)

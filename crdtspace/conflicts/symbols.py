@@ -328,7 +328,7 @@ class _Builder:
             scope = placer.at(start)
             key = node.id
             call = _call(found, found.calls[key]) if key in found.calls else None
-            qualifier = "" if obj is None else self._qualifier(obj, aliases)
+            qualifier = "" if obj is None else self._qualifier(obj, aliases, scope)
             named = obj is not None and qualifier == "?" and obj.type == "identifier"
             receiver = node_text(obj) if named and obj is not None else ""
             before = node.prev_sibling
@@ -398,7 +398,7 @@ class _Builder:
         owner = self._name_type(call["head"], scope)
         return f"call:{owner}.{call['name']}" if owner and ":" not in owner and owner != "-" else ""
 
-    def _qualifier(self, obj: Node, aliases: Mapping[str, Import]) -> str:
+    def _qualifier(self, obj: Node, aliases: Mapping[str, Import], scope: Scope) -> str:
         text = node_text(obj)
         if text in self.config.self_names:
             return self.config.self_names[0]
@@ -413,9 +413,11 @@ class _Builder:
         imported = aliases.get(first)
         if self.config.separator == "::" and compact == first and first[:1].isupper():
             return "?"  # an imported type's associated function (`Error::new`): its receiver
-
         if imported is None or not _module_like(imported, self.config):
             return "?"
+        holder = binding_scope(self.config, scope, first)
+        if holder is not None and not isinstance(holder.bindings.get(first), Import):
+            return "?"  # a variable or field that hides the import (Java's `spy` and `spy()`)
         return compact
 
     def _module_path(self, first: str, compact: str, aliases: Mapping[str, Import]) -> str:
