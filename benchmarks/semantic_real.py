@@ -498,6 +498,11 @@ class Parsed:
         self.root = profile.parse(self.raw).root_node
         self.functions = functions(lang, self.root) if not self.root.has_error else []
         self.calls = calls(lang, self.root) if not self.root.has_error else []
+        self.defined = Counter(  # (every definition: overrides and accessors too)
+            _text(n.child_by_field_name("name"))
+            for n in walk(self.root)
+            if n.type in lang.functions
+        )
 
 
 def _parses(profile: Profile, text: str) -> bool:
@@ -506,7 +511,7 @@ def _parses(profile: Profile, text: str) -> bool:
 
 def _unique(parsed: Sequence[Parsed], name: str) -> bool:
     """The name is defined once in these files (so a call of it means this definition)."""
-    return sum(1 for p in parsed for f in p.functions if f.name == name) == 1
+    return sum(p.defined[name] for p in parsed) == 1
 
 
 def _statement_text(lang: Lang, site: CallSite) -> str:
@@ -591,6 +596,54 @@ def _plausible(
     return re.search(declared, text) is not None
 
 
+_TYPED = ("go", "rust", "java", "typescript")
+_TS_BUILTIN = "Map|Set|WeakMap|Array|ReadonlyArray|Promise|Record|string|number|Date|RegExp"
+
+
+def _outermost(lang: Lang, node: Node) -> Node:
+    """The outermost function around a closure (whose variables the closure sees)."""
+    while (outer := enclosing_function(lang, node)) is not None:
+        node = outer
+    return node
+
+
+def _foreign(lang: Lang, site: CallSite, text: str, scope: str) -> bool:
+    """Whether the call's receiver is of a type from elsewhere: a Go package (the file
+    imports it) or a variable its function (`scope`, the text) declares of a package's type,
+    Rust's standard library, a Java type imported from another project or written with its
+    package, a TypeScript built-in or package type."""
+    r = site.receiver
+    first = r.split("::")[0]
+    if not re.fullmatch(r"[A-Za-z_]\w*", first):
+        return False
+    name = re.escape(r)
+    if lang.name == "go":
+        imported = re.search(rf'^\s*(?:import\s+)?"(?:[^"\n]*/)?{name}"', text, re.M)
+        declared = re.search(rf"\b{name}\s+\*?[a-z]\w*\.[A-Z]\w*\b", scope)
+        return bool(imported or declared)
+    if lang.name == "rust":
+        return first in ("std", "core", "alloc")
+    if lang.name == "typescript":
+        if re.search(rf"\b{name}\??\s*:\s*(?:{_TS_BUILTIN})\b", scope):
+            return True
+        typed = re.search(rf"\b{name}\??\s*:\s*([A-Z]\w*)\b", scope)
+        return bool(typed) and bool(
+            re.search(rf"import[^;]*\b{typed[1]}\b[^;]*from\s+[\"'][^.]", text) if typed else None
+        )
+    if lang.name != "java":
+        return False
+    package = re.search(r"^package\s+(\w+(?:\.\w+)?)", text, re.M)
+    root = package[1] if package else ""
+    declared = re.search(rf"(?<![\w.])([\w.]+)(?:<[^>]*>)?\s+{name}\s*[=;,)]", scope)
+    if declared is None or not root:
+        return False
+    kind = declared[1]
+    if "." in kind:
+        return not kind.startswith(root)
+    source = re.search(rf"^import\s+([\w.]+)\.{re.escape(kind)};", text, re.M)
+    return source is not None and not source[1].startswith(root)
+
+
 def _fixed_arity(lang: Lang, func: Func) -> bool:
     """No defaults, optional or variadic parameters: a call's count of arguments is exact."""
     for p in _params(lang, func):
@@ -657,7 +710,9 @@ class Generator:
         order = list(self.files)
         self.rng.shuffle(order)
         kinds = ["rename", "delete", "re-sign-add", "re-sign-remove"]
-        wanted = {"same": count - cross, "cross": cross, "alike": alike}
+        foreign = alike // 3 if self.lang.name in _TYPED else 0
+        wanted = {"same": count - cross, "cross": cross, "alike": alike - foreign}
+        wanted["foreign"] = foreign
         made = Counter[str]()
         for repo, path in order:
             if all(made[k] >= v for k, v in wanted.items()):
@@ -675,6 +730,9 @@ class Generator:
             if made["alike"] < wanted["alike"] and (case := self._look_alike(parsed)):
                 out.append(case)
                 made["alike"] += 1
+            if made["foreign"] < wanted["foreign"] and (case := self._look_alike(parsed, True)):
+                out.append(case)
+                made["foreign"] += 1
         return out
 
     # -- positives --
@@ -898,7 +956,9 @@ class Generator:
 
     # -- look-alikes --
 
-    def _look_alike(self, parsed: Parsed) -> Case | None:
+    def _look_alike(self, parsed: Parsed, foreign: bool = False) -> Case | None:
+        """One look-alike from this file: B's call through a foreign receiver (`foreign`),
+        else a call of another function or one leaving out a new defaulted parameter."""
         funcs = list(parsed.functions)
         self.rng.shuffle(funcs)
         use_default = self.lang.default_param and self.rng.random() < 0.5
@@ -906,13 +966,53 @@ class Generator:
             if not _unique([parsed], func.name):
                 continue
             sites = self._sites(parsed, func)
-            if use_default:
+            if foreign:
+                case = self._foreign_alike(parsed, func, sites)
+            elif use_default:
                 case = self._default_alike(parsed, func, sites)
             else:
                 case = self._other_alike(parsed, func, sites)
             if case is not None:
                 return case
         return None
+
+    def _foreign_alike(self, parsed: Parsed, func: Func, sites: list[CallSite]) -> Case | None:
+        """A renames or re-signs `func`; B copies a call of the same name through a receiver
+        the file declares of a type from elsewhere (a package, the standard library)."""
+        foreign = [
+            s
+            for s in parsed.calls
+            if s.name == func.name
+            and (holder := enclosing_function(self.lang, s.node)) is not None
+            and _foreign(self.lang, s, parsed.text, _text(_outermost(self.lang, holder)))
+            and _text(s.node).count(func.name) == 1
+            and not (func.node.start_byte <= s.node.start_byte < func.node.end_byte)
+        ]
+        if not foreign:
+            return None
+        kind = self.rng.choice(["rename", "re-sign-add"])
+        a = self._side_a(parsed, func, kind, sites)
+        if a is None:
+            return None
+        changed = _changed_lines(parsed.raw, self._a_edits(parsed, func, kind, sites))
+        b = self._copy_into(parsed, self.rng.choice(foreign), changed, func.node)
+        if b is None:
+            return None
+        where = "method" if func.method else "function"
+        return Case(
+            self.lang.name,
+            parsed.repo,
+            f"look-alike-foreign-{kind}",
+            where,
+            func.name,
+            parsed.path,
+            {parsed.path: parsed.text},
+            {parsed.path: a},
+            {parsed.path: b[0]},
+            False,
+            b[1],
+            placed=b[2],
+        )
 
     def _default_alike(self, parsed: Parsed, func: Func, sites: list[CallSite]) -> Case | None:
         outside = [
