@@ -877,7 +877,7 @@ class Generator:
             )
         if not receiver:
             return lang != "java" or same_class
-        if receiver in ("self", "this"):
+        if receiver == "this" or (receiver == "self" and lang in ("python", "rust")):
             params = _text(other.child_by_field_name("parameters"))
             selfish = lang not in ("python", "rust") or "self" in params.split(",")[0]
             return same_class and selfish

@@ -354,7 +354,7 @@ class _Builder:
     def _receiver_type(self, obj: Node, scope: Scope, depth: int) -> str:
         """What this file says of a receiver's type (see `Reference.receiver_type`)."""
         text = node_text(obj)
-        if text in self.config.self_names:
+        if text in self.config.self_names or self._self_alias(text, scope):
             owner = enclosing_class(scope)
             return owner.name.rsplit(".", 1)[-1] if owner is not None else ""
         if obj.type in ("identifier", "type_identifier"):
@@ -400,7 +400,7 @@ class _Builder:
 
     def _qualifier(self, obj: Node, aliases: Mapping[str, Import], scope: Scope) -> str:
         text = node_text(obj)
-        if text in self.config.self_names:
+        if text in self.config.self_names or self._self_alias(text, scope):
             return self.config.self_names[0]
         compact = "".join(text.split())
         if not _DOTTED.fullmatch(compact):
@@ -419,6 +419,13 @@ class _Builder:
         if holder is not None and not isinstance(holder.bindings.get(first), Import):
             return "?"  # a variable or field that hides the import (Java's `spy` and `spy()`)
         return compact
+
+    def _self_alias(self, name: str, scope: Scope) -> bool:
+        """A name bound only by `var self = this` (JavaScript): `self.x()` is `this.x()`."""
+        if not self.config.self_names:
+            return False
+        holder = binding_scope(self.config, scope, name)
+        return holder is not None and holder.made.get(name) == self.config.self_names[0]
 
     def _module_path(self, first: str, compact: str, aliases: Mapping[str, Import]) -> str:
         """Rust's `m::f` where `mod m;` declared m a module of this file: `self::m::f` (an

@@ -127,3 +127,6 @@
 (import_clause (identifier) @skip)
 (namespace_import (identifier) @skip)
 
+; ---- `var self = this`: self.x() is this.x() --------------------------------------------------
+
+(variable_declarator name: (identifier) @made.name value: (this) @made.class)
