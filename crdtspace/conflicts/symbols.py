@@ -411,6 +411,9 @@ class _Builder:
         if self.config.separator == "::" and (path := self._module_path(first, compact, aliases)):
             return path
         imported = aliases.get(first)
+        path_of = obj.parent is not None and obj.parent.type == "scoped_identifier"
+        if self.config.separator == "::" and path_of and imported is None and first[:1].islower():
+            return compact  # another crate's module (`std::env::current_dir()`): not a receiver
         if self.config.separator == "::" and compact == first and first[:1].isupper():
             return "?"  # an imported type's associated function (`Error::new`): its receiver
         if imported is None or not _module_like(imported, self.config):

@@ -306,8 +306,8 @@ def _name_words(seg: Seg) -> set[str]:
 
 def _last_part(seg: Seg) -> set[str]:
     """The method's name of a unit named "Receiver.method" (Go), which the checks take as the
-    name removed (`Semantics._removed_by`)."""
-    last = seg.name.rpartition(".")[2] if seg.name else ""
+    name removed (`Semantics._removed_by`); a private name's word (JavaScript's `#trim`)."""
+    last = seg.name.rpartition(".")[2].removeprefix("#") if seg.name else ""
     return {last} if _WORD.fullmatch(last) else set()
 
 
