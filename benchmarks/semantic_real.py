@@ -614,7 +614,7 @@ def _foreign(lang: Lang, site: CallSite, text: str, scope: str) -> bool:
     package, a TypeScript built-in or package type."""
     r = site.receiver
     first = r.split("::")[0]
-    if not re.fullmatch(r"[A-Za-z_]\w*", first):
+    if not re.fullmatch(r"[A-Za-z_]\w*", first) or first in ("this", "self", "Self"):
         return False
     name = re.escape(r)
     if lang.name == "go":
