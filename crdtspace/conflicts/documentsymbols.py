@@ -185,7 +185,17 @@ class DocumentSymbols:
                 if owner == name:
                     info.fields.setdefault(member, kind)
             info.open = info.open or name in symbols.open_types
+        if not defined and info.members and self._methods_apart(path):
+            # Go's methods (Rust's impl blocks) may be in a file without their type, as the
+            # merge driver sees one: the type is this repository's, its other members unseen.
+            info.open = True
+            return info
         return info if defined else None
+
+    def _methods_apart(self, path: str) -> bool:
+        """Whether the language declares methods apart from their type (`methods_apart`)."""
+        profile = profile_for(path)
+        return profile is not None and profile_flag(profile.name, "methods_apart")
 
     def resolve_type(self, path: str, expr: str, depth: int = 0) -> str:
         """A receiver type as `Reference.receiver_type` writes it, made a type of the

@@ -35,6 +35,7 @@ from crdtspace.conflicts.findings import (
     overloads_allowed,
     profile_flag,
 )
+from crdtspace.conflicts.modulepaths import module_candidates
 from crdtspace.conflicts.symbolquery import language_config
 from crdtspace.conflicts.symbols import reports_unresolved
 from crdtspace.conflicts.symboltable import (
@@ -133,15 +134,16 @@ class Semantics(DocumentSymbols):
         return sorted(out, key=lambda e: e.id)
 
     def line_introducers(self, nid: str, line: str) -> list[LogEntry]:
-        """Entries of a node that brought a line (stripped) into its text."""
+        """Entries of a node that brought a line (stripped) into its text, or one more of it
+        (a call copied beside the one it copies)."""
         out = []
         for entry in self.ctx.history.node_log(nid).entries.values():
             if not entry.edits:
                 continue
             before, after = self.before_after(nid, entry)
-            old = {x.strip() for x in render_texts(before).splitlines()}
-            new = {x.strip() for x in render_texts(after).splitlines()}
-            if line in new and line not in old:
+            old = [x.strip() for x in render_texts(before).splitlines()]
+            new = [x.strip() for x in render_texts(after).splitlines()]
+            if new.count(line) > old.count(line):
                 out.append(entry)
         return sorted(out, key=lambda e: e.id)
 
@@ -265,12 +267,29 @@ class Semantics(DocumentSymbols):
         """The type whose member a removal took away ("" for a top-level name)."""
         qualified = self.ctx.place(removal.nid).name
         owner = qualified.rpartition(".")[0]
-        return owner.rpartition(".")[2]
+        # (a generic impl is named with its parameters, `impl Foo<'_>`: the type is Foo)
+        return owner.rpartition(".")[2].partition("<")[0].strip()
 
-    def _path_dangling(self, use: Use) -> Conflict | None:
+    def _module_path(self, use: Use, resolution: Resolution) -> str:
+        """The module a qualified name is looked up in, as a path of this crate (Rust): the
+        qualifier (`crate::a::f`, `super::f`, `self::m::f` after `mod m;`), or a module that
+        `use crate::a::m;` bound (`m::f`: `crate::a::m`; a lower-case name, `Config::new` is
+        a type's). "" for anything else."""
+        qualifier = use.reference.qualifier
+        if _MODULE_PATH.match(qualifier) and qualifier != "self":  # (`self.f()`: a receiver)
+            return qualifier
+        imported = resolution.imported
+        if resolution.status != "imported" or imported is None or imported.name is None:
+            return ""
+        first, sep, rest = qualifier.partition("::")
+        if not first[:1].islower() or not _MODULE_PATH.match(imported.module):
+            return ""
+        return f"{imported.module}::{imported.name}{sep}{rest}"
+
+    def _path_dangling(self, use: Use, qualifier: str) -> Conflict | None:
         """A name through a module path (Rust `crate::a::f`, `super::f`): gone from the module's
         files by a concurrent rename or delete."""
-        module = Import(use.reference.qualifier, None, "", "", 0, 0)
+        module = Import(qualifier, None, "", "", 0, 0)
         files = self._module_files(use.path, module)
         if not files:
             return None
@@ -288,8 +307,8 @@ class Semantics(DocumentSymbols):
     def _dangling(self, use: Use, resolution: Resolution) -> Conflict | None:
         if self._member_use(use):
             return self._member_dangling(use)
-        if _MODULE_PATH.match(use.reference.qualifier) and self.typed(use.path):
-            return self._path_dangling(use)
+        if (module := self._module_path(use, resolution)) and self.typed(use.path):
+            return self._path_dangling(use, module)
         status = resolution.status
         severity = "certain"
         if status == "imported" and resolution.imported is not None:
@@ -332,6 +351,11 @@ class Semantics(DocumentSymbols):
         }[removal.how]
         kind = "import-removed" if removal.how == "import" else "dangling-reference"
         user, later = _judge(removal.entry, self.introducers(use.nid, use.name))
+        if user is None:
+            # A unit that mentioned the name before can still get a new use of it (a second
+            # call, the other side having renamed the first): the line holding it is new.
+            line = _line_at(self.ctx.layout(use.path).text, use.reference.start)
+            user = _judge(removal.entry, self.line_introducers(use.nid, line))[0] or user
         if user is not None:
             return make(
                 kind,
@@ -403,6 +427,8 @@ class Semantics(DocumentSymbols):
             if len(found) == 1:
                 return found[0]
             return None, None
+        if (module := self._module_path(use, resolution)) and self.typed(use.path):
+            return self._path_callee(use, module)
         if (
             resolution.status == "unknown"
             and not use.reference.qualifier
@@ -435,6 +461,22 @@ class Semantics(DocumentSymbols):
                     return defs[0], path
         return None, None
 
+    def _path_callee(self, use: Use, qualifier: str) -> tuple[Definition | None, str | None]:
+        """A function through a module path (Rust `crate::a::f`, `self::m::f`): the module's
+        own file first (`a.rs`, `a/mod.rs`), then its parent's."""
+        profile = profile_for(use.path)
+        if profile is None:
+            return None, None
+        paths = self.ctx.document.files
+        for path in module_candidates(profile.name, use.path, qualifier):
+            symbols = self.symbols(path) if path in paths else None
+            if symbols is None:
+                continue
+            defs = [d for d in symbols.definitions if d.name == use.name and not d.scope]
+            if defs:
+                return (defs[0], path) if len(defs) == 1 else (None, None)
+        return None, None
+
     def _signature(self, use: Use, definition: Definition, home: str) -> Conflict | None:
         layout = self.ctx.layout(home)
         holder = layout.unit_at(definition.start)
@@ -442,6 +484,13 @@ class Semantics(DocumentSymbols):
             return None
         changes = self._signature_changes(home, holder, definition.name)
         if not changes:
+            return None
+        call = use.reference.call
+        before = self.before_after(holder, changes[0])[0]
+        old = self._signature_of(home, before, definition.name)
+        if call is not None and old is not None and not old.accepts(call):
+            # (JavaScript's `this.runnable()` with runnable(runnable) declared: the call did
+            # not fit the parameters before the change either, so the change broke nothing)
             return None
         line = _line_at(self.ctx.layout(use.path).text, use.reference.start)
         introduced = self.line_introducers(use.nid, line)

@@ -328,7 +328,7 @@ class _Builder:
             scope = placer.at(start)
             key = node.id
             call = _call(found, found.calls[key]) if key in found.calls else None
-            qualifier = "" if obj is None else self._qualifier(obj, aliases)
+            qualifier = "" if obj is None else self._qualifier(obj, aliases, scope)
             named = obj is not None and qualifier == "?" and obj.type == "identifier"
             receiver = node_text(obj) if named and obj is not None else ""
             before = node.prev_sibling
@@ -354,7 +354,7 @@ class _Builder:
     def _receiver_type(self, obj: Node, scope: Scope, depth: int) -> str:
         """What this file says of a receiver's type (see `Reference.receiver_type`)."""
         text = node_text(obj)
-        if text in self.config.self_names:
+        if text in self.config.self_names or self._self_alias(text, scope):
             owner = enclosing_class(scope)
             return owner.name.rsplit(".", 1)[-1] if owner is not None else ""
         if obj.type in ("identifier", "type_identifier"):
@@ -398,9 +398,9 @@ class _Builder:
         owner = self._name_type(call["head"], scope)
         return f"call:{owner}.{call['name']}" if owner and ":" not in owner and owner != "-" else ""
 
-    def _qualifier(self, obj: Node, aliases: Mapping[str, Import]) -> str:
+    def _qualifier(self, obj: Node, aliases: Mapping[str, Import], scope: Scope) -> str:
         text = node_text(obj)
-        if text in self.config.self_names:
+        if text in self.config.self_names or self._self_alias(text, scope):
             return self.config.self_names[0]
         compact = "".join(text.split())
         if not _DOTTED.fullmatch(compact):
@@ -408,10 +408,37 @@ class _Builder:
         first = re.split(r"\.|::", compact, maxsplit=1)[0]
         if self.config.separator == "::" and first in ("crate", "super"):
             return compact  # a module path of this crate (Rust)
+        if self.config.separator == "::" and (path := self._module_path(first, compact, aliases)):
+            return path
         imported = aliases.get(first)
+        path_of = obj.parent is not None and obj.parent.type == "scoped_identifier"
+        if self.config.separator == "::" and path_of and imported is None and first[:1].islower():
+            return compact  # another crate's module (`std::env::current_dir()`): not a receiver
+        if self.config.separator == "::" and compact == first and first[:1].isupper():
+            return "?"  # an imported type's associated function (`Error::new`): its receiver
         if imported is None or not _module_like(imported, self.config):
             return "?"
+        holder = binding_scope(self.config, scope, first)
+        if holder is not None and not isinstance(holder.bindings.get(first), Import):
+            return "?"  # a variable or field that hides the import (Java's `spy` and `spy()`)
         return compact
+
+    def _self_alias(self, name: str, scope: Scope) -> bool:
+        """A name bound only by `var self = this` (JavaScript): `self.x()` is `this.x()`."""
+        if not self.config.self_names:
+            return False
+        holder = binding_scope(self.config, scope, name)
+        return holder is not None and holder.made.get(name) == self.config.self_names[0]
+
+    def _module_path(self, first: str, compact: str, aliases: Mapping[str, Import]) -> str:
+        """Rust's `m::f` where `mod m;` declared m a module of this file: `self::m::f` (an
+        imported module keeps its alias: `Semantics` follows the import). "" otherwise."""
+        if not first[:1].islower() or first in aliases:
+            return ""
+        declared = self.module.bindings.get(first)
+        if isinstance(declared, Definition) and declared.kind == "module":
+            return f"self::{compact}"
+        return ""
 
 
 _MEMBER_FIELDS = {

@@ -204,9 +204,12 @@ def _compare(base: Seg, side: Seg, out: _Edits) -> None:
         else:
             out.changed.append((before, after))
             out.introduced |= _words(after) - _words(before)
-            old_lines = {line.strip() for line in before.splitlines()}
-            new_lines = [line for line in after.splitlines() if line.strip() not in old_lines]
-            out.called_in_new_lines |= _called("\n".join(new_lines))
+            # (lines it added, a copy of one it had included: Counter's difference)
+            counts = Counter(x.strip() for x in after.splitlines())
+            counts.subtract(x.strip() for x in before.splitlines())
+            new_lines = "\n".join(line for line, n in counts.items() if n > 0)
+            out.introduced |= _words(new_lines)  # (a new line's names: see Semantics._classify)
+            out.called_in_new_lines |= _called(new_lines)
     pairs, gone, added = _pair(base.children, side.children)
     for old, new in pairs:
         _compare(old, new, out)
@@ -220,7 +223,7 @@ def _gone(base: Seg, out: _Edits) -> None:
     """A base unit with no partner: deleted, renamed, moved or rewritten (and all below it)."""
     text = _own(base)
     out.gone.append(text)
-    out.removed |= _name_words(base)
+    out.removed |= _name_words(base) | _last_part(base)
     if _imports(base.kind):
         out.unbinding |= _words(text)
         out.imports.append((text, ""))
@@ -299,6 +302,13 @@ def _name_words(seg: Seg) -> set[str]:
     """The unit's name when it is one word (a name joined from several parts is never the
     name of a reference or a definition, which the checks compare it with)."""
     return {seg.name} if seg.name and _WORD.fullmatch(seg.name) else set()
+
+
+def _last_part(seg: Seg) -> set[str]:
+    """The method's name of a unit named "Receiver.method" (Go), which the checks take as the
+    name removed (`Semantics._removed_by`); a private name's word (JavaScript's `#trim`)."""
+    last = seg.name.rpartition(".")[2].removeprefix("#") if seg.name else ""
+    return {last} if _WORD.fullmatch(last) else set()
 
 
 def _called(text: str) -> set[str]:

@@ -56,6 +56,7 @@
 (local_variable_declaration
   declarator: (variable_declarator name: (identifier) @made.name value: (method_invocation) @made.call))
 (formal_parameter type: (_) @typed.type name: (identifier) @typed.name)
+(catch_formal_parameter (catch_type . (_) @typed.type .) name: (identifier) @typed.name)
 (enhanced_for_statement type: (_) @typed.type name: (identifier) @typed.name)
 (class_declaration name: (identifier) @field.owner
   body: (class_body (field_declaration type: (_) @field.type

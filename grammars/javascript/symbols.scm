@@ -61,18 +61,18 @@
 (class name: (identifier) @local)
 
 (assignment_expression
-  left: (member_expression object: (this) @object property: (property_identifier) @attribute.store))
+  left: (member_expression object: (this) @object property: [(property_identifier) (private_property_identifier)] @attribute.store))
 
 ; ---- references and calls --------------------------------------------------------------------
 
 (identifier) @reference
-(member_expression object: (_) @object property: (property_identifier) @member)
+(member_expression object: (_) @object property: [(property_identifier) (private_property_identifier)] @member)
 (jsx_opening_element name: (identifier) @skip (#match? @skip "^[a-z]"))
 (jsx_self_closing_element name: (identifier) @skip (#match? @skip "^[a-z]"))
 (jsx_closing_element name: (identifier) @skip)
 
 (call_expression function: (identifier) @callee arguments: (arguments) @arguments) @call
-(call_expression function: (member_expression property: (property_identifier) @callee) arguments: (arguments) @arguments) @call
+(call_expression function: (member_expression property: [(property_identifier) (private_property_identifier)] @callee) arguments: (arguments) @arguments) @call
 (new_expression constructor: (identifier) @callee arguments: (arguments) @arguments) @call
 (arguments (_) @argument) @arguments
 (arguments (spread_element) @argument.splat) @arguments
@@ -90,3 +90,7 @@
 (import_specifier (_) @skip)
 (import_clause (identifier) @skip)
 (namespace_import (identifier) @skip)
+
+; ---- `var self = this`: self.x() is this.x() --------------------------------------------------
+
+(variable_declarator name: (identifier) @made.name value: (this) @made.class)

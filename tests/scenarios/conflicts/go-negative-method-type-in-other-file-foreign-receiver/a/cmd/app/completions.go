@@ -1,0 +1,23 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// GenPowerShellCompletion writes the app's own PowerShell completion script.
+func (a *App) GenPowerShellCompletion(w io.Writer, shell string) error {
+	_, err := io.WriteString(w, a.script(shell))
+	return err
+}
+
+func (a *App) writeCompletions() error {
+	return a.GenPowerShellCompletion(os.Stdout, "powershell")
+}
+
+// writeCobraCompletions writes the completions of the cobra commands the app embeds.
+func writeCobraCompletions(root *cobra.Command, w io.Writer) error {
+	return root.GenBashCompletion(w)
+}
