@@ -117,7 +117,9 @@ class Semantics(DocumentSymbols):
 
     def _bound(self, path: str, texts: Texts) -> dict[str, Import]:
         fragment = self.fragment(path, render_texts(texts))
-        return {i.alias: i for i in fragment.imports} if fragment else {}
+        profile = profile_for(path)
+        language = profile.name if profile is not None else ""
+        return {i.alias: i for i in fragment.imports if i.binds(language)} if fragment else {}
 
     # -- who introduced a reference --------------------------------------------------------
 

@@ -135,6 +135,18 @@ class Import:
     end: int
     star: bool = False
 
+    def binds(self, language: str) -> bool:
+        """Whether the import binds a name nothing else would: not Rust's ``use syn;``, a
+        crate's own name, which the extern prelude binds everywhere (since the 2018 edition),
+        so removing it unbinds nothing (clippy's single_component_path_imports)."""
+        return not (
+            language == "rust"
+            and self.name is None
+            and self.alias == self.module
+            and "::" not in self.module
+            and self.module not in ("self", "super", "crate")
+        )
+
 
 @dataclass
 class Scope:

@@ -168,7 +168,8 @@ def _unbound(cause: _Edits, language: str) -> set[str]:
     def bound(text: str) -> set[str]:
         if not text:
             return set()
-        return {i.alias for i in fragment_symbols(language, text, references=False).imports}
+        found = fragment_symbols(language, text, references=False).imports
+        return {i.alias for i in found if i.binds(language)}
 
     out: set[str] = set()
     for before, after in cause.imports:
