@@ -5,7 +5,9 @@ it is; it is relayed to the others at once) and N clients (pycrdt Providers over
 all in this process) typing into one shared text.
 
 - latency: one client types a token, one edit at a time; the time until another client's doc
-  has it (p50/p99 to one peer, and p99 until every peer has it), all N clients connected.
+  has it (p50/p99 to a peer, every peer's arrival a sample: servers relay to their clients
+  in different orders, y-websocket in the order they connected, `crdtspace serve` in none;
+  and p99 until every peer has it), all N clients connected.
 - sustained: every client types as fast as it can; edits/s until every client holds every edit.
 
 `--compare` measures, in one run, the same latency for (a) `crdtspace serve` with N crdtspace
@@ -184,7 +186,7 @@ async def latency(clients: list[Client], edits: int) -> dict[str, float]:
         key = (writer.number, i)
         for peer in peers:
             await wait_until(peer, partial(has, peer, key), 10)
-        one.append(peers[-1].arrived[key] - start)
+        one.extend(p.arrived[key] - start for p in peers)  # (every peer's arrival)
         every.append(max(p.arrived[key] for p in peers) - start)
     ms = [x * 1000 for x in one]
     return {
@@ -272,8 +274,8 @@ class Arrivals:
 
 
 def replica_latency(connected: list[Any], edits: int) -> dict[str, list[float]]:
-    """Replica 0 edits notes.txt's node (`replace`), one edit at a time; ms until the last
-    replica has it ("one") and until every other has it ("all")."""
+    """Replica 0 edits notes.txt's node (`replace`), one edit at a time; ms until each other
+    replica has it ("one": a sample per peer) and until every other has it ("all")."""
     writer, peers = connected[0], connected[1:]
     with writer.lock:
         nid = writer.document.roots("notes.txt")[0]
@@ -292,7 +294,7 @@ def replica_latency(connected: list[Any], edits: int) -> dict[str, list[float]]:
         start = time.perf_counter()
         writer.replace(nid, text)
         times = arrivals.wait(token, 10)
-        one.append((times[len(peers) - 1] - start) * 1000)
+        one.extend((t - start) * 1000 for t in times.values())  # (every peer's arrival)
         every.append((max(times.values()) - start) * 1000)
     return {"one": one, "all": every}
 
@@ -400,8 +402,9 @@ class Clients:
         self.lines.put((number, None))
 
     def latency(self, edits: int) -> dict[str, list[float]]:
-        """Client 0 edits, one edit at a time; ms until the last client has it ("one") and
-        until every other has it ("all"), from the times the processes noted."""
+        """Client 0 edits, one edit at a time; ms until each other client has it ("one": a
+        sample per peer) and until every other has it ("all"), from the times the processes
+        noted."""
         writer = self.processes[0]
         assert writer.stdin is not None
         peers = len(self.processes) - 1
@@ -423,7 +426,7 @@ class Clients:
                     start = float(at)
                 elif kind == "got":
                     got[number] = float(at)
-            one.append((got[peers] - start) * 1000)
+            one.extend((t - start) * 1000 for t in got.values())  # (every peer's arrival)
             every.append((max(got.values()) - start) * 1000)
         return {"one": one, "all": every}
 
