@@ -328,6 +328,10 @@ class Document(NodeBuilder):
 
     def path_of(self, nid: str) -> str | None:
         """The file a node renders in (None when it is detached: deleted)."""
+        with self.doc.transaction():  # (one for the reads below, each of which would open one)
+            return self._path_of(nid)
+
+    def _path_of(self, nid: str) -> str | None:
         seen: set[str] = set()
         while nid not in seen:
             seen.add(nid)

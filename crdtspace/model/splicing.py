@@ -99,6 +99,8 @@ class Splicer:
     def retyped(self, path: str, nid: str) -> None:
         """A leaf's text was set whole (not typed): re-key the units it renders in."""
         self.indexes.pop(path, None)
+        if _profile(path) is None:
+            return  # (a plain-text file has no units to re-key; its index is made at next use)
         index = self.index(path)
         waiting = self.dirty.setdefault(path, {})
         waiting.update((_slot_key(index, p.slot), None) for p in index.pieces if p.nid == nid)
