@@ -988,31 +988,7 @@ class Generator:
             and _text(s.node).count(func.name) == 1
             and not (func.node.start_byte <= s.node.start_byte < func.node.end_byte)
         ]
-        if not foreign:
-            return None
-        kind = self.rng.choice(["rename", "re-sign-add"])
-        a = self._side_a(parsed, func, kind, sites)
-        if a is None:
-            return None
-        changed = _changed_lines(parsed.raw, self._a_edits(parsed, func, kind, sites))
-        b = self._copy_into(parsed, self.rng.choice(foreign), changed, func.node)
-        if b is None:
-            return None
-        where = "method" if func.method else "function"
-        return Case(
-            self.lang.name,
-            parsed.repo,
-            f"look-alike-foreign-{kind}",
-            where,
-            func.name,
-            parsed.path,
-            {parsed.path: parsed.text},
-            {parsed.path: a},
-            {parsed.path: b[0]},
-            False,
-            b[1],
-            placed=b[2],
-        )
+        return self._changed_alike(parsed, func, sites, foreign, "look-alike-foreign")
 
     def _default_alike(self, parsed: Parsed, func: Func, sites: list[CallSite]) -> Case | None:
         outside = [
@@ -1028,24 +1004,7 @@ class Generator:
         if not _parses(self.profile, a):
             return None
         changed = _changed_lines(parsed.raw, edits)
-        b = self._copy_into(parsed, self.rng.choice(outside), changed, func.node)
-        if b is None:
-            return None
-        where = "method" if func.method else "function"
-        return Case(
-            self.lang.name,
-            parsed.repo,
-            "look-alike-default",
-            where,
-            func.name,
-            parsed.path,
-            {parsed.path: parsed.text},
-            {parsed.path: a},
-            {parsed.path: b[0]},
-            False,
-            b[1],
-            placed=b[2],
-        )
+        return self._alike(parsed, func, a, outside, changed, "look-alike-default")
 
     def _other_alike(self, parsed: Parsed, func: Func, sites: list[CallSite]) -> Case | None:
         """A renames or re-signs `func`; B copies a call of another function of the file."""
@@ -1059,21 +1018,39 @@ class Generator:
             and enclosing_function(self.lang, s.node) is not None
             and not (func.node.start_byte <= s.node.start_byte < func.node.end_byte)
         ]
-        if not other:
+        return self._changed_alike(parsed, func, sites, other, "look-alike")
+
+    def _changed_alike(
+        self, parsed: Parsed, func: Func, sites: list[CallSite], calls: list[CallSite], label: str
+    ) -> Case | None:
+        """A renames or re-signs `func`; B copies one of `calls` (which must stay clean)."""
+        if not calls:
             return None
         kind = self.rng.choice(["rename", "re-sign-add"])
         a = self._side_a(parsed, func, kind, sites)
         if a is None:
             return None
         changed = _changed_lines(parsed.raw, self._a_edits(parsed, func, kind, sites))
-        b = self._copy_into(parsed, self.rng.choice(other), changed, func.node)
+        return self._alike(parsed, func, a, calls, changed, f"{label}-{kind}")
+
+    def _alike(
+        self,
+        parsed: Parsed,
+        func: Func,
+        a: str,
+        calls: list[CallSite],
+        changed: set[int],
+        kind: str,
+    ) -> Case | None:
+        """The look-alike case whose side A is `a` and whose side B copies one of `calls`."""
+        b = self._copy_into(parsed, self.rng.choice(calls), changed, func.node)
         if b is None:
             return None
         where = "method" if func.method else "function"
         return Case(
             self.lang.name,
             parsed.repo,
-            f"look-alike-{kind}",
+            kind,
             where,
             func.name,
             parsed.path,
