@@ -364,3 +364,45 @@ def test_any_number_of_sides_reads_as_well_formed_blocks(
     for end in range(len(lines) + 1):  # any cut that keeps a marker line is refused
         cut = "".join(lines[:end])
         assert has_markers(cut) == any(line[:7] in MARKERS for line in lines[:end])
+
+
+KLASS = "class K:\n    def a(self):\n        return 1\n\n    def b(self):\n        return 2\n"
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), steps=st.integers(2, 14))
+def test_a_files_overlaps_are_found_by_a_walk_as_by_every_edited_node(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, steps: int
+) -> None:
+    """`in_file` over many edited nodes walks the file's nodes instead of asking every edited
+    node: the same overlaps, whatever the agents did (overlaps in both files, moves between
+    them, deletions, a file both created)."""
+    from crdtspace.model.materialize import in_file
+
+    rnd = random.Random(seed)
+    repo = make_repo(tmp_path_factory.mktemp("walk"), {"m.py": SOURCE, "k.py": KLASS})
+    spaces = [Workspace.from_commit(repo, agent=name) for name in ("alice", "bob", "carol")]
+    for step in range(steps):
+        ws = rnd.choice(spaces)
+        what = rnd.choice(["edit", "edit", "move", "delete", "create", "sync"])
+        try:
+            if what == "edit":
+                ref = rnd.choice(["m.py::debug", "m.py::other", "k.py::K.a", "k.py::K.b"])
+                text = ws.read(ref)
+                ws.replace(ref, text.replace("return", f"return {step} +", 1))
+            elif what == "move":
+                ws.move(rnd.choice(["m.py::other", "k.py::K.b"]), rnd.choice(["m.py", "k.py"]))
+            elif what == "delete":
+                ws.delete(rnd.choice(["m.py::other", "k.py::K.a"]))
+            elif what == "create":
+                ws.write("new.py", f"def made_by_{ws.agent}():\n    return {step}\n")
+            else:
+                sync(ws, rnd.choice(spaces))
+        except DocumentError:
+            pass  # (a node another step took away)
+    sync(spaces[0], spaces[1])
+    sync(spaces[1], spaces[2])
+    sync(spaces[0], spaces[2])
+    document = spaces[0].document
+    for path in [*document.paths(), "gone.py"]:
+        assert in_file(document, path, walk_above=0) == in_file(document, path, walk_above=10**9)
