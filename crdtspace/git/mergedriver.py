@@ -157,26 +157,36 @@ def _structured(
     outcome = _structured_merge(base, left, right, path, profile, git_outcome, timeout, marker_size)
     if not outcome.clean or outcome.method == FALLBACK:
         return outcome
-    from dataclasses import replace
-
-    try:
-        text = _once(outcome.text, (base, left, right), profile)
-    except Exception:  # (never worse than without it)
-        text = outcome.text
-    if text != outcome.text:
-        note = "identical additions of both sides kept once"
-        outcome = replace(outcome, text=text, notes=(*outcome.notes, note))
+    versions = (base, left, right)
+    outcome = _finished(
+        outcome, _once, versions, profile, "identical additions of both sides kept once"
+    )
     if outcome.method == STRUCTURED:
         from crdtspace.git.mergeorder import glued_first
 
-        try:
-            text = glued_first(outcome.text, (base, left, right), profile)
-        except Exception:  # (never worse than without it)
-            text = outcome.text
-        if text != outcome.text:
-            note = "a side's new group put after the other side's continuation of the group"
-            outcome = replace(outcome, text=text, notes=(*outcome.notes, note))
+        note = "a side's new group put after the other side's continuation of the group"
+        outcome = _finished(outcome, glued_first, versions, profile, note)
     return _tidied(outcome, base, left, right, profile)
+
+
+def _finished(
+    outcome: MergeOutcome,
+    rule: Callable[[str, tuple[str, str, str], Profile], str],
+    versions: tuple[str, str, str],
+    profile: Profile,
+    note: str,
+) -> MergeOutcome:
+    """A clean outcome with `rule` applied to its text, noted when it changed anything; as it
+    was when the rule fails (never worse than without it)."""
+    from dataclasses import replace
+
+    try:
+        text = rule(outcome.text, versions, profile)
+    except Exception:
+        return outcome
+    if text == outcome.text:
+        return outcome
+    return replace(outcome, text=text, notes=(*outcome.notes, note))
 
 
 def _tidied(

@@ -55,7 +55,7 @@ def _note(dirty: set[str], nid: str, _event: Any) -> None:
 
 
 def identical_folds(
-    document: Document, nodes: Iterable[str], history: History | None = None
+    document: Document, nodes: Iterable[str], history: History
 ) -> list[tuple[str, dict[str, str]]]:
     """Of `nodes`, those whose heads all hold the same texts while the merged node does not:
     (node, texts).
@@ -65,7 +65,6 @@ def identical_folds(
     single head's texts are rebuilt too, so that a concurrent entry arriving later finds its
     parent's. The fork, which may walk the log, is looked for only when the heads agree.
     (`history`: one for this doc state, shared with `duplicate_units`.)"""
-    history = history or History(document)
     out = []
     for nid in nodes:
         held = history.entries(nid)
@@ -87,12 +86,9 @@ def identical_folds(
     return out
 
 
-def duplicate_units(
-    document: Document, nodes: Iterable[str], history: History | None = None
-) -> list[str]:
+def duplicate_units(document: Document, nodes: Iterable[str], history: History) -> list[str]:
     """In the containers of the created units among `nodes`: of units created at once with the
     same kind and text, all but the one with the smallest id (those to delete)."""
-    history = history or History(document)
     created = [n for n in nodes if creation(history, n) is not None]
     out: list[str] = []
     for container in sorted({document.parent(n) for n in created if document.parent(n)}):

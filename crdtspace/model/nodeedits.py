@@ -119,11 +119,14 @@ class NodeEdits(Bases):
         children = self.document.children(container)
         if not children:
             return None
-        texts = {c: self.document.render_node(c) for c in children}
-        spaced = [c for c in children if texts[c].startswith("\n")]
-        if after is not None and after in spaced:
-            return texts[after]
-        return texts[spaced[0]] if spaced else texts[children[0]]
+
+        def spaced(child: str) -> bool:  # (its own text or head starts it: no render needed)
+            own = self.document.texts(child)
+            return own.get("text", own.get("head", "")).startswith("\n")
+
+        if after is None or not spaced(after):
+            after = next((c for c in children if spaced(c)), children[0])
+        return self.document.render_node(after)
 
     def delete(
         self,
