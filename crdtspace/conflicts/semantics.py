@@ -118,8 +118,8 @@ class Semantics(DocumentSymbols):
     def _bound(self, path: str, texts: Texts) -> dict[str, Import]:
         fragment = self.fragment(path, render_texts(texts))
         profile = profile_for(path)
-        language = profile.name if profile is not None else ""
-        return {i.alias: i for i in fragment.imports if i.binds(language)} if fragment else {}
+        prelude = profile is not None and profile_flag(profile.name, "extern_prelude")
+        return {i.alias: i for i in fragment.imports if i.binds(prelude)} if fragment else {}
 
     # -- who introduced a reference --------------------------------------------------------
 

@@ -135,12 +135,13 @@ class Import:
     end: int
     star: bool = False
 
-    def binds(self, language: str) -> bool:
-        """Whether the import binds a name nothing else would: not Rust's ``use syn;``, a
-        crate's own name, which the extern prelude binds everywhere (since the 2018 edition),
-        so removing it unbinds nothing (clippy's single_component_path_imports)."""
+    def binds(self, extern_prelude: bool) -> bool:
+        """Whether the import binds a name nothing else would. With an extern prelude (the
+        profile's `extern_prelude`: Rust since the 2018 edition) a crate's own name is bound
+        everywhere, so ``use syn;`` binds nothing and removing it unbinds nothing (clippy's
+        single_component_path_imports)."""
         return not (
-            language == "rust"
+            extern_prelude
             and self.name is None
             and self.alias == self.module
             and "::" not in self.module

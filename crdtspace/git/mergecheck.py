@@ -163,13 +163,16 @@ def _unbound(cause: _Edits, language: str) -> set[str]:
     """The words of the names the side's edits of imports unbound: bound in an import's text
     before (`Import.alias`, read from the text parsed alone, as `Semantics` reads it) and not
     after (every one, when the import is gone)."""
+    from crdtspace.conflicts.findings import profile_flag
     from crdtspace.conflicts.symbols import fragment_symbols
+
+    prelude = profile_flag(language, "extern_prelude")
 
     def bound(text: str) -> set[str]:
         if not text:
             return set()
         found = fragment_symbols(language, text, references=False).imports
-        return {i.alias for i in found if i.binds(language)}
+        return {i.alias for i in found if i.binds(prelude)}
 
     out: set[str] = set()
     for before, after in cause.imports:
