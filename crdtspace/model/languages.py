@@ -63,7 +63,9 @@ class Profile:
         """The tree of `src`, parsed whole, from the tree of a source this thread parsed
         recently with this profile where the two share a long start and end (tree-sitter's
         incremental parse: the versions of one merge, or a merge and its result, differ in a
-        few places; a 60 KB Rust file then parses in a third of the time)."""
+        few places; a 60 KB Rust file then parses in a third of the time). A tree with errors is
+        parsed from scratch: tree-sitter's error recovery from an old tree can give another
+        tree than a fresh parse, and every replica must cut a text alike."""
         parser = self.parser()
         recent = _PARSERS.recent.setdefault((self.name, self.folder), [])
         best: tuple[int, int, bytes, Tree] | None = None
@@ -86,6 +88,8 @@ class Profile:
                 new_end_point=_point(src, len(src) - tail),
             )
             parsed = parser.parse(src, reused)
+            if parsed.root_node.has_error:  # (error recovery from an old tree may differ)
+                parsed = parser.parse(src)
         else:
             parsed = parser.parse(src)
         recent.append((src, parsed))
