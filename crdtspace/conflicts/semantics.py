@@ -345,6 +345,12 @@ class Semantics(DocumentSymbols):
 
     def _classify(self, use: Use, removals: list[Removal], severity: str) -> Conflict | None:
         removal = removals[0]  # sorted: the same one on every replica
+        if removal.how == "import" and self._wildcard(use.path):
+            # A wildcard import may bind the name too (`import static x.Y.*` after a cleanup
+            # of the explicit imports it covers): a use the remover kept says it does.
+            if self._kept_by_remover(removal):
+                return None
+            severity = POSSIBLE
         place, gone = self.ctx.place(use.nid), self.ctx.place(removal.nid)
         how = {
             "renamed": f"renamed {use.name} to {removal.new_name}",
@@ -383,6 +389,26 @@ class Semantics(DocumentSymbols):
             resolutions=("edit",),
             key=[use.name, kind],
         )
+
+    def _wildcard(self, path: str) -> bool:
+        """Whether the file imports every name of some module (`import static x.Y.*`,
+        `from x import *`, `use x::*`) outside any function: such an import binds names
+        no one can list from this file alone."""
+        symbols = self.symbols(path)
+        return symbols is not None and any(i.star and not i.scope for i in symbols.imports)
+
+    def _kept_by_remover(self, removal: Removal) -> bool:
+        """Whether a bare use of the name that the import removal left alone is still in the
+        file (the remover's own code: no one raced the removal to write it there)."""
+        layout = self.ctx.layout(removal.path)
+        for use, _resolution in self.uses():
+            if use.path != removal.path or use.name != removal.name or use.reference.qualifier:
+                continue
+            line = _line_at(layout.text, use.reference.start)
+            introduced = self.introducers(use.nid, use.name) + self.line_introducers(use.nid, line)
+            if not any(concurrent(e, removal.entry) for e in introduced):
+                return True
+        return False
 
     def _behind_import(self, importer: str, removal: Removal) -> Removal:
         """An import removed because the definition it named was renamed or deleted in its
