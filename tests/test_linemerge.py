@@ -65,8 +65,23 @@ def test_two_edits_of_re_laid_out_lines_still_conflict() -> None:
     assert merge_lines(base, "x = f(a, c)\n", "x  =  f(a, d)\n") is None
 
 
-def test_both_sides_re_laying_out_one_line_differently_conflict() -> None:
-    assert merge_lines("x = f(a,b)\n", "x = f(a, b)\n", "x = f( a, b )\n") is None
+def test_both_sides_re_laying_out_the_same_lines_take_ours() -> None:
+    # (git's rule with -Xignore-space-change: no code is lost either way)
+    assert merge_lines("x = f(a,b)\n", "x = f(a, b)\n", "x = f( a, b )\n") == "x = f(a, b)\n"
+    assert merge_lines("x = f(a,b)\n", "x = f( a, b )\n", "x = f(a, b)\n") == "x = f( a, b )\n"
+    # (re-wrapped on one side, re-indented on the other: the region whole, ours)
+    base = "call(a, b)\n"
+    left, right = "call(\n    a,\n    b,\n)\n", "  call(a, b)\n"
+    assert merge_lines(base, left, right) == left
+    # (a string's inner spaces are code, not layout: left's edit, right's re-layout given up)
+    assert merge_lines('x = f("a b")\n', 'x = f("a  b")\n', 'x = f( "a b" )\n') == (
+        'x = f("a  b")\n'
+    )
+
+
+def test_both_sides_re_indenting_a_python_statement_conflict() -> None:
+    base = "if a:\n    b()\n"
+    assert merge_lines(base, "if a:\n  b()\n", "if a:\n        b()\n", indented=True) is None
 
 
 def test_a_dedented_statement_is_not_layout_in_python() -> None:

@@ -6,14 +6,15 @@ at one point of a comma-separated list are all kept (the first side's first). A 
 one side changed only the layout (whitespace, line breaks, a trailing comma before a closing
 bracket: the same code re-indented, re-wrapped or given a trailing comma) takes the other
 side's lines there: its edit survives, and only that side's re-layout of those few lines is
-given up. A cluster where one side's change includes the other's (it deleted every line the
-other deleted and added every line the other added, in order) takes that side's lines. A
-cluster where both sides replaced lines one for one is merged line by line, a line both
-changed by tokens (`crdtspace.git.tokenmerge`: only where an unchanged token that is not
-whitespace separates the two edits). Where that fails too, a side whose change includes the
-other's token by token (each of the other's edits inside one of its own, at the same place,
-with the tokens it adds: a type hint both sides rewrote, one further than the other) takes its
-lines there. A line one side moved and the other deleted is gone.
+given up. Where both sides only re-laid it out, ours is taken (git's rule with
+``-Xignore-space-change``; either way no code is lost). A cluster where one side's change
+includes the other's (it deleted every line the other deleted and added every line the other
+added, in order) takes that side's lines. A cluster where both sides replaced lines one for
+one is merged line by line, a line both changed by tokens (`crdtspace.git.tokenmerge`: only
+where an unchanged token that is not whitespace separates the two edits). Where that fails
+too, a side whose change includes the other's token by token (each of the other's edits inside
+one of its own, at the same place, with the tokens it adds: a type hint both sides rewrote, one
+further than the other) takes its lines there. A line one side moved and the other deleted is gone.
 
 Every line of the result is a line of one of the three texts, or the token merge of one base
 line's two edits; applying an edit to re-laid-out text would make other lines, so it is not
@@ -205,7 +206,8 @@ def _settle(
 ) -> list[Hunk] | None:
     """The hunks one cluster contributes, or None for a conflict: all of a lone side's; the
     other side's where one side only re-laid out those lines (line by line, or the region
-    as a whole: a call re-wrapped over several lines); else a conflict."""
+    as a whole: a call re-wrapped over several lines); ours where both only re-laid them out
+    (git's rule with -Xignore-space-change: either way no code is lost); else a conflict."""
     if not mine or not other:
         return [c.hunk for c in (*mine, *other)]
     added = _items_added(old, mine, other, items)
@@ -213,16 +215,17 @@ def _settle(
         return [added]
     if all(c.layout for c in mine) != all(c.layout for c in other):
         return [c.hunk for c in (other if all(c.layout for c in mine) else mine)]
+    if all(c.layout for c in (*mine, *other)):
+        return [c.hunk for c in mine]  # (two layouts of the same code: ours)
     hunks = [c.hunk for c in (*mine, *other)]
     start, end = min(h[0] for h in hunks), max(h[1] for h in hunks)
     after = "".join(old[end:])
     o = "".join(old[start:end])
     a = _apply(old, start, end, [c.hunk for c in mine])
     b = _apply(old, start, end, [c.hunk for c in other])
-    if layout_only(o, a, after, indented=indented) and not layout_only(
-        o, b, after, indented=indented
-    ):
-        return [c.hunk for c in other]
+    if layout_only(o, a, after, indented=indented):
+        relaid = layout_only(o, b, after, indented=indented)
+        return [c.hunk for c in (mine if relaid else other)]  # (both re-laid out: ours)
     if layout_only(o, b, after, indented=indented) and not layout_only(
         o, a, after, indented=indented
     ):

@@ -1,0 +1,16 @@
+package binding
+
+var (
+	JSON          = jsonBinding{}
+	XML           = xmlBinding{}
+	Form          = formBinding{}
+	FormPost      = formPostBinding{}
+	FormMultipart = formMultipartBinding{}
+)
+
+func Default(method string) Binding {
+	if method == "GET" {
+		return Form
+	}
+	return JSON
+}
