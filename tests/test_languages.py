@@ -400,3 +400,46 @@ def _spans(node: Node) -> list[tuple[str, int, int]]:
     for child in node.children:
         out += _spans(child)
     return out
+
+
+RUST_2015 = """\
+fn load(path: &str) -> Result<String, Error> {
+    let text = try!(read(path));
+    let value = try::parse(&text);
+    Ok(try!(value))
+}
+
+fn try_twice(ntry: u32) -> u32 {
+    retry!(ntry)
+}
+"""
+
+
+def test_rust_2015_try_macro_parses_and_keeps_its_bytes() -> None:
+    from crdtspace.model.segment import segment_file
+
+    profile = profile_for("lib.rs")
+    assert profile is not None
+    shown = profile.for_parser(RUST_2015.encode())
+    assert len(shown) == len(RUST_2015.encode())
+    # (only the whole words: `retry!`, `try_twice` and `ntry` are left alone)
+    assert shown.decode() == (
+        RUST_2015.replace(" try!(", " tri!(").replace("(try!(", "(tri!(").replace("try::", "tri::")
+    )
+    assert not profile.parse(RUST_2015.encode()).root_node.has_error
+    assert profile.parses(RUST_2015)
+    cut = segment_file("src/lib.rs", RUST_2015)
+    assert cut.language == "rust"
+    assert [c.name for c in cut.root.children if c.name] == ["load", "try_twice"]
+    assert cut.fallback_reason is None
+    assert cut.root.render() == RUST_2015  # (every byte the source's, try! included)
+    assert "try!(read(path))" in cut.root.children[0].render()
+
+
+@pytest.mark.parametrize("pairs", ['[["try!", "tr!"]]', '[["", ""]]'])
+def test_a_parse_rewrite_of_another_length_is_a_grammar_error(tmp_path: Path, pairs: str) -> None:
+    folder = _copy(tmp_path, "rust")
+    toml = (folder / "profile.toml").read_text(encoding="utf-8")
+    (folder / "profile.toml").write_text(toml + f"parse_rewrites = {pairs}\n", encoding="utf-8")
+    with pytest.raises(GrammarError):
+        load_profile(folder)

@@ -527,7 +527,7 @@ def _module_binding(module: str, config: Config) -> str:
 
 def _symbols(config: Config, text: str, references: bool = True) -> FileSymbols:
     raw = text.encode("utf-8")
-    tree = config.profile.parser().parse(raw)
+    tree = config.profile.parser().parse(config.profile.for_parser(raw))
     found = collect(config, tree.root_node)
     return _Builder(config, text, raw, found).build(tree.root_node.has_error, references)
 

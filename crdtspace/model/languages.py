@@ -42,6 +42,17 @@ class Profile:
     language: Language = field(repr=False)
     units: Query = field(repr=False)
     folder: Path = field(repr=False)
+    rewrites: tuple[tuple[bytes, bytes], ...] = ()
+    """What the parser is shown in place of what (profile.toml's `parse_rewrites`): words of an
+    older edition the grammar reads as keywords, each replaced by a word of the same length,
+    so every node keeps the bytes of the source it stands for."""
+
+    def for_parser(self, src: bytes) -> bytes:
+        """`src` as the parser is shown it (`rewrites`; the same length, byte for byte)."""
+        if not self.rewrites:
+            return src
+        lookup = dict(self.rewrites)
+        return _rewriter(self.rewrites).sub(lambda m: lookup[m.group()], src)
 
     @property
     def key(self) -> str:
@@ -67,6 +78,7 @@ class Profile:
         parsed from scratch: tree-sitter's error recovery from an old tree can give another
         tree than a fresh parse, and every replica must cut a text alike."""
         parser = self.parser()
+        src = self.for_parser(src)
         recent = _PARSERS.recent.setdefault((self.name, self.folder), [])
         best: tuple[int, int, bytes, Tree] | None = None
         for old, tree in recent:
@@ -104,6 +116,7 @@ class Profile:
         take tens to thousands of times longer (tree-sitter's error recovery), which a re-key
         that only needs to know "does this parse?" should not wait for."""
         base, per_byte = budget
+        src = self.for_parser(src)
         deadline = time.perf_counter() + base + per_byte * len(src)
         # Giving up cuts the input where what was handed out so far ends, so every later read
         # sees the same, shorter document, and chunks end on character boundaries, so the cut
@@ -176,6 +189,7 @@ def load_profile(folder: Path) -> Profile:
             language=language,
             units=units,
             folder=folder,
+            rewrites=_rewrites(config.get("parse_rewrites", [])),
         )
     # AttributeError: no such grammar function in the wheel; TypeError: it is not one.
     except (
@@ -191,6 +205,23 @@ def load_profile(folder: Path) -> Profile:
             f"The grammar folder {folder} cannot be loaded: {exc}",
             hint="check its profile.toml and units.scm",
         ) from exc
+
+
+def _rewrites(pairs: Any) -> tuple[tuple[bytes, bytes], ...]:
+    """profile.toml's `parse_rewrites`: pairs of words of one length ("try!" -> "tri!")."""
+    out = []
+    for pair in pairs:
+        old, new = (str(x).encode("utf-8") for x in pair)
+        if len(old) != len(new) or not old:
+            raise ValueError(f"parse_rewrites: {pair} must be two words of one length")
+        out.append((old, new))
+    return tuple(out)
+
+
+@functools.cache
+def _rewriter(rewrites: tuple[tuple[bytes, bytes], ...]) -> re.Pattern[bytes]:
+    """The rewritten words, each where no word character is before it."""
+    return re.compile(rb"(?<![\w])(?:" + b"|".join(re.escape(old) for old, _ in rewrites) + rb")")
 
 
 UNIT_CAPTURES = frozenset({"unit", "name", "kind", "body"})
