@@ -1,0 +1,5 @@
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Attribute, Data, DataStruct, DeriveInput, Fields, Generics, Ident};
+
+use crate::attrs::{Attrs, Name};

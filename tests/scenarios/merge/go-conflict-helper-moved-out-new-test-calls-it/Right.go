@@ -1,0 +1,29 @@
+package web
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+func createTestRequest() (r *Request, w *httptest.ResponseRecorder) {
+	w = httptest.NewRecorder()
+	r = newServer().allocateRequest()
+	r.reset()
+	r.recorder.reset(w)
+	return
+}
+
+func TestRequestSetValue(t *testing.T) {
+	r, _ := createTestRequest()
+	r.Set("foo", "bar")
+
+	value, ok := r.Get("foo")
+	assertEqual(t, value, "bar")
+	assertTrue(t, ok)
+}
+
+func TestRequestSetCookie(t *testing.T) {
+	r, _ := createTestRequest()
+	r.SetCookie("user", "web", 1, "/", "localhost", true, true)
+	assertEqual(t, r.Writer.Header().Get("Set-Cookie"), "user=web; Path=/; Domain=localhost; Max-Age=1; HttpOnly; Secure")
+}

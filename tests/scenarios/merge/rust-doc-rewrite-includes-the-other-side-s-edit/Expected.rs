@@ -1,0 +1,19 @@
+impl<'a> Flag<'a> {
+    /// Adds an alias, which works as a visible short flag.
+    ///
+    /// Like [`Flag::short_alias`], except that it is listed in the help message.
+    ///
+    /// # Examples
+    ///
+    /// ```rust
+    /// # use tabs::Flag;
+    /// let flag = Flag::new("color").visible_short_alias('c');
+    /// assert_eq!(flag.get_visible_short_aliases(), Some(vec!['c']));
+    /// ```
+    pub fn visible_short_alias(mut self, name: char) -> Self {
+        assert!(name != '-', "a short alias cannot be `-`");
+
+        self.short_aliases.push((name, true));
+        self
+    }
+}

@@ -1,0 +1,26 @@
+use crate::ast::{Container, Field};
+use crate::internals::{attr, Ctxt};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn expand_encode(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
+    let ctxt = Ctxt::new();
+    let cont = Container::from_ast(&ctxt, input)?;
+    ctxt.check()?;
+
+    let ident = &cont.ident;
+    let body = encode_body(&cont);
+    let krate = cont.attrs.crate_path();
+
+    Ok(quote! {
+        #[automatically_derived]
+        impl #krate::Encode for #ident {
+            fn encode<__E>(&self, __encoder: __E) -> #krate::__private::Result<__E::Ok, __E::Error>
+            where
+                __E: #krate::Encoder,
+            {
+                #body
+            }
+        }
+    })
+}

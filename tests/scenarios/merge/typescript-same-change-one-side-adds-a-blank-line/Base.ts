@@ -1,0 +1,4 @@
+import { Clock } from '../Clock';
+export function isClock(value: any): value is Clock {
+  return value && typeof (<any>value).now === 'function';
+}
