@@ -48,6 +48,19 @@ def test_the_same_edit_on_both_sides_is_kept_once() -> None:
     assert merge_line_tokens("f(a, b)", "g(a, b)", "g(a, c)") == "g(a, c)"
 
 
+def test_the_same_addition_by_two_different_edits_is_kept_once() -> None:
+    # (clap: a name both sides add to one `use` group, one side also trimming the group)
+    base = "use syn::{Attribute, Data, Fields, Ident};"
+    left = "use syn::{Attribute, Data, Fields, Generics, Ident};"
+    right = "use syn::{Attribute, Generics, Ident};"
+    assert merge_line_tokens(base, left, right) == right
+    assert merge_line_tokens(base, right, left) == right
+    # (the same word added in another shape is not the same addition: both stay)
+    assert merge_line_tokens("f(a) + g(b)", "f(a, b) + g(b)", "f(a) + g(b, b)") == (
+        "f(a, b) + g(b, b)"
+    )
+
+
 def test_no_two_edits_is_not_a_token_merge() -> None:
     assert merge_line_tokens("f(a)", "f(a)", "f(b)") is None
     assert merge_line_tokens("f(a)", "f(b)", "f(b)") is None

@@ -4,8 +4,13 @@ Two edits of one line merge only when an unchanged token that is not whitespace 
 them (``f(a, b)`` to ``f(x, b)`` and ``f(a, y)`` gives ``f(x, y)``); edits that touch, overlap
 or insert at one point are a conflict, as in git (``'0.12.2-dev'`` to ``'0.13-dev'`` and
 ``'0.12.3-dev'`` is one: a string literal is one token, so two edits inside one string always
-meet). The same edit made on both sides is kept once. Every token of the result is a token of
-one of the three versions of the line, in the order of the versions.
+meet). The same edit made on both sides is kept once, and so is the same addition made by two
+different edits: an insertion of one side whose tokens (whitespace aside) the other side's line
+holds, its words added by an edit of the other side that no word of the base separates from it,
+is that addition again and is left out (a name both sides add to one import list, one side
+also removing the names before it: ``{A, B, C}`` to ``{A, B, G, C}`` and ``{A, G, C}`` gives
+``{A, G, C}``, not ``{A, G, G, C}``). Every token of the result is a token of one of the three
+versions of the line, in the order of the versions.
 
 `includes_tokens` says whether one side's change of some lines includes the other side's, token
 by token (the rule `crdtspace.git.linemerge` uses where the two changes meet): then taking that
@@ -56,6 +61,8 @@ def merge_line_tokens(base: str, left: str, right: str) -> str | None:
     theirs = [e for e in theirs if e not in ours]  # (the same edit on both sides: once)
     if not ours or not theirs:
         return None  # (not two edits: the whole-line merge has it)
+    ours = [e for e in ours if not _added_again(old, e, theirs, right)]
+    theirs = [e for e in theirs if not _added_again(old, e, ours, left)]
     edits = sorted([(e, 0) for e in ours] + [(e, 1) for e in theirs], key=lambda x: x[0][:2])
     for (first, side1), (second, side2) in itertools.pairwise(edits):
         if side1 == side2:
@@ -73,6 +80,32 @@ def merge_line_tokens(base: str, left: str, right: str) -> str | None:
         at = end
     out.extend(old[at:])
     return "".join(out)
+
+
+def _word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+def _added_again(old: list[str], edit: _Edit, others: list[_Edit], other_line: str) -> bool:
+    """Whether `edit` (one side's) only inserts an addition the other side made too: it
+    deletes no token but whitespace, adds a word, its tokens (whitespace aside) are a run of
+    `other_line`'s, and its words are among those one edit of `others` adds, with no word of
+    the base between the two edits."""
+    start, end, new = edit
+    code = [t for t in new if t.strip()]
+    words = [t for t in code if _word(t)]
+    if not words or any(t.strip() for t in old[start:end]):
+        return False
+    if not _holds_run([t for t in tokens(other_line) if t.strip()], code):
+        return False
+    for s2, e2, more in others:
+        between = old[e2:start] if e2 <= start else old[end:s2] if end <= s2 else None
+        if between is None or any(_word(t) for t in between):
+            continue
+        rest = iter(t for t in more if _word(t))
+        if all(word in rest for word in words):
+            return True
+    return False
 
 
 SLACK = 8
