@@ -214,6 +214,15 @@ def test_a_moved_line_the_other_side_kept_stays_moved() -> None:
     assert merge_lines(base, "b\na\nc\nd\n", "a\nb\nc\nD\n") == "b\na\nc\nD\n"
 
 
+def test_lines_both_sides_add_after_a_line_one_side_moved_are_kept_once() -> None:
+    # (clap: an enum variant both sides add after one variant, which one side moved up)
+    base = "enum S {\n    A,\n    B,\n    W,\n    N,\n}\n"
+    left = "enum S {\n    A,\n    B,\n    W,\n    D,\n    N,\n}\n"
+    right = "enum S {\n    W,\n    D,\n    A,\n    B,\n    N,\n}\n"
+    assert merge_lines(base, left, right) == right
+    assert merge_lines(base, right, left) == right
+
+
 def test_an_import_insertion_that_holds_the_other_side_s_is_taken_whole() -> None:
     base = 'import (\n\t"io"\n\t"os"\n)\n'
     left = 'import (\n\t"io"\n\t"os"\n\n\t"example.com/term"\n)\n'

@@ -15,6 +15,9 @@ where an unchanged token that is not whitespace separates the two edits). Where 
 too, a side whose change includes the other's token by token (each of the other's edits inside
 one of its own, at the same place, with the tokens it adds: a type hint both sides rewrote, one
 further than the other) takes its lines there. A line one side moved and the other deleted is gone.
+Lines both sides add after the same line, which one side moved, are one addition made twice
+(the same enum variant added after one variant, which one side also moved): the moving side's
+copy, after the line where that side put it, is kept, the other side's insertion left out.
 
 Every line of the result is a line of one of the three texts, or the token merge of one base
 line's two edits; applying an edit to re-laid-out text would make other lines, so it is not
@@ -88,6 +91,8 @@ def merge_lines(
     old = base.splitlines(keepends=True)
     a, b = left.splitlines(keepends=True), right.splitlines(keepends=True)
     a, b = _unmoved(old, a, b, indented), _unmoved(old, b, a, indented)
+    a = _added_twice(old, a, b)
+    b = _added_twice(old, b, a)
     ours = _split(old, _line_hunks(old, a), indented)
     theirs = [
         h
@@ -138,6 +143,47 @@ def _unmoved(old: list[str], moved: list[str], other: list[str], indented: bool)
         at = end
     out.extend(old[at:])
     return out
+
+
+def _added_twice(old: list[str], ours: list[str], theirs: list[str]) -> list[str]:
+    """`ours` without an insertion `theirs` makes too after the same line, which `theirs` moved:
+    an insertion of lines (blank lines aside) none of which the base holds, each once in
+    both versions, that `theirs` holds as one run (blank lines aside), after the same line
+    that is not blank (the nearest above, once in each of the three texts), which `theirs`
+    took from its place in the base. Where neither side moved that line, the two insertions
+    are at one place and the cluster rules have them."""
+    from crdtspace.model.sequences import SequenceMatcher
+
+    matcher = SequenceMatcher(None, old, ours, autojunk=False)
+    hunks = [op for op in matcher.get_opcodes() if op[0] == "insert"]
+    if not hunks:
+        return ours
+    solid = [j for j, line in enumerate(theirs) if line.strip()]
+    solid_lines = [theirs[j] for j in solid]
+    moved = {i for _, i1, i2, _, _ in _opcodes(old, theirs) for i in range(i1, i2)}
+    dropped: set[int] = set()
+    for _, _, _, j1, j2 in hunks:
+        run = [line for line in ours[j1:j2] if line.strip()]
+        if not run or any(old.count(x) or ours.count(x) != 1 or theirs.count(x) != 1 for x in run):
+            continue
+        anchor = next((line for line in reversed(ours[:j1]) if line.strip()), None)
+        if anchor is None or not (old.count(anchor) == ours.count(anchor) == 1):
+            continue
+        if theirs.count(anchor) != 1 or old.index(anchor) not in moved:
+            continue
+        at = solid_lines.index(run[0]) if run[0] in solid_lines else -1
+        if at < 1 or solid_lines[at : at + len(run)] != run or solid_lines[at - 1] != anchor:
+            continue
+        dropped.update(range(j1, j2))
+    return [line for j, line in enumerate(ours) if j not in dropped] if dropped else ours
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """The changes of old -> new (SequenceMatcher's opcodes but "equal")."""
+    from crdtspace.model.sequences import SequenceMatcher
+
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    return [op for op in matcher.get_opcodes() if op[0] != "equal"]
 
 
 @dataclass(frozen=True)
