@@ -24,6 +24,14 @@ of `crdtspace.git.mergetidy` (the line endings and the final line break the side
 a structured merge, the blank lines between its lines), and for a structured merge, the order
 of two sides' additions at one place of `crdtspace.git.mergeorder` (a new group after the
 other side's continuation of the group above).
+
+Two sides' changes of neighbouring units merge, except where they are two versions of one
+passage: a unit one side adds next to a unit of the base that only the other side edited, as
+a copy of that unit's base text repeating the tokens the edit replaced
+(`crdtspace.git.tokenmerge.repeats_replaced`) and no other conflict names, is a ``copy-edit``
+conflict, marked around both units as git's diff3 has it (serde: one side adds
+``type B = <u32 as T>::D;`` below ``type D = <u32 as T>::D;``, which the other side makes
+``<u64 as T>``; merged cleanly, the copy would keep the type the edit replaced).
 """
 
 from __future__ import annotations
@@ -353,6 +361,11 @@ def _decide(
         for c in structural
         if not _deleted_and_relaid(c, history, indented) and not merged.moved_alike(c)
     ]
+    busy = {s.node for c in structural for s in c.sides}
+    busy |= {p.key for c in semantic for p in c.places} | {
+        s.node for c in semantic for s in c.sides
+    }
+    structural.extend(merged.copies_beside_edits(history, busy))
     joined: list[Conflict] = []  # concurrent edits of one node git merges cleanly
     for notice in analysis.notices:
         if notice.kind == "merged" and _line_merge(notice, history, indented) is not None:
@@ -603,6 +616,9 @@ def _import_once(seg: Seg, lines: dict[str, int]) -> str:
     return "".join(out)
 
 
+COPY_EDIT = "copy-edit"
+"""A unit one side added beside a unit the other side edited, copying what the edit replaced."""
+
 SEMANTIC_KINDS = frozenset(
     {"dangling-reference", "import-removed", "signature-mismatch", "duplicate-definition"}
 )
@@ -712,6 +728,8 @@ class _Structured:
             return _add_add(left, right, layout, size)
         if conflict.kind == "move-move" and left.node == right.node:
             return self._move_move(left, right, layout, size)
+        if conflict.kind == COPY_EDIT and left.node != right.node:
+            return self._copy_edit(left, right, layout, size)
         raise _Unplaceable(f"cannot mark the {conflict.kind} conflict: {conflict.message}")
 
     def _delete_edit(
@@ -737,6 +755,84 @@ class _Structured:
         if at > 0 and layout.text[at - 1] != "\n" and not base_text[:shared]:
             block = "\n" + block  # (after a last line without its line break)
         return [(at, at, base_text[:shared] + block)]
+
+    def copies_beside_edits(self, history: History, busy: set[str]) -> list[Conflict]:
+        """``copy-edit`` conflicts: a unit one side added next to a unit of the base only the
+        other side edited, as a copy of that unit's base text that repeats what the edit
+        replaced (`crdtspace.git.tokenmerge.repeats_replaced`). Units of other conflicts
+        (`busy`, which gets the units of these too), semantic ones among them (a renamed name
+        the copy still uses: the ``dangling-reference`` says it), are left to those."""
+        from crdtspace.conflicts.findings import CONFLICT, Context, Side, make
+        from crdtspace.git.tokenmerge import repeats_replaced
+
+        document = self.workspace.document
+        out: list[Conflict] = []
+        for nid in sorted(document.edited_nodes()):
+            if nid in busy or not document.has_node(nid) or self.base.has_node(nid):
+                continue
+            made = history.entries(nid).creation
+            if made is None or document.is_container(nid):
+                continue
+            siblings = document.children(document.parent(nid))
+            if nid not in siblings:
+                continue
+            at = siblings.index(nid)
+            for near in (siblings[at - 1 : at] if at > 0 else []) + siblings[at + 1 : at + 2]:
+                if near in busy or not self.base.has_node(near) or document.is_container(near):
+                    continue
+                log = history.node_log(near)
+                if len(log.heads) != 1:
+                    continue
+                head = log.entries[log.heads[0]]
+                if head.op == "delete" or {e.agent for e in log.entries.values()} != {head.agent}:
+                    continue
+                if head.agent == made.agent:
+                    continue
+                base = self.base.render_node(near)
+                if not repeats_replaced(
+                    base, document.render_node(near), document.render_node(nid)
+                ):
+                    continue
+                ctx = Context(document)
+                sides = [
+                    Side(made.agent, nid, made.id, "text"),
+                    Side(head.agent, near, head.id, "text"),
+                ]
+                message = (
+                    f"{made.agent} added a copy of {ctx.qualname(near) or 'a unit'} beside it,"
+                    f" repeating text {head.agent} changed there."
+                )
+                out.append(make(COPY_EDIT, CONFLICT, [ctx.place(near)], sides, message))
+                busy |= {nid, near}
+                break
+        return out
+
+    def _copy_edit(
+        self, left: Side, right: Side, layout: FileLayout, size: int
+    ) -> list[tuple[int, int, str]]:
+        """Markers around a unit one side edited and the copy of it the other side added
+        beside it (a ``copy-edit`` conflict): the adding side's two units, the base's unit,
+        the editing side's unit."""
+        document = self.workspace.document
+        added = left if self.base.has_node(right.node) else right
+        edited = right if added is left else left
+        one, other = layout.spans.get(added.node), layout.spans.get(edited.node)
+        if one is None or other is None:
+            raise _Unplaceable("cannot mark a copy-edit conflict of units not in the file")
+        first, second = sorted((one, other), key=lambda span: span.start)
+        if first.end != second.start:
+            raise _Unplaceable("cannot mark a copy-edit conflict of units apart")
+        base = self.base.render_node(edited.node)
+        if first.nid == edited.node:
+            ours = base + layout.text[second.start : second.end]
+        else:
+            ours = layout.text[first.start : first.end] + base
+        theirs = document.render_node(edited.node)
+        texts = {added.agent: ours, edited.agent: theirs}
+        shared = _shared_blank_prefix(texts[LEFT], base, texts[RIGHT])
+        a, o, b = (t[shared:] for t in (texts[LEFT], base, texts[RIGHT]))
+        block = _block(a, o, b, size)
+        return [(first.start + shared, second.end, block)]
 
     def _move_move(
         self, left: Side, right: Side, layout: FileLayout, size: int

@@ -12,6 +12,10 @@ also removing the names before it: ``{A, B, C}`` to ``{A, B, G, C}`` and ``{A, G
 ``{A, G, C}``, not ``{A, G, G, C}``). Every token of the result is a token of one of the three
 versions of the line, in the order of the versions.
 
+`repeats_replaced` says whether a text one side adds beside a text the other side edits is a
+copy of that text's base that repeats what the edit replaced (the rule
+`crdtspace.git.mergedriver` uses for a unit added beside a unit the other side edited).
+
 `includes_tokens` says whether one side's change of some lines includes the other side's, token
 by token (the rule `crdtspace.git.linemerge` uses where the two changes meet): then taking that
 side's lines loses nothing of the other's.
@@ -22,7 +26,7 @@ from __future__ import annotations
 import itertools
 import re
 
-__all__ = ["includes_tokens", "merge_line_tokens", "tokens"]
+__all__ = ["includes_tokens", "merge_line_tokens", "repeats_replaced", "tokens"]
 
 _TOKEN = re.compile(
     r"""
@@ -160,6 +164,28 @@ def includes_tokens(base: str, big: str, small: str, *, indented: bool = False) 
         if not all(token in rest for token in new):
             return False
     return True
+
+
+COPY_RATIO = 0.6
+"""The least share of tokens (difflib's ratio, whitespace aside) a copy has in common with the
+text it copies."""
+
+
+def repeats_replaced(base: str, edited: str, added: str) -> bool:
+    """Whether `added` is a copy of `base` (`COPY_RATIO`, whitespace aside) that repeats what
+    the change `base` -> `edited` replaced: the change deletes or replaces a word, and for each
+    of its edits that deletes tokens, `added` holds the tokens deleted with the one token on
+    either side (serde: ``type D = <u32 as T>::D;`` made ``<u64 as T>`` on one side, the other
+    adding ``type B = <u32 as T>::D;`` below it: the two sides changed one passage)."""
+    from crdtspace.model.sequences import SequenceMatcher
+
+    old, new, copy = (_code_tokens(text, False) for text in (base, edited, added))
+    cuts = [(start, end) for start, end, _ in _edits(old, new) if start < end]
+    if not any(_word(token) for start, end in cuts for token in old[start:end]):
+        return False
+    if SequenceMatcher(None, old, copy, autojunk=False).ratio() < COPY_RATIO:
+        return False
+    return all(_holds_run(copy, old[max(start - 1, 0) : end + 1]) for start, end in cuts)
 
 
 def _holds_run(tokens: list[str], run: list[str]) -> bool:
