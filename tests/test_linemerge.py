@@ -171,6 +171,18 @@ def test_two_adjacent_changes_adding_the_same_line_conflict() -> None:
     assert merge_lines(base, right, left) is None
 
 
+def test_new_lines_using_a_name_the_adjacent_change_replaced_conflict() -> None:
+    # (express: a branch added where the other side renamed the variable `host` to `val`)
+    base = "if (!host) {\n  host = get();\n}\n"
+    left = "if (!val) {\n  val = get();\n}\n"
+    right = "if (!host) {\n  host = get();\n} else {\n  host = trim(host);\n}\n"
+    assert merge_lines(base, left, right) is None
+    assert merge_lines(base, right, left) is None
+    # (a word only a deleted line held is not replaced: the insertion merges)
+    left = "if (!host) {\n}\n"
+    assert merge_lines(base, left, right) == "if (!host) {\n} else {\n  host = trim(host);\n}\n"
+
+
 def test_an_insertion_just_above_the_others_edit_still_merges() -> None:
     base = "intro\nold line\nend\n"
     left = "intro\nold line, edited\nend\n"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import re
 
-__all__ = ["includes_tokens", "merge_line_tokens", "repeats_replaced", "tokens"]
+__all__ = ["includes_tokens", "merge_line_tokens", "repeats_replaced", "replaced_words", "tokens"]
 
 _TOKEN = re.compile(
     r"""
@@ -164,6 +164,17 @@ def includes_tokens(base: str, big: str, small: str, *, indented: bool = False) 
         if not all(token in rest for token in new):
             return False
     return True
+
+
+def replaced_words(old: str, new: str) -> set[str]:
+    """The words of `old` that an edit of `old` -> `new` replaced by other words (not those
+    it only deleted: a renamed variable, not a dropped argument)."""
+    out: set[str] = set()
+    base = tokens(old)
+    for start, end, added in _edits(base, tokens(new)):
+        if any(_word(token) for token in added):
+            out.update(token for token in base[start:end] if _word(token))
+    return out
 
 
 COPY_RATIO = 0.6
