@@ -171,6 +171,18 @@ def test_two_adjacent_changes_adding_the_same_line_conflict() -> None:
     assert merge_lines(base, right, left) is None
 
 
+def test_new_lines_using_a_name_the_adjacent_change_replaced_conflict() -> None:
+    # (express: a branch added where the other side renamed the variable `host` to `val`)
+    base = "if (!host) {\n  host = get();\n}\n"
+    left = "if (!val) {\n  val = get();\n}\n"
+    right = "if (!host) {\n  host = get();\n} else {\n  host = trim(host);\n}\n"
+    assert merge_lines(base, left, right) is None
+    assert merge_lines(base, right, left) is None
+    # (a word only a deleted line held is not replaced: the insertion merges)
+    left = "if (!host) {\n}\n"
+    assert merge_lines(base, left, right) == "if (!host) {\n} else {\n  host = trim(host);\n}\n"
+
+
 def test_an_insertion_just_above_the_others_edit_still_merges() -> None:
     base = "intro\nold line\nend\n"
     left = "intro\nold line, edited\nend\n"
@@ -212,6 +224,15 @@ def test_a_line_one_side_moved_and_the_other_deleted_is_gone() -> None:
 def test_a_moved_line_the_other_side_kept_stays_moved() -> None:
     base = "a\nb\nc\nd\n"
     assert merge_lines(base, "b\na\nc\nd\n", "a\nb\nc\nD\n") == "b\na\nc\nD\n"
+
+
+def test_lines_both_sides_add_after_a_line_one_side_moved_are_kept_once() -> None:
+    # (clap: an enum variant both sides add after one variant, which one side moved up)
+    base = "enum S {\n    A,\n    B,\n    W,\n    N,\n}\n"
+    left = "enum S {\n    A,\n    B,\n    W,\n    D,\n    N,\n}\n"
+    right = "enum S {\n    W,\n    D,\n    A,\n    B,\n    N,\n}\n"
+    assert merge_lines(base, left, right) == right
+    assert merge_lines(base, right, left) == right
 
 
 def test_an_import_insertion_that_holds_the_other_side_s_is_taken_whole() -> None:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crdtspace.git.linemerge import merge_lines
-from crdtspace.git.tokenmerge import includes_tokens, merge_line_tokens, tokens
+from crdtspace.git.tokenmerge import includes_tokens, merge_line_tokens, repeats_replaced, tokens
 
 
 def test_a_line_is_cut_into_words_strings_whitespace_and_characters() -> None:
@@ -46,6 +46,28 @@ def test_only_whitespace_between_two_edits_is_a_conflict() -> None:
 
 def test_the_same_edit_on_both_sides_is_kept_once() -> None:
     assert merge_line_tokens("f(a, b)", "g(a, b)", "g(a, c)") == "g(a, c)"
+
+
+def test_the_same_addition_by_two_different_edits_is_kept_once() -> None:
+    # (clap: a name both sides add to one `use` group, one side also trimming the group)
+    base = "use syn::{Attribute, Data, Fields, Ident};"
+    left = "use syn::{Attribute, Data, Fields, Generics, Ident};"
+    right = "use syn::{Attribute, Generics, Ident};"
+    assert merge_line_tokens(base, left, right) == right
+    assert merge_line_tokens(base, right, left) == right
+    # (the same word added in another shape is not the same addition: both stay)
+    assert merge_line_tokens("f(a) + g(b)", "f(a, b) + g(b)", "f(a) + g(b, b)") == (
+        "f(a, b) + g(b, b)"
+    )
+
+
+def test_a_copy_of_the_base_line_repeating_what_the_edit_replaced() -> None:
+    base = "type D = <u32 as T>::D;"
+    edited = "type D = <u64 as T>::D;"
+    assert repeats_replaced(base, edited, "type B = <u32 as T>::D;")
+    assert not repeats_replaced(base, edited, "type B = <u64 as T>::D;")  # (the edit's text)
+    assert not repeats_replaced(base, edited, "let n: u32 = 0;")  # (not a copy)
+    assert not repeats_replaced(base, "type D = <u32 as T>::D; // x", "type B = <u32 as T>::D;")
 
 
 def test_no_two_edits_is_not_a_token_merge() -> None:

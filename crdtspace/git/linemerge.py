@@ -1,7 +1,11 @@
 """The whole-line 3-way merge of one node's texts, and the layout-only rule inside it.
 
 Two sides' changes that meet (ranges that intersect, insertions at one point with different
-lines, an insertion inside the other side's change) make a cluster. Items both sides insert
+lines, an insertion inside the other side's change) make a cluster; so do two adjacent changes
+that are two versions of one passage (`_one_passage`): both add the same line, or one side's
+new lines use a word the other side's change of lines, one for one, replaced by another word
+and no longer holds (a branch added to an `if` whose variable the other side renamed there:
+merged, the branch would use the old name). Items both sides insert
 at one point of a comma-separated list are all kept (the first side's first). A cluster where
 one side changed only the layout (whitespace, line breaks, a trailing comma before a closing
 bracket: the same code re-indented, re-wrapped or given a trailing comma) takes the other
@@ -15,6 +19,9 @@ where an unchanged token that is not whitespace separates the two edits). Where 
 too, a side whose change includes the other's token by token (each of the other's edits inside
 one of its own, at the same place, with the tokens it adds: a type hint both sides rewrote, one
 further than the other) takes its lines there. A line one side moved and the other deleted is gone.
+Lines both sides add after the same line, which one side moved, are one addition made twice
+(the same enum variant added after one variant, which one side also moved): the moving side's
+copy, after the line where that side put it, is kept, the other side's insertion left out.
 
 Every line of the result is a line of one of the three texts, or the token merge of one base
 line's two edits; applying an edit to re-laid-out text would make other lines, so it is not
@@ -56,12 +63,18 @@ def _meet(a: Hunk, b: Hunk) -> bool:
     return (s1 == e1 and s2 < s1 < e2) or (s2 == e2 and s1 < s2 < e1)
 
 
-def _one_passage(a: _Change, b: _Change) -> bool:
+def _one_passage(old: list[str], a: _Change, b: _Change) -> bool:
     """Whether two adjacent changes of different sides are two versions of one passage: both
     add the same line (one with a letter or digit), so each side rewrote the passage there.
     Only the person merging can reconcile them: a conflict, as in git, rather than both kept
     (mockito's ArgumentCaptor Javadoc: one side inserted a paragraph just above the other's
     rewrite of the same paragraph, and the merge said the same thing twice).
+
+    Nor where one side's new lines use a word the other side's change of the adjacent lines
+    replaced by another word and no longer holds (express: an ``else if`` branch using
+    ``host`` added below lines the other side rewrote with ``host`` renamed ``val``):
+    `_uses_replaced`. Only a word replaced inside a line counts, not one a deleted line or a
+    dropped argument took away (on 1,253 real merges those made conflicts of good merges).
 
     One side deleting lines next to the other's edit is not one passage: the edit is kept (a
     statement moved away from a line the other side edited, a doc line dropped above an
@@ -71,7 +84,32 @@ def _one_passage(a: _Change, b: _Change) -> bool:
     if e1 != s2 and e2 != s1:
         return False
     both = {line.strip() for line in new1} & {line.strip() for line in new2}
-    return any(any(ch.isalnum() for ch in line) for line in both)
+    if any(any(ch.isalnum() for ch in line) for line in both):
+        return True
+    return _uses_replaced(old, a.hunk, b.hunk) or _uses_replaced(old, b.hunk, a.hunk)
+
+
+_WORD = re.compile(r"[^\W\d]\w*")
+
+
+def _words(lines: list[str]) -> set[str]:
+    return {word for line in lines for word in _WORD.findall(line)}
+
+
+def _uses_replaced(old: list[str], change: Hunk, other: Hunk) -> bool:
+    """Whether `other`'s new lines use a name `change` replaced: `change` replaces lines one
+    for one, and in one of them a word by another (a variable it renamed, a type it changed),
+    and its new lines no longer hold the old word."""
+    from crdtspace.git.tokenmerge import replaced_words
+
+    start, end, new = change
+    if end - start != len(new) or not new:
+        return False
+    replaced: set[str] = set()
+    for was, now in zip(old[start:end], new, strict=True):
+        replaced |= replaced_words(was, now)
+    replaced -= _words(new)
+    return bool(replaced & _words(other[2]))
 
 
 def merge_lines(
@@ -88,6 +126,8 @@ def merge_lines(
     old = base.splitlines(keepends=True)
     a, b = left.splitlines(keepends=True), right.splitlines(keepends=True)
     a, b = _unmoved(old, a, b, indented), _unmoved(old, b, a, indented)
+    a = _added_twice(old, a, b)
+    b = _added_twice(old, b, a)
     ours = _split(old, _line_hunks(old, a), indented)
     theirs = [
         h
@@ -95,7 +135,7 @@ def merge_lines(
         if h.hunk not in [o.hunk for o in ours]
     ]
     changes: list[Hunk] = []
-    for mine, other in _clusters(ours, theirs):
+    for mine, other in _clusters(old, ours, theirs):
         taken = _settle(old, mine, other, indented, items)
         if taken is None:
             return None
@@ -138,6 +178,47 @@ def _unmoved(old: list[str], moved: list[str], other: list[str], indented: bool)
         at = end
     out.extend(old[at:])
     return out
+
+
+def _added_twice(old: list[str], ours: list[str], theirs: list[str]) -> list[str]:
+    """`ours` without an insertion `theirs` makes too after the same line, which `theirs` moved:
+    an insertion of lines (blank lines aside) none of which the base holds, each once in
+    both versions, that `theirs` holds as one run (blank lines aside), after the same line
+    that is not blank (the nearest above, once in each of the three texts), which `theirs`
+    took from its place in the base. Where neither side moved that line, the two insertions
+    are at one place and the cluster rules have them."""
+    from crdtspace.model.sequences import SequenceMatcher
+
+    matcher = SequenceMatcher(None, old, ours, autojunk=False)
+    hunks = [op for op in matcher.get_opcodes() if op[0] == "insert"]
+    if not hunks:
+        return ours
+    solid = [j for j, line in enumerate(theirs) if line.strip()]
+    solid_lines = [theirs[j] for j in solid]
+    moved = {i for _, i1, i2, _, _ in _opcodes(old, theirs) for i in range(i1, i2)}
+    dropped: set[int] = set()
+    for _, _, _, j1, j2 in hunks:
+        run = [line for line in ours[j1:j2] if line.strip()]
+        if not run or any(old.count(x) or ours.count(x) != 1 or theirs.count(x) != 1 for x in run):
+            continue
+        anchor = next((line for line in reversed(ours[:j1]) if line.strip()), None)
+        if anchor is None or not (old.count(anchor) == ours.count(anchor) == 1):
+            continue
+        if theirs.count(anchor) != 1 or old.index(anchor) not in moved:
+            continue
+        at = solid_lines.index(run[0]) if run[0] in solid_lines else -1
+        if at < 1 or solid_lines[at : at + len(run)] != run or solid_lines[at - 1] != anchor:
+            continue
+        dropped.update(range(j1, j2))
+    return [line for j, line in enumerate(ours) if j not in dropped] if dropped else ours
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """The changes of old -> new (SequenceMatcher's opcodes but "equal")."""
+    from crdtspace.model.sequences import SequenceMatcher
+
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    return [op for op in matcher.get_opcodes() if op[0] != "equal"]
 
 
 @dataclass(frozen=True)
@@ -368,7 +449,7 @@ def _sorted(lines: list[str]) -> bool:
 
 
 def _clusters(
-    ours: list[_Change], theirs: list[_Change]
+    old: list[str], ours: list[_Change], theirs: list[_Change]
 ) -> list[tuple[list[_Change], list[_Change]]]:
     """The changes of both sides grouped where they meet (transitively): (ours, theirs)."""
     changes = [*ours, *theirs]
@@ -381,7 +462,7 @@ def _clusters(
 
     for i, a in enumerate(ours):
         for j, b in enumerate(theirs, start=len(ours)):
-            if _meet(a.hunk, b.hunk) or _one_passage(a, b):
+            if _meet(a.hunk, b.hunk) or _one_passage(old, a, b):
                 group[root(i)] = root(j)
     out: dict[int, tuple[list[_Change], list[_Change]]] = {}
     for i, change in enumerate(changes):

@@ -24,6 +24,24 @@ of `crdtspace.git.mergetidy` (the line endings and the final line break the side
 a structured merge, the blank lines between its lines), and for a structured merge, the order
 of two sides' additions at one place of `crdtspace.git.mergeorder` (a new group after the
 other side's continuation of the group above).
+
+Two sides' changes of neighbouring units merge, except where they are two versions of one
+passage: a unit one side adds next to a unit of the base that only the other side edited, as
+a copy of that unit's base text repeating the tokens the edit replaced
+(`crdtspace.git.tokenmerge.repeats_replaced`) and no other conflict names, is a ``copy-edit``
+conflict, marked around both units as git's diff3 has it (serde: one side adds
+``type B = <u32 as T>::D;`` below ``type D = <u32 as T>::D;``, which the other side makes
+``<u64 as T>``; merged cleanly, the copy would keep the type the edit replaced).
+
+A unit's text starts with the comments above it, so a comment above the first of some units
+follows whichever unit is first on each side. A ``delete-edit`` conflict whose edit only took
+the unit's leading comment and blank lines off, which another unit of the merge now holds, is
+no conflict: the deletion wins (`_lead_moved_off`); and in a clean structured merge, a unit
+whose leading comment lines are those of the unit just before it, with a line the merge holds
+more often than any version, is rendered without them (`_repeated_lead`, part of the rule
+"identical additions once"). Express: a ``Module dependencies`` comment above the first
+``require``, which one side deleted while the other added one above it, is kept once, above
+the added one.
 """
 
 from __future__ import annotations
@@ -158,8 +176,9 @@ def _structured(
     if not outcome.clean or outcome.method == FALLBACK:
         return outcome
     versions = (base, left, right)
+    once = _once_structured if outcome.method == STRUCTURED else _once
     outcome = _finished(
-        outcome, _once, versions, profile, "identical additions of both sides kept once"
+        outcome, once, versions, profile, "identical additions of both sides kept once"
     )
     if outcome.method == STRUCTURED:
         from crdtspace.git.mergeorder import glued_first
@@ -351,8 +370,15 @@ def _decide(
     structural = [
         c
         for c in structural
-        if not _deleted_and_relaid(c, history, indented) and not merged.moved_alike(c)
+        if not _deleted_and_relaid(c, history, indented)
+        and not merged.moved_alike(c)
+        and not _lead_moved_off(c, history, profile)
     ]
+    busy = {s.node for c in structural for s in c.sides}
+    busy |= {p.key for c in semantic for p in c.places} | {
+        s.node for c in semantic for s in c.sides
+    }
+    structural.extend(merged.copies_beside_edits(history, busy))
     joined: list[Conflict] = []  # concurrent edits of one node git merges cleanly
     for notice in analysis.notices:
         if notice.kind == "merged" and _line_merge(notice, history, indented) is not None:
@@ -490,6 +516,37 @@ def _deleted_and_relaid(conflict: Conflict, history: History, indented: bool) ->
     )
 
 
+def _lead_moved_off(conflict: Conflict, history: History, profile: Profile) -> bool:
+    """Whether `conflict` is a ``delete-edit`` of one unit whose edit only took its leading
+    lines off (comments and blank lines: they hold no unit), which another unit of the merge
+    now holds (express: a comment above the first declaration, which one side deleted, moved
+    to the declaration the other side added above it): nothing of the edit is lost with the
+    unit, so the deletion wins, cleanly."""
+    if conflict.kind != "delete-edit" or len(conflict.sides) != 2:
+        return False
+    actions = {s.action: s for s in conflict.sides}
+    gone, kept = actions.get("delete"), actions.get("keep")
+    if gone is None or kept is None or gone.node != kept.node:
+        return False
+    document = history.document
+    node = kept.node
+    if not document.has_node(node) or document.is_container(node):
+        return False
+    base = history.fork_texts(node, [gone.entry, kept.entry]).get("text", "")
+    after = history.after(node, kept.entry).get("text", "")
+    if not after.strip() or after == base or not base.endswith(after):
+        return False
+    lead = base[: len(base) - len(after)]
+    if not lead.strip() or not lead.endswith("\n"):
+        return False
+    seg = _cut(lead, profile)
+    if seg is None or seg.children:
+        return False
+    parent = document.parent(node)
+    others = [c for c in document.children(parent) if c != node] if parent else []
+    return any(lead.strip() in document.render_node(c) for c in others)
+
+
 def _as_overlap(notice: Conflict) -> Conflict:
     """A ``merged`` finding git's line merge conflicts on, as the ``overlap`` it is."""
     from dataclasses import replace
@@ -520,7 +577,16 @@ def _invented(
     return None
 
 
-def _once(text: str, versions: tuple[str, str, str], profile: Profile) -> str:
+def _once_structured(text: str, versions: tuple[str, str, str], profile: Profile) -> str:
+    """`_once` with the leading lines of a unit that repeat those of the unit before it
+    (`_repeated_lead`) left out too: the node model gives each unit the comments above it,
+    so a comment the sides saw above different first units comes back with each."""
+    return _once(text, versions, profile, leads=True)
+
+
+def _once(
+    text: str, versions: tuple[str, str, str], profile: Profile, *, leads: bool = False
+) -> str:
     """`text` (a clean merge) with identical additions kept once: a unit whose text (blank
     lines around it aside) a container holds more often than any version holds it there (both
     sides added the same import, the same constant), and a line an import unit holds twice that
@@ -543,7 +609,10 @@ def _once(text: str, versions: tuple[str, str, str], profile: Profile) -> str:
     for c in counts:
         for line, n in c.items():
             lines[line] = max(lines.get(line, 0), n)
-    out = _render_once(merged, (), allowed, {}, lines)
+    lead: Callable[[str, str], int] = _no_lead
+    if leads:
+        lead = functools.partial(_repeated_lead, profile=profile, merged=merged_counts, lines=lines)
+    out = _render_once(merged, (), allowed, {}, lines, lead)
     return out if out != text and profile.parses(out) else text
 
 
@@ -575,18 +644,65 @@ def _render_once(
     allowed: dict[tuple[object, ...], int],
     seen: dict[tuple[object, ...], int],
     lines: dict[str, int],
+    lead: Callable[[str, str], int],
 ) -> str:
     if seg.text is not None:
         return _import_once(seg, lines) if "import" in seg.kind or "use_" in seg.kind else seg.text
     out = [seg.head]
+    before = ""
     for child in seg.children:
         key = (path, child.render().strip())
         seen[key] = seen.get(key, 0) + 1
         if key[1] and seen[key] > max(allowed.get(key, 0), 1):
             continue  # an identical addition already rendered
-        out.append(_render_once(child, (*path, child.kind, child.name), allowed, seen, lines))
+        text = _render_once(child, (*path, child.kind, child.name), allowed, seen, lines, lead)
+        out.append(text[lead(before, text) :])
+        before = text
     out.append(seg.tail)
     return "".join(out)
+
+
+def _no_lead(before: str, text: str) -> int:
+    return 0
+
+
+def _repeated_lead(
+    before: str, text: str, *, profile: Profile, merged: dict[str, int], lines: dict[str, int]
+) -> int:
+    """The length of the leading lines of a unit's `text` to leave out as the lead of the
+    unit `before` it again: all the lines before the code of each (comments and blank lines:
+    they hold no unit), blank lines above them aside, are the same, and one of them that is
+    not blank the merge holds more often than any version (a comment above the first of some
+    declarations, which each side saw on a different first one)."""
+    ours, theirs = (unit.splitlines(keepends=True) for unit in (before, text))
+    first = [_blanks(ours), _blanks(theirs)]  # (blank lines above them aside)
+    n = 0
+    while (
+        first[0] + n < len(ours)
+        and first[1] + n < len(theirs)
+        and ours[first[0] + n] == theirs[first[1] + n]
+    ):
+        n += 1
+    solid = [line.rstrip("\r\n") for line in theirs[first[1] : first[1] + n] if line.strip()]
+    if not any(merged.get(line, 0) > lines.get(line, 0) for line in solid):
+        return 0
+    for unit, start in ((ours, first[0]), (theirs, first[1])):
+        if not _trivia("".join(unit[: start + n]), profile):
+            return 0
+        if start + n < len(unit) and _trivia("".join(unit[: start + n + 1]), profile):
+            return 0  # (the lead is all the unit's leading lines, in both)
+    return len("".join(theirs[: first[1] + n]))
+
+
+def _blanks(lines: list[str]) -> int:
+    """How many blank lines `lines` starts with."""
+    return next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+
+
+def _trivia(text: str, profile: Profile) -> bool:
+    """Whether `text` parses and holds no unit (comments and blank lines)."""
+    seg = _cut(text, profile)
+    return seg is not None and not seg.children
 
 
 def _import_once(seg: Seg, lines: dict[str, int]) -> str:
@@ -602,6 +718,9 @@ def _import_once(seg: Seg, lines: dict[str, int]) -> str:
         out.append(line)
     return "".join(out)
 
+
+COPY_EDIT = "copy-edit"
+"""A unit one side added beside a unit the other side edited, copying what the edit replaced."""
 
 SEMANTIC_KINDS = frozenset(
     {"dangling-reference", "import-removed", "signature-mismatch", "duplicate-definition"}
@@ -712,6 +831,8 @@ class _Structured:
             return _add_add(left, right, layout, size)
         if conflict.kind == "move-move" and left.node == right.node:
             return self._move_move(left, right, layout, size)
+        if conflict.kind == COPY_EDIT and left.node != right.node:
+            return self._copy_edit(left, right, layout, size)
         raise _Unplaceable(f"cannot mark the {conflict.kind} conflict: {conflict.message}")
 
     def _delete_edit(
@@ -737,6 +858,84 @@ class _Structured:
         if at > 0 and layout.text[at - 1] != "\n" and not base_text[:shared]:
             block = "\n" + block  # (after a last line without its line break)
         return [(at, at, base_text[:shared] + block)]
+
+    def copies_beside_edits(self, history: History, busy: set[str]) -> list[Conflict]:
+        """``copy-edit`` conflicts: a unit one side added next to a unit of the base only the
+        other side edited, as a copy of that unit's base text that repeats what the edit
+        replaced (`crdtspace.git.tokenmerge.repeats_replaced`). Units of other conflicts
+        (`busy`, which gets the units of these too), semantic ones among them (a renamed name
+        the copy still uses: the ``dangling-reference`` says it), are left to those."""
+        from crdtspace.conflicts.findings import CONFLICT, Context, Side, make
+        from crdtspace.git.tokenmerge import repeats_replaced
+
+        document = self.workspace.document
+        out: list[Conflict] = []
+        for nid in sorted(document.edited_nodes()):
+            if nid in busy or not document.has_node(nid) or self.base.has_node(nid):
+                continue
+            made = history.entries(nid).creation
+            if made is None or document.is_container(nid):
+                continue
+            siblings = document.children(document.parent(nid))
+            if nid not in siblings:
+                continue
+            at = siblings.index(nid)
+            for near in (siblings[at - 1 : at] if at > 0 else []) + siblings[at + 1 : at + 2]:
+                if near in busy or not self.base.has_node(near) or document.is_container(near):
+                    continue
+                log = history.node_log(near)
+                if len(log.heads) != 1:
+                    continue
+                head = log.entries[log.heads[0]]
+                if head.op == "delete" or {e.agent for e in log.entries.values()} != {head.agent}:
+                    continue
+                if head.agent == made.agent:
+                    continue
+                base = self.base.render_node(near)
+                if not repeats_replaced(
+                    base, document.render_node(near), document.render_node(nid)
+                ):
+                    continue
+                ctx = Context(document)
+                sides = [
+                    Side(made.agent, nid, made.id, "text"),
+                    Side(head.agent, near, head.id, "text"),
+                ]
+                message = (
+                    f"{made.agent} added a copy of {ctx.qualname(near) or 'a unit'} beside it,"
+                    f" repeating text {head.agent} changed there."
+                )
+                out.append(make(COPY_EDIT, CONFLICT, [ctx.place(near)], sides, message))
+                busy |= {nid, near}
+                break
+        return out
+
+    def _copy_edit(
+        self, left: Side, right: Side, layout: FileLayout, size: int
+    ) -> list[tuple[int, int, str]]:
+        """Markers around a unit one side edited and the copy of it the other side added
+        beside it (a ``copy-edit`` conflict): the adding side's two units, the base's unit,
+        the editing side's unit."""
+        document = self.workspace.document
+        added = left if self.base.has_node(right.node) else right
+        edited = right if added is left else left
+        one, other = layout.spans.get(added.node), layout.spans.get(edited.node)
+        if one is None or other is None:
+            raise _Unplaceable("cannot mark a copy-edit conflict of units not in the file")
+        first, second = sorted((one, other), key=lambda span: span.start)
+        if first.end != second.start:
+            raise _Unplaceable("cannot mark a copy-edit conflict of units apart")
+        base = self.base.render_node(edited.node)
+        if first.nid == edited.node:
+            ours = base + layout.text[second.start : second.end]
+        else:
+            ours = layout.text[first.start : first.end] + base
+        theirs = document.render_node(edited.node)
+        texts = {added.agent: ours, edited.agent: theirs}
+        shared = _shared_blank_prefix(texts[LEFT], base, texts[RIGHT])
+        a, o, b = (t[shared:] for t in (texts[LEFT], base, texts[RIGHT]))
+        block = _block(a, o, b, size)
+        return [(first.start + shared, second.end, block)]
 
     def _move_move(
         self, left: Side, right: Side, layout: FileLayout, size: int

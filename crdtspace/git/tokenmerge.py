@@ -4,8 +4,17 @@ Two edits of one line merge only when an unchanged token that is not whitespace 
 them (``f(a, b)`` to ``f(x, b)`` and ``f(a, y)`` gives ``f(x, y)``); edits that touch, overlap
 or insert at one point are a conflict, as in git (``'0.12.2-dev'`` to ``'0.13-dev'`` and
 ``'0.12.3-dev'`` is one: a string literal is one token, so two edits inside one string always
-meet). The same edit made on both sides is kept once. Every token of the result is a token of
-one of the three versions of the line, in the order of the versions.
+meet). The same edit made on both sides is kept once, and so is the same addition made by two
+different edits: an insertion of one side whose tokens (whitespace aside) the other side's line
+holds, its words added by an edit of the other side that no word of the base separates from it,
+is that addition again and is left out (a name both sides add to one import list, one side
+also removing the names before it: ``{A, B, C}`` to ``{A, B, G, C}`` and ``{A, G, C}`` gives
+``{A, G, C}``, not ``{A, G, G, C}``). Every token of the result is a token of one of the three
+versions of the line, in the order of the versions.
+
+`repeats_replaced` says whether a text one side adds beside a text the other side edits is a
+copy of that text's base that repeats what the edit replaced (the rule
+`crdtspace.git.mergedriver` uses for a unit added beside a unit the other side edited).
 
 `includes_tokens` says whether one side's change of some lines includes the other side's, token
 by token (the rule `crdtspace.git.linemerge` uses where the two changes meet): then taking that
@@ -17,7 +26,7 @@ from __future__ import annotations
 import itertools
 import re
 
-__all__ = ["includes_tokens", "merge_line_tokens", "tokens"]
+__all__ = ["includes_tokens", "merge_line_tokens", "repeats_replaced", "replaced_words", "tokens"]
 
 _TOKEN = re.compile(
     r"""
@@ -56,6 +65,8 @@ def merge_line_tokens(base: str, left: str, right: str) -> str | None:
     theirs = [e for e in theirs if e not in ours]  # (the same edit on both sides: once)
     if not ours or not theirs:
         return None  # (not two edits: the whole-line merge has it)
+    ours = [e for e in ours if not _added_again(old, e, theirs, right)]
+    theirs = [e for e in theirs if not _added_again(old, e, ours, left)]
     edits = sorted([(e, 0) for e in ours] + [(e, 1) for e in theirs], key=lambda x: x[0][:2])
     for (first, side1), (second, side2) in itertools.pairwise(edits):
         if side1 == side2:
@@ -73,6 +84,32 @@ def merge_line_tokens(base: str, left: str, right: str) -> str | None:
         at = end
     out.extend(old[at:])
     return "".join(out)
+
+
+def _word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+def _added_again(old: list[str], edit: _Edit, others: list[_Edit], other_line: str) -> bool:
+    """Whether `edit` (one side's) only inserts an addition the other side made too: it
+    deletes no token but whitespace, adds a word, its tokens (whitespace aside) are a run of
+    `other_line`'s, and its words are among those one edit of `others` adds, with no word of
+    the base between the two edits."""
+    start, end, new = edit
+    code = [t for t in new if t.strip()]
+    words = [t for t in code if _word(t)]
+    if not words or any(t.strip() for t in old[start:end]):
+        return False
+    if not _holds_run([t for t in tokens(other_line) if t.strip()], code):
+        return False
+    for s2, e2, more in others:
+        between = old[e2:start] if e2 <= start else old[end:s2] if end <= s2 else None
+        if between is None or any(_word(t) for t in between):
+            continue
+        rest = iter(t for t in more if _word(t))
+        if all(word in rest for word in words):
+            return True
+    return False
 
 
 SLACK = 8
@@ -127,6 +164,39 @@ def includes_tokens(base: str, big: str, small: str, *, indented: bool = False) 
         if not all(token in rest for token in new):
             return False
     return True
+
+
+def replaced_words(old: str, new: str) -> set[str]:
+    """The words of `old` that an edit of `old` -> `new` replaced by other words (not those
+    it only deleted: a renamed variable, not a dropped argument)."""
+    out: set[str] = set()
+    base = tokens(old)
+    for start, end, added in _edits(base, tokens(new)):
+        if any(_word(token) for token in added):
+            out.update(token for token in base[start:end] if _word(token))
+    return out
+
+
+COPY_RATIO = 0.6
+"""The least share of tokens (difflib's ratio, whitespace aside) a copy has in common with the
+text it copies."""
+
+
+def repeats_replaced(base: str, edited: str, added: str) -> bool:
+    """Whether `added` is a copy of `base` (`COPY_RATIO`, whitespace aside) that repeats what
+    the change `base` -> `edited` replaced: the change deletes or replaces a word, and for each
+    of its edits that deletes tokens, `added` holds the tokens deleted with the one token on
+    either side (serde: ``type D = <u32 as T>::D;`` made ``<u64 as T>`` on one side, the other
+    adding ``type B = <u32 as T>::D;`` below it: the two sides changed one passage)."""
+    from crdtspace.model.sequences import SequenceMatcher
+
+    old, new, copy = (_code_tokens(text, False) for text in (base, edited, added))
+    cuts = [(start, end) for start, end, _ in _edits(old, new) if start < end]
+    if not any(_word(token) for start, end in cuts for token in old[start:end]):
+        return False
+    if SequenceMatcher(None, old, copy, autojunk=False).ratio() < COPY_RATIO:
+        return False
+    return all(_holds_run(copy, old[max(start - 1, 0) : end + 1]) for start, end in cuts)
 
 
 def _holds_run(tokens: list[str], run: list[str]) -> bool:
