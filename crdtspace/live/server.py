@@ -155,6 +155,8 @@ class Server(HomeReplica):
         relayed was not acknowledged; its client still holds it and sends it again)."""
         self._sender: GuardedChannel | None = None
         """The client whose update the room's Doc is taking (it is not sent back to it)."""
+        self._relayed = False
+        """Set while the room's Doc takes an update `to_room` relayed itself."""
         self.room_doc.observe(self._room_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -376,19 +378,32 @@ class Server(HomeReplica):
             for channel in list(self._channels):
                 await channel.close(CLOSE_INTERNAL)
 
-    def to_room(self, update: bytes, sender: GuardedChannel) -> None:
-        """A client's checked update into the room's Doc: relayed to every other client."""
+    def to_room(
+        self, update: bytes, sender: GuardedChannel, message: bytes | None = None
+    ) -> None:
+        """A client's checked update into the room's Doc: relayed to every other client.
+        With its `message` (an update message holding just `update`), that very message is
+        relayed first, then the room's Doc takes the update (no re-encoding, and nothing
+        between the check and the relay); else the Doc's change is."""
+        if message is not None:
+            self._push(message, sender)
         self._sender = sender
+        self._relayed = message is not None
         try:
             self.room_doc.apply_update(update)
         finally:
             self._sender = None
+            self._relayed = False
 
     def _room_changed(self, event: TransactionEvent) -> None:
-        """Relay what changed the room's Doc, in order, to every client but its sender."""
-        message = create_update_message(event.update)
+        """Relay what changed the room's Doc, in order, to every client but its sender (unless
+        `to_room` relayed it already)."""
+        if not self._relayed:
+            self._push(create_update_message(event.update), self._sender)
+
+    def _push(self, message: bytes, sender: GuardedChannel | None) -> None:
         for channel in self._channels:
-            if channel is not self._sender:
+            if channel is not sender:
                 channel.push(message)
 
     async def _cli(
@@ -621,7 +636,9 @@ class GuardedChannel:
             self._close_code = CLOSE_INTERNAL
             raise anyio.EndOfStream
         unlogged, logged = self._server.check_update(payload)
-        self._server.to_room(payload, self)
+        # (an update, checked: relayed as it came; a step 2 may repeat what the room has)
+        relay = message if sub == YSyncMessageType.SYNC_UPDATE else None
+        self._server.to_room(payload, self, relay)
         self._server.submit(payload, self.durable, unlogged, self._peer.agent, logged)
         return False
 
