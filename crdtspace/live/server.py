@@ -378,9 +378,7 @@ class Server(HomeReplica):
             for channel in list(self._channels):
                 await channel.close(CLOSE_INTERNAL)
 
-    def to_room(
-        self, update: bytes, sender: GuardedChannel, message: bytes | None = None
-    ) -> None:
+    def to_room(self, update: bytes, sender: GuardedChannel, message: bytes | None = None) -> None:
         """A client's checked update into the room's Doc: relayed to every other client.
         With its `message` (an update message holding just `update`), that very message is
         relayed first, then the room's Doc takes the update (no re-encoding, and nothing
