@@ -164,11 +164,11 @@ class Scratch:
                         # Logs only grow (replicas read new entries from the front: logcache).
                         seen.forged.append(f"deletes entries of the log of node {path[0]!r}")
                 if len(path) == 1 and isinstance(event, map_event):
-                    keys = event.keys  # type: ignore[attr-defined]  # Rust
+                    keys = event.keys  # (set by the Rust core)
                     if "mode" in keys:
                         seen.forged.append(f"changes the mode of node {path[0]!r} (only git may)")
             elif isinstance(event, map_event):
-                keys = event.keys  # type: ignore[attr-defined]  # Rust
+                keys = event.keys  # (set by the Rust core)
                 seen.touched.update(keys)
                 seen.structural.update(keys)
                 seen.forged.extend(
