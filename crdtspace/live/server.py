@@ -8,8 +8,11 @@
               GuardedChannel: size limit, message shape, paths a scratch doc would gain
                    │  (hostile → logged, connection closed; the doc never sees it)
                    ▼
-              the room's Doc: applied, relayed at once, in order, to every other client (not
-                   │  back to its sender: it has it)
+              relayed at once, in order, to every other client (not back to its sender: it
+                   │  has it): framed once, written to each client's socket (`_Wire`)
+                   ▼
+              the room's Doc: applied (it serves the handshakes)
+                   │
                    ▼
               committer: workspace.apply_update (validated, fsynced to updates.log)
                    │  (a burst from many clients is one merged record, one fsync)
