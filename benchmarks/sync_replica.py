@@ -5,8 +5,9 @@
 
 It connects (`Workspace.connect`), finds notes.txt's node and prints ``READY``. Then ``edit I``
 on stdin appends the token ``<I>`` to the node (`replace`, as an agent edits) and prints
-``start I T``, T the time just before the edit; and whenever the next token ``<I>`` (0, 1, ...)
-appears in its text, it prints ``got I T``, T when its observer saw it (inside the merge).
+``start I T``, T the time just before the edit; and whenever a change to its text inserts the
+next token ``<I>`` (0, 1, ...), it prints ``got I T``, T when its observer saw it (inside the
+merge; yrs's own event, its delta read, as `sync.Arrivals` does).
 Times are `time.perf_counter()`, CLOCK_MONOTONIC on Linux as Node's `process.hrtime` is. It
 leaves at the end of its input.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from _common import ROOT  # noqa: F401  # (puts the checkout on sys.path)
-from pycrdt import TextEvent
+from sync import inserts
 
 from crdtspace import Workspace
 from crdtspace.live.netreplica import NetworkReplica
@@ -27,21 +29,21 @@ def main() -> None:
     url, token, agent = sys.argv[1:4]
     replica = Workspace.connect(url, token, agent=agent, timeout=30)
     assert isinstance(replica, NetworkReplica)
+    watching: list[Any] = []  # (an observer lives as long as its subscription)
     try:
+        expected = [0]
+
+        def seen(event: Any) -> None:  # (yrs's own event: see sync.Arrivals)
+            now = time.perf_counter()
+            while inserts(event, f"<{expected[0]}>"):
+                print(f"got {expected[0]} {now!r}", flush=True)
+                expected[0] += 1
+
         with replica.lock:
             nid = replica.document.roots("notes.txt")[0]
             node_text = replica.document.node(nid)["text"]
             text = str(node_text)
-        expected = [0]
-
-        def seen(event: TextEvent) -> None:
-            now = time.perf_counter()
-            current = str(event.target)  # type: ignore[attr-defined]  # set by the Rust core
-            while f"<{expected[0]}>" in current:
-                print(f"got {expected[0]} {now!r}", flush=True)
-                expected[0] += 1
-
-        node_text.observe(seen)
+            watching += [node_text, node_text.integrated.observe(seen)]
         print("READY", flush=True)
         for line in sys.stdin:
             command, number = line.split()
@@ -52,6 +54,7 @@ def main() -> None:
                 replica.replace(nid, text)
                 print(f"start {number} {start!r}", flush=True)
     finally:
+        watching.clear()
         replica.close()
 
 

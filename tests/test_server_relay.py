@@ -110,6 +110,32 @@ def test_an_update_is_relayed_to_the_others_and_not_back_to_its_sender(repo: Pat
         run(lambda: main(server.url))
 
 
+def test_relays_written_straight_to_the_socket_keep_their_order(repo: Path) -> None:
+    """A client that agreed no compression gets each relayed update framed once and written
+    to its socket at once (`_Wire`); one that agreed compression gets it through the ASGI
+    send. Both get every update, in the order the server took them, and whole."""
+    updates = updates_of(repo, "alice", [f"f{n}.txt" for n in range(30)])
+
+    async def main(server: Server) -> None:
+        async with (
+            websockets.connect(f"{server.url}?token={TOKEN}", compression=None) as plain,
+            websockets.connect(f"{server.url}?token={TOKEN}") as deflated,
+            websockets.connect(f"{server.url}?token={TOKEN}", compression=None) as alice,
+        ):
+            await eventually(lambda: len(server._channels) == 3)
+            wires = sorted(channel._wire is not None for channel in server._channels)
+            assert wires == [False, True, True]  # (the compressed one goes the ASGI way)
+            with anyio.fail_after(20):
+                for update in updates:  # (no waiting between them: some queue, some not)
+                    await alice.send(create_update_message(update))
+                for ws in (plain, deflated):
+                    got = [paths_in(await next_update(ws)) for _ in updates]
+                    assert got == [{f"f{n}.txt"} for n in range(len(updates))]
+
+    with running_server(repo, token=TOKEN) as server:
+        run(lambda: main(server))
+
+
 def test_a_burst_from_several_peers_loses_nothing_acknowledged(repo: Path) -> None:
     """Four peers send bursts with no pause (group commit: many share one fsync), counting the
     server's acknowledgements; the server is killed mid-burst; every update acknowledged is in

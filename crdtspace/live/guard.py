@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pycrdt import Array, Doc, Map, MapEvent, get_update
+from pycrdt._pycrdt import MapEvent as _RawMapEvent
 
 from crdtspace.errors import PathError
 from crdtspace.git import gitio
@@ -86,6 +87,7 @@ class _Seen:
     typed: set[str] = field(default_factory=set)  # nodes whose texts changed
     logged: set[str] = field(default_factory=set)  # nodes whose log grew
     forged: list[str] = field(default_factory=list)
+    failure: Exception | None = None  # an observer that failed (the update is refused)
 
 
 class Scratch:
@@ -106,7 +108,12 @@ class Scratch:
         # (A subscription lives as long as its Map object: these are kept.)
         self._gitonly = doc.get("gitonly", type=Map)
         self._gitonly.observe(self._collect_gitonly)
-        self._nodes.observe_deep(self._collect_nodes)
+        try:
+            # yrs's own events, read only for what is looked at (pycrdt's observer builds
+            # every attribute of every event first: most of a check's cost)
+            self._raw = self._nodes.integrated.observe_deep(self._collect_raw_nodes)
+        except AttributeError:  # pragma: no cover  (pycrdt changed: its public observer)
+            self._nodes.observe_deep(self._collect_nodes)
 
     def apply_update(self, update: bytes) -> None:
         """Take an update already accepted (nothing is checked)."""
@@ -130,7 +137,15 @@ class Scratch:
             f"changes the git-only entry {k!r}, which only git may set" for k in keys
         )
 
-    def _collect_nodes(self, events: list[Any]) -> None:
+    def _collect_raw_nodes(self, events: list[Any]) -> None:
+        """`_collect_nodes` on yrs's own events (valid only during this call)."""
+        try:
+            self._collect_nodes(events, _RawMapEvent)
+        except Exception as exc:  # (raised into yrs, it would be lost: the update is refused)
+            if self._seen is not None:
+                self._seen.failure = exc
+
+    def _collect_nodes(self, events: list[Any], map_event: type[Any] = MapEvent) -> None:
         seen = self._seen
         if seen is None:
             return
@@ -148,12 +163,12 @@ class Scratch:
                     if any("delete" in change for change in delta):
                         # Logs only grow (replicas read new entries from the front: logcache).
                         seen.forged.append(f"deletes entries of the log of node {path[0]!r}")
-                if len(path) == 1 and isinstance(event, MapEvent):
-                    keys = event.keys  # type: ignore[attr-defined]  # Rust
+                if len(path) == 1 and isinstance(event, map_event):
+                    keys = event.keys  # (set by the Rust core)
                     if "mode" in keys:
                         seen.forged.append(f"changes the mode of node {path[0]!r} (only git may)")
-            elif isinstance(event, MapEvent):
-                keys = event.keys  # type: ignore[attr-defined]  # Rust
+            elif isinstance(event, map_event):
+                keys = event.keys  # (set by the Rust core)
                 seen.touched.update(keys)
                 seen.structural.update(keys)
                 seen.forged.extend(
@@ -175,6 +190,8 @@ class Scratch:
             raise Hostile(f"a malformed update ({exc})") from exc
         finally:
             self._seen = None
+        if seen.failure is not None:
+            raise Hostile(f"a malformed update ({seen.failure})")
         after = bytes(self.doc.get_state())
         rest = bytes(get_update(update, after))  # (its delete set alone, if it is complete)
         if rest[:1] != b"\x00" or _deleting_unknown(rest[1:], after):

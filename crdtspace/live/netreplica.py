@@ -367,6 +367,16 @@ class NetworkReplica(Replica):
         """Local edits made to nodes other agents claimed at the time, oldest first."""
         return list(self._violations)
 
+    def _any_claims(self) -> bool:
+        """Whether another replica publishes claims or the document holds any (live or not:
+        `claims()` tells)."""
+        published = any(
+            isinstance(state, dict) and state.get("claims")
+            for client, state in self.awareness.states.items()
+            if client != self.client_id
+        )
+        return published or claims.any_in_document(self)
+
     def _peer_claims(self, agent: str, state: dict[str, Any]) -> list[Claim]:
         out = []
         for item in state.get("claims") or []:
@@ -416,6 +426,8 @@ class NetworkReplica(Replica):
             self._note_violations(touched)
 
     def _note_violations(self, touched: list[str]) -> None:
+        if not self._any_claims():  # (asked at every local edit: most find none)
+            return
         claims = self.claims()
         if not claims:
             return

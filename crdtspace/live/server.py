@@ -8,8 +8,11 @@
               GuardedChannel: size limit, message shape, paths a scratch doc would gain
                    │  (hostile → logged, connection closed; the doc never sees it)
                    ▼
-              the room's Doc: applied, relayed at once, in order, to every other client (not
-                   │  back to its sender: it has it)
+              relayed at once, in order, to every other client (not back to its sender: it
+                   │  has it): framed once, written to each client's socket (`_Wire`)
+                   ▼
+              the room's Doc: applied (it serves the handshakes)
+                   │
                    ▼
               committer: workspace.apply_update (validated, fsynced to updates.log)
                    │  (a burst from many clients is one merged record, one fsync)
@@ -40,6 +43,7 @@ document, the checks and the committer are `crdtspace.live.home`; the message fo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import json
@@ -155,6 +159,8 @@ class Server(HomeReplica):
         relayed was not acknowledged; its client still holds it and sends it again)."""
         self._sender: GuardedChannel | None = None
         """The client whose update the room's Doc is taking (it is not sent back to it)."""
+        self._relayed = False
+        """Set while the room's Doc takes an update `to_room` relayed itself."""
         self.room_doc.observe(self._room_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -376,20 +382,32 @@ class Server(HomeReplica):
             for channel in list(self._channels):
                 await channel.close(CLOSE_INTERNAL)
 
-    def to_room(self, update: bytes, sender: GuardedChannel) -> None:
-        """A client's checked update into the room's Doc: relayed to every other client."""
+    def to_room(self, update: bytes, sender: GuardedChannel, message: bytes | None = None) -> None:
+        """A client's checked update into the room's Doc: relayed to every other client.
+        With its `message` (an update message holding just `update`), that very message is
+        relayed first, then the room's Doc takes the update (no re-encoding, and nothing
+        between the check and the relay); else the Doc's change is."""
+        if message is not None:
+            self._push(message, sender)
         self._sender = sender
+        self._relayed = message is not None
         try:
             self.room_doc.apply_update(update)
         finally:
             self._sender = None
+            self._relayed = False
 
     def _room_changed(self, event: TransactionEvent) -> None:
-        """Relay what changed the room's Doc, in order, to every client but its sender."""
-        message = create_update_message(event.update)
+        """Relay what changed the room's Doc, in order, to every client but its sender (unless
+        `to_room` relayed it already)."""
+        if not self._relayed:
+            self._push(create_update_message(event.update), self._sender)
+
+    def _push(self, message: bytes, sender: GuardedChannel | None) -> None:
+        frame = binary_frame(message)  # (framed once, written as it is to every client)
         for channel in self._channels:
-            if channel is not self._sender:
-                channel.push(message)
+            if channel is not sender:
+                channel.push(message, frame)
 
     async def _cli(
         self,
@@ -499,6 +517,7 @@ class GuardedChannel:
         self._outbox: deque[bytes] = deque()
         self._queued = anyio.Event()
         self._pumping = True
+        self._wire = _Wire.of(send)
         self._acks = acks
         self._durable = 0
         """Sync messages of this client made durable and not acknowledged yet."""
@@ -523,8 +542,12 @@ class GuardedChannel:
             except Exception:  # the peer went away while we relayed: the room drops it
                 self._open = False
 
-    def push(self, message: bytes) -> None:
-        """Queue a relayed update: sent after those queued before it (`pump`)."""
+    def push(self, message: bytes, frame: bytes | None = None) -> None:
+        """Relay an update: written at once (`frame`: it as a websocket frame) when nothing
+        is waiting to be sent to this client before it, else queued after what is (`pump`)."""
+        wire = self._wire if self._open and not self._outbox else None
+        if frame is not None and wire is not None and wire.write(frame):
+            return
         self._outbox.append(message)
         self._queued.set()
 
@@ -621,7 +644,9 @@ class GuardedChannel:
             self._close_code = CLOSE_INTERNAL
             raise anyio.EndOfStream
         unlogged, logged = self._server.check_update(payload)
-        self._server.to_room(payload, self)
+        # (an update, checked: relayed as it came; a step 2 may repeat what the room has)
+        relay = message if sub == YSyncMessageType.SYNC_UPDATE else None
+        self._server.to_room(payload, self, relay)
         self._server.submit(payload, self.durable, unlogged, self._peer.agent, logged)
         return False
 
@@ -633,6 +658,65 @@ class GuardedChannel:
             self._open = False
             with anyio.move_on_after(1), contextlib.suppress(Exception):  # already gone
                 await self._send({"type": "websocket.close", "code": self._close_code})
+
+
+def binary_frame(message: bytes) -> bytes:
+    """`message` as a server's websocket frame: one binary frame, final, unmasked (RFC 6455
+    5.2), with no extension (see `_Wire`)."""
+    size = len(message)
+    if size < 126:
+        head = bytes((0x82, size))
+    elif size < 1 << 16:
+        head = bytes((0x82, 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((0x82, 127)) + size.to_bytes(8, "big")
+    return head + message
+
+
+@dataclass(frozen=True)
+class _Wire:
+    """The socket under one client's websocket, as hypercorn (HTTP/1.1, asyncio) holds it,
+    so that a relayed update is written there at once, framed once for every client: through
+    the ASGI send each update cost each client a task switch, its framing and hypercorn's
+    layers, one client after another. Used only while nothing else is being written there
+    (hypercorn's lock free, nothing buffered, the websocket open) and when no extension
+    (compression) was agreed; else the update goes the ASGI way, in order."""
+
+    writer: asyncio.StreamWriter
+    lock: asyncio.Lock
+    connection: Any  # wsproto's Connection (hypercorn's websocket state)
+    open: Any  # wsproto's ConnectionState.OPEN
+
+    @classmethod
+    def of(cls, send: Callable[..., Any]) -> _Wire | None:
+        """The wire under an ASGI `send` (None: not hypercorn's websocket over HTTP/1.1 on
+        asyncio, as expected, or with an extension)."""
+        try:
+            from wsproto.connection import Connection, ConnectionState  # (hypercorn's)
+
+            stream: Any = getattr(send, "__self__", None)  # hypercorn's WSStream
+            tcp: Any = stream.send.__self__.send.__self__  # its H11Protocol's TCPServer
+            wire = cls(tcp.writer, tcp.send_lock, stream.connection, ConnectionState.OPEN)
+            plain = not wire.connection._proto.extensions  # (no compression agreed)
+        except (AttributeError, ImportError):
+            return None
+        kinds = (asyncio.StreamWriter, asyncio.Lock, Connection)
+        if not plain or not all(map(isinstance, (wire.writer, wire.lock, wire.connection), kinds)):
+            return None
+        return wire
+
+    def write(self, frame: bytes) -> bool:
+        """Write `frame` now if nothing else is being written; whether it was."""
+        transport = self.writer.transport
+        if (
+            self.lock.locked()
+            or self.connection.state is not self.open
+            or transport.is_closing()
+            or transport.get_write_buffer_size()
+        ):
+            return False
+        self.writer.write(frame)
+        return True
 
 
 # -- running ---------------------------------------------------------------------------------

@@ -71,6 +71,11 @@ def drop(replica: Replica, ref: str, *, agent: str) -> bool:
     return True
 
 
+def any_in_document(replica: Replica) -> bool:
+    """Whether the document holds any claim, live or expired (a cheap look first)."""
+    return len(_board(replica)) > 0
+
+
 def in_document(replica: Replica) -> list[Claim]:
     """The live claims the document holds, by path, node and agent."""
     now = time.time()
