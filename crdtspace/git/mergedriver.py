@@ -37,9 +37,9 @@ A unit's text starts with the comments above it, so a comment above the first of
 follows whichever unit is first on each side. A ``delete-edit`` conflict whose edit only took
 the unit's leading comment and blank lines off, which another unit of the merge now holds, is
 no conflict: the deletion wins (`_lead_moved_off`); and in a clean structured merge, a unit
-whose leading comment lines are those of the unit just before it, with a line the merge holds
-more often than any version, is rendered without them (`_repeated_lead`, part of the rule
-"identical additions once"). Express: a ``Module dependencies`` comment above the first
+whose leading comment lines are those of the unit just before it, each of them a line the
+merge holds more often than any version, is rendered without them (`_repeated_lead`, part of
+the rule "identical additions once"). Express: a ``Module dependencies`` comment above the first
 ``require``, which one side deleted while the other added one above it, is kept once, above
 the added one.
 """
@@ -671,9 +671,11 @@ def _repeated_lead(
 ) -> int:
     """The length of the leading lines of a unit's `text` to leave out as the lead of the
     unit `before` it again: all the lines before the code of each (comments and blank lines:
-    they hold no unit), blank lines above them aside, are the same, and one of them that is
-    not blank the merge holds more often than any version (a comment above the first of some
-    declarations, which each side saw on a different first one)."""
+    they hold no unit), blank lines above them aside, are the same, and every one of them that
+    is not blank the merge holds more often than any version (a comment above the first of
+    some declarations, which each side saw on a different first one). One such line is not
+    enough: ``/**`` and `` */`` are in every doc comment, and overloads that repeat their doc
+    comment keep it (typeorm's `orderBy`, when both sides had added doc comments elsewhere)."""
     ours, theirs = (unit.splitlines(keepends=True) for unit in (before, text))
     first = [_blanks(ours), _blanks(theirs)]  # (blank lines above them aside)
     n = 0
@@ -684,8 +686,8 @@ def _repeated_lead(
     ):
         n += 1
     solid = [line.rstrip("\r\n") for line in theirs[first[1] : first[1] + n] if line.strip()]
-    if not any(merged.get(line, 0) > lines.get(line, 0) for line in solid):
-        return 0
+    if not solid or not all(merged.get(line, 0) > lines.get(line, 0) for line in solid):
+        return 0  # (each of its lines one more time than any version has it: a copy)
     for unit, start in ((ours, first[0]), (theirs, first[1])):
         if not _trivia("".join(unit[: start + n]), profile):
             return 0

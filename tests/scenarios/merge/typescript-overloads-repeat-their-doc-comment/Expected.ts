@@ -1,0 +1,29 @@
+export class UpdateQueryBuilder {
+    /**
+     * Sets ORDER BY condition in the query builder.
+     */
+    orderBy(sort: string): this;
+
+    /**
+     * Sets ORDER BY condition in the query builder.
+     */
+    orderBy(sort?: string): this {
+        this.sort = sort;
+        return this;
+    }
+
+    /**
+     * Adds new AND WHERE with conditions for the given ids.
+     */
+    andWhereInIds(ids: any[]): this {
+        return this.andWhere(ids);
+    }
+
+    /**
+     * Indicates if entity must be updated after update operation.
+     */
+    updateEntity(enabled: boolean): this {
+        this.updated = enabled;
+        return this;
+    }
+}
