@@ -323,7 +323,7 @@ def score_real(args: Any, repos: list[Path]) -> None:
     import dataclasses
     import json
 
-    from merge_history import RealMerge, judge_all, real_merges, score
+    from merge_history import RealMerge, anatomy, judge_all, real_merges, score
 
     cache: Path | None = args.merges_cache
     if cache is not None and cache.exists():
@@ -341,6 +341,9 @@ def score_real(args: Any, repos: list[Path]) -> None:
         args.verdicts.write_text("".join(json.dumps(v) + "\n" for v in judged))
     title = f"Real merges from {len(repos)} repositories: git merge-file vs the merge driver"
     report(score(judged), as_json=args.json, title=title)
+    if not args.json:
+        print()
+    report(anatomy(judged), as_json=args.json, title="The driver's conflicts, taken apart")
     if args.real_process > 0 and merges:
         step = max(1, len(merges) // args.real_process)
         chosen = [Merge(m.name, m.path, m.base, m.left, m.right) for m in merges[::step]][

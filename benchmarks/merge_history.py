@@ -29,6 +29,14 @@ second's, expected = the merge commit's (the human's merge). Each tool's merge i
   process of its own, the driver as a call, which runs git merge-file too), and that median
   over git's, both timed one after the other on each merge.
 
+A second table (`anatomy`) takes the driver's conflicts apart, to tell the conflicts a tool
+could still resolve from those it must report: how many git reports too; where the human's
+merge is one side's file whole (the human picked a side: no merge of the two could match it);
+where a side deleted a unit the other edited (`delete-edit`, a conflict by rule); where only
+the semantic checks object (the text merged); and, block by block (each conflict block of the
+driver's markers, found in the human's merge as a run of lines), whether the human kept one
+side's lines of the block, both sides' (one after the other, or apart), or neither (their own).
+
 `python benchmarks/merge.py --real REPO...` runs it (a bare git directory or a checkout each);
 ``--per-repo N`` keeps the N most recent file merges of each language in each repository.
 """
@@ -47,7 +55,7 @@ from typing import Any
 from crdtspace.git.mergedriver import git_merge_file, merge_files
 from crdtspace.model.languages import profile_for
 
-__all__ = ["RealMerge", "real_merges", "score"]
+__all__ = ["RealMerge", "anatomy", "real_merges", "score"]
 
 LARGEST = 200_000
 """Bytes of the largest version taken (larger files take seconds each and say little more)."""
@@ -235,7 +243,49 @@ def _judge(merge: RealMerge) -> dict[str, Any]:
     verdicts["fallback_reason"] = outcome.fallback_reason
     verdicts["kinds"] = sorted({c.kind for c in outcome.conflicts})
     verdicts["reachable"] = reachable
+    verdicts["human_took"] = (
+        "left" if merge.expected == merge.left else "right" if merge.expected == merge.right else ""
+    )
+    verdicts["blocks"] = (
+        [_human_kept(block, merge.expected) for block in _blocks(outcome.text)]
+        if not outcome.clean
+        else []
+    )
     return verdicts
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    """Each conflict block of a merge's markers: (ours, theirs)."""
+    blocks: list[tuple[str, str]] = []
+    parts: dict[str, str] | None = None
+    side = "ours"
+    for line in text.splitlines(keepends=True):
+        if line.startswith("<<<<<<< "):
+            parts, side = {"ours": "", "base": "", "theirs": ""}, "ours"
+        elif parts is not None and line.startswith("||||||| "):
+            side = "base"
+        elif parts is not None and line.rstrip("\r\n") == "=======":
+            side = "theirs"
+        elif parts is not None and line.startswith(">>>>>>> "):
+            blocks.append((parts["ours"], parts["theirs"]))
+            parts = None
+        elif parts is not None:
+            parts[side] += line
+    return blocks
+
+
+def _human_kept(block: tuple[str, str], expected: str) -> str:
+    """What the human's merge kept of one conflict block: one side's lines, both, or neither."""
+    ours, theirs = block
+    if ours and theirs and (ours + theirs in expected or theirs + ours in expected):
+        return "both"
+    held = [bool(lines) and lines in expected for lines in (ours, theirs)]
+    if all(held):
+        return "both"
+    if any(held):
+        return "one"
+    # one side emptied the block: the human kept that side when the other's lines are gone
+    return "one" if (not ours or not theirs) else "neither"
 
 
 def judge_all(merges: list[RealMerge], workers: int) -> list[dict[str, Any]]:
@@ -254,6 +304,32 @@ def score(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         group = [v for v in verdicts if language in ("all", v["language"])]
         for tool in ("git", "driver"):
             rows.append(_row(language, tool, group))
+    return rows
+
+
+def anatomy(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per language and in all, what the driver's conflicts are (see the module's docstring)."""
+    rows = []
+    languages = sorted({v["language"] for v in verdicts})
+    for language in [*languages, "all"]:
+        group = [
+            v for v in verdicts if language in ("all", v["language"]) and v["driver"] == "conflict"
+        ]
+        blocks = [kept for v in group for kept in v.get("blocks", [])]
+        rows.append(
+            {
+                "language": language,
+                "driver_conflicts": len(group),
+                "git_too": sum(v["git"] == "conflict" for v in group),
+                "human_took_a_side": sum(bool(v.get("human_took")) for v in group),
+                "delete_edit": sum("delete-edit" in v["kinds"] for v in group),
+                "semantic_only": sum(not v.get("blocks") for v in group),
+                "blocks": len(blocks),
+                "kept_one": blocks.count("one"),
+                "kept_both": blocks.count("both"),
+                "kept_neither": blocks.count("neither"),
+            }
+        )
     return rows
 
 
