@@ -5,9 +5,10 @@ since the base commit, the semantic checks (`semantics`) on the files holding th
 and the syntax check on files where concurrent edits met. Results are a pure function of the
 document: the same on every replica holding the same updates.
 
-Incremental: a node's structural findings are kept until its log changes; a file's semantic and
-syntax findings until one of its nodes' logs changes (or a name it uses is removed elsewhere).
-So after one edit only that node and its file are analysed again.
+Incremental: a node whose log has no concurrent heads is not looked at again until its log
+changes (nodes with concurrent heads are, at every analysis: their findings name places); a
+file's semantic and syntax findings are kept until one of its nodes' logs changes (or a name it
+uses is removed elsewhere). So after one edit only that node and its file are analysed again.
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ class Analyzer:
     """Analyses one document again and again, re-doing only what changed."""
 
     document: Document
-    _structural: dict[str, tuple[Version, list[Conflict]]] = field(default_factory=dict)
+    _quiet: dict[str, Version] = field(default_factory=dict)
+    """Nodes whose log had fewer than two heads at this version: no structural finding, as
+    long as the log stays as it was. (A node with concurrent heads is looked at again at
+    every analysis: its findings name its place, its name and its containers, which edits of
+    other nodes change.)"""
     _semantic: dict[str, tuple[tuple[tuple[str, Version], ...], list[Conflict]]] = field(
         default_factory=dict
     )
@@ -88,11 +93,13 @@ class Analyzer:
         versions = {nid: ctx.history.entries(nid).version for nid in edited}
         found: list[Conflict] = []
         for nid in edited:
-            cached = self._structural.get(nid)
-            if cached is None or cached[0] != versions[nid]:
-                cached = (versions[nid], node_findings(ctx, nid))
-                self._structural[nid] = cached
-            found.extend(cached[1])
+            if self._quiet.get(nid) == versions[nid]:
+                continue
+            found.extend(node_findings(ctx, nid))
+            if len(ctx.history.node_log(nid).heads) < 2:
+                self._quiet[nid] = versions[nid]
+            else:
+                self._quiet.pop(nid, None)
         created = [n for n in edited if creation(ctx.history, n) is not None]
         found.extend(add_add(ctx, created))
         found.extend(deleted_around(ctx, edited))
