@@ -289,6 +289,19 @@ def test_files_entries_of_junk(repo: Path) -> None:
     assert "junk.py" in steps["conflicts"][1]
 
 
+def test_what_is_malformed_reads_the_same_on_every_replica(repo: Path) -> None:
+    """A map a peer put where an id belongs comes out of yrs with its keys in another order
+    on each replica: what `malformed` (and so the conflict layer) says of it does not."""
+    ws = Workspace.from_commit(repo, agent="lead")
+    update = hostile(
+        ws, lambda doc: nodes_of(doc)[box_of(doc)]["body"].append(dict.fromkeys("abcdef", 0))
+    )
+    said = {tuple(received(ws, update).document.malformed()) for _ in range(5)}
+    assert len(said) == 1
+    [(_, why)] = said.pop()
+    assert "{'a': 0, 'b': 0, 'c': 0" in why
+
+
 # -- any shape -----------------------------------------------------------------------------
 
 JUNK = st.recursive(

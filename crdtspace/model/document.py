@@ -597,6 +597,16 @@ def _log_damage(damaged: set[Any], events: list[Any]) -> None:
         damaged.add(_EVERY)
 
 
+def _ordered(value: Any) -> Any:
+    """`value` with the keys of its dicts sorted: a map inside an Array's item comes out of
+    yrs in no fixed order (each replica its own), and what is said of it must not differ."""
+    if isinstance(value, dict):
+        return {k: _ordered(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_ordered(v) for v in value]
+    return value
+
+
 def ids_in(value: Any) -> list[Any]:
     """The items of a files entry or body: an Array's, a plain list's (as a peer may write it),
     else none."""
@@ -608,5 +618,5 @@ def ids_in(value: Any) -> list[Any]:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = repr(_ordered(value))
     return text if len(text) <= 40 else text[:37] + "..."
