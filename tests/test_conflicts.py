@@ -92,6 +92,22 @@ def test_overlap_same_line_is_reported_identically_by_both(repo: Path) -> None:
     assert "take alice" in conflict.resolutions
 
 
+def test_an_open_overlap_moves_with_the_lines_above_it(repo: Path) -> None:
+    """A replica that read an overlap, then got lines added above it (another node's edit:
+    the overlapping node's log is unchanged), names the lines a fresh replica names."""
+    alice, bob = overlapped(repo)
+    (before,) = alice.conflicts()
+    assert before.places[0].start_line == 4
+    edit(bob, "store.py", '"""A tiny store."""\n', '"""A tiny store.\n\nIt keeps items.\n"""\n')
+    sync(alice, bob)
+    fresh = Workspace.from_commit(repo, agent="carol")
+    fresh.apply_update(bob.update_since())
+    (after,) = fresh.conflicts()
+    assert after.places[0].start_line == 7
+    assert alice.conflicts() == [after]
+    assert bob.conflicts() == [after]
+
+
 def test_different_lines_of_one_function_merge_with_a_notice(repo: Path) -> None:
     alice, bob = pair(repo)
     edit(alice, "store.py", 'line.split(",")', 'line.split(";")')

@@ -4,11 +4,14 @@ length, and what the cache holds is what a fresh decode of the same document rea
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pycrdt import Array, Map
 
 from crdtspace import Workspace
 from crdtspace.model.document import Document
@@ -185,3 +188,77 @@ def test_a_peer_that_replaces_the_newest_entry_is_read_anew(repo: Path, added: i
     a.apply_update(peer.get_update(state))
     assert "mallory" in {e.agent for e in a.document.log(nid)}
     _same_as_fresh(a)
+
+
+def _rewritten(ws: Workspace, nid: str, rewrite: Callable[[Array[Any]], None]) -> bytes:
+    """The update of a peer that rewrites the node's log with pycrdt (one transaction)."""
+    peer = new_doc()
+    peer.apply_update(ws.update_since())
+    state = peer.get_state()
+    with peer.transaction():
+        rewrite(Document(peer).node(nid)["log"])
+    return bytes(peer.get_update(state))
+
+
+def _merged_then_edited(repo: Path) -> tuple[Workspace, str]:
+    """alice and bob change one line of parse at once (an overlap), alice resolves it by
+    taking her side and edits parse again: one head, no conflict. Returns a third replica
+    holding all of it, its conflicts read (so its caches hold that log), and parse's key."""
+    a = Workspace.from_commit(repo, agent="alice")
+    b = Workspace.from_commit(repo, agent="bob")
+    nid = _key(a, "parse")
+    text = a.read(nid)
+    a.replace(nid, text.replace("line.split()", "line.split(',')"))
+    b.replace(nid, text.replace("line.split()", "line.split(';')"))
+    b.apply_update(a.update_since(b.state()))
+    a.apply_update(b.update_since(a.state()))
+    [overlap] = a.conflicts()
+    a.resolve_conflict(overlap.id, take="alice")
+    a.replace(nid, a.read(nid) + "    # checked\n")
+    c = Workspace.from_commit(repo, agent="carol")
+    c.apply_update(a.update_since(c.state()))
+    c.apply_update(b.update_since(c.state()))
+    assert len(c.document.heads(nid)) == 1
+    assert c.conflicts() == []
+    return c, nid
+
+
+def test_a_peer_that_replaces_an_older_entry_is_read_anew(repo: Path) -> None:
+    """A peer replaces an entry behind the newest (the merge of an overlap, by one that has
+    seen only one side): the log's length and newest item are what they were, yet the replica
+    reads the log as a fresh decode does, and reports the overlap a fresh replica reports."""
+    c, nid = _merged_then_edited(repo)
+    items = list(c.document.node(nid)["log"])
+    at = next(i for i, item in enumerate(items) if len(item["parents"]) == 2)
+    assert at > 0  # (not the newest: that one is checked after every merge)
+    merge = items[at]
+
+    def unmerge(log: Array[Any]) -> None:
+        del log[at]
+        log.insert(at, {**merge, "parents": merge["parents"][:1], "agent": "mallory"})
+
+    update = _rewritten(c, nid, unmerge)
+    c.apply_update(update)
+    _same_as_fresh(c)
+    assert len(c.document.heads(nid)) == 2
+    fresh = Workspace(_fresh(c).doc, agent="fresh")
+    assert [x.kind for x in fresh.conflicts()] == ["overlap"]
+    assert c.conflicts() == fresh.conflicts()
+
+
+def test_a_peer_that_replaces_a_whole_log_is_read_anew(repo: Path) -> None:
+    """A peer puts a new Array in a node's `log` holding the same entries but the merge (as
+    above): same length, same newest item, another Array."""
+    c, nid = _merged_then_edited(repo)
+    node = Document(c.doc).node(nid)
+    items = list(node["log"])
+
+    def relog(log: Array[Any]) -> None:
+        kept = [{**i, "parents": i["parents"][:1]} if len(i["parents"]) == 2 else i for i in items]
+        log.doc.get("nodes", type=Map)[nid]["log"] = Array(kept)
+
+    c.apply_update(_rewritten(c, nid, relog))
+    _same_as_fresh(c)
+    fresh = Workspace(_fresh(c).doc, agent="fresh")
+    assert [x.kind for x in fresh.conflicts()] == ["overlap"]
+    assert c.conflicts() == fresh.conflicts()

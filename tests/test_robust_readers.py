@@ -7,6 +7,7 @@ refuses to commit it."""
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 from collections.abc import Callable
 from functools import partial
@@ -22,6 +23,7 @@ from pycrdt import Array, Doc, Map, Text
 from crdtspace import Workspace
 from crdtspace.errors import CrdtspaceError
 from crdtspace.git import gate
+from crdtspace.model.materialize import has_markers
 from crdtspace.model.versions import new_doc
 from crdtspace.testing import make_repo
 
@@ -289,6 +291,19 @@ def test_files_entries_of_junk(repo: Path) -> None:
     assert "junk.py" in steps["conflicts"][1]
 
 
+def test_what_is_malformed_reads_the_same_on_every_replica(repo: Path) -> None:
+    """A map a peer put where an id belongs comes out of yrs with its keys in another order
+    on each replica: what `malformed` (and so the conflict layer) says of it does not."""
+    ws = Workspace.from_commit(repo, agent="lead")
+    update = hostile(
+        ws, lambda doc: nodes_of(doc)[box_of(doc)]["body"].append(dict.fromkeys("abcdef", 0))
+    )
+    said = {tuple(received(ws, update).document.malformed()) for _ in range(5)}
+    assert len(said) == 1
+    [(_, why)] = said.pop()
+    assert "{'a': 0, 'b': 0, 'c': 0" in why
+
+
 # -- any shape -----------------------------------------------------------------------------
 
 JUNK = st.recursive(
@@ -439,3 +454,212 @@ def test_any_shape_leaves_every_reader_working(base: tuple[Path, bytes], ops: li
         # what the gate would commit from the document holds something malformed: refused
         assert not steps["conflicts"][0]
     assert time.monotonic() - began < 60
+
+
+# -- replicas agree after a hostile peer (invariant 2) --------------------------------------
+
+REWRITE = st.one_of(
+    st.tuples(st.just("delete"), st.integers(0, 99), st.integers(0, 99)),
+    st.tuples(
+        st.just("replace"),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.sampled_from(["keep", "first", "none", "all"]),
+    ),
+    st.tuples(
+        st.just("insert"),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.sampled_from(["keep", "first", "none", "all"]),
+    ),
+    st.tuples(st.just("relog"), st.integers(0, 99), st.randoms(use_true_random=False)),
+)
+
+
+@st.composite
+def rewrites(draw: st.DrawFn) -> list[tuple[Any, ...]]:
+    """A peer rewriting the history in nodes' logs, as data (`apply_rewrites`): an entry
+    deleted, replaced or put in anywhere (its parents kept, cut to the first, dropped or made
+    every entry of the log), or the log replaced by a new Array of its entries reordered."""
+    return draw(st.lists(REWRITE, min_size=1, max_size=4))
+
+
+def apply_rewrites(doc: Doc[Any], ops: list[tuple[Any, ...]]) -> None:
+    nodes = nodes_of(doc)
+    logged = sorted(nid for nid in nodes if _log_items(nodes, nid))
+    for serial, op in enumerate(ops):
+        if not logged:
+            return
+        name, which, *args = op
+        nid = logged[which % len(logged)]
+        items = _log_items(nodes, nid)
+        if not items:  # (emptied by an op before)
+            continue
+        log = nodes[nid]["log"]
+        if name == "delete":
+            del log[args[0] % len(items)]
+        elif name == "replace":
+            at = args[0] % len(items)
+            entry = {"id": f"ffff.{serial}", **_forged(items, args[1], args[2])}
+            del log[at]
+            log.insert(at, entry)
+        elif name == "insert":
+            entry = {**_forged(items, args[1], args[2]), "id": f"ffff.{serial}"}
+            log.insert(args[0] % (len(items) + 1), entry)
+        elif name == "relog":
+            copied = [dict(i) if isinstance(i, dict) else i for i in items]
+            args[0].shuffle(copied)
+            nodes[nid]["log"] = Array(copied)
+
+
+def _forged(items: list[Any], index: int, parents: str) -> dict[str, Any]:
+    """A copy of one of the log's entries by mallory, its parents kept, cut to the first,
+    dropped or made every entry of the log."""
+    entries = [i for i in items if isinstance(i, dict)]
+    entry = dict(entries[index % len(entries)]) if entries else {}
+    found = [str(p) for p in entry.get("parents", [])]
+    every = [str(e["id"]) for e in entries if "id" in e]
+    entry["parents"] = {"keep": found, "first": found[:1], "none": [], "all": every}[parents]
+    entry["agent"] = "mallory"
+    return entry
+
+
+def _log_items(nodes: Map[Any], nid: str) -> list[Any]:
+    node = nodes.get(nid)
+    log = node.get("log") if isinstance(node, Map) else None
+    return list(log) if isinstance(log, Array) else []
+
+
+def rewritten(state: bytes, ops: list[tuple[Any, ...]]) -> bytes:
+    """The update a peer holding `state` makes by rewriting logs (`apply_rewrites`)."""
+    doc = new_doc()
+    doc.apply_update(state)
+    start = doc.get_state()
+    with doc.transaction():
+        apply_rewrites(doc, ops)
+    return bytes(doc.get_update(start))
+
+
+Peer = Callable[[bytes, list[tuple[Any, ...]]], bytes]
+LINES = {"f": "return 1", "Box.put": "return x"}
+
+
+def _edit_a_line(ws: Workspace, name: str, mark: str) -> None:
+    """`ws`'s agent changes one line of a unit (every agent the same line: overlaps)."""
+    with contextlib.suppress(CrdtspaceError):  # (a file or node a peer broke is refused)
+        found = [e for e in ws.outline("pkg/app.py") if e.qualname == name]
+        if not found:  # (a peer broke it)
+            return
+        text = ws.read(found[0].key)
+        if has_markers(text) or LINES[name] not in text:
+            return
+        ws.replace(found[0].key, text.replace(LINES[name], f"{LINES[name]}  # {mark}", 1))
+
+
+def _resolve_one(ws: Workspace, rnd: random.Random) -> None:
+    conflicts = [c for c in ws.conflicts() if c.kind == "overlap" and c.sides]
+    if conflicts:
+        conflict = rnd.choice(conflicts)
+        with contextlib.suppress(CrdtspaceError):
+            ws.resolve_conflict(conflict.id, take=rnd.choice(conflict.sides).agent)
+
+
+def _same_logs_as(ws: Workspace, fresh: Workspace) -> None:
+    """`ws`'s decoded logs (its caches) are those of `fresh` (decoded from nothing)."""
+    for nid in ws.document.edited_nodes():
+        if not ws.document.has_node(nid):
+            assert not fresh.document.has_node(nid)
+            continue
+        assert ws.document.log(nid) == fresh.document.log(nid), nid
+        assert ws.document.heads(nid) == fresh.document.heads(nid), nid
+        mine, theirs = ws.document.log_entries(nid), fresh.document.log_entries(nid)
+        assert mine.creation == theirs.creation, nid
+
+
+def _fresh_replica(ws: Workspace, root: Path) -> Workspace:
+    doc = new_doc()
+    doc.apply_update(ws.update_since())
+    return Workspace(doc, agent="fresh", root=root)
+
+
+@pytest.fixture(scope="module")
+def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("agree") / "repo", FILES)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    seed=st.integers(0, 2**32),
+    steps=st.integers(4, 24),
+    peers=st.lists(
+        st.tuples(st.just(rewritten), rewrites()) | st.tuples(st.just(shaped), edits()),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_conflicts_converge_after_a_hostile_peer(
+    shared_repo: Path, seed: int, steps: int, peers: list[tuple[Peer, list[tuple[Any, ...]]]]
+) -> None:
+    """Three replicas change the same lines (overlaps), resolve some, read their conflicts
+    as they go (so their caches hold what they read), and a hostile peer rewrites logs or
+    breaks the schema in between; updates reach replicas in random samples, shuffled and
+    duplicated. Each replica's decoded logs are always those of a fresh decode, and at the
+    end every replica renders the same bytes and reports the same conflicts as a replica that
+    took the final state in one update. (An update one replica refuses, every one refuses.)"""
+    rnd = random.Random(seed)
+    workspaces = [Workspace.from_commit(shared_repo, agent=f"agent{i}") for i in range(3)]
+    sent: list[bytes] = []
+    for ws in workspaces:
+        ws.subscribe(sent.append)
+    refused: list[set[int]] = [set() for _ in workspaces]
+
+    def deliver(index: int, update_index: int) -> None:
+        try:
+            workspaces[index].apply_update(sent[update_index])
+        except CrdtspaceError:
+            refused[index].add(update_index)
+
+    hostile_at = sorted(rnd.sample(range(steps), k=min(len(peers), steps)))
+    for step in range(steps):
+        actor = rnd.choice(workspaces)
+        if step in hostile_at:
+            make, ops = peers[hostile_at.index(step)]
+            sent.append(make(actor.update_since(), ops))
+            deliver(workspaces.index(actor), len(sent) - 1)
+        elif rnd.random() < 0.15:
+            _resolve_one(actor, rnd)
+        else:
+            _edit_a_line(actor, rnd.choice(sorted(LINES)), f"{actor.agent} {step}")
+        if rnd.random() < 0.5 and sent:
+            target = rnd.randrange(len(workspaces))
+            for index in rnd.choices(range(len(sent)), k=rnd.randint(1, len(sent))):
+                deliver(target, index)
+            workspaces[target].analysis()  # (read as it goes: incremental from here)
+            _same_logs_as(workspaces[target], _fresh_replica(workspaces[target], shared_repo))
+    delivered = -1
+    for _ in range(6):  # until merging writes nothing more (folds of identical changes)
+        if delivered == len(sent):
+            break
+        delivered = len(sent)
+        for target in range(len(workspaces)):
+            batch = list(range(len(sent))) + rnd.sample(range(len(sent)), k=len(sent) // 2)
+            rnd.shuffle(batch)
+            for index in batch:
+                deliver(target, index)
+            workspaces[target].flush()
+    assert delivered == len(sent), "replicas kept writing after merging"
+    assert all(r == refused[0] for r in refused)
+    fresh = _fresh_replica(workspaces[0], shared_repo)
+    for ws in workspaces:
+        _same_logs_as(ws, fresh)
+    rendered = fresh.render_all()
+    assert all(ws.render_all() == rendered for ws in workspaces)
+    expected = fresh.analysis()
+    for ws in workspaces:
+        assert ws.analysis() == expected

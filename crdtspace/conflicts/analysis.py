@@ -5,9 +5,10 @@ since the base commit, the semantic checks (`semantics`) on the files holding th
 and the syntax check on files where concurrent edits met. Results are a pure function of the
 document: the same on every replica holding the same updates.
 
-Incremental: a node's structural findings are kept until its log grows; a file's semantic and
-syntax findings until one of its nodes' logs grows (or a name it uses is removed elsewhere).
-So after one edit only that node and its file are analysed again.
+Incremental: a node whose log has no concurrent heads is not looked at again until its log
+changes (nodes with concurrent heads are, at every analysis: their findings name places); a
+file's semantic and syntax findings are kept until one of its nodes' logs changes (or a name it
+uses is removed elsewhere). So after one edit only that node and its file are analysed again.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ if TYPE_CHECKING:  # (imported where the semantic checks run: the merge driver o
     from crdtspace.conflicts.documentsymbols import WordIndex
 
 ORDER = {CONFLICT: 0, BROKEN: 1, NOTICE: 2}
+Version = tuple[int, int]
+"""A node's decoded log's version (`NodeEntries.version`)."""
 _ANALYZERS: weakref.WeakKeyDictionary[Replica, Analyzer] = weakref.WeakKeyDictionary()
 
 
@@ -67,12 +70,16 @@ class Analyzer:
     """Analyses one document again and again, re-doing only what changed."""
 
     document: Document
-    _structural: dict[str, tuple[int, list[Conflict]]] = field(default_factory=dict)
-    _semantic: dict[str, tuple[tuple[tuple[str, int], ...], list[Conflict]]] = field(
+    _quiet: dict[str, Version] = field(default_factory=dict)
+    """Nodes whose log had fewer than two heads at this version: no structural finding, as
+    long as the log stays as it was. (A node with concurrent heads is looked at again at
+    every analysis: its findings name its place, its name and its containers, which edits of
+    other nodes change.)"""
+    _semantic: dict[str, tuple[tuple[tuple[str, Version], ...], list[Conflict]]] = field(
         default_factory=dict
     )
     _removed: frozenset[str] = frozenset()
-    _memo: dict[tuple[str, int], bool] = field(default_factory=dict)
+    _memo: dict[tuple[str, Version], bool] = field(default_factory=dict)
     _words: WordIndex | None = None
     _malformed: tuple[object, list[Conflict]] = ((), [])
     semantic: bool = True
@@ -82,18 +89,21 @@ class Analyzer:
     def analyse(self) -> Analysis:
         ctx = Context(self.document)
         edited = ctx.edited()
-        lengths = {nid: len(self.document.node(nid)["log"]) for nid in edited}
+        # (a log's version, not its length: a peer may replace entries, or the whole log)
+        versions = {nid: ctx.history.entries(nid).version for nid in edited}
         found: list[Conflict] = []
         for nid in edited:
-            cached = self._structural.get(nid)
-            if cached is None or cached[0] != lengths[nid]:
-                cached = (lengths[nid], node_findings(ctx, nid))
-                self._structural[nid] = cached
-            found.extend(cached[1])
+            if self._quiet.get(nid) == versions[nid]:
+                continue
+            found.extend(node_findings(ctx, nid))
+            if len(ctx.history.node_log(nid).heads) < 2:
+                self._quiet[nid] = versions[nid]
+            else:
+                self._quiet.pop(nid, None)
         created = [n for n in edited if creation(ctx.history, n) is not None]
         found.extend(add_add(ctx, created))
         found.extend(deleted_around(ctx, edited))
-        found.extend(self._semantics(ctx, edited, lengths))
+        found.extend(self._semantics(ctx, edited, versions))
         found.extend(resolution_races(self.document))
         found.extend(self._broken_shapes(ctx, edited))
         return collect(found)
@@ -114,7 +124,7 @@ class Analyzer:
         return self._malformed[1]
 
     def _semantics(
-        self, ctx: Context, edited: list[str], lengths: dict[str, int]
+        self, ctx: Context, edited: list[str], versions: dict[str, Version]
     ) -> list[Conflict]:
         by_file: dict[str, list[str]] = {}
         for nid in edited:
@@ -136,13 +146,13 @@ class Analyzer:
             self._removed = removed
             return [*semantics.findings(), *syntax(ctx, by_file)]
         out: list[Conflict] = []
-        stale = [p for p in sorted(by_file) if self._key(p, by_file, lengths) != self._held(p)]
+        stale = [p for p in sorted(by_file) if self._key(p, by_file, versions) != self._held(p)]
         if stale:
             fresh = semantics.findings()
             for path in stale:
                 mine = [c for c in fresh if any(pl.path == path for pl in c.places)]
                 mine.extend(syntax(ctx, {path: by_file[path]}))
-                self._semantic[path] = (self._key(path, by_file, lengths), mine)
+                self._semantic[path] = (self._key(path, by_file, versions), mine)
         for path in sorted(by_file):
             held = self._semantic.get(path)
             if held is not None:
@@ -150,11 +160,11 @@ class Analyzer:
         return out
 
     def _key(
-        self, path: str, by_file: dict[str, list[str]], lengths: dict[str, int]
-    ) -> tuple[tuple[str, int], ...]:
-        return tuple((n, lengths[n]) for n in sorted(by_file[path]))
+        self, path: str, by_file: dict[str, list[str]], versions: dict[str, Version]
+    ) -> tuple[tuple[str, Version], ...]:
+        return tuple((n, versions[n]) for n in sorted(by_file[path]))
 
-    def _held(self, path: str) -> tuple[tuple[str, int], ...] | None:
+    def _held(self, path: str) -> tuple[tuple[str, Version], ...] | None:
         held = self._semantic.get(path)
         return held[0] if held else None
 

@@ -49,7 +49,7 @@ class DocumentSymbols:
         self,
         ctx: Context,
         edited: list[str],
-        memo: dict[tuple[str, int], bool] | None = None,
+        memo: dict[tuple[str, tuple[int, int]], bool] | None = None,
         words: WordIndex | None = None,
     ) -> None:
         self.ctx = ctx

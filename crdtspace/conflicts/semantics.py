@@ -165,9 +165,10 @@ class Semantics(DocumentSymbols):
 
     def _changes_signature(self, nid: str) -> bool:
         """Whether a node's log changed a signature: its texts before its first entry and now
-        define one name with different parameters (cached by log length)."""
+        define one name with different parameters (cached by the log's version: a peer may
+        replace entries without changing how many there are)."""
         log = self.ctx.history.node_log(nid)
-        key = (nid, len(log.entries))
+        key = (nid, self.ctx.history.entries(nid).version)
         if key not in self._memo:
             self._memo[key] = self._signature_differs(nid, log.entries.values())
         return self._memo[key]

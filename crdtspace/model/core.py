@@ -270,8 +270,9 @@ class ReplicaCore:
         self.flush(thorough=False)
         self._remote = True
         try:
-            self.doc.apply_update(update)
-            self._held = settle(self.doc, [*self._held, update])
+            with self.document.receiving():
+                self.doc.apply_update(update)
+                self._held = settle(self.doc, [*self._held, update])
         except Exception as exc:  # pycrdt raises plain exceptions for malformed input
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         finally:

@@ -37,12 +37,15 @@ it, `crdtspace conflicts` shows it).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 from pycrdt._pycrdt import Array as _CoreArray
 from pycrdt._pycrdt import Map as _CoreMap
+from pycrdt._pycrdt import MapEvent as _CoreMapEvent
 from pycrdt._pycrdt import Text as _CoreText
 
 from crdtspace.errors import NodeNotFound
@@ -536,6 +539,30 @@ class Document(NodeBuilder):
                 continue  # not the shape of an entry (see `malformed`)
         return out
 
+    @contextmanager
+    def receiving(self) -> Iterator[None]:
+        """Around the merge of a remote update: the logs it changed other than by adding
+        entries (items deleted or replaced, the log or the node map itself replaced: a peer
+        that rewrote history, or a squash) are forgotten, so their next read decodes them
+        whole, as a fresh replica would. (The log cache reads only new items: it cannot see
+        an item replaced behind the ones it checks.)"""
+        damaged: set[Any] = set()
+        try:
+            subscription: Any = self.nodes.integrated.observe_deep(partial(_log_damage, damaged))
+        except AttributeError:  # pragma: no cover  (pycrdt changed: forget every log)
+            subscription = None
+        try:
+            yield
+        finally:
+            if subscription is None or _EVERY in damaged:  # pragma: no cover
+                self.logs.clear()
+                self._log_cache.clear()
+            else:
+                subscription.drop()
+                for nid in damaged:
+                    self.logs.forget(nid)
+                    self._log_cache.pop(nid, None)
+
     def forget_caches(self) -> None:
         """Called after remote updates: cached parents may be stale, and decoded logs are
         checked once against their newest item (a peer may have put another map there)."""
@@ -543,6 +570,41 @@ class Document(NodeBuilder):
         self._parent_cache.clear()
         self._broken.clear()
         self._strays = None
+
+
+_EVERY = object()
+"""In `receiving`'s damaged nodes: an event could not be read (every log is forgotten)."""
+
+
+def _log_damage(damaged: set[Any], events: list[Any]) -> None:
+    """Note in `damaged` the nodes whose log these events (yrs's own, of the nodes map, deep)
+    changed other than by inserting items: a node added, replaced or deleted, its log key
+    set, items of its log deleted, or something inside an item changed."""
+    try:
+        for event in events:
+            path = event.path
+            if not path:  # the nodes map itself
+                damaged.update(str(key) for key in event.keys)
+            elif len(path) == 1:
+                a_map = type(event) is _CoreMapEvent  # (a node map's keys, not a text's)
+                if a_map and "log" in event.keys:
+                    damaged.add(str(path[0]))
+            elif path[1] == "log" and (
+                len(path) > 2 or any("delete" in change for change in event.delta)
+            ):
+                damaged.add(str(path[0]))
+    except Exception:  # (raised into yrs it would be lost: every log is read again)
+        damaged.add(_EVERY)
+
+
+def _ordered(value: Any) -> Any:
+    """`value` with the keys of its dicts sorted: a map inside an Array's item comes out of
+    yrs in no fixed order (each replica its own), and what is said of it must not differ."""
+    if isinstance(value, dict):
+        return {k: _ordered(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_ordered(v) for v in value]
+    return value
 
 
 def ids_in(value: Any) -> list[Any]:
@@ -556,5 +618,5 @@ def ids_in(value: Any) -> list[Any]:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = repr(_ordered(value))
     return text if len(text) <= 40 else text[:37] + "..."

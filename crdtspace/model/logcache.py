@@ -16,6 +16,7 @@ as a fresh replica would, so every replica holding the same log sees the same en
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ from pycrdt import Array
 from crdtspace.model.logentry import LogEntry
 
 Texts = dict[str, str]
+
+_SERIALS = itertools.count(1)
 
 AFTER_KEPT = 32
 """Per node, the texts after this many recently asked-for entries are kept (see
@@ -48,6 +51,14 @@ class NodeEntries:
     """Texts after some entries (a pure function of the log: kept across merges)."""
     arrivals: list[LogEntry] = field(default_factory=list)
     """The entries in the order they were taken in (for readers that go over new ones)."""
+    serial: int = 0
+    """Which decode of the whole log this is (each gets a new one: see `version`)."""
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the entries do: entries are only ever added to a decode, and
+        any other change of the log is a new decode (for caches of what is read from it)."""
+        return self.serial, len(self.arrivals)
 
     def oldest_first(self) -> list[LogEntry]:
         return [e for e in reversed(self.items) if e is not None]
@@ -114,7 +125,9 @@ class LogCache:
             return None  # not the shape of an entry (a damaged or hostile peer's update)
 
     def _whole(self, log: Array[Any]) -> NodeEntries:
-        out = NodeEntries(items=[self._decode(value) for value in read_list(log)])
+        out = NodeEntries(
+            items=[self._decode(value) for value in read_list(log)], serial=next(_SERIALS)
+        )
         entries = out.oldest_first()
         # (an id twice, from a hostile peer: the newest item's entry, as a dict built oldest
         # first keeps)

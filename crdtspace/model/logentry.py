@@ -73,7 +73,10 @@ class LogEntry:
             edits=tuple((str(p), int(o), str(a), str(b)) for p, o, a, b in value.get("edits", ())),
             base=None if base is None else tuple((str(p), str(t)) for p, t in base),
             to=str(value.get("to", "")),
-            squashed=tuple((str(a), int(n)) for a, n in dict(value.get("squashed") or {}).items()),
+            # (sorted: a map in an item comes out of yrs in no fixed order)
+            squashed=tuple(
+                sorted((str(a), int(n)) for a, n in dict(value.get("squashed") or {}).items())
+            ),
         )
 
     def to_value(self) -> dict[str, Any]:
