@@ -752,8 +752,10 @@ def running_server(
 
     async def main() -> None:
         shutdown = anyio.Event()
-        token = anyio.lowlevel.current_token()
-        stop.append(lambda: anyio.from_thread.run_sync(shutdown.set, token=token))
+        loop = asyncio.get_running_loop()
+        # (asked without waiting for an answer: a loop that ends on its own meanwhile, idle,
+        # would never run a callback that `anyio.from_thread.run_sync` waits for)
+        stop.append(lambda: loop.call_soon_threadsafe(shutdown.set))
         await server.serve(shutdown.wait, sock=sock, ready=lambda _: started.set())
 
     def target() -> None:
@@ -772,7 +774,7 @@ def running_server(
         yield server
     finally:
         if stop and thread.is_alive():
-            with contextlib.suppress(RuntimeError):  # (its loop ended meanwhile: idle)
+            with contextlib.suppress(RuntimeError):  # (its loop closed meanwhile: idle)
                 stop[0]()
         thread.join(15)
         if failure:
