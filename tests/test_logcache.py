@@ -16,6 +16,7 @@ from pycrdt import Array, Map
 from crdtspace import Workspace
 from crdtspace.model.document import Document
 from crdtspace.model.history import History
+from crdtspace.model.logentry import LogEntry
 from crdtspace.model.versions import new_doc
 from crdtspace.testing import make_repo
 
@@ -262,3 +263,72 @@ def test_a_peer_that_replaces_a_whole_log_is_read_anew(repo: Path) -> None:
     fresh = Workspace(_fresh(c).doc, agent="fresh")
     assert [x.kind for x in fresh.conflicts()] == ["overlap"]
     assert c.conflicts() == fresh.conflicts()
+
+
+def _entry_one_field_at_a_time(value: Any) -> LogEntry:
+    """`LogEntry.from_value` as it was written first: every field converted on its own."""
+    base = value.get("base")
+    return LogEntry(
+        id=str(value["id"]),
+        agent=str(value["agent"]),
+        parents=tuple(str(p) for p in value.get("parents", ())),
+        op=str(value.get("op", "edit")),
+        description=str(value.get("desc", "")),
+        state=tuple((int(c), int(k)) for c, k in value.get("sv", ())),
+        name=str(value.get("name", "")),
+        edits=tuple((str(p), int(o), str(a), str(b)) for p, o, a, b in value.get("edits", ())),
+        base=None if base is None else tuple((str(p), str(t)) for p, t in base),
+        to=str(value.get("to", "")),
+        squashed=tuple(
+            sorted((str(a), int(n)) for a, n in dict(value.get("squashed") or {}).items())
+        ),
+    )
+
+
+_ATOMS = st.one_of(
+    st.text(max_size=4), st.integers(-3, 3), st.floats(allow_nan=False), st.none(), st.booleans()
+)
+_JSON = st.recursive(
+    _ATOMS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=12,
+)
+_FIELDS = ("id", "agent", "parents", "op", "desc", "sv", "name", "edits", "base", "to", "squashed")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        st.fixed_dictionaries(
+            {"id": st.text(max_size=5), "agent": st.text(max_size=5)},
+            optional={
+                "parents": st.lists(st.one_of(st.text(max_size=3), st.integers()), max_size=3),
+                "sv": st.lists(st.tuples(st.integers(0, 9), st.floats(0, 9)), max_size=3),
+                "edits": st.lists(
+                    st.tuples(st.text(max_size=2), st.integers(0, 9), st.text(), st.text()),
+                    max_size=2,
+                ),
+                "base": st.lists(st.tuples(st.text(max_size=3), st.text()), max_size=2),
+                "squashed": st.dictionaries(st.text(max_size=3), st.integers(0, 9)),
+            },
+        ),
+        st.dictionaries(st.sampled_from(_FIELDS), _JSON),
+    )
+)
+def test_an_entry_is_read_as_its_fields_converted_one_at_a_time(value: dict[str, Any]) -> None:
+    """Any item, well formed or a hostile peer's: the entry read, or the failure, is the one
+    converting each field on its own gives (every replica reads the same entry)."""
+    failures = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+    try:
+        expected: LogEntry | type[BaseException] = _entry_one_field_at_a_time(value)
+    except failures as exc:
+        expected = type(exc)
+    try:
+        got: LogEntry | type[BaseException] = LogEntry.from_value(value)
+    except failures as exc:
+        got = type(exc)
+    assert got == expected
+    if isinstance(got, LogEntry):
+        assert {f: type(getattr(got, f)) for f in vars(got)} == {
+            f: type(getattr(expected, f)) for f in vars(expected)
+        }

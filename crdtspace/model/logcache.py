@@ -2,12 +2,14 @@
 
 A node's log is an Array of entries stored newest first (see `Document.append_log`), and it
 only grows. Decoding a whole log at every merge made a merge cost grow with the log (32 ms at
-1,500 entries). A `LogCache` keeps each node's decoded entries in array order, with their
-heads, the entry that created the node and the texts after some entries; when the array is
-longer than the items held, it reads items from the front of the array until it has met every
-new one. New entries are always there: a replica prepends, so an entry lands before every
-entry its writer had seen, and only entries concurrent with it can sit before it (how many
-does not depend on the log's length).
+1,500 entries). A `LogCache` keeps each node's decoded entries oldest first, with their heads,
+the entry that created the node and the texts after some entries; when the array is longer
+than the items held, it reads items from the front of the array, in place (through pycrdt's
+core, one item at a time, never the whole array), until it has met every new one, and appends
+them to what it holds (a merge costs the entries it brought, not a copy of the log). New
+entries are always there: a replica prepends, so an entry lands before every entry its writer
+had seen, and only entries concurrent with it can sit before it (how many does not depend on
+the log's length).
 
 Anything unexpected (an item that is no entry, an id twice, the items around the new ones not
 where they were: a peer that deleted or replaced entries) decodes the whole log again, exactly
@@ -37,10 +39,11 @@ node's past."""
 
 @dataclass
 class NodeEntries:
-    """One node's log as last read: its items in array order (newest first)."""
+    """One node's log as last read: its items oldest first (the array's order reversed)."""
 
     items: list[LogEntry | None] = field(default_factory=list)
-    """Each item decoded (None: an item that is not the shape of an entry, left out)."""
+    """Each item decoded, oldest first (None: an item that is not the shape of an entry, left
+    out); `items[-1]` is the array's first item, the newest."""
     by_id: dict[str, LogEntry] = field(default_factory=dict)
     referenced: set[str] = field(default_factory=set)
     """Ids some entry names as a parent."""
@@ -61,7 +64,7 @@ class NodeEntries:
         return self.serial, len(self.arrivals)
 
     def oldest_first(self) -> list[LogEntry]:
-        return [e for e in reversed(self.items) if e is not None]
+        return [e for e in self.items if e is not None]
 
     def remember(self, eid: str, texts: Texts) -> None:
         """Keep the texts after entry `eid` (the AFTER_KEPT most recent ones are kept)."""
@@ -105,7 +108,7 @@ class LogCache:
         if entry.id in held.by_id or (held.creation and entry.op == "create" and not entry.parents):
             self._nodes.pop(nid, None)
             return
-        held.items.insert(0, entry)
+        held.items.append(entry)
         _add(held, [entry])
 
     def forget(self, nid: str) -> None:
@@ -125,9 +128,9 @@ class LogCache:
             return None  # not the shape of an entry (a damaged or hostile peer's update)
 
     def _whole(self, log: Array[Any]) -> NodeEntries:
-        out = NodeEntries(
-            items=[self._decode(value) for value in read_list(log)], serial=next(_SERIALS)
-        )
+        values = read_list(log)
+        values.reverse()  # (oldest first)
+        out = NodeEntries(items=[self._decode(value) for value in values], serial=next(_SERIALS))
         entries = out.oldest_first()
         # (an id twice, from a hostile peer: the newest item's entry, as a dict built oldest
         # first keeps)
@@ -146,15 +149,17 @@ class LogCache:
         count = length - len(held.items)
         if count <= 0 or not _plain(held):
             return None
-        scanned: list[LogEntry | None] = []  # the items read, in array order
+        items = held.items
+        known = len(items)
+        scanned: list[LogEntry] = []  # the items read, in array order (newest first)
         new: list[LogEntry] = []
         ids: set[str] = set()
         while len(new) < count:
             if len(scanned) >= length:
                 return None
             value = log[len(scanned)]
-            eid = value.get("id") if isinstance(value, dict) else None
-            if not isinstance(eid, str) or eid in ids:
+            eid = value.get("id") if type(value) is dict else None
+            if type(eid) is not str or eid in ids:
                 return None
             ids.add(eid)
             entry = held.by_id.get(eid)
@@ -164,18 +169,24 @@ class LogCache:
                     return None
                 new.append(entry)
             scanned.append(entry)
-        ids_new = {n.id for n in new}
-        met = len(scanned) - count  # known items read: they must be the held ones' first
-        if held.items[:met] != [e for e in scanned if e is not None and e.id not in ids_new]:
-            return None
-        rest = held.items[met:]
-        if rest and rest[0] is not None:
-            value = log[len(scanned)]
-            if not isinstance(value, dict) or value.get("id") != rest[0].id:
+        met = len(scanned) - count  # known items read: they must be the held ones' newest
+        if met:  # (met <= known: each held id is met once)
+            fresh = {e.id for e in new}
+            newest = items[known - met :]
+            newest.reverse()
+            if [e for e in scanned if e.id not in fresh] != newest:
+                return None
+        if known > met:
+            value = log[len(scanned)]  # the newest held item not met: still where it was
+            below = items[known - met - 1]
+            if below is not None and (type(value) is not dict or value.get("id") != below.id):
                 return None
         if held.creation is not None and any(e.op == "create" and not e.parents for e in new):
             return None  # (two creations: which comes first is the full decode's call)
-        held.items = scanned + rest
+        if met:
+            del items[known - met :]
+        scanned.reverse()
+        items.extend(scanned)
         new.reverse()
         _add(held, new)
         return held
@@ -203,8 +214,8 @@ class _Items:
 
 
 def _verified(held: NodeEntries, items: _Items) -> bool:
-    """Whether the newest item is still the one `held` has first."""
-    first = held.items[0]
+    """Whether the newest item is still the one `held` has last."""
+    first = held.items[-1]
     value = items[0] if items.length else None
     return first is not None and isinstance(value, dict) and value.get("id") == first.id
 

@@ -61,23 +61,40 @@ class LogEntry:
 
     @classmethod
     def from_value(cls, value: Any) -> LogEntry:
-        base = value.get("base")
-        return cls(
-            id=str(value["id"]),
-            agent=str(value["agent"]),
-            parents=tuple(str(p) for p in value.get("parents", ())),
-            op=str(value.get("op", "edit")),
-            description=str(value.get("desc", "")),
-            state=tuple((int(c), int(k)) for c, k in value.get("sv", ())),
-            name=str(value.get("name", "")),
-            edits=tuple((str(p), int(o), str(a), str(b)) for p, o, a, b in value.get("edits", ())),
-            base=None if base is None else tuple((str(p), str(t)) for p, t in base),
-            to=str(value.get("to", "")),
-            # (sorted: a map in an item comes out of yrs in no fixed order)
-            squashed=tuple(
-                sorted((str(a), int(n)) for a, n in dict(value.get("squashed") or {}).items())
-            ),
+        """The entry an item of a log holds (a KeyError, TypeError, ValueError or
+        AttributeError: not the shape of one). Every field is converted as written, so that
+        any replica reads the same entry from the same item; what yrs gives as it is (strings
+        and lists of strings, as replicas write them) is taken without copying each part."""
+        get = value.get
+        parents = get("parents", ())
+        base = get("base")
+        squashed = get("squashed")
+        entry = cls.__new__(cls)
+        # (set as __init__ would, without its checks per field: this runs for every entry a
+        # merge brings)
+        _set(
+            entry,
+            "__dict__",
+            {
+                "id": str(value["id"]),
+                "agent": str(value["agent"]),
+                "parents": _strings(parents),
+                "op": str(get("op", "edit")),
+                "description": str(get("desc", "")),
+                "state": tuple([(int(c), int(k)) for c, k in get("sv", ())]),
+                "name": str(get("name", "")),
+                "edits": tuple(
+                    [(str(p), int(o), str(a), str(b)) for p, o, a, b in get("edits", ())]
+                ),
+                "base": None if base is None else tuple([(str(p), str(t)) for p, t in base]),
+                "to": str(get("to", "")),
+                # (sorted: a map in an item comes out of yrs in no fixed order)
+                "squashed": tuple(
+                    sorted([(str(a), int(n)) for a, n in dict(squashed or {}).items()])
+                ),
+            },
         )
+        return entry
 
     def to_value(self) -> dict[str, Any]:
         value: dict[str, Any] = {
@@ -101,6 +118,17 @@ class LogEntry:
         if self.squashed:
             value["squashed"] = dict(self.squashed)
         return value
+
+
+_set = object.__setattr__
+
+
+def _strings(values: Any) -> tuple[str, ...]:
+    """`tuple(str(v) for v in values)`, without converting what is already a string."""
+    out = tuple(values)
+    if all(type(v) is str for v in out):
+        return out
+    return tuple(str(v) for v in out)
 
 
 def _counter(entry: LogEntry) -> int:

@@ -169,14 +169,21 @@ class Replica(Sessions):
             return
         self._folding = True
         try:
-            grown = self._fold_watch.grown(self.document)
-            history = History(self.document)
-            folds = identical_folds(self.document, grown, history)
+            # Read in one pycrdt transaction (each read would open and commit its own), and
+            # written after it: only the nodes whose logs grew since the last merge are looked
+            # at (`LogWatch`).
+            with self.doc.transaction():
+                grown = self._fold_watch.grown(self.document)
+                if not grown:
+                    return
+                history = History(self.document)
+                folds = identical_folds(self.document, grown, history)
+                duplicates = [] if folds else duplicate_units(self.document, grown, history)
             for nid, texts in folds:
                 self.set_node_texts(nid, texts)
-            if folds:
-                history = History(self.document)  # (the document changed)
-            for nid in duplicate_units(self.document, grown, history):
+            if folds:  # (the document changed)
+                duplicates = duplicate_units(self.document, grown, History(self.document))
+            for nid in duplicates:
                 if self.document.path_of(nid) is not None:
                     self._delete(nid, "fold an identical addition")
         finally:
