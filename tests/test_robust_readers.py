@@ -267,6 +267,35 @@ def test_a_broken_node_reads_as_nothing(repo: Path) -> None:
     assert where == "pkg/app.py" or where in ws.document.nodes
 
 
+def test_a_log_entry_with_an_infinite_number_is_left_out(repo: Path) -> None:
+    # (a number yrs holds as a float: int() of an infinite one raised OverflowError, which no
+    # reader caught, from every merge and read that decoded the log)
+    ws = Workspace.from_commit(repo, agent="alice")
+    nid = next(e.key for e in ws.outline("pkg/app.py") if e.qualname == "f")
+    ws.replace(nid, "def f():\n    return 2\n")
+    assert len(ws.document.log(nid)) == 1  # (decoded and held: the new item is read alone)
+
+    def infinite(doc: Doc[Any]) -> None:
+        log = nodes_of(doc)[nid]["log"]
+        newest = dict(log[0])
+        for i, field in enumerate(("sv", "edits", "squashed")):
+            value: Any = {
+                "sv": [[1, float("inf")]],
+                "edits": [["text", float("-inf"), "", "x"]],
+                "squashed": {"eve": float("inf")},
+            }[field]
+            log.insert(0, {**newest, "id": f"99.{i}", "parents": [newest["id"]], field: value})
+
+    update = hostile(ws, infinite)
+    ws.apply_update(update)
+    assert [e.id for e in ws.document.log(nid)] == [ws.document.log(nid)[0].id]
+    read_everything(ws)
+    fresh = received(ws, update)  # (decodes the whole log)
+    assert fresh.document.log(nid) == ws.document.log(nid)
+    assert fresh.render("pkg/app.py") == ws.render("pkg/app.py")
+    read_everything(fresh)
+
+
 def test_deep_nesting_renders_every_level(repo: Path) -> None:
     ws = Workspace.from_commit(repo, agent="lead")
     ws.apply_update(hostile(ws, lambda doc: deep_nesting(doc, 3000)))

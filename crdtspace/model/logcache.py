@@ -124,8 +124,10 @@ class LogCache:
         self.decoded += 1
         try:
             return LogEntry.from_value(value)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return None  # not the shape of an entry (a damaged or hostile peer's update)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            # not the shape of an entry (a damaged or hostile peer's update; OverflowError:
+            # an infinite number where an integer goes)
+            return None
 
     def _whole(self, log: Array[Any]) -> NodeEntries:
         values = read_list(log)
