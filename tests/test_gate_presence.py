@@ -217,6 +217,25 @@ def test_a_crashed_replica_is_silent_until_the_timeout(
             alice.close()
 
 
+def test_every_update_bringing_a_replicas_edits_renews_when_it_was_heard_of(repo: Path) -> None:
+    # (it was renewed only by a replica's first edits: an update's own state vector counts a
+    # client only from clock 0, so a replica editing steadily went silent after --silent-after)
+    with Workspace.open(repo, agent="lead") as home:
+        alice, bob = home.replica("alice"), home.replica("bob")
+        bob.apply_update(alice.update_since(bob.state()))  # (a first sync: not counted)
+        edit(alice, "f1", "'one'")
+        bob.apply_update(alice.update_since(bob.state()))
+        first = bob.heard()[alice.client_id]
+        time.sleep(0.01)
+        edit(alice, "f1", "'two'")
+        bob.apply_update(alice.update_since(bob.state()))
+        assert bob.heard()[alice.client_id] > first
+        assert bob.client_id not in bob.heard()  # (its own edits, a fold's say, are not news)
+        again = bob.heard()[alice.client_id]
+        bob.apply_update(alice.update_since(b"\x00"))  # nothing new: not heard of again
+        assert bob.heard()[alice.client_id] == again
+
+
 def test_a_silent_replica_stops_blocking_after_silent_after(repo: Path) -> None:
     """From the command line, across processes: the silence is counted from when the
     workspace first noticed the replica (kept in its folder), then --silent-after lets it go."""

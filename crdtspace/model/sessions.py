@@ -9,9 +9,6 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from pycrdt import get_state
-from pycrdt import get_update as diff_update
-
 from crdtspace.errors import CrdtspaceError
 from crdtspace.model.core import SESSIONS_FILE
 from crdtspace.model.logentry import decode_state
@@ -33,6 +30,7 @@ class Sessions(Recorded):
 
     _finished: bool = False
     _heard_at: dict[int, float] | None = None
+    _state_read: tuple[bytes, dict[int, int]] | None = None
     _presence_memory: dict[str, dict[str, float]] | None = None
 
     # -- reports -----------------------------------------------------------------------------
@@ -97,19 +95,36 @@ class Sessions(Recorded):
 
     def apply_update(self, update: bytes) -> None:
         """Merge a remote update (see `ReplicaCore.apply_update`), noting when replicas whose
-        edits it brings were heard of (`heard`)."""
+        edits it brings were heard of (`heard`): those whose clocks in this replica's state
+        vector it moved (held-back updates it let in included; this replica's own edits, its
+        folds, not)."""
         first = self._heard_at is None
         if first:
             self._heard_at = {}
-        fresh: tuple[tuple[int, int], ...] = ()
-        if not first:  # (a first sync brings every replica at once: that says nothing of when)
-            with contextlib.suppress(Exception):  # a malformed update: the merge says why
-                fresh = decode_state(get_state(diff_update(update, self.doc.get_state())))
+        # (a first sync brings every replica at once: that says nothing of when)
+        before = b"" if first else bytes(self.doc.get_state())
         super().apply_update(update)
-        if fresh and self._heard_at is not None:
-            now = time.time()
-            for client, _ in fresh:
+        if first or self._heard_at is None:
+            return
+        after = bytes(self.doc.get_state())
+        if after == before:
+            return
+        old = self._clocks(before)
+        now = time.time()
+        own = self.client_id
+        for client, clock in self._clocks(after).items():
+            if clock > old.get(client, 0) and client != own:
                 self._heard_at[client] = now
+
+    def _clocks(self, state: bytes) -> dict[int, int]:
+        """A state vector's clocks by client (the last one read is kept: a merge's state
+        before is most often the one the previous merge left)."""
+        held = self._state_read
+        if held is not None and held[0] == state:
+            return held[1]
+        clocks = dict(decode_state(state))
+        self._state_read = (state, clocks)
+        return clocks
 
     def heard(self) -> dict[int, float]:
         """When updates bringing new edits of each replica last arrived here, in this process
