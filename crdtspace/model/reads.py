@@ -89,6 +89,8 @@ class Status:
 class Reads(ReplicaCore):
     """Part of `Replica` (see `ReplicaCore`)."""
 
+    _where_kept: tuple[tuple[str, int], tuple[str, str | None]] = (("", -1), ("", None))
+
     def paths(self) -> list[str]:
         return self.document.paths()
 
@@ -158,14 +160,32 @@ class Reads(ReplicaCore):
                 f"There is no node {name!r} in {path!r}.",
                 hint=f"`crdtspace outline {path}` lists them",
             )
-        if ref in self.document.files:
+        kind, path_of = self._where(ref)
+        if kind == "file":
             return ref, None
-        if ref in self.document.nodes:
-            path_of = self.document.path_of(ref)
+        if kind == "node":
             if path_of is None:
                 raise NodeNotFound(f"The node {ref!r} was deleted.")
             return path_of, ref
         return self._path(ref), None
+
+    def _where(self, ref: str) -> tuple[str, str | None]:
+        """What a reference without "::" names: ("file", ref), ("node", its file or None when
+        it is detached) or ("", None). Outside transactions, the last answer is kept until the
+        document changes (`_changes`): a write asks twice, for its base's file and to
+        resolve, and each answer costs a node's walk up to its file."""
+        key = (ref, self._changes)
+        if self._depth == 0 and self._where_kept[0] == key:
+            return self._where_kept[1]
+        if ref in self.document.files:
+            where: tuple[str, str | None] = ("file", ref)
+        elif ref in self.document.nodes:
+            where = ("node", self.document.path_of(ref))
+        else:
+            where = ("", None)
+        if self._depth == 0:
+            self._where_kept = (key, where)
+        return where
 
     def _named(self, path: str, name: str) -> str | None:
         """The first node, in file order, whose qualified name is `name`: found by the nodes'
@@ -312,10 +332,10 @@ class Reads(ReplicaCore):
         """The file a reference names, even when the node it names is gone or renamed now."""
         if "::" in ref:
             return self._new_path(ref.partition("::")[0])
-        if ref in self.document.files:
+        kind, path = self._where(ref)
+        if kind == "file":
             return ref
-        if ref in self.document.nodes:
-            path = self.document.path_of(ref)
+        if kind == "node":
             if path is None:
                 raise NodeNotFound(
                     f"The node {ref!r} was deleted.",
