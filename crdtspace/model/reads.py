@@ -131,7 +131,8 @@ class Reads(ReplicaCore):
         """A writer's text with the overlap views it gave back unchanged put back as the
         merged nodes; a text that still holds conflict markers in such a file (a whole block,
         or any line of one) is refused."""
-        views = materialize.in_file(self.document, path)
+        with self.document.doc.transaction():  # (one for its reads: each would open one)
+            views = materialize.in_file(self.document, path)
         if not views:
             return text
         text = materialize.unmaterialize(self.document, text, views)
@@ -177,12 +178,14 @@ class Reads(ReplicaCore):
         key = (ref, self._changes)
         if self._depth == 0 and self._where_kept[0] == key:
             return self._where_kept[1]
-        if ref in self.document.files:
-            where: tuple[str, str | None] = ("file", ref)
-        elif ref in self.document.nodes:
-            where = ("node", self.document.path_of(ref))
-        else:
-            where = ("", None)
+        document = self.document
+        with document.doc.transaction():  # (one for the reads below, each would open one)
+            if ref in document.files:
+                where: tuple[str, str | None] = ("file", ref)
+            elif ref in document.nodes:
+                where = ("node", document.path_of(ref))
+            else:
+                where = ("", None)
         if self._depth == 0:
             self._where_kept = (key, where)
         return where
