@@ -15,6 +15,7 @@ from pycrdt import Array, Map
 
 from crdtspace import Workspace
 from crdtspace.model.document import Document
+from crdtspace.model.folding import LogWatch, duplicate_units, identical_folds
 from crdtspace.model.history import History
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.versions import new_doc
@@ -332,3 +333,91 @@ def test_an_entry_is_read_as_its_fields_converted_one_at_a_time(value: dict[str,
         assert {f: type(getattr(got, f)) for f in vars(got)} == {
             f: type(getattr(expected, f)) for f in vars(expected)
         }
+
+
+_PARSE_TEXTS = [
+    "def parse(line):\n    return line.split()\n",
+    "def parse(line):\n    return line.strip()\n",
+    "def parse(line):\n    return None\n",
+]
+_EXTRA = "\n\ndef extra():\n    pass\n"
+_REAL_GROWN = LogWatch.grown
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32),
+    steps=st.integers(min_value=1, max_value=25),
+)
+def test_the_folds_fast_path_reports_what_the_full_path_does(
+    repo: Path, seed: int, steps: int
+) -> None:
+    """At every fold, the nodes the observers report (`LogWatch.grown`) are those whose log's
+    length changed since the last fold, asked of every edited node; and the folds and the
+    duplicate units found from them, with the cached logs, are those found from every such
+    node of a document decoded afresh. Three replicas make identical and different edits and
+    add identical units, and exchange random samples of their updates."""
+    lengths: dict[int, dict[str, int]] = {}
+    folds_checked = [0]
+
+    def grown(watch: LogWatch, document: Document) -> list[str]:
+        fast = _REAL_GROWN(watch, document)
+        seen = lengths.setdefault(id(watch), {})
+        full = []
+        for nid in document.edited_nodes():
+            if document.has_node(nid):
+                length = len(document.node(nid)["log"])
+                if seen.get(nid) != length:
+                    full.append(nid)
+                    seen[nid] = length
+        assert fast == sorted(full)
+        fresh = new_doc()
+        fresh.apply_update(document.doc.get_update())
+        again = Document(fresh)
+        history, fresh_history = History(document), History(again)
+        assert identical_folds(document, fast, history) == identical_folds(
+            again, sorted(full), fresh_history
+        )
+        assert duplicate_units(document, fast, history) == duplicate_units(
+            again, sorted(full), fresh_history
+        )
+        folds_checked[0] += 1
+        return fast
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LogWatch, "grown", grown)
+        _fold_with_three_replicas(repo, random.Random(seed), steps, folds_checked)
+
+
+def _fold_with_three_replicas(
+    repo: Path, rnd: random.Random, steps: int, folds_checked: list[int]
+) -> None:
+    workspaces = [Workspace.from_commit(repo, agent=f"agent{i}") for i in range(3)]
+    sent: list[bytes] = []
+    for ws in workspaces:
+        ws.subscribe(sent.append)
+    for _ in range(steps):
+        actor = rnd.choice(workspaces)
+        if rnd.random() < 0.7:
+            actor.replace("app.py::parse", rnd.choice(_PARSE_TEXTS), base=actor.version())
+        else:
+            root = actor.document.roots("app.py")[0]
+            actor.insert(root, _key(actor, "other"), _EXTRA, base=actor.version())
+        if rnd.random() < 0.6 and sent:
+            target = rnd.choice(workspaces)
+            for update in rnd.sample(sent, k=rnd.randint(1, len(sent))):
+                target.apply_update(update)
+    while True:  # (every replica gets every update, the folds' own included)
+        known = len(sent)
+        for ws in workspaces:
+            for update in list(sent):
+                ws.apply_update(update)
+        if len(sent) == known:
+            break
+    assert folds_checked[0] > 0 or not sent
+    rendered = [ws.render_all() for ws in workspaces]
+    assert all(r == rendered[0] for r in rendered)

@@ -272,7 +272,12 @@ class ReplicaCore:
         try:
             with self.document.receiving():
                 self.doc.apply_update(update)
-                self._held = settle(self.doc, [*self._held, update])
+                held = self._held
+                self._held = settle(self.doc, [*held, update])
+            if held or self._held:
+                # (what yrs lets in from an update it held back may grow a log unobserved:
+                # the fold asks the lengths, see `LogWatch.recheck`)
+                self._fold_watch.recheck_due = True
         except Exception as exc:  # pycrdt raises plain exceptions for malformed input
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         finally:
