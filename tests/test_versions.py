@@ -518,3 +518,39 @@ def test_a_compacted_log_leaves_out_deleted_text_and_every_kept_version_still_wo
     assert "# alice" in text
     assert "# bob" in text
     assert "scratch" not in text
+
+
+_PARSE = "def parse(line):\n    return line.split()\n\n\ndef other():\n    pass\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=VersionError,
+    reason="pre-existing: a write from the agent's last read, after three replicas replaced one "
+    "function with identical and different texts and inserted identical units, merged in "
+    "random samples, sometimes cannot be restored by model/restore nor yrs (VersionError: 'the "
+    "restored document is not at the version'; ~4 runs in 40; found by the fold's fast-path "
+    "property test, which now writes from the current version)",
+)
+def test_writes_from_the_last_read_after_identical_inserts_restore(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": _PARSE})
+    texts = [_PARSE.split("\n\n\n")[0] + "\n", "def parse(line):\n    return None\n"]
+    for seed in range(150):  # (client ids are random: a run hits it about one time in ten)
+        rnd = random.Random(seed)
+        replicas = [Workspace.from_commit(repo, agent=f"agent{i}") for i in range(3)]
+        sent: list[bytes] = []
+        for ws in replicas:
+            ws.subscribe(sent.append)
+        for _ in range(20):
+            actor = rnd.choice(replicas)
+            if rnd.random() < 0.7:
+                actor.replace("app.py::parse", rnd.choice(texts))
+            else:
+                other = next(e.key for e in actor.outline("app.py") if e.qualname == "other")
+                actor.insert(
+                    actor.document.roots("app.py")[0], other, "\n\ndef extra():\n    pass\n"
+                )
+            if rnd.random() < 0.6 and sent:
+                target = rnd.choice(replicas)
+                for update in rnd.sample(sent, k=rnd.randint(1, len(sent))):
+                    target.apply_update(update)
