@@ -748,7 +748,7 @@ def running_server(
     server.port = sock.getsockname()[1]
     started = threading.Event()
     failure: list[BaseException] = []
-    stop: list[Callable[[], None]] = []
+    stop: list[Callable[[], object]] = []  # (call_soon_threadsafe's handle is not used)
 
     async def main() -> None:
         shutdown = anyio.Event()
