@@ -266,6 +266,33 @@ def test_a_peer_that_replaces_a_whole_log_is_read_anew(repo: Path) -> None:
     assert c.conflicts() == fresh.conflicts()
 
 
+def test_a_log_a_peer_replaced_is_watched_anew(repo: Path) -> None:
+    """The fold watches each edited node's log Array for new entries (`LogWatch`); after a peer
+    put another Array in a node's `log`, entries added to that one are seen too (the old Array
+    is no longer the node's)."""
+    c, nid = _merged_then_edited(repo)
+    items = list(c.document.node(nid)["log"])
+
+    def relog(log: Array[Any]) -> None:
+        log.doc.get("nodes", type=Map)[nid]["log"] = Array(items)
+
+    c.apply_update(_rewritten(c, nid, relog))
+    newest = dict(c.document.node(nid)["log"][0])
+
+    def add(log: Array[Any]) -> None:
+        log.insert(0, {**newest, "id": "77.1", "parents": [newest["id"]], "agent": "eve"})
+
+    reported: list[list[str]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            LogWatch, "grown", lambda w, d: reported.append(_REAL_GROWN(w, d)) or reported[-1]
+        )
+        c.apply_update(_rewritten(c, nid, add))
+    assert reported
+    assert nid in reported[-1]
+    assert "eve" in {e.agent for e in c.document.log(nid)}
+
+
 def _entry_one_field_at_a_time(value: Any) -> LogEntry:
     """`LogEntry.from_value` as it was written first: every field converted on its own."""
     base = value.get("base")

@@ -87,6 +87,7 @@ class Document(NodeBuilder):
         # whose decoded log is checked against the newest item after a remote update.
         self.logs = LogCache()
         self._unverified: set[str] = set()
+        self._rewritten: set[Any] = set()  # (see `take_rewritten`)
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
         # wrappers stay valid; parents change only by our own moves or by remote updates.
@@ -557,11 +558,21 @@ class Document(NodeBuilder):
             if subscription is None or _EVERY in damaged:  # pragma: no cover
                 self.logs.clear()
                 self._log_cache.clear()
+                self._rewritten.add(_EVERY)
             else:
                 subscription.drop()
                 for nid in damaged:
                     self.logs.forget(nid)
                     self._log_cache.pop(nid, None)
+                self._rewritten |= damaged
+
+    def take_rewritten(self) -> tuple[set[str], bool]:
+        """The nodes whose log remote updates changed other than by adding entries since the
+        last call (`receiving`), and whether that may be every node: an observer of a log (the
+        fold's `LogWatch`) may be watching an Array a peer replaced."""
+        rewritten, self._rewritten = self._rewritten, set()
+        every = _EVERY in rewritten
+        return {n for n in rewritten if isinstance(n, str)}, every
 
     def forget_caches(self) -> None:
         """Called after remote updates: cached parents may be stale, and decoded logs are

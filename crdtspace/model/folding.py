@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,9 @@ class LogWatch:
         self._count = -1
 
     def grown(self, document: Document) -> list[str]:
+        rewritten, every = document.take_rewritten()
+        for nid in list(self._watched) if every else rewritten & self._watched.keys():
+            self._unwatch(nid)  # (a peer may have put another Array there: watched anew)
         count = len(document.edited)
         if count != self._count:
             self._count = count
@@ -57,6 +61,16 @@ class LogWatch:
         for nid, (log, _) in self._watched.items():
             if self._lengths.get(nid) != len(log) and document.has_node(nid):
                 self._dirty.add(nid)
+
+    def _unwatch(self, nid: str) -> None:
+        log, subscription = self._watched.pop(nid)
+        with contextlib.suppress(Exception):  # (the Array may be gone: nothing to drop then)
+            if hasattr(subscription, "drop"):
+                subscription.drop()
+            else:  # pragma: no cover  (pycrdt's public observer)
+                log.unobserve(subscription)
+        self._lengths.pop(nid, None)
+        self._unwatched.add(nid)
 
     def _watch(self, document: Document, nid: str) -> None:
         if not document.has_node(nid) or "log" not in document.node(nid):
