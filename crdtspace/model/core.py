@@ -270,9 +270,9 @@ class ReplicaCore:
         self.flush(thorough=False)
         self._remote = True
         try:
-            with self.document.receiving():
+            held = self._held
+            with self.document.receiving([update, *held]):
                 self.doc.apply_update(update)
-                held = self._held
                 self._held = settle(self.doc, [*held, update])
             if held or self._held:
                 # (what yrs lets in from an update it held back may grow a log unobserved:

@@ -541,15 +541,18 @@ class Document(NodeBuilder):
         return out
 
     @contextmanager
-    def receiving(self) -> Iterator[None]:
-        """Around the merge of a remote update: the logs it changed other than by adding
+    def receiving(self, updates: Iterable[bytes] = ()) -> Iterator[None]:
+        """Around the merge of remote `updates`: the logs it changed other than by adding
         entries (items deleted or replaced, the log or the node map itself replaced: a peer
         that rewrote history, or a squash) are forgotten, so their next read decodes them
         whole, as a fresh replica would. (The log cache reads only new items: it cannot see
-        an item replaced behind the ones it checks.)"""
+        an item replaced behind the ones it checks.) Whether a long log lost items is asked
+        of yrs's event only when the updates delete anything at all (`_Deletes`): yrs works
+        out an array event's changes over the whole array (0.5 ms at 10,000 entries)."""
         damaged: set[Any] = set()
+        callback = partial(_log_damage, damaged, _Deletes(updates))
         try:
-            subscription: Any = self.nodes.integrated.observe_deep(partial(_log_damage, damaged))
+            subscription: Any = self.nodes.integrated.observe_deep(callback)
         except AttributeError:  # pragma: no cover  (pycrdt changed: forget every log)
             subscription = None
         try:
@@ -587,7 +590,34 @@ _EVERY = object()
 """In `receiving`'s damaged nodes: an event could not be read (every log is forgotten)."""
 
 
-def _log_damage(damaged: set[Any], events: list[Any]) -> None:
+SHORT_LOG = 256
+"""Items of a log whose event's changes yrs works out at once (cheaper than reading whether
+the updates delete anything)."""
+
+
+class _Deletes:
+    """Whether some of the updates merged delete anything (their delete sets, read once and
+    only when asked; an update that cannot be read counts as deleting)."""
+
+    def __init__(self, updates: Iterable[bytes]) -> None:
+        self._updates = list(updates)
+        self._answer: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._answer is None:
+            from crdtspace.model.collect import read_delete_set
+
+            def deletes(update: bytes) -> bool:
+                try:
+                    return bool(read_delete_set(update))
+                except (ValueError, IndexError):
+                    return True
+
+            self._answer = not self._updates or any(deletes(u) for u in self._updates)
+        return self._answer
+
+
+def _log_damage(damaged: set[Any], deletes: _Deletes, events: list[Any]) -> None:
     """Note in `damaged` the nodes whose log these events (yrs's own, of the nodes map, deep)
     changed other than by inserting items: a node added, replaced or deleted, its log key
     set, items of its log deleted, or something inside an item changed."""
@@ -600,12 +630,17 @@ def _log_damage(damaged: set[Any], events: list[Any]) -> None:
                 a_map = type(event) is _CoreMapEvent  # (a node map's keys, not a text's)
                 if a_map and "log" in event.keys:
                     damaged.add(str(path[0]))
-            elif path[1] == "log" and (
-                len(path) > 2 or any("delete" in change for change in event.delta)
-            ):
+            elif path[1] == "log" and (len(path) > 2 or _lost_items(event, deletes)):
                 damaged.add(str(path[0]))
     except Exception:  # (raised into yrs it would be lost: every log is read again)
         damaged.add(_EVERY)
+
+
+def _lost_items(event: Any, deletes: _Deletes) -> bool:
+    """Whether a log's array event deleted items (a long log's only when something was)."""
+    if event.target.len(event.transaction) > SHORT_LOG and not deletes():
+        return False
+    return any("delete" in change for change in event.delta)
 
 
 def _ordered(value: Any) -> Any:
