@@ -93,6 +93,18 @@ def test_texts_after_a_new_head_cost_its_own_edits(repo: Path) -> None:
     assert parent in b.document.log_entries(nid).after
 
 
+def _deliver_all(workspaces: list[Workspace], sent: list[bytes]) -> None:
+    """Every replica gets every update. A merge can write updates of its own (folding
+    identical concurrent changes): those too, until none is written ("the same updates")."""
+    while True:
+        known = len(sent)
+        for ws in workspaces:
+            for update in list(sent):
+                ws.apply_update(update)
+        if len(sent) == known:
+            break
+
+
 def _same_as_fresh(ws: Workspace) -> None:
     fresh = _fresh(ws)
     history, fresh_history = History(ws.document), History(fresh)
@@ -107,11 +119,14 @@ def _same_as_fresh(ws: Workspace) -> None:
             assert history.after(nid, eid) == fresh_history.after(nid, eid)
 
 
-@settings(
-    max_examples=30,
+_REPLAYS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+"""Property tests that replay seeded runs of several replicas (a module-wide repo)."""
+
+
+@settings(_REPLAYS, max_examples=30)
 @given(
     seed=st.integers(min_value=0, max_value=2**32),
     steps=st.integers(min_value=1, max_value=40),
@@ -144,15 +159,7 @@ def test_cached_logs_converge_with_a_fresh_decode(repo: Path, seed: int, steps: 
         rnd.shuffle(batch)
         for update in batch:
             ws.apply_update(update)
-    # A merge can write updates of its own (folding identical concurrent changes): every
-    # replica gets those too, until none is written ("the same updates").
-    while True:
-        known = len(sent)
-        for ws in workspaces:
-            for update in list(sent):
-                ws.apply_update(update)
-        if len(sent) == known:
-            break
+    _deliver_all(workspaces, sent)
     for ws in workspaces:
         _same_as_fresh(ws)
     rendered = [ws.render_all() for ws in workspaces]
@@ -395,11 +402,7 @@ _EXTRA = "\n\ndef extra():\n    pass\n"
 _REAL_GROWN = LogWatch.grown
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(_REPLAYS, max_examples=25)
 @given(
     seed=st.integers(min_value=0, max_value=2**32),
     steps=st.integers(min_value=1, max_value=25),
@@ -462,13 +465,7 @@ def _fold_with_three_replicas(
             target = rnd.choice(workspaces)
             for update in rnd.sample(sent, k=rnd.randint(1, len(sent))):
                 target.apply_update(update)
-    while True:  # (every replica gets every update, the folds' own included)
-        known = len(sent)
-        for ws in workspaces:
-            for update in list(sent):
-                ws.apply_update(update)
-        if len(sent) == known:
-            break
+    _deliver_all(workspaces, sent)
     assert folds_checked[0] > 0 or not sent
     rendered = [ws.render_all() for ws in workspaces]
     assert all(r == rendered[0] for r in rendered)

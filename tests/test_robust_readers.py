@@ -380,11 +380,16 @@ def edits(draw: st.DrawFn) -> list[tuple[Any, ...]]:
 
 def shaped(state: bytes, ops: list[tuple[Any, ...]]) -> bytes:
     """The update a peer holding `state` makes by doing `ops` to its doc with pycrdt."""
+    return peer_update(state, lambda doc: apply_edits(doc, ops))
+
+
+def peer_update(state: bytes, change: Callable[[Doc[Any]], None]) -> bytes:
+    """The update a peer holding `state` makes by `change` to its doc, in one transaction."""
     doc = new_doc()
     doc.apply_update(state)
     start = doc.get_state()
     with doc.transaction():
-        apply_edits(doc, ops)
+        change(doc)
     return bytes(doc.get_update(start))
 
 
@@ -489,19 +494,15 @@ def test_any_shape_leaves_every_reader_working(base: tuple[Path, bytes], ops: li
 
 REWRITE = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 99), st.integers(0, 99)),
-    st.tuples(
-        st.just("replace"),
-        st.integers(0, 99),
-        st.integers(0, 99),
-        st.integers(0, 99),
-        st.sampled_from(["keep", "first", "none", "all"]),
-    ),
-    st.tuples(
-        st.just("insert"),
-        st.integers(0, 99),
-        st.integers(0, 99),
-        st.integers(0, 99),
-        st.sampled_from(["keep", "first", "none", "all"]),
+    *(
+        st.tuples(
+            st.just(kind),
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.sampled_from(["keep", "first", "none", "all"]),
+        )
+        for kind in ("replace", "insert")
     ),
     st.tuples(st.just("relog"), st.integers(0, 99), st.randoms(use_true_random=False)),
 )
@@ -563,12 +564,7 @@ def _log_items(nodes: Map[Any], nid: str) -> list[Any]:
 
 def rewritten(state: bytes, ops: list[tuple[Any, ...]]) -> bytes:
     """The update a peer holding `state` makes by rewriting logs (`apply_rewrites`)."""
-    doc = new_doc()
-    doc.apply_update(state)
-    start = doc.get_state()
-    with doc.transaction():
-        apply_rewrites(doc, ops)
-    return bytes(doc.get_update(start))
+    return peer_update(state, lambda doc: apply_rewrites(doc, ops))
 
 
 Peer = Callable[[bytes, list[tuple[Any, ...]]], bytes]
