@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Snapshot, Text
 
 from crdtspace.model import versions
-from crdtspace.model.collect import collect, read_delete_set, read_snapshot, read_state, var_uint
+from crdtspace.model.collect import (
+    collect,
+    collectable,
+    read_delete_set,
+    read_snapshot,
+    read_state,
+    var_uint,
+)
 from crdtspace.model.restore import restore, restore_doc
 from crdtspace.model.versions import VersionError, fork, new_doc, snapshot
 
@@ -217,6 +224,49 @@ def test_a_collected_document_restores_its_kept_versions() -> None:
     update = bytes(doc.get_update())
     collected = collect(update, read_delete_set(update))  # "he": a deleted item's content
     assert roots(load(restore(collected, snap)))["a"] == "llo"
+
+
+def _typed_past_a_gap() -> tuple[Doc[Any], list[bytes]]:
+    """Client 1 types "abc", then "d" at the end, then "Z" after "a", then deletes the "Z"; a
+    replica receives the first and third updates only: yrs (0.27 on) integrates "Z" (clock 4;
+    its origins "a" and "b" are known) past the missing "d" (clock 3), holding the gap as a
+    skip, and its state vector stops at the gap."""
+    writer = new_doc(1)
+    text = writer.get("t", type=Text)
+    updates: list[bytes] = []
+    writer.observe(lambda event: updates.append(bytes(event.update)))
+    text += "abc"
+    text += "d"
+    text.insert(1, "Z")
+    del text[1]
+    reader = new_doc(2)
+    reader.get("t", type=Text)
+    for index in (0, 2):
+        reader.apply_update(updates[index])
+    return reader, updates
+
+
+def test_a_version_holding_an_item_past_a_gap_restores_it_and_a_write_from_it_merges() -> None:
+    doc, updates = _typed_past_a_gap()
+    assert str(doc.get("t", type=Text)) == "aZbc"
+    seen = snapshot(doc)  # yrs's snapshot alone is ({}, {1: 3}): it does not show "Z"
+    doc.apply_update(updates[3])  # "Z" deleted
+    deleted = snapshot(doc)  # yrs's alone: ({1: [(4, 5)]}, {1: 3}), a deletion it cannot hold
+    doc.apply_update(updates[1])  # the gap filled: "abcd"
+    assert str(doc.get("t", type=Text)) == "abcd"
+    for snap, text in ((seen, "aZbc"), (deleted, "abc")):
+        assert str(fork(doc, snap).get("t", type=Text)) == text
+        assert str(load(restore(bytes(doc.get_update()), snap)).get("t", type=Text)) == text
+    # A collected document keeps what a kept version shows past a gap ("Z", deleted since).
+    update = bytes(doc.get_update())
+    collected = collect(update, collectable(read_delete_set(update), [seen, deleted]))
+    assert str(fork(load(collected), seen).get("t", type=Text)) == "aZbc"
+    # A write from the version that saw "Z": "!" typed after it merges with what came since.
+    forked = fork(doc, seen)
+    start = forked.get_state()
+    forked.get("t", type=Text).insert(2, "!")
+    doc.apply_update(forked.get_update(start))
+    assert str(doc.get("t", type=Text)) == "a!bcd"
 
 
 def test_yrs_shows_text_typed_after_some_snapshots() -> None:

@@ -523,15 +523,6 @@ def test_a_compacted_log_leaves_out_deleted_text_and_every_kept_version_still_wo
 _PARSE = "def parse(line):\n    return line.split()\n\n\ndef other():\n    pass\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=VersionError,
-    reason="pre-existing: a write from the agent's last read, after three replicas replaced one "
-    "function with identical and different texts and inserted identical units, merged in "
-    "random samples, sometimes cannot be restored by model/restore nor yrs (VersionError: 'the "
-    "restored document is not at the version'; ~4 runs in 40; found by the fold's fast-path "
-    "property test, which now writes from the current version)",
-)
 def test_writes_from_the_last_read_after_identical_inserts_restore(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"app.py": _PARSE})
     texts = [_PARSE.split("\n\n\n")[0] + "\n", "def parse(line):\n    return None\n"]

@@ -31,9 +31,11 @@ __all__ = [
     "Ranges",
     "collect",
     "collectable",
+    "read_beyond",
     "read_delete_set",
     "read_snapshot",
     "read_state",
+    "read_version",
     "var_uint",
 ]
 
@@ -203,6 +205,45 @@ def read_snapshot(snap: bytes) -> tuple[Ranges, dict[int, int]]:
         raise ValueError(f"not a readable snapshot: {exc}") from None
 
 
+def read_version(snap: bytes) -> tuple[Ranges, dict[int, int], Ranges]:
+    """An encoded version (`crdtspace.model.versions.snapshot`): its delete set, state vector,
+    and per client the clock ranges above its clock in the state vector that the document
+    held then (items integrated past a gap, which yrs holds as a skip: empty for most)."""
+    try:
+        deleted, pos = _read_ranges(snap, 0)
+        clients, pos = _uint(snap, pos)
+        state: dict[int, int] = {}
+        for _ in range(clients):
+            client, pos = _uint(snap, pos)
+            clock, pos = _uint(snap, pos)
+            state[client] = clock
+        beyond = _read_ranges(snap, pos)[0] if pos < len(snap) else {}
+        return deleted, state, beyond
+    except _Unknown as exc:
+        raise ValueError(f"not a readable snapshot: {exc}") from None
+
+
+def read_beyond(diff: bytes) -> Ranges:
+    """Per client, the clock ranges of the items (not skips) in the structs of `diff`: a
+    document's update from its own state vector, which holds only what yrs integrated past a
+    gap in a client's clocks (the gap held as a skip; the state vector stops at its start)."""
+    out: Ranges = {}
+    try:
+        clients, pos = _uint(diff, 0)
+        for _ in range(clients):
+            count, pos = _uint(diff, pos)
+            client, pos = _uint(diff, pos)
+            clock, pos = _uint(diff, pos)
+            for _ in range(count):
+                pos, _, length, info, _ = _struct(diff, pos)
+                if info & 0x1F != 10 and length:
+                    out.setdefault(client, []).append((clock, clock + length))
+                clock += length
+    except _Unknown as exc:
+        raise ValueError(f"not a readable update: {exc}") from None
+    return {c: _normal(s) for c, s in out.items()}
+
+
 def read_state(state: bytes) -> dict[int, int]:
     """An encoded state vector, per client its clock (the encoding's order is not fixed)."""
     try:
@@ -259,10 +300,13 @@ def collectable(deleted: Ranges, kept: Iterable[bytes]) -> Ranges:
     vector that it had not seen deleted are shown, and taken out."""
     shown: dict[int, list[tuple[int, int]]] = {}
     for snap in kept:
-        ds, state = read_snapshot(snap)
+        ds, state, beyond = read_version(snap)
         for client, clock in state.items():
             if client in deleted and clock > 0:
                 shown.setdefault(client, []).extend(_minus([(0, clock)], ds.get(client, [])))
+        for client, spans in beyond.items():  # (held past a gap: shown too)
+            if client in deleted:
+                shown.setdefault(client, []).extend(_minus(spans, ds.get(client, [])))
     out: Ranges = {}
     for client, spans in deleted.items():
         left = _minus(spans, _normal(shown.get(client, [])))

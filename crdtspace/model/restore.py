@@ -10,6 +10,13 @@ the same id, origins and parent, its content shortened), followed by the snapsho
 in place of the document's own. The document must have kept the content the snapshot shows
 (``skip_gc``, see `crdtspace.model.versions`).
 
+yrs (0.27 on) also integrates an item whose clock follows one not yet received (its origins
+known), holding the gap as a skip; its state vector stops at the gap, so its snapshot neither
+shows such items nor can hold their deletion (its delete set shows it all the same: neither
+restore gave such a snapshot back). A version appends what the document held past a gap
+(`crdtspace.model.versions.snapshot`, `held_past_gaps`); those ranges are kept too, and the gaps
+between them written as skips, as yrs held them.
+
 yrs restores snapshots too (``Doc.from_snapshot``), but panics on some (about 2% of snapshots of
 random typing, most of those of a real typing trace) and shows text typed after others (see
 docs/tricky_cases.md); this cut never splits or re-links what it keeps. It reads, in Python,
@@ -36,21 +43,23 @@ from crdtspace.model.collect import (
     _uint,
     _Unknown,
     _utf16_length,
-    read_snapshot,
+    read_beyond,
     read_state,
+    read_version,
     var_uint,
 )
 
-__all__ = ["restore", "restore_doc"]
+__all__ = ["held_past_gaps", "restore", "restore_doc"]
 
 
 def restore(update: bytes, snap: bytes) -> bytes:
     """The v1 update of the document whose whole update is `update`, as it was at `snap` (an
     encoded snapshot of it). Raises `ValueError` when that cannot be made here."""
     try:
-        deleted, state = read_snapshot(snap)
-        seen, blocks = _blocks(update, state)
-        if any(clock > 0 and client not in seen for client, clock in state.items()):
+        deleted, state, beyond = read_version(snap)
+        keep = _spans(state, beyond)
+        seen, blocks = _blocks(update, keep)
+        if any(client not in seen for client in keep):
             raise _Unknown("a client the version saw is not in the update")
         return var_uint(len(seen)) + blocks + _delete_set(deleted)
     except (_Unknown, IndexError, ValueError) as exc:  # a truncated update or snapshot
@@ -62,28 +71,37 @@ def restore_doc(doc: Doc[Any], snap: bytes) -> bytes:
     snapshot saw whole (copied as they are) and each one it saw part of (read up to its clock);
     the others are not read at all."""
     try:
-        deleted, state = read_snapshot(snap)
+        deleted, state, beyond = read_version(snap)
         ends = read_state(bytes(doc.get_state()))
         if any(ends.get(client, 0) < clock for client, clock in state.items()):
             raise _Unknown("the document has not seen all the version saw")
+        keep = _spans(state, beyond)
+        # A client the document holds now past a gap in its clocks is never copied whole.
+        gapped = held_past_gaps(doc, ends)
         # Every update of this document ends with the same delete set: what an update with no
-        # structs holds (a count of 0, then the delete set).
-        empty = bytes(doc.get_update(_state_vector(ends)))
+        # structs holds (a count of 0, then the delete set). (Asked from past every client's
+        # last clock: the state vector stops at a gap.)
+        top = dict.fromkeys(ends, _TOP)
+        empty = bytes(doc.get_update(_state_vector(top)))
         if empty[:1] != b"\x00":
             raise _Unknown("an update with no structs has structs")
         tail = empty[1:]
-        whole = {c for c, clock in state.items() if clock and clock == ends[c]}
+        whole = {
+            c
+            for c, clock in state.items()
+            if clock and clock == ends[c] and c not in beyond and c not in gapped
+        }
         parts = []
         kept = 0
         if whole:
-            data = _only(doc, ends, whole, tail)
+            data = _only(doc, top, whole, tail)
             kept, pos = _uint(data, 0)
             if kept != len(whole):
                 raise _Unknown("an update has other clients than asked for")
             parts.append(data[pos:])
-        for client, clock in state.items():
-            if 0 < clock < ends[client]:
-                seen, blocks = _blocks(_only(doc, ends, {client}, tail), {client: clock})
+        for client, spans in keep.items():
+            if client not in whole:
+                seen, blocks = _blocks(_only(doc, top, {client}, tail), {client: spans})
                 if seen != {client}:
                     raise _Unknown(f"client {client} is not in its update")
                 kept += 1
@@ -91,6 +109,30 @@ def restore_doc(doc: Doc[Any], snap: bytes) -> bytes:
         return var_uint(kept) + b"".join(parts) + _delete_set(deleted)
     except (_Unknown, IndexError, ValueError) as exc:  # a truncated update or snapshot
         raise ValueError(f"this version cannot be restored from the document: {exc}") from None
+
+
+def held_past_gaps(doc: Doc[Any], ends: dict[int, int] | None = None) -> Ranges:
+    """Per client, the clock ranges of the items `doc` holds past a gap in the client's clocks
+    (yrs, from 0.27, integrates an item whose clock follows one it has not received when its
+    origins are known, and holds the gap as a skip; its state vector, `ends`, stops at the
+    first gap). Empty for nearly every document. yrs encodes, for a state vector, a client's
+    structs from its clock there only if the document's own is higher: each is asked from one
+    clock before its own (that struct is left out), those at 0 from the start."""
+    if ends is None:
+        ends = read_state(bytes(doc.get_state()))
+    probe = {c: k - 1 for c, k in ends.items() if k > 0}
+    diff = bytes(doc.get_update(_state_vector(probe)))
+    out: Ranges = {}
+    for client, spans in read_beyond(diff).items():
+        start = ends.get(client, 0)
+        past = [(max(a, start), b) for a, b in spans if b > start]
+        if past:
+            out[client] = past
+    return out
+
+
+_TOP = 0xFFFFFFFF
+"""A clock past every client's last (yrs's clocks are 32 bits)."""
 
 
 def _state_vector(state: dict[int, int]) -> bytes:
@@ -111,9 +153,19 @@ def _only(doc: Doc[Any], ends: dict[int, int], clients: set[int], tail: bytes) -
     return update[: len(update) - len(tail)]
 
 
-def _blocks(data: bytes, state: dict[int, int]) -> tuple[set[int], bytes]:
-    """The client blocks of an update's structs `data`, each cut to its clock in `state`
-    (without the count of blocks first), and the clients that kept any."""
+def _spans(state: dict[int, int], beyond: Ranges) -> Ranges:
+    """Per client, the clock ranges a version shows: below its clock in the state vector, and
+    what the document held past a gap (`crdtspace.model.collect.read_version`)."""
+    out: Ranges = {c: [(0, k)] for c, k in state.items() if k}
+    for client, spans in beyond.items():
+        out[client] = [*out.get(client, []), *spans]
+    return out
+
+
+def _blocks(data: bytes, keep: Ranges) -> tuple[set[int], bytes]:
+    """The client blocks of an update's structs `data`, each cut to its clock ranges in
+    `keep` (without the count of blocks first), and the clients that kept any. A gap between
+    two ranges is written as a skip (yrs holds it so: the state vector stops at it)."""
     parts: list[bytes] = []
     seen: set[int] = set()
     clients, pos = _uint(data, 0)
@@ -121,30 +173,67 @@ def _blocks(data: bytes, state: dict[int, int]) -> tuple[set[int], bytes]:
         count, pos = _uint(data, pos)
         client, pos = _uint(data, pos)
         first, pos = _uint(data, pos)
-        limit = state.get(client, 0)
-        # Whole structs are copied as one run; only one can straddle the limit.
+        spans = keep.get(client, [])
+        limit = spans[-1][1] if spans else 0
+        # Whole structs in a row are copied as one run; a struct that straddles the end of a
+        # range is cut; what lies between ranges is skipped, written as one skip when a kept
+        # struct follows it.
+        out: list[bytes] = []
         run_end = run_start = pos
         clock = first
+        start_clock = -1  # the clock of the block's first kept struct
         kept = 0
-        cut = b""
+        gap = 0
+        span = 0
         for _ in range(count):
             if clock >= limit and index == clients - 1:
                 break  # the last client: what follows is not needed
             start = pos
             pos, content, length, info = _next(data, pos)
-            if clock + length <= limit:
+            while span < len(spans) and spans[span][1] <= clock:
+                span += 1
+            inside = span < len(spans) and spans[span][0] <= clock
+            if not inside:
+                if span < len(spans) and spans[span][0] < clock + length:
+                    raise _Unknown(f"client {client}: a struct straddles the start of a range")
+                if kept:
+                    gap += length
+                if run_end > run_start:
+                    out.append(data[run_start:run_end])
+                run_start = run_end = pos
+                clock += length
+                continue
+            if info & 0x1F == 10:
+                raise _Unknown(f"client {client}: the document no longer holds {clock}")
+            if start_clock < 0:
+                start_clock = clock
+            if gap:
+                out.append(b"\x0a" + var_uint(gap))  # a skip (v1: info 10, its length)
+                kept += 1
+                gap = 0
+            end = spans[span][1]
+            if clock + length <= end:
+                if run_end != start:
+                    if run_end > run_start:
+                        out.append(data[run_start:run_end])
+                    run_start = start
                 run_end = pos
                 kept += 1
-            elif clock < limit:
-                cut = _cut(data, start, content, info, limit - clock)
+            else:
+                if run_end > run_start:
+                    out.append(data[run_start:run_end])
+                out.append(_cut(data, start, content, info, end - clock))
                 kept += 1
+                gap += clock + length - end
+                run_start = run_end = pos
             clock += length
+        if run_end > run_start:
+            out.append(data[run_start:run_end])
         if clock < limit:
             raise _Unknown(f"client {client} ends at clock {clock}, the version saw {limit}")
         if kept:
             seen.add(client)
-            parts += (var_uint(kept), var_uint(client), var_uint(first))
-            parts += (data[run_start:run_end], cut)
+            parts += (var_uint(kept), var_uint(client), var_uint(start_clock), *out)
     return seen, b"".join(parts)
 
 

@@ -44,8 +44,8 @@ from typing import Any
 from pycrdt import Doc, Snapshot
 
 from crdtspace.errors import CrdtspaceError, VersionError
-from crdtspace.model.collect import read_snapshot
-from crdtspace.model.restore import restore_doc
+from crdtspace.model.collect import read_version, var_uint
+from crdtspace.model.restore import held_past_gaps, restore_doc
 
 __all__ = [
     "DEFAULT_READ_TTL",
@@ -149,8 +149,27 @@ def fresh_client_id() -> int:
 
 
 def snapshot(doc: Doc[Any]) -> bytes:
-    """The encoded snapshot of a document's current state."""
-    return bytes(Snapshot.from_doc(doc).encode())
+    """The encoded snapshot of a document's current state.
+
+    yrs (0.27 on) integrates an item whose clock comes after a gap in its client's clocks (an
+    update that arrived before one it follows, the item's origins known) and holds the gap
+    as a skip; its state vector stops at the gap, so its snapshot does not show such items
+    (nor restores them), while its delete set shows those of them deleted. What the document
+    holds past a gap is appended to yrs's snapshot, as a delete set would be (per client,
+    clock ranges): `crdtspace.model.collect.read_version` reads it, `crdtspace.model.restore`
+    restores it (the gaps as skips). A document with no gap, nearly every one, gets yrs's
+    snapshot as it is."""
+    snap = bytes(Snapshot.from_doc(doc).encode())
+    beyond = held_past_gaps(doc)
+    if not beyond:
+        return snap
+    out = bytearray(var_uint(len(beyond)))
+    for client in sorted(beyond):
+        spans = beyond[client]
+        out += var_uint(client) + var_uint(len(spans))
+        for start, end in spans:
+            out += var_uint(start) + var_uint(end - start)
+    return snap + bytes(out)
 
 
 def version_id(snap: bytes) -> str:
@@ -208,11 +227,17 @@ def _loaded(update: bytes) -> Doc[Any]:
 
 
 def _checked(out: Doc[Any], snap: bytes) -> Doc[Any]:
-    """`out` if it is at `snap` (the same state vector and delete set), else `ValueError`."""
-    deleted, state = read_snapshot(snap)
-    if read_snapshot(snapshot(out)) != (deleted, {c: k for c, k in state.items() if k}):
+    """`out` if it is at `snap` (the same state vector, delete set, and items held past a gap),
+    else `ValueError`."""
+    if _seen(snapshot(out)) != _seen(snap):
         raise ValueError("the restored document is not at the version")
     return out
+
+
+def _seen(snap: bytes) -> tuple[Any, ...]:
+    """What a snapshot says was seen (a client at clock 0 in its state vector saw nothing)."""
+    deleted, state, beyond = read_version(snap)
+    return deleted, {c: k for c, k in state.items() if k}, beyond
 
 
 class VersionStore:
