@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pycrdt import Text
 
 from crdtspace import Workspace
-from crdtspace.model.versions import VersionError
+from crdtspace.model.collect import read_version
+from crdtspace.model.versions import VersionError, new_doc, snapshot
 from crdtspace.testing import commit_files, git, make_repo
 
 FUNCS = 6
@@ -545,3 +547,28 @@ def test_writes_from_the_last_read_after_identical_inserts_restore(tmp_path: Pat
                 target = rnd.choice(replicas)
                 for update in rnd.sample(sent, k=rnd.randint(1, len(sent))):
                     target.apply_update(update)
+
+
+def test_a_replicas_versions_show_what_it_holds_past_a_gap(repo: Path) -> None:
+    """A replica's versions leave out looking for items held past a gap in a client's clocks
+    once a look found none (it costs milliseconds with many clients), until a merge holds an
+    update back: a version taken while yrs holds "Z" past a missing "d" shows "Z", as the
+    full look does, and once "d" arrives the look finds nothing again."""
+    ws = Workspace.from_commit(repo, agent="reader")
+    ws.version()  # (a look: nothing past a gap)
+    writer = new_doc(1)
+    text = writer.get("t", type=Text)
+    updates: list[bytes] = []
+    writer.observe(lambda event: updates.append(bytes(event.update)))
+    text += "abc"
+    text += "d"
+    text.insert(1, "Z")
+    for index in (0, 2):  # (the "d" missing: "Z" lies past the gap it leaves)
+        ws.apply_update(updates[index])
+    seen = ws.versions.get(ws.version())
+    assert seen == snapshot(ws.doc)
+    assert read_version(seen)[2] == {1: [(4, 5)]}
+    ws.apply_update(updates[1])
+    filled = ws.versions.get(ws.version())
+    assert filled == snapshot(ws.doc)
+    assert read_version(filled)[2] == {}

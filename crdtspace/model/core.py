@@ -129,6 +129,7 @@ class ReplicaCore:
         self._deferred_count = 0
         self._folding = False
         self._fold_watch = LogWatch()
+        self._gapless = False  # (see `_snapshot`)
         self._description = ""
         self._counter = 0
         self._registered = False
@@ -276,8 +277,10 @@ class ReplicaCore:
                 self._held = settle(self.doc, [*held, update])
             if held or self._held:
                 # (what yrs lets in from an update it held back may grow a log unobserved:
-                # the fold asks the lengths, see `LogWatch.recheck`)
+                # the fold asks the lengths, see `LogWatch.recheck`; and may make or fill a
+                # gap in a client's clocks, see `_snapshot`)
                 self._fold_watch.recheck_due = True
+                self._gapless = False
         except Exception as exc:  # pycrdt raises plain exceptions for malformed input
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         finally:
@@ -514,8 +517,19 @@ class ReplicaCore:
             self._materialize()  # (typing held back is part of this state)
         if self._version is None:
             # (outside any transaction: yrs would wait for itself)
-            self._version = self.versions.add(snapshot(self.doc))  # (written out first)
+            self._version = self.versions.add(self._snapshot())  # (written out first)
         return self._version
+
+    def _snapshot(self) -> bytes:
+        """`snapshot` of the doc, looking for items held past a gap in a client's clocks only
+        until a look found none while no update was held back, and again after any merge that
+        held one back or let one in (only such a merge can make or fill a gap: an update whose
+        items lie past the state vector stays held, `settle`)."""
+        if self._gapless:
+            return snapshot(self.doc, past_gaps=False)
+        snap = snapshot(self.doc)
+        self._gapless = not self._held and snap == snapshot(self.doc, past_gaps=False)
+        return snap
 
     def _noted(self, path: str, agent: str | None) -> Callable[[], str]:
         """Note a read of `path` by `agent` at the current state; returns the read's version

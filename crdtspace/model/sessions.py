@@ -13,7 +13,6 @@ from crdtspace.errors import CrdtspaceError
 from crdtspace.model.core import SESSIONS_FILE
 from crdtspace.model.logentry import decode_state
 from crdtspace.model.recorded import Recorded
-from crdtspace.model.versions import snapshot
 
 PRESENCE_FILE = "presence.json"
 """In a durable workspace's folder: what this workspace alone knows of other replicas (when it
@@ -226,7 +225,7 @@ class Sessions(Recorded):
         needed = self.document.needed_state()
         if state is None:
             self.flush()
-            state = snapshot(self.doc)
+            state = self._snapshot()
         with self.transaction("commit"):
             self.document.meta["base_version"] = state
             self.document.meta["base"] = commit
