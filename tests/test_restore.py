@@ -226,11 +226,8 @@ def test_a_collected_document_restores_its_kept_versions() -> None:
     assert roots(load(restore(collected, snap)))["a"] == "llo"
 
 
-def _typed_past_a_gap() -> tuple[Doc[Any], list[bytes]]:
-    """Client 1 types "abc", then "d" at the end, then "Z" after "a", then deletes the "Z"; a
-    replica receives the first and third updates only: yrs (0.27 on) integrates "Z" (clock 4;
-    its origins "a" and "b" are known) past the missing "d" (clock 3), holding the gap as a
-    skip, and its state vector stops at the gap."""
+def gap_updates() -> list[bytes]:
+    """Client 1's four updates: "abc" typed, "d" at the end, "Z" after "a", the "Z" deleted."""
     writer = new_doc(1)
     text = writer.get("t", type=Text)
     updates: list[bytes] = []
@@ -239,6 +236,15 @@ def _typed_past_a_gap() -> tuple[Doc[Any], list[bytes]]:
     text += "d"
     text.insert(1, "Z")
     del text[1]
+    return updates
+
+
+def _typed_past_a_gap() -> tuple[Doc[Any], list[bytes]]:
+    """Client 1 types "abc", then "d" at the end, then "Z" after "a", then deletes the "Z"; a
+    replica receives the first and third updates only: yrs (0.27 on) integrates "Z" (clock 4;
+    its origins "a" and "b" are known) past the missing "d" (clock 3), holding the gap as a
+    skip, and its state vector stops at the gap."""
+    updates = gap_updates()
     reader = new_doc(2)
     reader.get("t", type=Text)
     for index in (0, 2):

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pycrdt import Text
 
 from crdtspace import Workspace
 from crdtspace.model.collect import read_version
-from crdtspace.model.versions import VersionError, new_doc, snapshot
+from crdtspace.model.versions import VersionError, snapshot
 from crdtspace.testing import commit_files, git, make_repo
+from tests.test_restore import gap_updates
 
 FUNCS = 6
 SOURCE = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(FUNCS)).rstrip() + "\n"
@@ -556,13 +556,7 @@ def test_a_replicas_versions_show_what_it_holds_past_a_gap(repo: Path) -> None:
     full look does, and once "d" arrives the look finds nothing again."""
     ws = Workspace.from_commit(repo, agent="reader")
     ws.version()  # (a look: nothing past a gap)
-    writer = new_doc(1)
-    text = writer.get("t", type=Text)
-    updates: list[bytes] = []
-    writer.observe(lambda event: updates.append(bytes(event.update)))
-    text += "abc"
-    text += "d"
-    text.insert(1, "Z")
+    updates = gap_updates()
     for index in (0, 2):  # (the "d" missing: "Z" lies past the gap it leaves)
         ws.apply_update(updates[index])
     seen = ws.versions.get(ws.version())

@@ -211,12 +211,7 @@ def read_version(snap: bytes) -> tuple[Ranges, dict[int, int], Ranges]:
     held then (items integrated past a gap, which yrs holds as a skip: empty for most)."""
     try:
         deleted, pos = _read_ranges(snap, 0)
-        clients, pos = _uint(snap, pos)
-        state: dict[int, int] = {}
-        for _ in range(clients):
-            client, pos = _uint(snap, pos)
-            clock, pos = _uint(snap, pos)
-            state[client] = clock
+        state, pos = _state_at(snap, pos)
         beyond = _read_ranges(snap, pos)[0] if pos < len(snap) else {}
         return deleted, state, beyond
     except _Unknown as exc:
@@ -253,13 +248,18 @@ def read_state(state: bytes) -> dict[int, int]:
 
 
 def _read_state(data: bytes, pos: int) -> dict[int, int]:
+    return _state_at(data, pos)[0]
+
+
+def _state_at(data: bytes, pos: int) -> tuple[dict[int, int], int]:
+    """The state vector encoded at `pos`, and where it ends."""
     clients, pos = _uint(data, pos)
     state: dict[int, int] = {}
     for _ in range(clients):
         client, pos = _uint(data, pos)
         clock, pos = _uint(data, pos)
         state[client] = clock
-    return state
+    return state, pos
 
 
 # -- ranges ------------------------------------------------------------------------------------
