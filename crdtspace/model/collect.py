@@ -25,12 +25,13 @@ workspace stores. The document in memory keeps everything.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 __all__ = [
     "Ranges",
     "collect",
     "collectable",
+    "encode_ranges",
     "read_beyond",
     "read_delete_set",
     "read_snapshot",
@@ -205,6 +206,16 @@ def read_snapshot(snap: bytes) -> tuple[Ranges, dict[int, int]]:
         raise ValueError(f"not a readable snapshot: {exc}") from None
 
 
+def encode_ranges(ranges: Ranges) -> bytes:
+    """Per client, clock ranges encoded as a v1 delete set (clients in the order given)."""
+    out = bytearray(var_uint(len(ranges)))
+    for client, spans in ranges.items():
+        out += var_uint(client) + var_uint(len(spans))
+        for start, end in spans:
+            out += var_uint(start) + var_uint(end - start)
+    return bytes(out)
+
+
 def read_version(snap: bytes) -> tuple[Ranges, dict[int, int], Ranges]:
     """An encoded version (`crdtspace.model.versions.snapshot`): its delete set, state vector,
     and per client the clock ranges above its clock in the state vector that the document
@@ -224,16 +235,9 @@ def read_beyond(diff: bytes) -> Ranges:
     gap in a client's clocks (the gap held as a skip; the state vector stops at its start)."""
     out: Ranges = {}
     try:
-        clients, pos = _uint(diff, 0)
-        for _ in range(clients):
-            count, pos = _uint(diff, pos)
-            client, pos = _uint(diff, pos)
-            clock, pos = _uint(diff, pos)
-            for _ in range(count):
-                pos, _, length, info, _ = _struct(diff, pos)
-                if info & 0x1F != 10 and length:
-                    out.setdefault(client, []).append((clock, clock + length))
-                clock += length
+        for client, clock, _, (_, _, length, info, _) in _Structs(diff):
+            if info & 0x1F != 10 and length:
+                out.setdefault(client, []).append((clock, clock + length))
     except _Unknown as exc:
         raise ValueError(f"not a readable update: {exc}") from None
     return {c: _normal(s) for c, s in out.items()}
@@ -323,16 +327,34 @@ def _covers(spans: list[tuple[int, int]], starts: list[int], start: int, end: in
 # -- the rewrite -------------------------------------------------------------------------------
 
 
+class _Structs:
+    """The structs of a v1 update, in order: (client, clock, start, `_struct`'s answer); once
+    gone through, `end` is where they end (the delete set starts there)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.end = 0
+
+    def __iter__(self) -> Iterator[tuple[int, int, int, tuple[int, int, int, int, bool]]]:
+        data = self.data
+        clients, pos = _uint(data, 0)
+        for _ in range(clients):
+            count, pos = _uint(data, pos)
+            client, pos = _uint(data, pos)
+            clock, pos = _uint(data, pos)
+            for _ in range(count):
+                struct = _struct(data, pos)
+                yield client, clock, pos, struct
+                clock += struct[2]
+                pos = struct[0]
+        self.end = pos
+
+
 def _structs_end(data: bytes) -> int:
-    pos = 0
-    clients, pos = _uint(data, pos)
-    for _ in range(clients):
-        count, pos = _uint(data, pos)
-        _, pos = _uint(data, pos)
-        _, pos = _uint(data, pos)
-        for _ in range(count):
-            pos = _struct(data, pos)[0]
-    return pos
+    structs = _Structs(data)
+    for _ in structs:
+        pass
+    return structs.end
 
 
 def _struct(data: bytes, pos: int) -> tuple[int, int, int, int, bool]:
@@ -374,19 +396,11 @@ def _collect(data: bytes, drop: Ranges) -> bytes:
     # One pass over the structs notes the collectable ones (the delete set comes after them),
     # then the update is copied with their contents replaced.
     found: list[tuple[int, int, int, int, int, int, int]] = []
-    pos = 0
-    clients, pos = _uint(data, pos)
-    for _ in range(clients):
-        count, pos = _uint(data, pos)
-        client, pos = _uint(data, pos)
-        clock, pos = _uint(data, pos)
-        for _ in range(count):
-            end, content, length, info, collectable = _struct(data, pos)
-            if collectable and length:
-                found.append((client, clock, length, pos, content, end, info))
-            clock += length
-            pos = end
-    deleted = _read_ranges(data, pos)[0]
+    structs = _Structs(data)
+    for client, clock, start, (end, content, length, info, collectable) in structs:
+        if collectable and length:
+            found.append((client, clock, length, start, content, end, info))
+    deleted = _read_ranges(data, structs.end)[0]
     usable = {c: _intersect(spans, deleted.get(c, [])) for c, spans in drop.items()}
     starts = {c: [s for s, _ in spans] for c, spans in usable.items()}
     out = bytearray()

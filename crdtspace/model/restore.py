@@ -43,6 +43,7 @@ from crdtspace.model.collect import (
     _uint,
     _Unknown,
     _utf16_length,
+    encode_ranges,
     read_beyond,
     read_state,
     read_version,
@@ -61,7 +62,7 @@ def restore(update: bytes, snap: bytes) -> bytes:
         seen, blocks = _blocks(update, keep)
         if any(client not in seen for client in keep):
             raise _Unknown("a client the version saw is not in the update")
-        return var_uint(len(seen)) + blocks + _delete_set(deleted)
+        return var_uint(len(seen)) + blocks + encode_ranges(deleted)
     except (_Unknown, IndexError, ValueError) as exc:  # a truncated update or snapshot
         raise ValueError(f"this version cannot be restored from the update: {exc}") from None
 
@@ -106,7 +107,7 @@ def restore_doc(doc: Doc[Any], snap: bytes) -> bytes:
                     raise _Unknown(f"client {client} is not in its update")
                 kept += 1
                 parts.append(blocks)
-        return var_uint(kept) + b"".join(parts) + _delete_set(deleted)
+        return var_uint(kept) + b"".join(parts) + encode_ranges(deleted)
     except (_Unknown, IndexError, ValueError) as exc:  # a truncated update or snapshot
         raise ValueError(f"this version cannot be restored from the document: {exc}") from None
 
@@ -350,10 +351,3 @@ def _first(data: bytes, content: int, keep: int, skip: Callable[[bytes, int], in
     return var_uint(keep) + data[start:pos]
 
 
-def _delete_set(deleted: Ranges) -> bytes:
-    out = bytearray(var_uint(len(deleted)))
-    for client, spans in deleted.items():
-        out += var_uint(client) + var_uint(len(spans))
-        for start, end in spans:
-            out += var_uint(start) + var_uint(end - start)
-    return bytes(out)

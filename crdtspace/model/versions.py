@@ -44,7 +44,7 @@ from typing import Any
 from pycrdt import Doc, Snapshot
 
 from crdtspace.errors import CrdtspaceError, VersionError
-from crdtspace.model.collect import read_version, var_uint
+from crdtspace.model.collect import encode_ranges, read_version
 from crdtspace.model.restore import held_past_gaps, restore_doc
 
 __all__ = [
@@ -167,13 +167,7 @@ def snapshot(doc: Doc[Any], *, past_gaps: bool = True) -> bytes:
     beyond = held_past_gaps(doc)
     if not beyond:
         return snap
-    out = bytearray(var_uint(len(beyond)))
-    for client in sorted(beyond):
-        spans = beyond[client]
-        out += var_uint(client) + var_uint(len(spans))
-        for start, end in spans:
-            out += var_uint(start) + var_uint(end - start)
-    return snap + bytes(out)
+    return snap + encode_ranges(dict(sorted(beyond.items())))  # (the same bytes everywhere)
 
 
 def version_id(snap: bytes) -> str:
