@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Snapshot, Text
 
 from crdtspace.model.collect import (
+    ceiling_state,
     collect,
     collectable,
+    deletes_anything,
     read_delete_set,
     read_snapshot,
     read_state,
@@ -42,14 +44,21 @@ def _text_len(text: Text) -> int:
 
 def run(ops: list[tuple[str, Any, Any]]) -> tuple[Doc[Any], list[bytes]]:
     doc = new_doc(7)
+    snaps: list[bytes] = []
+    for op in ops:
+        if op[0] == "snapshot":
+            snaps.append(snapshot(doc))
+        else:
+            apply_ops(doc, [op])
+    return doc, snaps
+
+
+def apply_ops(doc: Doc[Any], ops: list[tuple[str, Any, Any]]) -> None:
+    """`ops` (see OPS; snapshots skipped) applied to `doc`, a transaction each."""
     text = doc.get("text", type=Text)
     meta = doc.get("meta", type=Map)
     items = doc.get("items", type=Array)
-    snaps: list[bytes] = []
     for op, where, what in ops:
-        if op == "snapshot":
-            snaps.append(snapshot(doc))
-            continue
         with doc.transaction():
             if op == "insert":
                 chars = str(text)
@@ -69,7 +78,6 @@ def run(ops: list[tuple[str, Any, Any]]) -> tuple[Doc[Any], list[bytes]]:
                 items.insert(where % (len(items) + 1), what)
             elif op == "pop" and len(items):
                 del items[where % len(items)]
-    return doc, snaps
 
 
 def _utf8(chars: str, index: int) -> int:
@@ -208,3 +216,33 @@ def test_a_deleted_nested_type_keeps_its_item_and_drops_its_childrens_content() 
     assert again.get("meta", type=Map).to_py() == {}
     again.get("meta", type=Map)["node"] = "back"
     assert again.get("meta", type=Map).to_py() == {"node": "back"}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OPS, max_size=30), st.lists(OPS, min_size=1, max_size=10))
+def test_whether_an_update_deletes_is_read_by_yrs_as_by_our_reader(
+    before: list[tuple[str, Any, Any]], after: list[tuple[str, Any, Any]]
+) -> None:
+    """`deletes_anything` (yrs's diff against a ceiling state vector) says what reading the
+    update's delete set here says, for a whole document's update and each edit's own; and
+    it does not answer (None) for an update naming a client the ceiling lacks."""
+    doc, _ = run(before)
+    state = bytes(doc.get_state())
+    ceiling = ceiling_state(state)
+    known = 7 in read_state(state)  # (the client `run` edits as: named by the ceiling)
+    edits: list[bytes] = []
+    subscription = doc.observe(lambda event: edits.append(bytes(event.update)))
+    try:
+        apply_ops(doc, after)
+    finally:
+        doc.unobserve(subscription)
+    for update in edits if known else []:
+        assert deletes_anything(update, ceiling) == bool(read_delete_set(update))
+    whole = bytes(doc.get_update())
+    assert deletes_anything(whole, ceiling_state(bytes(doc.get_state()))) == bool(
+        read_delete_set(whole)
+    )
+    if read_state(bytes(doc.get_state())):  # (client 7's structs: not under an empty ceiling)
+        assert deletes_anything(whole, ceiling_state(b"\x00")) is None
+    assert deletes_anything(b"\xff\xff", ceiling) is None
+

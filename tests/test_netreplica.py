@@ -29,6 +29,7 @@ from crdtspace.git.gate import behind
 from crdtspace.live.access import fetch_status
 from crdtspace.live.netreplica import NetworkReplica, room_url
 from crdtspace.live.server import running_server
+from crdtspace.model.versions import new_doc
 from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
 from tests.conflict_views import conflict_blocks, take_side
@@ -316,6 +317,79 @@ def test_incoming_updates_wait_for_the_lock_and_the_connection_stays_up(
         assert "'seven'" not in alice.document.render("app.py"), "nothing lands mid-call"
     eventually(lambda: "'seven'" in alice.render("app.py"))
     assert alice.connected
+
+
+def test_identical_edits_fold_on_every_replica_of_the_loop_without_a_read(
+    replicas: Callable[..., NetworkReplica],
+) -> None:
+    """Alice and Bob make the same edit offline. Once they are back, every replica holds it
+    once: carol's too. All three merge on the process's one network loop, which follows each
+    merge up (identical changes folded) only after the others merged theirs; the follow-ups
+    run by themselves, with no read asking for them."""
+    alice, bob, carol = replicas("alice"), replicas("bob"), replicas("carol")
+    alice.disconnect()
+    bob.disconnect()
+    edit(alice, "f1", "return x + 1\n", "return x * 7\n")
+    edit(bob, "f1", "return x + 1\n", "return x * 7\n")
+    alice.reconnect()
+    bob.reconnect()
+    everyone = (alice, bob, carol)
+
+    def raw(replica: NetworkReplica) -> tuple[bytes, str]:  # (no public method: none of
+        with replica.lock:  # them runs a follow-up)
+            return bytes(replica.doc.get_state()), replica.document.render("app.py")
+
+    def folded() -> bool:
+        seen = {raw(r) for r in everyone}
+        return len(seen) == 1 and next(iter(seen))[1].count("x * 7") == 1
+
+    eventually(folded)
+    assert not any(r._merge_due for r in everyone)
+
+
+def test_a_merge_left_to_follow_up_is_followed_up_before_any_use(
+    replicas: Callable[..., NetworkReplica], seed: bytes
+) -> None:
+    """A merge whose follow-up is due (as the network loop leaves it) is followed up by the
+    next public call, before it reads anything, and by the loop's own follow-up even while
+    someone held the lock when it came (then on the connection's worker, once it is free).
+    Dave goes offline for the second part: no message merged on the loop follows it up."""
+    dave = replicas("dave")
+    alice, bob = Workspace(new_doc(), agent="alice"), Workspace(new_doc(), agent="bob")
+    for side in (alice, bob):
+        side.apply_update(seed)
+        edit_plain(side, "f2", "return x + 2\n", "return x * 9\n")
+    dave._merge_remote(alice.update_since(seed_state(seed)), follow=False)
+    dave._merge_remote(bob.update_since(seed_state(seed)), follow=False)
+    assert dave._merge_due
+    assert dave.render("app.py").count("x * 9") == 1  # (its fold ran first)
+    assert not dave._merge_due
+
+    dave.disconnect()
+    for side in (alice, bob):
+        edit_plain(side, "f3", "return x + 3\n", "return x * 8\n")
+    dave._merge_remote(alice.update_since(dave.state()), follow=False)
+    dave._merge_remote(bob.update_since(dave.state()), follow=False)
+    connection = dave._connection
+    with dave.lock:
+        connection._loop.call_soon_threadsafe(connection.follow_up)
+        time.sleep(0.2)
+        assert dave._merge_due, "it waits for the lock"
+    eventually(lambda: not dave._merge_due, timeout=1.0)  # (not at the next heartbeat)
+    with dave.lock:
+        assert dave.document.render("app.py").count("x * 8") == 1
+
+
+def edit_plain(replica: Workspace, unit: str, old: str, new: str) -> None:
+    ref = f"app.py::{unit}"
+    text = replica.read(ref)
+    replica.replace(ref, text.replace(old, new))
+
+
+def seed_state(seed: bytes) -> bytes:
+    doc = new_doc()
+    doc.apply_update(seed)
+    return bytes(doc.get_state())
 
 
 # -- awareness and claims --------------------------------------------------------------------

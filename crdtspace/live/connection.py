@@ -105,6 +105,45 @@ def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
     return bytes([YMessageType.SYNC, kind]) + write_message(payload)
 
 
+class _Followups:
+    """The connections of a loop whose replica merged an update on the loop and left its
+    follow-up (`NetworkReplica._merge_remote`) due: run in one callback after the merges of
+    that loop turn. Every replica of a process gets its copy of a peer's update at about the
+    same time; each copy's merge is visible at once, and the follow-ups (identical changes
+    folded, who was heard of) come after all of them, not between them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._due: dict[int, Connection] = {}
+        self._scheduled = False
+
+    def add(self, connection: Connection) -> None:
+        self._due[id(connection)] = connection
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        due, self._due = self._due, {}
+        for connection in due.values():
+            try:
+                connection.follow_up()
+            except Exception as exc:  # (as a merge that fails: remembered, the rest go on)
+                connection.error = SyncError(f"A merged update's follow-up failed: {exc}")
+
+
+_followups: dict[asyncio.AbstractEventLoop, _Followups] = {}
+
+
+def followups(loop: asyncio.AbstractEventLoop) -> _Followups:
+    """The follow-ups of `loop` (on the loop's thread only)."""
+    found = _followups.get(loop)
+    if found is None:
+        found = _followups[loop] = _Followups(loop)
+    return found
+
+
 class Connection:
     """The background side of a replica: tasks on the process's network loop, and a worker
     thread of its own for what waits for the replica's lock. Nothing runs before `start()`,
@@ -441,7 +480,10 @@ class Connection:
             update = self.replica.update_since(payload)
             return _sync_message(YSyncMessageType.SYNC_STEP2, update)
         if payload != b"\x00\x00":
-            self.replica._merge_remote(payload)
+            on_loop = threading.get_ident() == self._thread.ident
+            self.replica._merge_remote(payload, follow=not on_loop)
+            if on_loop:
+                followups(self._loop).add(self)
         if kind == YSyncMessageType.SYNC_STEP2:
             self._was_synced = True
             if self.hocuspocus and not self._has_content():
@@ -474,6 +516,19 @@ class Connection:
                 self._now_synced()  # an empty room, it seems
 
         self._content_wait = self._loop.create_task(wait())
+
+    def follow_up(self) -> None:
+        """Run the replica's due follow-up (on the loop): here if its lock is free, else on
+        the worker thread once it is."""
+        if not self.replica.follow_merge():
+            self._loop.run_in_executor(self._worker, self._follow_waiting)
+
+    def _follow_waiting(self) -> None:
+        try:
+            with self.replica.lock:
+                self.replica._follow_merge()
+        except Exception as exc:
+            self.error = SyncError(f"A merged update's follow-up failed: {exc}")
 
     def _handle_awareness(self, update: bytes) -> None:
         new: list[int] = []

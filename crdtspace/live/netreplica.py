@@ -128,6 +128,8 @@ def _locked(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: NetworkReplica, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
+            if self._merge_due:  # (a merge's follow-up first: see `_merge_remote`)
+                self._follow_merge()
             return method(self, *args, **kwargs)
 
     wrapper._takes_the_lock = True  # type: ignore[attr-defined]  # (a marker: wrap it once)
@@ -213,15 +215,31 @@ class NetworkReplica(Replica):
             if self._guard is not None:
                 self._guard.reset()
 
-    def _merge_remote(self, update: bytes) -> None:
+    def _merge_remote(self, update: bytes, *, follow: bool = True) -> None:
         """Merge an update from the server (on the connection's thread); a guarded replica
-        checks it first, and merges only what passes."""
+        checks it first, and merges only what passes. Not `follow`: the merge's follow-up
+        (`_follow_merge`) is left due, for `follow_merge` (the connection calls it once the
+        other replicas of the shared loop merged theirs: their copies of an update arrive
+        together) or whatever uses this replica next, whichever comes first."""
         with self.lock:
             if self._guard is None:
-                self.apply_update(update)
-                return
-            for accepted in self._guard.admit(update):
-                self.apply_update(accepted)
+                self._merge_update(update)
+            else:
+                for accepted in self._guard.admit(update):
+                    self._merge_update(accepted)
+            if follow:
+                self._follow_merge()
+
+    def follow_merge(self) -> bool:
+        """Run a merge's follow-up if one is due and the lock is free now; whether none is
+        due any more."""
+        if not self.lock.acquire(blocking=False):
+            return not self._merge_due
+        try:
+            self._follow_merge()
+            return True
+        finally:
+            self.lock.release()
 
     def refusals(self) -> list[Refusal]:
         """The updates from the server this replica refused (a guarded one: `home=`), oldest
@@ -483,16 +501,21 @@ class NetworkReplica(Replica):
 
     @contextmanager
     def transaction(self, description: str = "") -> Iterator[None]:
-        with self.lock, super().transaction(description):
-            yield
+        with self.lock:
+            self._follow_merge()  # (see `_merge_remote`)
+            with super().transaction(description):
+                yield
 
     @contextmanager
     def acting_as(self, agent: str) -> Iterator[None]:
-        with self.lock, super().acting_as(agent):
-            yield
+        with self.lock:
+            self._follow_merge()
+            with super().acting_as(agent):
+                yield
 
 
 _UNLOCKED = {
+    "follow_merge",  # it must not wait for the lock
     "transaction",
     "acting_as",
     "close",

@@ -206,6 +206,36 @@ def read_snapshot(snap: bytes) -> tuple[Ranges, dict[int, int]]:
         raise ValueError(f"not a readable snapshot: {exc}") from None
 
 
+CLOCK_CEILING = 0xFFFFFFFF
+"""Above any clock yrs gives an item (its clocks are 32-bit)."""
+
+
+def ceiling_state(state: bytes) -> bytes:
+    """A state vector naming the clients of `state` (an encoded state vector), each at a
+    clock above any item's: the diff of an update against it (yrs's `diff_update`) holds
+    none of those clients' structs, only its delete set (see `deletes_anything`)."""
+    clients = list(_read_state(state, 0))
+    return var_uint(len(clients)) + b"".join(
+        var_uint(client) + var_uint(CLOCK_CEILING) for client in clients
+    )
+
+
+def deletes_anything(update: bytes, ceiling: bytes) -> bool | None:
+    """Whether `update` deletes anything, read by yrs (about 0.5 us; reading its structs
+    here to find its delete set cost 6-25 us): its diff against `ceiling` (`ceiling_state`)
+    is its delete set alone when every client of its structs is named there. None when one
+    is not (or yrs cannot read it): then `read_delete_set` must say."""
+    from pycrdt import get_update as diff_update
+
+    try:
+        diff = bytes(diff_update(update, ceiling))
+    except Exception:  # pycrdt raises plain exceptions on what it cannot read
+        return None
+    if diff[:1] != b"\x00":
+        return None
+    return diff != b"\x00\x00"
+
+
 def encode_ranges(ranges: Ranges) -> bytes:
     """Per client, clock ranges encoded as a v1 delete set (clients in the order given)."""
     out = bytearray(var_uint(len(ranges)))

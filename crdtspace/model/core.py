@@ -128,6 +128,8 @@ class ReplicaCore:
         self._deferred: dict[str, list[TextEdit]] = {}
         self._deferred_count = 0
         self._folding = False
+        self._merge_due = False
+        """A merge's follow-up is due (`_follow_merge`)."""
         self._fold_watch = LogWatch()
         self._gapless = False  # (see `_snapshot`)
         self._description = ""
@@ -267,6 +269,15 @@ class ReplicaCore:
 
     def apply_update(self, update: bytes) -> None:
         """Merge a remote update (idempotent, any order). Never re-segments anything."""
+        self._merge_update(update)
+        self._follow_merge()
+
+    def _merge_update(self, update: bytes) -> None:
+        """The merge itself, its follow-up (`_follow_merge`: identical changes folded) left
+        due: whoever merges so must see that it runs before this replica is read, edited or
+        merges again (a networked replica on a shared loop merges every peer's copy of an
+        update first, then follows each up)."""
+        self._follow_merge()
         self._settle_reads()
         self.flush(thorough=False)
         self._remote = True
@@ -289,7 +300,13 @@ class ReplicaCore:
         self.document.forget_caches()
         if self._log is not None:
             self._log.append(update)
-        self._fold_identical()
+        self._merge_due = True
+
+    def _follow_merge(self) -> None:
+        """What follows a merge (`_merge_update`), if one is due."""
+        if self._merge_due:
+            self._merge_due = False
+            self._fold_identical()
 
     def adopt(self, update: bytes) -> None:
         """Merge an update made on this replica's behalf elsewhere (e.g. a fork of a write

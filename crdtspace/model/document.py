@@ -88,6 +88,8 @@ class Document(NodeBuilder):
         self.logs = LogCache()
         self._unverified: set[str] = set()
         self._rewritten: set[Any] = set()  # (see `take_rewritten`)
+        self._ceiling: bytes | None = None
+        """Every client of the state vector at a clock above any item's (see `_Deletes`)."""
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
         # wrappers stay valid; parents change only by our own moves or by remote updates.
@@ -550,7 +552,12 @@ class Document(NodeBuilder):
         of yrs's event only when the updates delete anything at all (`_Deletes`): yrs works
         out an array event's changes over the whole array (0.5 ms at 10,000 entries)."""
         damaged: set[Any] = set()
-        callback = partial(_log_damage, damaged, _Deletes(updates))
+        if self._ceiling is None:
+            from crdtspace.model.collect import ceiling_state
+
+            self._ceiling = ceiling_state(bytes(self.doc.get_state()))
+        deletes = _Deletes(updates, self._ceiling, self._ceiling_stale)
+        callback = partial(_log_damage, damaged, deletes)
         try:
             subscription: Any = self.nodes.integrated.observe_deep(callback)
         except AttributeError:  # pragma: no cover  (pycrdt changed: forget every log)
@@ -568,6 +575,9 @@ class Document(NodeBuilder):
                     self.logs.forget(nid)
                     self._log_cache.pop(nid, None)
                 self._rewritten |= damaged
+
+    def _ceiling_stale(self) -> None:
+        self._ceiling = None
 
     def take_rewritten(self) -> tuple[set[str], bool]:
         """The nodes whose log remote updates changed other than by adding entries since the
@@ -597,24 +607,33 @@ the updates delete anything)."""
 
 class _Deletes:
     """Whether some of the updates merged delete anything (their delete sets, read once and
-    only when asked; an update that cannot be read counts as deleting)."""
+    only when asked; an update that cannot be read counts as deleting). Asked of yrs, against
+    `ceiling` (`collect.ceiling_state` of the document's state vector before the merge);
+    an update naming a client not there is read here, and the ceiling made anew next time
+    (`stale`)."""
 
-    def __init__(self, updates: Iterable[bytes]) -> None:
+    def __init__(self, updates: Iterable[bytes], ceiling: bytes, stale: Any) -> None:
         self._updates = list(updates)
+        self._ceiling = ceiling
+        self._stale = stale
         self._answer: bool | None = None
 
     def __call__(self) -> bool:
         if self._answer is None:
-            from crdtspace.model.collect import read_delete_set
-
-            def deletes(update: bytes) -> bool:
-                try:
-                    return bool(read_delete_set(update))
-                except (ValueError, IndexError):
-                    return True
-
-            self._answer = not self._updates or any(deletes(u) for u in self._updates)
+            self._answer = not self._updates or any(map(self._deletes, self._updates))
         return self._answer
+
+    def _deletes(self, update: bytes) -> bool:
+        from crdtspace.model.collect import deletes_anything, read_delete_set
+
+        found = deletes_anything(update, self._ceiling)
+        if found is not None:
+            return found
+        self._stale()
+        try:
+            return bool(read_delete_set(update))
+        except (ValueError, IndexError):
+            return True
 
 
 def _log_damage(damaged: set[Any], deletes: _Deletes, events: list[Any]) -> None:

@@ -30,6 +30,8 @@ class Sessions(Recorded):
     _finished: bool = False
     _heard_at: dict[int, float] | None = None
     _state_read: tuple[bytes, dict[int, int]] | None = None
+    _state_before: tuple[bytes, float] | None = None
+    """The state vector before the merge whose follow-up is due, and when it was merged."""
     _presence_memory: dict[str, dict[str, float]] | None = None
 
     # -- reports -----------------------------------------------------------------------------
@@ -92,24 +94,31 @@ class Sessions(Recorded):
 
     # -- when replicas were heard of --------------------------------------------------------
 
-    def apply_update(self, update: bytes) -> None:
-        """Merge a remote update (see `ReplicaCore.apply_update`), noting when replicas whose
-        edits it brings were heard of (`heard`): those whose clocks in this replica's state
-        vector it moved (held-back updates it let in included; this replica's own edits, its
-        folds, not)."""
+    def _merge_update(self, update: bytes) -> None:
+        """Merge a remote update (see `ReplicaCore.apply_update`); its follow-up notes when
+        replicas whose edits it brings were heard of (`heard`): those whose clocks in this
+        replica's state vector it moved (held-back updates it let in included; this replica's
+        own edits, its folds, not)."""
+        self._follow_merge()  # (the last merge's, with the state it left)
         first = self._heard_at is None
         if first:
             self._heard_at = {}
         # (a first sync brings every replica at once: that says nothing of when)
-        before = b"" if first else bytes(self.doc.get_state())
-        super().apply_update(update)
-        if first or self._heard_at is None:
+        self._state_before = None if first else (bytes(self.doc.get_state()), time.time())
+        super()._merge_update(update)
+
+    def _follow_merge(self) -> None:
+        if not self._merge_due:
             return
+        noted, self._state_before = self._state_before, None
+        super()._follow_merge()
+        if noted is None or self._heard_at is None:
+            return
+        before, now = noted
         after = bytes(self.doc.get_state())
         if after == before:
             return
         old = self._clocks(before)
-        now = time.time()
         own = self.client_id
         for client, clock in self._clocks(after).items():
             if clock > old.get(client, 0) and client != own:
