@@ -382,3 +382,31 @@ def test_an_update_deleting_log_entries_is_refused(repo: Path) -> None:
             server.check_update(peer.update_since(before))
     finally:
         server.close()
+
+
+def test_a_known_peer_deleting_log_entries_is_refused(repo: Path) -> None:
+    """The check reads a log's change only when the update deletes anything (asked of yrs
+    against the clients it knows): a peer the server has taken edits from before, deleting
+    an old entry of a log while it appends one, is refused as a newcomer is."""
+    with Workspace.open(repo, agent="lead") as ws:
+        for n in range(5):
+            ws.write("app.py", APP.replace("0", str(n + 1)))
+    server = Server(repo, token=TOKEN)
+    try:
+        peer = Workspace(Doc(), agent="mallory")
+        peer.apply_update(server.workspace.update_since())
+        [nid] = [n for n in peer.document.edited_nodes() if len(peer.document.log(n)) > 3]
+        before = peer.state()
+        peer.write("app.py", APP.replace("0", "honest"))
+        _, logged = server.check_update(peer.update_since(before))
+        assert nid in logged  # (an honest edit of a known client: taken)
+        before = peer.state()
+        with peer.doc.transaction():
+            log = peer.document.node(nid)["log"]
+            assert isinstance(log, Array)
+            del log[3]
+        peer.write("app.py", APP.replace("0", "again"))
+        with pytest.raises(Hostile, match="deletes entries of the log"):
+            server.check_update(peer.update_since(before))
+    finally:
+        server.close()

@@ -22,6 +22,7 @@ from crdtspace.errors import PathError
 from crdtspace.git import gitio
 from crdtspace.live.protocol import Hostile, read_var_uint, var_uint
 from crdtspace.model import schema
+from crdtspace.model.collect import ceiling_state, deletes_anything
 from crdtspace.model.versions import new_doc
 
 __all__ = [
@@ -88,6 +89,7 @@ class _Seen:
     logged: set[str] = field(default_factory=set)  # nodes whose log grew
     forged: list[str] = field(default_factory=list)
     failure: Exception | None = None  # an observer that failed (the update is refused)
+    deletes: bool = True  # whether the update may delete anything (else no log lost items)
 
 
 class Scratch:
@@ -98,6 +100,7 @@ class Scratch:
     def __init__(self, doc: Doc[Any]) -> None:
         self.doc = doc
         self._seen: _Seen | None = None
+        self._ceiling: bytes | None = None  # (see `inspect`)
         self.states: tuple[bytes, bytes] | None = None
         """The state vectors before and after the last update `inspect` checked, once it
         was complete (for `split_update`)."""
@@ -159,7 +162,9 @@ class Scratch:
                     seen.typed.add(str(path[0]))
                 elif path[1] == "log":
                     seen.logged.add(str(path[0]))
-                    delta = event.delta if len(path) == 2 else ()
+                    # (yrs works a log's delta out over the whole log: asked only when the
+                    # update deletes anything, else a check would cost what the log holds)
+                    delta = event.delta if len(path) == 2 and seen.deletes else ()
                     if any("delete" in change for change in delta):
                         # Logs only grow (replicas read new entries from the front: logcache).
                         seen.forged.append(f"deletes entries of the log of node {path[0]!r}")
@@ -184,6 +189,12 @@ class Scratch:
         before = bytes(self.doc.get_state())
         self.states = None
         seen = self._seen = _Seen()
+        if self._ceiling is None:
+            self._ceiling = ceiling_state(before)
+        deletes = deletes_anything(update, self._ceiling)
+        if deletes is None:  # (a client the ceiling does not name, or unreadable: may delete)
+            self._ceiling = None
+        seen.deletes = deletes is not False
         try:
             self.doc.apply_update(update)
         except Exception as exc:  # pycrdt raises plain exceptions for malformed updates
