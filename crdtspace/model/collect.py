@@ -27,6 +27,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
+from pycrdt import get_update as diff_update
+
 __all__ = [
     "Ranges",
     "collect",
@@ -225,8 +227,6 @@ def deletes_anything(update: bytes, ceiling: bytes) -> bool | None:
     here to find its delete set cost 6-25 us): its diff against `ceiling` (`ceiling_state`)
     is its delete set alone when every client of its structs is named there. None when one
     is not (or yrs cannot read it): then `read_delete_set` must say."""
-    from pycrdt import get_update as diff_update
-
     try:
         diff = bytes(diff_update(update, ceiling))
     except Exception:  # pycrdt raises plain exceptions on what it cannot read

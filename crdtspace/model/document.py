@@ -49,6 +49,7 @@ from pycrdt._pycrdt import MapEvent as _CoreMapEvent
 from pycrdt._pycrdt import Text as _CoreText
 
 from crdtspace.errors import NodeNotFound
+from crdtspace.model.collect import ceiling_state, deletes_anything, read_delete_set
 from crdtspace.model.logcache import LogCache, NodeEntries, read_list
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.nodebuild import NodeBuilder
@@ -548,13 +549,11 @@ class Document(NodeBuilder):
         entries (items deleted or replaced, the log or the node map itself replaced: a peer
         that rewrote history, or a squash) are forgotten, so their next read decodes them
         whole, as a fresh replica would. (The log cache reads only new items: it cannot see
-        an item replaced behind the ones it checks.) Whether a long log lost items is asked
-        of yrs's event only when the updates delete anything at all (`_Deletes`): yrs works
-        out an array event's changes over the whole array (0.5 ms at 10,000 entries)."""
+        an item replaced behind the ones it checks.) Whether a log lost items is asked of
+        yrs's event only when the updates delete anything at all (`_Deletes`): yrs works out
+        an array event's changes over the whole array (0.5 ms at 10,000 entries)."""
         damaged: set[Any] = set()
         if self._ceiling is None:
-            from crdtspace.model.collect import ceiling_state
-
             self._ceiling = ceiling_state(bytes(self.doc.get_state()))
         deletes = _Deletes(updates, self._ceiling, self._ceiling_stale)
         callback = partial(_log_damage, damaged, deletes)
@@ -600,11 +599,6 @@ _EVERY = object()
 """In `receiving`'s damaged nodes: an event could not be read (every log is forgotten)."""
 
 
-SHORT_LOG = 256
-"""Items of a log whose event's changes yrs works out at once (cheaper than reading whether
-the updates delete anything)."""
-
-
 class _Deletes:
     """Whether some of the updates merged delete anything (their delete sets, read once and
     only when asked; an update that cannot be read counts as deleting). Asked of yrs, against
@@ -624,8 +618,6 @@ class _Deletes:
         return self._answer
 
     def _deletes(self, update: bytes) -> bool:
-        from crdtspace.model.collect import deletes_anything, read_delete_set
-
         found = deletes_anything(update, self._ceiling)
         if found is not None:
             return found
@@ -656,10 +648,8 @@ def _log_damage(damaged: set[Any], deletes: _Deletes, events: list[Any]) -> None
 
 
 def _lost_items(event: Any, deletes: _Deletes) -> bool:
-    """Whether a log's array event deleted items (a long log's only when something was)."""
-    if event.target.len(event.transaction) > SHORT_LOG and not deletes():
-        return False
-    return any("delete" in change for change in event.delta)
+    """Whether a log's array event deleted items (read only when something was deleted)."""
+    return deletes() and any("delete" in change for change in event.delta)
 
 
 def _ordered(value: Any) -> Any:
