@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-from pycrdt import Doc, TransactionEvent
+from pycrdt import Doc
 from pycrdt import get_update as diff_update
 
 from crdtspace.errors import DocumentError, StorageError, SyncError
@@ -157,7 +157,8 @@ class ReplicaCore:
         self._read_marks: dict[int, str] = {}
         self._kept_open = 0
         self._closing: list[Callable[[], None]] = []
-        self._subscription = doc.observe(self._on_transaction)
+        self._subscription: Any = None
+        self._watch_transactions()
         self._note_session()
 
     def close(self) -> None:
@@ -167,7 +168,7 @@ class ReplicaCore:
         closing, self._closing = self._closing, []
         for callback in closing:  # (while the log is still held: nobody writes meanwhile)
             callback()
-        self._doc.unobserve(self._subscription)
+        self._subscription.drop()
         if self._log is not None:
             self._log.close()
 
@@ -281,6 +282,9 @@ class ReplicaCore:
         self._settle_reads()
         self.flush(thorough=False)
         self._remote = True
+        # (no observer of this replica's own transactions meanwhile: pycrdt would encode the
+        # merged update for it, and a remote one is not passed on; the change is noted after)
+        self._subscription.drop()
         try:
             held = self._held
             with self.document.receiving([update, *held]):
@@ -296,6 +300,8 @@ class ReplicaCore:
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         finally:
             self._remote = False
+            self._watch_transactions()
+            self._changed()  # (as good as certain; when not, a version is worked out again)
         self._typing.indexes.clear()
         self.document.forget_caches()
         if self._log is not None:
@@ -323,7 +329,14 @@ class ReplicaCore:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def _on_transaction(self, event: TransactionEvent) -> None:
+    def _watch_transactions(self) -> None:
+        """Observe this replica's transactions (`_on_transaction`) through pycrdt's core: its
+        public observer wraps each event and each call (the subscription is dropped and made
+        again around every remote merge)."""
+        self._subscription = self._doc._doc.observe(self._on_transaction)
+
+    def _on_transaction(self, event: Any) -> None:
+        """(yrs's transaction event: called only for a transaction that changed something)"""
         self._changed()
         if not self._remote:
             self._pending.append(bytes(event.update))
