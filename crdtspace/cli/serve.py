@@ -72,6 +72,7 @@ def serve(
 
     from crdtspace.cli import served
     from crdtspace.live.access import bind_socket
+    from crdtspace.live.loops import anyio_options
     from crdtspace.live.server import Server
     from crdtspace.workspace import Workspace
 
@@ -102,7 +103,9 @@ def serve(
             raise
         for warning in server.warnings:
             err.print(f"[bold red]WARNING[/]: {warning}")
-        anyio.run(_serve, server, sock, show_token, stop, state_dir)
+        anyio.run(
+            _serve, server, sock, show_token, stop, state_dir, backend_options=anyio_options()
+        )
     if server.stopped_idle:
         out.print(f"no client for {idle_timeout:g} s")
     out.print("stopped; the workspace is closed and its log flushed")

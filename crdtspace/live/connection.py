@@ -41,6 +41,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.live import hocuspocus as hp
+from crdtspace.live.loops import new_loop
 from crdtspace.live.protocol import DURABLE
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def network_loop() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
     global _shared
     with _shared_lock:
         if _shared is None or not _shared[1].is_alive():
-            loop = asyncio.new_event_loop()
+            loop = new_loop()
             started = threading.Event()
 
             def main() -> None:

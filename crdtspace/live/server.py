@@ -67,6 +67,7 @@ from pycrdt.websocket import WebsocketServer, YRoom
 from crdtspace.errors import SyncError
 from crdtspace.live.access import bind_socket, is_loopback, request_token, token_for
 from crdtspace.live.home import LOG, HomeReplica, Peer
+from crdtspace.live.loops import anyio_options
 from crdtspace.live.protocol import (
     ACKS_PARAM,
     AUTH,
@@ -760,7 +761,7 @@ def running_server(
 
     def target() -> None:
         try:
-            anyio.run(main)
+            anyio.run(main, backend_options=anyio_options())
         except BaseException as exc:
             failure.append(exc)
             started.set()
