@@ -77,6 +77,13 @@ class Document(NodeBuilder):
         # Nodes edited since the base commit (keys only): the conflict layer looks at these,
         # not at every node of the workspace.
         self.edited: Map[Any] = doc.get("edited", type=Map)
+        self.edited_changes = 0
+        """Transactions that changed `edited` so far (its length costs what it holds in yrs:
+        a merge asks this instead whether nodes became edited)."""
+        try:
+            self._edited_watch: Any = self.edited.integrated.observe(self._edited_changed)
+        except AttributeError:  # pragma: no cover  (pycrdt changed: its public observer)
+            self._edited_watch = self.edited.observe(self._edited_changed)
         # Conflict resolutions, one key per resolution: "<conflict id>/<entry id>" -> entry.
         self.resolutions: Map[Any] = doc.get("resolutions", type=Map)
         # What each replica last said it had seen (client id -> {agent, seen}); see report().
@@ -84,10 +91,11 @@ class Document(NodeBuilder):
         self._edited_known: set[str] = set()
         self._strays: dict[str, list[str]] | None = None
         self._needed: dict[str, tuple[NodeEntries, int, dict[int, int]]] = {}
-        # Each log entry decoded once (see crdtspace.model.logcache); `_unverified`: nodes
-        # whose decoded log is checked against the newest item after a remote update.
+        # Each log entry decoded once (see crdtspace.model.logcache); a decoded log read
+        # first after a remote update is checked against its newest item (`log_entries`).
         self.logs = LogCache()
-        self._unverified: set[str] = set()
+        self._remote_updates = 0  # (`forget_caches` calls)
+        self._read_after: dict[str, int] = {}  # node -> `_remote_updates` at its log's last read
         self._rewritten: set[Any] = set()  # (see `take_rewritten`)
         self._ceiling: bytes | None = None
         """Every client of the state vector at a clock above any item's (see `_Deletes`)."""
@@ -447,10 +455,10 @@ class Document(NodeBuilder):
 
     def log_entries(self, nid: str) -> NodeEntries:
         """A node's decoded log (`LogCache`: entries decoded once, heads, creation)."""
-        verify = nid in self._unverified
-        if verify:
-            self._unverified.discard(nid)
-        return self.logs.get(nid, self._log_array(nid), verify=verify)
+        seen, now = self._read_after.get(nid, -1), self._remote_updates
+        if seen != now:
+            self._read_after[nid] = now
+        return self.logs.get(nid, self._log_array(nid), verify=seen != now)
 
     def _log_array(self, nid: str) -> Array[Any]:
         log = self._log_cache.get(nid)
@@ -478,6 +486,9 @@ class Document(NodeBuilder):
             if nid not in self.edited:
                 self.edited[nid] = True
             self._edited_known.add(nid)
+
+    def _edited_changed(self, _event: Any) -> None:
+        self.edited_changes += 1
 
     def edited_nodes(self) -> list[str]:
         return list(self.edited.keys())
@@ -588,8 +599,10 @@ class Document(NodeBuilder):
 
     def forget_caches(self) -> None:
         """Called after remote updates: cached parents may be stale, and decoded logs are
-        checked once against their newest item (a peer may have put another map there)."""
-        self._unverified = set(self.logs.nodes())
+        checked once against their newest item (a peer may have put another map there): each
+        when it is next read (a set of every decoded log, made at every merge, cost what the
+        document held)."""
+        self._remote_updates += 1
         self._parent_cache.clear()
         self._broken.clear()
         self._strays = None

@@ -33,7 +33,7 @@ class LogWatch:
         rewritten, every = document.take_rewritten()
         for nid in list(self._watched) if every else rewritten & self._watched.keys():
             self._unwatch(nid)  # (a peer may have put another Array there: watched anew)
-        count = len(document.edited)
+        count = document.edited_changes
         if count != self._count:
             self._count = count
             self._unwatched.update(n for n in document.edited_nodes() if n not in self._watched)
