@@ -175,12 +175,26 @@ def conflict_kinds(replica: NetworkReplica) -> list[tuple[str, str, tuple[str, .
     return sorted((c.kind, c.id, c.agents) for c in replica.conflicts())
 
 
-def edit(replica: NetworkReplica, unit: str, old: str, new: str, **options: Any) -> None:
+def edit(
+    replica: NetworkReplica | Workspace, unit: str, old: str, new: str, **options: Any
+) -> None:
     """Change `old` to `new` in a unit's text (its leading blank lines kept)."""
     ref = f"app.py::{unit}"
     text = replica.read(ref)
     assert old in text
     replica.replace(ref, text.replace(old, new), **options)
+
+
+def edit_apart(
+    a: NetworkReplica, b: NetworkReplica, unit: str, old: str, news: tuple[str, str]
+) -> None:
+    """`a` and `b` each change `old` in a unit while offline (to `news`), then reconnect."""
+    a.disconnect()
+    b.disconnect()
+    edit(a, unit, old, news[0])
+    edit(b, unit, old, news[1])
+    a.reconnect()
+    b.reconnect()
 
 
 # -- sync ------------------------------------------------------------------------------------
@@ -227,12 +241,7 @@ def test_same_line_edits_converge_to_the_same_conflict(
     replicas: Callable[..., NetworkReplica],
 ) -> None:
     alice, bob = replicas("alice"), replicas("bob")
-    alice.disconnect()
-    bob.disconnect()
-    edit(alice, "f1", "return x + 1\n", "return x + 10\n")
-    edit(bob, "f1", "return x + 1\n", "return x + 20\n")
-    alice.reconnect()
-    bob.reconnect()
+    edit_apart(alice, bob, "f1", "return x + 1\n", ("return x + 10\n", "return x + 20\n"))
     eventually(lambda: settled(alice, bob))
     assert converged(alice, bob)
     assert alice.conflicts() == bob.conflicts()
@@ -327,17 +336,13 @@ def test_identical_edits_fold_on_every_replica_of_the_loop_without_a_read(
     merge up (identical changes folded) only after the others merged theirs; the follow-ups
     run by themselves, with no read asking for them."""
     alice, bob, carol = replicas("alice"), replicas("bob"), replicas("carol")
-    alice.disconnect()
-    bob.disconnect()
-    edit(alice, "f1", "return x + 1\n", "return x * 7\n")
-    edit(bob, "f1", "return x + 1\n", "return x * 7\n")
-    alice.reconnect()
-    bob.reconnect()
+    edit_apart(alice, bob, "f1", "return x + 1\n", ("return x * 7\n", "return x * 7\n"))
     everyone = (alice, bob, carol)
 
-    def raw(replica: NetworkReplica) -> tuple[bytes, str]:  # (no public method: none of
-        with replica.lock:  # them runs a follow-up)
-            return bytes(replica.doc.get_state()), replica.document.render("app.py")
+    def raw(replica: NetworkReplica) -> tuple[tuple[tuple[int, int], ...], str]:
+        with replica.lock:  # (no public method: none of them runs a follow-up)
+            state = _decoded(bytes(replica.doc.get_state()))  # (yrs orders clients its way)
+            return tuple(sorted(state.items())), replica.document.render("app.py")
 
     def folded() -> bool:
         seen = {raw(r) for r in everyone}
@@ -358,7 +363,7 @@ def test_a_merge_left_to_follow_up_is_followed_up_before_any_use(
     alice, bob = Workspace(new_doc(), agent="alice"), Workspace(new_doc(), agent="bob")
     for side in (alice, bob):
         side.apply_update(seed)
-        edit_plain(side, "f2", "return x + 2\n", "return x * 9\n")
+        edit(side, "f2", "return x + 2\n", "return x * 9\n")
     dave._merge_remote(alice.update_since(seed_state(seed)), follow=False)
     dave._merge_remote(bob.update_since(seed_state(seed)), follow=False)
     assert dave._merge_due
@@ -367,7 +372,7 @@ def test_a_merge_left_to_follow_up_is_followed_up_before_any_use(
 
     dave.disconnect()
     for side in (alice, bob):
-        edit_plain(side, "f3", "return x + 3\n", "return x * 8\n")
+        edit(side, "f3", "return x + 3\n", "return x * 8\n")
     dave._merge_remote(alice.update_since(dave.state()), follow=False)
     dave._merge_remote(bob.update_since(dave.state()), follow=False)
     connection = dave._connection
@@ -378,12 +383,6 @@ def test_a_merge_left_to_follow_up_is_followed_up_before_any_use(
     eventually(lambda: not dave._merge_due, timeout=1.0)  # (not at the next heartbeat)
     with dave.lock:
         assert dave.document.render("app.py").count("x * 8") == 1
-
-
-def edit_plain(replica: Workspace, unit: str, old: str, new: str) -> None:
-    ref = f"app.py::{unit}"
-    text = replica.read(ref)
-    replica.replace(ref, text.replace(old, new))
 
 
 def seed_state(seed: bytes) -> bytes:
