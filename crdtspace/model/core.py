@@ -13,7 +13,7 @@ from pycrdt import get_update as diff_update
 
 from crdtspace.errors import DocumentError, StorageError, SyncError
 from crdtspace.model.coalesce import coalesce
-from crdtspace.model.document import Document
+from crdtspace.model.document import Document, Receiving
 from crdtspace.model.folding import LogWatch
 from crdtspace.model.logentry import LogEntry, TextEdit, decode_state
 from crdtspace.model.rekey import Rekeyer
@@ -130,6 +130,7 @@ class ReplicaCore:
         self._folding = False
         self._merge_due = False
         """A merge's follow-up is due (`_follow_merge`)."""
+        self._merging: tuple[bytes, list[bytes], Receiving] | None = None
         self._fold_watch = LogWatch()
         self._gapless = False  # (see `_snapshot`)
         self._description = ""
@@ -164,6 +165,7 @@ class ReplicaCore:
     def close(self) -> None:
         if self._kept_open:
             return
+        self._follow_merge()
         self.flush()
         closing, self._closing = self._closing, []
         for callback in closing:  # (while the log is still held: nobody writes meanwhile)
@@ -274,10 +276,11 @@ class ReplicaCore:
         self._follow_merge()
 
     def _merge_update(self, update: bytes) -> None:
-        """The merge itself, its follow-up (`_follow_merge`: identical changes folded) left
-        due: whoever merges so must see that it runs before this replica is read, edited or
-        merges again (a networked replica on a shared loop merges every peer's copy of an
-        update first, then follows each up)."""
+        """The merge itself, up to yrs taking the update (its observers see it then); the
+        rest (`_follow_merge`: held-back updates let in, caches, identical changes folded)
+        left due: whoever merges so must see that it runs before this replica is read,
+        edited or merges again (a networked replica on a shared loop merges every peer's copy
+        of an update first, then follows each up)."""
         self._follow_merge()
         self._settle_reads()
         self.flush(thorough=False)
@@ -285,34 +288,49 @@ class ReplicaCore:
         # (no observer of this replica's own transactions meanwhile: pycrdt would encode the
         # merged update for it, and a remote one is not passed on; the change is noted after)
         self._subscription.drop()
+        held = self._held
+        receiving = self.document.receive([update, *held])
         try:
-            held = self._held
-            with self.document.receiving([update, *held]):
-                self.doc.apply_update(update)
-                self._held = settle(self.doc, [*held, update])
-            if held or self._held:
-                # (what yrs lets in from an update it held back may grow a log unobserved:
-                # the fold asks the lengths, see `LogWatch.recheck`; and may make or fill a
-                # gap in a client's clocks, see `_snapshot`)
-                self._fold_watch.recheck_due = True
-                self._gapless = False
+            self.doc.apply_update(update)
+        except Exception as exc:  # pycrdt raises plain exceptions for malformed input
+            self._end_merge(receiving)
+            raise SyncError(f"A remote update could not be applied: {exc}") from exc
+        self._merging = (update, held, receiving)
+        self._merge_due = True
+
+    def _end_merge(self, receiving: Receiving) -> None:
+        receiving.close()
+        self._remote = False
+        self._watch_transactions()
+        self._changed()  # (as good as certain; when not, a version is worked out again)
+        self._typing.indexes.clear()
+        self.document.forget_caches()
+
+    def _follow_merge(self) -> None:
+        """What follows a merge (`_merge_update`), if one is due: yrs given again the updates
+        it held back, the merge's watch closed, caches forgotten; then identical changes
+        folded."""
+        if not self._merge_due:
+            return
+        self._merge_due = False
+        merging, self._merging = self._merging, None
+        assert merging is not None
+        update, held, receiving = merging
+        try:
+            self._held = settle(self.doc, [*held, update])
         except Exception as exc:  # pycrdt raises plain exceptions for malformed input
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         finally:
-            self._remote = False
-            self._watch_transactions()
-            self._changed()  # (as good as certain; when not, a version is worked out again)
-        self._typing.indexes.clear()
-        self.document.forget_caches()
+            self._end_merge(receiving)
+        if held or self._held:
+            # (what yrs lets in from an update it held back may grow a log unobserved: the
+            # fold asks the lengths, see `LogWatch.recheck`; and may make or fill a gap in a
+            # client's clocks, see `_snapshot`)
+            self._fold_watch.recheck_due = True
+            self._gapless = False
         if self._log is not None:
             self._log.append(update)
-        self._merge_due = True
-
-    def _follow_merge(self) -> None:
-        """What follows a merge (`_merge_update`), if one is due."""
-        if self._merge_due:
-            self._merge_due = False
-            self._fold_identical()
+        self._fold_identical()
 
     def adopt(self, update: bytes) -> None:
         """Merge an update made on this replica's behalf elsewhere (e.g. a fork of a write

@@ -37,8 +37,7 @@ it, `crdtspace conflicts` shows it).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -554,37 +553,29 @@ class Document(NodeBuilder):
                 continue  # not the shape of an entry (see `malformed`)
         return out
 
-    @contextmanager
-    def receiving(self, updates: Iterable[bytes] = ()) -> Iterator[None]:
-        """Around the merge of remote `updates`: the logs it changed other than by adding
-        entries (items deleted or replaced, the log or the node map itself replaced: a peer
-        that rewrote history, or a squash) are forgotten, so their next read decodes them
-        whole, as a fresh replica would. (The log cache reads only new items: it cannot see
-        an item replaced behind the ones it checks.) Whether a log lost items is asked of
-        yrs's event only when the updates delete anything at all (`_Deletes`): yrs works out
-        an array event's changes over the whole array (0.5 ms at 10,000 entries)."""
-        damaged: set[Any] = set()
+    def receive(self, updates: Iterable[bytes] = ()) -> Receiving:
+        """Around the merge of remote `updates`, until the returned watch is closed: the logs
+        it changed other than by adding entries (items deleted or replaced, the log or the
+        node map itself replaced: a peer that rewrote history, or a squash) are forgotten, so
+        their next read decodes them whole, as a fresh replica would. (The log cache reads
+        only new items: it cannot see an item replaced behind the ones it checks.) Whether a
+        log lost items is asked of yrs's event only when the updates delete anything at all
+        (`_Deletes`): yrs works out an array event's changes over the whole array (0.5 ms at
+        10,000 entries)."""
         if self._ceiling is None:
             self._ceiling = ceiling_state(bytes(self.doc.get_state()))
-        deletes = _Deletes(updates, self._ceiling, self._ceiling_stale)
-        callback = partial(_log_damage, damaged, deletes)
-        try:
-            subscription: Any = self.nodes.integrated.observe_deep(callback)
-        except AttributeError:  # pragma: no cover  (pycrdt changed: forget every log)
-            subscription = None
-        try:
-            yield
-        finally:
-            if subscription is None or _EVERY in damaged:  # pragma: no cover
-                self.logs.clear()
-                self._log_cache.clear()
-                self._rewritten.add(_EVERY)
-            else:
-                subscription.drop()
-                for nid in damaged:
-                    self.logs.forget(nid)
-                    self._log_cache.pop(nid, None)
-                self._rewritten |= damaged
+        return Receiving(self, _Deletes(updates, self._ceiling, self._ceiling_stale))
+
+    def _received(self, damaged: set[Any], every: bool) -> None:
+        if every or _EVERY in damaged:
+            self.logs.clear()
+            self._log_cache.clear()
+            self._rewritten.add(_EVERY)
+            return
+        for nid in damaged:
+            self.logs.forget(nid)
+            self._log_cache.pop(nid, None)
+        self._rewritten |= damaged
 
     def _ceiling_stale(self) -> None:
         self._ceiling = None
@@ -606,6 +597,25 @@ class Document(NodeBuilder):
         self._parent_cache.clear()
         self._broken.clear()
         self._strays = None
+
+
+class Receiving:
+    """`Document.receive`'s watch of yrs's events while remote updates merge."""
+
+    def __init__(self, document: Document, deletes: _Deletes) -> None:
+        self._document = document
+        self._damaged: set[Any] = set()
+        callback = partial(_log_damage, self._damaged, deletes)
+        try:
+            self._subscription: Any = document.nodes.integrated.observe_deep(callback)
+        except AttributeError:  # pragma: no cover  (pycrdt changed: forget every log)
+            self._subscription = None
+
+    def close(self) -> None:
+        """Stop watching; forget the logs the merge changed other than by adding entries."""
+        if self._subscription is not None:
+            self._subscription.drop()
+        self._document._received(self._damaged, self._subscription is None)
 
 
 _EVERY = object()
