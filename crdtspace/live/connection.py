@@ -72,6 +72,11 @@ CONTENT_WAIT = 1.0
 for the document to arrive before it takes the room as empty: a node that has just loaded the
 document answers at once, before the other nodes' state comes through Redis."""
 
+QUIET_TURNS = 2
+FOLLOW_TURNS = 16
+"""Turns of the network loop in a row that merged nothing before the follow-ups of the merges
+before them run, and the turns they wait at most (`_Followups`)."""
+
 
 T = TypeVar("T")
 
@@ -108,24 +113,39 @@ def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
 
 class _Followups:
     """The connections of a loop whose replica merged an update on the loop and left its
-    follow-up (`NetworkReplica._merge_remote`) due: run in one callback after the merges of
-    that loop turn. Every replica of a process gets its copy of a peer's update at about the
-    same time; each copy's merge is visible at once, and the follow-ups (identical changes
-    folded, who was heard of) come after all of them, not between them."""
+    follow-up (`NetworkReplica._merge_remote`) due: run once the loop has merged what came.
+    Every replica of a process gets its copy of a peer's update at about the same time, but
+    not always in the same turn of the loop; each copy's merge is visible at once, and the
+    follow-ups (held-back updates, caches, identical changes folded, who was heard of) come
+    after all of them, not between them: they wait until `QUIET_TURNS` turns of the loop in
+    a row merged nothing (a message read in one turn is merged in the next), `FOLLOW_TURNS`
+    turns at most (what keeps merging still gets its follow-ups)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._due: dict[int, Connection] = {}
         self._scheduled = False
+        self._merges = 0  # merges noted since the follow-ups were last run...
+        self._looked = 0  # ...and how many of them the last look saw
+        self._quiet = 0  # turns in a row that merged nothing
+        self._turns = 0
 
     def add(self, connection: Connection) -> None:
         self._due[id(connection)] = connection
+        self._merges += 1
         if not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._run)
 
     def _run(self) -> None:
+        self._quiet = 0 if self._merges != self._looked else self._quiet + 1
+        self._looked = self._merges
+        if self._quiet < QUIET_TURNS and self._turns < FOLLOW_TURNS:
+            self._turns += 1
+            self._loop.call_soon(self._run)
+            return
         self._scheduled = False
+        self._merges = self._looked = self._quiet = self._turns = 0
         due, self._due = self._due, {}
         for connection in due.values():
             try:
