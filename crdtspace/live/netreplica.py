@@ -303,6 +303,8 @@ class NetworkReplica(Replica):
         if self.finish() and self.connected:
             self.wait_sent(FINAL_REPORT_WAIT)
         self._connection.stop()
+        with self.lock:  # (what merged since, followed up under the lock the loop's take)
+            self._follow_merge()
         self._stop_listening()
         if self._guard is not None:
             self._stop_guarding()
