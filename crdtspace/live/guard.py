@@ -22,7 +22,7 @@ from crdtspace.errors import PathError
 from crdtspace.git import gitio
 from crdtspace.live.protocol import Hostile, read_var_uint, var_uint
 from crdtspace.model import schema
-from crdtspace.model.collect import ceiling_state, deletes_anything
+from crdtspace.model.collect import DeleteCheck
 from crdtspace.model.versions import new_doc
 
 __all__ = [
@@ -100,7 +100,7 @@ class Scratch:
     def __init__(self, doc: Doc[Any]) -> None:
         self.doc = doc
         self._seen: _Seen | None = None
-        self._ceiling: bytes | None = None  # (see `inspect`)
+        self._deletes = DeleteCheck(doc)  # (see `inspect`)
         self.states: tuple[bytes, bytes] | None = None
         """The state vectors before and after the last update `inspect` checked, once it
         was complete (for `split_update`)."""
@@ -189,12 +189,7 @@ class Scratch:
         before = bytes(self.doc.get_state())
         self.states = None
         seen = self._seen = _Seen()
-        if self._ceiling is None:
-            self._ceiling = ceiling_state(before)
-        deletes = deletes_anything(update, self._ceiling)
-        if deletes is None:  # (a client the ceiling does not name, or unreadable: may delete)
-            self._ceiling = None
-        seen.deletes = deletes is not False
+        seen.deletes = self._deletes.deletes(update)
         try:
             self.doc.apply_update(update)
         except Exception as exc:  # pycrdt raises plain exceptions for malformed updates

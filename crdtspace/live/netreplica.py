@@ -128,7 +128,7 @@ def _locked(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: NetworkReplica, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
-            if self._merge_due:  # (a merge's follow-up first: see `_merge_remote`)
+            if self._merging is not None:  # (a merge's follow-up first: see `_merge_remote`)
                 self._follow_merge()
             return method(self, *args, **kwargs)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pycrdt import get_update as diff_update
 
@@ -234,6 +235,29 @@ def deletes_anything(update: bytes, ceiling: bytes) -> bool | None:
     if diff[:1] != b"\x00":
         return None
     return diff != b"\x00\x00"
+
+
+class DeleteCheck:
+    """Whether updates merged into `doc` delete anything, asked of yrs (`deletes_anything`)
+    against a ceiling of the clients `doc` knows, made when first asked (ask before the merge)
+    and anew after an update named a client it did not know; such an update is read here."""
+
+    def __init__(self, doc: Any) -> None:
+        self._doc = doc
+        self._ceiling: bytes | None = None
+
+    def deletes(self, update: bytes) -> bool:
+        """Whether `update` deletes anything (one that cannot be read counts as deleting)."""
+        if self._ceiling is None:
+            self._ceiling = ceiling_state(bytes(self._doc.get_state()))
+        found = deletes_anything(update, self._ceiling)
+        if found is not None:
+            return found
+        self._ceiling = None
+        try:
+            return bool(read_delete_set(update))
+        except (ValueError, IndexError):
+            return True
 
 
 def encode_ranges(ranges: Ranges) -> bytes:

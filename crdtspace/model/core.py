@@ -128,9 +128,9 @@ class ReplicaCore:
         self._deferred: dict[str, list[TextEdit]] = {}
         self._deferred_count = 0
         self._folding = False
-        self._merge_due = False
-        """A merge's follow-up is due (`_follow_merge`)."""
         self._merging: tuple[bytes, list[bytes], Receiving] | None = None
+        """The merge whose follow-up is due (`_follow_merge`): its update, the updates held
+        back before it, its watch of rewritten logs."""
         self._fold_watch = LogWatch()
         self._gapless = False  # (see `_snapshot`)
         self._description = ""
@@ -296,7 +296,11 @@ class ReplicaCore:
             self._end_merge(receiving)
             raise SyncError(f"A remote update could not be applied: {exc}") from exc
         self._merging = (update, held, receiving)
-        self._merge_due = True
+
+    @property
+    def _merge_due(self) -> bool:
+        """Whether a merge's follow-up is due (`_follow_merge`)."""
+        return self._merging is not None
 
     def _end_merge(self, receiving: Receiving) -> None:
         receiving.close()
@@ -310,11 +314,9 @@ class ReplicaCore:
         """What follows a merge (`_merge_update`), if one is due: yrs given again the updates
         it held back, the merge's watch closed, caches forgotten; then identical changes
         folded."""
-        if not self._merge_due:
-            return
-        self._merge_due = False
         merging, self._merging = self._merging, None
-        assert merging is not None
+        if merging is None:
+            return
         update, held, receiving = merging
         try:
             self._held = settle(self.doc, [*held, update])

@@ -48,7 +48,7 @@ from pycrdt._pycrdt import MapEvent as _CoreMapEvent
 from pycrdt._pycrdt import Text as _CoreText
 
 from crdtspace.errors import NodeNotFound
-from crdtspace.model.collect import ceiling_state, deletes_anything, read_delete_set
+from crdtspace.model.collect import DeleteCheck
 from crdtspace.model.logcache import LogCache, NodeEntries, read_list
 from crdtspace.model.logentry import LogEntry
 from crdtspace.model.nodebuild import NodeBuilder
@@ -96,8 +96,7 @@ class Document(NodeBuilder):
         self._remote_updates = 0  # (`forget_caches` calls)
         self._read_after: dict[str, int] = {}  # node -> `_remote_updates` at its log's last read
         self._rewritten: set[Any] = set()  # (see `take_rewritten`)
-        self._ceiling: bytes | None = None
-        """Every client of the state vector at a clock above any item's (see `_Deletes`)."""
+        self._deletes = DeleteCheck(doc)  # (see `receive`)
         # Local read caches: pycrdt map lookups cost microseconds each, and a keystroke must
         # not pay for the whole file. Node maps are never replaced once created, so their
         # wrappers stay valid; parents change only by our own moves or by remote updates.
@@ -560,11 +559,11 @@ class Document(NodeBuilder):
         their next read decodes them whole, as a fresh replica would. (The log cache reads
         only new items: it cannot see an item replaced behind the ones it checks.) Whether a
         log lost items is asked of yrs's event only when the updates delete anything at all
-        (`_Deletes`): yrs works out an array event's changes over the whole array (0.5 ms at
-        10,000 entries)."""
-        if self._ceiling is None:
-            self._ceiling = ceiling_state(bytes(self.doc.get_state()))
-        return Receiving(self, _Deletes(updates, self._ceiling, self._ceiling_stale))
+        (`DeleteCheck`, asked here, before the merge): yrs works out an array event's changes
+        over the whole array (0.5 ms at 10,000 entries)."""
+        listed = list(updates)
+        deletes = not listed or any(map(self._deletes.deletes, listed))
+        return Receiving(self, deletes)
 
     def _received(self, damaged: set[Any], every: bool) -> None:
         if every or _EVERY in damaged:
@@ -576,9 +575,6 @@ class Document(NodeBuilder):
             self.logs.forget(nid)
             self._log_cache.pop(nid, None)
         self._rewritten |= damaged
-
-    def _ceiling_stale(self) -> None:
-        self._ceiling = None
 
     def take_rewritten(self) -> tuple[set[str], bool]:
         """The nodes whose log remote updates changed other than by adding entries since the
@@ -602,7 +598,7 @@ class Document(NodeBuilder):
 class Receiving:
     """`Document.receive`'s watch of yrs's events while remote updates merge."""
 
-    def __init__(self, document: Document, deletes: _Deletes) -> None:
+    def __init__(self, document: Document, deletes: bool) -> None:
         self._document = document
         self._damaged: set[Any] = set()
         callback = partial(_log_damage, self._damaged, deletes)
@@ -622,36 +618,7 @@ _EVERY = object()
 """In `receiving`'s damaged nodes: an event could not be read (every log is forgotten)."""
 
 
-class _Deletes:
-    """Whether some of the updates merged delete anything (their delete sets, read once and
-    only when asked; an update that cannot be read counts as deleting). Asked of yrs, against
-    `ceiling` (`collect.ceiling_state` of the document's state vector before the merge);
-    an update naming a client not there is read here, and the ceiling made anew next time
-    (`stale`)."""
-
-    def __init__(self, updates: Iterable[bytes], ceiling: bytes, stale: Any) -> None:
-        self._updates = list(updates)
-        self._ceiling = ceiling
-        self._stale = stale
-        self._answer: bool | None = None
-
-    def __call__(self) -> bool:
-        if self._answer is None:
-            self._answer = not self._updates or any(map(self._deletes, self._updates))
-        return self._answer
-
-    def _deletes(self, update: bytes) -> bool:
-        found = deletes_anything(update, self._ceiling)
-        if found is not None:
-            return found
-        self._stale()
-        try:
-            return bool(read_delete_set(update))
-        except (ValueError, IndexError):
-            return True
-
-
-def _log_damage(damaged: set[Any], deletes: _Deletes, events: list[Any]) -> None:
+def _log_damage(damaged: set[Any], deletes: bool, events: list[Any]) -> None:
     """Note in `damaged` the nodes whose log these events (yrs's own, of the nodes map, deep)
     changed other than by inserting items: a node added, replaced or deleted, its log key
     set, items of its log deleted, or something inside an item changed."""
@@ -670,9 +637,9 @@ def _log_damage(damaged: set[Any], deletes: _Deletes, events: list[Any]) -> None
         damaged.add(_EVERY)
 
 
-def _lost_items(event: Any, deletes: _Deletes) -> bool:
+def _lost_items(event: Any, deletes: bool) -> bool:
     """Whether a log's array event deleted items (read only when something was deleted)."""
-    return deletes() and any("delete" in change for change in event.delta)
+    return deletes and any("delete" in change for change in event.delta)
 
 
 def _ordered(value: Any) -> Any:
