@@ -20,8 +20,10 @@ from urllib.parse import parse_qs
 import pytest
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+from pycrdt import create_update_message
 from pycrdt.websocket import ASGIServer, WebsocketServer
 from typer.testing import CliRunner
+from websockets.sync.client import connect
 
 from crdtspace.cli import app
 from crdtspace.errors import AuthError, SyncError
@@ -29,6 +31,7 @@ from crdtspace.git.gate import behind
 from crdtspace.live.access import fetch_status
 from crdtspace.live.netreplica import NetworkReplica, room_url
 from crdtspace.live.server import running_server
+from crdtspace.model.replica import Replica
 from crdtspace.model.versions import new_doc
 from crdtspace.testing import git, make_repo
 from crdtspace.workspace import Workspace
@@ -326,6 +329,55 @@ def test_incoming_updates_wait_for_the_lock_and_the_connection_stays_up(
         assert "'seven'" not in alice.document.render("app.py"), "nothing lands mid-call"
     eventually(lambda: "'seven'" in alice.render("app.py"))
     assert alice.connected
+
+
+def test_an_update_read_while_an_earlier_one_waits_is_merged_after_it(
+    server: TestServer, replicas: Callable[..., NetworkReplica]
+) -> None:
+    """Updates are merged as they are read when the reader is idle (no task wake-up); one
+    read while an earlier message still waits (here for the lock, then on a worker held back)
+    waits behind it, though the lock is free by then. The updates come from a bare websocket
+    client that sends nothing else (a replica's presence would queue between them)."""
+    alice = replicas("alice")
+    with alice.lock:
+        state = alice.update_since()
+    writer = Replica(new_doc(), agent="writer")
+    writer.apply_update(state)
+    sent: list[bytes] = []
+    writer.subscribe(sent.append)
+    edit(writer, "f5", "return x + 5\n", "return 'first'\n")
+    edit(writer, "f6", "return x + 6\n", "return 'second'\n")
+    first, second = (create_update_message(u) for u in sent)
+
+    connection = alice._connection
+    go = threading.Event()
+    waiting = connection._handle_waiting
+
+    def held_back(message: bytes) -> bytes | None:
+        go.wait(10)
+        return waiting(message)
+
+    connection._handle_waiting = held_back  # type: ignore[method-assign]
+    merged: list[bytes] = []
+    merge = alice._merge_remote
+
+    def recording(update: bytes, *, follow: bool = True) -> None:
+        merged.append(update)
+        merge(update, follow=follow)
+
+    alice._merge_remote = recording  # type: ignore[method-assign]
+    with connect(room_url(server.url, TOKEN)) as raw:
+        with alice.lock:
+            raw.send(first)
+            time.sleep(0.3)  # (read, and handed to the worker: the lock was busy)
+        raw.send(second)
+        time.sleep(0.3)
+        with alice.lock:
+            assert "'second'" not in alice.document.render("app.py"), "it did not wait"
+        go.set()
+        eventually(lambda: "'second'" in alice.render("app.py"))
+    order = [mark for update in merged for mark in (b"'first'", b"'second'") if mark in update]
+    assert order == [b"'first'", b"'second'"]
 
 
 def test_identical_edits_fold_on_every_replica_of_the_loop_without_a_read(

@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,7 +37,9 @@ from pycrdt import (
 )
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosedOK, InvalidStatus, WebSocketException
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.live import hocuspocus as hp
@@ -61,6 +63,8 @@ BACKOFF_MAX = 5.0
 FAREWELL_WAIT = 1.0
 """Seconds a leaving replica waits for a Hocuspocus node to have handled its farewell."""
 EMPTY_UPDATE = b"\x00\x00"
+UPDATE_MESSAGE = bytes((YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE))
+"""How a y-websocket update message begins."""
 """A Yjs update that changes nothing (no structs, no deletions)."""
 INLINE_MAX = 64 * 1024
 """Bytes of the largest message merged on the connection's loop, when the replica's lock is
@@ -109,6 +113,56 @@ def network_loop() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
 def _sync_message(kind: YSyncMessageType, payload: bytes) -> bytes:
     # pycrdt exports no builder for the two handshake steps; the framing is Yjs's.
     return bytes([YMessageType.SYNC, kind]) + write_message(payload)
+
+
+class _Socket(ClientConnection):
+    """websockets' client connection with a short way in and out for updates, skipping its
+    reader task (a wake-up of a task per message, for each replica of the loop in turn):
+
+    - `inline`, when set, is offered every whole binary message as it is read, and takes it
+      (returns True) or leaves it to the reader, which then gets it in order. It is offered
+      nothing while messages wait for the reader: whatever it takes comes after all of them.
+    - `write` writes a message at once when nothing waits to be written before it (a send
+      waiting for the socket to drain), else says it did not. (Nothing here sends a message
+      in fragments, which another message must not come between.)
+
+    The reader's short way stands aside (`fast` False) with a websockets that lacks what it
+    relies on."""
+
+    inline: Callable[[bytes], bool] | None = None
+
+    @property
+    def fast(self) -> bool:
+        return isinstance(getattr(self.recv_messages, "frames", None), Sized)
+
+    def process_event(self, event: Any) -> None:
+        inline = self.inline
+        if (
+            inline is not None
+            and isinstance(event, Frame)
+            and event.opcode is Opcode.BINARY
+            and event.fin
+            and not len(self.recv_messages.frames)
+            and inline(bytes(event.data))
+        ):
+            return
+        super().process_event(event)
+
+    def write(self, message: bytes) -> bool:
+        transport = self.transport
+        if (
+            self.protocol.state is not State.OPEN
+            or transport.is_closing()
+            or transport.get_write_buffer_size()
+        ):
+            return False
+        self.protocol.send_binary(message)
+        try:
+            self.send_data()
+        except Exception as exc:  # (as websockets's own send: the connection ends)
+            self.set_connection_exc(exc)
+            transport.abort()
+        return True
 
 
 class _Followups:
@@ -197,6 +251,8 @@ class Connection:
         self._last_move = 0.0
         self._changed: asyncio.Event | None = None
         self._socket: ClientConnection | None = None
+        self._writer: _Socket | None = None
+        """The socket updates are written to at once when it can (`_update_queued`)."""
         self._sending = False
         self._was_synced = False
         self.hocuspocus = replica.protocol == "hocuspocus"
@@ -269,9 +325,18 @@ class Connection:
     # -- on the loop ---------------------------------------------------------------------
 
     def _update_queued(self) -> None:
-        if self._wake is not None:
+        socket = self._writer
+        if socket is not None and not self._sending:
+            # (written here when nothing else is being written: no wake-up of the send loop)
+            while self._outbox and socket.write(self._update_frame(self._outbox[0])):
+                self._outbox.popleft()
+                self._sent += 1
+        if self._outbox and self._wake is not None:
             self._wake.set()
         self._state_moved()
+
+    def _update_frame(self, update: bytes) -> bytes:
+        return self._frame(create_update_message(update))
 
     def _wake_publisher(self) -> None:
         self._urgent = True
@@ -298,6 +363,7 @@ class Connection:
         self._close_socket()
 
     def _close_socket(self) -> None:
+        self._writer = None  # (what comes next goes with the next session)
         if self._socket is not None:
             self._loop.create_task(self._socket.close())
 
@@ -366,6 +432,7 @@ class Connection:
             ping_interval=10.0,
             ping_timeout=10.0,
             close_timeout=1.0,
+            create_connection=_Socket,
         ) as socket:
             self._socket = socket
             self.error = None
@@ -385,8 +452,22 @@ class Connection:
                 asyncio.create_task(self._awareness_loop(socket)),
                 asyncio.create_task(self._heartbeat_loop()),
             ]
+            mine = socket if isinstance(socket, _Socket) else None
+            self._writer = mine  # (after the handshake's step 1, as the send loop)
+            inline = (
+                self._inline if mine is not None and mine.fast and not self.hocuspocus else None
+            )
             try:
-                async for message in socket:
+                while True:
+                    if mine is not None:
+                        mine.inline = inline  # (see `_inline`: only while the reader waits)
+                    try:
+                        message = await socket.recv()
+                    except ConnectionClosedOK:
+                        break
+                    finally:
+                        if mine is not None:
+                            mine.inline = None
                     if not isinstance(message, bytes) or not message:
                         continue
                     try:
@@ -405,6 +486,7 @@ class Connection:
                             self._sent += 1  # (a step 2: acknowledged too)
                         await socket.send(self._frame(reply))
             finally:
+                self._writer = None
                 if self._content_wait is not None:
                     tasks.append(self._content_wait)
                     self._content_wait = None
@@ -414,6 +496,18 @@ class Connection:
 
     def _frame(self, message: bytes) -> bytes:
         return hp.frame(self.replica.document_name, message) if self.hocuspocus else message
+
+    def _inline(self, message: bytes) -> bool:
+        """Merge a relayed update as it is read (while the reader waits for the next message:
+        nothing read before it waits for handling), if `_handle_now` can; whether it did."""
+        if message[:2] != UPDATE_MESSAGE:
+            return False
+        try:
+            handled, _ = self._handle_now(message)  # (an update has no reply)
+        except Exception as exc:  # a malformed message: skipped, remembered (as the reader)
+            self.error = SyncError(f"A message from the server was skipped: {exc}")
+            return True
+        return handled
 
     def _handle_now(self, message: bytes) -> tuple[bool, bytes | None]:
         """Handle a small message here, on the loop, if the replica's lock is free: (True, the
@@ -576,7 +670,7 @@ class Connection:
             try:
                 while self._outbox:
                     self._sent += 1
-                    await socket.send(self._frame(create_update_message(self._outbox.popleft())))
+                    await socket.send(self._update_frame(self._outbox.popleft()))
             finally:
                 self._sending = False
 
