@@ -36,7 +36,7 @@ from crdtspace.errors import AuthError, SyncError
 from crdtspace.live.access import fetch_status, token_for
 from crdtspace.live.hocuspocus import read_var_uint
 from crdtspace.live.protocol import DURABLE
-from crdtspace.live.server import running_server
+from crdtspace.live.server import GuardedChannel, running_server
 from crdtspace.testing import WebsocketChannel, make_repo
 from tests.deadlines import output, read_line
 
@@ -363,8 +363,13 @@ HOSTILE: dict[str, Callable[[Path], bytes | str]] = {
 }
 
 
+@pytest.mark.parametrize("compression", ["deflate", None])
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_input_closes_only_that_connection(repo: Path, case: str) -> None:
+def test_hostile_input_closes_only_that_connection(
+    repo: Path, case: str, compression: str | None
+) -> None:
+    """With compression, hypercorn reads the hostile client's socket; without, the server's
+    own reader does (`crdtspace.live.wire`), once it took over, as it has here."""
     message = HOSTILE[case](repo)
     good = edit_update(repo, "alice", lambda w: w.write("ok.txt", "fine\n"))
     with running_server(repo, token=TOKEN, max_update=4096) as server:
@@ -373,7 +378,10 @@ def test_hostile_input_closes_only_that_connection(repo: Path, case: str) -> Non
             a: Doc[Any] = Doc()
             b: Doc[Any] = Doc()
             async with client(server.url, a), client(server.url, b):
-                async with websockets.connect(f"{server.url}?token={TOKEN}") as bad:
+                url = f"{server.url}?token={TOKEN}"
+                async with websockets.connect(url, compression=compression) as bad:
+                    if compression is None:
+                        await eventually(lambda: any(read_below(c) for c in server._channels))
                     await bad.send(message)
                     with anyio.fail_after(5), pytest.raises(ConnectionClosed):
                         await drain(bad)
@@ -387,6 +395,11 @@ def test_hostile_input_closes_only_that_connection(repo: Path, case: str) -> Non
         assert server.status()["rejected"] == 1
     with Workspace.open(repo, agent="check") as ws:
         assert sorted(ws.paths()) == ["app.py", "notes.txt", "ok.txt"]
+
+
+def read_below(channel: GuardedChannel) -> bool:
+    """Whether the server's own reader reads this channel's socket (not hypercorn)."""
+    return channel._reader is not None and channel._reader.reading
 
 
 # -- kill -9 ---------------------------------------------------------------------------

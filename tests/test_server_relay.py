@@ -42,6 +42,7 @@ from tests.test_server import (
     client,
     eventually,
     hand_back,
+    read_below,
     run,
     write_counting_acks,
 )
@@ -131,6 +132,41 @@ def test_relays_written_straight_to_the_socket_keep_their_order(repo: Path) -> N
                 for ws in (plain, deflated):
                     got = [paths_in(await next_update(ws)) for _ in updates]
                     assert got == [{f"f{n}.txt"} for n in range(len(updates))]
+
+    with running_server(repo, token=TOKEN) as server:
+        run(lambda: main(server))
+
+
+def test_a_socket_read_below_hypercorn_is_given_back_whole(repo: Path) -> None:
+    """A client that agreed no compression has its socket read by the server's own reader
+    once hypercorn holds nothing of it (`crdtspace.live.wire`): its updates are taken as they
+    are read, in order, and its pings answered there. A message that reader does not read (in
+    fragments, here) gives the socket back to hypercorn with every byte not read yet: that
+    message and the ones after it are taken too, in order."""
+    updates = updates_of(repo, "alice", [f"f{n}.txt" for n in range(24)])
+
+    async def main(server: Server) -> None:
+        async with (
+            websockets.connect(f"{server.url}?token={TOKEN}", compression=None) as alice,
+            websockets.connect(f"{server.url}?token={TOKEN}", compression=None) as bob,
+        ):
+            await eventually(lambda: len(server._channels) == 2)
+            await eventually(lambda: all(read_below(c) for c in server._channels))
+            [mine] = [c for c in server._channels if c._peer.agent == "client-1"]
+            with anyio.fail_after(20):
+                for update in updates[:8]:  # (no waiting between them)
+                    await alice.send(create_update_message(update))
+                await (await alice.ping(b"still there?"))
+                assert read_below(mine)
+                message = create_update_message(updates[8])
+                await alice.send([message[:5], message[5:]])  # (in two fragments)
+                for update in updates[9:]:
+                    await alice.send(create_update_message(update))
+                got = [paths_in(await next_update(bob)) for _ in updates]
+                assert got == [{f"f{n}.txt"} for n in range(len(updates))]
+                assert mine._reader is not None
+                assert not mine._reader.reading
+                await (await alice.ping(b"and now?"))  # (hypercorn answers it)
 
     with running_server(repo, token=TOKEN) as server:
         run(lambda: main(server))

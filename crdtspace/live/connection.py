@@ -44,7 +44,7 @@ from websockets.protocol import State
 from crdtspace.errors import AuthError, SyncError
 from crdtspace.live import hocuspocus as hp
 from crdtspace.live.loops import new_loop
-from crdtspace.live.protocol import DURABLE
+from crdtspace.live.protocol import DURABLE, UPDATE_MESSAGE
 
 if TYPE_CHECKING:
     from crdtspace.live.netreplica import NetworkReplica
@@ -63,8 +63,6 @@ BACKOFF_MAX = 5.0
 FAREWELL_WAIT = 1.0
 """Seconds a leaving replica waits for a Hocuspocus node to have handled its farewell."""
 EMPTY_UPDATE = b"\x00\x00"
-UPDATE_MESSAGE = bytes((YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE))
-"""How a y-websocket update message begins."""
 """A Yjs update that changes nothing (no structs, no deletions)."""
 INLINE_MAX = 64 * 1024
 """Bytes of the largest message merged on the connection's loop, when the replica's lock is

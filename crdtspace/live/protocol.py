@@ -22,6 +22,7 @@ __all__ = [
     "CLOSE_TOO_BIG",
     "DURABLE",
     "QUERY_AWARENESS",
+    "UPDATE_MESSAGE",
     "Hostile",
     "agent_of",
     "awareness_states",
@@ -45,6 +46,9 @@ the message type, then a count (a lib0 var uint) of the sync messages (step 2s a
 this client sent on this connection that are durable now, since the last such message. The
 first one, count 0, comes right after the connection opens, before any sync message: acks
 are on. (Hocuspocus's sync status has the same type, with "applied" for a payload.)"""
+UPDATE_MESSAGE = b"\x00\x02"
+"""How a y-websocket update message begins (sync, then update): the messages the relay's
+short ways take (`crdtspace.live.wire`, the clients' reader)."""
 ACKS_PARAM = "acks"
 """The query parameter (``?acks=1``) by which a client asks `crdtspace serve` for `DURABLE`
 messages (a plain Yjs client, which would not know them, does not get them)."""

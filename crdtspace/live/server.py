@@ -75,6 +75,7 @@ from crdtspace.live.protocol import (
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
     QUERY_AWARENESS,
+    UPDATE_MESSAGE,
     Hostile,
     agent_of,
     awareness_states,
@@ -85,6 +86,7 @@ from crdtspace.live.protocol import (
     state_hex,
 )
 from crdtspace.live.service import DEFAULT_MAX_UPDATE, DEFAULT_PORT
+from crdtspace.live.wire import FrameReader, Wire, binary_frame
 from crdtspace.model.replica import Replica
 
 __all__ = ["DEFAULT_MAX_UPDATE", "DEFAULT_PORT", "Server", "running_server"]
@@ -518,7 +520,16 @@ class GuardedChannel:
         self._outbox: deque[bytes] = deque()
         self._queued = anyio.Event()
         self._pumping = True
-        self._wire = _Wire.of(send)
+        self._wire = Wire.of(send)
+        self._reader: FrameReader | None = None
+        """Reads the socket in hypercorn's place once it can (see `crdtspace.live.wire`)..."""
+        self._inbox: deque[bytes] = deque()
+        """...putting here what it read while `recv` was not waiting for it..."""
+        self._arrived = asyncio.Event()
+        self._waiting = False
+        """...or, while `recv` waits with nothing before it, admitting an update at once."""
+        self._refused: Hostile | None = None
+        """What made an update admitted as it was read hostile (`recv` raises it)."""
         self._acks = acks
         self._durable = 0
         """Sync messages of this client made durable and not acknowledged yet."""
@@ -582,14 +593,27 @@ class GuardedChannel:
             if self._server.failure is not None:
                 self._close_code = CLOSE_INTERNAL
                 raise anyio.EndOfStream
-            event = await self._receive()
-            if event["type"] == "websocket.disconnect":
-                self._open = False
-                raise anyio.EndOfStream
-            if event["type"] != "websocket.receive":
-                continue
             try:
-                message = await self._admit(event)
+                if self._refused is not None:
+                    raise self._refused
+                if self._inbox:
+                    message = self._admit(self._inbox.popleft())
+                elif self._reader is not None and self._reader.reading:
+                    await self._wait_arrival()
+                    continue
+                elif self._take_over():
+                    continue
+                else:
+                    event = await self._receive()
+                    if event["type"] == "websocket.disconnect":
+                        self._open = False
+                        raise anyio.EndOfStream
+                    if event["type"] != "websocket.receive":
+                        continue
+                    data = event.get("bytes")
+                    if data is None:
+                        raise Hostile("a text frame (the Yjs protocol is binary)")
+                    message = self._admit(bytes(data))
             except Hostile as exc:
                 self._server.reject(self._peer, exc.reason)
                 self._close_code = exc.code
@@ -597,13 +621,53 @@ class GuardedChannel:
             if message is not None:
                 return message
 
-    async def _admit(self, event: dict[str, Any]) -> bytes | None:
+    def _take_over(self) -> bool:
+        """Have a `FrameReader` read the socket from now on, if hypercorn holds nothing read
+        and not handed on (once per connection); whether it does."""
+        if self._wire is None or self._reader is not None or not self._wire.quiet(self._receive):
+            return False
+        self._reader = FrameReader(self._wire, self, self._server.max_update + 16)
+        self._reader.take_over()
+        return True
+
+    async def _wait_arrival(self) -> None:
+        self._waiting = True
+        try:
+            await self._arrived.wait()
+        finally:
+            self._waiting = False
+            self._arrived.clear()
+
+    def arrived(self, message: bytes) -> None:
+        """A message the `FrameReader` read: an update admitted at once (checked, relayed,
+        queued for the workspace) when `recv` waits with nothing read before it, else left
+        for `recv`, in order."""
+        if self._refused is not None:
+            return  # (the connection ends: nothing after a hostile update is taken)
+        if (
+            self._waiting
+            and not self._inbox
+            and message[:2] == UPDATE_MESSAGE
+            and self._server.failure is None
+            and not self._server._draining
+        ):
+            try:
+                self._admit(message)
+            except Hostile as exc:
+                self._refused = exc
+                self._arrived.set()
+            return
+        self._inbox.append(message)
+        self._arrived.set()
+
+    def taken_back(self) -> None:
+        """Hypercorn reads the socket again (see `FrameReader`): `recv` goes back to it once
+        what was read before is handled."""
+        self._arrived.set()
+
+    def _admit(self, message: bytes) -> bytes | None:
         """The message for the room, or None when it was an update, relayed now and queued
         for the workspace (acknowledged once durable)."""
-        message = event.get("bytes")
-        if message is None:
-            raise Hostile("a text frame (the Yjs protocol is binary)")
-        message = bytes(message)
         if len(message) > self._server.max_update + 16:
             raise Hostile(
                 f"a message of {len(message)} bytes, over the limit of {self._server.max_update}",
@@ -613,7 +677,7 @@ class GuardedChannel:
             raise Hostile("an empty message")
         kind = message[0]
         if kind == YMessageType.SYNC:
-            if not await self._admit_sync(message):
+            if not self._admit_sync(message):
                 return None
         elif kind == YMessageType.AWARENESS:
             payload, _ = read_bytes(message, 1)
@@ -626,7 +690,7 @@ class GuardedChannel:
             raise Hostile(f"an unknown message type {kind}")
         return message
 
-    async def _admit_sync(self, message: bytes) -> bool:
+    def _admit_sync(self, message: bytes) -> bool:
         """Whether the room is to handle `message` (sync step 1); an update (step 2 or an
         update) is checked, applied to the room's Doc here (relayed to the others at once),
         and queued for the workspace: acknowledged to this client once durable."""
@@ -659,65 +723,6 @@ class GuardedChannel:
             self._open = False
             with anyio.move_on_after(1), contextlib.suppress(Exception):  # already gone
                 await self._send({"type": "websocket.close", "code": self._close_code})
-
-
-def binary_frame(message: bytes) -> bytes:
-    """`message` as a server's websocket frame: one binary frame, final, unmasked (RFC 6455
-    5.2), with no extension (see `_Wire`)."""
-    size = len(message)
-    if size < 126:
-        head = bytes((0x82, size))
-    elif size < 1 << 16:
-        head = bytes((0x82, 126)) + size.to_bytes(2, "big")
-    else:
-        head = bytes((0x82, 127)) + size.to_bytes(8, "big")
-    return head + message
-
-
-@dataclass(frozen=True)
-class _Wire:
-    """The socket under one client's websocket, as hypercorn (HTTP/1.1, asyncio) holds it,
-    so that a relayed update is written there at once, framed once for every client: through
-    the ASGI send each update cost each client a task switch, its framing and hypercorn's
-    layers, one client after another. Used only while nothing else is being written there
-    (hypercorn's lock free, nothing buffered, the websocket open) and when no extension
-    (compression) was agreed; else the update goes the ASGI way, in order."""
-
-    writer: asyncio.StreamWriter
-    lock: asyncio.Lock
-    connection: Any  # wsproto's Connection (hypercorn's websocket state)
-    open: Any  # wsproto's ConnectionState.OPEN
-
-    @classmethod
-    def of(cls, send: Callable[..., Any]) -> _Wire | None:
-        """The wire under an ASGI `send` (None: not hypercorn's websocket over HTTP/1.1 on
-        asyncio, as expected, or with an extension)."""
-        try:
-            from wsproto.connection import Connection, ConnectionState  # (hypercorn's)
-
-            stream: Any = getattr(send, "__self__", None)  # hypercorn's WSStream
-            tcp: Any = stream.send.__self__.send.__self__  # its H11Protocol's TCPServer
-            wire = cls(tcp.writer, tcp.send_lock, stream.connection, ConnectionState.OPEN)
-            plain = not wire.connection._proto.extensions  # (no compression agreed)
-        except (AttributeError, ImportError):
-            return None
-        kinds = (asyncio.StreamWriter, asyncio.Lock, Connection)
-        if not plain or not all(map(isinstance, (wire.writer, wire.lock, wire.connection), kinds)):
-            return None
-        return wire
-
-    def write(self, frame: bytes) -> bool:
-        """Write `frame` now if nothing else is being written; whether it was."""
-        transport = self.writer.transport
-        if (
-            self.lock.locked()
-            or self.connection.state is not self.open
-            or transport.is_closing()
-            or transport.get_write_buffer_size()
-        ):
-            return False
-        self.writer.write(frame)
-        return True
 
 
 # -- running ---------------------------------------------------------------------------------
