@@ -592,8 +592,8 @@ class Connection:
         if kind == YSyncMessageType.SYNC_STEP1:
             update = self.replica.update_since(payload)
             return _sync_message(YSyncMessageType.SYNC_STEP2, update)
+        on_loop = threading.get_ident() == self._thread.ident
         if payload != b"\x00\x00":
-            on_loop = threading.get_ident() == self._thread.ident
             self.replica._merge_remote(payload, follow=not on_loop)
             if on_loop:
                 followups(self._loop).add(self)
@@ -609,7 +609,10 @@ class Connection:
             return None
         if self._awaiting_content and self._has_content():
             self._now_synced()
-        self._call(self._state_moved)
+        if on_loop:
+            self._state_moved()  # (no callback of its own: a merge on the loop is frequent)
+        else:
+            self._call(self._state_moved)
         return None
 
     def _has_content(self) -> bool:
