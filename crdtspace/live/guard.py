@@ -97,13 +97,14 @@ class Scratch:
     inspects a callback's signature on every `observe`: per update, that cost more than the
     update's own merge)."""
 
-    def __init__(self, doc: Doc[Any]) -> None:
+    def __init__(self, doc: Doc[Any], *, states: bool = True) -> None:
         self.doc = doc
         self._seen: _Seen | None = None
         self._deletes = DeleteCheck(doc)  # (see `inspect`)
+        self._keep_states = states
         self.states: tuple[bytes, bytes] | None = None
-        """The state vectors before and after the last update `inspect` checked, once it
-        was complete (for `split_update`)."""
+        """With `states`: the state vectors before and after the last update `inspect`
+        checked, once it was complete (for `split_update`)."""
         self._maps = [doc.get(name, type=Map) for name in _PATH_MAPS]
         self._nodes = doc.get("nodes", type=Map)
         for paths in self._maps:
@@ -185,8 +186,8 @@ class Scratch:
 
     def inspect(self, update: bytes, root: Path | None) -> tuple[set[str], set[str]]:
         """See `inspect_update`. Afterwards (a `Hostile` raised by the checks of what it
-        did included), `states` holds the states before and after it."""
-        before = bytes(self.doc.get_state())
+        did included), `states` holds the states before and after it (made with `states`)."""
+        before = bytes(self.doc.get_state()) if self._keep_states else b""
         self.states = None
         seen = self._seen = _Seen()
         seen.deletes = self._deletes.deletes(update)
@@ -206,7 +207,8 @@ class Scratch:
             # would not even carry them). Yjs clients never send these: sync step 2 and then
             # updates, in order.
             raise Incomplete("an update that depends on changes the server does not have")
-        self.states = (before, after)
+        if self._keep_states:
+            self.states = (before, after)
         self._check(seen, root)
         return seen.typed - seen.logged, seen.logged
 

@@ -127,7 +127,7 @@ class HomeReplica:
         """A copy of the accepted state, to see what an update would do before accepting it."""
         scratch = new_doc()
         scratch.apply_update(bytes(self.room_doc.get_update()))
-        return guard.Scratch(scratch)
+        return guard.Scratch(scratch, states=False)  # (nothing here cuts an update in parts)
 
     def check_update(self, update: bytes) -> tuple[set[str], set[str]]:
         """Hostile when `update` is malformed or adds a path outside the repository (see
