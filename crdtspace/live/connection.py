@@ -120,18 +120,66 @@ class _Socket(ClientConnection):
     - `inline`, when set, is offered every whole binary message as it is read, and takes it
       (returns True) or leaves it to the reader, which then gets it in order. It is offered
       nothing while messages wait for the reader: whatever it takes comes after all of them.
+      When websockets's parser stands between two frames with nothing read ahead, the
+      frames of what comes are read here first (`_read_ahead`), not parsed by websockets:
+      those `inline` takes never reach it; from the first it does not take (or one not whole
+      yet), it parses the rest.
     - `write` writes a message at once when nothing waits to be written before it (a send
       waiting for the socket to drain), else says it did not. (Nothing here sends a message
       in fragments, which another message must not come between.)
 
     The reader's short way stands aside (`fast` False) with a websockets that lacks what it
-    relies on."""
+    relies on, and the reading ahead when its parser is not as expected."""
 
     inline: Callable[[bytes], bool] | None = None
 
     @property
     def fast(self) -> bool:
         return isinstance(getattr(self.recv_messages, "frames", None), Sized)
+
+    def data_received(self, data: bytes) -> None:
+        if self.inline is not None and self._between_frames():
+            data = self._read_ahead(data)
+            if not data:
+                return
+        super().data_received(data)
+
+    def _between_frames(self) -> bool:
+        """Whether websockets's parser waits for a frame's first byte, with nothing read."""
+        try:
+            protocol: Any = self.protocol
+            if (
+                protocol.state is not State.OPEN
+                or protocol.reader.buffer
+                or protocol.current_size is not None  # (a message in fragments)
+                or len(self.recv_messages.frames)
+            ):
+                return False
+            waiting = protocol.parser
+            while waiting.gi_yieldfrom is not None:
+                waiting = waiting.gi_yieldfrom
+            return bool(waiting.gi_code.co_name == "at_eof")  # (the top of its frame loop)
+        except AttributeError:  # (websockets changed: it parses everything)
+            return False
+
+    def _read_ahead(self, data: bytes) -> bytes:
+        """Offer `inline` the whole, final, unmasked binary frames `data` begins with, up to
+        the first one it does not take; what is left, for websockets."""
+        pos, size = 0, len(data)
+        while size - pos >= 2 and self.inline is not None:
+            first, second = data[pos], data[pos + 1]
+            length, head = second & 0x7F, pos + 2
+            if first != 0x82 or second & 0x80 or length > 126:  # (final binary, unmasked, small)
+                break
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, head = int.from_bytes(data[pos + 2 : pos + 4], "big"), pos + 4
+            end = head + length
+            if end > size or length > INLINE_MAX or not self.inline(data[head:end]):
+                break
+            pos = end
+        return data[pos:] if pos else data
 
     def process_event(self, event: Any) -> None:
         inline = self.inline
