@@ -9,6 +9,7 @@ event that orders what it looks at."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -18,7 +19,16 @@ from typing import Any
 import anyio
 import pytest
 import websockets
-from pycrdt import Array, Doc, Map, YMessageType, YSyncMessageType, create_update_message
+from pycrdt import (
+    Array,
+    Awareness,
+    Doc,
+    Map,
+    YMessageType,
+    YSyncMessageType,
+    create_awareness_message,
+    create_update_message,
+)
 from pycrdt import read_message as read_payload
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -34,6 +44,7 @@ from crdtspace.live.protocol import (
     durable_message,
 )
 from crdtspace.live.server import Server, running_server
+from crdtspace.live.wire import FrameReader
 from crdtspace.testing import make_repo
 from tests.deadlines import output
 from tests.test_server import (
@@ -66,6 +77,14 @@ def updates_of(repo: Path, agent: str, paths: list[str]) -> list[bytes]:
         replica.write(path, f"{path}\n")
         out.append(replica.update_since(before))
     return out
+
+
+def masked(message: bytes) -> bytes:
+    """`message` as a client's websocket frame (binary, final, masked: RFC 6455 5.3)."""
+    size = len(message)
+    head = bytes((0x82, 0x80 | size)) if size < 126 else bytes((0x82, 0xFE)) + size.to_bytes(2)
+    key = os.urandom(4)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(message))
 
 
 def paths_in(update: bytes) -> set[str]:
@@ -167,6 +186,47 @@ def test_a_socket_read_below_hypercorn_is_given_back_whole(repo: Path) -> None:
                 assert mine._reader is not None
                 assert not mine._reader.reading
                 await (await alice.ping(b"and now?"))  # (hypercorn answers it)
+
+    with running_server(repo, token=TOKEN) as server:
+        run(lambda: main(server))
+
+
+def test_a_flood_read_below_hypercorn_waits_in_the_socket(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages the room must handle (presence, here) that a client sends faster than the
+    room takes them wait in the socket, not in the server: its own reader stops reading at a
+    few dozen waiting, and reads again as the room catches up; the update sent after them is
+    relayed."""
+    [update] = updates_of(repo, "alice", ["after.txt"])
+    paused = [0]
+    pause = FrameReader.pause
+
+    def counting(reader: FrameReader) -> None:
+        paused[0] += 1
+        pause(reader)
+
+    monkeypatch.setattr(FrameReader, "pause", counting)
+    doc: Doc[Any] = Doc()
+    awareness = Awareness(doc)
+    awareness.set_local_state({"agent": "alice"})
+    presence = masked(create_awareness_message(awareness.encode_awareness_update([doc.client_id])))
+
+    async def main(server: Server) -> None:
+        # (max_queue=None: the presence the clients get back, unread, does not stop them
+        # reading their own socket, and their closing handshakes end at once)
+        url = f"{server.url}?token={TOKEN}"
+        async with (
+            websockets.connect(url, compression=None, max_queue=None) as alice,
+            websockets.connect(url, compression=None, max_queue=None) as bob,
+        ):
+            await eventually(lambda: len(server._channels) == 2)
+            await eventually(lambda: all(read_below(c) for c in server._channels))
+            with anyio.fail_after(8):
+                alice.transport.write(presence * 500)  # (at once: read in a few reads)
+                await eventually(lambda: paused[0] >= 1)
+                await alice.send(create_update_message(update))  # (read once it reads again)
+                assert "after.txt" in paths_in(await next_update(bob))
 
     with running_server(repo, token=TOKEN) as server:
         run(lambda: main(server))

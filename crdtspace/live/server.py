@@ -498,6 +498,12 @@ class Server(HomeReplica):
         await channel.close()
 
 
+INBOX_HIGH = 32
+INBOX_LOW = 8
+"""A client's messages read below hypercorn and waiting for the room (`GuardedChannel.arrived`):
+at `INBOX_HIGH`, its socket is read no more until they are down to `INBOX_LOW`."""
+
+
 class GuardedChannel:
     """A client's websocket as a pycrdt Channel that lets through only safe messages; with
     `acks`, it tells the client when what it sent is durable (`DURABLE` messages)."""
@@ -597,6 +603,8 @@ class GuardedChannel:
                 if self._refused is not None:
                     raise self._refused
                 if self._inbox:
+                    if len(self._inbox) <= INBOX_LOW and self._reader is not None:
+                        self._reader.resume()
                     message = self._admit(self._inbox.popleft())
                 elif self._reader is not None and self._reader.reading:
                     await self._wait_arrival()
@@ -659,6 +667,8 @@ class GuardedChannel:
             return
         self._inbox.append(message)
         self._arrived.set()
+        if len(self._inbox) >= INBOX_HIGH and self._reader is not None:
+            self._reader.pause()  # (resumed as `recv` takes them: a flood waits in the socket)
 
     def taken_back(self) -> None:
         """Hypercorn reads the socket again (see `FrameReader`): `recv` goes back to it once

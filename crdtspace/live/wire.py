@@ -155,6 +155,8 @@ class FrameReader(asyncio.Protocol):
         self._buffer = bytearray()
         self.reading = True
         """Whether it still reads the socket (else hypercorn does)."""
+        self.paused = False
+        """Whether it stopped reading the socket for now (`pause`): what it read waits."""
 
     def take_over(self) -> None:
         self._transport.set_protocol(self)
@@ -208,9 +210,23 @@ class FrameReader(asyncio.Protocol):
             self._transport.write(_frame(PONG, payload))
         return end
 
+    def pause(self) -> None:
+        """Read nothing more for now (what was read waits to be handled: as hypercorn's queue
+        to the app, it is kept short)."""
+        if self.reading and not self.paused and not self._transport.is_closing():
+            self.paused = True
+            self._transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            if not self._transport.is_closing():
+                self._transport.resume_reading()
+
     def _give_back(self) -> None:
         """Hypercorn reads the socket from now on, starting with what was not read here."""
         if self.reading:
+            self.resume()  # (hypercorn's own flow control knows nothing of this pause)
             self.reading = False
             self._transport.set_protocol(self._hypercorn)
             self._inbox.taken_back()
