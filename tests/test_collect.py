@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Snapshot, Text
 
 from crdtspace.model.collect import (
+    DeleteCheck,
     ceiling_state,
     collect,
     collectable,
@@ -245,4 +246,10 @@ def test_whether_an_update_deletes_is_read_by_yrs_as_by_our_reader(
     if read_state(bytes(doc.get_state())):  # (client 7's structs: not under an empty ceiling)
         assert deletes_anything(whole, ceiling_state(b"\x00")) is None
     assert deletes_anything(b"\xff\xff", ceiling) is None
+    # The checks of two replicas (one process's answers kept between them) say the same.
+    mine, theirs = DeleteCheck(fork(doc, snapshot(doc))), DeleteCheck(new_doc(9))
+    for update in [*edits, whole, *reversed(edits)]:
+        expected = bool(read_delete_set(update))
+        assert mine.deletes(update) == expected
+        assert theirs.deletes(update) == expected
 

@@ -240,7 +240,12 @@ def deletes_anything(update: bytes, ceiling: bytes) -> bool | None:
 class DeleteCheck:
     """Whether updates merged into `doc` delete anything, asked of yrs (`deletes_anything`)
     against a ceiling of the clients `doc` knows, made when first asked (ask before the merge)
-    and anew after an update named a client it did not know; such an update is read here."""
+    and anew after an update named a client it did not know; such an update is read here.
+
+    The last answer of any check of the process is kept (`_last`): the replicas of a process
+    get the same update from the server, each its own copy, and know the same clients."""
+
+    _last: tuple[bytes, bytes, bool] = (b"", b"", False)
 
     def __init__(self, doc: Any) -> None:
         self._doc = doc
@@ -250,8 +255,12 @@ class DeleteCheck:
         """Whether `update` deletes anything (one that cannot be read counts as deleting)."""
         if self._ceiling is None:
             self._ceiling = ceiling_state(bytes(self._doc.get_state()))
+        last_update, last_ceiling, last_found = DeleteCheck._last  # (one read: any thread)
+        if update == last_update and self._ceiling == last_ceiling:
+            return last_found
         found = deletes_anything(update, self._ceiling)
         if found is not None:
+            DeleteCheck._last = (update, self._ceiling, found)
             return found
         self._ceiling = None
         try:
