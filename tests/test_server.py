@@ -8,8 +8,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -397,6 +398,20 @@ def test_hostile_input_closes_only_that_connection(
         assert sorted(ws.paths()) == ["app.py", "notes.txt", "ok.txt"]
 
 
+@contextmanager
+def opened_after_a_kill(repo: Path) -> Iterator[Workspace]:
+    """The workspace, opened after its server was killed (-9). A kill in the middle of a log
+    write leaves a torn last record (never fsynced, so never acknowledged), which opening
+    ignores with a warning: that warning, and no other, is expected."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ws = Workspace.open(repo, agent="check")
+    said = [str(w.message) for w in caught]
+    assert all("torn last record" in message for message in said), said
+    with ws:
+        yield ws
+
+
 def read_below(channel: GuardedChannel) -> bool:
     """Whether the server's own reader reads this channel's socket (not hypercorn)."""
     return channel._reader is not None and channel._reader.reading
@@ -490,7 +505,7 @@ def test_kill_minus_nine_loses_nothing_acknowledged(repo: Path) -> None:
     durable = {f"storm/{n}{i}.txt" for n in names for i in range(acked[n][0])}
     assert len(durable) >= 20
     assert len(seen) > 40
-    with Workspace.open(repo, agent="check") as ws:
+    with opened_after_a_kill(repo) as ws:
         assert durable <= set(ws.paths())
     process, url = _start(repo)
     try:

@@ -53,6 +53,7 @@ from tests.test_server import (
     client,
     eventually,
     hand_back,
+    opened_after_a_kill,
     read_below,
     run,
     write_counting_acks,
@@ -261,7 +262,7 @@ def test_a_burst_from_several_peers_loses_nothing_acknowledged(repo: Path) -> No
     durable = {f"burst/{n}{i}.txt" for n in names for i in range(acked[n][0])}
     assert len(durable) >= 20
     assert len(seen) >= 32
-    with Workspace.open(repo, agent="check") as ws:
+    with opened_after_a_kill(repo) as ws:
         assert durable <= set(ws.paths())
     process, url = _start(repo)
     try:

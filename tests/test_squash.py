@@ -3,16 +3,19 @@ folded into one; nothing a later edit, read or conflict sees changes."""
 
 from __future__ import annotations
 
+from itertools import count
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_versions import changed as marked
 
 from crdtspace import Workspace
+from crdtspace.model import versions
 from crdtspace.model.history import History
-from crdtspace.model.versions import VersionError
+from crdtspace.model.versions import VersionError, new_doc
 from crdtspace.testing import make_repo
 
 FUNCS = 4
@@ -56,7 +59,12 @@ class Twins:
 
     def __init__(self, repo: Path) -> None:
         self.plain = Workspace.from_commit(repo, agent="home")
-        self.folded = Workspace.from_commit(repo, agent="home")
+        # (the same client ids in both, theirs and their forks': concurrent inserts at one
+        # place are ordered by client id, and the twins must order them alike)
+        twin = new_doc(self.plain.doc.client_id)
+        twin.apply_update(self.plain.update_since())
+        self.folded = Workspace(twin, agent="home", root=self.plain.root)
+        self.forks = {id(self.plain): count(1), id(self.folded): count(1)}
         self.now = 1_800_000_000.0
         for ws in (self.plain, self.folded):
             ws.versions.clock = lambda: self.now
@@ -94,10 +102,13 @@ class Twins:
         self._write(self.plain, agent, plain, func, mark, named)
         self.read(agent)
 
-    @staticmethod
-    def _write(ws: Workspace, agent: str, seen: Any, func: int, mark: str, named: bool) -> None:
+    def _write(
+        self, ws: Workspace, agent: str, seen: Any, func: int, mark: str, named: bool
+    ) -> None:
         base = seen.version if named else None
-        ws.write("m.py", marked(str(seen), func, mark), agent=agent, base=base)
+        forks = self.forks[id(ws)]  # (the n-th fork of either twin: the same id)
+        with patch.object(versions, "fresh_client_id", lambda: 1_000_000 + next(forks)):
+            ws.write("m.py", marked(str(seen), func, mark), agent=agent, base=base)
 
 
 def play(repo: Path, steps: list[tuple[str, str, int]]) -> Twins:
