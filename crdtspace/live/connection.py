@@ -557,22 +557,45 @@ class Connection:
 
     def _handle_now(self, message: bytes) -> tuple[bool, bytes | None]:
         """Handle a small message here, on the loop, if the replica's lock is free: (True, the
-        reply); else (False, None), and a worker thread waits for the lock (a thread hop per
-        message cost more than merging a keystroke)."""
-        if (
-            len(message) > INLINE_MAX
-            or self.replica._logged  # (its merge waits for an fsync: not on the shared loop)
-            or not self.replica.lock.acquire(blocking=False)
-        ):
+        reply). An update that finds it busy is left for whoever takes it next (`_arrive`):
+        (True, None). Else (False, None), and a worker thread waits for the lock (a thread hop
+        per message cost more than merging a keystroke)."""
+        replica = self.replica
+        if len(message) > INLINE_MAX or replica._logged:  # (a merge with an fsync: not here)
             return False, None
+        if not replica.lock.acquire(blocking=False):
+            return self._arrive(message), None
         try:
+            if replica._arrived:
+                replica._merge_arrived()  # (they came first)
             return True, self._handle(message)
         finally:
-            self.replica.lock.release()
+            replica.lock.release()
+
+    def _arrive(self, message: bytes) -> bool:
+        """An update that found the replica's lock busy (on the loop): left in the replica's
+        `_arrived` for whoever takes the lock next, a public call of the replica or this
+        connection's worker (woken for it), and the next message read; whether it was (else
+        the worker handles it, in order)."""
+        if self.hocuspocus or message[:2] != UPDATE_MESSAGE or not self._online:
+            return False
+        payload = read_message(message[2:])
+        if payload != EMPTY_UPDATE:
+            self.replica._arrived.append(payload)
+            self._loop.run_in_executor(self._worker, self._merge_waiting)
+        self._state_moved()
+        return True
+
+    def _merge_waiting(self) -> None:
+        with self.replica.lock:
+            self.replica._merge_arrived()
 
     def _handle_waiting(self, message: bytes) -> bytes | None:
-        """Handle a message once the replica's lock is free (on a worker thread)."""
+        """Handle a message once the replica's lock is free (on a worker thread), after the
+        updates that arrived before it."""
         with self.replica.lock:
+            if self.replica._arrived:
+                self.replica._merge_arrived()
             return self._handle(message)
 
     def _handle(self, message: bytes) -> bytes | None:

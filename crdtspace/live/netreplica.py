@@ -44,6 +44,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,7 +128,10 @@ class Peer:
 def _locked(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: NetworkReplica, *args: Any, **kwargs: Any) -> Any:
+        fresh = not _owned(self.lock)
         with self.lock:
+            if fresh and self._arrived:  # (what arrived while the lock was busy: see there)
+                self._merge_arrived()
             if self._merging is not None:  # (a merge's follow-up first: see `_merge_remote`)
                 self._follow_merge()
             return method(self, *args, **kwargs)
@@ -159,6 +163,11 @@ class NetworkReplica(Replica):
         guarded: bool = False,
     ) -> None:
         self.lock = threading.RLock()
+        self._arrived: deque[bytes] = deque()
+        """Updates from the server that found the lock busy, in order: merged by whoever takes
+        the lock next, a public call (one that does not hold it already) or the connection's
+        worker, woken for them. A caller taking the lock again and again (a read in a loop)
+        otherwise starved the worker waiting for it: Python's locks are not fair."""
         super().__init__(doc, agent=agent, log=log, root=root)
         self._logged = log is not None
         """Whether every merge is appended to a log (and fsynced) here."""
@@ -229,6 +238,17 @@ class NetworkReplica(Replica):
                     self._merge_update(accepted)
             if follow:
                 self._follow_merge()
+
+    def _merge_arrived(self) -> None:
+        """Merge the updates in `_arrived`, in order, each followed up (under the lock). One
+        that cannot be merged is skipped and remembered, as the connection skips a malformed
+        message: the call that merged it is not the one to fail."""
+        while self._arrived:
+            update = self._arrived.popleft()
+            try:
+                self._merge_remote(update)
+            except Exception as exc:
+                self._connection.error = SyncError(f"A message from the server was skipped: {exc}")
 
     def follow_merge(self) -> bool:
         """Run a merge's follow-up if one is due and the lock is free now; whether none is
@@ -304,6 +324,7 @@ class NetworkReplica(Replica):
             self.wait_sent(FINAL_REPORT_WAIT)
         self._connection.stop()
         with self.lock:  # (what merged since, followed up under the lock the loop's take)
+            self._merge_arrived()
             self._follow_merge()
         self._stop_listening()
         if self._guard is not None:
@@ -503,17 +524,28 @@ class NetworkReplica(Replica):
 
     @contextmanager
     def transaction(self, description: str = "") -> Iterator[None]:
+        fresh = not _owned(self.lock)
         with self.lock:
+            if fresh:
+                self._merge_arrived()
             self._follow_merge()  # (see `_merge_remote`)
             with super().transaction(description):
                 yield
 
     @contextmanager
     def acting_as(self, agent: str) -> Iterator[None]:
+        fresh = not _owned(self.lock)
         with self.lock:
+            if fresh:
+                self._merge_arrived()
             self._follow_merge()
             with super().acting_as(agent):
                 yield
+
+
+def _owned(lock: Any) -> bool:
+    """Whether this thread holds `lock` (a `threading.RLock`) already."""
+    return bool(lock._is_owned())
 
 
 _UNLOCKED = {
