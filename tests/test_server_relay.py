@@ -44,7 +44,7 @@ from crdtspace.live.protocol import (
     durable_message,
 )
 from crdtspace.live.server import Server, running_server
-from crdtspace.live.wire import FrameReader
+from crdtspace.live.wire import FrameReader, unmask
 from crdtspace.testing import make_repo
 from tests.deadlines import output
 from tests.test_server import (
@@ -85,7 +85,7 @@ def masked(message: bytes) -> bytes:
     size = len(message)
     head = bytes((0x82, 0x80 | size)) if size < 126 else bytes((0x82, 0xFE)) + size.to_bytes(2)
     key = os.urandom(4)
-    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(message))
+    return head + key + unmask(message, key)  # (masking and unmasking are one XOR)
 
 
 def paths_in(update: bytes) -> set[str]:

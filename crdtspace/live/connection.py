@@ -45,6 +45,7 @@ from crdtspace.errors import AuthError, SyncError
 from crdtspace.live import hocuspocus as hp
 from crdtspace.live.loops import new_loop
 from crdtspace.live.protocol import DURABLE, UPDATE_MESSAGE
+from crdtspace.live.wire import frame_header
 
 if TYPE_CHECKING:
     from crdtspace.live.netreplica import NetworkReplica
@@ -165,18 +166,13 @@ class _Socket(ClientConnection):
     def _read_ahead(self, data: bytes) -> bytes:
         """Offer `inline` the whole, final, unmasked binary frames `data` begins with, up to
         the first one it does not take; what is left, for websockets."""
-        pos, size = 0, len(data)
-        while size - pos >= 2 and self.inline is not None:
-            first, second = data[pos], data[pos + 1]
-            length, head = second & 0x7F, pos + 2
-            if first != 0x82 or second & 0x80 or length > 126:  # (final binary, unmasked, small)
+        pos = 0
+        while self.inline is not None and (found := frame_header(data, pos)) is not None:
+            first, second, length, head = found
+            if first != 0x82 or second & 0x80 or length > INLINE_MAX:  # (final binary, unmasked)
                 break
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length, head = int.from_bytes(data[pos + 2 : pos + 4], "big"), pos + 4
             end = head + length
-            if end > size or length > INLINE_MAX or not self.inline(data[head:end]):
+            if end > len(data) or not self.inline(data[head:end]):
                 break
             pos = end
         return data[pos:] if pos else data
@@ -566,8 +562,6 @@ class Connection:
         if not replica.lock.acquire(blocking=False):
             return self._arrive(message), None
         try:
-            if replica._arrived:
-                replica._merge_arrived()  # (they came first)
             return True, self._handle(message)
         finally:
             replica.lock.release()
@@ -591,17 +585,17 @@ class Connection:
             self.replica._merge_arrived()
 
     def _handle_waiting(self, message: bytes) -> bytes | None:
-        """Handle a message once the replica's lock is free (on a worker thread), after the
-        updates that arrived before it."""
+        """Handle a message once the replica's lock is free (on a worker thread)."""
         with self.replica.lock:
-            if self.replica._arrived:
-                self.replica._merge_arrived()
             return self._handle(message)
 
     def _handle(self, message: bytes) -> bytes | None:
-        """The reply to a message from the server (unframed), if any; under the replica's lock.
-        Nothing is merged once the replica went offline (`set_online(False)`): the handshake
-        of the next connection brings it all."""
+        """The reply to a message from the server (unframed), if any; under the replica's lock,
+        after the updates that arrived before it while the lock was busy (`_arrive`). Nothing
+        is merged once the replica went offline (`set_online(False)`): the handshake of the
+        next connection brings it all."""
+        if self.replica._arrived:
+            self.replica._merge_arrived()
         if not self._online:
             return None
         if self.hocuspocus:

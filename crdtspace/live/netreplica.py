@@ -130,10 +130,7 @@ def _locked(method: F) -> F:
     def wrapper(self: NetworkReplica, *args: Any, **kwargs: Any) -> Any:
         fresh = not _owned(self.lock)
         with self.lock:
-            if fresh and self._arrived:  # (what arrived while the lock was busy: see there)
-                self._merge_arrived()
-            if self._merging is not None:  # (a merge's follow-up first: see `_merge_remote`)
-                self._follow_merge()
+            self._catch_up(arrived=fresh)
             return method(self, *args, **kwargs)
 
     wrapper._takes_the_lock = True  # type: ignore[attr-defined]  # (a marker: wrap it once)
@@ -239,6 +236,15 @@ class NetworkReplica(Replica):
             if follow:
                 self._follow_merge()
 
+    def _catch_up(self, *, arrived: bool = True) -> None:
+        """Before this replica is used (under the lock): merge what `arrived` while the lock
+        was busy (not in a call made under the lock already: nothing lands mid-call), then run
+        a due merge's follow-up (`_merge_remote`)."""
+        if arrived and self._arrived:
+            self._merge_arrived()
+        if self._merging is not None:
+            self._follow_merge()
+
     def _merge_arrived(self) -> None:
         """Merge the updates in `_arrived`, in order, each followed up (under the lock). One
         that cannot be merged is skipped and remembered, as the connection skips a malformed
@@ -324,8 +330,7 @@ class NetworkReplica(Replica):
             self.wait_sent(FINAL_REPORT_WAIT)
         self._connection.stop()
         with self.lock:  # (what merged since, followed up under the lock the loop's take)
-            self._merge_arrived()
-            self._follow_merge()
+            self._catch_up()
         self._stop_listening()
         if self._guard is not None:
             self._stop_guarding()
@@ -526,9 +531,7 @@ class NetworkReplica(Replica):
     def transaction(self, description: str = "") -> Iterator[None]:
         fresh = not _owned(self.lock)
         with self.lock:
-            if fresh:
-                self._merge_arrived()
-            self._follow_merge()  # (see `_merge_remote`)
+            self._catch_up(arrived=fresh)
             with super().transaction(description):
                 yield
 
@@ -536,9 +539,7 @@ class NetworkReplica(Replica):
     def acting_as(self, agent: str) -> Iterator[None]:
         fresh = not _owned(self.lock)
         with self.lock:
-            if fresh:
-                self._merge_arrived()
-            self._follow_merge()
+            self._catch_up(arrived=fresh)
             with super().acting_as(agent):
                 yield
 

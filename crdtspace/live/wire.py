@@ -55,6 +55,25 @@ def _frame(opcode: int, payload: bytes) -> bytes:
     return head + payload
 
 
+def frame_header(data: bytes | bytearray, pos: int) -> tuple[int, int, int, int] | None:
+    """The header of the websocket frame at `pos` in `data` (RFC 6455 5.2): its first two
+    bytes (final bit, opcode; mask bit), its payload's length and where its mask key, else
+    its payload, begins; None when the header is not all there."""
+    if len(data) - pos < 2:
+        return None
+    first, second = data[pos], data[pos + 1]
+    length, head = second & 0x7F, pos + 2
+    if length == 126:
+        if len(data) - pos < 4:
+            return None
+        length, head = int.from_bytes(data[pos + 2 : pos + 4], "big"), pos + 4
+    elif length == 127:
+        if len(data) - pos < 10:
+            return None
+        length, head = int.from_bytes(data[pos + 2 : pos + 10], "big"), pos + 10
+    return first, second, length, head
+
+
 def unmask(payload: bytes, mask: bytes) -> bytes:
     """A client frame's payload unmasked (RFC 6455 5.3)."""
     if _c_apply_mask is not None:
@@ -181,18 +200,11 @@ class FrameReader(asyncio.Protocol):
     def _next(self, buffer: bytearray, pos: int) -> int | None:
         """Read the frame at `pos`: where the next begins, or None when it is not all here
         (or was given back, with it)."""
-        if len(buffer) - pos < 2:
+        found = frame_header(buffer, pos)
+        if found is None:
             return None
-        first, second = buffer[pos], buffer[pos + 1]
-        opcode, size, head = first & 0x0F, second & 0x7F, pos + 2
-        if size == 126:
-            if len(buffer) - pos < 4:
-                return None
-            size, head = int.from_bytes(buffer[pos + 2 : pos + 4], "big"), pos + 4
-        elif size == 127:
-            if len(buffer) - pos < 10:
-                return None
-            size, head = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), pos + 10
+        first, second, size, head = found
+        opcode = first & 0x0F
         plain = first & 0xF0 == 0x80 and second & 0x80  # (final, no extension bits, masked)
         if not plain or opcode not in (BINARY, PING, PONG) or size > self._limit:
             self._give_back()
